@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tuidang.lib.languages import Language
+from tuidang.volunteers.models import Volunteer
+
+
+class Channel(models.TextChoices):
+    """How a caller learned of the number, for attribution."""
+
+    BANKNOTES = "banknotes", _("Banknotes")
+    FLYERS = "flyers", _("Flyers")
+    RADIO = "radio", _("Radio")
+    WEBSITE = "website", _("Website")
+    REFERRAL = "referral", _("Referral")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class HotlineNumber(models.Model):
+    e164 = models.CharField(_("number (E.164)"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # Blank: callers choose a language from a menu.
+    language = models.CharField(
+        _("fixed language"), max_length=8, choices=Language.choices, blank=True
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.e164})"
+
+
+class Call(models.Model):
+    class State(models.TextChoices):
+        IVR = "ivr", _("In the menu")
+        QUEUED = "queued", _("Waiting in the queue")
+        # Still waiting, while an offer rings a volunteer; routing skips it.
+        OFFERED = "offered", _("Ringing a volunteer")
+        CONNECTED = "connected", _("Talking with a volunteer")
+        COMPLETED = "completed", _("Completed")
+        ABANDONED = "abandoned", _("Hung up while waiting")
+        DISCONNECTED = "disconnected", _("Hung up in the menu")
+
+    ENDED_STATES = (State.COMPLETED, State.ABANDONED, State.DISCONNECTED)
+
+    # Providers retry webhooks: the provider's id makes receiving a call idempotent.
+    provider_sid = models.CharField(max_length=64, unique=True)
+    hotline_number = models.ForeignKey(HotlineNumber, on_delete=models.PROTECT, related_name="+")
+    # Denormalised from the number: its channel may change later, the attribution must not.
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    caller_key = models.CharField(max_length=64, db_index=True)  # repeat-caller lookups
+    region = models.CharField(_("region"), max_length=80, blank=True)
+    last_digits = models.CharField(_("last digits"), max_length=4, blank=True)
+    withheld = models.BooleanField(_("number withheld"), default=False)
+    case_code = models.CharField(_("case code"), max_length=7, unique=True)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
+    menu_attempts = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.IVR)
+    volunteer = models.ForeignKey(
+        Volunteer, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    provider_status = models.CharField(max_length=16, blank=True)
+    # Status callbacks arrive retried and out of order; older sequence numbers are ignored.
+    provider_sequence = models.IntegerField(default=-1)
+
+    class Meta:
+        indexes = [
+            # Routing takes the longest-waiting queued call of each language.
+            models.Index(fields=["state", "language", "queued_at"], name="call_routing_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_code
+
+    @property
+    def wait_seconds(self) -> int | None:
+        if self.queued_at is None:
+            return None
+        until = self.connected_at or self.ended_at or timezone.now()
+        return int((until - self.queued_at).total_seconds())
+
+
+class Offer(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", _("Ringing")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        MISSED = "missed", _("Missed")
+        CANCELED = "canceled", _("Canceled")
+
+    # Unguessable: it names the offer in the URLs the provider calls back.
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="offers")
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="offers")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    leg_sid = models.CharField(max_length=64, blank=True, db_index=True)  # the volunteer's leg
+    created_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # The last line of defence against offering one volunteer two calls at once.
+            models.UniqueConstraint(
+                fields=["volunteer"],
+                condition=Q(state="pending"),
+                name="one_pending_offer_per_volunteer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call} → {self.volunteer} ({self.state})"

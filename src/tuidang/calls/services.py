@@ -1,0 +1,350 @@
+"""Writes for the life of a call: receive, menu, queue, offers, connect, end.
+
+Provider-neutral: the telephony adapter turns provider requests into these calls and
+their results into the provider's language. Each function is idempotent for the same
+provider event, because providers retry webhooks and deliver them out of order.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tuidang.calls import prompts
+from tuidang.calls.case_codes import new_case_code
+from tuidang.calls.models import Call, HotlineNumber, Offer
+from tuidang.lib.phone import identify_caller, normalise
+from tuidang.volunteers.models import Presence, Volunteer
+
+logger = logging.getLogger(__name__)
+
+Token = uuid.UUID | str
+
+# A caller who gives no valid digit hears the menu once more, then gets the default.
+MENU_ATTEMPTS = 2
+# Two missed offers in a row and a volunteer is set away: they have left their desk.
+MISSED_OFFERS_BEFORE_AWAY = 2
+
+_ENDING_PROVIDER_STATUSES = {"completed", "busy", "no-answer", "failed", "canceled"}
+
+
+class UnknownCall(Exception):
+    """A provider event for a call we never received."""
+
+
+def _ring_volunteer_on_commit(offer: Offer) -> None:
+    from tuidang.telephony.tasks import ring_volunteer
+
+    offer_id = offer.pk
+    transaction.on_commit(lambda: ring_volunteer.enqueue(offer_id=offer_id))
+
+
+def _hang_up_leg_on_commit(leg_sid: str) -> None:
+    from tuidang.telephony.tasks import hang_up
+
+    if leg_sid:
+        transaction.on_commit(lambda: hang_up.enqueue(provider_sid=leg_sid))
+
+
+def _set_presence(volunteer: Volunteer, presence: str) -> None:
+    volunteer.presence = presence
+    volunteer.presence_since = timezone.now()
+    volunteer.save(update_fields=["presence", "presence_since"])
+
+
+def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call | None:
+    """Record an incoming call. None when the dialled number is not one of ours.
+
+    ``caller_from`` is turned into a caller key and a region here and goes no further.
+    """
+    existing = Call.objects.filter(provider_sid=provider_sid).first()
+    if existing is not None:
+        return existing
+    number = HotlineNumber.objects.filter(e164=normalise(dialled) or dialled, active=True).first()
+    if number is None:
+        logger.warning("Call %s to a number that is not a hotline number", provider_sid)
+        return None
+    caller = identify_caller(caller_from, dialled=number.e164)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                call = Call.objects.create(
+                    provider_sid=provider_sid,
+                    hotline_number=number,
+                    channel=number.channel,
+                    caller_key=caller.key,
+                    region=caller.region,
+                    last_digits=caller.last_digits,
+                    withheld=caller.withheld,
+                    case_code=new_case_code(),
+                    language=number.language,
+                )
+                if number.language:
+                    _enqueue(call)
+        except IntegrityError:
+            # A retried webhook that raced us, or (rarely) a case code already in use.
+            existing = Call.objects.filter(provider_sid=provider_sid).first()
+            if existing is not None:
+                return existing
+            continue
+        logger.info("Call %s received on %s, case %s", provider_sid, number.e164, call.case_code)
+        return call
+    raise RuntimeError("could not allocate a case code")
+
+
+def _enqueue(call: Call) -> None:
+    call.state = Call.State.QUEUED
+    call.queued_at = timezone.now()
+    call.save(update_fields=["state", "queued_at", "language", "menu_attempts"])
+    call_route(language=call.language)
+
+
+@dataclass(frozen=True)
+class MenuResult:
+    call: Call
+    retry: bool
+
+
+@transaction.atomic
+def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
+    """The caller pressed ``digits`` in the language menu (empty when they pressed nothing)."""
+    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    if call is None:
+        raise UnknownCall(provider_sid)
+    if call.state != Call.State.IVR:  # a retried request: the choice is already made
+        return MenuResult(call=call, retry=False)
+    language = prompts.language_for_digit(digits)
+    if language is None:
+        call.menu_attempts += 1
+        if call.menu_attempts < MENU_ATTEMPTS:
+            call.save(update_fields=["menu_attempts"])
+            return MenuResult(call=call, retry=True)
+        language = prompts.DEFAULT_LANGUAGE.value
+    call.language = language
+    _enqueue(call)
+    return MenuResult(call=call, retry=False)
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    call: Call
+    ahead: int
+
+
+@transaction.atomic
+def call_wait(*, provider_sid: str) -> QueueStatus:
+    """The caller is on hold. Routing runs again so no waiting call is ever forgotten."""
+    call = Call.objects.filter(provider_sid=provider_sid).first()
+    if call is None:
+        raise UnknownCall(provider_sid)
+    if call.state in (Call.State.QUEUED, Call.State.OFFERED):
+        call_route(language=call.language)
+    ahead = Call.objects.filter(
+        language=call.language,
+        state__in=[Call.State.QUEUED, Call.State.OFFERED],
+        queued_at__lt=call.queued_at or timezone.now(),
+    ).count()
+    return QueueStatus(call=call, ahead=ahead)
+
+
+@transaction.atomic
+def call_route(*, language: str) -> list[Offer]:
+    """Offer the longest-waiting calls of ``language`` to the longest-idle volunteers.
+
+    Both sides are taken with row locks and moved out of their waiting states in the same
+    transaction, so two app servers routing at once never offer one call twice or one
+    volunteer two calls (the partial unique index on Offer is the last line of defence).
+    """
+    calls = list(
+        Call.objects.select_for_update()
+        .filter(state=Call.State.QUEUED, language=language)
+        .order_by("queued_at", "pk")
+    )
+    if not calls:
+        return []
+    volunteers = list(
+        Volunteer.objects.select_for_update()
+        .filter(presence=Presence.AVAILABLE, languages__language=language)
+        .order_by("presence_since", "pk")[: len(calls)]
+    )
+    offers = []
+    for call, volunteer in zip(calls, volunteers, strict=False):
+        offer = Offer.objects.create(call=call, volunteer=volunteer)
+        call.state = Call.State.OFFERED
+        call.save(update_fields=["state"])
+        volunteer.presence = Presence.RINGING
+        volunteer.save(update_fields=["presence"])
+        _ring_volunteer_on_commit(offer)
+        offers.append(offer)
+        logger.info("Offered call %s to volunteer %s", call.case_code, volunteer.pk)
+    return offers
+
+
+def offer_leg_placed(*, offer_id: int, leg_sid: str) -> None:
+    Offer.objects.filter(pk=offer_id).update(leg_sid=leg_sid)
+
+
+@transaction.atomic
+def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
+    """The volunteer heard the whisper and pressed ``digits``. The accepted offer, or None."""
+    offer = Offer.objects.select_for_update().select_related("call", "volunteer").get(token=token)
+    if leg_sid and not offer.leg_sid:
+        # The leg can be answered before the task that placed it has stored its sid.
+        offer.leg_sid = leg_sid
+        offer.save(update_fields=["leg_sid"])
+    if offer.state == Offer.State.ACCEPTED:
+        return offer  # the same keypress, retried
+    if offer.state != Offer.State.PENDING:
+        return None
+    call = Call.objects.select_for_update().get(pk=offer.call_id)
+    offer.responded_at = timezone.now()
+    if digits != "1" or call.state != Call.State.OFFERED:
+        offer.state = Offer.State.DECLINED
+        offer.save(update_fields=["state", "responded_at"])
+        _release_offer(offer, call)
+        return None
+    offer.state = Offer.State.ACCEPTED
+    offer.save(update_fields=["state", "responded_at"])
+    offer.volunteer.missed_offers = 0
+    offer.volunteer.save(update_fields=["missed_offers"])
+    _set_presence(offer.volunteer, Presence.ON_CALL)
+    return offer
+
+
+def _release_offer(offer: Offer, call: Call, *, volunteer_presence: str = Presence.AVAILABLE) -> None:
+    """An offer ended without a conversation: the call waits again, the volunteer is free."""
+    if call.state == Call.State.OFFERED:
+        call.state = Call.State.QUEUED
+        call.save(update_fields=["state"])
+    volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
+    if volunteer.presence in (Presence.RINGING, Presence.ON_CALL):
+        _set_presence(volunteer, volunteer_presence)
+    if call.state == Call.State.QUEUED:
+        call_route(language=call.language)
+
+
+@transaction.atomic
+def offer_leg_ended(*, token: Token, provider_status: str) -> None:
+    """The volunteer's leg of an offer ended (status callback)."""
+    offer = Offer.objects.select_for_update().filter(token=token).first()
+    if offer is None or offer.state != Offer.State.PENDING:
+        return
+    call = Call.objects.select_for_update().get(pk=offer.call_id)
+    volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
+    offer.state = Offer.State.MISSED
+    offer.responded_at = timezone.now()
+    offer.save(update_fields=["state", "responded_at"])
+    volunteer.missed_offers += 1
+    volunteer.save(update_fields=["missed_offers"])
+    away = volunteer.missed_offers >= MISSED_OFFERS_BEFORE_AWAY
+    if away:
+        logger.info("Volunteer %s missed %s offers in a row: set away", volunteer.pk, volunteer.missed_offers)
+    _release_offer(offer, call, volunteer_presence=Presence.AWAY if away else Presence.AVAILABLE)
+
+
+@transaction.atomic
+def offer_dial_ended(*, token: Token) -> None:
+    """The volunteer's bridge attempt ended. If no caller was reached, they are free again."""
+    offer = Offer.objects.select_for_update().filter(token=token).first()
+    if offer is None or offer.state != Offer.State.ACCEPTED:
+        return
+    volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
+    connected = Call.objects.filter(volunteer=volunteer, state=Call.State.CONNECTED).exists()
+    if not connected and volunteer.presence == Presence.ON_CALL:
+        _set_presence(volunteer, Presence.AVAILABLE)
+        call = Call.objects.select_for_update().get(pk=offer.call_id)
+        if call.state == Call.State.OFFERED:
+            call.state = Call.State.QUEUED
+            call.save(update_fields=["state"])
+        call_route(language=call.language)
+
+
+@transaction.atomic
+def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
+    """The provider bridged the caller ``provider_sid`` to the volunteer's leg ``leg_sid``.
+
+    The provider takes the caller at the front of the language queue, which is normally
+    the call the offer was for; if another caller got there first, the record follows
+    what really happened and the offered call waits again.
+    """
+    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    if call is None:
+        raise UnknownCall(provider_sid)
+    offer = (
+        Offer.objects.select_for_update()
+        .filter(leg_sid=leg_sid, state=Offer.State.ACCEPTED)
+        .select_related("volunteer")
+        .first()
+    )
+    if offer is None:
+        raise UnknownCall(leg_sid)
+    if call.state == Call.State.CONNECTED:
+        return call  # retried
+    if offer.call_id != call.pk:
+        offered = Call.objects.select_for_update().get(pk=offer.call_id)
+        if offered.state == Call.State.OFFERED:
+            offered.state = Call.State.QUEUED
+            offered.save(update_fields=["state"])
+        for other in call.offers.select_for_update().filter(state=Offer.State.PENDING):
+            other.state = Offer.State.CANCELED
+            other.save(update_fields=["state"])
+            _hang_up_leg_on_commit(other.leg_sid)
+            _release_offer(other, call)
+        offer.call = call
+        offer.save(update_fields=["call"])
+    call.state = Call.State.CONNECTED
+    call.volunteer = offer.volunteer
+    call.connected_at = timezone.now()
+    call.save(update_fields=["state", "volunteer", "connected_at"])
+    logger.info("Call %s connected to volunteer %s", call.case_code, offer.volunteer_id)
+    return call
+
+
+@transaction.atomic
+def call_status(
+    *, provider_sid: str, status: str, sequence: int | None, duration: int | None
+) -> Call | None:
+    """A status callback for the caller's leg. Old and repeated callbacks change nothing."""
+    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    if call is None:
+        return None
+    if sequence is not None:
+        if sequence <= call.provider_sequence:
+            return call
+        call.provider_sequence = sequence
+    if call.state in Call.ENDED_STATES:
+        call.save(update_fields=["provider_sequence"])
+        return call
+    call.provider_status = status
+    fields = ["provider_status", "provider_sequence"]
+    if status in _ENDING_PROVIDER_STATUSES:
+        call.ended_at = timezone.now()
+        call.duration_seconds = duration
+        fields += ["ended_at", "duration_seconds", "state"]
+        if call.state == Call.State.IVR:
+            call.state = Call.State.DISCONNECTED
+        elif call.state in (Call.State.QUEUED, Call.State.OFFERED):
+            call.state = Call.State.ABANDONED
+            for offer in call.offers.select_for_update().filter(state=Offer.State.PENDING):
+                offer.state = Offer.State.CANCELED
+                offer.save(update_fields=["state"])
+                _hang_up_leg_on_commit(offer.leg_sid)
+                _release_offer(offer, call)
+            logger.info("Call %s abandoned after %ss in queue", call.case_code, call.wait_seconds)
+        elif call.state == Call.State.CONNECTED:
+            call.state = Call.State.COMPLETED
+            if call.volunteer is not None:
+                volunteer = Volunteer.objects.select_for_update().get(pk=call.volunteer_id)
+                _set_presence(volunteer, Presence.WRAP_UP)
+    call.save(update_fields=fields)
+    return call
+
+
+def call_hang_up(*, call: Call) -> None:
+    """Ask the provider to end a connected call (the volunteer pressed "End call")."""
+    if call.state not in Call.ENDED_STATES:
+        _hang_up_leg_on_commit(call.provider_sid)

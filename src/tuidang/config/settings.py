@@ -1,0 +1,203 @@
+"""Settings for Tuidang Hotline, read from the environment (see docs/configuration.md).
+
+With no environment at all this is the demo: SQLite in WAL mode under ``var/``, secrets
+generated into ``var/secrets/``, the simulated phone network as the telephony provider.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from tuidang.config.env import env_bool, env_int, env_list, env_secret, env_str
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(env_str("TUIDANG_HOME", str(Path.cwd())))
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
+SECRETS_DIR = VAR_DIR / "secrets"
+
+DEBUG = env_bool("DEBUG", False)
+# The demo generates its secrets; a production deployment sets every one of them.
+_generate = SECRETS_DIR if env_bool("GENERATE_SECRETS", True) else None
+SECRET_KEY = env_secret("SECRET_KEY", generated_into=_generate, nbytes=48)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.humanize",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "tuidang.lib",
+    "tuidang.volunteers",
+    "tuidang.calls",
+    "tuidang.declarations",
+    "tuidang.telephony",
+    "tuidang.telephony.simulator",
+    "tuidang.public",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tuidang.config.urls"
+WSGI_APPLICATION = "tuidang.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tuidang.lib.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Storage --------------------------------------------------------------------------
+# SQLite in WAL mode is the embedded default; DATABASE_URL switches to PostgreSQL.
+# IMMEDIATE transactions make SQLite take its write lock at BEGIN, so two writers queue
+# instead of one failing with "database is locked" when it upgrades a read lock.
+_SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tuidang.sqlite3'}")
+_default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+if _default_db["ENGINE"] == "django.db.backends.sqlite3":
+    _default_db["OPTIONS"] = dict(_SQLITE_OPTIONS)
+DATABASES = {
+    "default": _default_db,
+    # The simulated phone network plays the provider, which knows callers' numbers; it
+    # keeps its state in a database of its own so the hotline's database never holds them.
+    "phone_network": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(VAR_DIR / "phone-network.sqlite3"),
+        "OPTIONS": dict(_SQLITE_OPTIONS),
+    },
+}
+DATABASE_ROUTERS = ["tuidang.telephony.simulator.routers.PhoneNetworkRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background tasks -----------------------------------------------------------------
+# The database backend is the embedded queue: `tuidang worker` runs its jobs, and
+# `tuidang serve` starts one beside the web server. TASKS_BACKEND=immediate runs each
+# task in the process that enqueued it (tests, single-process debugging).
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[env_str("TASKS_BACKEND", "database")]}}
+
+# --- Accounts -------------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "volunteers:desk"
+LOGOUT_REDIRECT_URL = "public:home"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Internationalisation -------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+# Declarations are dated in the hotline's own time zone ("today" on the public page).
+HOTLINE_TIME_ZONE = env_str("HOTLINE_TIME_ZONE", "Asia/Shanghai")
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- Privacy --------------------------------------------------------------------------
+# The pepper turns a caller's number into a caller key. It lives outside the database:
+# whoever holds a database dump without it cannot test a guessed number against the keys.
+CALLER_KEY_PEPPER = env_secret("CALLER_KEY_PEPPER", generated_into=_generate)
+# Keys for encrypting identifying free text at rest, by version. The newest is used to
+# seal; every listed one can open. (Wrapping by a key-encryption key comes with rotation.)
+_field_key = env_secret("FIELD_ENCRYPTION_KEY", generated_into=_generate)
+FIELD_ENCRYPTION_KEYS = {1: hashlib.sha256(_field_key.encode()).digest()}
+# How many trailing digits of a caller's number a volunteer may see.
+CALLER_VISIBLE_DIGITS = env_int("CALLER_VISIBLE_DIGITS", 2)
+
+# --- Telephony ------------------------------------------------------------------------
+# "simulated" drives the project's own phone network; "twilio" the real provider.
+TELEPHONY_PROVIDER = env_str("TELEPHONY_PROVIDER", "simulated")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", generated_into=_generate, nbytes=24)
+# The base URL the provider calls, when the app sits behind a proxy that rewrites the
+# host or scheme. Twilio signs the URL it called, so validation must use that one.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
+OFFER_TIMEOUT_SECONDS = env_int("OFFER_TIMEOUT_SECONDS", 20)
+
+# --- HTTP -----------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and bool(PUBLIC_BASE_URL))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Logging --------------------------------------------------------------------------
+# Log lines never carry a caller's number: webhook views only log caller keys.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,22 @@
+"""Settings for the test suite: the production settings with test-only choices on top."""
+
+import os
+from pathlib import Path
+
+# Before the settings read them: tests keep their own var/ and run tasks in-process.
+os.environ.setdefault("VAR_DIR", str(Path.cwd() / "var" / "test"))
+os.environ["TASKS_BACKEND"] = "immediate"
+os.environ.setdefault("TELEPHONY_PROVIDER", "simulated")
+
+from tuidang.config.settings import *  # noqa: E402, F403
+
+# Fast hashing: the suite creates many users; argon2 is tested on its own.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Static files come from the apps through the finders; no collectstatic for tests.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

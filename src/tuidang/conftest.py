@@ -1,0 +1,99 @@
+"""Personas and a phone network shared by the whole suite.
+
+As in healthchecks, the people have names: Mei answers in Mandarin, Wing in Cantonese,
+Grace in English, Lin coordinates, and Charlie has an account but no volunteer profile.
+Everything is set up through the real services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from tuidang.calls.models import Channel, HotlineNumber
+from tuidang.lib.languages import Language
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.volunteers.models import Presence, Role, Volunteer, VolunteerLanguage
+from tuidang.volunteers.services import volunteer_set_presence
+
+BANKNOTES_LINE = "+18005550100"
+WEBSITE_LINE = "+18005550199"
+# A mainland Chinese mobile number (Beijing) and how else it may be written.
+CALLER = "+8613800138000"
+PASSWORD = "correct-horse-battery"
+
+
+class Clock:
+    """The simulated network's clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = timezone.now()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def make_volunteer(username: str, languages: list[str], role: str = Role.VOLUNTEER) -> Volunteer:
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    volunteer = Volunteer.objects.create(
+        user=user,
+        display_name=username.title(),
+        role=role,
+        phone_address=f"client:{username}",
+        presence=Presence.AWAY,
+    )
+    for language in languages:
+        VolunteerLanguage.objects.create(volunteer=volunteer, language=language)
+    return volunteer
+
+
+@pytest.fixture
+def numbers(db):
+    return {
+        "banknotes": HotlineNumber.objects.create(
+            e164=BANKNOTES_LINE, name="Banknotes line", channel=Channel.BANKNOTES
+        ),
+        "website": HotlineNumber.objects.create(
+            e164=WEBSITE_LINE, name="Website line", channel=Channel.WEBSITE
+        ),
+    }
+
+
+@pytest.fixture
+def mei(db):
+    return make_volunteer("mei", [Language.MANDARIN])
+
+
+@pytest.fixture
+def wing(db):
+    return make_volunteer("wing", [Language.CANTONESE])
+
+
+@pytest.fixture
+def lin(db):
+    return make_volunteer("lin", [Language.MANDARIN, Language.ENGLISH], role=Role.COORDINATOR)
+
+
+@pytest.fixture
+def charlie(db):
+    return get_user_model().objects.create_user(username="charlie", password=PASSWORD)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def network(clock):
+    return PhoneNetwork(clock=clock)
+
+
+def go_available(volunteer: Volunteer) -> Volunteer:
+    return volunteer_set_presence(volunteer=volunteer, presence=Presence.AVAILABLE)

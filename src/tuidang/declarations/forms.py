@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _
+
+from tuidang.declarations.models import Organization, Relationship
+from tuidang.declarations.services import Person
+
+MAX_FAMILY_MEMBERS = 30
+
+
+class CallerDeclarationForm(forms.Form):
+    renounces = forms.BooleanField(label=_("The caller renounces"), required=False)
+    alias = forms.CharField(label=_("Alias"), max_length=80, required=False)
+    organizations = forms.MultipleChoiceField(
+        label=_("Organizations"),
+        choices=Organization.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    consent_to_publish = forms.BooleanField(label=_("Consents to publication"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("renounces") and not data.get("organizations"):
+            self.add_error("organizations", _("Choose at least one organization."))
+        if not data.get("renounces") and data.get("organizations"):
+            self.add_error(
+                "renounces", _("Tick this if the caller renounces the organizations chosen.")
+            )
+        return data
+
+    def person(self) -> Person | None:
+        if not self.cleaned_data.get("renounces"):
+            return None
+        return Person(
+            alias=self.cleaned_data["alias"],
+            organizations=frozenset(self.cleaned_data["organizations"]),
+            consent_to_publish=self.cleaned_data["consent_to_publish"],
+        )
+
+
+class FamilyDeclarationForm(forms.Form):
+    relationship = forms.ChoiceField(
+        label=_("Relationship"), choices=[("", "—"), *Relationship.choices], required=True
+    )
+    alias = forms.CharField(label=_("Alias"), max_length=80, required=False)
+    organizations = forms.MultipleChoiceField(
+        label=_("Organizations"),
+        choices=Organization.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=True,
+        error_messages={"required": _("Choose at least one organization.")},
+    )
+    asked_for_it = forms.BooleanField(
+        label=_("They asked the caller to renounce for them"),
+        required=True,
+        error_messages={"required": _("Only record family members who asked for it.")},
+    )
+    consent_to_publish = forms.BooleanField(label=_("Consents to publication"), required=False)
+
+    def person(self) -> Person:
+        return Person(
+            alias=self.cleaned_data["alias"],
+            organizations=frozenset(self.cleaned_data["organizations"]),
+            relationship=self.cleaned_data["relationship"],
+            consent_to_publish=self.cleaned_data["consent_to_publish"],
+        )
+
+
+FamilyFormSet = formset_factory(
+    FamilyDeclarationForm, extra=1, max_num=MAX_FAMILY_MEMBERS, validate_max=True
+)

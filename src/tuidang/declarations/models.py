@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tuidang.calls.models import Call
+from tuidang.lib.crypto import seal, unseal
+
+
+class Organization(models.TextChoices):
+    PARTY = "party", _("Communist Party")
+    YOUTH_LEAGUE = "youth_league", _("Communist Youth League")
+    YOUNG_PIONEERS = "young_pioneers", _("Young Pioneers")
+
+
+class Subject(models.TextChoices):
+    SELF = "self", _("The caller")
+    FAMILY = "family", _("A family member")
+
+
+class Relationship(models.TextChoices):
+    PARENT = "parent", _("Parent")
+    SPOUSE = "spouse", _("Spouse or partner")
+    CHILD = "child", _("Child")
+    SIBLING = "sibling", _("Brother or sister")
+    GRANDPARENT = "grandparent", _("Grandparent")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    RELATIVE = "relative", _("Other relative")
+
+
+class DeclarationChannel(models.TextChoices):
+    HOTLINE = "hotline", _("Hotline")
+    RELAYED = "relayed", _("Relayed for a family member")
+    WEB = "web", _("Web")
+    EMAIL = "email", _("Email")
+    FAX = "fax", _("Fax")
+    IN_PERSON = "in_person", _("In person")
+
+
+class Declaration(models.Model):
+    """One person's renunciation. A person counts once, however many organizations."""
+
+    # Random, so the encrypted fields can be bound to their row before it is inserted.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    call = models.ForeignKey(
+        Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="declarations"
+    )
+    subject = models.CharField(_("for whom"), max_length=8, choices=Subject.choices)
+    relationship = models.CharField(
+        _("relationship"), max_length=16, choices=Relationship.choices, blank=True
+    )
+    party = models.BooleanField(_("Communist Party"), default=False)
+    youth_league = models.BooleanField(_("Communist Youth League"), default=False)
+    young_pioneers = models.BooleanField(_("Young Pioneers"), default=False)
+    # The day in the hotline's time zone: what "today" on the public page counts.
+    declared_on = models.DateField(_("date"), db_index=True)
+    region = models.CharField(_("region"), max_length=80, blank=True)
+    # Where the call came from (banknotes, website, ...), for attribution.
+    source = models.CharField(_("source"), max_length=16, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=DeclarationChannel.choices)
+    alias_sealed = models.BinaryField(_("alias (encrypted)"), blank=True)
+    consent_to_publish = models.BooleanField(_("consents to publication"), default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(party=True)
+                | models.Q(youth_league=True)
+                | models.Q(young_pioneers=True),
+                name="declaration_leaves_an_organization",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(subject="self", relationship="")
+                | (models.Q(subject="family") & ~models.Q(relationship="")),
+                name="declaration_relationship_only_for_family",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Declaration {self.public_id}"
+
+    def _seal_place(self) -> dict[str, str]:
+        return {"table": self._meta.db_table, "row": str(self.public_id), "field": "alias"}
+
+    @property
+    def alias(self) -> str:
+        if not self.alias_sealed:
+            return ""
+        return unseal(bytes(self.alias_sealed), **self._seal_place())
+
+    @alias.setter
+    def alias(self, value: str) -> None:
+        self.alias_sealed = seal(value, **self._seal_place()) if value else b""
+
+    def organizations(self) -> list[str]:
+        return [org for org in Organization.values if getattr(self, org)]

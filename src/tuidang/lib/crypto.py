@@ -1,0 +1,50 @@
+"""Encryption at rest for identifying free text (aliases, statements, notes).
+
+AES-256-GCM with a fresh 96-bit nonce per value. The associated data binds each
+ciphertext to its table, row and field, so a value copied into another row or column
+does not decrypt. The blob starts with a format byte and the key version, which lets
+keys be rotated without downtime: the newest key seals, every configured key opens.
+"""
+
+from __future__ import annotations
+
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+
+_FORMAT = 1
+_NONCE_BYTES = 12
+
+
+class DecryptionError(Exception):
+    """The value was tampered with, moved, or sealed under a key we no longer hold."""
+
+
+def _aad(table: str, row: str, field: str) -> bytes:
+    return f"tuidang:{table}:{row}:{field}".encode()
+
+
+def seal(plaintext: str, *, table: str, row: str, field: str) -> bytes:
+    keys: dict[int, bytes] = settings.FIELD_ENCRYPTION_KEYS
+    version = max(keys)
+    nonce = os.urandom(_NONCE_BYTES)
+    ciphertext = AESGCM(keys[version]).encrypt(
+        nonce, plaintext.encode(), _aad(table, row, field)
+    )
+    return bytes([_FORMAT, version]) + nonce + ciphertext
+
+
+def unseal(blob: bytes, *, table: str, row: str, field: str) -> str:
+    blob = bytes(blob)
+    if len(blob) < 2 + _NONCE_BYTES + 16 or blob[0] != _FORMAT:
+        raise DecryptionError("not a sealed value")
+    keys: dict[int, bytes] = settings.FIELD_ENCRYPTION_KEYS
+    key = keys.get(blob[1])
+    if key is None:
+        raise DecryptionError(f"no key of version {blob[1]}")
+    nonce, ciphertext = blob[2 : 2 + _NONCE_BYTES], blob[2 + _NONCE_BYTES :]
+    try:
+        return AESGCM(key).decrypt(nonce, ciphertext, _aad(table, row, field)).decode()
+    except Exception as exc:  # InvalidTag, or bytes that are not UTF-8
+        raise DecryptionError("value does not open under its key and place") from exc

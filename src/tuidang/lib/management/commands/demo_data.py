@@ -1,0 +1,72 @@
+"""Load the demo hotline: two numbers, three volunteers, a coordinator and an admin.
+
+Running it again changes nothing that is already there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from tuidang.calls.models import Channel, HotlineNumber
+from tuidang.lib.languages import Language
+from tuidang.volunteers.models import Presence, Role, Volunteer, VolunteerLanguage
+
+# Demo-only passwords, printed for whoever runs `make demo`. Never use these elsewhere.
+DEMO_PASSWORD = "hotline-demo-2026"  # noqa: S105
+
+NUMBERS = [
+    ("+18005550100", "Banknotes line", Channel.BANKNOTES),
+    ("+18005550199", "Website line", Channel.WEBSITE),
+]
+PEOPLE = [
+    # username, display name, role, languages
+    ("mei", "Mei (Mandarin)", Role.VOLUNTEER, [Language.MANDARIN]),
+    ("wing", "Wing (Cantonese)", Role.VOLUNTEER, [Language.CANTONESE]),
+    ("grace", "Grace (English)", Role.VOLUNTEER, [Language.ENGLISH]),
+    ("lin", "Lin (coordinator)", Role.COORDINATOR, [Language.MANDARIN, Language.ENGLISH]),
+    ("admin", "Administrator", Role.ADMIN, [Language.ENGLISH]),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent) and print how to use the demo."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        User = get_user_model()
+        with transaction.atomic():
+            for e164, name, channel in NUMBERS:
+                HotlineNumber.objects.get_or_create(
+                    e164=e164, defaults={"name": name, "channel": channel}
+                )
+            for username, display_name, role, languages in PEOPLE:
+                user, created = User.objects.get_or_create(username=username)
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.is_staff = role != Role.VOLUNTEER
+                    user.is_superuser = role == Role.ADMIN
+                    user.save()
+                volunteer, _created = Volunteer.objects.get_or_create(
+                    user=user,
+                    defaults={
+                        "display_name": display_name,
+                        "role": role,
+                        "phone_address": f"client:{username}",
+                        "presence": Presence.AWAY,
+                    },
+                )
+                for language in languages:
+                    VolunteerLanguage.objects.get_or_create(volunteer=volunteer, language=language)
+        self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
+        self.stdout.write(
+            "\nLog in at /accounts/login/ with the password "
+            f"{DEMO_PASSWORD!r} as one of:\n"
+            + "".join(f"  {u:<6} {d}\n" for u, d, _r, _l in PEOPLE)
+            + "\nTo place a call: log in as mei in one browser window and press"
+            " 'Go available';\nin another window (or a private one) open /sim/, call the"
+            " Banknotes line and press 1 for Mandarin.\nMei's simulated phone rings on her"
+            " desk: answer, press 1 to accept, and the call is hers.\n"
+        )

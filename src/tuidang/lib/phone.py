@@ -1,0 +1,75 @@
+"""What the hotline may derive from a caller's number, and nothing more.
+
+The number itself is never stored, logged or cached. At call time it becomes:
+
+- a *caller key*: HMAC-SHA256 of the E.164 form under a pepper kept outside the database,
+  so repeat calls can be recognised without the number being recoverable from a dump;
+- a coarse *region*: the province (or country, outside mainland China);
+- at most the last few digits, for a volunteer's eyes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+from phonenumbers import geocoder
+
+# Numbers providers send when the caller withholds theirs ("anonymous", "+266696687",
+# "restricted", ...). They all share one caller key per dialled number.
+_WITHHELD = {"", "anonymous", "restricted", "unknown", "private", "unavailable", "+266696687"}
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    key: str
+    region: str
+    last_digits: str
+    withheld: bool
+
+
+def normalise(raw: str, *, default_region: str | None = None) -> str | None:
+    """The E.164 form of ``raw``, or None when it is not a plausible phone number."""
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def caller_key(e164_or_marker: str) -> str:
+    digest = hmac.new(
+        settings.CALLER_KEY_PEPPER.encode(), e164_or_marker.encode(), hashlib.sha256
+    ).hexdigest()
+    return digest
+
+
+def region_of(e164: str) -> str:
+    """The province for a mainland Chinese number, else the country or region name."""
+    number = phonenumbers.parse(e164)
+    description = geocoder.description_for_number(number, "en")
+    if not description:
+        description = geocoder.country_name_for_number(number, "en")
+    # "Changzhou, Jiangsu" -> "Jiangsu": the city is finer than we keep.
+    return description.rsplit(",", 1)[-1].strip()
+
+
+def identify_caller(raw_from: str, *, dialled: str) -> CallerIdentity:
+    """Turn the provider's ``From`` into what we keep. ``raw_from`` is then forgotten."""
+    e164 = None if raw_from.strip().lower() in _WITHHELD else normalise(raw_from)
+    if e164 is None:
+        return CallerIdentity(
+            key=caller_key(f"withheld:{dialled}"), region="", last_digits="", withheld=True
+        )
+    visible = settings.CALLER_VISIBLE_DIGITS
+    return CallerIdentity(
+        key=caller_key(e164),
+        region=region_of(e164),
+        last_digits=e164[-visible:] if visible > 0 else "",
+        withheld=False,
+    )

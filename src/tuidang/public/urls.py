@@ -1,0 +1,9 @@
+from django.urls import path
+
+from tuidang.public import views
+
+app_name = "public"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TelephonyConfig(AppConfig):
+    name = "tuidang.telephony"
+    label = "telephony"

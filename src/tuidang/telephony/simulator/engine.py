@@ -1,0 +1,644 @@
+"""The simulated phone network: a provider that executes our TwiML.
+
+It plays Twilio's part for the demo and the tests. Calls arrive at the hotline's
+webhooks as Twilio sends them (form-encoded, with Twilio's parameters, signed with the
+account's auth token), and the TwiML that comes back is executed: Say, Play, Pause,
+Gather, Enqueue (with its wait URL), Dial (Queue), Redirect, Record, Leave, Reject and
+Hangup. Time moves on only through ``tick()``, so tests control it exactly.
+
+It is a development tool, never the production path: operations on one call are not
+serialised against each other the way a real switch would.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import xml.etree.ElementTree as ET  # noqa: S405 - parses TwiML our own app produced
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from twilio.request_validator import RequestValidator
+
+from tuidang.telephony.simulator.models import SimCall
+
+logger = logging.getLogger(__name__)
+
+API_VERSION = "2010-04-01"
+Params = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: str
+
+
+class Transport(Protocol):
+    def post(self, url: str, params: Params) -> Reply: ...
+
+
+def sign(url: str, params: Params) -> str:
+    return str(RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, params))
+
+
+class InProcessTransport:
+    """Delivers webhooks through Django's full request stack, without a socket."""
+
+    def post(self, url: str, params: Params) -> Reply:
+        from django.test import Client
+
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = Client().post(
+            path,
+            params,
+            headers={"host": parts.netloc, "x-twilio-signature": sign(url, params)},
+            secure=parts.scheme == "https",
+        )
+        return Reply(response.status_code, response.content.decode())
+
+
+class HttpTransport:
+    """Delivers webhooks over HTTP, for a server in another process (load tests)."""
+
+    def __init__(self, timeout: float = 10.0) -> None:
+        import requests
+
+        self.session = requests.Session()
+        self.timeout = timeout
+
+    def post(self, url: str, params: Params) -> Reply:
+        response = self.session.post(
+            url, data=params, headers={"X-Twilio-Signature": sign(url, params)}, timeout=self.timeout
+        )
+        return Reply(response.status_code, response.text)
+
+
+def new_sid() -> str:
+    return "CA" + secrets.token_hex(16)
+
+
+def default_base_url() -> str:
+    return settings.PUBLIC_BASE_URL or "http://127.0.0.1:8000"
+
+
+class PhoneNetwork:
+    def __init__(
+        self,
+        *,
+        transport: Transport | None = None,
+        base_url: str | None = None,
+        clock: Callable[[], datetime] = timezone.now,
+    ) -> None:
+        self.transport = transport or InProcessTransport()
+        self.base_url = (base_url or default_base_url()).rstrip("/")
+        self.clock = clock
+
+    # --- What people do ---------------------------------------------------------------
+
+    def dial(self, *, from_number: str, to_number: str) -> SimCall:
+        """A caller dials one of the hotline's numbers."""
+        call = SimCall.objects.create(
+            sid=new_sid(),
+            direction="inbound",
+            from_number=from_number,
+            to_number=to_number,
+            status=SimCall.Status.RINGING,
+            created_at=self.clock(),
+            url=self.base_url + reverse("telephony:twilio-voice"),
+            status_callback=self.base_url + reverse("telephony:twilio-status"),
+        )
+        self._note(call, "system", f"Calling {to_number}")
+        call.status = SimCall.Status.IN_PROGRESS
+        call.answered_at = self.clock()
+        self._fetch_and_run(call, call.url)
+        return self.refresh(call)
+
+    def press(self, sid: str, keys: str) -> SimCall:
+        call = SimCall.objects.get(sid=sid)
+        for key in keys:
+            if call.ended:
+                break
+            waiting = call.waiting or {}
+            self._note(call, "keypad", key)
+            if waiting.get("kind") == "gather":
+                if key == waiting.get("finish_on_key", "#"):
+                    self._gather_done(call)
+                    continue
+                call.digits += key
+                call.save(update_fields=["digits", "transcript"])
+                if len(call.digits) >= int(waiting.get("num_digits") or 99):
+                    self._gather_done(call)
+            elif waiting.get("kind") == "record" and key in "#*":
+                self._record_done(call)
+            else:
+                call.save(update_fields=["transcript"])
+            call = self.refresh(call)
+        return call
+
+    def hang_up(self, sid: str) -> SimCall:
+        """The person on this call puts the phone down (or declines it while it rings)."""
+        call = SimCall.objects.get(sid=sid)
+        if call.ended:
+            return call
+        if call.status == SimCall.Status.RINGING:
+            self._end(call, SimCall.Status.BUSY)
+        else:
+            if (call.waiting or {}).get("kind") == "record":
+                self._record_done(call, hung_up=True)
+                call = self.refresh(call)
+            self._end(call, SimCall.Status.COMPLETED)
+        return self.refresh(call)
+
+    def answer(self, sid: str) -> SimCall:
+        """The volunteer picks up a ringing outbound call."""
+        call = SimCall.objects.get(sid=sid)
+        if call.status != SimCall.Status.RINGING:
+            return call
+        call.status = SimCall.Status.IN_PROGRESS
+        call.answered_at = self.clock()
+        call.waiting = None
+        call.deadline = None
+        self._note(call, "system", "Answered")
+        self._fetch_and_run(call, call.url)
+        return self.refresh(call)
+
+    def tick(self) -> int:
+        """Let time pass: time-outs fire and callers on hold hear the wait URL again."""
+        now = self.clock()
+        fired = 0
+        for call in SimCall.objects.filter(deadline__lte=now).exclude(status__in=SimCall.ENDED):
+            fired += 1
+            self._timeout(self.refresh(call))
+        return fired
+
+    # --- The provider's REST API ------------------------------------------------------
+
+    def create_call(
+        self, *, to: str, from_: str, url: str, status_callback: str, timeout: int
+    ) -> SimCall:
+        call = SimCall.objects.create(
+            sid=new_sid(),
+            direction="outbound-api",
+            from_number=from_,
+            to_number=to,
+            status=SimCall.Status.RINGING,
+            created_at=self.clock(),
+            url=url,
+            status_callback=status_callback,
+            waiting={"kind": "ringing"},
+            deadline=self.clock() + timedelta(seconds=timeout),
+        )
+        self._note(call, "system", f"Ringing {to}")
+        call.save(update_fields=["transcript"])
+        return call
+
+    def end_call(self, sid: str) -> None:
+        call = SimCall.objects.filter(sid=sid).first()
+        if call is None or call.ended:
+            return
+        status = SimCall.Status.CANCELED if call.status == SimCall.Status.RINGING else SimCall.Status.COMPLETED
+        self._end(call, status)
+
+    # --- Queries ----------------------------------------------------------------------
+
+    @staticmethod
+    def refresh(call: SimCall) -> SimCall:
+        return SimCall.objects.get(pk=call.pk)
+
+    @staticmethod
+    def queue_position(call: SimCall) -> int:
+        if not call.queue_name or call.enqueued_at is None:
+            return 0
+        return (
+            SimCall.objects.filter(queue_name=call.queue_name, enqueued_at__lte=call.enqueued_at)
+            .exclude(status__in=SimCall.ENDED)
+            .count()
+        )
+
+    # --- Executing TwiML --------------------------------------------------------------
+
+    def _note(self, call: SimCall, kind: str, text: str, language: str = "") -> None:
+        entry = {"at": self.clock().isoformat(), "kind": kind, "text": text}
+        if language:
+            entry["language"] = language
+        call.transcript = [*call.transcript, entry]
+
+    def _params(self, call: SimCall, **extra: str) -> Params:
+        params = {
+            "AccountSid": settings.TWILIO_ACCOUNT_SID,
+            "ApiVersion": API_VERSION,
+            "CallSid": call.sid,
+            "CallStatus": call.status,
+            "Called": call.to_number,
+            "Caller": call.from_number,
+            "Direction": call.direction,
+            "From": call.from_number,
+            "To": call.to_number,
+            # Twilio sends the location fields even when it knows nothing: empty.
+            "CalledCity": "",
+            "CalledCountry": "US",
+            "CalledState": "",
+            "CalledZip": "",
+            "CallerCity": "",
+            "CallerCountry": "",
+            "CallerState": "",
+            "CallerZip": "",
+            "FromCity": "",
+            "FromCountry": "",
+            "FromState": "",
+            "FromZip": "",
+            "ToCity": "",
+            "ToCountry": "US",
+            "ToState": "",
+            "ToZip": "",
+        }
+        params.update(extra)
+        return params
+
+    def _request(self, call: SimCall, url: str, **extra: str) -> str | None:
+        reply = self.transport.post(url, self._params(call, **extra))
+        if reply.status >= 400:
+            self._note(call, "error", f"Webhook {urlsplit(url).path} answered {reply.status}")
+            logger.warning("Webhook %s answered %s", url, reply.status)
+            return None
+        return reply.body
+
+    def _fetch_and_run(self, call: SimCall, url: str, **extra: str) -> None:
+        body = self._request(call, url, **extra)
+        if body is None:
+            # Twilio plays "an application error has occurred" and hangs up.
+            self._note(call, "system", "An application error has occurred. Goodbye.")
+            self._end(call, SimCall.Status.FAILED)
+            return
+        call.document = body
+        call.position = 0
+        self._run(call, url)
+
+    def _verbs(self, call: SimCall) -> list[ET.Element]:
+        if not call.document.strip():
+            return []
+        root = ET.fromstring(call.document)  # noqa: S314 - our own app's TwiML
+        return list(root)
+
+    def _run(self, call: SimCall, base: str) -> None:
+        """Execute verbs from ``call.position`` until one waits or the document ends."""
+        verbs = self._verbs(call)
+        while call.position < len(verbs):
+            verb = verbs[call.position]
+            call.position += 1
+            if not self._execute(call, verb, base):
+                return  # the verb saved the call and what it now waits for
+            if call.ended:
+                return
+        # Twilio hangs up when a document runs out of verbs.
+        call.save()
+        self._end(call, SimCall.Status.COMPLETED)
+
+    def _speak(self, call: SimCall, element: ET.Element) -> None:
+        if element.tag == "Say":
+            self._note(call, "say", (element.text or "").strip(), element.get("language", ""))
+        elif element.tag == "Play":
+            self._note(call, "play", f"(audio) {element.text or ''}".strip())
+
+    def _execute(self, call: SimCall, verb: ET.Element, base: str) -> bool:
+        """Run one verb; False when the call now waits for something."""
+        now = self.clock()
+        tag = verb.tag
+        if tag in ("Say", "Play"):
+            self._speak(call, verb)
+            return True
+        if tag == "Pause":
+            call.waiting = {"kind": "pause", "base": base}
+            call.deadline = now + timedelta(seconds=int(verb.get("length", "1")))
+            call.save()
+            return False
+        if tag == "Gather":
+            for child in verb:
+                self._speak(call, child)
+            call.digits = ""
+            call.waiting = {
+                "kind": "gather",
+                "action": urljoin(base, verb.get("action", base)),
+                "num_digits": verb.get("numDigits", ""),
+                "finish_on_key": verb.get("finishOnKey", "#"),
+                "base": base,
+            }
+            call.deadline = now + timedelta(seconds=int(verb.get("timeout", "5")))
+            call.save()
+            return False
+        if tag == "Redirect":
+            call.save()
+            self._fetch_and_run(call, urljoin(base, (verb.text or "").strip() or base))
+            return False
+        if tag == "Hangup":
+            call.save()
+            self._end(call, SimCall.Status.COMPLETED)
+            return False
+        if tag == "Reject":
+            call.save()
+            self._end(call, SimCall.Status.BUSY)
+            return False
+        if tag == "Enqueue":
+            return self._enqueue(call, verb, base)
+        if tag == "Dial":
+            return self._dial(call, verb, base)
+        if tag == "Record":
+            self._note(call, "system", "(recording after the tone)")
+            call.waiting = {
+                "kind": "record",
+                "action": urljoin(base, verb.get("action", base)),
+                "started": now.isoformat(),
+                "base": base,
+            }
+            call.deadline = now + timedelta(seconds=int(verb.get("maxLength", "3600")))
+            call.save()
+            return False
+        if tag == "Leave" and call.queue_name:
+            call.save()
+            self._leave_queue(call, "leave")
+            return False
+        self._note(call, "error", f"Unsupported verb <{tag}>")
+        return True
+
+    # --- Queues -----------------------------------------------------------------------
+
+    def _enqueue(self, call: SimCall, verb: ET.Element, base: str) -> bool:
+        call.queue_name = (verb.text or "").strip()
+        call.enqueued_at = self.clock()
+        call.waiting = {
+            "kind": "queue",
+            "action": urljoin(base, verb.get("action", "")) if verb.get("action") else "",
+            "wait_url": urljoin(base, verb.get("waitUrl", "")) if verb.get("waitUrl") else "",
+            "base": base,
+        }
+        call.deadline = None
+        self._note(call, "system", f"Waiting in queue {call.queue_name}")
+        call.save()
+        self._play_wait_url(call)
+        return False
+
+    def _play_wait_url(self, call: SimCall) -> None:
+        waiting = call.waiting or {}
+        url = waiting.get("wait_url")
+        if not url:
+            call.deadline = None
+            call.save()
+            return
+        assert call.enqueued_at is not None
+        queued_for = int((self.clock() - call.enqueued_at).total_seconds())
+        body = self._request(
+            call,
+            url,
+            QueueSid="QU" + call.queue_name.encode().hex()[:32].ljust(32, "0"),
+            QueuePosition=str(self.queue_position(call)),
+            QueueTime=str(queued_for),
+            AvgQueueTime=str(queued_for),
+            CurrentQueueSize=str(
+                SimCall.objects.filter(queue_name=call.queue_name)
+                .exclude(status__in=SimCall.ENDED)
+                .count()
+            ),
+            MaxQueueSize="1000",
+        )
+        still_queued = (
+            SimCall.objects.filter(pk=call.pk, queue_name=call.queue_name)
+            .exclude(status__in=SimCall.ENDED)
+            .exists()
+        )
+        if not still_queued:
+            return  # bridged or hung up while the wait URL was being fetched
+        pause = 5
+        for verb in ET.fromstring(body or "<Response/>"):  # noqa: S314
+            if verb.tag in ("Say", "Play"):
+                self._speak(call, verb)
+            elif verb.tag == "Pause":
+                pause = int(verb.get("length", "1"))
+            elif verb.tag == "Hangup":
+                call.save()
+                self._end(call, SimCall.Status.COMPLETED)
+                return
+            elif verb.tag == "Leave":
+                call.save()
+                self._leave_queue(call, "leave")
+                return
+        call.deadline = self.clock() + timedelta(seconds=pause)
+        call.save()
+
+    def _leave_queue(self, call: SimCall, result: str) -> None:
+        waiting = call.waiting or {}
+        queued_for = int((self.clock() - (call.enqueued_at or self.clock())).total_seconds())
+        call.queue_name = ""
+        call.enqueued_at = None
+        call.waiting = None
+        call.deadline = None
+        call.save()
+        action = waiting.get("action")
+        if action:
+            self._fetch_and_run(call, action, QueueResult=result, QueueTime=str(queued_for))
+        else:
+            self._run(call, waiting.get("base", call.url))
+
+    def _dial(self, call: SimCall, verb: ET.Element, base: str) -> bool:
+        action = urljoin(base, verb.get("action", "")) if verb.get("action") else ""
+        target = next(iter(verb), None)
+        if target is None or target.tag != "Queue":
+            self._note(call, "error", "The simulated network dials only <Queue>")
+            call.save()
+            self._after_dial(call, action, base, "failed", 0)
+            return False
+        name = (target.text or "").strip()
+        caller = (
+            SimCall.objects.filter(queue_name=name, status=SimCall.Status.IN_PROGRESS)
+            .order_by("enqueued_at", "pk")
+            .first()
+        )
+        if caller is None:
+            self._note(call, "system", f"Queue {name} is empty")
+            call.save()
+            self._after_dial(call, action, base, "no-answer", 0)
+            return False
+        queued_for = int((self.clock() - (caller.enqueued_at or self.clock())).total_seconds())
+        caller_waiting = caller.waiting or {}
+        caller.queue_name = ""
+        caller.enqueued_at = None
+        caller.deadline = None
+        caller.waiting = {
+            "kind": "bridged",
+            "with": call.sid,
+            "action": caller_waiting.get("action", ""),
+            "base": caller_waiting.get("base", caller.url),
+            "since": self.clock().isoformat(),
+        }
+        caller.save()
+        if target.get("url"):
+            body = self._request(
+                caller,
+                urljoin(base, target.get("url", "")),
+                QueueSid="QU" + name.encode().hex()[:32].ljust(32, "0"),
+                DequeingCallSid=call.sid,
+                QueueTime=str(queued_for),
+            )
+            caller = self.refresh(caller)
+            for element in ET.fromstring(body or "<Response/>"):  # noqa: S314
+                self._speak(caller, element)
+        self._note(caller, "system", "Connected")
+        caller.save()
+        call.waiting = {
+            "kind": "bridged",
+            "with": caller.sid,
+            "action": action,
+            "base": base,
+            "since": self.clock().isoformat(),
+        }
+        call.deadline = None
+        self._note(call, "system", "Connected")
+        call.save()
+        return False
+
+    def _after_dial(self, call: SimCall, action: str, base: str, status: str, duration: int) -> None:
+        call.waiting = None
+        call.deadline = None
+        call.save()
+        if action:
+            self._fetch_and_run(
+                call, action, DialCallStatus=status, DialCallDuration=str(duration)
+            )
+        else:
+            self._run(call, base)
+
+    # --- Time-outs and endings --------------------------------------------------------
+
+    def _gather_done(self, call: SimCall) -> None:
+        waiting = call.waiting or {}
+        digits = call.digits
+        call.waiting = None
+        call.deadline = None
+        call.digits = ""
+        call.save()
+        self._fetch_and_run(call, waiting["action"], Digits=digits)
+
+    def _record_done(self, call: SimCall, *, hung_up: bool = False) -> None:
+        waiting = call.waiting or {}
+        started = datetime.fromisoformat(waiting["started"])
+        duration = int((self.clock() - started).total_seconds())
+        call.waiting = None
+        call.deadline = None
+        call.save()
+        recording = "RE" + secrets.token_hex(16)
+        params = {
+            "RecordingSid": recording,
+            "RecordingUrl": f"{self.base_url}/sim/recordings/{recording}",
+            "RecordingDuration": str(duration),
+            "Digits": "hangup" if hung_up else "#",
+        }
+        if hung_up:
+            self._request(call, waiting["action"], **params)
+        else:
+            self._fetch_and_run(call, waiting["action"], **params)
+
+    def _timeout(self, call: SimCall) -> None:
+        waiting = call.waiting or {}
+        kind = waiting.get("kind")
+        call.deadline = None
+        if kind == "ringing":
+            self._end(call, SimCall.Status.NO_ANSWER)
+        elif kind == "gather":
+            if call.digits:
+                self._gather_done(call)
+                return
+            # No input: Twilio moves on to the verb after the <Gather>.
+            call.waiting = None
+            self._run(call, waiting.get("base", call.url))
+        elif kind == "pause":
+            call.waiting = None
+            self._run(call, waiting.get("base", call.url))
+        elif kind == "queue":
+            self._play_wait_url(call)
+        elif kind == "record":
+            self._record_done(call)
+        else:
+            call.save()
+
+    def _end(self, call: SimCall, status: str) -> None:
+        if call.ended:
+            return
+        waiting = call.waiting or {}
+        now = self.clock()
+        in_queue = bool(call.queue_name)
+        call.status = status
+        call.ended_at = now
+        call.waiting = None
+        call.deadline = None
+        call.queue_name = ""
+        call.enqueued_at = None
+        call.sequence += 1
+        self._note(call, "system", f"Call {status}")
+        call.save()
+        if in_queue and waiting.get("action"):
+            # The caller hung up in the queue: Twilio reports it to the Enqueue action.
+            self._request(call, waiting["action"], QueueResult="hangup")
+        if call.status_callback:
+            duration = int((now - (call.answered_at or now)).total_seconds())
+            self._request(
+                call,
+                call.status_callback,
+                CallDuration=str(duration),
+                Duration=str((duration + 59) // 60),
+                SequenceNumber=str(call.sequence),
+                CallbackSource="call-progress-events",
+                Timestamp=now.strftime("%a, %d %b %Y %H:%M:%S +0000"),
+            )
+        if waiting.get("kind") == "bridged":
+            self._bridge_ended(waiting["with"], since=waiting.get("since"))
+
+    def _bridge_ended(self, other_sid: str, *, since: str | None) -> None:
+        other = SimCall.objects.filter(sid=other_sid).first()
+        if other is None or other.ended:
+            return
+        waiting = other.waiting or {}
+        if waiting.get("kind") != "bridged":
+            return
+        started = datetime.fromisoformat(since) if since else self.clock()
+        duration = int((self.clock() - started).total_seconds())
+        self._note(other, "system", "The other party hung up")
+        other.waiting = None
+        other.save()
+        action = waiting.get("action", "")
+        if other.direction == "inbound":
+            if action:
+                self._fetch_and_run(other, action, QueueResult="bridged", QueueTime="0")
+            else:
+                self._run(other, waiting.get("base", other.url))
+        else:
+            self._after_dial(other, action, waiting.get("base", other.url), "completed", duration)
+
+
+class SimulatedProvider:
+    """The REST interface (see providers.py), served by the simulated network."""
+
+    def place_call(
+        self, *, to: str, from_: str, url: str, status_callback: str, timeout: int
+    ) -> str:
+        call = PhoneNetwork().create_call(
+            to=to, from_=from_, url=url, status_callback=status_callback, timeout=timeout
+        )
+        return call.sid
+
+    def hang_up(self, *, sid: str) -> None:
+        PhoneNetwork().end_call(sid)
+
+
+def calls_for(address: str) -> Any:
+    """Calls ringing at or connected to ``address`` (a volunteer's client:name)."""
+    return SimCall.objects.filter(
+        Q(to_number=address) & ~Q(status__in=SimCall.ENDED)
+    ).order_by("created_at")

@@ -1,0 +1,57 @@
+"""State of the simulated phone network (kept in the ``phone_network`` database).
+
+This plays the provider, so unlike the hotline's own tables it knows callers' numbers.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class SimCall(models.Model):
+    class Status(models.TextChoices):
+        RINGING = "ringing"
+        IN_PROGRESS = "in-progress"
+        COMPLETED = "completed"
+        BUSY = "busy"
+        NO_ANSWER = "no-answer"
+        CANCELED = "canceled"
+        FAILED = "failed"
+
+    ENDED = (Status.COMPLETED, Status.BUSY, Status.NO_ANSWER, Status.CANCELED, Status.FAILED)
+
+    sid = models.CharField(max_length=34, unique=True)
+    direction = models.CharField(max_length=16)  # "inbound" or "outbound-api"
+    from_number = models.CharField(max_length=200)
+    to_number = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # Where to fetch TwiML when answered, and where to report the end of the call.
+    url = models.URLField(max_length=500)
+    status_callback = models.URLField(max_length=500, blank=True)
+    # The TwiML document being executed and the index of its next verb.
+    document = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    # What the call waits for (a keypress, the queue, a bridge, ...), and until when.
+    waiting = models.JSONField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True, db_index=True)  # for tick()
+    digits = models.CharField(max_length=32, blank=True)
+    queue_name = models.CharField(max_length=64, blank=True)
+    # <Dial><Queue> takes the caller who has waited longest.
+    enqueued_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    transcript = models.JSONField(default=list)
+    sequence = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.sid
+
+    @property
+    def ended(self) -> bool:
+        return self.status in self.ENDED
+
+    @property
+    def client_name(self) -> str:
+        return self.to_number.removeprefix("client:") if self.to_number.startswith("client:") else ""

@@ -1,0 +1,70 @@
+import pytest
+from django.urls import reverse
+
+from tuidang.calls.models import Call
+from tuidang.conftest import BANKNOTES_LINE, CALLER, PASSWORD, go_available
+from tuidang.declarations.models import Declaration
+from tuidang.telephony.simulator.engine import calls_for
+from tuidang.volunteers.models import Presence
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+
+def said(sim_call) -> str:
+    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
+
+
+def test_a_call_goes_from_the_ringing_phone_to_the_public_total(client, network, numbers, mei):
+    go_available(mei)
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    assert "普通话请按1" in said(caller)
+
+    caller = network.press(caller.sid, "1")
+    assert caller.queue_name == "cmn"
+
+    ringing = calls_for("client:mei").get()
+    assert ringing.status == "ringing"
+    leg = network.answer(ringing.sid)
+    assert "Hotline call in Mandarin. Press 1 to accept." in said(leg)
+    network.press(leg.sid, "1")
+
+    call = Call.objects.get()
+    assert call.state == Call.State.CONNECTED
+    assert call.volunteer == mei
+    assert call.channel == "banknotes"
+    assert call.region == "Beijing"
+    assert "正在为您接通志愿者" in said(network.refresh(caller))
+
+    client.login(username="mei", password=PASSWORD)
+    desk = client.get(reverse("volunteers:desk"))
+    assert call.case_code[:3] in desk.text
+    assert "Banknotes" in desk.text
+    assert "Beijing" in desk.text
+
+    response = client.post(
+        reverse("volunteers:record", args=[call.pk]),
+        {
+            "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
+            "caller-organizations": ["party", "youth_league"],
+            "family-TOTAL_FORMS": "1",
+            "family-INITIAL_FORMS": "0",
+            "family-0-relationship": "parent",
+            "family-0-alias": "Old Wang",
+            "family-0-organizations": ["young_pioneers"],
+            "family-0-asked_for_it": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert Declaration.objects.count() == 2
+
+    client.post(reverse("volunteers:hang-up", args=[call.pk]))
+    call.refresh_from_db()
+    mei.refresh_from_db()
+    assert call.state == Call.State.COMPLETED
+    assert mei.presence == Presence.WRAP_UP
+    assert network.refresh(caller).status == "completed"
+
+    home = client.get(reverse("public:home"))
+    assert 'data-testid="total">2<' in home.text
+    assert 'data-testid="today">2<' in home.text

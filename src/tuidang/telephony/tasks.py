@@ -1,0 +1,40 @@
+"""Background jobs that talk to the provider's REST API."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django_tasks import task
+
+from tuidang.calls.models import Offer
+from tuidang.calls.services import offer_leg_ended, offer_leg_placed
+from tuidang.telephony.providers import get_provider
+from tuidang.telephony.urlbuilder import public_url
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def ring_volunteer(*, offer_id: int) -> None:
+    offer = Offer.objects.select_related("volunteer", "call__hotline_number").get(pk=offer_id)
+    if offer.state != Offer.State.PENDING:
+        return
+    try:
+        sid = get_provider().place_call(
+            to=offer.volunteer.phone_address,
+            from_=offer.call.hotline_number.e164,
+            url=public_url("telephony:twilio-offer", token=offer.token),
+            status_callback=public_url("telephony:twilio-offer-status", token=offer.token),
+            timeout=settings.OFFER_TIMEOUT_SECONDS,
+        )
+    except Exception:
+        logger.exception("Could not ring volunteer %s for offer %s", offer.volunteer_id, offer.pk)
+        offer_leg_ended(token=str(offer.token), provider_status="failed")
+        return
+    offer_leg_placed(offer_id=offer.pk, leg_sid=sid)
+
+
+@task()
+def hang_up(*, provider_sid: str) -> None:
+    get_provider().hang_up(sid=provider_sid)

@@ -1,0 +1,230 @@
+"""Twilio's voice webhooks (SignalWire and Telnyx speak dialects of them).
+
+Every view checks the provider's signature first, turns the request into a call to a
+provider-neutral service in ``tuidang.calls``, and renders the result as TwiML. Only
+``voice`` and ``status`` are configured at the provider; every other URL reaches the
+provider inside our TwiML. Unknown parameters are ignored, as Twilio adds new ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from tuidang.calls import prompts
+from tuidang.calls.models import Call, Offer
+from tuidang.calls.services import (
+    UnknownCall,
+    call_choose_language,
+    call_connect,
+    call_receive,
+    call_status,
+    call_wait,
+    offer_dial_ended,
+    offer_leg_ended,
+    offer_respond,
+)
+from tuidang.telephony.twilio.signature import twilio_signature_required
+from tuidang.telephony.twilio.twiml import say, say_and_hang_up, twiml
+from tuidang.telephony.urlbuilder import public_url
+
+logger = logging.getLogger(__name__)
+
+# Seconds a caller has to press a digit in a menu.
+MENU_TIMEOUT = 6
+# Seconds of hold between two position announcements.
+HOLD_PAUSE = 15
+
+# The caller's number arrives in these; they must never reach an error report.
+_NUMBER_FIELDS = ("From", "Caller", "To", "Called", "ForwardedFrom", "CallerName")
+
+
+def webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Exempt from CSRF (the signature replaces it), signature first, GET or POST."""
+    wrapped = twilio_signature_required(view)
+    wrapped = sensitive_post_parameters(*_NUMBER_FIELDS)(wrapped)
+    wrapped = require_http_methods(["GET", "POST"])(wrapped)
+    return csrf_exempt(wrapped)
+
+
+def _param(request: HttpRequest, name: str) -> str:
+    source = request.POST if request.method == "POST" else request.GET
+    return source.get(name, "")
+
+
+def _base(request: HttpRequest) -> str:
+    """URLs inside our TwiML point back at the host the provider reached."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
+    from django.conf import settings
+
+    return public_url(name, base=settings.PUBLIC_BASE_URL or _base(request), **kwargs)
+
+
+def _lost_call(sid: str) -> HttpResponse:
+    logger.warning("Provider event for unknown call %s", sid)
+    return say_and_hang_up([prompts.goodbye("")])
+
+
+def _enqueue(request: HttpRequest, call: Call) -> HttpResponse:
+    response = VoiceResponse()
+    say(response, [prompts.greeting(call.language)] if call.hotline_number.language else [])
+    response.enqueue(
+        call.language,
+        action=_url(request, "telephony:twilio-queue-exit"),
+        wait_url=_url(request, "telephony:twilio-wait"),
+        wait_url_method="POST",
+    )
+    return twiml(response)
+
+
+def _language_menu(request: HttpRequest) -> HttpResponse:
+    response = VoiceResponse()
+    gather = response.gather(
+        num_digits=1, timeout=MENU_TIMEOUT, action=_url(request, "telephony:twilio-language")
+    )
+    say(gather, prompts.greeting_and_menu())
+    # Pressing nothing falls through the Gather to here: the same action with no digits.
+    response.redirect(_url(request, "telephony:twilio-language"))
+    return twiml(response)
+
+
+@webhook
+def voice(request: HttpRequest) -> HttpResponse:
+    sid = _param(request, "CallSid")
+    if not sid:
+        return HttpResponseBadRequest("CallSid is required\n", content_type="text/plain")
+    call = call_receive(
+        provider_sid=sid, caller_from=_param(request, "From"), dialled=_param(request, "To")
+    )
+    if call is None:
+        return say_and_hang_up(prompts.not_in_service())
+    if call.state in Call.ENDED_STATES:
+        return say_and_hang_up([prompts.goodbye(call.language)])
+    if call.language:
+        return _enqueue(request, call)
+    return _language_menu(request)
+
+
+@webhook
+def language(request: HttpRequest) -> HttpResponse:
+    sid = _param(request, "CallSid")
+    try:
+        result = call_choose_language(provider_sid=sid, digits=_param(request, "Digits"))
+    except UnknownCall:
+        return _lost_call(sid)
+    if result.retry:
+        return _language_menu(request)
+    return _enqueue(request, result.call)
+
+
+@webhook
+def wait(request: HttpRequest) -> HttpResponse:
+    sid = _param(request, "CallSid")
+    try:
+        status = call_wait(provider_sid=sid)
+    except UnknownCall:
+        return _lost_call(sid)
+    response = VoiceResponse()
+    say(response, [prompts.hold(status.call.language, ahead=status.ahead)])
+    response.pause(length=HOLD_PAUSE)
+    return twiml(response)
+
+
+@webhook
+def queue_exit(request: HttpRequest) -> HttpResponse:
+    # QueueResult says why the caller left the queue; what matters is that the
+    # conversation (if any) is over, so the caller hears goodbye.
+    call = Call.objects.filter(provider_sid=_param(request, "CallSid")).first()
+    return say_and_hang_up([prompts.goodbye(call.language if call else "")])
+
+
+@webhook
+def bridge(request: HttpRequest) -> HttpResponse:
+    """Played to the caller taken from the queue, just before the two are bridged."""
+    sid = _param(request, "CallSid")
+    try:
+        call = call_connect(provider_sid=sid, leg_sid=_param(request, "DequeingCallSid"))
+    except UnknownCall:
+        return _lost_call(sid)
+    response = VoiceResponse()
+    say(response, [prompts.connecting(call.language)])
+    return twiml(response)
+
+
+@webhook
+def offer(request: HttpRequest, token: str) -> HttpResponse:
+    """The volunteer picked up an offer: the whisper, so a voicemail never takes a call."""
+    found = Offer.objects.select_related("call").filter(token=token).first()
+    if found is None or found.state != Offer.State.PENDING:
+        return say_and_hang_up([prompts.offer_gone()])
+    response = VoiceResponse()
+    gather = response.gather(
+        num_digits=1,
+        timeout=MENU_TIMEOUT,
+        action=_url(request, "telephony:twilio-offer-respond", token=token),
+    )
+    say(gather, [prompts.whisper(found.call.language)] * 2)
+    response.hangup()
+    return twiml(response)
+
+
+@webhook
+def offer_respond_view(request: HttpRequest, token: str) -> HttpResponse:
+    if not Offer.objects.filter(token=token).exists():
+        return say_and_hang_up([prompts.offer_gone()])
+    accepted = offer_respond(
+        token=token, digits=_param(request, "Digits"), leg_sid=_param(request, "CallSid")
+    )
+    if accepted is None:
+        return say_and_hang_up([prompts.offer_gone()])
+    response = VoiceResponse()
+    dial = Dial(action=_url(request, "telephony:twilio-offer-dial-ended", token=token))
+    dial.queue(accepted.call.language, url=_url(request, "telephony:twilio-bridge"))
+    response.append(dial)
+    return twiml(response)
+
+
+@webhook
+def offer_dial_ended_view(request: HttpRequest, token: str) -> HttpResponse:
+    offer_dial_ended(token=token)
+    response = VoiceResponse()
+    response.hangup()
+    return twiml(response)
+
+
+@webhook
+def offer_status(request: HttpRequest, token: str) -> HttpResponse:
+    offer_leg_ended(token=token, provider_status=_param(request, "CallStatus"))
+    return HttpResponse(status=204)
+
+
+def _int_or_none(raw: str) -> int | None:
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+@webhook
+def status(request: HttpRequest) -> HttpResponse:
+    sid = _param(request, "CallSid")
+    if not sid:
+        return HttpResponseBadRequest("CallSid is required\n", content_type="text/plain")
+    call = call_status(
+        provider_sid=sid,
+        status=_param(request, "CallStatus"),
+        sequence=_int_or_none(_param(request, "SequenceNumber")),
+        duration=_int_or_none(_param(request, "CallDuration")),
+    )
+    if call is None:
+        logger.info("Status callback for a call we do not know: %s", sid)
+    return HttpResponse(status=204)

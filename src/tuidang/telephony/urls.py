@@ -1,0 +1,24 @@
+from django.urls import path
+
+from tuidang.telephony.twilio import views
+
+app_name = "telephony"
+
+urlpatterns = [
+    # The two URLs configured at the provider.
+    path("twilio/voice", views.voice, name="twilio-voice"),
+    path("twilio/status", views.status, name="twilio-status"),
+    # Reached only through URLs inside our own TwiML.
+    path("twilio/language", views.language, name="twilio-language"),
+    path("twilio/wait", views.wait, name="twilio-wait"),
+    path("twilio/queue-exit", views.queue_exit, name="twilio-queue-exit"),
+    path("twilio/bridge", views.bridge, name="twilio-bridge"),
+    path("twilio/offer/<uuid:token>", views.offer, name="twilio-offer"),
+    path("twilio/offer/<uuid:token>/respond", views.offer_respond_view, name="twilio-offer-respond"),
+    path(
+        "twilio/offer/<uuid:token>/dial-ended",
+        views.offer_dial_ended_view,
+        name="twilio-offer-dial-ended",
+    ),
+    path("twilio/offer/<uuid:token>/status", views.offer_status, name="twilio-offer-status"),
+]

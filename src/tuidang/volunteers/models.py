@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tuidang.lib.languages import Language
+
+
+class Role(models.TextChoices):
+    VOLUNTEER = "volunteer", _("Volunteer")
+    COORDINATOR = "coordinator", _("Coordinator")
+    ADMIN = "admin", _("Administrator")
+
+
+class Presence(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    # Set by routing while an offer rings, so no second offer can reach the volunteer.
+    RINGING = "ringing", _("Being offered a call")
+    ON_CALL = "on_call", _("On a call")
+    WRAP_UP = "wrap_up", _("Wrap-up")
+    AWAY = "away", _("Away")
+
+
+class Volunteer(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="volunteer"
+    )
+    display_name = models.CharField(_("display name"), max_length=80)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.VOLUNTEER)
+    # Where offers ring: an E.164 number, a sip: address, or client:<name> for a
+    # softphone (the simulated network rings the volunteer's desk through client:).
+    phone_address = models.CharField(_("phone or SIP address"), max_length=200)
+    presence = models.CharField(
+        _("presence"), max_length=16, choices=Presence.choices, default=Presence.AWAY
+    )
+    # Longest idle first: routing orders available volunteers by when they became so.
+    presence_since = models.DateTimeField(default=timezone.now)
+    missed_offers = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            # Routing looks up available volunteers, longest idle first.
+            models.Index(fields=["presence", "presence_since"], name="volunteer_routing_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role in (Role.COORDINATOR, Role.ADMIN)
+
+    def language_codes(self) -> list[str]:
+        return [entry.language for entry in self.languages.all()]
+
+
+class VolunteerLanguage(models.Model):
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.CASCADE, related_name="languages")
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["volunteer", "language"], name="one_row_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer}: {self.get_language_display()}"

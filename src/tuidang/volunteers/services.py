@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from tuidang.calls.services import call_route
+from tuidang.volunteers.models import Presence, Volunteer
+
+# What a volunteer may set by hand. Ringing and on-call belong to routing.
+SELF_SERVICE_PRESENCE = {Presence.AVAILABLE, Presence.AWAY}
+
+
+class PresenceNotAllowed(Exception):
+    pass
+
+
+@transaction.atomic
+def volunteer_set_presence(*, volunteer: Volunteer, presence: str) -> Volunteer:
+    """A volunteer goes available or away. Going available takes a waiting call at once."""
+    if presence not in SELF_SERVICE_PRESENCE:
+        raise PresenceNotAllowed(presence)
+    locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    if locked.presence in (Presence.RINGING, Presence.ON_CALL):
+        # Routing owns these states; the offer or call ends first.
+        raise PresenceNotAllowed(locked.presence)
+    if locked.presence != presence:
+        locked.presence = presence
+        locked.presence_since = timezone.now()
+        if presence == Presence.AVAILABLE:
+            locked.missed_offers = 0
+        locked.save(update_fields=["presence", "presence_since", "missed_offers"])
+    if presence == Presence.AVAILABLE:
+        for language in locked.language_codes():
+            call_route(language=language)
+    locked.refresh_from_db()
+    return locked

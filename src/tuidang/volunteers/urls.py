@@ -1,0 +1,13 @@
+from django.urls import path
+
+from tuidang.volunteers import views
+
+app_name = "volunteers"
+
+urlpatterns = [
+    path("", views.desk, name="desk"),
+    path("live", views.live, name="live"),
+    path("presence", views.presence, name="presence"),
+    path("calls/<int:call_id>/declarations", views.record_declarations, name="record"),
+    path("calls/<int:call_id>/hang-up", views.hang_up, name="hang-up"),
+]

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from tuidang.calls.case_codes import format_case_code
+from tuidang.calls.models import Call
+from tuidang.calls.services import call_hang_up
+from tuidang.declarations.forms import CallerDeclarationForm, FamilyFormSet
+from tuidang.declarations.services import declaration_record
+from tuidang.lib.languages import Language
+from tuidang.volunteers.models import Presence, Volunteer
+from tuidang.volunteers.services import PresenceNotAllowed, volunteer_set_presence
+
+
+def _volunteer(request: HttpRequest) -> Volunteer:
+    volunteer = Volunteer.objects.filter(user_id=request.user.pk).first()
+    if volunteer is None:
+        raise Http404(_("This account has no volunteer profile."))
+    return volunteer
+
+
+def _current_call(volunteer: Volunteer) -> Call | None:
+    """The call in front of the volunteer: connected now, or just ended while in wrap-up."""
+    if volunteer.presence == Presence.ON_CALL:
+        states = [Call.State.CONNECTED]
+    elif volunteer.presence == Presence.WRAP_UP:
+        states = [Call.State.CONNECTED, Call.State.COMPLETED]
+    else:
+        return None
+    return (
+        Call.objects.filter(volunteer=volunteer, state__in=states)
+        .select_related("hotline_number")
+        .order_by("-connected_at")
+        .first()
+    )
+
+
+def _own_call(volunteer: Volunteer, call_id: int) -> Call:
+    """Volunteers act on their own calls only; coordinators on any."""
+    call = get_object_or_404(Call, pk=call_id)
+    if call.volunteer_id != volunteer.pk and not volunteer.is_coordinator:
+        raise Http404
+    return call
+
+
+def _queues() -> list[dict[str, Any]]:
+    waiting = dict(
+        Call.objects.filter(state__in=[Call.State.QUEUED, Call.State.OFFERED])
+        .values_list("language")
+        .annotate(n=Count("pk"))
+        .values_list("language", "n")
+    )
+    return [{"language": label, "waiting": waiting.get(code, 0)} for code, label in Language.choices]
+
+
+def _render_desk(
+    request: HttpRequest,
+    volunteer: Volunteer,
+    *,
+    caller_form: CallerDeclarationForm | None = None,
+    family_formset: Any = None,
+    status: int = 200,
+) -> HttpResponse:
+    call = _current_call(volunteer)
+    context = {
+        "volunteer": volunteer,
+        "call": call,
+        "case_code": format_case_code(call.case_code) if call else "",
+        "recorded": list(call.declarations.order_by("pk")) if call else [],
+        "caller_form": caller_form or CallerDeclarationForm(prefix="caller"),
+        "family_formset": family_formset or FamilyFormSet(prefix="family"),
+        "queues": _queues(),
+    }
+    return render(request, "volunteers/desk.html", context, status=status)
+
+
+@login_required
+@require_GET
+def desk(request: HttpRequest) -> HttpResponse:
+    return _render_desk(request, _volunteer(request))
+
+
+@login_required
+@require_GET
+def live(request: HttpRequest) -> HttpResponse:
+    """Polled by the desk: presence and queues; a reload when the call in front changes."""
+    volunteer = _volunteer(request)
+    call = _current_call(volunteer)
+    shown = request.GET.get("call", "")
+    response = render(
+        request,
+        "volunteers/_live.html",
+        {"volunteer": volunteer, "queues": _queues(), "call": call},
+    )
+    # Only a new call reloads the page: a reload must never wipe a half-typed record.
+    if shown != (str(call.pk) if call else ""):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def presence(request: HttpRequest) -> HttpResponse:
+    volunteer = _volunteer(request)
+    try:
+        volunteer_set_presence(volunteer=volunteer, presence=request.POST.get("presence", ""))
+    except PresenceNotAllowed:
+        messages.error(request, _("You cannot change your presence during a call."))
+    return redirect("volunteers:desk")
+
+
+@login_required
+@require_POST
+def record_declarations(request: HttpRequest, call_id: int) -> HttpResponse:
+    volunteer = _volunteer(request)
+    call = _own_call(volunteer, call_id)
+    data = request.POST.copy()
+    caller_form = CallerDeclarationForm(data, prefix="caller")
+    if "add_family" in data:
+        # One more family row, keeping everything typed so far.
+        total = int(data.get("family-TOTAL_FORMS", "0") or 0)
+        data["family-TOTAL_FORMS"] = str(total + 1)
+        family = FamilyFormSet(data, prefix="family")
+        return _render_desk(
+            request, volunteer, caller_form=CallerDeclarationForm(data, prefix="caller"),
+            family_formset=family,
+        )
+    family = FamilyFormSet(data, prefix="family")
+    if not (caller_form.is_valid() and family.is_valid()):
+        return _render_desk(
+            request, volunteer, caller_form=caller_form, family_formset=family, status=400
+        )
+    people = [form.person() for form in family if form.has_changed()]
+    caller = caller_form.person()
+    if caller is not None:
+        people.insert(0, caller)
+    if not people:
+        caller_form.add_error("renounces", _("Nothing to record: tick the caller or add a family member."))
+        return _render_desk(
+            request, volunteer, caller_form=caller_form, family_formset=family, status=400
+        )
+    created = declaration_record(call=call, people=people, recorded_by=request.user)  # type: ignore[arg-type]
+    messages.success(
+        request,
+        ngettext("%(n)d declaration recorded.", "%(n)d declarations recorded.", len(created))
+        % {"n": len(created)},
+    )
+    return redirect("volunteers:desk")
+
+
+@login_required
+@require_POST
+def hang_up(request: HttpRequest, call_id: int) -> HttpResponse:
+    volunteer = _volunteer(request)
+    call = _own_call(volunteer, call_id)
+    call_hang_up(call=call)
+    return redirect("volunteers:desk")
