@@ -215,7 +215,9 @@ def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
     return offer
 
 
-def _release_offer(offer: Offer, call: Call, *, volunteer_presence: str = Presence.AVAILABLE) -> None:
+def _release_offer(
+    offer: Offer, call: Call, *, volunteer_presence: str = Presence.AVAILABLE
+) -> None:
     """An offer ended without a conversation: the call waits again, the volunteer is free."""
     if call.state == Call.State.OFFERED:
         call.state = Call.State.QUEUED
@@ -242,7 +244,11 @@ def offer_leg_ended(*, token: Token, provider_status: str) -> None:
     volunteer.save(update_fields=["missed_offers"])
     away = volunteer.missed_offers >= MISSED_OFFERS_BEFORE_AWAY
     if away:
-        logger.info("Volunteer %s missed %s offers in a row: set away", volunteer.pk, volunteer.missed_offers)
+        logger.info(
+            "Volunteer %s missed %s offers in a row: set away",
+            volunteer.pk,
+            volunteer.missed_offers,
+        )
     _release_offer(offer, call, volunteer_presence=Presence.AWAY if away else Presence.AVAILABLE)
 
 
@@ -337,7 +343,7 @@ def call_status(
             logger.info("Call %s abandoned after %ss in queue", call.case_code, call.wait_seconds)
         elif call.state == Call.State.CONNECTED:
             call.state = Call.State.COMPLETED
-            if call.volunteer is not None:
+            if call.volunteer_id is not None:
                 volunteer = Volunteer.objects.select_for_update().get(pk=call.volunteer_id)
                 _set_presence(volunteer, Presence.WRAP_UP)
     call.save(update_fields=fields)

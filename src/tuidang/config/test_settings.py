@@ -8,10 +8,10 @@ os.environ.setdefault("VAR_DIR", str(Path.cwd() / "var" / "test"))
 os.environ["TASKS_BACKEND"] = "immediate"
 os.environ.setdefault("TELEPHONY_PROVIDER", "simulated")
 
-from tuidang.config.settings import *  # noqa: E402, F403
+from tuidang.config.settings import *  # noqa: F403
 
 # Fast hashing: the suite creates many users; argon2 is tested on its own.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

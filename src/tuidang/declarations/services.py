@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,9 +30,7 @@ class Person:
     consent_to_publish: bool = False
 
 
-def declaration_record(
-    *, call: Call, people: list[Person], recorded_by: AbstractBaseUser
-) -> list[Declaration]:
+def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -> list[Declaration]:
     """Record renunciations made on a call: one declaration per person."""
     unknown = {org for person in people for org in person.organizations} - set(Organization.values)
     if unknown:

@@ -29,9 +29,7 @@ def seal(plaintext: str, *, table: str, row: str, field: str) -> bytes:
     keys: dict[int, bytes] = settings.FIELD_ENCRYPTION_KEYS
     version = max(keys)
     nonce = os.urandom(_NONCE_BYTES)
-    ciphertext = AESGCM(keys[version]).encrypt(
-        nonce, plaintext.encode(), _aad(table, row, field)
-    )
+    ciphertext = AESGCM(keys[version]).encrypt(nonce, plaintext.encode(), _aad(table, row, field))
     return bytes([_FORMAT, version]) + nonce + ciphertext
 
 

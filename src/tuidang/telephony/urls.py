@@ -14,7 +14,9 @@ urlpatterns = [
     path("twilio/queue-exit", views.queue_exit, name="twilio-queue-exit"),
     path("twilio/bridge", views.bridge, name="twilio-bridge"),
     path("twilio/offer/<uuid:token>", views.offer, name="twilio-offer"),
-    path("twilio/offer/<uuid:token>/respond", views.offer_respond_view, name="twilio-offer-respond"),
+    path(
+        "twilio/offer/<uuid:token>/respond", views.offer_respond_view, name="twilio-offer-respond"
+    ),
     path(
         "twilio/offer/<uuid:token>/dial-ended",
         views.offer_dial_ended_view,

@@ -18,11 +18,12 @@ from tuidang.declarations.forms import CallerDeclarationForm, FamilyFormSet
 from tuidang.declarations.services import declaration_record
 from tuidang.lib.languages import Language
 from tuidang.volunteers.models import Presence, Volunteer
+from tuidang.volunteers.selectors import volunteer_for
 from tuidang.volunteers.services import PresenceNotAllowed, volunteer_set_presence
 
 
 def _volunteer(request: HttpRequest) -> Volunteer:
-    volunteer = Volunteer.objects.filter(user_id=request.user.pk).first()
+    volunteer = volunteer_for(request)
     if volunteer is None:
         raise Http404(_("This account has no volunteer profile."))
     return volunteer
@@ -59,7 +60,9 @@ def _queues() -> list[dict[str, Any]]:
         .annotate(n=Count("pk"))
         .values_list("language", "n")
     )
-    return [{"language": label, "waiting": waiting.get(code, 0)} for code, label in Language.choices]
+    return [
+        {"language": label, "waiting": waiting.get(code, 0)} for code, label in Language.choices
+    ]
 
 
 def _render_desk(
@@ -131,7 +134,9 @@ def record_declarations(request: HttpRequest, call_id: int) -> HttpResponse:
         data["family-TOTAL_FORMS"] = str(total + 1)
         family = FamilyFormSet(data, prefix="family")
         return _render_desk(
-            request, volunteer, caller_form=CallerDeclarationForm(data, prefix="caller"),
+            request,
+            volunteer,
+            caller_form=CallerDeclarationForm(data, prefix="caller"),
             family_formset=family,
         )
     family = FamilyFormSet(data, prefix="family")
@@ -144,7 +149,9 @@ def record_declarations(request: HttpRequest, call_id: int) -> HttpResponse:
     if caller is not None:
         people.insert(0, caller)
     if not people:
-        caller_form.add_error("renounces", _("Nothing to record: tick the caller or add a family member."))
+        caller_form.add_error(
+            "renounces", _("Nothing to record: tick the caller or add a family member.")
+        )
         return _render_desk(
             request, volunteer, caller_form=caller_form, family_formset=family, status=400
         )

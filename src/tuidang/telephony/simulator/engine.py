@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-import xml.etree.ElementTree as ET  # noqa: S405 - parses TwiML our own app produced
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,7 +77,10 @@ class HttpTransport:
 
     def post(self, url: str, params: Params) -> Reply:
         response = self.session.post(
-            url, data=params, headers={"X-Twilio-Signature": sign(url, params)}, timeout=self.timeout
+            url,
+            data=params,
+            headers={"X-Twilio-Signature": sign(url, params)},
+            timeout=self.timeout,
         )
         return Reply(response.status_code, response.text)
 
@@ -205,7 +208,11 @@ class PhoneNetwork:
         call = SimCall.objects.filter(sid=sid).first()
         if call is None or call.ended:
             return
-        status = SimCall.Status.CANCELED if call.status == SimCall.Status.RINGING else SimCall.Status.COMPLETED
+        status = (
+            SimCall.Status.CANCELED
+            if call.status == SimCall.Status.RINGING
+            else SimCall.Status.COMPLETED
+        )
         self._end(call, status)
 
     # --- Queries ----------------------------------------------------------------------
@@ -504,14 +511,14 @@ class PhoneNetwork:
         call.save()
         return False
 
-    def _after_dial(self, call: SimCall, action: str, base: str, status: str, duration: int) -> None:
+    def _after_dial(
+        self, call: SimCall, action: str, base: str, status: str, duration: int
+    ) -> None:
         call.waiting = None
         call.deadline = None
         call.save()
         if action:
-            self._fetch_and_run(
-                call, action, DialCallStatus=status, DialCallDuration=str(duration)
-            )
+            self._fetch_and_run(call, action, DialCallStatus=status, DialCallDuration=str(duration))
         else:
             self._run(call, base)
 
@@ -639,6 +646,6 @@ class SimulatedProvider:
 
 def calls_for(address: str) -> Any:
     """Calls ringing at or connected to ``address`` (a volunteer's client:name)."""
-    return SimCall.objects.filter(
-        Q(to_number=address) & ~Q(status__in=SimCall.ENDED)
-    ).order_by("created_at")
+    return SimCall.objects.filter(Q(to_number=address) & ~Q(status__in=SimCall.ENDED)).order_by(
+        "created_at"
+    )

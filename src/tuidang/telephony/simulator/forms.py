@@ -13,7 +13,9 @@ KEYS = "123456789*0#"
 
 class DialForm(forms.Form):
     from_number = forms.CharField(
-        label=_("Calling from"), max_length=40, initial="+86 138 0013 8000",
+        label=_("Calling from"),
+        max_length=40,
+        initial="+86 138 0013 8000",
         help_text=_("The caller's number, as a phone network would present it."),
     )
     to_number = forms.ChoiceField(label=_("Hotline number"))
@@ -21,9 +23,13 @@ class DialForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         numbers = HotlineNumber.objects.filter(active=True)
-        choices = [(n.e164, f"{n.name} ({n.e164}, {n.get_channel_display()})") for n in numbers]
-        choices.append(("+15555550000", _("A number the hotline does not know")))
-        self.fields["to_number"].choices = choices
+        choices: list[tuple[str, str]] = [
+            (n.e164, f"{n.name} ({n.e164}, {n.get_channel_display()})") for n in numbers
+        ]
+        choices.append(("+15555550000", str(_("A number the hotline does not know"))))
+        field = self.fields["to_number"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
 
     def clean_from_number(self) -> str:
         raw: str = self.cleaned_data["from_number"]

@@ -54,4 +54,6 @@ class SimCall(models.Model):
 
     @property
     def client_name(self) -> str:
-        return self.to_number.removeprefix("client:") if self.to_number.startswith("client:") else ""
+        return (
+            self.to_number.removeprefix("client:") if self.to_number.startswith("client:") else ""
+        )

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
 from tuidang.telephony.simulator.forms import KEYS, DialForm, KeyForm
 from tuidang.telephony.simulator.models import SimCall
-from tuidang.volunteers.models import Volunteer
+from tuidang.volunteers.selectors import volunteer_for
 
 
 def _network(request: HttpRequest) -> PhoneNetwork:
@@ -70,7 +70,7 @@ def _may_use(request: HttpRequest, call: SimCall) -> None:
     phone only to its volunteer."""
     if call.direction == "inbound":
         return
-    volunteer = Volunteer.objects.filter(user_id=request.user.pk).first()
+    volunteer = volunteer_for(request)
     if volunteer is None or volunteer.phone_address != call.to_number:
         raise Http404
 
@@ -105,11 +105,17 @@ def phone_answer(request: HttpRequest, sid: str) -> HttpResponse:
 @login_required
 @require_GET
 def phone(request: HttpRequest) -> HttpResponse:
-    volunteer = get_object_or_404(Volunteer, user_id=request.user.pk)
+    volunteer = volunteer_for(request)
+    if volunteer is None:
+        raise Http404
     _network(request).tick()
     calls = list(calls_for(volunteer.phone_address))
     return render(
         request,
         "simulator/_phone.html",
-        {"calls": [_call_context(call) for call in calls], "address": volunteer.phone_address, "keys": KEYS},
+        {
+            "calls": [_call_context(call) for call in calls],
+            "address": volunteer.phone_address,
+            "keys": KEYS,
+        },
     )

@@ -27,20 +27,29 @@ class Command(BaseCommand):
         worker = None
         uses_queue = settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend")
         if uses_queue and not options["no_worker"]:
-            worker = subprocess.Popen([sys.executable, "-m", "tuidang.manage", "worker"])  # noqa: S603
+            worker = subprocess.Popen([sys.executable, "-m", "tuidang.manage", "worker"])
         bind = f"{options['host']}:{options['port']}"
         self.stdout.write(f"Serving at http://{bind}/ (Ctrl-C stops)")
         try:
             subprocess.run(  # noqa: S603
                 [
-                    sys.executable, "-m", "gunicorn", "tuidang.config.wsgi:application",
-                    "--bind", bind,
-                    "--workers", str(options["workers"]),
-                    "--threads", str(options["threads"]),
-                    "--worker-class", "gthread",
-                    "--access-logfile", "-",
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "tuidang.config.wsgi:application",
+                    "--bind",
+                    bind,
+                    "--workers",
+                    str(options["workers"]),
+                    "--threads",
+                    str(options["threads"]),
+                    "--worker-class",
+                    "gthread",
+                    "--access-logfile",
+                    "-",
                     # The access log shows paths only: no query strings, no bodies.
-                    "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+                    "--access-logformat",
+                    '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
                 ],
                 check=False,
             )

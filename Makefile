@@ -1,0 +1,57 @@
+# Tuidang Hotline: every developer command in one place.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+export PORT
+
+.PHONY: demo test test-sqlite test-postgres lint fmt browser install migrate clean
+
+## Install pinned dependencies into .venv (again only when pyproject.toml changes).
+install: $(STAMP)
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Debian's Chromium for the browser tests (a test tool's own browser download fails here).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "The browser tests need Debian's chromium: apt-get install chromium" >&2; exit 1; fi
+
+migrate: install
+	$(BIN)/tuidang migrate --noinput
+	$(BIN)/tuidang migrate --noinput --database phone_network
+
+## Run the hotline with demo data on the embedded SQLite, at http://127.0.0.1:$(PORT)
+demo: migrate
+	$(BIN)/tuidang collectstatic --noinput --verbosity 0
+	$(BIN)/tuidang demo_data
+	$(BIN)/tuidang serve --port $(PORT)
+
+## Every test: lint, the suite on SQLite, and on PostgreSQL when DATABASE_URL names one.
+test: install browser lint test-sqlite
+	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "DATABASE_URL is not set: the PostgreSQL run is skipped."; fi
+
+test-sqlite: install
+	env -u DATABASE_URL $(BIN)/pytest
+
+test-postgres: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src
+	$(BIN)/ruff format --check src
+	$(BIN)/mypy
+
+fmt: install
+	$(BIN)/ruff format src
+	$(BIN)/ruff check --fix src
+
+clean:
+	rm -rf $(VENV) var build src/*.egg-info
