@@ -207,11 +207,13 @@ def offer_status(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def _int_or_none(raw: str) -> int | None:
+def _count_or_none(raw: str) -> int | None:
+    """A non-negative integer parameter; anything else is treated as absent."""
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         return None
+    return value if value >= 0 else None
 
 
 @webhook
@@ -222,8 +224,8 @@ def status(request: HttpRequest) -> HttpResponse:
     call = call_status(
         provider_sid=sid,
         status=_param(request, "CallStatus"),
-        sequence=_int_or_none(_param(request, "SequenceNumber")),
-        duration=_int_or_none(_param(request, "CallDuration")),
+        sequence=_count_or_none(_param(request, "SequenceNumber")),
+        duration=_count_or_none(_param(request, "CallDuration")),
     )
     if call is None:
         logger.info("Status callback for a call we do not know: %s", sid)

@@ -1,0 +1,145 @@
+"""Whole calls through the simulated network: menu, queue, offers, endings."""
+
+import pytest
+
+from tuidang.calls.models import Call, Offer
+from tuidang.conftest import BANKNOTES_LINE, CALLER, go_available, make_volunteer
+from tuidang.lib.languages import Language
+from tuidang.telephony.simulator.engine import calls_for
+from tuidang.volunteers.models import Presence
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+
+def said(sim_call) -> str:
+    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
+
+
+def accept(network, address: str):
+    leg = network.answer(calls_for(address).get().sid)
+    return network.press(leg.sid, "1")
+
+
+def test_a_caller_who_presses_nothing_hears_the_menu_again_then_gets_mandarin(
+    network, clock, numbers
+):
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    clock.advance(7)
+    network.tick()
+    caller = network.refresh(caller)
+    assert said(caller).count("普通话请按1") == 2
+    assert Call.objects.get().language == ""
+    clock.advance(7)
+    network.tick()
+    call = Call.objects.get()
+    assert call.language == Language.MANDARIN
+    assert call.state == Call.State.QUEUED
+
+
+def test_an_invalid_digit_counts_as_a_failed_attempt(network, numbers):
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "9")
+    assert Call.objects.get().state == Call.State.IVR
+    network.press(caller.sid, "3")
+    assert Call.objects.get().language == Language.ENGLISH
+
+
+def test_the_longest_idle_volunteer_gets_the_offer(network, clock, numbers, mei, lin):
+    go_available(lin)
+    go_available(mei)  # later: Lin has been idle longer
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    offer = Offer.objects.get()
+    assert offer.volunteer == lin
+    assert calls_for("client:lin").count() == 1
+    assert calls_for("client:mei").count() == 0
+
+
+def test_a_second_caller_waits_while_the_only_volunteer_talks(network, numbers, mei):
+    go_available(mei)
+    first = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(first.sid, "1")
+    accept(network, "client:mei")
+    second = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
+    network.press(second.sid, "1")
+    assert Offer.objects.count() == 1
+    waiting = Call.objects.get(provider_sid=second.sid)
+    assert waiting.state == Call.State.QUEUED
+    assert "前面还有" in said(network.refresh(second))
+
+
+def test_a_caller_who_hangs_up_in_the_queue_is_abandoned_with_the_wait(
+    network, clock, numbers, mei
+):
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    clock.advance(30)
+    network.tick()
+    network.hang_up(caller.sid)
+    call = Call.objects.get()
+    assert call.state == Call.State.ABANDONED
+    assert call.ended_at is not None and call.wait_seconds is not None
+
+
+def test_hanging_up_while_an_offer_rings_cancels_the_offer_and_frees_the_volunteer(
+    network, numbers, mei
+):
+    go_available(mei)
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    leg = calls_for("client:mei").get()
+    network.hang_up(caller.sid)
+    assert Offer.objects.get().state == Offer.State.CANCELED
+    assert network.refresh(leg).status == "canceled"
+    mei.refresh_from_db()
+    assert mei.presence == Presence.AVAILABLE
+
+
+def test_two_missed_offers_set_the_volunteer_away(network, clock, numbers, mei):
+    go_available(mei)
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    for _ in range(2):
+        clock.advance(21)  # the offer rings out
+        network.tick()
+    mei.refresh_from_db()
+    assert mei.presence == Presence.AWAY
+    assert list(Offer.objects.values_list("state", flat=True)) == ["missed", "missed"]
+    assert Call.objects.get().state == Call.State.QUEUED
+
+
+def test_a_declined_offer_goes_to_the_next_volunteer(network, numbers, mei, lin):
+    go_available(mei)
+    go_available(lin)
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    network.hang_up(calls_for("client:mei").get().sid)  # declines on the phone
+    assert calls_for("client:lin").count() == 1
+    accept(network, "client:lin")
+    assert Call.objects.get().volunteer == lin
+
+
+def test_a_fixed_language_number_skips_the_menu(network, numbers, wing):
+    numbers["website"].language = Language.CANTONESE
+    numbers["website"].save()
+    go_available(wing)
+    caller = network.dial(from_number=CALLER, to_number=numbers["website"].e164)
+    assert "普通话请按1" not in said(caller)
+    assert Call.objects.get().language == Language.CANTONESE
+    accept(network, "client:wing")
+    assert Call.objects.get().state == Call.State.CONNECTED
+
+
+def test_no_volunteer_is_ever_offered_two_calls_at_once(network, numbers):
+    volunteers = [make_volunteer(f"v{i}", [Language.MANDARIN]) for i in range(3)]
+    for volunteer in volunteers:
+        go_available(volunteer)
+    callers = [
+        network.dial(from_number=f"+86138001380{i:02d}", to_number=BANKNOTES_LINE) for i in range(6)
+    ]
+    for caller in callers:
+        network.press(caller.sid, "1")
+    pending = Offer.objects.filter(state=Offer.State.PENDING)
+    assert pending.count() == 3
+    assert len({offer.volunteer_id for offer in pending}) == 3
+    assert Call.objects.filter(state=Call.State.QUEUED).count() == 3

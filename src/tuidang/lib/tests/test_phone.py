@@ -1,0 +1,88 @@
+"""Caller keys and regions: what the hotline keeps of a number, and that it is enough."""
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tuidang.lib.phone import caller_key, identify_caller, normalise
+
+DIALLED = "+18005550100"
+
+# Mainland mobile numbers: 1, a second digit 3-9, then nine digits.
+mainland_mobiles = st.builds(
+    lambda second, rest: f"1{second}{rest:09d}",
+    st.integers(3, 9),
+    st.integers(0, 999_999_999),
+)
+
+
+def spellings(national: str) -> list[str]:
+    """How one mainland number arrives: E.164, with 00, spaced, dashed."""
+    return [
+        f"+86{national}",
+        f"+86 {national[:3]} {national[3:7]} {national[7:]}",
+        f"+86-{national[:3]}-{national[3:7]}-{national[7:]}",
+        f"+86 ({national[:3]}) {national[3:]}",
+    ]
+
+
+@given(mainland_mobiles)
+def test_every_spelling_of_a_number_gives_one_caller_key(national):
+    keys = {identify_caller(raw, dialled=DIALLED).key for raw in spellings(national)}
+    assert len(keys) == 1
+
+
+@given(mainland_mobiles, mainland_mobiles)
+def test_different_numbers_give_different_keys(a, b):
+    if a != b:
+        assert (
+            identify_caller(f"+86{a}", dialled=DIALLED).key
+            != identify_caller(f"+86{b}", dialled=DIALLED).key
+        )
+
+
+@given(mainland_mobiles)
+@settings(max_examples=200)
+def test_what_is_kept_does_not_contain_the_number(national):
+    caller = identify_caller(f"+86{national}", dialled=DIALLED)
+    kept = f"{caller.key}{caller.region}{caller.last_digits}"
+    assert national not in kept
+    assert national[-5:] not in caller.last_digits
+    assert len(caller.last_digits) == 2
+
+
+def test_the_key_depends_on_the_pepper(settings):
+    before = caller_key("+8613800138000")
+    settings.CALLER_KEY_PEPPER = "another pepper"
+    assert caller_key("+8613800138000") != before
+
+
+@pytest.mark.parametrize(
+    ("number", "region"),
+    [
+        ("+8613800138000", "Beijing"),
+        ("+8613912345678", "Jiangsu"),  # "Changzhou, Jiangsu": the city is not kept
+        ("+862012345678", "Guangdong"),
+        ("+85291234567", "Hong Kong"),
+    ],
+)
+def test_the_region_is_the_province_not_the_city(number, region):
+    assert identify_caller(number, dialled=DIALLED).region == region
+
+
+@pytest.mark.parametrize("withheld", ["anonymous", "Anonymous", "+266696687", "", "restricted"])
+def test_withheld_numbers_share_one_key_per_dialled_number(withheld):
+    caller = identify_caller(withheld, dialled=DIALLED)
+    assert caller.withheld
+    assert caller.key == identify_caller("anonymous", dialled=DIALLED).key
+    assert caller.key != identify_caller("anonymous", dialled="+18005550199").key
+    assert caller.region == "" and caller.last_digits == ""
+
+
+@given(st.text(max_size=30))
+def test_normalise_never_raises_and_returns_e164_or_none(raw):
+    result = normalise(raw)
+    if result is not None:
+        assert result.startswith("+")
+        assert phonenumbers.is_possible_number(phonenumbers.parse(result))

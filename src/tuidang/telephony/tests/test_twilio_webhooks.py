@@ -1,0 +1,172 @@
+"""The Twilio adapter, driven by requests recorded as Twilio documents them."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+from twilio.request_validator import RequestValidator
+
+from tuidang.calls.models import Call
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HOST = "hotline.example.org"
+
+
+def load(name: str, **overrides: str) -> tuple[str, dict[str, str]]:
+    data = json.loads((FIXTURES / f"{name}.json").read_text())
+    return data["path"], {**data["params"], **overrides}
+
+
+def signed_post(client, path, params, *, url=None, token=None):
+    from django.conf import settings
+
+    url = url or f"https://{HOST}{path}"
+    signature = RequestValidator(token or settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
+    return client.post(
+        path, params, headers={"host": HOST, "x-twilio-signature": signature}, secure=True
+    )
+
+
+@pytest.fixture(autouse=True)
+def _allow_host(settings):
+    settings.ALLOWED_HOSTS = [HOST, "testserver"]
+
+
+def test_an_incoming_call_hears_the_language_menu(client, numbers):
+    path, params = load("incoming_call")
+    response = signed_post(client, path, params)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/xml")
+    body = response.content.decode()
+    assert (
+        "<Gather" in body
+        and 'action="https://hotline.example.org/telephony/twilio/language"' in body
+    )
+    assert 'language="cmn-CN"' in body
+    call = Call.objects.get()
+    assert call.channel == "banknotes"
+    assert call.region == "Beijing"
+    assert call.state == Call.State.IVR
+
+
+def test_the_recorded_digit_puts_the_caller_in_the_mandarin_queue(client, numbers):
+    signed_post(client, *load("incoming_call"))
+    response = signed_post(client, *load("language_digit"))
+    body = response.content.decode()
+    assert "<Enqueue" in body and ">cmn</Enqueue>" in body
+    assert 'waitUrl="https://hotline.example.org/telephony/twilio/wait"' in body
+    assert Call.objects.get().state == Call.State.QUEUED
+
+
+def test_a_retried_incoming_call_is_recorded_once(client, numbers):
+    path, params = load("incoming_call")
+    first = signed_post(client, path, params)
+    second = signed_post(client, path, params)
+    assert first.content == second.content
+    assert Call.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"x-twilio-signature": "bm90IGEgc2lnbmF0dXJl"},
+    ],
+    ids=["missing", "garbage"],
+)
+def test_an_unsigned_or_badly_signed_webhook_gets_403_and_changes_nothing(client, numbers, headers):
+    path, params = load("incoming_call")
+    response = client.post(path, params, headers={"host": HOST, **headers}, secure=True)
+    assert response.status_code == 403
+    assert Call.objects.count() == 0
+
+
+def test_a_webhook_signed_with_another_token_gets_403(client, numbers):
+    path, params = load("incoming_call")
+    response = signed_post(client, path, params, token="someone-elses-auth-token")
+    assert response.status_code == 403
+    assert Call.objects.count() == 0
+
+
+def test_a_signature_for_altered_parameters_gets_403(client, numbers):
+    path, params = load("incoming_call")
+    url = f"https://{HOST}{path}"
+    from django.conf import settings
+
+    signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
+    tampered = {**params, "To": "+18005550199"}
+    response = client.post(
+        path, tampered, headers={"host": HOST, "x-twilio-signature": signature}, secure=True
+    )
+    assert response.status_code == 403
+    assert Call.objects.count() == 0
+
+
+def test_behind_a_proxy_the_public_url_is_what_is_validated(client, numbers):
+    path, params = load("incoming_call")
+    with override_settings(PUBLIC_BASE_URL="https://calls.example.net"):
+        # Twilio signed the public URL; the app sees the proxy's internal host.
+        ok = signed_post(client, path, params, url=f"https://calls.example.net{path}")
+        wrong = signed_post(client, path, {**params, "CallSid": "CA" + "1" * 32})
+    assert ok.status_code == 200
+    assert 'action="https://calls.example.net/telephony/twilio/language"' in ok.content.decode()
+    assert wrong.status_code == 403
+
+
+def test_unknown_parameters_and_empty_location_fields_are_tolerated(client, numbers):
+    path, params = load("incoming_call", SomethingTwilioAddsNextYear="yes", FromState="")
+    assert signed_post(client, path, params).status_code == 200
+
+
+def test_a_get_webhook_is_validated_against_its_query_string(client, numbers):
+    path, params = load("incoming_call")
+    from urllib.parse import urlencode
+
+    from django.conf import settings
+
+    url = f"https://{HOST}{path}?{urlencode(params)}"
+    signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, {})
+    response = client.get(
+        path, params, headers={"host": HOST, "x-twilio-signature": signature}, secure=True
+    )
+    assert response.status_code == 200
+    assert Call.objects.count() == 1
+
+
+def test_a_call_to_a_number_we_do_not_know_hears_a_message_and_is_logged(client, numbers, caplog):
+    path, params = load("incoming_call", To="+15555550000", Called="+15555550000")
+    response = signed_post(client, path, params)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "not in service" in body and "<Hangup" in body
+    assert Call.objects.count() == 0
+    assert "not a hotline number" in caplog.text
+
+
+def test_a_webhook_without_a_call_sid_is_a_bad_request(client, numbers):
+    path, params = load("incoming_call")
+    del params["CallSid"]
+    assert signed_post(client, path, params).status_code == 400
+
+
+def test_status_callbacks_are_idempotent_and_ignore_older_sequence_numbers(client, numbers):
+    signed_post(client, *load("incoming_call"))
+    path, params = load("status_completed")
+    assert signed_post(client, path, params).status_code == 204
+    call = Call.objects.get()
+    assert call.state == Call.State.DISCONNECTED  # hung up in the menu
+    assert call.duration_seconds == 47
+    ended_at = call.ended_at
+    # The same callback again, and an older one arriving late, change nothing.
+    signed_post(client, path, params)
+    signed_post(client, path, {**params, "CallStatus": "ringing", "SequenceNumber": "0"})
+    call.refresh_from_db()
+    assert call.state == Call.State.DISCONNECTED
+    assert call.provider_status == "completed"
+    assert call.ended_at == ended_at
+
+
+def test_a_status_callback_for_an_unknown_call_is_acknowledged(client, numbers):
+    path, params = load("status_completed", CallSid="CA" + "9" * 32)
+    assert signed_post(client, path, params).status_code == 204
