@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+
+
+class Stop(Exception):
+    pass
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise Stop
 
 
 class Command(BaseCommand):
@@ -24,38 +34,39 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        worker = None
-        uses_queue = settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend")
-        if uses_queue and not options["no_worker"]:
-            worker = subprocess.Popen([sys.executable, "-m", "tuidang.manage", "worker"])
         bind = f"{options['host']}:{options['port']}"
-        self.stdout.write(f"Serving at http://{bind}/ (Ctrl-C stops)")
+        children: list[subprocess.Popen[bytes]] = []
+        uses_queue = settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend")
+        # Stopping `serve` (Ctrl-C, or SIGTERM from a supervisor) stops what it started.
+        signal.signal(signal.SIGTERM, _stop)
         try:
-            subprocess.run(  # noqa: S603
+            if uses_queue and not options["no_worker"]:
+                children.append(
+                    subprocess.Popen([sys.executable, "-m", "tuidang.manage", "worker"])  # noqa: S603
+                )
+            self.stdout.write(f"Serving at http://{bind}/ (Ctrl-C stops)")
+            server = subprocess.Popen(  # noqa: S603
                 [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "tuidang.config.wsgi:application",
-                    "--bind",
-                    bind,
-                    "--workers",
-                    str(options["workers"]),
-                    "--threads",
-                    str(options["threads"]),
-                    "--worker-class",
-                    "gthread",
-                    "--access-logfile",
-                    "-",
-                    # The access log shows paths only: no query strings, no bodies.
-                    "--access-logformat",
-                    '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-                ],
-                check=False,
-            )
-        except KeyboardInterrupt:
+                    sys.executable, "-m", "gunicorn", "tuidang.config.wsgi:application",
+                    "--bind", bind,
+                    "--workers", str(options["workers"]),
+                    "--threads", str(options["threads"]),
+                    "--worker-class", "gthread",
+                    "--access-logfile", "-",
+                    # Paths only: no query strings, no bodies, no caller's number.
+                    "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+                ]
+            )  # fmt: skip
+            children.append(server)
+            server.wait()
+        except (KeyboardInterrupt, Stop):
             pass
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=10)
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
