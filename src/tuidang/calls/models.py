@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.lib.languages import Language
+from tuidang.lib.phone import validate_e164
 from tuidang.volunteers.models import Volunteer
 
 
@@ -24,7 +25,9 @@ class Channel(models.TextChoices):
 
 
 class HotlineNumber(models.Model):
-    e164 = models.CharField(_("number (E.164)"), max_length=20, unique=True)
+    e164 = models.CharField(
+        _("number (E.164)"), max_length=20, unique=True, validators=[validate_e164]
+    )
     name = models.CharField(_("name"), max_length=80)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     # Blank: callers choose a language from a menu.

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from phonenumbers import geocoder
 
 # Numbers providers send when the caller withholds theirs ("anonymous", "+266696687",
@@ -40,6 +42,15 @@ def normalise(raw: str, *, default_region: str | None = None) -> str | None:
     if not phonenumbers.is_possible_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_e164(value: str) -> None:
+    """For numbers the hotline owns: they must be written exactly in E.164."""
+    if normalise(value) != value:
+        raise ValidationError(
+            _("Enter the number in international E.164 form, for example +18005550100."),
+            code="invalid_e164",
+        )
 
 
 def caller_key(e164_or_marker: str) -> str:

@@ -1,0 +1,36 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from tuidang.conftest import PASSWORD
+
+
+@pytest.fixture
+def admin_client(client, db):
+    get_user_model().objects.create_superuser(username="root", password=PASSWORD)
+    client.login(username="root", password=PASSWORD)
+    return client
+
+
+def test_an_admin_adds_a_hotline_number(admin_client):
+    response = admin_client.post(
+        reverse("admin:calls_hotlinenumber_add"),
+        {"e164": "+18005550123", "name": "Radio line", "channel": "radio", "active": "on"},
+    )
+    assert response.status_code == 302
+    assert "Radio line" in admin_client.get(reverse("admin:calls_hotlinenumber_changelist")).text
+
+
+def test_calls_are_read_only_in_the_admin(admin_client):
+    assert admin_client.get(reverse("admin:calls_call_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:calls_call_add")).status_code == 403
+
+
+def test_a_hotline_number_not_in_e164_is_refused_next_to_the_field(admin_client):
+    response = admin_client.post(
+        reverse("admin:calls_hotlinenumber_add"),
+        {"e164": "800 555 0123", "name": "Radio line", "channel": "radio", "active": "on"},
+    )
+    assert response.status_code == 200
+    assert "international E.164 form" in response.text
+    assert 'value="Radio line"' in response.text
