@@ -43,6 +43,44 @@ class HotlineNumber(models.Model):
         return f"{self.name} ({self.e164})"
 
 
+class Strategy(models.TextChoices):
+    LONGEST_IDLE = "longest_idle", _("Longest idle first")
+    RING_GROUP = "ring_group", _("Ring a group at once")
+
+
+class QueueConfig(models.Model):
+    """How calls in one language are routed. A language without a row uses the defaults."""
+
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, unique=True)
+    fallback_language = models.CharField(
+        _("second language"),
+        max_length=8,
+        choices=Language.choices,
+        blank=True,
+        help_text=_("Volunteers who speak it are offered the call when no one else can take it."),
+    )
+    strategy = models.CharField(
+        _("strategy"), max_length=16, choices=Strategy.choices, default=Strategy.LONGEST_IDLE
+    )
+    ring_group_size = models.PositiveSmallIntegerField(_("volunteers rung at once"), default=3)
+    overflow_after_seconds = models.PositiveIntegerField(
+        _("seconds before the second language is tried"), default=60
+    )
+    voicemail_after_seconds = models.PositiveIntegerField(
+        _("seconds on hold before voicemail is offered"), default=180
+    )
+
+    class Meta:
+        verbose_name = _("queue")
+
+    def __str__(self) -> str:
+        return self.get_language_display()
+
+    @classmethod
+    def for_language(cls, language: str) -> QueueConfig:
+        return cls.objects.filter(language=language).first() or cls(language=language)
+
+
 class Call(models.Model):
     class State(models.TextChoices):
         IVR = "ivr", _("In the menu")
@@ -52,9 +90,8 @@ class Call(models.Model):
         CONNECTED = "connected", _("Talking with a volunteer")
         COMPLETED = "completed", _("Completed")
         ABANDONED = "abandoned", _("Hung up while waiting")
+        VOICEMAIL = "voicemail", _("Sent to voicemail")
         DISCONNECTED = "disconnected", _("Hung up in the menu")
-
-    ENDED_STATES = (State.COMPLETED, State.ABANDONED, State.DISCONNECTED)
 
     # Providers retry webhooks: the provider's id makes receiving a call idempotent.
     provider_sid = models.CharField(max_length=64, unique=True)
@@ -89,6 +126,10 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return self.case_code
+
+    @property
+    def waiting(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.OFFERED)
 
     @property
     def wait_seconds(self) -> int | None:
@@ -127,3 +168,33 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call} → {self.volunteer} ({self.state})"
+
+
+class Voicemail(models.Model):
+    """A message a caller left: a callback request for volunteers.
+
+    The recording is fetched from the provider into encrypted storage (``var/recordings``,
+    sealed to this row) and then deleted at the provider.
+    """
+
+    class State(models.TextChoices):
+        RECORDED = "recorded", _("Recorded at the provider")
+        STORED = "stored", _("Stored")
+        FAILED = "failed", _("Could not be fetched")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="voicemail")
+    recording_sid = models.CharField(max_length=64, unique=True)  # idempotent per recording
+    # Where the provider holds it until we have fetched it; emptied once deleted there.
+    provider_url = models.URLField(max_length=500, blank=True)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECORDED)
+    stored_name = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Voicemail on {self.call}"

@@ -34,6 +34,31 @@ _HOLD = {
     Language.CANTONESE: "義工好快就嚟。你前面仲有{ahead}位來電者。",
     Language.ENGLISH: "A volunteer will be with you shortly. Callers ahead of you: {ahead}.",
 }
+_ESTIMATE = {
+    Language.MANDARIN: "预计等候约{minutes}分钟。",
+    Language.CANTONESE: "預計等候大約{minutes}分鐘。",
+    Language.ENGLISH: "The estimated wait is about {minutes} minutes.",
+}
+_OFFER_VOICEMAIL = {
+    Language.MANDARIN: "如果您想留言，请按1；我们会给您回电。",
+    Language.CANTONESE: "如果你想留言，請按1；我哋會覆電俾你。",
+    Language.ENGLISH: "To leave a message and be called back, press 1.",
+}
+_NO_ONE_NOW = {
+    Language.MANDARIN: "现在没有志愿者能接听您的电话。",
+    Language.CANTONESE: "而家冇義工可以接聽你嘅電話。",
+    Language.ENGLISH: "No volunteer can take your call right now.",
+}
+_VOICEMAIL = {
+    Language.MANDARIN: "请在提示音后留言，留言完毕请按井号键。",
+    Language.CANTONESE: "請喺嘟一聲之後留言，完咗請按井號。",
+    Language.ENGLISH: "Please leave a message after the tone, then press the pound key.",
+}
+_STAY = {
+    Language.MANDARIN: "请继续等候。",
+    Language.CANTONESE: "請繼續等候。",
+    Language.ENGLISH: "Please stay on the line.",
+}
 _CONNECTING = {
     Language.MANDARIN: "正在为您接通志愿者。",
     Language.CANTONESE: "而家幫你接駁義工。",
@@ -70,6 +95,26 @@ def language_for_digit(digits: str) -> str | None:
 
 def hold(language: str, *, ahead: int) -> Prompt:
     return Prompt(_HOLD[Language(language)].format(ahead=ahead), language)
+
+
+def estimate(language: str, *, minutes: int) -> Prompt:
+    return Prompt(_ESTIMATE[Language(language)].format(minutes=minutes), language)
+
+
+def offer_voicemail(language: str) -> Prompt:
+    return Prompt(_OFFER_VOICEMAIL[Language(language)], language)
+
+
+def no_one_now(language: str) -> Prompt:
+    return Prompt(_NO_ONE_NOW[Language(language)], language)
+
+
+def voicemail(language: str) -> Prompt:
+    return Prompt(_VOICEMAIL[Language(language)], language)
+
+
+def stay(language: str) -> Prompt:
+    return Prompt(_STAY[Language(language)], language)
 
 
 def connecting(language: str) -> Prompt:

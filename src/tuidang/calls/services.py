@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tuidang.calls import prompts
+from tuidang.calls import prompts, routing
 from tuidang.calls.case_codes import new_case_code
-from tuidang.calls.models import Call, HotlineNumber, Offer
+from tuidang.calls.models import Call, HotlineNumber, Offer, QueueConfig, Voicemail
 from tuidang.lib.phone import identify_caller, normalise
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -133,6 +134,26 @@ def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
 class QueueStatus:
     call: Call
     ahead: int
+    # Minutes, from how long recent callers of this language waited; None without data.
+    estimated_minutes: int | None
+    # No volunteer of the language (nor of its second language) is on duty.
+    voicemail_now: bool
+    # The caller has held long enough to be offered voicemail.
+    offer_voicemail: bool
+
+
+def _estimated_minutes(language: str, ahead: int) -> int | None:
+    since = timezone.now() - timedelta(hours=1)
+    recent = list(
+        Call.objects.filter(
+            language=language, connected_at__gte=since, queued_at__isnull=False
+        ).values_list("queued_at", "connected_at")[:50]
+    )
+    waits = [(c - q).total_seconds() for q, c in recent if q is not None and c is not None]
+    if not waits:
+        return None
+    average = sum(waits) / len(waits)
+    return max(1, round(average * (ahead + 1) / 60))
 
 
 @transaction.atomic
@@ -141,19 +162,70 @@ def call_wait(*, provider_sid: str) -> QueueStatus:
     call = Call.objects.filter(provider_sid=provider_sid).first()
     if call is None:
         raise UnknownCall(provider_sid)
-    if call.state in (Call.State.QUEUED, Call.State.OFFERED):
+    if call.waiting:
         call_route(language=call.language)
+        call.refresh_from_db()
     ahead = Call.objects.filter(
         language=call.language,
         state__in=[Call.State.QUEUED, Call.State.OFFERED],
         queued_at__lt=call.queued_at or timezone.now(),
     ).count()
-    return QueueStatus(call=call, ahead=ahead)
+    config = QueueConfig.for_language(call.language)
+    languages = [call.language] + ([config.fallback_language] if config.fallback_language else [])
+    waited = (timezone.now() - (call.queued_at or timezone.now())).total_seconds()
+    return QueueStatus(
+        call=call,
+        ahead=ahead,
+        estimated_minutes=_estimated_minutes(call.language, ahead),
+        voicemail_now=call.state == Call.State.QUEUED and not routing.on_duty(languages),
+        offer_voicemail=waited >= config.voicemail_after_seconds,
+    )
+
+
+@transaction.atomic
+def call_to_voicemail(*, provider_sid: str) -> Call | None:
+    """The caller left the queue to leave a message. None if they are no longer waiting."""
+    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    if call is None or call.ended_at is not None:
+        return None
+    if call.state == Call.State.VOICEMAIL:
+        return call  # retried
+    if not call.waiting:
+        return None
+    for offer in call.offers.select_for_update().filter(state=Offer.State.PENDING):
+        offer.state = Offer.State.CANCELED
+        offer.save(update_fields=["state"])
+        _hang_up_leg_on_commit(offer.leg_sid)
+        _free_volunteer(offer.volunteer_id)
+    call.state = Call.State.VOICEMAIL
+    call.save(update_fields=["state"])
+    logger.info("Call %s went to voicemail after %ss", call.case_code, call.wait_seconds)
+    return call
+
+
+def voicemail_received(
+    *, provider_sid: str, recording_sid: str, recording_url: str, duration: int
+) -> Voicemail | None:
+    """The provider recorded a message. Fetching it runs as a task, after commit."""
+    from tuidang.telephony.tasks import store_voicemail
+
+    call = Call.objects.filter(provider_sid=provider_sid, state=Call.State.VOICEMAIL).first()
+    if call is None or not recording_sid:
+        return None
+    with transaction.atomic():
+        voicemail, created = Voicemail.objects.get_or_create(
+            recording_sid=recording_sid,
+            defaults={"call": call, "provider_url": recording_url, "duration_seconds": duration},
+        )
+        if created:
+            voicemail_id = voicemail.pk
+            transaction.on_commit(lambda: store_voicemail.enqueue(voicemail_id=voicemail_id))
+    return voicemail
 
 
 @transaction.atomic
 def call_route(*, language: str) -> list[Offer]:
-    """Offer the longest-waiting calls of ``language`` to the longest-idle volunteers.
+    """Offer the longest-waiting calls of ``language`` to volunteers (see routing.py).
 
     Both sides are taken with row locks and moved out of their waiting states in the same
     transaction, so two app servers routing at once never offer one call twice or one
@@ -166,21 +238,32 @@ def call_route(*, language: str) -> list[Offer]:
     )
     if not calls:
         return []
-    volunteers = list(
-        Volunteer.objects.select_for_update()
-        .filter(presence=Presence.AVAILABLE, languages__language=language)
-        .order_by("presence_since", "pk")[: len(calls)]
+    now = timezone.now()
+    config = QueueConfig.for_language(language)
+    primary = routing.eligible([language], now)
+    with_fallback = (
+        routing.eligible([language, config.fallback_language], now)
+        if config.fallback_language
+        else list(primary)
     )
+    primary_on_duty = routing.on_duty([language])
     offers = []
-    for call, volunteer in zip(calls, volunteers, strict=False):
-        offer = Offer.objects.create(call=call, volunteer=volunteer)
-        call.state = Call.State.OFFERED
-        call.save(update_fields=["state"])
-        volunteer.presence = Presence.RINGING
-        volunteer.save(update_fields=["presence"])
-        _ring_volunteer_on_commit(offer)
-        offers.append(offer)
-        logger.info("Offered call %s to volunteer %s", call.case_code, volunteer.pk)
+    for call in calls:
+        if not primary and not with_fallback:
+            break
+        chosen = routing.choose(
+            call, config, (primary, with_fallback), now=now, primary_on_duty=primary_on_duty
+        )
+        for volunteer in chosen:
+            offer = Offer.objects.create(call=call, volunteer=volunteer)
+            volunteer.presence = Presence.RINGING
+            volunteer.save(update_fields=["presence"])
+            _ring_volunteer_on_commit(offer)
+            offers.append(offer)
+            logger.info("Offered call %s to volunteer %s", call.case_code, volunteer.pk)
+        if chosen:
+            call.state = Call.State.OFFERED
+            call.save(update_fields=["state"])
     return offers
 
 
@@ -209,22 +292,34 @@ def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
         return None
     offer.state = Offer.State.ACCEPTED
     offer.save(update_fields=["state", "responded_at"])
+    # In a ring group the first to accept takes the call; the others stop ringing.
+    for other in call.offers.select_for_update().filter(state=Offer.State.PENDING):
+        other.state = Offer.State.CANCELED
+        other.save(update_fields=["state"])
+        _hang_up_leg_on_commit(other.leg_sid)
+        _free_volunteer(other.volunteer_id)
     offer.volunteer.missed_offers = 0
     offer.volunteer.save(update_fields=["missed_offers"])
     _set_presence(offer.volunteer, Presence.ON_CALL)
     return offer
 
 
+def _free_volunteer(volunteer_id: int, presence: str = Presence.AVAILABLE) -> None:
+    volunteer = Volunteer.objects.select_for_update().get(pk=volunteer_id)
+    if volunteer.presence in (Presence.RINGING, Presence.ON_CALL):
+        _set_presence(volunteer, presence)
+
+
 def _release_offer(
     offer: Offer, call: Call, *, volunteer_presence: str = Presence.AVAILABLE
 ) -> None:
-    """An offer ended without a conversation: the call waits again, the volunteer is free."""
-    if call.state == Call.State.OFFERED:
+    """An offer ended without a conversation: the volunteer is free, and once no offer
+    for the call rings any more, the call waits again."""
+    _free_volunteer(offer.volunteer_id, volunteer_presence)
+    still_ringing = call.offers.filter(state=Offer.State.PENDING).exists()
+    if call.state == Call.State.OFFERED and not still_ringing:
         call.state = Call.State.QUEUED
         call.save(update_fields=["state"])
-    volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
-    if volunteer.presence in (Presence.RINGING, Presence.ON_CALL):
-        _set_presence(volunteer, volunteer_presence)
     if call.state == Call.State.QUEUED:
         call_route(language=call.language)
 
@@ -322,7 +417,7 @@ def call_status(
         if sequence <= call.provider_sequence:
             return call
         call.provider_sequence = sequence
-    if call.state in Call.ENDED_STATES:
+    if call.ended_at is not None:
         call.save(update_fields=["provider_sequence"])
         return call
     call.provider_status = status
@@ -352,5 +447,5 @@ def call_status(
 
 def call_hang_up(*, call: Call) -> None:
     """Ask the provider to end a connected call (the volunteer pressed "End call")."""
-    if call.state not in Call.ENDED_STATES:
+    if call.ended_at is None:
         _hang_up_leg_on_commit(call.provider_sid)

@@ -179,6 +179,10 @@ TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", generated_into=_generate, nb
 # host or scheme. Twilio signs the URL it called, so validation must use that one.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
 OFFER_TIMEOUT_SECONDS = env_int("OFFER_TIMEOUT_SECONDS", 20)
+# After a call, a volunteer has this long to record it before routing offers them the next.
+WRAP_UP_SECONDS = env_int("WRAP_UP_SECONDS", 120)
+# The longest voicemail a caller can leave.
+VOICEMAIL_MAX_SECONDS = env_int("VOICEMAIL_MAX_SECONDS", 180)
 
 # --- HTTP -----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,4 +1,4 @@
-"""Encryption at rest for identifying free text (aliases, statements, notes).
+"""Encryption at rest for identifying free text (aliases, statements, notes) and audio.
 
 AES-256-GCM with a fresh 96-bit nonce per value. The associated data binds each
 ciphertext to its table, row and field, so a value copied into another row or column
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
 _FORMAT = 1
 _NONCE_BYTES = 12
+_TAG_BYTES = 16
 
 
 class DecryptionError(Exception):
@@ -25,17 +27,17 @@ def _aad(table: str, row: str, field: str) -> bytes:
     return f"tuidang:{table}:{row}:{field}".encode()
 
 
-def seal(plaintext: str, *, table: str, row: str, field: str) -> bytes:
+def seal_bytes(data: bytes, *, table: str, row: str, field: str) -> bytes:
     keys: dict[int, bytes] = settings.FIELD_ENCRYPTION_KEYS
     version = max(keys)
     nonce = os.urandom(_NONCE_BYTES)
-    ciphertext = AESGCM(keys[version]).encrypt(nonce, plaintext.encode(), _aad(table, row, field))
+    ciphertext = AESGCM(keys[version]).encrypt(nonce, data, _aad(table, row, field))
     return bytes([_FORMAT, version]) + nonce + ciphertext
 
 
-def unseal(blob: bytes, *, table: str, row: str, field: str) -> str:
+def unseal_bytes(blob: bytes, *, table: str, row: str, field: str) -> bytes:
     blob = bytes(blob)
-    if len(blob) < 2 + _NONCE_BYTES + 16 or blob[0] != _FORMAT:
+    if len(blob) < 2 + _NONCE_BYTES + _TAG_BYTES or blob[0] != _FORMAT:
         raise DecryptionError("not a sealed value")
     keys: dict[int, bytes] = settings.FIELD_ENCRYPTION_KEYS
     key = keys.get(blob[1])
@@ -43,6 +45,17 @@ def unseal(blob: bytes, *, table: str, row: str, field: str) -> str:
         raise DecryptionError(f"no key of version {blob[1]}")
     nonce, ciphertext = blob[2 : 2 + _NONCE_BYTES], blob[2 + _NONCE_BYTES :]
     try:
-        return AESGCM(key).decrypt(nonce, ciphertext, _aad(table, row, field)).decode()
-    except Exception as exc:  # InvalidTag, or bytes that are not UTF-8
+        return AESGCM(key).decrypt(nonce, ciphertext, _aad(table, row, field))
+    except InvalidTag as exc:
         raise DecryptionError("value does not open under its key and place") from exc
+
+
+def seal(plaintext: str, *, table: str, row: str, field: str) -> bytes:
+    return seal_bytes(plaintext.encode(), table=table, row=row, field=field)
+
+
+def unseal(blob: bytes, *, table: str, row: str, field: str) -> str:
+    try:
+        return unseal_bytes(blob, table=table, row=row, field=field).decode()
+    except UnicodeDecodeError as exc:
+        raise DecryptionError("value is not text") from exc

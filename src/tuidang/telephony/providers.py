@@ -20,6 +20,12 @@ class VoiceProvider(Protocol):
     def hang_up(self, *, sid: str) -> None:
         """End a call in whatever state it is."""
 
+    def fetch_recording(self, *, url: str) -> bytes:
+        """The audio of a recording the provider holds."""
+
+    def delete_recording(self, *, sid: str) -> None:
+        """Delete a recording at the provider, once we hold it."""
+
 
 class TwilioProvider:
     def __init__(self) -> None:
@@ -42,6 +48,21 @@ class TwilioProvider:
 
     def hang_up(self, *, sid: str) -> None:
         self.client.calls(sid).update(status="completed")
+
+    def fetch_recording(self, *, url: str) -> bytes:
+        import requests
+
+        # RecordingUrl without an extension answers WAV; it needs the account's credentials.
+        response = requests.get(
+            url + ".wav",
+            auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.content
+
+    def delete_recording(self, *, sid: str) -> None:
+        self.client.recordings(sid).delete()
 
 
 def get_provider() -> VoiceProvider:

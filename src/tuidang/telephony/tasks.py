@@ -7,7 +7,8 @@ import logging
 from django.conf import settings
 from django_tasks import task
 
-from tuidang.calls.models import Offer
+from tuidang.calls import recordings
+from tuidang.calls.models import Offer, Voicemail
 from tuidang.calls.services import offer_leg_ended, offer_leg_placed
 from tuidang.telephony.providers import get_provider
 from tuidang.telephony.urlbuilder import public_url
@@ -38,3 +39,26 @@ def ring_volunteer(*, offer_id: int) -> None:
 @task()
 def hang_up(*, provider_sid: str) -> None:
     get_provider().hang_up(sid=provider_sid)
+
+
+@task()
+def store_voicemail(*, voicemail_id: int) -> None:
+    """Fetch a recording into encrypted storage, then delete it at the provider."""
+    voicemail = Voicemail.objects.get(pk=voicemail_id)
+    if voicemail.state == Voicemail.State.STORED:
+        return
+    provider = get_provider()
+    try:
+        audio = provider.fetch_recording(url=voicemail.provider_url)
+    except Exception:
+        logger.exception("Could not fetch the recording of voicemail %s", voicemail.pk)
+        voicemail.state = Voicemail.State.FAILED
+        voicemail.save(update_fields=["state"])
+        return
+    voicemail.stored_name = recordings.store(voicemail, audio)
+    voicemail.state = Voicemail.State.STORED
+    voicemail.save(update_fields=["stored_name", "state"])
+    # Only once our sealed copy is on disk does the provider's copy go.
+    provider.delete_recording(sid=voicemail.recording_sid)
+    voicemail.provider_url = ""
+    voicemail.save(update_fields=["provider_url"])

@@ -11,7 +11,9 @@ urlpatterns = [
     # Reached only through URLs inside our own TwiML.
     path("twilio/language", views.language, name="twilio-language"),
     path("twilio/wait", views.wait, name="twilio-wait"),
+    path("twilio/wait-choice", views.wait_choice, name="twilio-wait-choice"),
     path("twilio/queue-exit", views.queue_exit, name="twilio-queue-exit"),
+    path("twilio/voicemail", views.voicemail_done, name="twilio-voicemail"),
     path("twilio/bridge", views.bridge, name="twilio-bridge"),
     path("twilio/offer/<uuid:token>", views.offer, name="twilio-offer"),
     path(

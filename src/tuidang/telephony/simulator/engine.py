@@ -22,12 +22,14 @@ from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
-from tuidang.telephony.simulator.models import SimCall
+from tuidang.telephony.simulator.models import SimCall, SimRecording
+from tuidang.telephony.simulator.routers import DATABASE
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +142,11 @@ class PhoneNetwork:
                 call.save(update_fields=["digits", "transcript"])
                 if len(call.digits) >= int(waiting.get("num_digits") or 99):
                     self._gather_done(call)
+            elif waiting.get("kind") == "queue" and waiting.get("gather"):
+                call.digits += key
+                call.save(update_fields=["digits", "transcript"])
+                if len(call.digits) >= int(waiting["gather"].get("num_digits") or 1):
+                    self._queue_gather_done(call)
             elif waiting.get("kind") == "record" and key in "#*":
                 self._record_done(call)
             else:
@@ -416,19 +423,30 @@ class PhoneNetwork:
             ),
             MaxQueueSize="1000",
         )
-        still_queued = (
-            SimCall.objects.filter(pk=call.pk, queue_name=call.queue_name)
-            .exclude(status__in=SimCall.ENDED)
-            .exists()
-        )
-        if not still_queued:
+        if not self._still_queued(call):
             return  # bridged or hung up while the wait URL was being fetched
+        self._hold(call, body or "<Response/>", base=url)
+
+    def _hold(self, call: SimCall, body: str, *, base: str) -> None:
+        """Run TwiML for a caller in a queue (wait URL or a Gather's answer there)."""
         pause = 5
-        for verb in ET.fromstring(body or "<Response/>"):  # noqa: S314
+        waiting = dict(call.waiting or {})
+        waiting.pop("gather", None)
+        for verb in ET.fromstring(body):  # noqa: S314
             if verb.tag in ("Say", "Play"):
                 self._speak(call, verb)
             elif verb.tag == "Pause":
                 pause = int(verb.get("length", "1"))
+            elif verb.tag == "Gather":
+                for child in verb:
+                    self._speak(call, child)
+                waiting["gather"] = {
+                    "action": urljoin(base, verb.get("action", base)),
+                    "num_digits": verb.get("numDigits", "1"),
+                }
+                call.digits = ""
+                pause = int(verb.get("timeout", "5"))
+                break
             elif verb.tag == "Hangup":
                 call.save()
                 self._end(call, SimCall.Status.COMPLETED)
@@ -437,8 +455,27 @@ class PhoneNetwork:
                 call.save()
                 self._leave_queue(call, "leave")
                 return
+        call.waiting = waiting
         call.deadline = self.clock() + timedelta(seconds=pause)
         call.save()
+
+    def _queue_gather_done(self, call: SimCall) -> None:
+        gather = (call.waiting or {})["gather"]
+        digits = call.digits
+        call.digits = ""
+        call.save()
+        body = self._request(call, gather["action"], Digits=digits)
+        if not self._still_queued(call):
+            return
+        self._hold(call, body or "<Response/>", base=gather["action"])
+
+    @staticmethod
+    def _still_queued(call: SimCall) -> bool:
+        return (
+            SimCall.objects.filter(pk=call.pk, queue_name=call.queue_name)
+            .exclude(status__in=SimCall.ENDED)
+            .exists()
+        )
 
     def _leave_queue(self, call: SimCall, result: str) -> None:
         waiting = call.waiting or {}
@@ -463,29 +500,35 @@ class PhoneNetwork:
             self._after_dial(call, action, base, "failed", 0)
             return False
         name = (target.text or "").strip()
-        caller = (
-            SimCall.objects.filter(queue_name=name, status=SimCall.Status.IN_PROGRESS)
-            .order_by("enqueued_at", "pk")
-            .first()
-        )
+        # Two volunteers dialling the queue at once must not both take its front caller.
+        with transaction.atomic(using=DATABASE):
+            caller = (
+                SimCall.objects.select_for_update()
+                .filter(queue_name=name, status=SimCall.Status.IN_PROGRESS)
+                .order_by("enqueued_at", "pk")
+                .first()
+            )
+            if caller is not None:
+                queued_for = int(
+                    (self.clock() - (caller.enqueued_at or self.clock())).total_seconds()
+                )
+                caller_waiting = caller.waiting or {}
+                caller.queue_name = ""
+                caller.enqueued_at = None
+                caller.deadline = None
+                caller.waiting = {
+                    "kind": "bridged",
+                    "with": call.sid,
+                    "action": caller_waiting.get("action", ""),
+                    "base": caller_waiting.get("base", caller.url),
+                    "since": self.clock().isoformat(),
+                }
+                caller.save()
         if caller is None:
             self._note(call, "system", f"Queue {name} is empty")
             call.save()
             self._after_dial(call, action, base, "no-answer", 0)
             return False
-        queued_for = int((self.clock() - (caller.enqueued_at or self.clock())).total_seconds())
-        caller_waiting = caller.waiting or {}
-        caller.queue_name = ""
-        caller.enqueued_at = None
-        caller.deadline = None
-        caller.waiting = {
-            "kind": "bridged",
-            "with": call.sid,
-            "action": caller_waiting.get("action", ""),
-            "base": caller_waiting.get("base", caller.url),
-            "since": self.clock().isoformat(),
-        }
-        caller.save()
         if target.get("url"):
             body = self._request(
                 caller,
@@ -541,6 +584,7 @@ class PhoneNetwork:
         call.deadline = None
         call.save()
         recording = "RE" + secrets.token_hex(16)
+        SimRecording.objects.create(sid=recording, call_sid=call.sid, duration_seconds=duration)
         params = {
             "RecordingSid": recording,
             "RecordingUrl": f"{self.base_url}/sim/recordings/{recording}",
@@ -569,6 +613,9 @@ class PhoneNetwork:
             call.waiting = None
             self._run(call, waiting.get("base", call.url))
         elif kind == "queue":
+            if waiting.get("gather") and call.digits:
+                self._queue_gather_done(call)
+                return
             self._play_wait_url(call)
         elif kind == "record":
             self._record_done(call)
@@ -642,6 +689,14 @@ class SimulatedProvider:
 
     def hang_up(self, *, sid: str) -> None:
         PhoneNetwork().end_call(sid)
+
+    def fetch_recording(self, *, url: str) -> bytes:
+        sid = url.rstrip("/").rsplit("/", 1)[-1]
+        recording = SimRecording.objects.get(sid=sid, deleted=False)
+        return recording.audio()
+
+    def delete_recording(self, *, sid: str) -> None:
+        SimRecording.objects.filter(sid=sid).update(deleted=True)
 
 
 def calls_for(address: str) -> Any:

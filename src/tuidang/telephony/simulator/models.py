@@ -57,3 +57,29 @@ class SimCall(models.Model):
         return (
             self.to_number.removeprefix("client:") if self.to_number.startswith("client:") else ""
         )
+
+
+class SimRecording(models.Model):
+    """A recording the simulated provider holds until the hotline deletes it."""
+
+    sid = models.CharField(max_length=34, unique=True)
+    call_sid = models.CharField(max_length=34)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.sid
+
+    def audio(self) -> bytes:
+        """A WAV file of the recording's length (silence: the network hears no voices)."""
+        import io
+        import wave
+
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(1)
+            wav.setframerate(8000)
+            wav.writeframes(b"\x80" * 8000 * min(self.duration_seconds, 5))
+        return buffer.getvalue()

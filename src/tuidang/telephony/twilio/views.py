@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -25,10 +26,12 @@ from tuidang.calls.services import (
     call_connect,
     call_receive,
     call_status,
+    call_to_voicemail,
     call_wait,
     offer_dial_ended,
     offer_leg_ended,
     offer_respond,
+    voicemail_received,
 )
 from tuidang.telephony.twilio.signature import twilio_signature_required
 from tuidang.telephony.twilio.twiml import say, say_and_hang_up, twiml
@@ -64,8 +67,6 @@ def _base(request: HttpRequest) -> str:
 
 
 def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
-    from django.conf import settings
-
     return public_url(name, base=settings.PUBLIC_BASE_URL or _base(request), **kwargs)
 
 
@@ -107,7 +108,7 @@ def voice(request: HttpRequest) -> HttpResponse:
     )
     if call is None:
         return say_and_hang_up(prompts.not_in_service())
-    if call.state in Call.ENDED_STATES:
+    if call.ended_at is not None:
         return say_and_hang_up([prompts.goodbye(call.language)])
     if call.language:
         return _enqueue(request, call)
@@ -133,18 +134,72 @@ def wait(request: HttpRequest) -> HttpResponse:
         status = call_wait(provider_sid=sid)
     except UnknownCall:
         return _lost_call(sid)
+    language = status.call.language
     response = VoiceResponse()
-    say(response, [prompts.hold(status.call.language, ahead=status.ahead)])
-    response.pause(length=HOLD_PAUSE)
+    if status.voicemail_now:
+        say(response, [prompts.no_one_now(language)])
+        response.leave()  # to the Enqueue action, which records a message
+        return twiml(response)
+    hold = [prompts.hold(language, ahead=status.ahead)]
+    if status.estimated_minutes is not None:
+        hold.append(prompts.estimate(language, minutes=status.estimated_minutes))
+    if status.offer_voicemail:
+        gather = response.gather(
+            num_digits=1, timeout=HOLD_PAUSE, action=_url(request, "telephony:twilio-wait-choice")
+        )
+        say(gather, [*hold, prompts.offer_voicemail(language)])
+    else:
+        say(response, hold)
+        response.pause(length=HOLD_PAUSE)
+    return twiml(response)
+
+
+@webhook
+def wait_choice(request: HttpRequest) -> HttpResponse:
+    """A key pressed on hold: 1 leaves the queue for voicemail; anything else stays."""
+    call = Call.objects.filter(provider_sid=_param(request, "CallSid")).first()
+    response = VoiceResponse()
+    if _param(request, "Digits") == "1":
+        response.leave()
+    elif call is not None:
+        say(response, [prompts.stay(call.language)])
     return twiml(response)
 
 
 @webhook
 def queue_exit(request: HttpRequest) -> HttpResponse:
-    # QueueResult says why the caller left the queue; what matters is that the
-    # conversation (if any) is over, so the caller hears goodbye.
-    call = Call.objects.filter(provider_sid=_param(request, "CallSid")).first()
+    """The caller left the queue: to leave a message, or after the conversation ended."""
+    sid = _param(request, "CallSid")
+    if _param(request, "QueueResult") == "leave":
+        call = call_to_voicemail(provider_sid=sid)
+        if call is not None:
+            response = VoiceResponse()
+            say(response, [prompts.voicemail(call.language)])
+            response.record(
+                action=_url(request, "telephony:twilio-voicemail"),
+                max_length=settings.VOICEMAIL_MAX_SECONDS,
+                finish_on_key="#",
+                play_beep=True,
+            )
+            say(response, [prompts.goodbye(call.language)])
+            return twiml(response)
+    call = Call.objects.filter(provider_sid=sid).first()
     return say_and_hang_up([prompts.goodbye(call.language if call else "")])
+
+
+@webhook
+def voicemail_done(request: HttpRequest) -> HttpResponse:
+    """The <Record> action: the message is recorded at the provider."""
+    sid = _param(request, "CallSid")
+    voicemail = voicemail_received(
+        provider_sid=sid,
+        recording_sid=_param(request, "RecordingSid"),
+        recording_url=_param(request, "RecordingUrl"),
+        duration=_count_or_none(_param(request, "RecordingDuration")) or 0,
+    )
+    if voicemail is None:
+        return _lost_call(sid)
+    return say_and_hang_up([prompts.goodbye(voicemail.call.language)])
 
 
 @webhook

@@ -42,7 +42,7 @@ class Command(BaseCommand):
         try:
             if uses_queue and not options["no_worker"]:
                 children.append(
-                    subprocess.Popen([sys.executable, "-m", "tuidang.manage", "worker"])  # noqa: S603
+                    subprocess.Popen([sys.executable, "-m", "tuidang.manage", "worker"])
                 )
             self.stdout.write(f"Serving at http://{bind}/ (Ctrl-C stops)")
             server = subprocess.Popen(  # noqa: S603

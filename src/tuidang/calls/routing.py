@@ -1,0 +1,90 @@
+"""Who is offered a waiting call: the provider-neutral routing policy.
+
+Eligible volunteers are available (or past their wrap-up time), speak the call's language
+and are not ringing or on a call. The chain: volunteers of the caller's language; then,
+when none of them is on duty or the call has waited past the overflow time, also those of
+the queue's second language; when none of either is on duty, voicemail (see
+``call_wait``). A caller who rings back is offered first to the volunteer who spoke with
+them last, when that volunteer is free.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from tuidang.calls.models import Call, QueueConfig, Strategy
+from tuidang.volunteers.models import Presence, Volunteer, VolunteerLanguage
+
+ON_DUTY = [Presence.AVAILABLE, Presence.RINGING, Presence.ON_CALL, Presence.WRAP_UP]
+
+
+def ready_q(now: datetime) -> Q:
+    """Available, or in wrap-up for longer than the wrap-up time."""
+    wrap_up_over = now - timedelta(seconds=settings.WRAP_UP_SECONDS)
+    return Q(presence=Presence.AVAILABLE) | Q(
+        presence=Presence.WRAP_UP, presence_since__lte=wrap_up_over
+    )
+
+
+def speakers(languages: list[str]) -> QuerySet[VolunteerLanguage, int]:
+    # A subquery rather than a join: PostgreSQL refuses FOR UPDATE with DISTINCT.
+    return VolunteerLanguage.objects.filter(language__in=languages).values_list(
+        "volunteer_id", flat=True
+    )
+
+
+def eligible(languages: list[str], now: datetime) -> list[Volunteer]:
+    """Ready volunteers for ``languages``, longest idle first, locked for this transaction."""
+    return list(
+        Volunteer.objects.select_for_update()
+        .filter(ready_q(now), pk__in=speakers(languages))
+        .order_by("presence_since", "pk")
+    )
+
+
+def on_duty(languages: list[str]) -> bool:
+    return Volunteer.objects.filter(presence__in=ON_DUTY, pk__in=speakers(languages)).exists()
+
+
+def last_volunteer_of(call: Call) -> int | None:
+    """The volunteer who last spoke with this caller (by caller key), if any."""
+    if call.withheld:
+        return None  # withheld numbers share a key: it says nothing about who calls
+    return (
+        Call.objects.filter(caller_key=call.caller_key, volunteer__isnull=False)
+        .exclude(pk=call.pk)
+        .order_by("-connected_at")
+        .values_list("volunteer_id", flat=True)
+        .first()
+    )
+
+
+def choose(
+    call: Call,
+    config: QueueConfig,
+    pools: tuple[list[Volunteer], list[Volunteer]],
+    *,
+    now: datetime,
+    primary_on_duty: bool,
+) -> list[Volunteer]:
+    """The volunteers to ring for ``call``, taken out of the pools."""
+    primary, with_fallback = pools
+    waited = (now - (call.queued_at or now)).total_seconds()
+    overflow = bool(config.fallback_language) and (
+        not primary_on_duty or waited >= config.overflow_after_seconds
+    )
+    pool = with_fallback if overflow else primary
+    if not pool:
+        return []
+    size = config.ring_group_size if config.strategy == Strategy.RING_GROUP else 1
+    preferred = last_volunteer_of(call)
+    ordered = sorted(pool, key=lambda volunteer: volunteer.pk != preferred)  # stable
+    chosen = ordered[: max(size, 1)]
+    for volunteer in chosen:
+        for group in pools:
+            if volunteer in group:
+                group.remove(volunteer)
+    return chosen
