@@ -1,0 +1,59 @@
+"""Callback requests: voicemails for volunteers to listen to and call back."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from tuidang.calls import recordings
+from tuidang.calls.models import Voicemail
+from tuidang.volunteers.models import Volunteer
+from tuidang.volunteers.selectors import volunteer_for
+
+
+def _visible(volunteer: Volunteer) -> QuerySet[Voicemail]:
+    """Coordinators see every request; volunteers those in languages they speak."""
+    voicemails = Voicemail.objects.select_related("call")
+    if volunteer.is_coordinator:
+        return voicemails
+    return voicemails.filter(call__language__in=volunteer.language_codes())
+
+
+def _volunteer(request: HttpRequest) -> Volunteer:
+    volunteer = volunteer_for(request)
+    if volunteer is None:
+        raise Http404
+    return volunteer
+
+
+@login_required
+@require_GET
+def callback_list(request: HttpRequest) -> HttpResponse:
+    volunteer = _volunteer(request)
+    open_requests = _visible(volunteer).filter(handled_at__isnull=True)
+    return render(request, "volunteers/callbacks.html", {"voicemails": open_requests})
+
+
+@login_required
+@require_GET
+@never_cache
+def callback_audio(request: HttpRequest, public_id: str) -> HttpResponse:
+    voicemail = get_object_or_404(
+        _visible(_volunteer(request)), public_id=public_id, state=Voicemail.State.STORED
+    )
+    return HttpResponse(recordings.load(voicemail), content_type="audio/wav")
+
+
+@login_required
+@require_POST
+def callback_handled(request: HttpRequest, public_id: str) -> HttpResponse:
+    voicemail = get_object_or_404(_visible(_volunteer(request)), public_id=public_id)
+    if voicemail.handled_at is None:
+        voicemail.handled_at = timezone.now()
+        voicemail.save(update_fields=["handled_at"])
+    return redirect("volunteers:callbacks")

@@ -1,0 +1,48 @@
+import pytest
+from django.urls import reverse
+
+from tuidang.calls.models import Voicemail
+from tuidang.conftest import BANKNOTES_LINE, CALLER, PASSWORD, make_volunteer
+from tuidang.lib.languages import Language
+from tuidang.volunteers.models import Role
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+
+@pytest.fixture
+def voicemail(network, clock, numbers):
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")  # nobody on duty: voicemail
+    clock.advance(8)
+    network.press(caller.sid, "#")
+    return Voicemail.objects.get()
+
+
+def test_a_mandarin_volunteer_hears_a_mandarin_message_and_marks_it_handled(client, voicemail, mei):
+    client.login(username="mei", password=PASSWORD)
+    page = client.get(reverse("volunteers:callbacks"))
+    assert voicemail.call.case_code in page.text
+    audio = client.get(reverse("volunteers:callback-audio", args=[voicemail.public_id]))
+    assert audio["Content-Type"] == "audio/wav"
+    assert audio.content.startswith(b"RIFF")
+    assert "no-store" in audio["Cache-Control"]
+    client.post(reverse("volunteers:callback-handled", args=[voicemail.public_id]))
+    assert voicemail.call.case_code not in client.get(reverse("volunteers:callbacks")).text
+
+
+def test_a_volunteer_of_another_language_neither_sees_nor_hears_it(client, voicemail, wing):
+    client.login(username="wing", password=PASSWORD)
+    assert voicemail.call.case_code not in client.get(reverse("volunteers:callbacks")).text
+    audio_url = reverse("volunteers:callback-audio", args=[voicemail.public_id])
+    assert client.get(audio_url).status_code == 404
+
+
+def test_a_coordinator_sees_every_request_whatever_their_languages(client, voicemail):
+    make_volunteer("olga", [Language.ENGLISH], role=Role.COORDINATOR)
+    client.login(username="olga", password=PASSWORD)
+    assert voicemail.call.case_code in client.get(reverse("volunteers:callbacks")).text
+
+
+def test_anonymous_visitors_cannot_fetch_a_recording(client, voicemail):
+    response = client.get(reverse("volunteers:callback-audio", args=[voicemail.public_id]))
+    assert response.status_code == 302
