@@ -7,6 +7,7 @@ provider event, because providers retry webhooks and deliver them out of order.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -97,11 +98,21 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
     raise RuntimeError("could not allocate a case code")
 
 
+def _route_on_commit(language: str) -> None:
+    """Route once this transaction has committed.
+
+    Lock order is always calls (by primary key), then offers, then volunteers. Routing
+    locks every waiting call of a language; run inside a transaction that already holds
+    a call and a volunteer, it would take locks out of that order and could deadlock.
+    """
+    transaction.on_commit(lambda: call_route(language=language))
+
+
 def _enqueue(call: Call) -> None:
     call.state = Call.State.QUEUED
     call.queued_at = timezone.now()
     call.save(update_fields=["state", "queued_at", "language", "menu_attempts"])
-    call_route(language=call.language)
+    _route_on_commit(call.language)
 
 
 @dataclass(frozen=True)
@@ -156,7 +167,6 @@ def _estimated_minutes(language: str, ahead: int) -> int | None:
     return max(1, round(average * (ahead + 1) / 60))
 
 
-@transaction.atomic
 def call_wait(*, provider_sid: str) -> QueueStatus:
     """The caller is on hold. Routing runs again so no waiting call is ever forgotten."""
     call = Call.objects.filter(provider_sid=provider_sid).first()
@@ -192,11 +202,7 @@ def call_to_voicemail(*, provider_sid: str) -> Call | None:
         return call  # retried
     if not call.waiting:
         return None
-    for offer in call.offers.select_for_update().filter(state=Offer.State.PENDING):
-        offer.state = Offer.State.CANCELED
-        offer.save(update_fields=["state"])
-        _hang_up_leg_on_commit(offer.leg_sid)
-        _free_volunteer(offer.volunteer_id)
+    _withdraw_pending_offers(call)
     call.state = Call.State.VOICEMAIL
     call.save(update_fields=["state"])
     logger.info("Call %s went to voicemail after %ss", call.case_code, call.wait_seconds)
@@ -234,10 +240,11 @@ def call_route(*, language: str) -> list[Offer]:
     calls = list(
         Call.objects.select_for_update()
         .filter(state=Call.State.QUEUED, language=language)
-        .order_by("queued_at", "pk")
+        .order_by("pk")  # the lock order; see _route_on_commit
     )
     if not calls:
         return []
+    calls.sort(key=lambda call: (call.queued_at or call.started_at, call.pk))
     now = timezone.now()
     config = QueueConfig.for_language(language)
     primary = routing.eligible([language], now)
@@ -267,13 +274,29 @@ def call_route(*, language: str) -> list[Offer]:
     return offers
 
 
-def offer_leg_placed(*, offer_id: int, leg_sid: str) -> None:
-    Offer.objects.filter(pk=offer_id).update(leg_sid=leg_sid)
+def _lock_call_of_offer(token: Token) -> Call:
+    """Lock the offer's call before the offer itself: the lock order of _route_on_commit.
+
+    An offer only moves to another call inside call_connect, which holds both calls'
+    locks; so once its call is locked, re-reading the offer finds the same call."""
+    call_id = Offer.objects.filter(token=token).values_list("call_id", flat=True).get()
+    return Call.objects.select_for_update().get(pk=call_id)
+
+
+@transaction.atomic
+def offer_leg_placed(*, offer_id: int, leg_sid: str) -> bool:
+    """Record the volunteer's leg of an offer. False if the offer ended meanwhile: the
+    canceller found no leg to hang up then, so the caller of this must hang it up."""
+    offer = Offer.objects.select_for_update().get(pk=offer_id)
+    offer.leg_sid = leg_sid
+    offer.save(update_fields=["leg_sid"])
+    return offer.state == Offer.State.PENDING
 
 
 @transaction.atomic
 def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
     """The volunteer heard the whisper and pressed ``digits``. The accepted offer, or None."""
+    call = _lock_call_of_offer(token)
     offer = Offer.objects.select_for_update().select_related("call", "volunteer").get(token=token)
     if leg_sid and not offer.leg_sid:
         # The leg can be answered before the task that placed it has stored its sid.
@@ -283,7 +306,6 @@ def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
         return offer  # the same keypress, retried
     if offer.state != Offer.State.PENDING:
         return None
-    call = Call.objects.select_for_update().get(pk=offer.call_id)
     offer.responded_at = timezone.now()
     if digits != "1" or call.state != Call.State.OFFERED:
         offer.state = Offer.State.DECLINED
@@ -293,15 +315,42 @@ def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
     offer.state = Offer.State.ACCEPTED
     offer.save(update_fields=["state", "responded_at"])
     # In a ring group the first to accept takes the call; the others stop ringing.
-    for other in call.offers.select_for_update().filter(state=Offer.State.PENDING):
-        other.state = Offer.State.CANCELED
-        other.save(update_fields=["state"])
-        _hang_up_leg_on_commit(other.leg_sid)
-        _free_volunteer(other.volunteer_id)
+    _withdraw_pending_offers(call)
     offer.volunteer.missed_offers = 0
     offer.volunteer.save(update_fields=["missed_offers"])
     _set_presence(offer.volunteer, Presence.ON_CALL)
     return offer
+
+
+def _withdraw_pending_offers(call: Call) -> None:
+    """Stop ringing volunteers for ``call`` (taken by someone else, or gone).
+
+    The volunteers are freed once their phones have stopped ringing (see
+    ``offer_withdrawn``), so no phone ever rings with two calls at once.
+    """
+    from tuidang.telephony.tasks import withdraw_offer
+
+    for offer in call.offers.select_for_update().filter(state=Offer.State.PENDING):
+        offer.state = Offer.State.CANCELED
+        offer.save(update_fields=["state"])
+        transaction.on_commit(functools.partial(withdraw_offer.enqueue, offer_id=offer.pk))
+
+
+@transaction.atomic
+def offer_withdrawn(*, offer_id: int) -> None:
+    """A withdrawn offer's phone has stopped ringing: its volunteer is free again, keeping
+    their place in the longest-idle order (the withdrawal was not theirs)."""
+    offer = Offer.objects.get(pk=offer_id)
+    volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
+    if (
+        volunteer.presence != Presence.RINGING
+        or volunteer.offers.filter(state=Offer.State.PENDING).exists()
+    ):
+        return
+    volunteer.presence = Presence.AVAILABLE
+    volunteer.save(update_fields=["presence"])
+    for language in volunteer.language_codes():
+        _route_on_commit(language)
 
 
 def _free_volunteer(volunteer_id: int, presence: str = Presence.AVAILABLE) -> None:
@@ -321,16 +370,18 @@ def _release_offer(
         call.state = Call.State.QUEUED
         call.save(update_fields=["state"])
     if call.state == Call.State.QUEUED:
-        call_route(language=call.language)
+        _route_on_commit(call.language)
 
 
 @transaction.atomic
 def offer_leg_ended(*, token: Token, provider_status: str) -> None:
     """The volunteer's leg of an offer ended (status callback)."""
-    offer = Offer.objects.select_for_update().filter(token=token).first()
-    if offer is None or offer.state != Offer.State.PENDING:
+    if not Offer.objects.filter(token=token).exists():
         return
-    call = Call.objects.select_for_update().get(pk=offer.call_id)
+    call = _lock_call_of_offer(token)
+    offer = Offer.objects.select_for_update().get(token=token)
+    if offer.state != Offer.State.PENDING:
+        return
     volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
     offer.state = Offer.State.MISSED
     offer.responded_at = timezone.now()
@@ -349,19 +400,27 @@ def offer_leg_ended(*, token: Token, provider_status: str) -> None:
 
 @transaction.atomic
 def offer_dial_ended(*, token: Token) -> None:
-    """The volunteer's bridge attempt ended. If no caller was reached, they are free again."""
-    offer = Offer.objects.select_for_update().filter(token=token).first()
-    if offer is None or offer.state != Offer.State.ACCEPTED:
+    """The volunteer's bridge attempt ended. If it reached no caller (the queue's front
+    caller was taken by someone else, or hung up), the offer did not happen after all."""
+    found = Offer.objects.filter(token=token).values_list("call_id", flat=True).first()
+    if found is None:
         return
-    volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
-    connected = Call.objects.filter(volunteer=volunteer, state=Call.State.CONNECTED).exists()
-    if not connected and volunteer.presence == Presence.ON_CALL:
-        _set_presence(volunteer, Presence.AVAILABLE)
-        call = Call.objects.select_for_update().get(pk=offer.call_id)
-        if call.state == Call.State.OFFERED:
-            call.state = Call.State.QUEUED
-            call.save(update_fields=["state"])
-        call_route(language=call.language)
+    call = Call.objects.select_for_update().get(pk=found)
+    offer = Offer.objects.select_for_update().get(token=token)
+    if offer.state != Offer.State.ACCEPTED or offer.call_id != call.pk:
+        return
+    if call.volunteer_id == offer.volunteer_id and call.connected_at is not None:
+        return  # a conversation took place; the call's own status callback ends it
+    offer.state = Offer.State.CANCELED
+    offer.save(update_fields=["state"])
+    _free_volunteer(offer.volunteer_id)
+    if (
+        call.state == Call.State.OFFERED
+        and not call.offers.filter(state__in=[Offer.State.PENDING, Offer.State.ACCEPTED]).exists()
+    ):
+        call.state = Call.State.QUEUED
+        call.save(update_fields=["state"])
+    _route_on_commit(call.language)
 
 
 @transaction.atomic
@@ -372,9 +431,22 @@ def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
     the call the offer was for; if another caller got there first, the record follows
     what really happened and the offered call waits again.
     """
-    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
-    if call is None:
-        raise UnknownCall(provider_sid)
+    bridged_id = Call.objects.filter(provider_sid=provider_sid).values_list("pk", flat=True).first()
+    offered_id = (
+        Offer.objects.filter(leg_sid=leg_sid, state=Offer.State.ACCEPTED)
+        .values_list("call_id", flat=True)
+        .first()
+    )
+    if bridged_id is None or offered_id is None:
+        raise UnknownCall(provider_sid if bridged_id is None else leg_sid)
+    # Both calls, locked in primary-key order (see _route_on_commit).
+    locked = {
+        locked_call.pk: locked_call
+        for locked_call in Call.objects.select_for_update()
+        .filter(pk__in={bridged_id, offered_id})
+        .order_by("pk")
+    }
+    call = locked[bridged_id]
     offer = (
         Offer.objects.select_for_update()
         .filter(leg_sid=leg_sid, state=Offer.State.ACCEPTED)
@@ -386,15 +458,15 @@ def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
     if call.state == Call.State.CONNECTED:
         return call  # retried
     if offer.call_id != call.pk:
-        offered = Call.objects.select_for_update().get(pk=offer.call_id)
-        if offered.state == Call.State.OFFERED:
+        offered = locked[offer.call_id]
+        if (
+            offered.state == Call.State.OFFERED
+            and not offered.offers.filter(state=Offer.State.PENDING).exists()
+        ):
             offered.state = Call.State.QUEUED
             offered.save(update_fields=["state"])
-        for other in call.offers.select_for_update().filter(state=Offer.State.PENDING):
-            other.state = Offer.State.CANCELED
-            other.save(update_fields=["state"])
-            _hang_up_leg_on_commit(other.leg_sid)
-            _release_offer(other, call)
+            _route_on_commit(offered.language)
+        _withdraw_pending_offers(call)
         offer.call = call
         offer.save(update_fields=["call"])
     call.state = Call.State.CONNECTED
@@ -430,11 +502,7 @@ def call_status(
             call.state = Call.State.DISCONNECTED
         elif call.state in (Call.State.QUEUED, Call.State.OFFERED):
             call.state = Call.State.ABANDONED
-            for offer in call.offers.select_for_update().filter(state=Offer.State.PENDING):
-                offer.state = Offer.State.CANCELED
-                offer.save(update_fields=["state"])
-                _hang_up_leg_on_commit(offer.leg_sid)
-                _release_offer(offer, call)
+            _withdraw_pending_offers(call)
             logger.info("Call %s abandoned after %ss in queue", call.case_code, call.wait_seconds)
         elif call.state == Call.State.CONNECTED:
             call.state = Call.State.COMPLETED

@@ -9,7 +9,7 @@ from django_tasks import task
 
 from tuidang.calls import recordings
 from tuidang.calls.models import Offer, Voicemail
-from tuidang.calls.services import offer_leg_ended, offer_leg_placed
+from tuidang.calls.services import offer_leg_ended, offer_leg_placed, offer_withdrawn
 from tuidang.telephony.providers import get_provider
 from tuidang.telephony.urlbuilder import public_url
 
@@ -33,7 +33,24 @@ def ring_volunteer(*, offer_id: int) -> None:
         logger.exception("Could not ring volunteer %s for offer %s", offer.volunteer_id, offer.pk)
         offer_leg_ended(token=str(offer.token), provider_status="failed")
         return
-    offer_leg_placed(offer_id=offer.pk, leg_sid=sid)
+    if not offer_leg_placed(offer_id=offer.pk, leg_sid=sid):
+        # Withdrawn while we were placing it: nobody else knew the leg to hang it up.
+        get_provider().hang_up(sid=sid)
+        offer_withdrawn(offer_id=offer.pk)
+
+
+@task()
+def withdraw_offer(*, offer_id: int) -> None:
+    """Stop a withdrawn offer's phone ringing, then free its volunteer."""
+    offer = Offer.objects.get(pk=offer_id)
+    if not offer.leg_sid:
+        return  # ring_volunteer has not placed the leg yet; it will see the withdrawal
+    try:
+        get_provider().hang_up(sid=offer.leg_sid)
+    except Exception:
+        # Most often the leg had already ended; either way it rings no more.
+        logger.warning("Could not hang up the leg of withdrawn offer %s", offer_id, exc_info=True)
+    offer_withdrawn(offer_id=offer_id)
 
 
 @task()

@@ -14,21 +14,22 @@ class PresenceNotAllowed(Exception):
     pass
 
 
-@transaction.atomic
 def volunteer_set_presence(*, volunteer: Volunteer, presence: str) -> Volunteer:
     """A volunteer goes available or away. Going available takes a waiting call at once."""
     if presence not in SELF_SERVICE_PRESENCE:
         raise PresenceNotAllowed(presence)
-    locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
-    if locked.presence in (Presence.RINGING, Presence.ON_CALL):
-        # Routing owns these states; the offer or call ends first.
-        raise PresenceNotAllowed(locked.presence)
-    if locked.presence != presence:
-        locked.presence = presence
-        locked.presence_since = timezone.now()
-        if presence == Presence.AVAILABLE:
-            locked.missed_offers = 0
-        locked.save(update_fields=["presence", "presence_since", "missed_offers"])
+    with transaction.atomic():
+        locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+        if locked.presence in (Presence.RINGING, Presence.ON_CALL):
+            # Routing owns these states; the offer or call ends first.
+            raise PresenceNotAllowed(locked.presence)
+        if locked.presence != presence:
+            locked.presence = presence
+            locked.presence_since = timezone.now()
+            if presence == Presence.AVAILABLE:
+                locked.missed_offers = 0
+            locked.save(update_fields=["presence", "presence_since", "missed_offers"])
+    # Routing in a transaction of its own: it locks calls before volunteers.
     if presence == Presence.AVAILABLE:
         for language in locked.language_codes():
             call_route(language=language)

@@ -229,6 +229,10 @@ class PhoneNetwork:
         return SimCall.objects.get(pk=call.pk)
 
     @staticmethod
+    def refresh_sid(sid: str) -> SimCall:
+        return SimCall.objects.get(sid=sid)
+
+    @staticmethod
     def queue_position(call: SimCall) -> int:
         if not call.queue_name or call.enqueued_at is None:
             return 0
