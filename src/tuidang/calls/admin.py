@@ -1,12 +1,34 @@
 from django.contrib import admin
 
-from tuidang.calls.models import Call, HotlineNumber
+from tuidang.calls.models import Call, HotlineNumber, NumberPrompt, QueueConfig
+
+
+class NumberPromptInline(admin.StackedInline[NumberPrompt, HotlineNumber]):
+    model = NumberPrompt
+    extra = 0
 
 
 @admin.register(HotlineNumber)
 class HotlineNumberAdmin(admin.ModelAdmin[HotlineNumber]):
     list_display = ["name", "e164", "channel", "language", "active"]
     list_filter = ["channel", "active"]
+    inlines = [NumberPromptInline]
+
+
+@admin.register(NumberPrompt)
+class NumberPromptAdmin(admin.ModelAdmin[NumberPrompt]):
+    """Prompts without a number apply to every number."""
+
+    list_display = ["kind", "language", "number", "text", "recording"]
+    list_filter = ["kind", "language"]
+
+
+@admin.register(QueueConfig)
+class QueueConfigAdmin(admin.ModelAdmin[QueueConfig]):
+    list_display = [
+        "language", "fallback_language", "strategy", "ring_group_size",
+        "overflow_after_seconds", "voicemail_after_seconds",
+    ]  # fmt: skip
 
 
 @admin.register(Call)

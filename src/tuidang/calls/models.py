@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tuidang.calls.prompts import Kind as PromptKind
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import validate_e164
 from tuidang.volunteers.models import Volunteer
@@ -35,6 +37,11 @@ class HotlineNumber(models.Model):
         _("fixed language"), max_length=8, choices=Language.choices, blank=True
     )
     active = models.BooleanField(_("active"), default=True)
+    ask_how_heard = models.BooleanField(
+        _("ask callers how they heard of the number"),
+        default=False,
+        help_text=_("For numbers whose channel is unknown."),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -198,3 +205,57 @@ class Voicemail(models.Model):
 
     def __str__(self) -> str:
         return f"Voicemail on {self.call}"
+
+
+class NumberPrompt(models.Model):
+    """A coordinator's own wording (or recording) of a prompt, for one number or all."""
+
+    number = models.ForeignKey(
+        HotlineNumber,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="prompts",
+        help_text=_("Leave empty to use it on every number."),
+    )
+    kind = models.CharField(_("prompt"), max_length=20, choices=PromptKind.choices)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    text = models.TextField(_("text to speak"), blank=True)
+    voice = models.CharField(
+        _("voice"),
+        max_length=60,
+        blank=True,
+        help_text=_("A text-to-speech voice, e.g. Polly.Zhiyu."),
+    )
+    recording = models.FileField(
+        _("recording"),
+        upload_to="prompts/",
+        blank=True,
+        validators=[FileExtensionValidator(["mp3", "wav"])],
+        help_text=_("Played instead of the text when given."),
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number", "kind", "language"], name="one_prompt_per_number_kind_language"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "language"],
+                condition=models.Q(number__isnull=True),
+                name="one_default_prompt_per_kind_language",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(text="", recording=""), name="prompt_has_text_or_recording"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_language_display()})"
+
+    def audio_url(self) -> str:
+        if not self.recording:
+            return ""
+        from tuidang.telephony.urlbuilder import public_url
+
+        return public_url("telephony:prompt-audio", prompt_id=self.pk)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tuidang.calls import prompts, routing
 from tuidang.calls.case_codes import new_case_code
-from tuidang.calls.models import Call, HotlineNumber, Offer, QueueConfig, Voicemail
+from tuidang.calls.models import Call, Channel, HotlineNumber, Offer, QueueConfig, Voicemail
 from tuidang.lib.phone import identify_caller, normalise
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -119,6 +119,7 @@ def _enqueue(call: Call) -> None:
 class MenuResult:
     call: Call
     retry: bool
+    ask_how_heard: bool = False
 
 
 @transaction.atomic
@@ -137,8 +138,27 @@ def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
             return MenuResult(call=call, retry=True)
         language = prompts.DEFAULT_LANGUAGE.value
     call.language = language
+    number = call.hotline_number
+    if number.ask_how_heard and call.channel == Channel.UNKNOWN:
+        call.menu_attempts = 0
+        call.save(update_fields=["language", "menu_attempts"])
+        return MenuResult(call=call, retry=False, ask_how_heard=True)
     _enqueue(call)
     return MenuResult(call=call, retry=False)
+
+
+@transaction.atomic
+def call_choose_channel(*, provider_sid: str, digits: str) -> Call:
+    """The caller's answer to "how did you hear of this number"; no answer is fine."""
+    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    if call is None:
+        raise UnknownCall(provider_sid)
+    if call.state != Call.State.IVR or not call.language:
+        return call  # retried, or a request out of order
+    call.channel = prompts.HOW_HEARD_CHANNELS.get(digits, call.channel)
+    call.save(update_fields=["channel"])
+    _enqueue(call)
+    return call
 
 
 @dataclass(frozen=True)

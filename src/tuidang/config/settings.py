@@ -152,6 +152,8 @@ TIME_ZONE = "UTC"
 # Declarations are dated in the hotline's own time zone ("today" on the public page).
 HOTLINE_TIME_ZONE = env_str("HOTLINE_TIME_ZONE", "Asia/Shanghai")
 
+# Uploads (recorded prompts). Served to the provider by a view of their own, not as /media/.
+MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {

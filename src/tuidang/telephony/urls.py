@@ -1,5 +1,6 @@
 from django.urls import path
 
+from tuidang.telephony import views as public_views
 from tuidang.telephony.twilio import views
 
 app_name = "telephony"
@@ -10,6 +11,7 @@ urlpatterns = [
     path("twilio/status", views.status, name="twilio-status"),
     # Reached only through URLs inside our own TwiML.
     path("twilio/language", views.language, name="twilio-language"),
+    path("twilio/how-heard", views.how_heard, name="twilio-how-heard"),
     path("twilio/wait", views.wait, name="twilio-wait"),
     path("twilio/wait-choice", views.wait_choice, name="twilio-wait-choice"),
     path("twilio/queue-exit", views.queue_exit, name="twilio-queue-exit"),
@@ -25,4 +27,6 @@ urlpatterns = [
         name="twilio-offer-dial-ended",
     ),
     path("twilio/offer/<uuid:token>/status", views.offer_status, name="twilio-offer-status"),
+    # Recorded prompts, fetched by the provider for <Play>: public, like the prompts.
+    path("prompts/<int:prompt_id>/audio", public_views.prompt_audio, name="prompt-audio"),
 ]

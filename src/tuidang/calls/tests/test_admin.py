@@ -4,6 +4,9 @@ from django.urls import reverse
 
 from tuidang.conftest import PASSWORD
 
+# The admin's inline form for the number's own prompts, left empty.
+NO_PROMPTS = {"prompts-TOTAL_FORMS": "0", "prompts-INITIAL_FORMS": "0"}
+
 
 @pytest.fixture
 def admin_client(client, db):
@@ -15,7 +18,13 @@ def admin_client(client, db):
 def test_an_admin_adds_a_hotline_number(admin_client):
     response = admin_client.post(
         reverse("admin:calls_hotlinenumber_add"),
-        {"e164": "+18005550123", "name": "Radio line", "channel": "radio", "active": "on"},
+        {
+            "e164": "+18005550123",
+            "name": "Radio line",
+            "channel": "radio",
+            "active": "on",
+            **NO_PROMPTS,
+        },
     )
     assert response.status_code == 302
     assert "Radio line" in admin_client.get(reverse("admin:calls_hotlinenumber_changelist")).text
@@ -29,7 +38,13 @@ def test_calls_are_read_only_in_the_admin(admin_client):
 def test_a_hotline_number_not_in_e164_is_refused_next_to_the_field(admin_client):
     response = admin_client.post(
         reverse("admin:calls_hotlinenumber_add"),
-        {"e164": "800 555 0123", "name": "Radio line", "channel": "radio", "active": "on"},
+        {
+            "e164": "800 555 0123",
+            "name": "Radio line",
+            "channel": "radio",
+            "active": "on",
+            **NO_PROMPTS,
+        },
     )
     assert response.status_code == 200
     assert "international E.164 form" in response.text

@@ -12,8 +12,16 @@ from tuidang.lib.languages import SPEECH_TAGS, Language
 
 
 def say(target: VoiceResponse, prompts: Iterable[Prompt]) -> None:
+    """Speak each prompt: its recording when it has one, else its text in its language."""
     for prompt in prompts:
-        target.say(prompt.text, language=SPEECH_TAGS.get(Language(prompt.language), "en-US"))
+        if prompt.audio_url:
+            target.play(prompt.audio_url)
+            continue
+        language = SPEECH_TAGS.get(Language(prompt.language), "en-US")
+        if prompt.voice:
+            target.say(prompt.text, language=language, voice=prompt.voice)
+        else:
+            target.say(prompt.text, language=language)
 
 
 def twiml(response: VoiceResponse) -> HttpResponse:

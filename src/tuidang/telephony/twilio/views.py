@@ -20,8 +20,10 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from tuidang.calls import prompts
 from tuidang.calls.models import Call, Offer
+from tuidang.calls.prompts import Kind
 from tuidang.calls.services import (
     UnknownCall,
+    call_choose_channel,
     call_choose_language,
     call_connect,
     call_receive,
@@ -70,14 +72,21 @@ def _url(request: HttpRequest, name: str, **kwargs: object) -> str:
     return public_url(name, base=settings.PUBLIC_BASE_URL or _base(request), **kwargs)
 
 
+def _goodbye(call: Call | None) -> prompts.Prompt:
+    if call is None:
+        return prompts.say(Kind.GOODBYE, "")
+    return prompts.say(Kind.GOODBYE, call.language, number=call.hotline_number)
+
+
 def _lost_call(sid: str) -> HttpResponse:
     logger.warning("Provider event for unknown call %s", sid)
-    return say_and_hang_up([prompts.goodbye("")])
+    return say_and_hang_up([prompts.say(Kind.GOODBYE, "")])
 
 
 def _enqueue(request: HttpRequest, call: Call) -> HttpResponse:
     response = VoiceResponse()
-    say(response, [prompts.greeting(call.language)] if call.hotline_number.language else [])
+    if call.hotline_number.language:
+        say(response, [prompts.say(Kind.GREETING, call.language, number=call.hotline_number)])
     response.enqueue(
         call.language,
         action=_url(request, "telephony:twilio-queue-exit"),
@@ -87,12 +96,12 @@ def _enqueue(request: HttpRequest, call: Call) -> HttpResponse:
     return twiml(response)
 
 
-def _language_menu(request: HttpRequest) -> HttpResponse:
+def _language_menu(request: HttpRequest, call: Call) -> HttpResponse:
     response = VoiceResponse()
     gather = response.gather(
         num_digits=1, timeout=MENU_TIMEOUT, action=_url(request, "telephony:twilio-language")
     )
-    say(gather, prompts.greeting_and_menu())
+    say(gather, prompts.greeting_and_menu(call.hotline_number))
     # Pressing nothing falls through the Gather to here: the same action with no digits.
     response.redirect(_url(request, "telephony:twilio-language"))
     return twiml(response)
@@ -109,10 +118,10 @@ def voice(request: HttpRequest) -> HttpResponse:
     if call is None:
         return say_and_hang_up(prompts.not_in_service())
     if call.ended_at is not None:
-        return say_and_hang_up([prompts.goodbye(call.language)])
+        return say_and_hang_up([prompts.say(Kind.GOODBYE, call.language)])
     if call.language:
         return _enqueue(request, call)
-    return _language_menu(request)
+    return _language_menu(request, call)
 
 
 @webhook
@@ -123,8 +132,31 @@ def language(request: HttpRequest) -> HttpResponse:
     except UnknownCall:
         return _lost_call(sid)
     if result.retry:
-        return _language_menu(request)
+        return _language_menu(request, result.call)
+    if result.ask_how_heard:
+        return _how_heard_menu(request, result.call)
     return _enqueue(request, result.call)
+
+
+def _how_heard_menu(request: HttpRequest, call: Call) -> HttpResponse:
+    response = VoiceResponse()
+    gather = response.gather(
+        num_digits=1, timeout=MENU_TIMEOUT, action=_url(request, "telephony:twilio-how-heard")
+    )
+    say(gather, [prompts.say(Kind.HOW_HEARD, call.language, number=call.hotline_number)])
+    response.redirect(_url(request, "telephony:twilio-how-heard"))
+    return twiml(response)
+
+
+@webhook
+def how_heard(request: HttpRequest) -> HttpResponse:
+    """The caller's answer to "how did you hear of this number" (none: on to the queue)."""
+    sid = _param(request, "CallSid")
+    try:
+        call = call_choose_channel(provider_sid=sid, digits=_param(request, "Digits"))
+    except UnknownCall:
+        return _lost_call(sid)
+    return _enqueue(request, call)
 
 
 @webhook
@@ -135,19 +167,21 @@ def wait(request: HttpRequest) -> HttpResponse:
     except UnknownCall:
         return _lost_call(sid)
     language = status.call.language
+    number = status.call.hotline_number
     response = VoiceResponse()
     if status.voicemail_now:
-        say(response, [prompts.no_one_now(language)])
+        say(response, [prompts.say(Kind.NO_ONE_NOW, language, number=number)])
         response.leave()  # to the Enqueue action, which records a message
         return twiml(response)
-    hold = [prompts.hold(language, ahead=status.ahead)]
+    hold = [prompts.say(Kind.HOLD, language, number=number, ahead=status.ahead)]
     if status.estimated_minutes is not None:
-        hold.append(prompts.estimate(language, minutes=status.estimated_minutes))
+        minutes = status.estimated_minutes
+        hold.append(prompts.say(Kind.ESTIMATE, language, number=number, minutes=minutes))
     if status.offer_voicemail:
         gather = response.gather(
             num_digits=1, timeout=HOLD_PAUSE, action=_url(request, "telephony:twilio-wait-choice")
         )
-        say(gather, [*hold, prompts.offer_voicemail(language)])
+        say(gather, [*hold, prompts.say(Kind.OFFER_VOICEMAIL, language, number=number)])
     else:
         say(response, hold)
         response.pause(length=HOLD_PAUSE)
@@ -162,7 +196,7 @@ def wait_choice(request: HttpRequest) -> HttpResponse:
     if _param(request, "Digits") == "1":
         response.leave()
     elif call is not None:
-        say(response, [prompts.stay(call.language)])
+        say(response, [prompts.say(Kind.STAY, call.language, number=call.hotline_number)])
     return twiml(response)
 
 
@@ -173,18 +207,19 @@ def queue_exit(request: HttpRequest) -> HttpResponse:
     if _param(request, "QueueResult") == "leave":
         call = call_to_voicemail(provider_sid=sid)
         if call is not None:
+            number = call.hotline_number
             response = VoiceResponse()
-            say(response, [prompts.voicemail(call.language)])
+            say(response, [prompts.say(Kind.VOICEMAIL, call.language, number=number)])
             response.record(
                 action=_url(request, "telephony:twilio-voicemail"),
                 max_length=settings.VOICEMAIL_MAX_SECONDS,
                 finish_on_key="#",
                 play_beep=True,
             )
-            say(response, [prompts.goodbye(call.language)])
+            say(response, [prompts.say(Kind.GOODBYE, call.language, number=number)])
             return twiml(response)
     call = Call.objects.filter(provider_sid=sid).first()
-    return say_and_hang_up([prompts.goodbye(call.language if call else "")])
+    return say_and_hang_up([_goodbye(call)])
 
 
 @webhook
@@ -199,7 +234,7 @@ def voicemail_done(request: HttpRequest) -> HttpResponse:
     )
     if voicemail is None:
         return _lost_call(sid)
-    return say_and_hang_up([prompts.goodbye(voicemail.call.language)])
+    return say_and_hang_up([_goodbye(voicemail.call)])
 
 
 @webhook
@@ -211,7 +246,7 @@ def bridge(request: HttpRequest) -> HttpResponse:
     except UnknownCall:
         return _lost_call(sid)
     response = VoiceResponse()
-    say(response, [prompts.connecting(call.language)])
+    say(response, [prompts.say(Kind.CONNECTING, call.language, number=call.hotline_number)])
     return twiml(response)
 
 

@@ -1,0 +1,93 @@
+"""What callers hear: coordinators' own prompts, recordings, and the "how did you hear" menu."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tuidang.calls.models import Call, Channel, HotlineNumber, NumberPrompt
+from tuidang.calls.prompts import Kind
+from tuidang.conftest import BANKNOTES_LINE, CALLER
+from tuidang.lib.languages import Language
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+
+def said(sim_call) -> str:
+    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
+
+
+def test_a_numbers_own_greeting_replaces_the_built_in_one(network, numbers):
+    NumberPrompt.objects.create(
+        number=numbers["banknotes"], kind=Kind.GREETING, language=Language.MANDARIN,
+        text="您好，纸币热线。",
+    )  # fmt: skip
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    assert "您好，纸币热线。" in said(caller)
+    assert "这里是退党热线" not in said(caller)
+    other = network.dial(from_number=CALLER, to_number=numbers["website"].e164)
+    assert "这里是退党热线" in said(other)
+
+
+def test_a_prompt_for_every_number_applies_where_a_number_has_none(network, numbers, mei):
+    NumberPrompt.objects.create(
+        kind=Kind.NO_ONE_NOW, language=Language.MANDARIN, text="夜深了，志愿者都在忙。"
+    )
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    caller = network.press(caller.sid, "1")
+    assert "夜深了，志愿者都在忙。" in said(caller)
+
+
+def test_the_hold_prompt_keeps_its_placeholder(network, numbers, mei):
+    from tuidang.conftest import go_available
+
+    NumberPrompt.objects.create(
+        kind=Kind.HOLD, language=Language.MANDARIN, text="请稍候，前面有{ahead}人。"
+    )
+    go_available(mei)
+    first = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
+    network.press(first.sid, "1")
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    caller = network.press(caller.sid, "1")
+    assert "请稍候，前面有1人。" in said(caller)
+
+
+def test_a_recorded_prompt_is_played_and_served_to_the_provider(
+    client, network, numbers, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    prompt = NumberPrompt.objects.create(
+        number=numbers["banknotes"], kind=Kind.GREETING, language=Language.MANDARIN,
+        recording=SimpleUploadedFile("greeting.mp3", b"ID3 not really audio"),
+    )  # fmt: skip
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    played = [line["text"] for line in caller.transcript if line["kind"] == "play"]
+    audio_path = reverse("telephony:prompt-audio", args=[prompt.pk])
+    assert any(audio_path in line for line in played)
+    response = client.get(audio_path)
+    assert b"".join(response.streaming_content) == b"ID3 not really audio"
+
+
+def test_callers_to_a_number_of_unknown_channel_are_asked_how_they_heard(network):
+    HotlineNumber.objects.create(
+        e164="+18005550142", name="Old line", channel=Channel.UNKNOWN, ask_how_heard=True
+    )
+    caller = network.dial(from_number=CALLER, to_number="+18005550142")
+    caller = network.press(caller.sid, "1")
+    assert "您是从哪里知道这个号码的" in said(caller)
+    network.press(caller.sid, "3")
+    call = Call.objects.get()
+    assert call.channel == Channel.RADIO
+    assert call.state != Call.State.IVR
+
+
+def test_a_caller_who_does_not_answer_how_they_heard_still_gets_through(network, clock):
+    HotlineNumber.objects.create(
+        e164="+18005550142", name="Old line", channel=Channel.UNKNOWN, ask_how_heard=True
+    )
+    caller = network.dial(from_number=CALLER, to_number="+18005550142")
+    network.press(caller.sid, "1")
+    clock.advance(7)
+    network.tick()
+    call = Call.objects.get()
+    assert call.channel == Channel.UNKNOWN
+    assert call.state != Call.State.IVR
