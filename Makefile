@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-sqlite test-postgres lint fmt browser install migrate clean
+.PHONY: demo test test-sqlite test-postgres lint fmt browser install migrate bench clean
 
 ## Install pinned dependencies into .venv (again only when pyproject.toml changes).
 install: $(STAMP)
@@ -44,9 +44,17 @@ test-sqlite: install
 test-postgres: install
 	$(BIN)/pytest
 
+## Benchmarks against a baseline in the same run; results into docs/benchmarks.md.
+BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/tuidang_bench
+export BENCH_POSTGRES_URL
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
+		{ echo "The benchmarks need wrk: apt-get install wrk" >&2; exit 1; }
+	$(BIN)/python bench/webhook_bench.py --write-docs
+
 lint: install
-	$(BIN)/ruff check src
-	$(BIN)/ruff format --check src
+	$(BIN)/ruff check src bench
+	$(BIN)/ruff format --check src bench
 	$(BIN)/mypy
 
 fmt: install

@@ -97,3 +97,11 @@ def network(clock):
 
 def go_available(volunteer: Volunteer) -> Volunteer:
     return volunteer_set_presence(volunteer=volunteer, presence=Presence.AVAILABLE)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache, as a freshly started server does."""
+    from django.core.cache import cache
+
+    cache.clear()

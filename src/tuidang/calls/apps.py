@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class CallsConfig(AppConfig):
     name = "tuidang.calls"
     label = "calls"
+
+    def ready(self) -> None:
+        from tuidang.calls import signals  # noqa: F401

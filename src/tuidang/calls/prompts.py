@@ -125,15 +125,10 @@ def say(
     kind: str, language: str, *, number: HotlineNumber | None = None, **values: object
 ) -> Prompt:
     """The prompt of ``kind`` in ``language``: the number's own, every number's, or built in."""
-    from tuidang.calls.models import NumberPrompt
+    from tuidang.calls.selectors import prompt_override
 
     language = language or DEFAULT_LANGUAGE
-    custom = (
-        NumberPrompt.objects.filter(kind=kind, language=language)
-        .filter(models.Q(number=number) | models.Q(number__isnull=True))
-        .order_by(models.F("number").asc(nulls_last=True))
-        .first()
-    )
+    custom = prompt_override(kind, language, number.pk if number is not None else None)
     text = custom.text if custom is not None and custom.text else BUILT_IN[kind][language]
     text = text.format_map(defaultdict(str, {key: str(value) for key, value in values.items()}))
     if custom is None:

@@ -16,10 +16,10 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tuidang.calls import prompts, routing
+from tuidang.calls import prompts, routing, selectors
 from tuidang.calls.case_codes import new_case_code
-from tuidang.calls.models import Call, Channel, HotlineNumber, Offer, QueueConfig, Voicemail
-from tuidang.lib.phone import identify_caller, normalise
+from tuidang.calls.models import Call, Channel, Offer, QueueConfig, Voicemail
+from tuidang.lib.phone import identify_caller
 from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
@@ -63,10 +63,7 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
 
     ``caller_from`` is turned into a caller key and a region here and goes no further.
     """
-    existing = Call.objects.filter(provider_sid=provider_sid).first()
-    if existing is not None:
-        return existing
-    number = HotlineNumber.objects.filter(e164=normalise(dialled) or dialled, active=True).first()
+    number = selectors.hotline_number(dialled)
     if number is None:
         logger.warning("Call %s to a number that is not a hotline number", provider_sid)
         return None
@@ -88,7 +85,7 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
                 if number.language:
                     _enqueue(call)
         except IntegrityError:
-            # A retried webhook that raced us, or (rarely) a case code already in use.
+            # A retried webhook (the provider's id is unique), or a case code in use.
             existing = Call.objects.filter(provider_sid=provider_sid).first()
             if existing is not None:
                 return existing

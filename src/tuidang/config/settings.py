@@ -89,14 +89,17 @@ _SQLITE_OPTIONS = {
 }
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tuidang.sqlite3'}")
 _default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+# Our SQLite backend queues a process's writers on a lock of its own (lib/sqlite/base.py).
+SQLITE_ENGINE = "tuidang.lib.sqlite"
 if _default_db["ENGINE"] == "django.db.backends.sqlite3":
+    _default_db["ENGINE"] = SQLITE_ENGINE
     _default_db["OPTIONS"] = dict(_SQLITE_OPTIONS)
 DATABASES = {
     "default": _default_db,
     # The simulated phone network plays the provider, which knows callers' numbers; it
     # keeps its state in a database of its own so the hotline's database never holds them.
     "phone_network": {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": SQLITE_ENGINE,
         "NAME": str(VAR_DIR / "phone-network.sqlite3"),
         "OPTIONS": dict(_SQLITE_OPTIONS),
     },

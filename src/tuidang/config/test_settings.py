@@ -24,5 +24,5 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Test databases on SQLite live in files, not in shared memory: concurrency tests run many
 # threads, and only file databases give each its own connection with real locking.
 for _alias, _db in DATABASES.items():  # noqa: F405
-    if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["ENGINE"] == SQLITE_ENGINE:  # noqa: F405
         _db.update(TEST={"NAME": str(VAR_DIR / f"test-{_alias}.sqlite3")})  # type: ignore[attr-defined]  # noqa: F405

@@ -21,20 +21,31 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise Stop
 
 
+def default_workers_and_threads(database_url: str) -> tuple[int, int]:
+    """SQLite has one writer at a time: one process, whose threads queue for it without
+    SQLite's sleeping busy handler (lib/sqlite). PostgreSQL: a process per core."""
+    if database_url.startswith("sqlite"):
+        return 1, 16
+    return max(2, os.cpu_count() or 2), 8
+
+
 class Command(BaseCommand):
     help = "Serve the hotline with gunicorn and run a background task worker beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--threads", type=int, default=8)
-        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--threads", type=int, help="default: 16 on SQLite, 8 otherwise")
+        parser.add_argument("--workers", type=int, help="default: 1 on SQLite, one per core")
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not start a task worker (run one apart)."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         bind = f"{options['host']}:{options['port']}"
+        workers, threads = default_workers_and_threads(settings.DATABASE_URL)
+        workers = options["workers"] or workers
+        threads = options["threads"] or threads
         children: list[subprocess.Popen[bytes]] = []
         uses_queue = settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend")
         # Stopping `serve` (Ctrl-C, or SIGTERM from a supervisor) stops what it started.
@@ -49,8 +60,8 @@ class Command(BaseCommand):
                 [
                     sys.executable, "-m", "gunicorn", "tuidang.config.wsgi:application",
                     "--bind", bind,
-                    "--workers", str(options["workers"]),
-                    "--threads", str(options["threads"]),
+                    "--workers", str(workers),
+                    "--threads", str(threads),
                     "--worker-class", "gthread",
                     "--access-logfile", "-",
                     # Paths only: no query strings, no bodies, no caller's number.

@@ -1,0 +1,15 @@
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from bench.benchapp.models import Ping
+from tuidang.calls.models import HotlineNumber
+
+
+@csrf_exempt
+def bare(request: HttpRequest) -> HttpResponse:
+    """The baseline: one SELECT and one INSERT, no signature, no logic."""
+    number = HotlineNumber.objects.filter(e164=request.POST.get("To", "")).first()
+    Ping.objects.create(token=request.POST.get("CallSid", ""))
+    return HttpResponse(
+        "<Response/>" if number else "<Response><Hangup/></Response>", content_type="text/xml"
+    )

@@ -1,0 +1,232 @@
+"""The incoming-call webhook under local HTTP load, beside a bare view, on SQLite and PostgreSQL.
+
+For each database: a fresh database, gunicorn serving the hotline, and wrk replaying
+requests built exactly as Twilio sends them (unique CallSids, signed with the account's
+token) at 8 and 64 connections; then the same load on a bare Django view that does one
+SELECT and one INSERT. Results are printed and written into docs/benchmarks.md.
+
+Traffic goes to 127.0.0.1 only; every run is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PORT = 8765
+HOST = "127.0.0.1"
+TOKEN = "bench-auth-token-" + "0" * 16
+HOTLINE = "+18005550100"
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/tuidang_bench")
+
+
+def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        PYTHONPATH=str(ROOT),
+        DATABASE_URL=database_url,
+        VAR_DIR=str(var_dir),
+        TWILIO_AUTH_TOKEN=TOKEN,
+        TASKS_BACKEND="immediate",
+        DB_CONN_MAX_AGE="600",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def prepare_database(database_url: str, env: dict[str, str]) -> None:
+    if database_url.startswith("postgres"):
+        import psycopg
+
+        admin = database_url.rsplit("/", 1)[0] + "/postgres"
+        name = database_url.rsplit("/", 1)[1]
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"')
+    manage = [PYTHON, "-m", "tuidang.manage"]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True)
+    subprocess.run(
+        [*manage, "migrate", "-v", "0", "--database", "phone_network"], env=env, check=True
+    )
+    subprocess.run(
+        [*manage, "shell", "-c",
+         "from tuidang.calls.models import HotlineNumber;"
+         f"HotlineNumber.objects.get_or_create(e164='{HOTLINE}', "
+         "defaults={'name': 'Banknotes', 'channel': 'banknotes'})"],
+        env=env, check=True,
+    )  # fmt: skip
+
+
+def write_requests(path: Path, url_path: str, count: int) -> None:
+    from twilio.request_validator import RequestValidator
+
+    validator = RequestValidator(TOKEN)
+    url = f"http://{HOST}:{PORT}{url_path}"
+    with path.open("w") as handle:
+        for index in range(count):
+            caller = f"+86138{index % 100_000_000:08d}"
+            params = {
+                "AccountSid": "AC" + "0" * 32, "ApiVersion": "2010-04-01",
+                "CallSid": "CA" + secrets.token_hex(16), "CallStatus": "ringing",
+                "Called": HOTLINE, "Caller": caller, "Direction": "inbound",
+                "From": caller, "FromCity": "", "FromCountry": "CN", "FromState": "",
+                "FromZip": "", "To": HOTLINE, "ToCity": "", "ToCountry": "US",
+                "ToState": "", "ToZip": "",
+            }  # fmt: skip
+            signature = validator.compute_signature(url, params)
+            handle.write(f"{url_path}\t{signature}\t{urlencode(params)}\n")
+
+
+def start_server(env: dict[str, str], workers: int, threads: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "tuidang.config.wsgi:application",
+         "--bind", f"{HOST}:{PORT}", "--workers", str(workers), "--threads", str(threads),
+         "--worker-class", "gthread", "--log-level", "warning"],
+        env=env, cwd=ROOT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://{HOST}:{PORT}/", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("the server did not start")
+
+
+def run_wrk(requests_file: Path, connections: int, seconds: int) -> dict[str, float]:
+    threads = min(2, connections)
+    env = dict(os.environ, REQUESTS_FILE=str(requests_file), WRK_THREADS=str(threads))
+    output = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
+         "-s", str(ROOT / "bench" / "signed_requests.lua"), f"http://{HOST}:{PORT}/"],
+        env=env, capture_output=True, text=True, check=True, timeout=seconds + 60,
+    ).stdout  # fmt: skip
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    return {
+        "rps": result["requests"] / result["seconds"],
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "errors": result["errors"],
+        "requests": result["requests"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, help="default: as `tuidang serve` chooses")
+    parser.add_argument("--threads", type=int, help="default: as `tuidang serve` chooses")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+
+    work = ROOT / "var" / "bench"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    databases = [("SQLite", f"sqlite:///{work / 'bench.sqlite3'}")]
+    if not args.skip_postgres:
+        databases.append(("PostgreSQL", PG_URL))
+
+    rows = []
+    server_shape: dict[str, str] = {}
+    for label, url in databases:
+        env = server_env(url, work)
+        prepare_database(url, env)
+        default_workers, default_threads = serving_defaults(url)
+        workers, threads = args.workers or default_workers, args.threads or default_threads
+        server_shape[label] = f"{workers} × {threads}"
+        server = start_server(env, workers, threads)
+        try:
+            for connections in (8, 64):
+                for name, path in (
+                    ("bare view", "/bench/bare"),
+                    ("incoming-call webhook", "/telephony/twilio/voice"),
+                ):
+                    requests_file = (
+                        work
+                        / f"requests-{label}-{connections}-{path.strip('/').replace('/', '-')}.tsv"
+                    )
+                    write_requests(requests_file, path, count=max(20_000, 2_500 * args.seconds))
+                    run_wrk(requests_file, connections, 2)  # warm-up: caches, connections
+                    write_requests(requests_file, path, count=max(20_000, 2_500 * args.seconds))
+                    result = run_wrk(requests_file, connections, args.seconds)
+                    rows.append(
+                        {"database": label, "connections": connections, "endpoint": name, **result}
+                    )
+                    print(f"{label:10} c={connections:<3} {name:22} {result['rps']:8.0f} req/s  "
+                          f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
+                          f"errors {result['errors']}", flush=True)  # fmt: skip
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+
+    report = render(rows, args, server_shape)
+    print(report)
+    if args.write_docs:
+        update_docs(report)
+
+
+def serving_defaults(database_url: str) -> tuple[int, int]:
+    sys.path.insert(0, str(ROOT / "src"))
+    from tuidang.lib.management.commands.serve import default_workers_and_threads
+
+    return default_workers_and_threads(database_url)
+
+
+def render(
+    rows: list[dict[str, object]], args: argparse.Namespace, server_shape: dict[str, str]
+) -> str:
+    shapes = ", ".join(f"{label} {shape}" for label, shape in server_shape.items())
+    lines = [
+        f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}: "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"gunicorn workers × threads: {shapes}; wrk {args.seconds} s per cell.",
+        "",
+        "| database | connections | endpoint | req/s | p50 ms | p99 ms | errors | webhook ÷ bare |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    bare = {
+        (r["database"], r["connections"]): r["rps"] for r in rows if r["endpoint"] == "bare view"
+    }
+    for r in rows:
+        ratio = ""
+        if r["endpoint"] != "bare view":
+            ratio = f"{r['rps'] / bare[(r['database'], r['connections'])]:.0%}"  # type: ignore[operator]
+        lines.append(
+            f"| {r['database']} | {r['connections']} | {r['endpoint']} | {r['rps']:.0f} | "
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def update_docs(report: str) -> None:
+    path = ROOT / "docs" / "benchmarks.md"
+    begin, end = "<!-- webhook-bench:begin -->", "<!-- webhook-bench:end -->"
+    text = path.read_text()
+    head, rest = text.split(begin)
+    _, tail = rest.split(end)
+    path.write_text(f"{head}{begin}\n{report}\n{end}{tail}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Cached reads for the webhook's hot path.
+
+Numbers and prompts change rarely and are read on every call, so they are cached (in
+Redis when REDIS_URL is set, else in each process) for a minute. Saving or deleting one
+clears the cache at once where the cache is shared (see signals.py); with per-process
+caches, other app servers see the change within CACHE_SECONDS.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import models
+
+from tuidang.calls.models import HotlineNumber, NumberPrompt
+from tuidang.lib.phone import normalise
+
+CACHE_SECONDS = 60
+_MISSING = "missing"
+
+
+def generation() -> int:
+    """Bumped on every change to numbers or prompts; part of every cache key."""
+    return int(cache.get_or_set("calls:config-generation", 1, timeout=None) or 1)
+
+
+def hotline_number(dialled: str) -> HotlineNumber | None:
+    """The active hotline number a caller dialled, or None."""
+    key = f"calls:{generation()}:number:{dialled}"
+    found = cache.get(key)
+    if found is None:
+        e164 = normalise(dialled) or dialled
+        found = HotlineNumber.objects.filter(e164=e164, active=True).first() or _MISSING
+        cache.set(key, found, CACHE_SECONDS)
+    return None if found == _MISSING else found
+
+
+def prompt_override(kind: str, language: str, number_id: int | None) -> NumberPrompt | None:
+    """The coordinators' prompt for ``kind``: the number's own, else every number's."""
+    key = f"calls:{generation()}:prompt:{number_id}:{kind}:{language}"
+    found = cache.get(key)
+    if found is None:
+        found = (
+            NumberPrompt.objects.filter(kind=kind, language=language)
+            .filter(models.Q(number_id=number_id) | models.Q(number__isnull=True))
+            .order_by(models.F("number").asc(nulls_last=True))
+            .first()
+        ) or _MISSING
+        cache.set(key, found, CACHE_SECONDS)
+    return None if found == _MISSING else found
