@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tuidang.volunteers import callbacks, views
+from tuidang.volunteers import callbacks, cases, views
 
 app_name = "volunteers"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("presence", views.presence, name="presence"),
     path("calls/<int:call_id>/declarations", views.record_declarations, name="record"),
     path("calls/<int:call_id>/hang-up", views.hang_up, name="hang-up"),
+    path("cases/", cases.open_case, name="open-case"),
     path("callbacks/", callbacks.callback_list, name="callbacks"),
     path("callbacks/<uuid:public_id>/audio", callbacks.callback_audio, name="callback-audio"),
     path("callbacks/<uuid:public_id>/handled", callbacks.callback_handled, name="callback-handled"),
