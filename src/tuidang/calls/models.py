@@ -98,6 +98,7 @@ class Call(models.Model):
         COMPLETED = "completed", _("Completed")
         ABANDONED = "abandoned", _("Hung up while waiting")
         VOICEMAIL = "voicemail", _("Sent to voicemail")
+        SCREENED = "screened", _("Diverted by screening")
         DISCONNECTED = "disconnected", _("Hung up in the menu")
 
     # Providers retry webhooks: the provider's id makes receiving a call idempotent.
@@ -116,12 +117,18 @@ class Call(models.Model):
     volunteer = models.ForeignKey(
         Volunteer, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
     )
-    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    # Sliding-window counts and flood detection look at recent calls.
+    started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     provider_status = models.CharField(max_length=16, blank=True)
+    # What screening decided when the call arrived, and the caller key's score then.
+    screening_policy = models.CharField(max_length=16, default="normal")
+    screening_score = models.FloatField(default=0)
+    # The digit a withheld caller must press while flood mode is on.
+    challenge_digit = models.CharField(max_length=1, blank=True)
     # Status callbacks arrive retried and out of order; older sequence numbers are ignored.
     provider_sequence = models.IntegerField(default=-1)
 

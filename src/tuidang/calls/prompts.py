@@ -40,6 +40,8 @@ class Kind(models.TextChoices):
     CONNECTING = "connecting", _("Connecting")
     GOODBYE = "goodbye", _("Goodbye")
     HOW_HEARD = "how_heard", _("How did you hear of this number")
+    SCREENED = "screened", _("Message for screened callers")
+    CHALLENGE = "challenge", _("Keypad challenge (may use {digit})")
 
 
 MENU_ORDER = [Language.MANDARIN, Language.CANTONESE, Language.ENGLISH]
@@ -90,6 +92,18 @@ BUILT_IN: dict[str, dict[str, str]] = {
         Language.MANDARIN: "谢谢您的来电，再见。",
         Language.CANTONESE: "多謝你嘅來電，再見。",
         Language.ENGLISH: "Thank you for calling. Goodbye.",
+    },
+    Kind.SCREENED: {
+        Language.MANDARIN: "这条热线是为想了解真相、想退出中共组织的人开设的。"
+        "请把线路留给他们。愿您平安。",
+        Language.CANTONESE: "呢條熱線係俾想了解真相、想退出中共組織嘅人。請將線路留俾佢哋。",
+        Language.ENGLISH: "This line is for people who want to learn the facts and leave the "
+        "Party's organizations. Please leave it free for them.",
+    },
+    Kind.CHALLENGE: {
+        Language.MANDARIN: "请按数字{digit}继续。",
+        Language.CANTONESE: "請按數字{digit}繼續。",
+        Language.ENGLISH: "To continue, press {digit}.",
     },
     Kind.HOW_HEARD: {
         Language.MANDARIN: "您是从哪里知道这个号码的？纸币请按1，传单请按2，电台请按3，"

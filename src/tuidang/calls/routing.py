@@ -79,6 +79,10 @@ def choose(
     pool = with_fallback if overflow else primary
     if not pool:
         return []
+    if call.screening_policy == "screening_group":
+        # Hostile callers go to the volunteers who talk with them, when any is free.
+        screeners = [volunteer for volunteer in pool if volunteer.screener]
+        pool = screeners or pool
     size = config.ring_group_size if config.strategy == Strategy.RING_GROUP else 1
     preferred = last_volunteer_of(call)
     ordered = sorted(pool, key=lambda volunteer: volunteer.pk != preferred)  # stable

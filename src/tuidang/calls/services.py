@@ -20,6 +20,8 @@ from tuidang.calls import prompts, routing, selectors
 from tuidang.calls.case_codes import new_case_code
 from tuidang.calls.models import Call, Channel, Offer, QueueConfig, Voicemail
 from tuidang.lib.phone import identify_caller
+from tuidang.screening.models import Policy
+from tuidang.screening.services import screening_call_ended, screening_decide
 from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
@@ -82,7 +84,8 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
                     case_code=new_case_code(),
                     language=number.language,
                 )
-                if number.language:
+                policy = screening_decide(call=call)
+                if number.language and policy in (Policy.NORMAL, Policy.SCREENING_GROUP):
                     _enqueue(call)
         except IntegrityError:
             # A retried webhook (the provider's id is unique), or a case code in use.
@@ -527,6 +530,27 @@ def call_status(
                 volunteer = Volunteer.objects.select_for_update().get(pk=call.volunteer_id)
                 _set_presence(volunteer, Presence.WRAP_UP)
     call.save(update_fields=fields)
+    if call.ended_at is not None:
+        screening_call_ended(call=call)
+    return call
+
+
+@transaction.atomic
+def call_pass_challenge(*, provider_sid: str, digits: str) -> Call | None:
+    """A withheld caller answered flood mode's keypad challenge. None: they failed."""
+    from tuidang.screening.services import screening_challenge_passed
+
+    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    if call is None:
+        raise UnknownCall(provider_sid)
+    if call.state != Call.State.IVR or not call.challenge_digit:
+        return call if call.state != Call.State.SCREENED else None  # retried
+    if not screening_challenge_passed(call=call, digits=digits):
+        return None
+    call.challenge_digit = ""
+    call.save(update_fields=["challenge_digit"])
+    if call.language:
+        _enqueue(call)
     return call
 
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tuidang.lib",
     "tuidang.volunteers",
     "tuidang.calls",
+    "tuidang.screening",
     "tuidang.declarations",
     "tuidang.telephony",
     "tuidang.telephony.simulator",

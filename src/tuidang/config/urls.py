@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("tuidang.public.urls")),
     path("desk/", include("tuidang.volunteers.urls")),
     path("telephony/", include("tuidang.telephony.urls")),
+    path("screening/", include("tuidang.screening.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration, DeclarationChannel, Organization, Subject
+from tuidang.screening.services import screening_renounced
 
 logger = logging.getLogger(__name__)
 
@@ -57,5 +58,8 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
             declaration.alias = person.alias.strip()
             declaration.save()
             created.append(declaration)
+    if created:
+        # A caller once flagged for harassment who renounces is a conversion.
+        screening_renounced(call=call)
     logger.info("Recorded %s declaration(s) on call %s", len(created), call.case_code)
     return created

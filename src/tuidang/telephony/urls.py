@@ -12,6 +12,7 @@ urlpatterns = [
     # Reached only through URLs inside our own TwiML.
     path("twilio/language", views.language, name="twilio-language"),
     path("twilio/how-heard", views.how_heard, name="twilio-how-heard"),
+    path("twilio/challenge", views.challenge, name="twilio-challenge"),
     path("twilio/wait", views.wait, name="twilio-wait"),
     path("twilio/wait-choice", views.wait_choice, name="twilio-wait-choice"),
     path("twilio/queue-exit", views.queue_exit, name="twilio-queue-exit"),

@@ -38,6 +38,8 @@ class Volunteer(models.Model):
     # Longest idle first: routing orders available volunteers by when they became so.
     presence_since = models.DateTimeField(default=timezone.now)
     missed_offers = models.PositiveSmallIntegerField(default=0)
+    # Experienced volunteers who talk with hostile callers; screening routes those to them.
+    screener = models.BooleanField(_("in the screening group"), default=False)
 
     class Meta:
         indexes = [

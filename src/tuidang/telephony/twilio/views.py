@@ -26,6 +26,7 @@ from tuidang.calls.services import (
     call_choose_channel,
     call_choose_language,
     call_connect,
+    call_pass_challenge,
     call_receive,
     call_status,
     call_to_voicemail,
@@ -35,6 +36,7 @@ from tuidang.calls.services import (
     offer_respond,
     voicemail_received,
 )
+from tuidang.screening.models import Policy
 from tuidang.telephony.twilio.signature import twilio_signature_required
 from tuidang.telephony.twilio.twiml import say, say_and_hang_up, twiml
 from tuidang.telephony.urlbuilder import public_url
@@ -119,9 +121,54 @@ def voice(request: HttpRequest) -> HttpResponse:
         return say_and_hang_up(prompts.not_in_service())
     if call.ended_at is not None:
         return say_and_hang_up([prompts.say(Kind.GOODBYE, call.language)])
+    if call.screening_policy == Policy.REJECT:
+        response = VoiceResponse()
+        response.reject()  # before answering: the caller hears it ring out, nobody pays
+        return twiml(response)
+    if call.state == Call.State.SCREENED:
+        return _screened(call)
+    if call.challenge_digit:
+        return _challenge(request, call)
+    return _after_screening(request, call)
+
+
+def _after_screening(request: HttpRequest, call: Call) -> HttpResponse:
     if call.language:
         return _enqueue(request, call)
     return _language_menu(request, call)
+
+
+def _screened(call: Call) -> HttpResponse:
+    """The recorded message for screened callers, then goodbye."""
+    return say_and_hang_up(
+        [prompts.say(Kind.SCREENED, call.language, number=call.hotline_number)]
+    )
+
+
+def _challenge(request: HttpRequest, call: Call) -> HttpResponse:
+    response = VoiceResponse()
+    action = _url(request, "telephony:twilio-challenge")
+    gather = response.gather(num_digits=1, timeout=MENU_TIMEOUT, action=action)
+    challenge = prompts.say(
+        Kind.CHALLENGE, call.language, number=call.hotline_number, digit=call.challenge_digit
+    )
+    say(gather, [challenge, challenge])
+    response.redirect(action)
+    return twiml(response)
+
+
+@webhook
+def challenge(request: HttpRequest) -> HttpResponse:
+    """The answer to flood mode's keypad challenge for withheld numbers."""
+    sid = _param(request, "CallSid")
+    try:
+        call = call_pass_challenge(provider_sid=sid, digits=_param(request, "Digits"))
+    except UnknownCall:
+        return _lost_call(sid)
+    if call is None:
+        screened = Call.objects.get(provider_sid=sid)
+        return _screened(screened)
+    return _after_screening(request, call)
 
 
 @webhook

@@ -1,0 +1,72 @@
+"""How often a caller key called in a sliding window (minute, hour, night).
+
+In Redis when REDIS_URL is set (a sorted set of call times per key, trimmed to a night);
+otherwise from the calls table itself, whose (caller_key, started_at) index answers it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+
+MINUTE = 60
+HOUR = 3600
+NIGHT = 12 * 3600
+
+
+class CallCounter(Protocol):
+    def hit(self, caller_key: str, at: datetime) -> None: ...
+
+    def count(self, caller_key: str, seconds: int, now: datetime) -> int: ...
+
+
+class DatabaseCounter:
+    """Counts the calls already recorded; ``hit`` has nothing to add."""
+
+    def hit(self, caller_key: str, at: datetime) -> None:
+        return None
+
+    def count(self, caller_key: str, seconds: int, now: datetime) -> int:
+        from tuidang.calls.models import Call
+
+        since = now - timedelta(seconds=seconds)
+        return Call.objects.filter(caller_key=caller_key, started_at__gt=since).count()
+
+
+class RedisCounter:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(url)
+
+    @staticmethod
+    def _key(caller_key: str) -> str:
+        return f"tuidang:screening:calls:{caller_key}"
+
+    def hit(self, caller_key: str, at: datetime) -> None:
+        key = self._key(caller_key)
+        now = at.timestamp()
+        pipeline = self.redis.pipeline()
+        pipeline.zadd(key, {f"{now}:{secrets.token_hex(4)}": now})
+        pipeline.zremrangebyscore(key, "-inf", now - NIGHT)
+        pipeline.expire(key, NIGHT)
+        pipeline.execute()
+
+    def count(self, caller_key: str, seconds: int, now: datetime) -> int:
+        since = now.timestamp() - seconds
+        return int(self.redis.zcount(self._key(caller_key), f"({since}", "+inf"))
+
+
+@cache
+def _redis_counter(url: str) -> RedisCounter:
+    return RedisCounter(url)
+
+
+def get_counter() -> CallCounter:
+    if settings.REDIS_URL:
+        return _redis_counter(settings.REDIS_URL)
+    return DatabaseCounter()

@@ -1,0 +1,274 @@
+"""Writes for screening: scores, decisions, blocks, flood mode, conversions.
+
+A caller key's nuisance score rises with signals (calling again and again, very short
+calls, a volunteer's harassment flag) and halves every ``half_life_hours``. The score
+picks a policy; reaching the message or reject threshold also blocks the key for a while.
+Blocks expire; only coordinators lift them early; every change is a ScreeningEvent.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from tuidang.calls.models import Call
+from tuidang.screening.counters import HOUR, get_counter
+from tuidang.screening.models import (
+    SEVERITY,
+    Block,
+    CallerScore,
+    FloodState,
+    Policy,
+    ScreeningEvent,
+    ScreeningSettings,
+)
+
+logger = logging.getLogger(__name__)
+
+HARASSMENT_POINTS = 5.0
+SHORT_CALL_POINTS = 1.0
+REPEAT_CALL_POINTS = 1.0
+FLOOD_WINDOW = timedelta(minutes=5)
+FLOOD_RECHECK = timedelta(seconds=10)
+
+
+def _decayed(score: CallerScore, now: datetime, config: ScreeningSettings) -> float:
+    hours = max(0.0, (now - score.updated_at).total_seconds() / 3600)
+    return float(score.score * 0.5 ** (hours / config.half_life_hours))
+
+
+def score_now(caller_key: str, *, now: datetime | None = None) -> float:
+    row = CallerScore.objects.filter(caller_key=caller_key).first()
+    if row is None:
+        return 0.0
+    return _decayed(row, now or timezone.now(), ScreeningSettings.current())
+
+
+def _add_points(caller_key: str, points: float, now: datetime, config: ScreeningSettings) -> float:
+    row, _created = CallerScore.objects.select_for_update().get_or_create(caller_key=caller_key)
+    row.score = _decayed(row, now, config) + points
+    row.updated_at = now
+    row.save(update_fields=["score", "updated_at"])
+    return row.score
+
+
+def _policy_for(score: float, config: ScreeningSettings) -> str:
+    if score >= config.reject_at:
+        return Policy.REJECT
+    if score >= config.message_at:
+        return Policy.MESSAGE
+    if score >= config.screening_group_at:
+        return Policy.SCREENING_GROUP
+    return Policy.NORMAL
+
+
+def _stricter(a: str, b: str) -> str:
+    return a if SEVERITY.index(Policy(a)) >= SEVERITY.index(Policy(b)) else b
+
+
+def _active_block(caller_key: str, now: datetime) -> Block | None:
+    blocks = Block.objects.filter(caller_key=caller_key, lifted_at__isnull=True, expires_at__gt=now)
+    strictest = None
+    for block in blocks:
+        if strictest is None or _stricter(block.policy, strictest.policy) == block.policy:
+            strictest = block
+    return strictest
+
+
+def screening_decide(*, call: Call) -> str:
+    """Choose the policy for an incoming call and record it on the call.
+
+    Runs inside the transaction that creates the call. Withheld numbers share a key per
+    dialled number, so they are never scored or blocked; in flood mode they are asked to
+    press a digit instead.
+    """
+    config = ScreeningSettings.current()
+    now = call.started_at
+    flood = flood_active(now=now, config=config)
+    score = 0.0
+    policy: str
+    if call.withheld:
+        policy = Policy.CHALLENGE if flood else Policy.NORMAL
+    else:
+        counter = get_counter()
+        counter.hit(call.caller_key, now)
+        calls_this_hour = counter.count(call.caller_key, HOUR, now)
+        if calls_this_hour > config.calls_per_hour_allowed:
+            score = _add_points(call.caller_key, REPEAT_CALL_POINTS, now, config)
+        else:
+            score = score_now(call.caller_key, now=now)
+        by_score = _policy_for(score, config)
+        block = _active_block(call.caller_key, now)
+        if by_score in (Policy.MESSAGE, Policy.REJECT) and (
+            block is None or _stricter(by_score, block.policy) != block.policy
+        ):
+            block = _block(call.caller_key, by_score, config, now, reason="score")
+        policy = _stricter(by_score, block.policy) if block else by_score
+        if flood and score >= config.screening_group_at:
+            # Flood mode: flagged keys hear the message, so real callers keep the line.
+            policy = _stricter(policy, Policy.MESSAGE)
+    call.screening_policy = policy
+    call.screening_score = round(score, 2)
+    fields = ["screening_policy", "screening_score"]
+    if policy in (Policy.MESSAGE, Policy.REJECT):
+        call.state = Call.State.SCREENED
+        fields.append("state")
+    if policy == Policy.CHALLENGE:
+        call.challenge_digit = str(secrets.randbelow(9) + 1)
+        fields.append("challenge_digit")
+    call.save(update_fields=fields)
+    return policy
+
+
+def _block(
+    caller_key: str, policy: str, config: ScreeningSettings, now: datetime, *, reason: str
+) -> Block:
+    if policy == Policy.REJECT:
+        expires = now + timedelta(days=config.reject_block_days)
+    else:
+        expires = now + timedelta(hours=config.message_block_hours)
+    block = Block.objects.create(
+        caller_key=caller_key, policy=policy, reason=reason, created_at=now, expires_at=expires
+    )
+    ScreeningEvent.objects.create(
+        kind=ScreeningEvent.Kind.BLOCKED,
+        caller_key=caller_key,
+        detail=f"{policy} until {expires:%Y-%m-%d %H:%M} ({reason})",
+        at=now,
+    )
+    return block
+
+
+def screening_challenge_passed(*, call: Call, digits: str) -> bool:
+    """A withheld caller in flood mode pressed ``digits``: the right one lets them in."""
+    passed = bool(call.challenge_digit) and digits == call.challenge_digit
+    if not passed:
+        call.state = Call.State.SCREENED
+        call.save(update_fields=["state"])
+    return passed
+
+
+def screening_call_ended(*, call: Call) -> None:
+    """Very short calls that reached no one count against the key."""
+    if call.withheld or call.duration_seconds is None:
+        return
+    config = ScreeningSettings.current()
+    short = call.duration_seconds < config.short_call_seconds
+    if short and call.state in (Call.State.DISCONNECTED, Call.State.ABANDONED):
+        _add_points(call.caller_key, SHORT_CALL_POINTS, timezone.now(), config)
+
+
+@transaction.atomic
+def screening_flag(*, call: Call, actor: User | None) -> float:
+    """A volunteer flagged the call in front of them as harassment."""
+    config = ScreeningSettings.current()
+    now = timezone.now()
+    score = _add_points(call.caller_key, HARASSMENT_POINTS, now, config)
+    CallerScore.objects.filter(caller_key=call.caller_key, flagged_at__isnull=True).update(
+        flagged_at=now
+    )
+    ScreeningEvent.objects.create(
+        kind=ScreeningEvent.Kind.FLAGGED, caller_key=call.caller_key, actor=actor, at=now
+    )
+    return score
+
+
+def screening_renounced(*, call: Call) -> bool:
+    """A renunciation on this call: a conversion if the caller was flagged before.
+
+    It lifts no block by itself. Returns whether this was the key's first conversion."""
+    now = timezone.now()
+    converted = CallerScore.objects.filter(
+        caller_key=call.caller_key, flagged_at__isnull=False, converted_at__isnull=True
+    ).update(converted_at=now)
+    if converted:
+        ScreeningEvent.objects.create(
+            kind=ScreeningEvent.Kind.CONVERTED, caller_key=call.caller_key, at=now
+        )
+    return bool(converted)
+
+
+@transaction.atomic
+def block_create(*, caller_key: str, policy: str, hours: int, reason: str, actor: User) -> Block:
+    now = timezone.now()
+    block = Block.objects.create(
+        caller_key=caller_key,
+        policy=policy,
+        reason=reason,
+        created_by=actor,
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
+    )
+    ScreeningEvent.objects.create(
+        kind=ScreeningEvent.Kind.BLOCKED,
+        caller_key=caller_key,
+        actor=actor,
+        detail=f"{policy} for {hours} h: {reason}",
+        at=now,
+    )
+    return block
+
+
+@transaction.atomic
+def block_lift(*, block: Block, actor: User) -> Block:
+    """Only coordinators lift blocks (the view checks); the score is left to decay."""
+    locked = Block.objects.select_for_update().get(pk=block.pk)
+    if locked.lifted_at is None:
+        locked.lifted_at = timezone.now()
+        locked.lifted_by = actor
+        locked.save(update_fields=["lifted_at", "lifted_by"])
+        ScreeningEvent.objects.create(
+            kind=ScreeningEvent.Kind.LIFTED, caller_key=locked.caller_key, actor=actor
+        )
+    return locked
+
+
+def flood_active(*, now: datetime, config: ScreeningSettings) -> bool:
+    """Whether flood mode is on, re-evaluating it at most every FLOOD_RECHECK.
+
+    On when calls arrive faster than the volunteers on duty can take them and the share of
+    flagged callers among them is high; off (with hysteresis) when either falls away.
+    """
+    state = FloodState.objects.order_by("pk").first()
+    if state is None:
+        state = FloodState.objects.create(checked_at=now - FLOOD_RECHECK * 2)
+    if state.checked_at > now - FLOOD_RECHECK:
+        return state.active
+    # One request re-evaluates; the others go on with the state as it was.
+    claimed = FloodState.objects.filter(pk=state.pk, checked_at=state.checked_at).update(
+        checked_at=now
+    )
+    if not claimed:
+        return state.active
+    return _flood_evaluate(state, now=now, config=config)
+
+
+def _flood_evaluate(state: FloodState, *, now: datetime, config: ScreeningSettings) -> bool:
+    from tuidang.calls.routing import ON_DUTY
+    from tuidang.volunteers.models import Volunteer
+
+    recent = Call.objects.filter(started_at__gt=now - FLOOD_WINDOW)
+    arrivals = recent.count()
+    flagged = recent.filter(screening_score__gte=config.screening_group_at).count()
+    on_duty = Volunteer.objects.filter(presence__in=ON_DUTY).count()
+    overloaded = arrivals > config.flood_calls_per_volunteer * max(1, on_duty)
+    share = flagged / arrivals if arrivals else 0.0
+    detail = f"{arrivals} calls in 5 min, {on_duty} on duty, {share:.0%} flagged"
+    if not state.active and overloaded and share >= config.flood_flagged_share:
+        FloodState.objects.filter(pk=state.pk).update(active=True, since=now, detail=detail)
+        ScreeningEvent.objects.create(kind=ScreeningEvent.Kind.FLOOD_ON, detail=detail, at=now)
+        logger.warning("Flood mode on: %s", detail)
+        return True
+    calm = not overloaded or share < config.flood_flagged_share / 2
+    if state.active and calm:
+        FloodState.objects.filter(pk=state.pk).update(active=False, since=now, detail=detail)
+        ScreeningEvent.objects.create(kind=ScreeningEvent.Kind.FLOOD_OFF, detail=detail, at=now)
+        logger.warning("Flood mode off: %s", detail)
+        return False
+    FloodState.objects.filter(pk=state.pk).update(detail=detail)
+    return state.active

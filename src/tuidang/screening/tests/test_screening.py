@@ -1,0 +1,245 @@
+"""Screening policies, decay and expiry, flood mode, conversions — through whole calls."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tuidang.calls.models import Call
+from tuidang.conftest import BANKNOTES_LINE, PASSWORD, go_available, make_volunteer
+from tuidang.declarations.models import Declaration
+from tuidang.lib.languages import Language
+from tuidang.lib.phone import caller_key
+from tuidang.screening import services
+from tuidang.screening.models import Block, CallerScore, FloodState, Policy, ScreeningEvent
+from tuidang.telephony.simulator.engine import calls_for
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+HIRED = "+8613512345678"
+GENUINE = "+8613800138000"
+
+
+def said(sim_call) -> str:
+    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
+
+
+def score(number: str, value: float, *, hours_ago: float = 0) -> None:
+    CallerScore.objects.update_or_create(
+        caller_key=caller_key(number),
+        defaults={"score": value, "updated_at": timezone.now() - timedelta(hours=hours_ago)},
+    )
+
+
+def last_call() -> Call:
+    return Call.objects.latest("pk")
+
+
+def test_a_key_that_calls_again_and_again_climbs_through_every_policy(network, numbers):
+    policies = []
+    for _ in range(14):
+        sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+        policies.append(last_call().screening_policy)
+        network.hang_up(sim.sid)  # hangs up at once, as hired callers do
+    assert policies[:4] == ["normal"] * 4
+    order = ["normal", "screening_group", "message", "reject"]
+    assert [order.index(p) for p in policies] == sorted(order.index(p) for p in policies)
+    assert {"screening_group", "message", "reject"} <= set(policies)
+    blocks = Block.objects.filter(caller_key=caller_key(HIRED))
+    assert {block.policy for block in blocks} == {"message", "reject"}
+    reject = blocks.get(policy="reject")
+    assert timedelta(days=29) < reject.expires_at - reject.created_at <= timedelta(days=30)
+
+
+def test_the_message_policy_tells_the_facts_and_hangs_up(network, numbers):
+    score(HIRED, 7)
+    sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    assert "这条热线是为想了解真相" in said(sim)
+    assert sim.status == "completed"
+    assert last_call().state == Call.State.SCREENED
+
+
+def test_the_reject_policy_refuses_the_call_before_answering(network, numbers):
+    score(HIRED, 11)
+    sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    assert said(sim) == ""
+    assert sim.status == "busy"
+    assert last_call().screening_policy == Policy.REJECT
+
+
+def test_the_screening_group_takes_calls_from_flagged_keys(network, numbers, mei):
+    screener = make_volunteer("hua", [Language.MANDARIN])
+    screener.screener = True
+    screener.save()
+    go_available(mei)
+    go_available(screener)  # Mei has been idle longer, but Hua is in the screening group
+    score(HIRED, 3.5)
+    sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    network.press(sim.sid, "1")
+    assert calls_for("client:hua").count() == 1
+    assert calls_for("client:mei").count() == 0
+
+
+def test_scores_decay_so_no_one_is_locked_out_for_good(network, numbers):
+    score(HIRED, 8, hours_ago=24)  # two half-lives: 2
+    sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    assert last_call().screening_policy == Policy.NORMAL
+    assert "普通话请按1" in said(sim)
+
+
+def test_an_expired_block_no_longer_applies(network, numbers):
+    Block.objects.create(
+        caller_key=caller_key(HIRED),
+        policy=Policy.REJECT,
+        reason="test",
+        expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    assert last_call().screening_policy == Policy.NORMAL
+
+
+def test_only_coordinators_lift_a_block_early_and_it_is_recorded(
+    client, network, numbers, mei, lin
+):
+    block = Block.objects.create(
+        caller_key=caller_key(HIRED),
+        policy=Policy.MESSAGE,
+        reason="test",
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    client.login(username="mei", password=PASSWORD)
+    assert client.post(reverse("screening:lift", args=[block.pk])).status_code == 403
+    assert client.get(reverse("screening:dashboard")).status_code == 403
+    client.login(username="lin", password=PASSWORD)
+    client.post(reverse("screening:lift", args=[block.pk]))
+    block.refresh_from_db()
+    assert block.lifted_by.username == "lin"
+    assert ScreeningEvent.objects.filter(kind="lifted", actor__username="lin").exists()
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    assert last_call().screening_policy == Policy.NORMAL
+
+
+def test_a_coordinator_blocks_a_caller_by_case_code(client, network, numbers, lin):
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    client.login(username="lin", password=PASSWORD)
+    response = client.post(
+        reverse("screening:block"),
+        {"case_code": last_call().case_code, "policy": "message", "hours": 24, "reason": "curses"},
+    )
+    assert response.status_code == 302
+    sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    assert "这条热线是为想了解真相" in said(sim)
+    bad = client.post(
+        reverse("screening:block"),
+        {"case_code": "1234567", "policy": "message", "hours": 24, "reason": "curses"},
+    )
+    assert bad.status_code == 400
+    assert "not a valid case code" in bad.text
+
+
+def test_flood_mode_switches_on_and_off_by_itself(network, numbers, monkeypatch, lin):
+    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    flagged = [f"+86135000000{i:02d}" for i in range(8)]
+    for number in flagged:
+        score(number, 3.5)
+    for number in flagged:
+        network.dial(from_number=number, to_number=BANKNOTES_LINE)
+    assert FloodState.objects.get().active
+    # Flagged keys hear the message, unknown callers keep their place...
+    sim = network.dial(from_number=flagged[0], to_number=BANKNOTES_LINE)
+    assert "这条热线是为想了解真相" in said(sim)
+    sim = network.dial(from_number=GENUINE, to_number=BANKNOTES_LINE)
+    assert "普通话请按1" in said(sim)
+    # ...and withheld numbers are asked to press the digit they hear.
+    sim = network.dial(from_number="anonymous", to_number=BANKNOTES_LINE)
+    digit = last_call().challenge_digit
+    assert f"请按数字{digit}继续" in said(sim)
+    sim = network.press(sim.sid, digit)
+    assert "普通话请按1" in said(sim)
+    wrong = network.dial(from_number="anonymous", to_number=BANKNOTES_LINE)
+    wrong_digit = str(int(last_call().challenge_digit) % 9 + 1)
+    wrong = network.press(wrong.sid, wrong_digit)
+    assert "这条热线是为想了解真相" in said(wrong)
+    # Coordinators see it.
+    from django.test import Client
+
+    coordinator = Client()
+    coordinator.login(username="lin", password=PASSWORD)
+    assert "Flood mode is on" in coordinator.get(reverse("screening:dashboard")).text
+    # When the calls stop, it switches off.
+    Call.objects.update(started_at=timezone.now() - timedelta(minutes=6))
+    network.dial(from_number=GENUINE, to_number=BANKNOTES_LINE)
+    assert not FloodState.objects.get().active
+    kinds = list(
+        ScreeningEvent.objects.filter(kind__startswith="flood").values_list("kind", flat=True)
+    )
+    assert kinds == ["flood_on", "flood_off"]
+
+
+def test_flood_mode_stays_off_while_volunteers_keep_up(network, numbers, monkeypatch):
+    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    for index in range(8):
+        network.dial(from_number=f"+86135000000{index:02d}", to_number=BANKNOTES_LINE)
+    assert not FloodState.objects.get().active  # many calls, but none flagged
+
+
+def test_a_flagged_caller_who_renounces_is_a_conversion_and_stays_blocked(
+    client, network, numbers, mei
+):
+    go_available(mei)
+    Block.objects.create(
+        caller_key=caller_key(HIRED),
+        policy=Policy.SCREENING_GROUP,
+        reason="test",
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    network.press(sim.sid, "1")
+    network.press(network.answer(calls_for("client:mei").get().sid).sid, "1")
+    call = last_call()
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("screening:flag", args=[call.pk]))
+    client.post(
+        reverse("volunteers:record", args=[call.pk]),
+        {
+            "caller-renounces": "on",
+            "caller-organizations": ["party"],
+            "family-TOTAL_FORMS": "0",
+            "family-INITIAL_FORMS": "0",
+        },
+    )
+    assert Declaration.objects.count() == 1
+    row = CallerScore.objects.get(caller_key=caller_key(HIRED))
+    assert row.flagged_at is not None and row.converted_at is not None
+    assert Block.objects.get().lifted_at is None
+
+
+def test_a_volunteer_cannot_flag_someone_elses_call(client, network, numbers, mei, wing):
+    go_available(mei)
+    sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    network.press(sim.sid, "1")
+    network.press(network.answer(calls_for("client:mei").get().sid).sid, "1")
+    client.login(username="wing", password=PASSWORD)
+    assert client.post(reverse("screening:flag", args=[last_call().pk])).status_code == 404
+    assert not CallerScore.objects.filter(flagged_at__isnull=False).exists()
+
+
+def test_the_night_report_counts_calls_flags_actions_and_conversions(client, network, numbers, lin):
+    score(HIRED, 7)
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    network.dial(from_number=GENUINE, to_number=BANKNOTES_LINE)
+    from tuidang.screening.selectors import CHINA
+
+    night = (timezone.now().astimezone(CHINA) - timedelta(hours=8)).date()
+    Call.objects.update(
+        started_at=datetime(night.year, night.month, night.day, 23, 30, tzinfo=CHINA)
+    )
+    client.login(username="lin", password=PASSWORD)
+    page = client.get(reverse("screening:dashboard"), {"night": night.isoformat()})
+    report = page.context["report"]
+    assert report.calls == 2
+    assert report.flagged == 1
+    assert report.actions() == {"message": 1, "normal": 1}
+    row = next(row for row in report.hours if row.hour.hour == 23)
+    assert row.calls == 2

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from tuidang.calls.case_codes import is_valid_case_code
+from tuidang.calls.models import Call
+from tuidang.screening.models import Block, FloodState, Policy, ScreeningEvent
+from tuidang.screening.selectors import CHINA, POLICY_LABELS, night_report
+from tuidang.screening.services import block_create, block_lift, screening_flag
+from tuidang.volunteers.models import Volunteer
+from tuidang.volunteers.selectors import volunteer_for
+
+
+def _coordinator(request: HttpRequest) -> tuple[Volunteer, User]:
+    volunteer = volunteer_for(request)
+    if volunteer is None or not volunteer.is_coordinator:
+        raise PermissionDenied
+    assert isinstance(request.user, User)
+    return volunteer, request.user
+
+
+class BlockForm(forms.Form):
+    case_code = forms.CharField(label=gettext_lazy("Case code of a call from this caller"))
+    policy = forms.ChoiceField(
+        label=gettext_lazy("Policy"),
+        choices=[
+            (p.value, p.label) for p in (Policy.SCREENING_GROUP, Policy.MESSAGE, Policy.REJECT)
+        ],
+    )
+    hours = forms.IntegerField(
+        label=gettext_lazy("For how many hours"), min_value=1, max_value=24 * 90
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
+
+    def clean_case_code(self) -> Call:
+        digits = "".join(ch for ch in self.cleaned_data["case_code"] if ch.isdigit())
+        if not is_valid_case_code(digits):
+            raise forms.ValidationError(gettext_lazy("This is not a valid case code."))
+        call = Call.objects.filter(case_code=digits).first()
+        if call is None:
+            raise forms.ValidationError(gettext_lazy("No call has this case code."))
+        if call.withheld:
+            raise forms.ValidationError(
+                gettext_lazy(
+                    "This caller withheld their number: blocking them would block every "
+                    "withheld caller."
+                )
+            )
+        return call
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _coordinator(request)
+    return _render_dashboard(request, BlockForm())
+
+
+def _render_dashboard(request: HttpRequest, form: BlockForm, status: int = 200) -> HttpResponse:
+    now = timezone.now()
+    local = now.astimezone(CHINA)
+    default_night = (local - timedelta(hours=8)).date()  # before 08:00 the night began yesterday
+    try:
+        night = (
+            date.fromisoformat(request.GET.get("night", ""))
+            if request.GET.get("night")
+            else default_night
+        )
+    except ValueError:
+        night = default_night
+    report = night_report(night)
+    blocks = Block.objects.filter(lifted_at__isnull=True, expires_at__gt=now).order_by(
+        "-created_at"
+    )[:200]
+    context = {
+        "flood": FloodState.objects.order_by("pk").first(),
+        "report": report,
+        "night": night,
+        "previous_night": night - timedelta(days=1),
+        "next_night": night + timedelta(days=1),
+        "policy_labels": POLICY_LABELS,
+        "blocks": blocks,
+        "events": ScreeningEvent.objects.order_by("-at")[:50],
+        "form": form,
+    }
+    return render(request, "screening/dashboard.html", context, status=status)
+
+
+@login_required
+@require_POST
+def block(request: HttpRequest) -> HttpResponse:
+    _volunteer, user = _coordinator(request)
+    form = BlockForm(request.POST)
+    if not form.is_valid():
+        return _render_dashboard(request, form, status=400)
+    call: Call = form.cleaned_data["case_code"]
+    block_create(
+        caller_key=call.caller_key,
+        policy=form.cleaned_data["policy"],
+        hours=form.cleaned_data["hours"],
+        reason=form.cleaned_data["reason"],
+        actor=user,
+    )
+    messages.success(request, _("The caller is blocked."))
+    return redirect("screening:dashboard")
+
+
+@login_required
+@require_POST
+def lift(request: HttpRequest, block_id: int) -> HttpResponse:
+    _volunteer, user = _coordinator(request)
+    block_lift(block=get_object_or_404(Block, pk=block_id), actor=user)
+    messages.success(request, _("The block is lifted."))
+    return redirect("screening:dashboard")
+
+
+@login_required
+@require_POST
+def flag(request: HttpRequest, call_id: int) -> HttpResponse:
+    """A volunteer flags the call in front of them as harassment."""
+    volunteer = volunteer_for(request)
+    if volunteer is None:
+        raise Http404
+    call = get_object_or_404(Call, pk=call_id)
+    if call.volunteer_id != volunteer.pk and not volunteer.is_coordinator:
+        raise Http404
+    assert isinstance(request.user, User)
+    if not call.withheld:
+        screening_flag(call=call, actor=request.user)
+    messages.success(request, _("Flagged as harassment."))
+    return redirect("volunteers:desk")
