@@ -50,7 +50,8 @@ export BENCH_POSTGRES_URL
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
 		{ echo "The benchmarks need wrk: apt-get install wrk" >&2; exit 1; }
-	$(BIN)/python bench/webhook_bench.py --write-docs
+	$(BIN)/python -m bench.webhook_bench --write-docs
+	$(BIN)/python -m bench.screening_night --write-docs
 
 lint: install
 	$(BIN)/ruff check src bench

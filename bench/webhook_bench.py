@@ -19,57 +19,23 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-PORT = 8765
-HOST = "127.0.0.1"
-TOKEN = "bench-auth-token-" + "0" * 16
-HOTLINE = "+18005550100"
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/tuidang_bench")
-
-
-def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        PYTHONPATH=str(ROOT),
-        DATABASE_URL=database_url,
-        VAR_DIR=str(var_dir),
-        TWILIO_AUTH_TOKEN=TOKEN,
-        TASKS_BACKEND="immediate",
-        DB_CONN_MAX_AGE="600",
-        LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-def prepare_database(database_url: str, env: dict[str, str]) -> None:
-    if database_url.startswith("postgres"):
-        import psycopg
-
-        admin = database_url.rsplit("/", 1)[0] + "/postgres"
-        name = database_url.rsplit("/", 1)[1]
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            connection.execute(f'CREATE DATABASE "{name}"')
-    manage = [PYTHON, "-m", "tuidang.manage"]
-    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True)
-    subprocess.run(
-        [*manage, "migrate", "-v", "0", "--database", "phone_network"], env=env, check=True
-    )
-    subprocess.run(
-        [*manage, "shell", "-c",
-         "from tuidang.calls.models import HotlineNumber;"
-         f"HotlineNumber.objects.get_or_create(e164='{HOTLINE}', "
-         "defaults={'name': 'Banknotes', 'channel': 'banknotes'})"],
-        env=env, check=True,
-    )  # fmt: skip
+from bench.common import (
+    HOST,
+    HOTLINE,
+    PG_URL,
+    PORT,
+    ROOT,
+    TOKEN,
+    prepare_database,
+    server_env,
+    serving_defaults,
+    start_server,
+    update_docs,
+)
 
 
 def write_requests(path: Path, url_path: str, count: int) -> None:
@@ -90,24 +56,6 @@ def write_requests(path: Path, url_path: str, count: int) -> None:
             }  # fmt: skip
             signature = validator.compute_signature(url, params)
             handle.write(f"{url_path}\t{signature}\t{urlencode(params)}\n")
-
-
-def start_server(env: dict[str, str], workers: int, threads: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "tuidang.config.wsgi:application",
-         "--bind", f"{HOST}:{PORT}", "--workers", str(workers), "--threads", str(threads),
-         "--worker-class", "gthread", "--log-level", "warning"],
-        env=env, cwd=ROOT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://{HOST}:{PORT}/", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("the server did not start")
 
 
 def run_wrk(requests_file: Path, connections: int, seconds: int) -> dict[str, float]:
@@ -183,14 +131,7 @@ def main() -> None:
     report = render(rows, args, server_shape)
     print(report)
     if args.write_docs:
-        update_docs(report)
-
-
-def serving_defaults(database_url: str) -> tuple[int, int]:
-    sys.path.insert(0, str(ROOT / "src"))
-    from tuidang.lib.management.commands.serve import default_workers_and_threads
-
-    return default_workers_and_threads(database_url)
+        update_docs("webhook-bench", report)
 
 
 def render(
@@ -217,15 +158,6 @@ def render(
             f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {ratio} |"
         )
     return "\n".join(lines)
-
-
-def update_docs(report: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    begin, end = "<!-- webhook-bench:begin -->", "<!-- webhook-bench:end -->"
-    text = path.read_text()
-    head, rest = text.split(begin)
-    _, tail = rest.split(end)
-    path.write_text(f"{head}{begin}\n{report}\n{end}{tail}")
 
 
 if __name__ == "__main__":

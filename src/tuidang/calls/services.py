@@ -20,7 +20,6 @@ from tuidang.calls import prompts, routing, selectors
 from tuidang.calls.case_codes import new_case_code
 from tuidang.calls.models import Call, Channel, Offer, QueueConfig, Voicemail
 from tuidang.lib.phone import identify_caller
-from tuidang.screening.models import Policy
 from tuidang.screening.services import screening_call_ended, screening_decide
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -73,6 +72,10 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
     for _attempt in range(5):
         try:
             with transaction.atomic():
+                now = timezone.now()
+                decision = screening_decide(
+                    caller_key=caller.key, withheld=caller.withheld, now=now
+                )
                 call = Call.objects.create(
                     provider_sid=provider_sid,
                     hotline_number=number,
@@ -83,9 +86,13 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
                     withheld=caller.withheld,
                     case_code=new_case_code(),
                     language=number.language,
+                    started_at=now,
+                    state=Call.State.SCREENED if decision.diverted else Call.State.IVR,
+                    screening_policy=decision.policy,
+                    screening_score=decision.score,
+                    challenge_digit=decision.challenge_digit,
                 )
-                policy = screening_decide(call=call)
-                if number.language and policy in (Policy.NORMAL, Policy.SCREENING_GROUP):
+                if number.language and not decision.diverted and not decision.challenge_digit:
                     _enqueue(call)
         except IntegrityError:
             # A retried webhook (the provider's id is unique), or a case code in use.

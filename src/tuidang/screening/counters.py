@@ -19,6 +19,9 @@ NIGHT = 12 * 3600
 
 
 class CallCounter(Protocol):
+    # Whether hit() records the call; if not, count() cannot see the call being received.
+    records_hits: bool
+
     def hit(self, caller_key: str, at: datetime) -> None: ...
 
     def count(self, caller_key: str, seconds: int, now: datetime) -> int: ...
@@ -26,6 +29,8 @@ class CallCounter(Protocol):
 
 class DatabaseCounter:
     """Counts the calls already recorded; ``hit`` has nothing to add."""
+
+    records_hits = False
 
     def hit(self, caller_key: str, at: datetime) -> None:
         return None
@@ -38,6 +43,8 @@ class DatabaseCounter:
 
 
 class RedisCounter:
+    records_hits = True
+
     def __init__(self, url: str) -> None:
         import redis
 

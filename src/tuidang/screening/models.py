@@ -24,6 +24,10 @@ class Policy(models.TextChoices):
 SEVERITY = [Policy.NORMAL, Policy.SCREENING_GROUP, Policy.MESSAGE, Policy.REJECT]
 
 
+SETTINGS_CACHE_KEY = "screening:settings"
+FLOOD_CACHE_KEY = "screening:flood"
+
+
 class ScreeningSettings(models.Model):
     """The thresholds coordinators tune. One row; the defaults apply until it exists."""
 
@@ -51,7 +55,15 @@ class ScreeningSettings(models.Model):
 
     @classmethod
     def current(cls) -> ScreeningSettings:
-        return cls.objects.order_by("pk").first() or cls()
+        """Read on every call, so cached for a minute; saving clears it (signals.py)."""
+        from django.core.cache import cache
+
+        found = cache.get(SETTINGS_CACHE_KEY)
+        if isinstance(found, cls):
+            return found
+        current = cls.objects.order_by("pk").first() or cls()
+        cache.set(SETTINGS_CACHE_KEY, current, 60)
+        return current
 
 
 class CallerScore(models.Model):
@@ -64,6 +76,10 @@ class CallerScore(models.Model):
     flagged_at = models.DateTimeField(null=True, blank=True)
     # First renunciation after being flagged: a conversion.
     converted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Denormalised from Block: the strictest active block, read with the score on every
+    # call instead of a second query. Block rows stay the record of who did what.
+    block_policy = models.CharField(max_length=16, blank=True)
+    block_expires_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.caller_key[:12]}… {self.score:.1f}"

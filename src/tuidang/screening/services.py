@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from tuidang.calls.models import Call
 from tuidang.screening.counters import HOUR, get_counter
 from tuidang.screening.models import (
+    FLOOD_CACHE_KEY,
     SEVERITY,
     Block,
     CallerScore,
@@ -71,58 +74,69 @@ def _stricter(a: str, b: str) -> str:
     return a if SEVERITY.index(Policy(a)) >= SEVERITY.index(Policy(b)) else b
 
 
-def _active_block(caller_key: str, now: datetime) -> Block | None:
-    blocks = Block.objects.filter(caller_key=caller_key, lifted_at__isnull=True, expires_at__gt=now)
-    strictest = None
-    for block in blocks:
-        if strictest is None or _stricter(block.policy, strictest.policy) == block.policy:
-            strictest = block
-    return strictest
+@dataclass(frozen=True)
+class Decision:
+    policy: str
+    score: float
+    challenge_digit: str = ""
+
+    @property
+    def diverted(self) -> bool:
+        """The caller hears the message or is rejected: no menu, no queue."""
+        return self.policy in (Policy.MESSAGE, Policy.REJECT)
 
 
-def screening_decide(*, call: Call) -> str:
-    """Choose the policy for an incoming call and record it on the call.
+def screening_decide(*, caller_key: str, withheld: bool, now: datetime) -> Decision:
+    """Choose the policy for an incoming call, before it is stored.
 
-    Runs inside the transaction that creates the call. Withheld numbers share a key per
-    dialled number, so they are never scored or blocked; in flood mode they are asked to
-    press a digit instead.
+    Runs inside the transaction that stores the call, so a retried webhook (whose insert
+    fails) counts nothing twice. For a caller not seen before this costs two indexed
+    reads. Withheld numbers share a key per dialled number, so they are never scored or
+    blocked; in flood mode they are asked to press a digit instead.
     """
     config = ScreeningSettings.current()
-    now = call.started_at
     flood = flood_active(now=now, config=config)
-    score = 0.0
-    policy: str
-    if call.withheld:
-        policy = Policy.CHALLENGE if flood else Policy.NORMAL
+    if withheld:
+        if flood:
+            return Decision(Policy.CHALLENGE, 0.0, str(secrets.randbelow(9) + 1))
+        return Decision(Policy.NORMAL, 0.0)
+    counter = get_counter()
+    counter.hit(caller_key, now)
+    calls_this_hour = counter.count(caller_key, HOUR, now) + (0 if counter.records_hits else 1)
+    row = CallerScore.objects.filter(caller_key=caller_key).first()
+    if calls_this_hour > config.calls_per_hour_allowed:
+        score = _add_points(caller_key, REPEAT_CALL_POINTS, now, config)
+        row = CallerScore.objects.get(caller_key=caller_key)
     else:
-        counter = get_counter()
-        counter.hit(call.caller_key, now)
-        calls_this_hour = counter.count(call.caller_key, HOUR, now)
-        if calls_this_hour > config.calls_per_hour_allowed:
-            score = _add_points(call.caller_key, REPEAT_CALL_POINTS, now, config)
-        else:
-            score = score_now(call.caller_key, now=now)
-        by_score = _policy_for(score, config)
-        block = _active_block(call.caller_key, now)
-        if by_score in (Policy.MESSAGE, Policy.REJECT) and (
-            block is None or _stricter(by_score, block.policy) != block.policy
-        ):
-            block = _block(call.caller_key, by_score, config, now, reason="score")
-        policy = _stricter(by_score, block.policy) if block else by_score
-        if flood and score >= config.screening_group_at:
-            # Flood mode: flagged keys hear the message, so real callers keep the line.
-            policy = _stricter(policy, Policy.MESSAGE)
-    call.screening_policy = policy
-    call.screening_score = round(score, 2)
-    fields = ["screening_policy", "screening_score"]
-    if policy in (Policy.MESSAGE, Policy.REJECT):
-        call.state = Call.State.SCREENED
-        fields.append("state")
-    if policy == Policy.CHALLENGE:
-        call.challenge_digit = str(secrets.randbelow(9) + 1)
-        fields.append("challenge_digit")
-    call.save(update_fields=fields)
-    return policy
+        score = _decayed(row, now, config) if row is not None else 0.0
+    blocked = ""
+    if row is not None and row.block_expires_at is not None and row.block_expires_at > now:
+        blocked = row.block_policy
+    by_score = _policy_for(score, config)
+    if by_score in (Policy.MESSAGE, Policy.REJECT) and (
+        not blocked or _stricter(by_score, blocked) != blocked
+    ):
+        _block(caller_key, by_score, config, now, reason="score")
+        blocked = by_score
+    policy = _stricter(by_score, blocked) if blocked else by_score
+    if flood and score >= config.screening_group_at:
+        # Flood mode: flagged keys hear the message, so real callers keep the line.
+        policy = _stricter(policy, Policy.MESSAGE)
+    return Decision(policy, score)
+
+
+def _sync_block(caller_key: str, now: datetime) -> None:
+    """Keep the strictest active block on the key's score row, where decisions read it."""
+    strictest: Block | None = None
+    for block in Block.objects.filter(
+        caller_key=caller_key, lifted_at__isnull=True, expires_at__gt=now
+    ):
+        if strictest is None or _stricter(block.policy, strictest.policy) == block.policy:
+            strictest = block
+    row, _created = CallerScore.objects.select_for_update().get_or_create(caller_key=caller_key)
+    row.block_policy = strictest.policy if strictest else ""
+    row.block_expires_at = strictest.expires_at if strictest else None
+    row.save(update_fields=["block_policy", "block_expires_at"])
 
 
 def _block(
@@ -141,6 +155,7 @@ def _block(
         detail=f"{policy} until {expires:%Y-%m-%d %H:%M} ({reason})",
         at=now,
     )
+    _sync_block(caller_key, now)
     return block
 
 
@@ -211,6 +226,7 @@ def block_create(*, caller_key: str, policy: str, hours: int, reason: str, actor
         detail=f"{policy} for {hours} h: {reason}",
         at=now,
     )
+    _sync_block(caller_key, now)
     return block
 
 
@@ -225,6 +241,7 @@ def block_lift(*, block: Block, actor: User) -> Block:
         ScreeningEvent.objects.create(
             kind=ScreeningEvent.Kind.LIFTED, caller_key=locked.caller_key, actor=actor
         )
+        _sync_block(locked.caller_key, timezone.now())
     return locked
 
 
@@ -234,10 +251,14 @@ def flood_active(*, now: datetime, config: ScreeningSettings) -> bool:
     On when calls arrive faster than the volunteers on duty can take them and the share of
     flagged callers among them is high; off (with hysteresis) when either falls away.
     """
+    cached = cache.get(FLOOD_CACHE_KEY)
+    if cached is not None and cached[1] > now - FLOOD_RECHECK:
+        return bool(cached[0])
     state = FloodState.objects.order_by("pk").first()
     if state is None:
         state = FloodState.objects.create(checked_at=now - FLOOD_RECHECK * 2)
     if state.checked_at > now - FLOOD_RECHECK:
+        cache.set(FLOOD_CACHE_KEY, (state.active, state.checked_at), 60)
         return state.active
     # One request re-evaluates; the others go on with the state as it was.
     claimed = FloodState.objects.filter(pk=state.pk, checked_at=state.checked_at).update(
@@ -245,7 +266,10 @@ def flood_active(*, now: datetime, config: ScreeningSettings) -> bool:
     )
     if not claimed:
         return state.active
-    return _flood_evaluate(state, now=now, config=config)
+    active = _flood_evaluate(state, now=now, config=config)
+    # Other requests of this process (and every process, with Redis) reuse the answer.
+    cache.set(FLOOD_CACHE_KEY, (active, now), 60)
+    return active
 
 
 def _flood_evaluate(state: FloodState, *, now: datetime, config: ScreeningSettings) -> bool:
