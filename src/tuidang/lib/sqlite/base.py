@@ -1,29 +1,71 @@
-"""Django's SQLite backend, with write transactions queued inside the process.
+"""Django's SQLite backend, with write transactions queued instead of retried.
 
 Every transaction begins with BEGIN IMMEDIATE, so writers never fail half-way on a lock
-upgrade. Waiting for SQLite's write lock means SQLite's busy handler, which sleeps in
-steps of up to 100 ms: under load a few unlucky requests wait far longer than the write
-they wait for. Threads of one process therefore queue on a lock of their own first and
-are woken the moment the writer before them commits; only writers in other processes
-still meet SQLite's busy handler.
+upgrade. Waiting for SQLite's write lock, though, means SQLite's busy handler, which
+sleeps in steps of up to 100 ms: under load a few unlucky requests wait far longer than
+the write they wait for. So writers queue first on a lock of their own — a thread lock
+within the process, then an advisory lock on a file beside the database across
+processes — and are woken the moment the writer before them commits. The kernel drops
+the file lock of a process that dies, so a crash never leaves the database locked.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+import time
 from typing import Any
 
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
 
-# One lock per database file, shared by every connection of this process.
-_LOCKS: dict[str, threading.Lock] = {}
+
+class _WriteLock:
+    """One per database file and process: a thread lock, then a lock on a file."""
+
+    def __init__(self, database: str) -> None:
+        self.thread_lock = threading.Lock()
+        self.path = f"{database}.write-lock"
+        self.fd: int | None = None
+
+    def acquire(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        if not self.thread_lock.acquire(timeout=timeout):
+            raise OperationalError("database is locked (waited for another thread's write)")
+        try:
+            if self.fd is None:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            while True:
+                try:
+                    fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise OperationalError(
+                            "database is locked (waited for another process's write)"
+                        ) from None
+                    # Another process writes; its transactions last a millisecond or two.
+                    time.sleep(0.0005)
+        except BaseException:
+            self.thread_lock.release()
+            raise
+
+    def release(self) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        self.thread_lock.release()
+
+
+_LOCKS: dict[str, _WriteLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
-def _lock_for(name: str) -> threading.Lock:
+def _lock_for(database: str) -> _WriteLock:
     with _LOCKS_GUARD:
-        return _LOCKS.setdefault(name, threading.Lock())
+        if database not in _LOCKS:
+            _LOCKS[database] = _WriteLock(database)
+        return _LOCKS[database]
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -31,14 +73,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self._holds_write_lock = False
 
-    def _write_lock(self) -> threading.Lock:
+    def _write_lock(self) -> _WriteLock | None:
+        if self.is_in_memory_db():
+            return None
         return _lock_for(str(self.settings_dict["NAME"]))
 
     def _start_transaction_under_autocommit(self) -> None:
-        timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 20))
-        if not self._write_lock().acquire(timeout=timeout):
-            raise OperationalError("database is locked (waited for another thread's write)")
-        self._holds_write_lock = True
+        lock = self._write_lock()
+        if lock is not None:
+            lock.acquire(timeout=float(self.settings_dict.get("OPTIONS", {}).get("timeout", 20)))
+            self._holds_write_lock = True
         try:
             super()._start_transaction_under_autocommit()  # type: ignore[misc]
         except BaseException:
@@ -48,7 +92,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _release_write_lock(self) -> None:
         if self._holds_write_lock:
             self._holds_write_lock = False
-            self._write_lock().release()
+            lock = self._write_lock()
+            if lock is not None:
+                lock.release()
 
     def _commit(self) -> None:
         try:
