@@ -98,15 +98,23 @@ def _enqueue(request: HttpRequest, call: Call) -> HttpResponse:
     return twiml(response)
 
 
-def _language_menu(request: HttpRequest, call: Call) -> HttpResponse:
+def _one_key_menu(
+    request: HttpRequest, action_name: str, spoken: list[prompts.Prompt]
+) -> HttpResponse:
+    """Ask for one key. Pressing nothing falls through the Gather to the same action with
+    no digits, where the service decides (ask again, a default, or move on)."""
     response = VoiceResponse()
-    gather = response.gather(
-        num_digits=1, timeout=MENU_TIMEOUT, action=_url(request, "telephony:twilio-language")
-    )
-    say(gather, prompts.greeting_and_menu(call.hotline_number))
-    # Pressing nothing falls through the Gather to here: the same action with no digits.
-    response.redirect(_url(request, "telephony:twilio-language"))
+    action = _url(request, action_name)
+    gather = response.gather(num_digits=1, timeout=MENU_TIMEOUT, action=action)
+    say(gather, spoken)
+    response.redirect(action)
     return twiml(response)
+
+
+def _language_menu(request: HttpRequest, call: Call) -> HttpResponse:
+    return _one_key_menu(
+        request, "telephony:twilio-language", prompts.greeting_and_menu(call.hotline_number)
+    )
 
 
 @webhook
@@ -140,21 +148,14 @@ def _after_screening(request: HttpRequest, call: Call) -> HttpResponse:
 
 def _screened(call: Call) -> HttpResponse:
     """The recorded message for screened callers, then goodbye."""
-    return say_and_hang_up(
-        [prompts.say(Kind.SCREENED, call.language, number=call.hotline_number)]
-    )
+    return say_and_hang_up([prompts.say(Kind.SCREENED, call.language, number=call.hotline_number)])
 
 
 def _challenge(request: HttpRequest, call: Call) -> HttpResponse:
-    response = VoiceResponse()
-    action = _url(request, "telephony:twilio-challenge")
-    gather = response.gather(num_digits=1, timeout=MENU_TIMEOUT, action=action)
     challenge = prompts.say(
         Kind.CHALLENGE, call.language, number=call.hotline_number, digit=call.challenge_digit
     )
-    say(gather, [challenge, challenge])
-    response.redirect(action)
-    return twiml(response)
+    return _one_key_menu(request, "telephony:twilio-challenge", [challenge, challenge])
 
 
 @webhook
@@ -186,13 +187,8 @@ def language(request: HttpRequest) -> HttpResponse:
 
 
 def _how_heard_menu(request: HttpRequest, call: Call) -> HttpResponse:
-    response = VoiceResponse()
-    gather = response.gather(
-        num_digits=1, timeout=MENU_TIMEOUT, action=_url(request, "telephony:twilio-how-heard")
-    )
-    say(gather, [prompts.say(Kind.HOW_HEARD, call.language, number=call.hotline_number)])
-    response.redirect(_url(request, "telephony:twilio-how-heard"))
-    return twiml(response)
+    question = prompts.say(Kind.HOW_HEARD, call.language, number=call.hotline_number)
+    return _one_key_menu(request, "telephony:twilio-how-heard", [question])
 
 
 @webhook
