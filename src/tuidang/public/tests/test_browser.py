@@ -1,0 +1,145 @@
+"""What a person does in a browser, in Debian's Chromium: the foundation's whole path.
+
+A volunteer goes available in one browser; a caller in another places a call on the
+simulated phone network, hears the menu and presses 1; the volunteer's phone rings on the
+desk, they accept, record the caller's renunciation and a family member's, and end the
+call; the public page's total goes up by two.
+"""
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tuidang.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, databases=["default", "phone_network"]),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
+    # make for setup happen before any page is driven.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def log_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/desk/$"))
+
+
+def total(page: Page, base: str) -> tuple[int, int]:
+    page.goto(f"{base}/")
+    read = page.get_by_test_id
+    return int(read("total").inner_text().replace(",", "")), int(read("today").inner_text())
+
+
+def place_call(page: Page, base: str) -> None:
+    page.goto(f"{base}/sim/")
+    page.get_by_label("Hotline number").select_option(value="+18005550100")
+    page.get_by_role("button", name="Call", exact=True).click()
+    expect(page.get_by_test_id("transcript")).to_contain_text("普通话请按1")
+    page.get_by_role("button", name="1", exact=True).click()
+    expect(page.get_by_test_id("transcript")).to_contain_text("Waiting in queue cmn")
+
+
+def answer_on_desk(desk: Page) -> None:
+    expect(desk.get_by_test_id("phone-ringing")).to_be_visible(timeout=10_000)
+    desk.get_by_role("button", name="Answer").click()
+    phone = desk.locator("#phone")
+    expect(phone).to_contain_text("Hotline call in Mandarin. Press 1 to accept.")
+    phone.get_by_role("button", name="1", exact=True).click()
+    # The desk reloads by itself when the call is in front of the volunteer.
+    expect(desk.get_by_test_id("case-code")).to_have_text(
+        re.compile(r"^\d{3} \d{4}$"), timeout=10_000
+    )
+
+
+def test_a_call_from_the_ringing_phone_to_the_public_total(browser, live_server, numbers, mei):
+    base = live_server.url
+    public = browser.new_page()
+    before_total, before_today = total(public, base)
+
+    desk = browser.new_context().new_page()
+    log_in(desk, base, "mei")
+    desk.get_by_role("button", name="Go available").click()
+    expect(desk.get_by_test_id("presence")).to_have_text("Available")
+
+    caller = browser.new_context().new_page()
+    place_call(caller, base)
+    answer_on_desk(desk)
+    expect(desk.get_by_test_id("channel")).to_have_text("Banknotes")
+    expect(desk.get_by_test_id("region")).to_have_text("Beijing")
+    expect(caller.get_by_test_id("transcript")).to_contain_text("正在为您接通志愿者")
+
+    desk.get_by_label("The caller renounces").check()
+    caller_box = desk.get_by_role("group", name="The caller", exact=True)
+    caller_box.get_by_label("Alias").fill("Wang Ming")
+    caller_box.get_by_label("Communist Party").check()
+    caller_box.get_by_label("Communist Youth League").check()
+    family = desk.get_by_role("group", name="Family member 1")
+    family.get_by_label("Relationship").select_option(label="Parent")
+    family.get_by_label("Alias").fill("Old Wang")
+    family.get_by_label("Young Pioneers").check()
+    family.get_by_label("They asked the caller to renounce for them").check()
+    desk.get_by_role("button", name="Record renunciations").click()
+    expect(desk.get_by_role("status")).to_contain_text("2 declarations recorded.")
+
+    desk.get_by_role("button", name="End call").click()
+    expect(desk.get_by_test_id("presence")).to_have_text("Wrap-up", timeout=10_000)
+    expect(caller.get_by_test_id("call-status")).to_have_text("completed", timeout=10_000)
+
+    after_total, after_today = total(public, base)
+    assert (after_total, after_today) == (before_total + 2, before_today + 2)
+
+
+def test_a_form_with_errors_says_what_is_wrong_and_keeps_what_was_typed(
+    browser, live_server, numbers, mei
+):
+    base = live_server.url
+    desk = browser.new_context().new_page()
+    log_in(desk, base, "mei")
+    desk.get_by_role("button", name="Go available").click()
+    place_call(browser.new_context().new_page(), base)
+    answer_on_desk(desk)
+
+    desk.get_by_label("The caller renounces").check()
+    desk.get_by_role("group", name="The caller", exact=True).get_by_label("Alias").fill("Wang Ming")
+    desk.get_by_role("button", name="Record renunciations").click()
+
+    caller_box = desk.get_by_role("group", name="The caller", exact=True)
+    expect(caller_box).to_contain_text("Choose at least one organization.")
+    expect(caller_box.get_by_label("Alias")).to_have_value("Wang Ming")
+    expect(desk.get_by_label("The caller renounces")).to_be_checked()
+
+
+def test_the_desk_works_on_a_phone_sized_screen(browser, live_server, numbers, mei):
+    base = live_server.url
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    log_in(phone, base, "mei")
+    phone.get_by_role("button", name="Go available").click()
+    place_call(browser.new_context().new_page(), base)
+    answer_on_desk(phone)
+    record = phone.get_by_role("button", name="Record renunciations")
+    record.scroll_into_view_if_needed()
+    expect(record).to_be_in_viewport()
+    # Nothing wider than the screen: no sideways scrolling at 3 a.m.
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
