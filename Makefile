@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-sqlite test-postgres lint fmt browser install migrate bench clean
+.PHONY: demo test test-sqlite test-postgres lint fmt browser install migrate bench messages clean
 
 ## Install pinned dependencies into .venv (again only when pyproject.toml changes).
 install: $(STAMP)
@@ -61,6 +61,12 @@ lint: install
 fmt: install
 	$(BIN)/ruff format src
 	$(BIN)/ruff check --fix src
+
+## Gather new interface strings into the catalogues and compile them (needs GNU gettext).
+messages: install
+	cd src/tuidang && ../../$(BIN)/tuidang makemessages -l zh_Hans --no-location --no-wrap \
+		--ignore 'tests/*' --ignore conftest.py --ignore 'migrations/*'
+	cd src/tuidang && ../../$(BIN)/tuidang compilemessages
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info
