@@ -33,13 +33,14 @@ demo: migrate
 	$(BIN)/tuidang demo_data
 	$(BIN)/tuidang serve --port $(PORT)
 
-## Every test: lint, the suite on SQLite, and on PostgreSQL when DATABASE_URL names one.
+## Every test: lint, the suite on the embedded SQLite, and again on PostgreSQL (with Redis
+## when REDIS_URL is set) when DATABASE_URL names one.
 test: install browser lint test-sqlite
 	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "DATABASE_URL is not set: the PostgreSQL run is skipped."; fi
 
 test-sqlite: install
-	env -u DATABASE_URL $(BIN)/pytest
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest
 
 test-postgres: install
 	$(BIN)/pytest

@@ -1,0 +1,50 @@
+"""Sliding-window call counts: in the database always, in Redis when REDIS_URL is set."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from tuidang.calls.models import Call, HotlineNumber
+from tuidang.screening.counters import HOUR, MINUTE, DatabaseCounter, RedisCounter, get_counter
+
+COUNTERS = ["database"] + (["redis"] if settings.REDIS_URL else [])
+
+
+@pytest.fixture(params=COUNTERS)
+def counter(request, db):
+    if request.param == "redis":
+        counter = RedisCounter(settings.REDIS_URL)
+        counter.redis.delete(counter._key("k1"), counter._key("k2"))
+        return counter
+    return DatabaseCounter()
+
+
+def record(counter, key: str, at) -> None:
+    """A call arrives: stored as the webhook stores it, and hit on the counter."""
+    number, _ = HotlineNumber.objects.get_or_create(
+        e164="+18005550100", defaults={"name": "Line", "channel": "banknotes"}
+    )
+    Call.objects.create(
+        provider_sid=f"CA{Call.objects.count():032d}", hotline_number=number,
+        channel="banknotes", caller_key=key, case_code=f"{Call.objects.count():07d}",
+        started_at=at,
+    )  # fmt: skip
+    counter.hit(key, at)
+
+
+def test_calls_are_counted_per_key_in_sliding_windows(counter):
+    now = timezone.now()
+    for minutes_ago in (0, 0.5, 5, 50, 70):
+        record(counter, "k1", now - timedelta(minutes=minutes_ago))
+    record(counter, "k2", now)
+    assert counter.count("k1", MINUTE, now) == 2
+    assert counter.count("k1", HOUR, now) == 4
+    assert counter.count("k2", HOUR, now) == 1
+    assert counter.count("k3", HOUR, now) == 0
+
+
+def test_the_counter_follows_the_configuration():
+    expected = RedisCounter if settings.REDIS_URL else DatabaseCounter
+    assert isinstance(get_counter(), expected)
