@@ -11,15 +11,16 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from tuidang.calls.models import Call
-from tuidang.screening.counters import HOUR, get_counter
+from tuidang.screening.counters import HOUR, DatabaseCounter, get_counter
 from tuidang.screening.models import (
     FLOOD_CACHE_KEY,
     SEVERITY,
@@ -102,8 +103,13 @@ def screening_decide(*, caller_key: str, withheld: bool, now: datetime) -> Decis
         return Decision(Policy.NORMAL, 0.0)
     counter = get_counter()
     counter.hit(caller_key, now)
-    calls_this_hour = counter.count(caller_key, HOUR, now) + (0 if counter.records_hits else 1)
-    row = CallerScore.objects.filter(caller_key=caller_key).first()
+    if isinstance(counter, DatabaseCounter):
+        # The hottest path of the webhook: the count and the score in one round trip.
+        calls_this_hour, row = _calls_and_score(caller_key, now - timedelta(seconds=HOUR))
+        calls_this_hour += 1  # the call being received is not stored yet
+    else:
+        calls_this_hour = counter.count(caller_key, HOUR, now)
+        row = CallerScore.objects.filter(caller_key=caller_key).first()
     if calls_this_hour > config.calls_per_hour_allowed:
         score = _add_points(caller_key, REPEAT_CALL_POINTS, now, config)
         row = CallerScore.objects.get(caller_key=caller_key)
@@ -123,6 +129,42 @@ def screening_decide(*, caller_key: str, withheld: bool, now: datetime) -> Decis
         # Flood mode: flagged keys hear the message, so real callers keep the line.
         policy = _stricter(policy, Policy.MESSAGE)
     return Decision(policy, score)
+
+
+def _calls_and_score(caller_key: str, since: datetime) -> tuple[int, CallerScore | None]:
+    """How often the key called since ``since``, and its score row, in one query."""
+    quote = connection.ops.quote_name
+    calls, scores = quote(Call._meta.db_table), quote(CallerScore._meta.db_table)
+    fields = ["score", "updated_at", "block_policy", "block_expires_at"]
+    columns = ", ".join(f"s.{quote(field)}" for field in fields)
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM {calls} WHERE {quote('caller_key')} = %s"  # noqa: S608
+        f" AND {quote('started_at')} > %s), {quote('s')}.{quote('id')}, {columns}"
+        f" FROM (SELECT 1 AS one) AS o LEFT JOIN {scores} AS s ON s.{quote('caller_key')} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [caller_key, since, caller_key])
+        count, pk, score, updated_at, block_policy, block_expires_at = cursor.fetchone()
+    if pk is None:
+        return int(count), None
+    row = CallerScore(
+        pk=pk,
+        caller_key=caller_key,
+        score=score,
+        updated_at=_as_datetime(updated_at),
+        block_policy=block_policy,
+        block_expires_at=_as_datetime(block_expires_at) if block_expires_at else None,
+    )
+    return int(count), row
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """Raw SQLite rows hold datetimes as UTC text; PostgreSQL's are already datetimes."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = parse_datetime(value)
+    assert parsed is not None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _sync_block(caller_key: str, now: datetime) -> None:
