@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tuidang.calls.models import Call, HotlineNumber, NumberPrompt, QueueConfig
+from tuidang.calls.models import Call, HotlineNumber, NumberPrompt, QueueConfig, TalkingPoint
 
 
 class NumberPromptInline(admin.StackedInline[NumberPrompt, HotlineNumber]):
@@ -57,3 +57,11 @@ class CallAdmin(admin.ModelAdmin[Call]):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(TalkingPoint)
+class TalkingPointAdmin(admin.ModelAdmin[TalkingPoint]):
+    """Scripts volunteers read from during a call, per call type and language."""
+
+    list_display = ["title", "call_type", "language", "position"]
+    list_filter = ["call_type", "language"]

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.calls.prompts import Kind as PromptKind
+from tuidang.lib.crypto import seal, unseal
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import validate_e164
 from tuidang.volunteers.models import Volunteer
@@ -266,3 +267,90 @@ class NumberPrompt(models.Model):
         from tuidang.telephony.urlbuilder import public_url
 
         return public_url("telephony:prompt-audio", prompt_id=self.pk)
+
+
+class CallType(models.TextChoices):
+    """What a call was; several at once where they apply."""
+
+    RENUNCIATION = "renunciation", _("Renunciation")
+    BOOK_REQUEST = "book_request", _("Book request")
+    ENQUIRY = "enquiry", _("Enquiry")
+    CALLBACK = "callback", _("Callback")
+    HARASSMENT = "harassment", _("Harassment")
+    SILENT = "silent", _("Silent")
+    HANG_UP = "hang_up", _("Hang-up")
+    PRANK = "prank", _("Prank")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+
+
+# Calls of these types carried a conversation; the others did not.
+TYPES_WITH_CONTENT = (
+    CallType.RENUNCIATION,
+    CallType.BOOK_REQUEST,
+    CallType.ENQUIRY,
+    CallType.CALLBACK,
+)
+
+
+class CallDisposition(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="dispositions")
+    call_type = models.CharField(_("call type"), max_length=16, choices=CallType.choices)
+    recorded_by = models.ForeignKey(
+        Volunteer, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["call", "call_type"], name="one_disposition_per_type")
+        ]
+        indexes = [
+            # Reports count calls by type over time.
+            models.Index(fields=["call_type", "recorded_at"], name="disposition_report_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call}: {self.get_call_type_display()}"
+
+
+class CallNote(models.Model):
+    """A volunteer's note on a call, sealed at rest; read by its author and coordinators."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(Volunteer, on_delete=models.SET_NULL, null=True, related_name="+")
+    text_sealed = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Note on {self.call}"
+
+    def _place(self) -> dict[str, str]:
+        return {"table": self._meta.db_table, "row": str(self.public_id), "field": "text"}
+
+    @property
+    def text(self) -> str:
+        return unseal(bytes(self.text_sealed), **self._place())
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.text_sealed = seal(value, **self._place())
+
+
+class TalkingPoint(models.Model):
+    """What volunteers can say, per call type and language; coordinators edit them."""
+
+    call_type = models.CharField(_("call type"), max_length=16, choices=CallType.choices)
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    title = models.CharField(_("title"), max_length=120)
+    text = models.TextField(_("text"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["call_type", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -18,7 +18,16 @@ from django.utils import timezone
 
 from tuidang.calls import prompts, routing, selectors
 from tuidang.calls.case_codes import new_case_code
-from tuidang.calls.models import Call, Channel, Offer, QueueConfig, Voicemail
+from tuidang.calls.models import (
+    Call,
+    CallDisposition,
+    CallNote,
+    CallType,
+    Channel,
+    Offer,
+    QueueConfig,
+    Voicemail,
+)
 from tuidang.lib.phone import identify_caller
 from tuidang.screening.services import screening_call_ended, screening_decide
 from tuidang.volunteers.models import Presence, Volunteer
@@ -565,3 +574,27 @@ def call_hang_up(*, call: Call) -> None:
     """Ask the provider to end a connected call (the volunteer pressed "End call")."""
     if call.ended_at is None:
         _hang_up_leg_on_commit(call.provider_sid)
+
+
+@transaction.atomic
+def call_record(
+    *, call: Call, types: list[str], note: str, volunteer: Volunteer
+) -> list[CallDisposition]:
+    """What the call was (several types at once) and, optionally, a note sealed at rest.
+
+    Types recorded earlier and no longer ticked are removed: the form shows the call's
+    current types, so what is submitted is the whole answer.
+    """
+    unknown = set(types) - set(CallType.values)
+    if unknown:
+        raise ValueError(f"unknown call types: {sorted(unknown)}")
+    call.dispositions.exclude(call_type__in=types).delete()
+    existing = set(call.dispositions.values_list("call_type", flat=True))
+    for call_type in types:
+        if call_type not in existing:
+            CallDisposition.objects.create(call=call, call_type=call_type, recorded_by=volunteer)
+    if note.strip():
+        note_row = CallNote(call=call, author=volunteer)
+        note_row.text = note.strip()
+        note_row.save()
+    return list(call.dispositions.all())

@@ -22,6 +22,18 @@ class CallerDeclarationForm(forms.Form):
         required=False,
     )
     consent_to_publish = forms.BooleanField(label=_("Consents to publication"), required=False)
+    region = forms.CharField(
+        label=_("Region"),
+        max_length=80,
+        required=False,
+        help_text=_("The province the call came from, unless the caller says otherwise."),
+    )
+    statement = forms.CharField(
+        label=_("Statement (optional)"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -40,6 +52,8 @@ class CallerDeclarationForm(forms.Form):
             alias=self.cleaned_data["alias"],
             organizations=frozenset(self.cleaned_data["organizations"]),
             consent_to_publish=self.cleaned_data["consent_to_publish"],
+            statement=self.cleaned_data["statement"],
+            region=self.cleaned_data["region"],
         )
 
 

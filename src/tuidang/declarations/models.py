@@ -63,6 +63,7 @@ class Declaration(models.Model):
     source = models.CharField(_("source"), max_length=16, blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=DeclarationChannel.choices)
     alias_sealed = models.BinaryField(_("alias (encrypted)"), blank=True)
+    statement_sealed = models.BinaryField(_("statement (encrypted)"), blank=True)
     consent_to_publish = models.BooleanField(_("consents to publication"), default=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -87,18 +88,28 @@ class Declaration(models.Model):
     def __str__(self) -> str:
         return f"Declaration {self.public_id}"
 
-    def _seal_place(self) -> dict[str, str]:
-        return {"table": self._meta.db_table, "row": str(self.public_id), "field": "alias"}
+    def _seal_place(self, field: str) -> dict[str, str]:
+        return {"table": self._meta.db_table, "row": str(self.public_id), "field": field}
 
     @property
     def alias(self) -> str:
         if not self.alias_sealed:
             return ""
-        return unseal(bytes(self.alias_sealed), **self._seal_place())
+        return unseal(bytes(self.alias_sealed), **self._seal_place("alias"))
 
     @alias.setter
     def alias(self, value: str) -> None:
-        self.alias_sealed = seal(value, **self._seal_place()) if value else b""
+        self.alias_sealed = seal(value, **self._seal_place("alias")) if value else b""
+
+    @property
+    def statement(self) -> str:
+        if not self.statement_sealed:
+            return ""
+        return unseal(bytes(self.statement_sealed), **self._seal_place("statement"))
+
+    @statement.setter
+    def statement(self, value: str) -> None:
+        self.statement_sealed = seal(value, **self._seal_place("statement")) if value else b""
 
     def organizations(self) -> list[str]:
         return [org for org in Organization.values if getattr(self, org)]

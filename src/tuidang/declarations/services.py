@@ -29,6 +29,9 @@ class Person:
     organizations: frozenset[str]
     relationship: str = ""
     consent_to_publish: bool = False
+    statement: str = ""
+    # Blank: the province the call came from.
+    region: str = ""
 
 
 def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -> list[Declaration]:
@@ -48,7 +51,7 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
                 subject=Subject.FAMILY if family else Subject.SELF,
                 relationship=person.relationship,
                 declared_on=today,
-                region=call.region,
+                region=person.region.strip() or call.region,
                 source=call.channel,
                 channel=DeclarationChannel.RELAYED if family else DeclarationChannel.HOTLINE,
                 consent_to_publish=person.consent_to_publish,
@@ -56,6 +59,7 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
                 **{org: org in person.organizations for org in Organization.values},
             )
             declaration.alias = person.alias.strip()
+            declaration.statement = person.statement.strip()
             declaration.save()
             created.append(declaration)
     if created:

@@ -31,7 +31,8 @@ class CaseCodeForm(forms.Form):
 @login_required
 @require_GET
 def open_case(request: HttpRequest) -> HttpResponse:
-    if volunteer_for(request) is None:
+    volunteer = volunteer_for(request)
+    if volunteer is None:
         raise Http404
     form = CaseCodeForm(request.GET or None)
     case = None
@@ -52,6 +53,12 @@ def open_case(request: HttpRequest) -> HttpResponse:
             "case": case,
             "case_code": format_case_code(case.case_code) if case else "",
             "not_found": not_found,
+            # A note is read by its author and by coordinators.
+            "notes": [
+                note
+                for note in (case.notes.all() if case else [])
+                if volunteer.is_coordinator or note.author_id == volunteer.pk
+            ],
         },
         status=400 if request.GET and not form.is_valid() else 200,
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tuidang.volunteers import callbacks, cases, views
+from tuidang.volunteers import callbacks, cases, team, views
 
 app_name = "volunteers"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("presence", views.presence, name="presence"),
     path("calls/<int:call_id>/declarations", views.record_declarations, name="record"),
     path("calls/<int:call_id>/hang-up", views.hang_up, name="hang-up"),
+    path("calls/<int:call_id>/record", views.record_call, name="record-call"),
+    path("team/", team.team, name="team"),
+    path("team/live", team.team_live, name="team-live"),
     path("cases/", cases.open_case, name="open-case"),
     path("callbacks/", callbacks.callback_list, name="callbacks"),
     path("callbacks/<uuid:public_id>/audio", callbacks.callback_audio, name="callback-audio"),

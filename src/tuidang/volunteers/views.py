@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.contrib import messages
@@ -12,8 +13,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from tuidang.calls.case_codes import format_case_code
+from tuidang.calls.forms import CallRecordForm
 from tuidang.calls.models import Call
-from tuidang.calls.services import call_hang_up
+from tuidang.calls.selectors import caller_history, talking_points
+from tuidang.calls.services import call_hang_up, call_record
 from tuidang.declarations.forms import CallerDeclarationForm, FamilyFormSet
 from tuidang.declarations.services import declaration_record
 from tuidang.lib.languages import Language
@@ -71,15 +74,30 @@ def _render_desk(
     *,
     caller_form: CallerDeclarationForm | None = None,
     family_formset: Any = None,
+    record_form: CallRecordForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     call = _current_call(volunteer)
+    if call is not None and record_form is None:
+        recorded_types = list(call.dispositions.values_list("call_type", flat=True))
+        record_form = CallRecordForm(initial={"types": recorded_types})
+    notes = []
+    if call is not None:
+        # A note is read by its author and by coordinators.
+        notes = [
+            n for n in call.notes.all() if volunteer.is_coordinator or n.author_id == volunteer.pk
+        ]
     context = {
         "volunteer": volunteer,
         "call": call,
+        "history": caller_history(call) if call else None,
+        "talking_points": talking_points(call.language) if call else {},
+        "record_form": record_form,
+        "notes": notes,
         "case_code": format_case_code(call.case_code) if call else "",
         "recorded": list(call.declarations.order_by("pk")) if call else [],
-        "caller_form": caller_form or CallerDeclarationForm(prefix="caller"),
+        "caller_form": caller_form
+        or CallerDeclarationForm(prefix="caller", initial={"region": call.region if call else ""}),
         "family_formset": family_formset or FamilyFormSet(prefix="family"),
         "queues": _queues(),
     }
@@ -144,7 +162,8 @@ def record_declarations(request: HttpRequest, call_id: int) -> HttpResponse:
         return _render_desk(
             request, volunteer, caller_form=caller_form, family_formset=family, status=400
         )
-    people = [form.person() for form in family if form.has_changed()]
+    region = caller_form.cleaned_data["region"]
+    people = [replace(form.person(), region=region) for form in family if form.has_changed()]
     caller = caller_form.person()
     if caller is not None:
         people.insert(0, caller)
@@ -161,6 +180,24 @@ def record_declarations(request: HttpRequest, call_id: int) -> HttpResponse:
         ngettext("%(n)d declaration recorded.", "%(n)d declarations recorded.", len(created))
         % {"n": len(created)},
     )
+    return redirect("volunteers:desk")
+
+
+@login_required
+@require_POST
+def record_call(request: HttpRequest, call_id: int) -> HttpResponse:
+    volunteer = _volunteer(request)
+    call = _own_call(volunteer, call_id)
+    form = CallRecordForm(request.POST)
+    if not form.is_valid():
+        return _render_desk(request, volunteer, record_form=form, status=400)
+    call_record(
+        call=call,
+        types=form.cleaned_data["types"],
+        note=form.cleaned_data["note"],
+        volunteer=volunteer,
+    )
+    messages.success(request, _("The call is recorded."))
     return redirect("volunteers:desk")
 
 
