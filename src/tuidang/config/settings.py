@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tuidang.calls",
     "tuidang.screening",
     "tuidang.declarations",
+    "tuidang.literature",
     "tuidang.telephony",
     "tuidang.telephony.simulator",
     "tuidang.public",

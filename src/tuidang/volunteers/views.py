@@ -20,6 +20,7 @@ from tuidang.calls.services import call_hang_up, call_record
 from tuidang.declarations.forms import CallerDeclarationForm, FamilyFormSet
 from tuidang.declarations.services import declaration_record
 from tuidang.lib.languages import Language
+from tuidang.literature.forms import BookRequestForm
 from tuidang.volunteers.models import Presence, Volunteer
 from tuidang.volunteers.selectors import volunteer_for
 from tuidang.volunteers.services import PresenceNotAllowed, volunteer_set_presence
@@ -68,13 +69,14 @@ def _queues() -> list[dict[str, Any]]:
     ]
 
 
-def _render_desk(
+def render_desk(
     request: HttpRequest,
     volunteer: Volunteer,
     *,
     caller_form: CallerDeclarationForm | None = None,
     family_formset: Any = None,
     record_form: CallRecordForm | None = None,
+    book_form: BookRequestForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     call = _current_call(volunteer)
@@ -93,6 +95,7 @@ def _render_desk(
         "history": caller_history(call) if call else None,
         "talking_points": talking_points(call.language) if call else {},
         "record_form": record_form,
+        "book_form": book_form or BookRequestForm(prefix="books"),
         "notes": notes,
         "case_code": format_case_code(call.case_code) if call else "",
         "recorded": list(call.declarations.order_by("pk")) if call else [],
@@ -107,7 +110,7 @@ def _render_desk(
 @login_required
 @require_GET
 def desk(request: HttpRequest) -> HttpResponse:
-    return _render_desk(request, _volunteer(request))
+    return render_desk(request, _volunteer(request))
 
 
 @login_required
@@ -151,7 +154,7 @@ def record_declarations(request: HttpRequest, call_id: int) -> HttpResponse:
         total = int(data.get("family-TOTAL_FORMS", "0") or 0)
         data["family-TOTAL_FORMS"] = str(total + 1)
         family = FamilyFormSet(data, prefix="family")
-        return _render_desk(
+        return render_desk(
             request,
             volunteer,
             caller_form=CallerDeclarationForm(data, prefix="caller"),
@@ -159,7 +162,7 @@ def record_declarations(request: HttpRequest, call_id: int) -> HttpResponse:
         )
     family = FamilyFormSet(data, prefix="family")
     if not (caller_form.is_valid() and family.is_valid()):
-        return _render_desk(
+        return render_desk(
             request, volunteer, caller_form=caller_form, family_formset=family, status=400
         )
     region = caller_form.cleaned_data["region"]
@@ -171,7 +174,7 @@ def record_declarations(request: HttpRequest, call_id: int) -> HttpResponse:
         caller_form.add_error(
             "renounces", _("Nothing to record: tick the caller or add a family member.")
         )
-        return _render_desk(
+        return render_desk(
             request, volunteer, caller_form=caller_form, family_formset=family, status=400
         )
     created = declaration_record(call=call, people=people, recorded_by=request.user)  # type: ignore[arg-type]
@@ -190,7 +193,7 @@ def record_call(request: HttpRequest, call_id: int) -> HttpResponse:
     call = _own_call(volunteer, call_id)
     form = CallRecordForm(request.POST)
     if not form.is_valid():
-        return _render_desk(request, volunteer, record_form=form, status=400)
+        return render_desk(request, volunteer, record_form=form, status=400)
     call_record(
         call=call,
         types=form.cleaned_data["types"],

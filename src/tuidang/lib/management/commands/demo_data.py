@@ -13,6 +13,7 @@ from django.db import transaction
 
 from tuidang.calls.models import Channel, HotlineNumber
 from tuidang.lib.languages import Language
+from tuidang.literature.models import BookLanguage, Format, Title
 from tuidang.volunteers.models import Presence, Role, Volunteer, VolunteerLanguage
 
 # Demo-only passwords, printed for whoever runs `make demo`. Never use these elsewhere.
@@ -21,6 +22,13 @@ DEMO_PASSWORD = "hotline-demo-2026"  # noqa: S105
 NUMBERS = [
     ("+18005550100", "Banknotes line", Channel.BANKNOTES),
     ("+18005550199", "Website line", Channel.WEBSITE),
+]
+TITLES = [
+    ("九评共产党", BookLanguage.SIMPLIFIED, Format.PRINTED),
+    ("九评共产党", BookLanguage.SIMPLIFIED, Format.EBOOK),
+    ("Nine Commentaries on the Communist Party", BookLanguage.ENGLISH, Format.PRINTED),
+    ("转法轮", BookLanguage.SIMPLIFIED, Format.PRINTED),
+    ("Zhuan Falun", BookLanguage.ENGLISH, Format.PRINTED),
 ]
 PEOPLE = [
     # username, display name, role, languages
@@ -42,6 +50,8 @@ class Command(BaseCommand):
                 HotlineNumber.objects.get_or_create(
                     e164=e164, defaults={"name": name, "channel": channel}
                 )
+            for name, language, book_format in TITLES:
+                Title.objects.get_or_create(name=name, language=language, format=book_format)
             for username, display_name, role, languages in PEOPLE:
                 user, created = User.objects.get_or_create(username=username)
                 if created:
@@ -58,8 +68,8 @@ class Command(BaseCommand):
                         "presence": Presence.AWAY,
                     },
                 )
-                for language in languages:
-                    VolunteerLanguage.objects.get_or_create(volunteer=volunteer, language=language)
+                for spoken in languages:
+                    VolunteerLanguage.objects.get_or_create(volunteer=volunteer, language=spoken)
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
         self.stdout.write(
             "\nLog in at /accounts/login/ with the password "

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LiteratureConfig(AppConfig):
+    name = "tuidang.literature"
+    label = "literature"

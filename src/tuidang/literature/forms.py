@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from tuidang.literature.models import Delivery, Title
+
+
+class BookRequestForm(forms.Form):
+    titles = forms.ModelMultipleChoiceField(
+        label=_("Books"),
+        queryset=Title.objects.filter(active=True),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one book.")},
+    )
+    delivery = forms.ChoiceField(
+        label=_("Delivery"), choices=Delivery.choices, widget=forms.RadioSelect
+    )
+    address = forms.CharField(
+        label=_("Postal address (sealed, deleted once sent)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("delivery") == Delivery.POST and not (data.get("address") or "").strip():
+            self.add_error("address", _("A book sent by post needs an address."))
+        return data
