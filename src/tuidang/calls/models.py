@@ -185,6 +185,12 @@ class Offer(models.Model):
         return f"{self.call} → {self.volunteer} ({self.state})"
 
 
+class CallbackOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer")
+    FAILED = "failed", _("Could not call")
+
+
 class Voicemail(models.Model):
     """A message a caller left: a callback request for volunteers.
 
@@ -207,12 +213,35 @@ class Voicemail(models.Model):
     stored_name = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     handled_at = models.DateTimeField(null=True, blank=True)
+    # The caller's number, sealed, kept only so a volunteer can call back through the
+    # hotline's own number; deleted once the caller is reached.
+    callback_number_sealed = models.BinaryField(blank=True)
+    callback_outcome = models.CharField(
+        _("callback outcome"), max_length=16, choices=CallbackOutcome.choices, blank=True
+    )
+    callback_at = models.DateTimeField(null=True, blank=True)
+    callback_by = models.ForeignKey(
+        Volunteer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"Voicemail on {self.call}"
+
+    def _place(self) -> dict[str, str]:
+        return {"table": self._meta.db_table, "row": str(self.public_id), "field": "number"}
+
+    @property
+    def callback_number(self) -> str:
+        if not self.callback_number_sealed:
+            return ""
+        return unseal(bytes(self.callback_number_sealed), **self._place())
+
+    @callback_number.setter
+    def callback_number(self, value: str) -> None:
+        self.callback_number_sealed = seal(value, **self._place()) if value else b""
 
 
 class NumberPrompt(models.Model):

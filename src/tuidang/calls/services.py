@@ -20,6 +20,7 @@ from tuidang.calls import prompts, routing, selectors
 from tuidang.calls.case_codes import new_case_code
 from tuidang.calls.models import (
     Call,
+    CallbackOutcome,
     CallDisposition,
     CallNote,
     CallType,
@@ -28,7 +29,7 @@ from tuidang.calls.models import (
     QueueConfig,
     Voicemail,
 )
-from tuidang.lib.phone import identify_caller
+from tuidang.lib.phone import identify_caller, normalise
 from tuidang.screening.services import screening_call_ended, screening_decide
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -246,7 +247,12 @@ def call_to_voicemail(*, provider_sid: str) -> Call | None:
 
 
 def voicemail_received(
-    *, provider_sid: str, recording_sid: str, recording_url: str, duration: int
+    *,
+    provider_sid: str,
+    recording_sid: str,
+    recording_url: str,
+    duration: int,
+    caller_from: str = "",
 ) -> Voicemail | None:
     """The provider recorded a message. Fetching it runs as a task, after commit."""
     from tuidang.telephony.tasks import store_voicemail
@@ -259,6 +265,10 @@ def voicemail_received(
             recording_sid=recording_sid,
             defaults={"call": call, "provider_url": recording_url, "duration_seconds": duration},
         )
+        if created and not call.withheld:
+            # Sealed, for calling back only; deleted once the caller is reached.
+            voicemail.callback_number = normalise(caller_from) or ""
+            voicemail.save(update_fields=["callback_number_sealed"])
         if created:
             voicemail_id = voicemail.pk
             transaction.on_commit(lambda: store_voicemail.enqueue(voicemail_id=voicemail_id))
@@ -598,3 +608,46 @@ def call_record(
         note_row.text = note.strip()
         note_row.save()
     return list(call.dispositions.all())
+
+
+class NoNumberToCall(Exception):
+    """The caller withheld their number, or was reached and the number is gone."""
+
+
+def voicemail_call_back(*, voicemail: Voicemail, volunteer: Volunteer) -> None:
+    """Ring the volunteer's phone; when they answer, the provider dials the caller from
+    the hotline's own number, so the volunteer's number is never shown to the caller."""
+    from tuidang.telephony.tasks import ring_for_callback
+
+    if not voicemail.callback_number_sealed:
+        raise NoNumberToCall(str(voicemail.public_id))
+    voicemail_id, volunteer_id = voicemail.pk, volunteer.pk
+    transaction.on_commit(
+        lambda: ring_for_callback.enqueue(voicemail_id=voicemail_id, volunteer_id=volunteer_id)
+    )
+
+
+@transaction.atomic
+def voicemail_callback_result(
+    *, voicemail_id: str, volunteer_id: int, dial_status: str
+) -> Voicemail | None:
+    """How the call back went. Reaching the caller handles the request and deletes the
+    sealed number; otherwise it stays open for another try."""
+    voicemail = Voicemail.objects.select_for_update().filter(public_id=voicemail_id).first()
+    if voicemail is None:
+        return None
+    now = timezone.now()
+    voicemail.callback_at = now
+    voicemail.callback_by_id = volunteer_id
+    fields = ["callback_at", "callback_by", "callback_outcome"]
+    if dial_status == "completed":
+        voicemail.callback_outcome = CallbackOutcome.REACHED
+        voicemail.handled_at = now
+        voicemail.callback_number_sealed = b""
+        fields += ["handled_at", "callback_number_sealed"]
+    elif dial_status in ("no-answer", "busy"):
+        voicemail.callback_outcome = CallbackOutcome.NO_ANSWER
+    else:
+        voicemail.callback_outcome = CallbackOutcome.FAILED
+    voicemail.save(update_fields=fields)
+    return voicemail

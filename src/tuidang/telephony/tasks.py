@@ -12,6 +12,7 @@ from tuidang.calls.models import Offer, Voicemail
 from tuidang.calls.services import offer_leg_ended, offer_leg_placed, offer_withdrawn
 from tuidang.telephony.providers import get_provider
 from tuidang.telephony.urlbuilder import public_url
+from tuidang.volunteers.models import Volunteer
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +80,17 @@ def store_voicemail(*, voicemail_id: int) -> None:
     provider.delete_recording(sid=voicemail.recording_sid)
     voicemail.provider_url = ""
     voicemail.save(update_fields=["provider_url"])
+
+
+@task()
+def ring_for_callback(*, voicemail_id: int, volunteer_id: int) -> None:
+    voicemail = Voicemail.objects.select_related("call__hotline_number").get(pk=voicemail_id)
+    volunteer = Volunteer.objects.get(pk=volunteer_id)
+    ids = {"public_id": voicemail.public_id, "volunteer_id": volunteer.pk}
+    get_provider().place_call(
+        to=volunteer.phone_address,
+        from_=voicemail.call.hotline_number.e164,
+        url=public_url("telephony:twilio-callback", base="", **ids),
+        status_callback=public_url("telephony:twilio-callback-status", base="", **ids),
+        timeout=settings.OFFER_TIMEOUT_SECONDS,
+    )

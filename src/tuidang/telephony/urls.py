@@ -28,6 +28,21 @@ urlpatterns = [
         name="twilio-offer-dial-ended",
     ),
     path("twilio/offer/<uuid:token>/status", views.offer_status, name="twilio-offer-status"),
+    path(
+        "twilio/callback/<uuid:public_id>/<int:volunteer_id>",
+        views.callback,
+        name="twilio-callback",
+    ),
+    path(
+        "twilio/callback/<uuid:public_id>/<int:volunteer_id>/done",
+        views.callback_done,
+        name="twilio-callback-done",
+    ),
+    path(
+        "twilio/callback/<uuid:public_id>/<int:volunteer_id>/status",
+        views.callback_status,
+        name="twilio-callback-status",
+    ),
     # Recorded prompts, fetched by the provider for <Play>: public, like the prompts.
     path("prompts/<int:prompt_id>/audio", public_views.prompt_audio, name="prompt-audio"),
 ]

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from tuidang.calls import recordings
 from tuidang.calls.models import Voicemail
+from tuidang.calls.services import NoNumberToCall, voicemail_call_back
 from tuidang.volunteers.models import Volunteer
 from tuidang.volunteers.selectors import volunteer_for
 
@@ -47,6 +50,21 @@ def callback_audio(request: HttpRequest, public_id: str) -> HttpResponse:
         _visible(_volunteer(request)), public_id=public_id, state=Voicemail.State.STORED
     )
     return HttpResponse(recordings.load(voicemail), content_type="audio/wav")
+
+
+@login_required
+@require_POST
+def callback_call_back(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Ring the volunteer's phone, then the caller's, from the hotline's own number."""
+    volunteer = _volunteer(request)
+    voicemail = get_object_or_404(_visible(volunteer), public_id=public_id)
+    try:
+        voicemail_call_back(voicemail=voicemail, volunteer=volunteer)
+    except NoNumberToCall:
+        messages.error(request, _("There is no number to call back: it was withheld."))
+    else:
+        messages.success(request, _("Your phone rings now; answer it to call the caller."))
+    return redirect("volunteers:callbacks")
 
 
 @login_required

@@ -17,4 +17,5 @@ urlpatterns = [
     path("callbacks/", callbacks.callback_list, name="callbacks"),
     path("callbacks/<uuid:public_id>/audio", callbacks.callback_audio, name="callback-audio"),
     path("callbacks/<uuid:public_id>/handled", callbacks.callback_handled, name="callback-handled"),
+    path("callbacks/<uuid:public_id>/call", callbacks.callback_call_back, name="callback-call"),
 ]

@@ -173,13 +173,28 @@ class PhoneNetwork:
         call = SimCall.objects.get(sid=sid)
         if call.status != SimCall.Status.RINGING:
             return call
+        dialer_sid = (call.waiting or {}).get("dialer")
         call.status = SimCall.Status.IN_PROGRESS
         call.answered_at = self.clock()
         call.waiting = None
         call.deadline = None
         self._note(call, "system", "Answered")
-        self._fetch_and_run(call, call.url)
+        if dialer_sid:
+            self._bridge_dialled(call, dialer_sid)
+        else:
+            self._fetch_and_run(call, call.url)
         return self.refresh(call)
+
+    def _bridge_dialled(self, leg: SimCall, dialer_sid: str) -> None:
+        dialer = SimCall.objects.get(sid=dialer_sid)
+        since = self.clock().isoformat()
+        dialing = dialer.waiting or {}
+        dialer.waiting = {**dialing, "kind": "bridged", "with": leg.sid, "since": since}
+        self._note(dialer, "system", "Connected")
+        dialer.save()
+        leg.waiting = {"kind": "bridged", "with": dialer.sid, "action": "", "since": since}
+        self._note(leg, "system", "Connected")
+        leg.save()
 
     def tick(self) -> int:
         """Let time pass: time-outs fire and callers on hold hear the wait URL again."""
@@ -498,8 +513,10 @@ class PhoneNetwork:
     def _dial(self, call: SimCall, verb: ET.Element, base: str) -> bool:
         action = urljoin(base, verb.get("action", "")) if verb.get("action") else ""
         target = next(iter(verb), None)
+        if target is not None and target.tag == "Number":
+            return self._dial_number(call, verb, target, action, base)
         if target is None or target.tag != "Queue":
-            self._note(call, "error", "The simulated network dials only <Queue>")
+            self._note(call, "error", "The simulated network dials only <Queue> and <Number>")
             call.save()
             self._after_dial(call, action, base, "failed", 0)
             return False
@@ -555,6 +572,30 @@ class PhoneNetwork:
         }
         call.deadline = None
         self._note(call, "system", "Connected")
+        call.save()
+        return False
+
+    def _dial_number(
+        self, call: SimCall, verb: ET.Element, target: ET.Element, action: str, base: str
+    ) -> bool:
+        """Ring a phone number; the person there may answer (answer()) or not."""
+        number = (target.text or "").strip()
+        leg = SimCall.objects.create(
+            sid=new_sid(),
+            direction="outbound-dial",
+            from_number=verb.get("callerId") or call.from_number,
+            to_number=number,
+            status=SimCall.Status.RINGING,
+            created_at=self.clock(),
+            url="",
+            waiting={"kind": "ringing", "dialer": call.sid},
+            deadline=self.clock() + timedelta(seconds=int(verb.get("timeout", "30"))),
+        )
+        self._note(leg, "system", f"Incoming call from {leg.from_number}")
+        leg.save(update_fields=["transcript"])
+        call.waiting = {"kind": "dialing", "with": leg.sid, "action": action, "base": base}
+        call.deadline = None
+        self._note(call, "system", f"Dialling {number}")
         call.save()
         return False
 
@@ -657,6 +698,15 @@ class PhoneNetwork:
             )
         if waiting.get("kind") == "bridged":
             self._bridge_ended(waiting["with"], since=waiting.get("since"))
+        elif waiting.get("kind") == "dialing":
+            self.end_call(waiting["with"])
+        elif waiting.get("kind") == "ringing" and waiting.get("dialer"):
+            dialer = SimCall.objects.filter(sid=waiting["dialer"]).first()
+            if dialer is not None and not dialer.ended:
+                dialing = dialer.waiting or {}
+                self._after_dial(
+                    dialer, dialing.get("action", ""), dialing.get("base", ""), status, 0
+                )
 
     def _bridge_ended(self, other_sid: str, *, since: str | None) -> None:
         other = SimCall.objects.filter(sid=other_sid).first()

@@ -23,6 +23,7 @@ def _network(request: HttpRequest) -> PhoneNetwork:
 
 @require_http_methods(["GET", "POST"])
 def caller(request: HttpRequest) -> HttpResponse:
+    _network(request).tick()
     form = DialForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         call = _network(request).dial(
@@ -30,7 +31,13 @@ def caller(request: HttpRequest) -> HttpResponse:
         )
         return redirect("simulator:call", sid=call.sid)
     status = 400 if request.method == "POST" else 200
-    return render(request, "simulator/caller.html", {"form": form}, status=status)
+    # Calls back from the hotline ring here, at callers' numbers.
+    ringing = SimCall.objects.filter(
+        direction="outbound-dial", status=SimCall.Status.RINGING
+    ).order_by("created_at")
+    return render(
+        request, "simulator/caller.html", {"form": form, "ringing": ringing}, status=status
+    )
 
 
 def _call_context(call: SimCall) -> dict[str, object]:
@@ -44,7 +51,7 @@ def _call_context(call: SimCall) -> dict[str, object]:
 
 @require_GET
 def call_page(request: HttpRequest, sid: str) -> HttpResponse:
-    call = get_object_or_404(SimCall, sid=sid, direction="inbound")
+    call = get_object_or_404(SimCall, sid=sid, direction__in=["inbound", "outbound-dial"])
     return render(request, "simulator/call.html", _call_context(call))
 
 
@@ -56,6 +63,8 @@ def call_panel(request: HttpRequest, sid: str) -> HttpResponse:
 
 
 def _back(request: HttpRequest, call: SimCall) -> HttpResponse:
+    if call.direction == "outbound-dial":
+        return redirect("simulator:call", sid=call.sid)
     if request.headers.get("HX-Request"):
         if call.direction == "inbound":
             return render(request, "simulator/_call_panel.html", _call_context(call))
@@ -68,8 +77,8 @@ def _back(request: HttpRequest, call: SimCall) -> HttpResponse:
 def _may_use(request: HttpRequest, call: SimCall) -> None:
     """The caller's phone is open to anyone (callers have no accounts); a volunteer's
     phone only to its volunteer."""
-    if call.direction == "inbound":
-        return
+    if call.direction == "inbound" or not call.to_number.startswith("client:"):
+        return  # a caller's own phone (an inbound call, or a call back ringing at it)
     volunteer = volunteer_for(request)
     if volunteer is None or volunteer.phone_address != call.to_number:
         raise Http404
@@ -93,7 +102,6 @@ def hang_up(request: HttpRequest, sid: str) -> HttpResponse:
     return _back(request, call)
 
 
-@login_required
 @require_POST
 def phone_answer(request: HttpRequest, sid: str) -> HttpResponse:
     call = get_object_or_404(SimCall, sid=sid)

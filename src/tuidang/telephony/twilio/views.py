@@ -19,7 +19,8 @@ from django.views.decorators.http import require_http_methods
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from tuidang.calls import prompts
-from tuidang.calls.models import Call, Offer
+from tuidang.calls.case_codes import format_case_code
+from tuidang.calls.models import Call, Offer, Voicemail
 from tuidang.calls.prompts import Kind
 from tuidang.calls.services import (
     UnknownCall,
@@ -34,6 +35,7 @@ from tuidang.calls.services import (
     offer_dial_ended,
     offer_leg_ended,
     offer_respond,
+    voicemail_callback_result,
     voicemail_received,
 )
 from tuidang.screening.models import Policy
@@ -274,6 +276,7 @@ def voicemail_done(request: HttpRequest) -> HttpResponse:
         recording_sid=_param(request, "RecordingSid"),
         recording_url=_param(request, "RecordingUrl"),
         duration=_count_or_none(_param(request, "RecordingDuration")) or 0,
+        caller_from=_param(request, "From"),
     )
     if voicemail is None:
         return _lost_call(sid)
@@ -362,4 +365,49 @@ def status(request: HttpRequest) -> HttpResponse:
     )
     if call is None:
         logger.info("Status callback for a call we do not know: %s", sid)
+    return HttpResponse(status=204)
+
+
+@webhook
+def callback(request: HttpRequest, public_id: str, volunteer_id: int) -> HttpResponse:
+    """The volunteer answered their phone: dial the caller from the hotline's number."""
+    voicemail = (
+        Voicemail.objects.select_related("call__hotline_number").filter(public_id=public_id).first()
+    )
+    number = voicemail.callback_number if voicemail else ""
+    if voicemail is None or not number:
+        return say_and_hang_up([prompts.offer_gone()])
+    response = VoiceResponse()
+    code = format_case_code(voicemail.call.case_code)
+    say(response, [prompts.Prompt(f"Calling back the caller of case {code}.", "en")])
+    dial = Dial(
+        caller_id=voicemail.call.hotline_number.e164,
+        timeout=30,
+        action=_url(
+            request,
+            "telephony:twilio-callback-done",
+            public_id=public_id,
+            volunteer_id=volunteer_id,
+        ),
+    )
+    dial.number(number)
+    response.append(dial)
+    return twiml(response)
+
+
+@webhook
+def callback_done(request: HttpRequest, public_id: str, volunteer_id: int) -> HttpResponse:
+    voicemail_callback_result(
+        voicemail_id=str(public_id),
+        volunteer_id=volunteer_id,
+        dial_status=_param(request, "DialCallStatus"),
+    )
+    response = VoiceResponse()
+    response.hangup()
+    return twiml(response)
+
+
+@webhook
+def callback_status(request: HttpRequest, public_id: str, volunteer_id: int) -> HttpResponse:
+    """The volunteer's own leg ended; the outcome comes from the Dial's action."""
     return HttpResponse(status=204)

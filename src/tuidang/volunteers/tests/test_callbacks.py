@@ -46,3 +46,44 @@ def test_a_coordinator_sees_every_request_whatever_their_languages(client, voice
 def test_anonymous_visitors_cannot_fetch_a_recording(client, voicemail):
     response = client.get(reverse("volunteers:callback-audio", args=[voicemail.public_id]))
     assert response.status_code == 302
+
+
+def test_a_volunteer_calls_back_through_the_hotlines_number_and_the_outcome_is_kept(
+    client, network, voicemail, mei
+):
+    from tuidang.conftest import CALLER as CALLER_NUMBER
+    from tuidang.telephony.simulator.engine import calls_for
+
+    assert voicemail.callback_number == CALLER_NUMBER
+    assert CALLER_NUMBER.encode() not in bytes(voicemail.callback_number_sealed)
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("volunteers:callback-call", args=[voicemail.public_id]))
+    leg = network.answer(calls_for("client:mei").get().sid)
+    assert "Calling back the caller of case" in " ".join(line["text"] for line in leg.transcript)
+    # The caller's phone rings, showing the hotline's number, not the volunteer's.
+    ringing = calls_for(CALLER_NUMBER).get()
+    assert ringing.from_number == voicemail.call.hotline_number.e164
+    network.answer(ringing.sid)
+    network.hang_up(ringing.sid)
+    voicemail.refresh_from_db()
+    assert voicemail.callback_outcome == "reached"
+    assert voicemail.handled_at is not None
+    assert bytes(voicemail.callback_number_sealed) == b""  # reached: the number is gone
+
+
+def test_a_call_back_nobody_answers_stays_open(client, network, clock, voicemail, mei):
+    from tuidang.conftest import CALLER as CALLER_NUMBER
+    from tuidang.telephony.simulator.engine import calls_for
+
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("volunteers:callback-call", args=[voicemail.public_id]))
+    network.answer(calls_for("client:mei").get().sid)
+    assert calls_for(CALLER_NUMBER).count() == 1
+    clock.advance(31)
+    network.tick()
+    voicemail.refresh_from_db()
+    assert voicemail.callback_outcome == "no_answer"
+    assert voicemail.handled_at is None
+    assert voicemail.callback_number == CALLER_NUMBER
+    page = client.get(reverse("volunteers:callbacks")).text
+    assert "No answer" in page
