@@ -130,6 +130,8 @@ class Call(models.Model):
     screening_score = models.FloatField(default=0)
     # The digit a withheld caller must press while flood mode is on.
     challenge_digit = models.CharField(max_length=1, blank=True)
+    # A volunteer flagged this call as harassment (button or call type); counted once.
+    harassment_flagged = models.BooleanField(_("flagged as harassment"), default=False)
     # Status callbacks arrive retried and out of order; older sequence numbers are ignored.
     provider_sequence = models.IntegerField(default=-1)
 

@@ -30,7 +30,11 @@ from tuidang.calls.models import (
     Voicemail,
 )
 from tuidang.lib.phone import identify_caller, normalise
-from tuidang.screening.services import screening_call_ended, screening_decide
+from tuidang.screening.services import (
+    screening_call_ended,
+    screening_decide,
+    screening_dispositions,
+)
 from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
@@ -603,6 +607,8 @@ def call_record(
     for call_type in types:
         if call_type not in existing:
             CallDisposition.objects.create(call=call, call_type=call_type, recorded_by=volunteer)
+    # Harassment, pranks and silence count against the caller key (screening).
+    screening_dispositions(call=call, new_types=set(types) - existing, actor=volunteer.user)
     if note.strip():
         note_row = CallNote(call=call, author=volunteer)
         note_row.text = note.strip()

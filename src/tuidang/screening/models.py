@@ -45,6 +45,9 @@ class ScreeningSettings(models.Model):
         _("flood: calls in 5 minutes per volunteer on duty"), default=5
     )
     flood_flagged_share = models.FloatField(_("flood: share of flagged callers"), default=0.3)
+    flood_new_keys = models.PositiveIntegerField(
+        _("flood: new caller keys in 5 minutes that make a burst"), default=30
+    )
 
     class Meta:
         verbose_name = _("screening settings")

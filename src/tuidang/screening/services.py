@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -222,9 +223,13 @@ def screening_call_ended(*, call: Call) -> None:
 
 @transaction.atomic
 def screening_flag(*, call: Call, actor: User | None) -> float:
-    """A volunteer flagged the call in front of them as harassment."""
+    """A volunteer flagged the call in front of them as harassment (once per call)."""
     config = ScreeningSettings.current()
     now = timezone.now()
+    if call.withheld or not Call.objects.filter(pk=call.pk, harassment_flagged=False).update(
+        harassment_flagged=True
+    ):
+        return score_now(call.caller_key, now=now)  # withheld, or already flagged
     score = _add_points(call.caller_key, HARASSMENT_POINTS, now, config)
     CallerScore.objects.filter(caller_key=call.caller_key, flagged_at__isnull=True).update(
         flagged_at=now
@@ -233,6 +238,22 @@ def screening_flag(*, call: Call, actor: User | None) -> float:
         kind=ScreeningEvent.Kind.FLAGGED, caller_key=call.caller_key, actor=actor, at=now
     )
     return score
+
+
+# What a volunteer's call types add to the key's score; harassment is a flag (above).
+DISPOSITION_POINTS = {"prank": 3.0, "silent": 2.0}
+
+
+@transaction.atomic
+def screening_dispositions(*, call: Call, new_types: set[str], actor: User | None) -> None:
+    """Call types a volunteer just recorded, as nuisance signals."""
+    if call.withheld:
+        return
+    if "harassment" in new_types:
+        screening_flag(call=call, actor=actor)
+    points = sum(DISPOSITION_POINTS.get(kind, 0.0) for kind in new_types)
+    if points:
+        _add_points(call.caller_key, points, timezone.now(), ScreeningSettings.current())
 
 
 def screening_renounced(*, call: Call) -> bool:
@@ -318,19 +339,34 @@ def _flood_evaluate(state: FloodState, *, now: datetime, config: ScreeningSettin
     from tuidang.calls.routing import ON_DUTY
     from tuidang.volunteers.models import Volunteer
 
-    recent = Call.objects.filter(started_at__gt=now - FLOOD_WINDOW)
+    window_start = now - FLOOD_WINDOW
+    recent = Call.objects.filter(started_at__gt=window_start)
     arrivals = recent.count()
     flagged = recent.filter(screening_score__gte=config.screening_group_at).count()
+    # Keys never heard before this window: hired callers on fresh SIM cards come in bursts.
+    seen_before = Call.objects.filter(
+        caller_key=OuterRef("caller_key"), started_at__lte=window_start
+    )
+    new_keys = (
+        recent.filter(withheld=False)
+        .exclude(Exists(seen_before))
+        .values("caller_key")
+        .distinct()
+        .count()
+    )
     on_duty = Volunteer.objects.filter(presence__in=ON_DUTY).count()
     overloaded = arrivals > config.flood_calls_per_volunteer * max(1, on_duty)
     share = flagged / arrivals if arrivals else 0.0
-    detail = f"{arrivals} calls in 5 min, {on_duty} on duty, {share:.0%} flagged"
-    if not state.active and overloaded and share >= config.flood_flagged_share:
+    burst = new_keys >= config.flood_new_keys
+    detail = (
+        f"{arrivals} calls in 5 min, {on_duty} on duty, {share:.0%} flagged, {new_keys} new keys"
+    )
+    if not state.active and overloaded and (share >= config.flood_flagged_share or burst):
         FloodState.objects.filter(pk=state.pk).update(active=True, since=now, detail=detail)
         ScreeningEvent.objects.create(kind=ScreeningEvent.Kind.FLOOD_ON, detail=detail, at=now)
         logger.warning("Flood mode on: %s", detail)
         return True
-    calm = not overloaded or share < config.flood_flagged_share / 2
+    calm = not overloaded or (share < config.flood_flagged_share / 2 and not burst)
     if state.active and calm:
         FloodState.objects.filter(pk=state.pk).update(active=False, since=now, detail=detail)
         ScreeningEvent.objects.create(kind=ScreeningEvent.Kind.FLOOD_OFF, detail=detail, at=now)

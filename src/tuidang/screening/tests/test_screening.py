@@ -243,3 +243,34 @@ def test_the_night_report_counts_calls_flags_actions_and_conversions(client, net
     assert report.actions() == {"message": 1, "normal": 1}
     row = next(row for row in report.hours if row.hour.hour == 23)
     assert row.calls == 2
+
+
+def test_a_burst_of_new_keys_switches_flood_mode_on(network, numbers, monkeypatch, lin):
+    from tuidang.screening.models import ScreeningSettings
+
+    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    ScreeningSettings.objects.create(flood_new_keys=12)
+    go_available(lin)  # one volunteer: more than five calls in five minutes is too many
+    # Each call is judged on the calls before it: the twelfth new key is seen by the 13th.
+    for index in range(12):
+        network.dial(from_number=f"+86137000000{index:02d}", to_number=BANKNOTES_LINE)
+    assert not FloodState.objects.get().active
+    network.dial(from_number="+8613700000099", to_number=BANKNOTES_LINE)
+    assert FloodState.objects.get().active
+    assert "12 new keys" in FloodState.objects.get().detail
+
+
+def test_volunteers_call_types_count_against_the_key_once(client, network, numbers, mei):
+    go_available(mei)
+    sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    network.press(sim.sid, "1")
+    network.press(network.answer(calls_for("client:mei").get().sid).sid, "1")
+    call = last_call()
+    client.login(username="mei", password=PASSWORD)
+    record = reverse("volunteers:record-call", args=[call.pk])
+    client.post(record, {"types": ["harassment", "prank"]})
+    client.post(reverse("screening:flag", args=[call.pk]))  # the button too: still one flag
+    client.post(record, {"types": ["harassment", "prank"]})  # saved again: nothing new
+    row = CallerScore.objects.get(caller_key=caller_key(HIRED))
+    assert round(row.score, 1) == services.HARASSMENT_POINTS + 3
+    assert row.flagged_at is not None
