@@ -125,8 +125,9 @@ def live(request: HttpRequest) -> HttpResponse:
         "volunteers/_live.html",
         {"volunteer": volunteer, "queues": _queues(), "call": call},
     )
-    # Only a new call reloads the page: a reload must never wipe a half-typed record.
-    if shown != (str(call.pk) if call else ""):
+    # Only a new call reloads the page: a reload must never wipe a half-typed record, so a
+    # call that leaves the screen (wrap-up over, a new offer ringing) stays until then.
+    if call is not None and shown != str(call.pk):
         response["HX-Refresh"] = "true"
     return response
 

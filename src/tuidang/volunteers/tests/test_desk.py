@@ -154,6 +154,10 @@ def test_the_live_panel_asks_for_a_reload_only_when_the_call_changes(client, con
     url = reverse("volunteers:live")
     assert client.get(url, {"call": ""}).get("HX-Refresh") == "true"
     assert client.get(url, {"call": connected_call.pk}).get("HX-Refresh") is None
+    # Once the call has left the desk, the page the volunteer is typing in stays put.
+    Call.objects.filter(pk=connected_call.pk).update(state=Call.State.COMPLETED)
+    Volunteer.objects.filter(user__username="mei").update(presence=Presence.AVAILABLE)
+    assert client.get(url, {"call": connected_call.pk}).get("HX-Refresh") is None
 
 
 def test_demo_data_loads_twice_without_duplicates():
