@@ -1,0 +1,140 @@
+"""Merkle tree hashing and proofs as RFC 9162 (and RFC 6962 before it) define them.
+
+The leaf hash is SHA-256(0x00 || entry); an interior node is SHA-256(0x01 || left ||
+right); a tree of n > 1 leaves splits at k, the largest power of two smaller than n.
+These functions work on lists of leaf hashes; where the log keeps its hashes is the
+caller's business. Nothing here knows Django.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+HASH_SIZE = 32
+
+
+class ProofError(Exception):
+    """A proof is malformed or does not lead to the expected root."""
+
+
+def leaf_hash(entry: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + entry).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def empty_root() -> bytes:
+    return hashlib.sha256(b"").digest()
+
+
+def _split(n: int) -> int:
+    """The largest power of two smaller than n (n > 1)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def root(leaves: Sequence[bytes]) -> bytes:
+    """MTH(D[n]) over leaf hashes."""
+    if not leaves:
+        return empty_root()
+    if len(leaves) == 1:
+        return leaves[0]
+    k = _split(len(leaves))
+    return node_hash(root(leaves[:k]), root(leaves[k:]))
+
+
+def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
+    """PATH(m, D[n]): the audit path for leaf ``index`` (0-based) in the tree of ``leaves``."""
+    n = len(leaves)
+    if not 0 <= index < n:
+        raise ValueError(f"leaf {index} is not in a tree of {n}")
+    if n == 1:
+        return []
+    k = _split(n)
+    if index < k:
+        return [*inclusion_proof(leaves[:k], index), root(leaves[k:])]
+    return [*inclusion_proof(leaves[k:], index - k), root(leaves[:k])]
+
+
+def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
+    """PROOF(m, D[n]): that the tree of the first ``old_size`` leaves is a prefix."""
+    n = len(leaves)
+    if not 0 < old_size <= n:
+        raise ValueError(f"no consistency proof from {old_size} to {n}")
+    if old_size == n:
+        return []
+    return _subproof(leaves, old_size, complete=True)
+
+
+def _subproof(leaves: Sequence[bytes], m: int, *, complete: bool) -> list[bytes]:
+    n = len(leaves)
+    if m == n:
+        return [] if complete else [root(leaves)]
+    k = _split(n)
+    if m <= k:
+        return [*_subproof(leaves[:k], m, complete=complete), root(leaves[k:])]
+    return [*_subproof(leaves[k:], m - k, complete=False), root(leaves[:k])]
+
+
+def verify_inclusion(
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], expected_root: bytes
+) -> None:
+    """RFC 9162 section 2.1.3.2. Raises ProofError unless the proof leads to the root."""
+    if not 0 <= index < size:
+        raise ProofError("index out of range")
+    fn, sn, computed = index, size - 1, leaf
+    for sibling in proof:
+        if sn == 0:
+            raise ProofError("proof too long")
+        if fn & 1 or fn == sn:
+            computed = node_hash(sibling, computed)
+            if not fn & 1:
+                while fn & 1 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            computed = node_hash(computed, sibling)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0 or computed != expected_root:
+        raise ProofError("inclusion proof does not lead to the root")
+
+
+def verify_consistency(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> None:
+    """RFC 9162 section 2.1.4.2. Raises ProofError unless both roots follow."""
+    if not 0 < old_size <= new_size:
+        raise ProofError("sizes out of order")
+    if old_size == new_size:
+        if proof or old_root != new_root:
+            raise ProofError("equal sizes need equal roots and an empty proof")
+        return
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:  # a power of two: the old root is the first node
+        path.insert(0, old_root)
+    if not path:
+        raise ProofError("empty proof")
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for node in path[1:]:
+        if sn == 0:
+            raise ProofError("proof too long")
+        if fn & 1 or fn == sn:
+            fr = node_hash(node, fr)
+            sr = node_hash(node, sr)
+            if not fn & 1:
+                while fn & 1 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, node)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0 or fr != old_root or sr != new_root:
+        raise ProofError("consistency proof does not lead to both roots")
