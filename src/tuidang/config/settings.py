@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "tuidang.screening",
     "tuidang.declarations",
     "tuidang.literature",
+    "tuidang.tlog",
     "tuidang.telephony",
     "tuidang.telephony.simulator",
     "tuidang.public",
@@ -176,6 +177,11 @@ _field_key = env_secret("FIELD_ENCRYPTION_KEY", generated_into=_generate)
 FIELD_ENCRYPTION_KEYS = {1: hashlib.sha256(_field_key.encode()).digest()}
 # How many trailing digits of a caller's number a volunteer may see.
 CALLER_VISIBLE_DIGITS = env_int("CALLER_VISIBLE_DIGITS", 2)
+
+# --- Transparency log ---------------------------------------------------------------
+# The log's name in its checkpoints, and the secret its Ed25519 signing key derives from.
+TLOG_ORIGIN = env_str("TLOG_ORIGIN", "tuidang-hotline.example/log")
+TLOG_SIGNING_KEY = env_secret("TLOG_SIGNING_KEY", generated_into=_generate)
 
 # --- Telephony ------------------------------------------------------------------------
 # "simulated" drives the project's own phone network; "twilio" the real provider.

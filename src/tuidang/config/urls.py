@@ -9,6 +9,7 @@ urlpatterns = [
     path("telephony/", include("tuidang.telephony.urls")),
     path("screening/", include("tuidang.screening.urls")),
     path("literature/", include("tuidang.literature.urls")),
+    path("log/", include("tuidang.tlog.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

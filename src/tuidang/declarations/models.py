@@ -69,6 +69,10 @@ class Declaration(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Its entry in the transparency log, and the salt of the commitment there: together
+    # the declarant's receipt, which proves inclusion without saying who they are.
+    log_index = models.BigIntegerField(null=True, unique=True)
+    receipt_salt = models.BinaryField(blank=True)
 
     class Meta:
         constraints = [

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import logging
+import secrets
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date
@@ -13,8 +15,29 @@ from django.utils import timezone
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration, DeclarationChannel, Organization, Subject
 from tuidang.screening.services import screening_renounced
+from tuidang.tlog.services import commitment, log_append
 
 logger = logging.getLogger(__name__)
+
+
+def log_entry(declaration: Declaration) -> bytes:
+    """What the public log holds of a declaration: what may be public, and a salted
+    commitment to the private fields."""
+    entry = {
+        "v": 1,
+        "kind": "declaration",
+        "date": declaration.declared_on.isoformat(),
+        "organizations": declaration.organizations(),
+        "region": declaration.region,
+        "channel": declaration.channel,
+        "commitment": commitment(
+            bytes(declaration.receipt_salt),
+            str(declaration.public_id),
+            declaration.alias,
+            declaration.statement,
+        ),
+    }
+    return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def hotline_today() -> date:
@@ -60,8 +83,15 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
             )
             declaration.alias = person.alias.strip()
             declaration.statement = person.statement.strip()
+            declaration.receipt_salt = secrets.token_bytes(16)
             declaration.save()
             created.append(declaration)
+        # In the same transaction: nothing counted that is not in the log, and nothing in
+        # the log that is not stored.
+        indexes = log_append(entries=[log_entry(declaration) for declaration in created])
+        for declaration, index in zip(created, indexes, strict=True):
+            declaration.log_index = index
+            declaration.save(update_fields=["log_index"])
     if created:
         # A caller once flagged for harassment who renounces is a conversion.
         screening_renounced(call=call)

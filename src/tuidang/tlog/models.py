@@ -1,0 +1,57 @@
+"""The append-only log behind the public total. Rows are only ever inserted.
+
+Leaf hashes are stored with their entries; complete subtrees of 256**k leaves get their
+hash stored once (TileNode), which is what the C2SP tlog-tiles layout serves as tiles.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class LogEntry(models.Model):
+    index = models.BigIntegerField(primary_key=True)
+    data = models.BinaryField()
+    leaf_hash = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"entry {self.index}"
+
+
+class TileNode(models.Model):
+    """The hash of the complete subtree of 256**level leaves numbered ``index``."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["level", "index"], name="one_tile_node")]
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+class TreeHead(models.Model):
+    """The log's current size and root: one row, changed only by a compare-and-swap."""
+
+    size = models.BigIntegerField(default=0)
+    root = models.BinaryField()
+    # The hashes of the maximal complete subtrees, left to right: enough to append.
+    frontier = models.JSONField(default=list)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"tree of {self.size}"
+
+
+class SignedCheckpoint(models.Model):
+    size = models.BigIntegerField(unique=True)
+    root = models.BinaryField()
+    note = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"checkpoint at {self.size}"

@@ -1,0 +1,183 @@
+"""Appending to the log and signing checkpoints.
+
+``log_append`` runs inside the caller's transaction: the declaration and its log entry
+are committed together or not at all. Appends are serialised by a compare-and-swap on
+the single tree-head row (as Sunlight does), so two writers can never produce two
+different trees of one size.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tuidang.tlog import merkle
+from tuidang.tlog.models import LogEntry, SignedCheckpoint, TileNode, TreeHead
+from tuidang.tlog.note import Checkpoint, Signer
+from tuidang.tlog.tiles import TILE_WIDTH
+
+logger = logging.getLogger(__name__)
+
+HEAD = 1
+MAX_ENTRY = 0xFFFF  # entry bundles prefix each entry with a 16-bit length
+
+
+class ConcurrentAppend(Exception):
+    """Another writer moved the tree head: this transaction must not commit."""
+
+
+def signer() -> Signer:
+    seed = hashlib.sha256(settings.TLOG_SIGNING_KEY.encode()).digest()
+    return Signer(settings.TLOG_ORIGIN, seed)
+
+
+def frontier_append(
+    frontier: list[bytes], size: int, leaf: bytes
+) -> tuple[list[bytes], list[tuple[int, bytes]]]:
+    """Add a leaf to the compact range of a tree of ``size``; also return the complete
+    subtrees formed, as (height, hash): a subtree of 2**height leaves."""
+    frontier = [*frontier, leaf]
+    formed = []
+    height = 0
+    while size & 1:
+        right, left = frontier.pop(), frontier.pop()
+        frontier.append(merkle.node_hash(left, right))
+        size >>= 1
+        height += 1
+        formed.append((height, frontier[-1]))
+    return frontier, formed
+
+
+def frontier_root(frontier: list[bytes]) -> bytes:
+    if not frontier:
+        return merkle.empty_root()
+    node = frontier[-1]
+    for left in reversed(frontier[:-1]):
+        node = merkle.node_hash(left, node)
+    return node
+
+
+def log_append(*, entries: list[bytes]) -> list[int]:
+    """Append ``entries``; their indexes. Call it inside the transaction storing them."""
+    if any(len(entry) > MAX_ENTRY for entry in entries):
+        raise ValueError("a log entry is at most 65535 bytes")
+    with transaction.atomic():
+        TreeHead.objects.get_or_create(pk=HEAD, defaults={"root": merkle.empty_root()})
+        head = TreeHead.objects.select_for_update().get(pk=HEAD)
+        size = head.size
+        frontier = [bytes.fromhex(node) for node in head.frontier]
+        rows, nodes = [], []
+        for data in entries:
+            leaf = merkle.leaf_hash(data)
+            rows.append(LogEntry(index=size, data=data, leaf_hash=leaf))
+            frontier, formed = frontier_append(frontier, size, leaf)
+            size += 1
+            for height, node in formed:
+                if height % 8 == 0:  # a complete subtree of 256**level leaves: a tile hash
+                    nodes.append(TileNode(level=height // 8, index=(size >> height) - 1, hash=node))
+        LogEntry.objects.bulk_create(rows)
+        TileNode.objects.bulk_create(nodes)
+        moved = TreeHead.objects.filter(pk=HEAD, size=head.size).update(
+            size=size,
+            root=frontier_root(frontier),
+            frontier=[node.hex() for node in frontier],
+            updated_at=timezone.now(),
+        )
+        if moved != 1:
+            raise ConcurrentAppend(f"the tree head moved from {head.size}")
+        transaction.on_commit(_checkpoint_soon)
+    return list(range(head.size, size))
+
+
+def _checkpoint_soon() -> None:
+    from tuidang.tlog.tasks import sign_checkpoint
+
+    sign_checkpoint.enqueue()
+
+
+def log_size() -> int:
+    head = TreeHead.objects.filter(pk=HEAD).first()
+    return head.size if head else 0
+
+
+def leaf_hashes(size: int) -> list[bytes]:
+    return [
+        bytes(leaf)
+        for leaf in LogEntry.objects.filter(index__lt=size)
+        .order_by("index")
+        .values_list("leaf_hash", flat=True)
+    ]
+
+
+@transaction.atomic
+def log_checkpoint_sign() -> SignedCheckpoint | None:
+    """Sign the current tree head, once it is proven consistent with the last checkpoint."""
+    head = TreeHead.objects.filter(pk=HEAD).first()
+    if head is None or head.size == 0:
+        return None
+    latest = SignedCheckpoint.objects.order_by("-size").first()
+    if latest is not None and latest.size >= head.size:
+        return latest
+    leaves = leaf_hashes(head.size)
+    tree_root = merkle.root(leaves)
+    if tree_root != bytes(head.root):
+        raise merkle.ProofError("the stored tree head does not match the stored leaves")
+    if latest is not None:
+        proof = merkle.consistency_proof(leaves, latest.size)
+        merkle.verify_consistency(latest.size, head.size, bytes(latest.root), tree_root, proof)
+    body = Checkpoint(settings.TLOG_ORIGIN, head.size, tree_root).body()
+    checkpoint, _created = SignedCheckpoint.objects.get_or_create(
+        size=head.size, defaults={"root": tree_root, "note": signer().sign(body)}
+    )
+    logger.info("Signed checkpoint at size %s", head.size)
+    return checkpoint
+
+
+def tile_hashes(level: int, index: int, width: int) -> bytes | None:
+    """The hashes of tile ``level``/``index``, ``width`` wide; None if not there yet."""
+    first = index * TILE_WIDTH
+    if level == 0:
+        rows = list(
+            LogEntry.objects.filter(index__gte=first, index__lt=first + width)
+            .order_by("index")
+            .values_list("leaf_hash", flat=True)
+        )
+    else:
+        rows = list(
+            TileNode.objects.filter(level=level, index__gte=first, index__lt=first + width)
+            .order_by("index")
+            .values_list("hash", flat=True)
+        )
+    if len(rows) != width:
+        return None
+    return b"".join(bytes(row) for row in rows)
+
+
+def entry_bundle(index: int, width: int) -> bytes | None:
+    first = index * TILE_WIDTH
+    rows = list(
+        LogEntry.objects.filter(index__gte=first, index__lt=first + width)
+        .order_by("index")
+        .values_list("data", flat=True)
+    )
+    if len(rows) != width:
+        return None
+    return b"".join(len(bytes(row)).to_bytes(2, "big") + bytes(row) for row in rows)
+
+
+def verifier_key() -> str:
+    return str(signer().verifier)
+
+
+def commitment(salt: bytes, *fields: str) -> str:
+    """A salted commitment to private fields: public, yet revealing nothing without the salt."""
+    digest = hashlib.sha256(salt)
+    for value in fields:
+        encoded = value.encode()
+        digest.update(len(encoded).to_bytes(4, "big") + encoded)
+    return base64.b64encode(digest.digest()).decode()

@@ -1,0 +1,112 @@
+"""The stored log: appends, checkpoints, and tiles in the C2SP tlog-tiles layout."""
+
+import threading
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+
+from tuidang.tlog import merkle
+from tuidang.tlog.models import LogEntry, SignedCheckpoint, TreeHead
+from tuidang.tlog.note import Checkpoint, open_note
+from tuidang.tlog.services import (
+    log_append,
+    log_checkpoint_sign,
+    log_size,
+    signer,
+    tile_hashes,
+)
+from tuidang.tlog.tiles import encode_index, parse_tile_path, tile_path
+
+
+def entries(count: int, start: int = 0) -> list[bytes]:
+    return [f"entry {i}".encode() for i in range(start, start + count)]
+
+
+@pytest.mark.django_db
+def test_appends_give_consecutive_indexes_and_the_rfc_root():
+    assert log_append(entries=entries(3)) == [0, 1, 2]
+    assert log_append(entries=entries(2, start=3)) == [3, 4]
+    head = TreeHead.objects.get()
+    assert head.size == log_size() == 5
+    assert bytes(head.root) == merkle.root([merkle.leaf_hash(e) for e in entries(5)])
+
+
+@pytest.mark.django_db
+def test_a_checkpoint_is_signed_and_served_and_verifies_with_the_public_key(client):
+    log_append(entries=entries(7))
+    log_checkpoint_sign()
+    response = client.get(reverse("tlog:checkpoint"))
+    assert response["Content-Type"].startswith("text/plain")
+    text = open_note(response.content.decode(), signer().verifier)
+    checkpoint = Checkpoint.parse(text)
+    assert checkpoint.size == 7
+    assert checkpoint.root == merkle.root([merkle.leaf_hash(e) for e in entries(7)])
+
+
+@pytest.mark.django_db
+def test_a_new_checkpoint_must_be_consistent_with_the_last(client):
+    log_append(entries=entries(4))
+    log_checkpoint_sign()
+    log_append(entries=entries(2, start=4))
+    # History rewritten under the log's feet: entry 1 replaced.
+    LogEntry.objects.filter(index=1).update(leaf_hash=merkle.leaf_hash(b"rewritten"))
+    with pytest.raises(merkle.ProofError):
+        log_checkpoint_sign()
+    assert SignedCheckpoint.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_tiles_and_entry_bundles_are_served_in_the_tlog_tiles_layout(client):
+    log_append(entries=entries(300))
+    full = client.get("/log/tile/0/000")
+    assert full.status_code == 200 and len(full.content) == 256 * 32
+    assert "immutable" in full["Cache-Control"]
+    assert full.content[:32] == merkle.leaf_hash(b"entry 0")
+    partial = client.get("/log/tile/0/001.p/44")
+    assert len(partial.content) == 44 * 32 and "immutable" not in partial["Cache-Control"]
+    level_one = client.get("/log/tile/1/000.p/1")
+    assert level_one.content == merkle.root([merkle.leaf_hash(e) for e in entries(256)])
+    bundle = client.get("/log/tile/entries/001.p/44").content
+    assert bundle[:2] == len(b"entry 256").to_bytes(2, "big") and bundle[2:11] == b"entry 256"
+    assert client.get("/log/tile/0/001").status_code == 404  # not full yet
+    assert client.get("/log/tile/0/001.p/45").status_code == 404  # wider than the log
+    assert client.get("/log/tile/0/x000/001").status_code == 404  # not a canonical path
+    assert client.get("/log/tile/0/1").status_code == 404
+
+
+def test_tile_paths_encode_indexes_in_groups_of_three():
+    assert encode_index(0) == "000"
+    assert encode_index(1234067) == "x001/x234/067"
+    assert tile_path(5, 17) == "005.p/17"
+    assert parse_tile_path("x001/x234/067") == (1234067, 256)
+    assert parse_tile_path("005.p/17") == (5, 17)
+    for bad in ("5", "005.p/256", "005.p/0", "005.p/017", "x000/005"):
+        with pytest.raises(ValueError):
+            parse_tile_path(bad)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_never_fork_the_tree():
+    errors = []
+
+    def writer(number: int) -> None:
+        try:
+            for batch in range(5):
+                log_append(entries=[f"w{number}-{batch}".encode()])
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    stored = list(LogEntry.objects.order_by("index").values_list("index", "leaf_hash"))
+    assert [index for index, _ in stored] == list(range(20))
+    head = TreeHead.objects.get()
+    assert bytes(head.root) == merkle.root([bytes(leaf) for _, leaf in stored])
+    assert tile_hashes(0, 0, 20) is not None

@@ -1,0 +1,37 @@
+"""The C2SP tlog-tiles layout: tile paths, and tiles built from the stored hashes."""
+
+from __future__ import annotations
+
+import re
+
+TILE_WIDTH = 256
+_PATH = re.compile(r"^((?:x\d{3}/)*)(\d{3})(?:\.p/(\d{1,3}))?$")
+
+
+def encode_index(index: int) -> str:
+    """N as 3-digit groups, every group but the last prefixed with x: x001/x234/067."""
+    groups = f"{index:03d}"
+    groups = "0" * (-len(groups) % 3) + groups
+    parts = [groups[i : i + 3] for i in range(0, len(groups), 3)]
+    return "/".join([*(f"x{part}" for part in parts[:-1]), parts[-1]])
+
+
+def tile_path(index: int, width: int = TILE_WIDTH) -> str:
+    suffix = "" if width == TILE_WIDTH else f".p/{width}"
+    return encode_index(index) + suffix
+
+
+def parse_tile_path(path: str) -> tuple[int, int]:
+    """(index, width) from a tile path; ValueError if it is not one the layout allows."""
+    match = _PATH.match(path)
+    if match is None:
+        raise ValueError("not a tile path")
+    prefix, last, width = match.groups()
+    groups = [group[1:] for group in prefix.split("/") if group] + [last]
+    if len(groups) > 1 and groups[0] == "000":
+        raise ValueError("tile indexes have no leading zero groups")
+    index = int("".join(groups))
+    tile_width = int(width) if width is not None else TILE_WIDTH
+    if width is not None and (not 1 <= tile_width < TILE_WIDTH or width != str(tile_width)):
+        raise ValueError("a partial tile is 1 to 255 wide")
+    return index, tile_width

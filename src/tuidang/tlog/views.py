@@ -1,0 +1,52 @@
+"""The log as static, cacheable files in the C2SP tlog-tiles layout."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from tuidang.tlog.models import SignedCheckpoint
+from tuidang.tlog.services import entry_bundle, tile_hashes
+from tuidang.tlog.tiles import TILE_WIDTH, parse_tile_path
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=5"
+
+
+@require_GET
+def checkpoint(request: HttpRequest) -> HttpResponse:
+    latest = SignedCheckpoint.objects.order_by("-size").first()
+    if latest is None:
+        raise Http404("No checkpoint has been signed yet.")
+    response = HttpResponse(latest.note, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = SHORT
+    return response
+
+
+def _tile_response(body: bytes | None, width: int) -> HttpResponse:
+    if body is None:
+        raise Http404("That tile does not exist (yet).")
+    response = HttpResponse(body, content_type="application/octet-stream")
+    # A full tile never changes; a partial one is replaced by a wider one as the log grows.
+    response["Cache-Control"] = IMMUTABLE if width == TILE_WIDTH else SHORT
+    return response
+
+
+@require_GET
+def tile(request: HttpRequest, level: str, path: str) -> HttpResponse:
+    try:
+        index, width = parse_tile_path(path)
+    except ValueError:
+        raise Http404("Not a tile path.") from None
+    if int(level) > 63 or level != str(int(level)):
+        raise Http404("No such tile level.")
+    return _tile_response(tile_hashes(int(level), index, width), width)
+
+
+@require_GET
+def entries(request: HttpRequest, path: str) -> HttpResponse:
+    try:
+        index, width = parse_tile_path(path)
+    except ValueError:
+        raise Http404("Not an entry bundle path.") from None
+    return _tile_response(entry_bundle(index, width), width)
