@@ -82,7 +82,7 @@ def test_tile_paths_encode_indexes_in_groups_of_three():
     assert parse_tile_path("x001/x234/067") == (1234067, 256)
     assert parse_tile_path("005.p/17") == (5, 17)
     for bad in ("5", "005.p/256", "005.p/0", "005.p/017", "x000/005"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="tile"):
             parse_tile_path(bad)
 
 
