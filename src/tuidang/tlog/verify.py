@@ -1,0 +1,146 @@
+"""An outsider's check of the log: signature, contents, history, and the public total.
+
+Reads the log through a Source (over HTTP from a deployed hotline, or from the local
+database), so the same checks run against production and in the tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from tuidang.tlog import merkle
+from tuidang.tlog.note import Checkpoint, Verifier, open_note
+from tuidang.tlog.tiles import TILE_WIDTH, tile_path
+
+
+class VerificationError(Exception):
+    pass
+
+
+class Source(Protocol):
+    def checkpoint(self) -> str: ...
+
+    def entry_bundle(self, path: str) -> bytes: ...
+
+    def public_total(self) -> int: ...
+
+
+class HttpSource:
+    def __init__(self, base_url: str) -> None:
+        import requests
+
+        self.base = base_url.rstrip("/")
+        self.session = requests.Session()
+
+    def _get(self, path: str) -> bytes:
+        response = self.session.get(self.base + path, timeout=30)
+        if response.status_code != 200:
+            raise VerificationError(f"{path}: HTTP {response.status_code}")
+        return bytes(response.content)
+
+    def checkpoint(self) -> str:
+        return self._get("/log/checkpoint").decode()
+
+    def entry_bundle(self, path: str) -> bytes:
+        return self._get(f"/log/tile/entries/{path}")
+
+    def public_total(self) -> int:
+        page = self._get("/").decode()
+        match = re.search(r'data-testid="total">([\d,]+)<', page)
+        if match is None:
+            raise VerificationError("the public page shows no total")
+        return int(match.group(1).replace(",", ""))
+
+
+class LocalSource:
+    def checkpoint(self) -> str:
+        from tuidang.tlog.models import SignedCheckpoint
+
+        latest = SignedCheckpoint.objects.order_by("-size").first()
+        if latest is None:
+            raise VerificationError("no checkpoint has been signed")
+        return latest.note
+
+    def entry_bundle(self, path: str) -> bytes:
+        from tuidang.tlog.services import entry_bundle
+        from tuidang.tlog.tiles import parse_tile_path
+
+        index, width = parse_tile_path(path)
+        bundle = entry_bundle(index, width)
+        if bundle is None:
+            raise VerificationError(f"entry bundle {path} is missing")
+        return bundle
+
+    def public_total(self) -> int:
+        from tuidang.declarations.selectors import public_totals
+
+        return public_totals().total
+
+
+def split_bundle(bundle: bytes) -> list[bytes]:
+    entries, position = [], 0
+    while position < len(bundle):
+        if position + 2 > len(bundle):
+            raise VerificationError("a truncated entry bundle")
+        length = int.from_bytes(bundle[position : position + 2], "big")
+        entries.append(bundle[position + 2 : position + 2 + length])
+        position += 2 + length
+    if position != len(bundle):
+        raise VerificationError("a truncated entry bundle")
+    return entries
+
+
+@dataclass
+class Report:
+    checkpoint: Checkpoint
+    declarations: int = 0
+    revocations: int = 0
+    checked: list[str] = field(default_factory=list)
+
+
+def verify(source: Source, verifier: Verifier, *, state: Path | None = None) -> Report:
+    checkpoint = Checkpoint.parse(open_note(source.checkpoint(), verifier))
+    report = Report(checkpoint)
+    report.checked.append(f"the checkpoint is signed by {verifier.name}")
+    entries: list[bytes] = []
+    for tile in range((checkpoint.size + TILE_WIDTH - 1) // TILE_WIDTH):
+        width = min(TILE_WIDTH, checkpoint.size - tile * TILE_WIDTH)
+        bundle = split_bundle(source.entry_bundle(tile_path(tile, width)))
+        if len(bundle) != width:
+            raise VerificationError(f"entry bundle {tile} holds {len(bundle)}, not {width}")
+        entries.extend(bundle)
+    leaves = [merkle.leaf_hash(entry) for entry in entries]
+    if merkle.root(leaves) != checkpoint.root:
+        raise VerificationError("the entries do not hash to the checkpoint's root")
+    report.checked.append(f"all {checkpoint.size} entries hash to the signed root")
+    if state is not None and state.exists():
+        seen = json.loads(state.read_text())
+        old_size, old_root = seen["size"], base64.b64decode(seen["root"])
+        if old_size > checkpoint.size or merkle.root(leaves[:old_size]) != old_root:
+            raise VerificationError(
+                f"the log is not an extension of the checkpoint seen before (size {old_size})"
+            )
+        report.checked.append(f"the log extends the checkpoint seen before (size {old_size})")
+    for entry in entries:
+        kind = json.loads(entry).get("kind")
+        if kind == "declaration":
+            report.declarations += 1
+        elif kind == "revocation":
+            report.revocations += 1
+    total = source.public_total()
+    expected = report.declarations - report.revocations
+    if total != expected:
+        raise VerificationError(f"the public total is {total}, the log counts {expected}")
+    report.checked.append(f"the public total, {total}, is what the log counts")
+    if state is not None:
+        state.write_text(
+            json.dumps(
+                {"size": checkpoint.size, "root": base64.b64encode(checkpoint.root).decode()}
+            )
+        )
+    return report
