@@ -9,12 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from tuidang.calls.models import Call
 from tuidang.literature.forms import BookRequestForm
 from tuidang.literature.models import BookRequest
 from tuidang.literature.services import book_request_create, book_request_mark_sent
 from tuidang.volunteers.models import Volunteer
-from tuidang.volunteers.selectors import volunteer_for
+from tuidang.volunteers.selectors import call_of, volunteer_for
 
 
 def _volunteer(request: HttpRequest) -> Volunteer:
@@ -35,9 +34,7 @@ def _coordinator(request: HttpRequest) -> Volunteer:
 @require_POST
 def request_books(request: HttpRequest, call_id: int) -> HttpResponse:
     volunteer = _volunteer(request)
-    call = get_object_or_404(Call, pk=call_id)
-    if call.volunteer_id != volunteer.pk and not volunteer.is_coordinator:
-        raise Http404
+    call = call_of(volunteer, call_id)
     form = BookRequestForm(request.POST, prefix="books")
     if not form.is_valid():
         from tuidang.volunteers.views import render_desk

@@ -20,7 +20,7 @@ from tuidang.screening.models import Block, FloodState, Policy, ScreeningEvent
 from tuidang.screening.selectors import CHINA, POLICY_LABELS, night_report
 from tuidang.screening.services import block_create, block_lift, screening_flag
 from tuidang.volunteers.models import Volunteer
-from tuidang.volunteers.selectors import volunteer_for
+from tuidang.volunteers.selectors import call_of, volunteer_for
 
 
 def _coordinator(request: HttpRequest) -> tuple[Volunteer, User]:
@@ -133,9 +133,7 @@ def flag(request: HttpRequest, call_id: int) -> HttpResponse:
     volunteer = volunteer_for(request)
     if volunteer is None:
         raise Http404
-    call = get_object_or_404(Call, pk=call_id)
-    if call.volunteer_id != volunteer.pk and not volunteer.is_coordinator:
-        raise Http404
+    call = call_of(volunteer, call_id)
     assert isinstance(request.user, User)
     if not call.withheld:
         screening_flag(call=call, actor=request.user)

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -22,7 +22,7 @@ from tuidang.declarations.services import declaration_record
 from tuidang.lib.languages import Language
 from tuidang.literature.forms import BookRequestForm
 from tuidang.volunteers.models import Presence, Volunteer
-from tuidang.volunteers.selectors import volunteer_for
+from tuidang.volunteers.selectors import call_of, volunteer_for
 from tuidang.volunteers.services import PresenceNotAllowed, volunteer_set_presence
 
 
@@ -47,14 +47,6 @@ def _current_call(volunteer: Volunteer) -> Call | None:
         .order_by("-connected_at")
         .first()
     )
-
-
-def _own_call(volunteer: Volunteer, call_id: int) -> Call:
-    """Volunteers act on their own calls only; coordinators on any."""
-    call = get_object_or_404(Call, pk=call_id)
-    if call.volunteer_id != volunteer.pk and not volunteer.is_coordinator:
-        raise Http404
-    return call
 
 
 def _queues() -> list[dict[str, Any]]:
@@ -147,7 +139,7 @@ def presence(request: HttpRequest) -> HttpResponse:
 @require_POST
 def record_declarations(request: HttpRequest, call_id: int) -> HttpResponse:
     volunteer = _volunteer(request)
-    call = _own_call(volunteer, call_id)
+    call = call_of(volunteer, call_id)
     data = request.POST.copy()
     caller_form = CallerDeclarationForm(data, prefix="caller")
     if "add_family" in data:
@@ -191,7 +183,7 @@ def record_declarations(request: HttpRequest, call_id: int) -> HttpResponse:
 @require_POST
 def record_call(request: HttpRequest, call_id: int) -> HttpResponse:
     volunteer = _volunteer(request)
-    call = _own_call(volunteer, call_id)
+    call = call_of(volunteer, call_id)
     form = CallRecordForm(request.POST)
     if not form.is_valid():
         return render_desk(request, volunteer, record_form=form, status=400)
@@ -209,6 +201,6 @@ def record_call(request: HttpRequest, call_id: int) -> HttpResponse:
 @require_POST
 def hang_up(request: HttpRequest, call_id: int) -> HttpResponse:
     volunteer = _volunteer(request)
-    call = _own_call(volunteer, call_id)
+    call = call_of(volunteer, call_id)
     call_hang_up(call=call)
     return redirect("volunteers:desk")
