@@ -157,6 +157,8 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 # Declarations are dated in the hotline's own time zone ("today" on the public page).
 HOTLINE_TIME_ZONE = env_str("HOTLINE_TIME_ZONE", "Asia/Shanghai")
+# The same caller key, alias and organizations within this many days is a duplicate.
+DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30)
 
 # Uploads (recorded prompts). Served to the provider by a view of their own, not as /media/.
 MEDIA_ROOT = VAR_DIR / "media"

@@ -117,3 +117,27 @@ class Declaration(models.Model):
 
     def organizations(self) -> list[str]:
         return [org for org in Organization.values if getattr(self, org)]
+
+
+class RevocationReason(models.TextChoices):
+    DUPLICATE = "duplicate", _("Duplicate")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class Revocation(models.Model):
+    """A declaration no longer counted. Nothing is edited or deleted: the revocation is a
+    row of its own and an entry of its own in the log, which subtracts it from the total."""
+
+    declaration = models.OneToOneField(
+        Declaration, on_delete=models.PROTECT, related_name="revocation"
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=RevocationReason.choices)
+    # Set by a person, or empty when the duplicate rule found it.
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    log_index = models.BigIntegerField(null=True, unique=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.declaration}"

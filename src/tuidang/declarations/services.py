@@ -5,7 +5,7 @@ import logging
 import secrets
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -13,7 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from tuidang.calls.models import Call
-from tuidang.declarations.models import Declaration, DeclarationChannel, Organization, Subject
+from tuidang.declarations.models import (
+    Declaration,
+    DeclarationChannel,
+    Organization,
+    Revocation,
+    RevocationReason,
+    Subject,
+)
 from tuidang.screening.services import screening_renounced
 from tuidang.tlog.services import commitment, log_append
 
@@ -37,7 +44,26 @@ def log_entry(declaration: Declaration) -> bytes:
             declaration.statement,
         ),
     }
+    return _canonical(entry)
+
+
+def _canonical(entry: dict[str, object]) -> bytes:
+    """Sorted keys, no spaces, UTF-8: one entry has one byte string."""
     return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def revocation_entry(revocation: Revocation) -> bytes:
+    declaration = revocation.declaration
+    return _canonical(
+        {
+            "v": 1,
+            "kind": "revocation",
+            "revokes": declaration.log_index,
+            "reason": revocation.reason,
+            "date": hotline_today().isoformat(),
+            "organizations": declaration.organizations(),
+        }
+    )
 
 
 def hotline_today() -> date:
@@ -92,8 +118,51 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
         for declaration, index in zip(created, indexes, strict=True):
             declaration.log_index = index
             declaration.save(update_fields=["log_index"])
+        for declaration in created:
+            if _is_duplicate(declaration, call):
+                declaration_revoke(
+                    declaration=declaration, reason=RevocationReason.DUPLICATE, by=None
+                )
     if created:
         # A caller once flagged for harassment who renounces is a conversion.
         screening_renounced(call=call)
     logger.info("Recorded %s declaration(s) on call %s", len(created), call.case_code)
     return created
+
+
+def _is_duplicate(declaration: Declaration, call: Call) -> bool:
+    """The counting rule (docs/counting.md): the same caller key, alias and organizations
+    within DUPLICATE_WINDOW_DAYS is one person declaring again."""
+    if call.withheld or not declaration.alias:
+        return False
+    since = declaration.declared_on - timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
+    earlier = (
+        Declaration.objects.filter(
+            call__caller_key=call.caller_key,
+            declared_on__gte=since,
+            revocation__isnull=True,
+            subject=declaration.subject,
+            relationship=declaration.relationship,
+            party=declaration.party,
+            youth_league=declaration.youth_league,
+            young_pioneers=declaration.young_pioneers,
+        )
+        .exclude(pk=declaration.pk)
+        .filter(created_at__lte=declaration.created_at)
+    )
+    # Aliases are sealed: compare them once opened, among this caller's few declarations.
+    return any(other.alias == declaration.alias for other in earlier)
+
+
+def declaration_revoke(*, declaration: Declaration, reason: str, by: User | None) -> Revocation:
+    """Revoke a declaration (a duplicate, or withdrawn): a new row and a new log entry."""
+    with transaction.atomic():
+        locked = Declaration.objects.select_for_update().get(pk=declaration.pk)
+        existing = Revocation.objects.filter(declaration=locked).first()
+        if existing is not None:
+            return existing
+        revocation = Revocation.objects.create(declaration=locked, reason=reason, revoked_by=by)
+        (revocation.log_index,) = log_append(entries=[revocation_entry(revocation)])
+        revocation.save(update_fields=["log_index"])
+    logger.info("Declaration %s revoked: %s", declaration.log_index, reason)
+    return revocation

@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
 
 from tuidang.calls.case_codes import format_case_code, is_valid_case_code
 from tuidang.calls.models import Call
+from tuidang.declarations.models import Declaration, RevocationReason
+from tuidang.declarations.services import declaration_revoke
 from tuidang.volunteers.selectors import volunteer_for
 
 
 class CaseCodeForm(forms.Form):
-    code = forms.CharField(label=_("Case code the caller gives"), max_length=16)
+    code = forms.CharField(label=gettext_lazy("Case code the caller gives"), max_length=16)
 
     def clean_code(self) -> str:
         digits = "".join(ch for ch in self.cleaned_data["code"] if ch.isdigit())
         if len(digits) != 7:
-            raise forms.ValidationError(_("A case code has seven digits."))
+            raise forms.ValidationError(gettext_lazy("A case code has seven digits."))
         if not is_valid_case_code(digits):
             raise forms.ValidationError(
-                _("This code is not right: ask the caller to read it again, digit by digit.")
+                gettext_lazy(
+                    "This code is not right: ask the caller to read it again, digit by digit."
+                )
             )
         return digits
 
@@ -41,7 +50,7 @@ def open_case(request: HttpRequest) -> HttpResponse:
         case = (
             Call.objects.filter(case_code=form.cleaned_data["code"])
             .select_related("volunteer")
-            .prefetch_related("declarations")
+            .prefetch_related("declarations__revocation")
             .first()
         )
         not_found = case is None
@@ -53,6 +62,7 @@ def open_case(request: HttpRequest) -> HttpResponse:
             "case": case,
             "case_code": format_case_code(case.case_code) if case else "",
             "not_found": not_found,
+            "can_revoke": volunteer.is_coordinator,
             # A note is read by its author and by coordinators.
             "notes": [
                 note
@@ -62,3 +72,21 @@ def open_case(request: HttpRequest) -> HttpResponse:
         },
         status=400 if request.GET and not form.is_valid() else 200,
     )
+
+
+@login_required
+@require_POST
+def revoke(request: HttpRequest, declaration_id: int) -> HttpResponse:
+    """Coordinators revoke a declaration: a duplicate found by hand, or a withdrawal."""
+    volunteer = volunteer_for(request)
+    if volunteer is None or not volunteer.is_coordinator:
+        raise PermissionDenied
+    declaration = get_object_or_404(Declaration, pk=declaration_id, log_index__isnull=False)
+    reason = request.POST.get("reason", "")
+    if reason not in RevocationReason.values:
+        return HttpResponseBadRequest("reason must be duplicate or withdrawn\n")
+    assert isinstance(request.user, User)
+    declaration_revoke(declaration=declaration, reason=reason, by=request.user)
+    messages.success(request, _("The declaration is revoked; the log records it."))
+    case = declaration.call
+    return redirect(f"{reverse('volunteers:open-case')}?code={case.case_code if case else ''}")

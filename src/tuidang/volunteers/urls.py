@@ -14,6 +14,7 @@ urlpatterns = [
     path("team/", team.team, name="team"),
     path("team/live", team.team_live, name="team-live"),
     path("cases/", cases.open_case, name="open-case"),
+    path("declarations/<int:declaration_id>/revoke", cases.revoke, name="revoke"),
     path("callbacks/", callbacks.callback_list, name="callbacks"),
     path("callbacks/<uuid:public_id>/audio", callbacks.callback_audio, name="callback-audio"),
     path("callbacks/<uuid:public_id>/handled", callbacks.callback_handled, name="callback-handled"),
