@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import secrets
@@ -27,6 +28,16 @@ from tuidang.tlog.services import commitment, log_append
 logger = logging.getLogger(__name__)
 
 
+# 80 random bits: sixteen characters to read out over the phone.
+RECEIPT_CODE_BYTES = 10
+
+
+def receipt_code(declaration: Declaration) -> str:
+    """The receipt code as a volunteer reads it out: ABCD-EFGH-IJKL-MNOP."""
+    code = base64.b32encode(bytes(declaration.receipt_salt)).decode()
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
 def log_entry(declaration: Declaration) -> bytes:
     """What the public log holds of a declaration: what may be public, and a salted
     commitment to the private fields."""
@@ -37,12 +48,8 @@ def log_entry(declaration: Declaration) -> bytes:
         "organizations": declaration.organizations(),
         "region": declaration.region,
         "channel": declaration.channel,
-        "commitment": commitment(
-            bytes(declaration.receipt_salt),
-            str(declaration.public_id),
-            declaration.alias,
-            declaration.statement,
-        ),
+        # With the receipt's code and their alias, the declarant can find their entry.
+        "commitment": commitment(bytes(declaration.receipt_salt), declaration.alias),
     }
     return _canonical(entry)
 
@@ -109,7 +116,7 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
             )
             declaration.alias = person.alias.strip()
             declaration.statement = person.statement.strip()
-            declaration.receipt_salt = secrets.token_bytes(16)
+            declaration.receipt_salt = secrets.token_bytes(RECEIPT_CODE_BYTES)
             declaration.save()
             created.append(declaration)
         # In the same transaction: nothing counted that is not in the log, and nothing in

@@ -6,4 +6,5 @@ app_name = "public"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("verify", views.verify, name="verify"),
 ]

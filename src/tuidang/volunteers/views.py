@@ -18,7 +18,7 @@ from tuidang.calls.models import Call
 from tuidang.calls.selectors import caller_history, talking_points
 from tuidang.calls.services import call_hang_up, call_record
 from tuidang.declarations.forms import CallerDeclarationForm, FamilyFormSet
-from tuidang.declarations.services import declaration_record
+from tuidang.declarations.services import declaration_record, receipt_code
 from tuidang.lib.languages import Language
 from tuidang.literature.forms import BookRequestForm
 from tuidang.volunteers.models import Presence, Volunteer
@@ -90,7 +90,10 @@ def render_desk(
         "book_form": book_form or BookRequestForm(prefix="books"),
         "notes": notes,
         "case_code": format_case_code(call.case_code) if call else "",
-        "recorded": list(call.declarations.order_by("pk")) if call else [],
+        "recorded": [
+            {"declaration": declaration, "code": receipt_code(declaration)}
+            for declaration in (call.declarations.order_by("pk") if call else [])
+        ],
         "caller_form": caller_form
         or CallerDeclarationForm(prefix="caller", initial={"region": call.region if call else ""}),
         "family_formset": family_formset or FamilyFormSet(prefix="family"),
