@@ -141,3 +141,28 @@ class Revocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.declaration}"
+
+
+class Rollup(models.Model):
+    """Counted declarations per day, organization, region and channel, kept up to date as
+    declarations and revocations are recorded, so statistics never scan declarations."""
+
+    day = models.DateField()
+    organization = models.CharField(max_length=16, choices=Organization.choices)
+    region = models.CharField(max_length=80, blank=True)
+    channel = models.CharField(max_length=16)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "organization", "region", "channel"], name="one_rollup_cell"
+            )
+        ]
+        indexes = [
+            # Statistics ask for a span of days, by region.
+            models.Index(fields=["day", "region"], name="rollup_day_region_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.organization} {self.region} {self.channel}: {self.count}"

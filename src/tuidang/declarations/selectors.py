@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
-from tuidang.declarations.models import Declaration
+from tuidang.declarations.models import Declaration, Rollup
 from tuidang.declarations.services import hotline_today
 
 
@@ -31,3 +32,15 @@ def public_totals() -> Totals:
         today=counted.filter(declared_on=hotline_today()).count(),
         **by_organization,
     )
+
+
+def counts_by_region(*, since: date, until: date, organization: str) -> dict[str, int]:
+    """Counted renunciations of ``organization`` per region over a span of days, from the
+    rollups alone (a year of them is at most days by regions by channels rows)."""
+    rows = (
+        Rollup.objects.filter(day__gte=since, day__lte=until, organization=organization)
+        .values("region")
+        .annotate(total=Sum("count"))
+        .order_by("-total")
+    )
+    return {row["region"] or "": int(row["total"]) for row in rows}

@@ -7,10 +7,12 @@ import secrets
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tuidang.calls.models import Call
@@ -20,6 +22,7 @@ from tuidang.declarations.models import (
     Organization,
     Revocation,
     RevocationReason,
+    Rollup,
     Subject,
 )
 from tuidang.screening.services import screening_renounced
@@ -125,6 +128,7 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
         for declaration, index in zip(created, indexes, strict=True):
             declaration.log_index = index
             declaration.save(update_fields=["log_index"])
+        _roll_up(created, +1)
         for declaration in created:
             if _is_duplicate(declaration, call):
                 declaration_revoke(
@@ -171,5 +175,21 @@ def declaration_revoke(*, declaration: Declaration, reason: str, by: User | None
         revocation = Revocation.objects.create(declaration=locked, reason=reason, revoked_by=by)
         (revocation.log_index,) = log_append(entries=[revocation_entry(revocation)])
         revocation.save(update_fields=["log_index"])
+        _roll_up([locked], -1)
     logger.info("Declaration %s revoked: %s", declaration.log_index, reason)
     return revocation
+
+
+def _roll_up(declarations: list[Declaration], step: int) -> None:
+    """Count declarations into (or, revoked, out of) their rollup cells, in the caller's
+    transaction. Atomic increments: concurrent writers never lose a count."""
+    for declaration in declarations:
+        for organization in declaration.organizations():
+            cell: dict[str, Any] = {
+                "day": declaration.declared_on,
+                "organization": organization,
+                "region": declaration.region,
+                "channel": declaration.channel,
+            }
+            Rollup.objects.get_or_create(**cell)
+            Rollup.objects.filter(**cell).update(count=F("count") + step)

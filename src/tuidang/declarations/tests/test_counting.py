@@ -85,3 +85,19 @@ def test_a_coordinator_records_a_withdrawal_and_a_volunteer_cannot(
     assert (totals.total, totals.youth_league) == (0, 0)
     page = client.get(reverse("volunteers:open-case"), {"code": call.case_code}).text
     assert "Revoked:" in page and "Withdrawn" in page
+
+
+def test_rollups_follow_declarations_and_revocations(client, network, numbers, mei, lin):
+    from tuidang.declarations.selectors import counts_by_region
+    from tuidang.declarations.services import hotline_today
+
+    call = connect(network, mei)
+    client.login(username="mei", password=PASSWORD)
+    renounce(client, call, ["party", "youth_league"])
+    today = hotline_today()
+    assert counts_by_region(since=today, until=today, organization="party") == {"Beijing": 1}
+    client.login(username="lin", password=PASSWORD)
+    declaration = Declaration.objects.get()
+    client.post(reverse("volunteers:revoke", args=[declaration.pk]), {"reason": "withdrawn"})
+    assert counts_by_region(since=today, until=today, organization="party") == {"Beijing": 0}
+    assert counts_by_region(since=today, until=today, organization="young_pioneers") == {}
