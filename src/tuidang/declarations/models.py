@@ -73,6 +73,8 @@ class Declaration(models.Model):
     # the declarant's receipt, which proves inclusion without saying who they are.
     log_index = models.BigIntegerField(null=True, unique=True)
     receipt_salt = models.BinaryField(blank=True)
+    # The key of a row imported from historical records: importing again skips it.
+    import_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
 
     class Meta:
         constraints = [

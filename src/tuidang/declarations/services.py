@@ -128,7 +128,7 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
         for declaration, index in zip(created, indexes, strict=True):
             declaration.log_index = index
             declaration.save(update_fields=["log_index"])
-        _roll_up(created, +1)
+        rollup_count(created, +1)
         for declaration in created:
             if _is_duplicate(declaration, call):
                 declaration_revoke(
@@ -175,12 +175,12 @@ def declaration_revoke(*, declaration: Declaration, reason: str, by: User | None
         revocation = Revocation.objects.create(declaration=locked, reason=reason, revoked_by=by)
         (revocation.log_index,) = log_append(entries=[revocation_entry(revocation)])
         revocation.save(update_fields=["log_index"])
-        _roll_up([locked], -1)
+        rollup_count([locked], -1)
     logger.info("Declaration %s revoked: %s", declaration.log_index, reason)
     return revocation
 
 
-def _roll_up(declarations: list[Declaration], step: int) -> None:
+def rollup_count(declarations: list[Declaration], step: int) -> None:
     """Count declarations into (or, revoked, out of) their rollup cells, in the caller's
     transaction. Atomic increments: concurrent writers never lose a count."""
     for declaration in declarations:

@@ -1,0 +1,52 @@
+"""`tuidang import-declarations FILE`: bring historical declarations into the registry."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from tuidang.declarations.imports import (
+    ImportRejected,
+    import_declarations,
+    open_text,
+    parse_all,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Import declarations from CSV or JSON lines (fields: key, date, organizations, region, "
+        "channel, relationship, alias, consent). Every row is checked before anything is "
+        "written; rows already imported (by key) are skipped."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--format", choices=["csv", "jsonl"], help="default: by extension")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        fmt = options["format"] or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"cannot read {path}: {exc}") from exc
+        try:
+            rows = parse_all(open_text(data), fmt)
+        except ImportRejected as rejected:
+            for error in rejected.errors:
+                self.stderr.write(error)
+            raise CommandError(f"{len(rejected.errors)} bad rows; nothing was imported") from None
+
+        def progress(done: int, total: int) -> None:
+            sys.stderr.write(f"\r{done}/{total} rows")
+            sys.stderr.flush()
+
+        imported, skipped = import_declarations(rows, progress=progress)
+        sys.stderr.write("\n")
+        self.stdout.write(
+            self.style.SUCCESS(f"Imported {imported} declarations; {skipped} were already there.")
+        )
