@@ -9,7 +9,7 @@ caller's business. Nothing here knows Django.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 HASH_SIZE = 32
 
@@ -45,37 +45,59 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return node_hash(root(leaves[:k]), root(leaves[k:]))
 
 
+Subtree = Callable[[int, int], bytes]
+
+
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """PATH(m, D[n]): the audit path for leaf ``index`` (0-based) in the tree of ``leaves``."""
-    n = len(leaves)
-    if not 0 <= index < n:
-        raise ValueError(f"leaf {index} is not in a tree of {n}")
-    if n == 1:
-        return []
-    k = _split(n)
-    if index < k:
-        return [*inclusion_proof(leaves[:k], index), root(leaves[k:])]
-    return [*inclusion_proof(leaves[k:], index - k), root(leaves[:k])]
+    return inclusion_proof_from(_list_subtree(leaves), len(leaves), index)
 
 
 def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
     """PROOF(m, D[n]): that the tree of the first ``old_size`` leaves is a prefix."""
-    n = len(leaves)
-    if not 0 < old_size <= n:
-        raise ValueError(f"no consistency proof from {old_size} to {n}")
-    if old_size == n:
-        return []
-    return _subproof(leaves, old_size, complete=True)
+    return consistency_proof_from(_list_subtree(leaves), len(leaves), old_size)
 
 
-def _subproof(leaves: Sequence[bytes], m: int, *, complete: bool) -> list[bytes]:
-    n = len(leaves)
-    if m == n:
-        return [] if complete else [root(leaves)]
-    k = _split(n)
-    if m <= k:
-        return [*_subproof(leaves[:k], m, complete=complete), root(leaves[k:])]
-    return [*_subproof(leaves[k:], m - k, complete=False), root(leaves[:k])]
+def _list_subtree(leaves: Sequence[bytes]) -> Subtree:
+    return lambda start, end: root(leaves[start:end])
+
+
+def inclusion_proof_from(subtree: Subtree, size: int, index: int) -> list[bytes]:
+    """PATH(index, D[size]) where ``subtree(start, end)`` gives MTH(D[start:end]): only
+    the hashes on the path are asked for, so a log can answer from its tiles."""
+    if not 0 <= index < size:
+        raise ValueError(f"leaf {index} is not in a tree of {size}")
+    path = []
+    start, end = 0, size
+    while end - start > 1:
+        k = _split(end - start)
+        if index < start + k:
+            path.append(subtree(start + k, end))
+            end = start + k
+        else:
+            path.append(subtree(start, start + k))
+            start += k
+    return path[::-1]
+
+
+def consistency_proof_from(subtree: Subtree, size: int, old_size: int) -> list[bytes]:
+    """PROOF(old_size, D[size]), asking ``subtree`` for the hashes it needs."""
+    if not 0 < old_size <= size:
+        raise ValueError(f"no consistency proof from {old_size} to {size}")
+    path: list[bytes] = []
+    start, end, m, complete = 0, size, old_size, True
+    # SUBPROOF(m, D[start:end], complete), unrolled: RFC 9162 section 2.1.4.1.
+    while m != end - start:
+        k = _split(end - start)
+        if m <= k:
+            path.append(subtree(start + k, end))
+            end = start + k
+        else:
+            path.append(subtree(start, start + k))
+            start, m, complete = start + k, m - k, False
+    if not complete:
+        path.append(subtree(start, end))
+    return path[::-1]
 
 
 def verify_inclusion(

@@ -3,7 +3,7 @@
 They hold a receipt: the certificate number (their entry's index) and a code (the salt
 of the entry's commitment). With their alias, the commitment can be recomputed and
 compared; the entry's inclusion in the latest signed checkpoint is then proven from the
-stored hashes, as any client could from the tiles.
+tiles, as any client could.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from tuidang.tlog import merkle
 from tuidang.tlog.models import LogEntry, SignedCheckpoint
-from tuidang.tlog.services import commitment, leaf_hashes
+from tuidang.tlog.services import commitment, tree_hashes
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,7 @@ def receipt_confirm(*, index: int, code: str, alias: str) -> Confirmation | None
         salt, alias.strip()
     ):
         return None
-    leaves = leaf_hashes(checkpoint.size)
-    proof = merkle.inclusion_proof(leaves, index)
+    proof = tree_hashes(checkpoint.size).inclusion_proof(index)
     merkle.verify_inclusion(
         merkle.leaf_hash(bytes(entry.data)), index, checkpoint.size, proof, bytes(checkpoint.root)
     )

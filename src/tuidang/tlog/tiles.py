@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-TILE_WIDTH = 256
+# A tile is 2**8 hashes wide and spans 8 levels of the tree.
+TILE_HEIGHT = 8
+TILE_WIDTH = 1 << TILE_HEIGHT
 _PATH = re.compile(r"^((?:x\d{3}/)*)(\d{3})(?:\.p/(\d{1,3}))?$")
 
 

@@ -1,0 +1,78 @@
+"""Proofs from tiles, as a tlog-tiles client computes them.
+
+A tile at level L holds the hashes of complete subtrees of 256**L leaves; any other
+complete subtree hash is at most 255 hashes away from one tile. So a proof for a tree of
+any size reads a handful of tiles, never the whole log: this is how the hotline proves a
+receipt and signs checkpoints, and how an outside client could do the same over HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tuidang.tlog import merkle
+from tuidang.tlog.tiles import TILE_HEIGHT, TILE_WIDTH
+
+# (level, index, width) -> the tile's hashes, concatenated; None when it is not there.
+TileReader = Callable[[int, int, int], bytes | None]
+
+
+class MissingTile(Exception):
+    pass
+
+
+class TreeHashes:
+    """The hashes of a tree of ``size`` leaves, read from tiles and cached."""
+
+    def __init__(self, read_tile: TileReader, size: int) -> None:
+        self.read_tile = read_tile
+        self.size = size
+        self._tiles: dict[tuple[int, int], list[bytes]] = {}
+        self._nodes: dict[tuple[int, int], bytes] = {}
+
+    def _tile(self, level: int, index: int) -> list[bytes]:
+        if (level, index) not in self._tiles:
+            # Only hashes of subtrees complete in this tree: the tile's width here.
+            width = min(TILE_WIDTH, (self.size >> (TILE_HEIGHT * level)) - index * TILE_WIDTH)
+            body = self.read_tile(level, index, width)
+            if body is None or len(body) != width * merkle.HASH_SIZE:
+                raise MissingTile(f"tile {level}/{index} of width {width} is missing")
+            self._tiles[level, index] = [
+                body[i : i + merkle.HASH_SIZE] for i in range(0, len(body), merkle.HASH_SIZE)
+            ]
+        return self._tiles[level, index]
+
+    def node(self, height: int, index: int) -> bytes:
+        """The hash of the complete subtree of 2**height leaves numbered ``index``."""
+        if (height, index) in self._nodes:
+            return self._nodes[height, index]
+        level, rest = divmod(height, TILE_HEIGHT)
+        if rest == 0:
+            tile, offset = divmod(index, TILE_WIDTH)
+            hash_ = self._tile(level, tile)[offset]
+        else:
+            hash_ = merkle.node_hash(
+                self.node(height - 1, 2 * index), self.node(height - 1, 2 * index + 1)
+            )
+        self._nodes[height, index] = hash_
+        return hash_
+
+    def subtree(self, start: int, end: int) -> bytes:
+        """MTH(D[start:end]) for the ranges RFC 9162 proofs are made of."""
+        if not 0 <= start < end <= self.size:
+            raise ValueError(f"no subtree {start}..{end} in a tree of {self.size}")
+        count = end - start
+        if count & (count - 1) == 0 and start % count == 0:
+            height = count.bit_length() - 1
+            return self.node(height, start >> height)
+        k = 1 << ((count - 1).bit_length() - 1)
+        return merkle.node_hash(self.subtree(start, start + k), self.subtree(start + k, end))
+
+    def root(self) -> bytes:
+        return self.subtree(0, self.size) if self.size else merkle.empty_root()
+
+    def inclusion_proof(self, index: int) -> list[bytes]:
+        return merkle.inclusion_proof_from(self.subtree, self.size, index)
+
+    def consistency_proof(self, old_size: int) -> list[bytes]:
+        return merkle.consistency_proof_from(self.subtree, self.size, old_size)

@@ -1,0 +1,79 @@
+"""Proofs computed from tiles alone equal the proofs computed from every leaf."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tuidang.tlog import merkle
+from tuidang.tlog.proofs import MissingTile, TreeHashes
+from tuidang.tlog.services import log_append, tree_hashes
+
+# Past 65,536 leaves the tree has tiles of level 2 as well.
+LEAVES = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(70_000)]
+
+
+def _level_hashes(level: int) -> list[bytes]:
+    """The stored hashes of a level: leaves, then roots of complete 256**level subtrees."""
+    span = 256**level
+    return [merkle.root(LEAVES[i : i + span]) for i in range(0, len(LEAVES) - span + 1, span)]
+
+
+STORED = {level: _level_hashes(level) for level in range(3)}
+
+
+def read_tile(level: int, index: int, width: int) -> bytes | None:
+    hashes = STORED[level][index * 256 : index * 256 + width]
+    return b"".join(hashes) if len(hashes) == width else None
+
+
+sizes = st.integers(min_value=1, max_value=len(LEAVES))
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=sizes, data=st.data())
+def test_inclusion_from_tiles_matches_the_full_tree(size, data):
+    index = data.draw(st.integers(min_value=0, max_value=size - 1))
+    tree = TreeHashes(read_tile, size)
+    proof = tree.inclusion_proof(index)
+    assert proof == merkle.inclusion_proof(LEAVES[:size], index)
+    merkle.verify_inclusion(LEAVES[index], index, size, proof, merkle.root(LEAVES[:size]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=sizes, data=st.data())
+def test_consistency_from_tiles_matches_the_full_tree(size, data):
+    old = data.draw(st.integers(min_value=1, max_value=size))
+    tree = TreeHashes(read_tile, size)
+    assert tree.root() == merkle.root(LEAVES[:size])
+    proof = tree.consistency_proof(old)
+    assert proof == merkle.consistency_proof(LEAVES[:size], old)
+    merkle.verify_consistency(old, size, merkle.root(LEAVES[:old]), tree.root(), proof)
+
+
+def test_a_proof_reads_a_few_tiles_not_the_log():
+    reads = []
+
+    def counting(level, index, width):
+        reads.append((level, index, width))
+        return read_tile(level, index, width)
+
+    TreeHashes(counting, 69_999).inclusion_proof(12_345)
+    assert len(reads) <= 6
+
+
+def test_a_missing_tile_is_an_error_not_a_wrong_proof():
+    tree = TreeHashes(lambda level, index, width: None, 1000)
+    with pytest.raises(MissingTile):
+        tree.inclusion_proof(3)
+
+
+@pytest.mark.django_db
+def test_the_stored_tiles_give_the_root_of_the_tree_head():
+    entries = [f"entry {i}".encode() for i in range(700)]
+    for start in range(0, 700, 97):
+        log_append(entries=entries[start : start + 97])
+    leaves = [merkle.leaf_hash(entry) for entry in entries]
+    for size in (1, 255, 256, 257, 512, 700):
+        tree = tree_hashes(size)
+        assert tree.root() == merkle.root(leaves[:size])
+        assert tree.inclusion_proof(size - 1) == merkle.inclusion_proof(leaves[:size], size - 1)
