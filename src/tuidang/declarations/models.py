@@ -168,3 +168,39 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.organization} {self.region} {self.channel}: {self.count}"
+
+
+class MonthlyRollup(models.Model):
+    """The rollup cells summed by month, kept beside the daily ones: a year of statistics
+    reads twelve months of cells (and days only for a partial month at either end)."""
+
+    month = models.DateField()  # its first day
+    organization = models.CharField(max_length=16, choices=Organization.choices)
+    region = models.CharField(max_length=80, blank=True)
+    channel = models.CharField(max_length=16)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "organization", "region", "channel"], name="one_monthly_cell"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.organization} {self.region} {self.channel}: {self.count}"
+
+
+class DailyTotal(models.Model):
+    """People counted per day, and per organization: the public totals are sums over a few
+    thousand days, never a count over millions of declarations. Kept in the transactions
+    that record and revoke, so they always equal what the log counts."""
+
+    day = models.DateField(unique=True)
+    people = models.BigIntegerField(default=0)
+    party = models.BigIntegerField(default=0)
+    youth_league = models.BigIntegerField(default=0)
+    young_pioneers = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.people}"

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import QuerySet, Sum
 
-from tuidang.declarations.models import Declaration, Rollup
+from tuidang.declarations.models import DailyTotal, MonthlyRollup, Rollup
 from tuidang.declarations.services import hotline_today
 
 
@@ -20,27 +20,43 @@ class Totals:
 
 def public_totals() -> Totals:
     """Declarations minus revocations, as the log counts them (docs/counting.md): every
-    declaration and every revocation is a log entry, so this is what verify-log checks."""
-    counted = Declaration.objects.filter(log_index__isnull=False, revocation__isnull=True)
-    by_organization = counted.aggregate(
-        party=Count("pk", filter=Q(party=True)),
-        youth_league=Count("pk", filter=Q(youth_league=True)),
-        young_pioneers=Count("pk", filter=Q(young_pioneers=True)),
+    declaration and every revocation is a log entry, so this is what verify-log checks.
+    Summed over the daily totals, which the recording transactions keep."""
+    sums = DailyTotal.objects.aggregate(
+        total=Sum("people"),
+        party=Sum("party"),
+        youth_league=Sum("youth_league"),
+        young_pioneers=Sum("young_pioneers"),
     )
+    today = DailyTotal.objects.filter(day=hotline_today()).values_list("people", flat=True)
     return Totals(
-        total=counted.count(),
-        today=counted.filter(declared_on=hotline_today()).count(),
-        **by_organization,
+        today=next(iter(today), 0), **{name: int(value or 0) for name, value in sums.items()}
     )
 
 
 def counts_by_region(*, since: date, until: date, organization: str) -> dict[str, int]:
     """Counted renunciations of ``organization`` per region over a span of days, from the
-    rollups alone (a year of them is at most days by regions by channels rows)."""
-    rows = (
-        Rollup.objects.filter(day__gte=since, day__lte=until, organization=organization)
-        .values("region")
-        .annotate(total=Sum("count"))
-        .order_by("-total")
-    )
-    return {row["region"] or "": int(row["total"]) for row in rows}
+    rollups alone: whole months from the monthly cells, the days of a partial month at
+    either end from the daily ones, so a year reads a few thousand cells at most."""
+    first_month = since if since.day == 1 else _next_month(since)
+    after_months = (until + timedelta(days=1)).replace(day=1)
+    if first_month >= after_months:  # no whole month in the span
+        parts: list[QuerySet[Rollup] | QuerySet[MonthlyRollup]] = [
+            Rollup.objects.filter(day__gte=since, day__lte=until)
+        ]
+    else:
+        parts = [
+            MonthlyRollup.objects.filter(month__gte=first_month, month__lt=after_months),
+            Rollup.objects.filter(day__gte=since, day__lt=first_month),
+            Rollup.objects.filter(day__gte=after_months, day__lte=until),
+        ]
+    totals: dict[str, int] = {}
+    for cells in parts:
+        rows = cells.filter(organization=organization).values("region").annotate(n=Sum("count"))
+        for row in rows:
+            totals[row["region"] or ""] = totals.get(row["region"] or "", 0) + int(row["n"])
+    return dict(sorted(totals.items(), key=lambda item: -item[1]))
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)

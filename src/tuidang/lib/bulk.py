@@ -50,8 +50,8 @@ def bulk_insert(
 def bulk_add_counts(
     model: type[models.Model],
     key_fields: Sequence[str],
-    count_field: str,
-    counts: dict[tuple[Any, ...], int],
+    count_fields: Sequence[str],
+    counts: dict[tuple[Any, ...], tuple[int, ...]],
     *,
     using: str = "default",
 ) -> None:
@@ -63,15 +63,15 @@ def bulk_add_counts(
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     keys = [quote(column) for column in _columns(model, key_fields)]
-    (count,) = (quote(column) for column in _columns(model, [count_field]))
-    placeholders = ", ".join(["%s"] * (len(keys) + 1))
+    counters = [quote(column) for column in _columns(model, count_fields)]
+    placeholders = ", ".join(["%s"] * (len(keys) + len(counters)))
+    additions = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
     sql = (  # Names from the model's metadata, quoted; values are parameters.
-        f"INSERT INTO {table} ({', '.join(keys)}, {count}) VALUES ({placeholders}) "  # noqa: S608
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {count} = {table}.{count} + "
-        f"excluded.{count}"
+        f"INSERT INTO {table} ({', '.join(keys + counters)}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {additions}"
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(*key, step) for key, step in counts.items()])
+        cursor.executemany(sql, [(*key, *steps) for key, steps in counts.items()])
 
 
 def db_value(value: Any, *, using: str = "default") -> Any:
