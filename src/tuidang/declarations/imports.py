@@ -11,19 +11,29 @@ from __future__ import annotations
 import csv
 import io
 import json
-import secrets
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TextIO
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
-from tuidang.declarations.models import Declaration, DeclarationChannel, Organization, Relationship
-from tuidang.declarations.services import RECEIPT_CODE_BYTES, log_entry, rollup_count
-from tuidang.tlog.services import log_append
+from tuidang.declarations.models import (
+    Declaration,
+    DeclarationChannel,
+    Organization,
+    Relationship,
+    Subject,
+)
+from tuidang.declarations.services import RECEIPT_CODE_BYTES, Tally, declaration_entry
+from tuidang.lib.bulk import bulk_insert, db_value
+from tuidang.lib.crypto import Sealer
+from tuidang.tlog.services import commitment, log_append
 
-BATCH = 1000
+BATCH = 10_000
 FIELDS = ["key", "date", "organizations", "region", "channel", "relationship", "alias", "consent"]
 
 
@@ -120,50 +130,129 @@ def parse_all(handle: TextIO, fmt: str) -> list[Row]:
 
 
 def import_declarations(
-    rows: list[Row], *, progress: Callable[[int, int], None] | None = None
+    rows: list[Row],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = BATCH,
 ) -> tuple[int, int]:
     """(imported, skipped as already there)."""
     imported = skipped = 0
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start : start + BATCH]
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        # Sealing and hashing happen before the transaction, which then only writes.
+        prepared = _Batch(batch)
         with transaction.atomic():
-            existing = set(
-                Declaration.objects.filter(import_key__in=[row.key for row in batch]).values_list(
-                    "import_key", flat=True
+            existing = _existing_keys([row.key for row in batch])
+            fresh = [i for i, row in enumerate(batch) if row.key not in existing]
+            skipped += len(batch) - len(fresh)
+            if fresh:
+                indexes = log_append(entries=[prepared.entries[i] for i in fresh])
+                bulk_insert(
+                    Declaration,
+                    _Batch.FIELDS,
+                    [(*prepared.rows[i], index) for i, index in zip(fresh, indexes, strict=True)],
+                )
+                prepared.tally(fresh).save()
+            imported += len(fresh)
+        if progress is not None:
+            progress(min(start + batch_size, len(rows)), len(rows))
+    return imported, skipped
+
+
+class _Batch:
+    """A batch's declaration rows as the database stores them, and their log entries."""
+
+    FIELDS = [
+        "public_id",
+        "subject",
+        "relationship",
+        "party",
+        "youth_league",
+        "young_pioneers",
+        "declared_on",
+        "region",
+        "source",
+        "channel",
+        "alias_sealed",
+        "statement_sealed",
+        "consent_to_publish",
+        "created_at",
+        "receipt_salt",
+        "import_key",
+        "log_index",
+    ]
+
+    def __init__(self, batch: list[Row]) -> None:
+        self.batch = batch
+        self.days = {day: db_value(day) for day in {row.declared_on for row in batch}}
+        native_uuid = connection.features.has_native_uuid_field
+        sealer = Sealer()
+        table = Declaration._meta.db_table
+        now = db_value(timezone.now())
+        self.rows: list[tuple[Any, ...]] = []
+        self.entries: list[bytes] = []
+        randomness = os.urandom(len(batch) * (16 + RECEIPT_CODE_BYTES))
+        for i, row in enumerate(batch):
+            chunk = randomness[i * 26 : i * 26 + 26]
+            public_id = str(uuid.UUID(bytes=chunk[:16], version=4))
+            salt = chunk[16:]
+            organizations = tuple(org for org in Organization.values if org in row.organizations)
+            alias = (
+                sealer.seal(row.alias.encode(), table=table, row=public_id, field="alias")
+                if row.alias
+                else b""
+            )
+            self.rows.append(
+                (
+                    public_id if native_uuid else public_id.replace("-", ""),
+                    (Subject.FAMILY if row.relationship else Subject.SELF).value,
+                    row.relationship,
+                    "party" in organizations,
+                    "youth_league" in organizations,
+                    "young_pioneers" in organizations,
+                    self.days[row.declared_on],
+                    row.region,
+                    "",
+                    row.channel,
+                    alias,
+                    b"",
+                    row.consent,
+                    now,
+                    salt,
+                    row.key,
                 )
             )
-            fresh = [row for row in batch if row.key not in existing]
-            skipped += len(batch) - len(fresh)
-            declarations = []
-            for row in fresh:
-                declaration = Declaration(
-                    subject="family" if row.relationship else "self",
-                    relationship=row.relationship,
-                    declared_on=row.declared_on,
+            self.entries.append(
+                declaration_entry(
+                    declared_on=row.declared_on.isoformat(),
+                    organizations=organizations,
                     region=row.region,
-                    source="",
                     channel=row.channel,
-                    consent_to_publish=row.consent,
-                    import_key=row.key,
-                    receipt_salt=secrets.token_bytes(RECEIPT_CODE_BYTES),
-                    **{org: org in row.organizations for org in Organization.values},
+                    commitment=commitment(salt, row.alias),
                 )
-                declaration.alias = row.alias
-                declarations.append(declaration)
-            Declaration.objects.bulk_create(declarations)
-            indexes = log_append(entries=[log_entry(d) for d in declarations])
-            for declaration, index in zip(declarations, indexes, strict=True):
-                declaration.log_index = index
-            # bulk_create may not return primary keys on every database: update by key.
-            for declaration in declarations:
-                Declaration.objects.filter(import_key=declaration.import_key).update(
-                    log_index=declaration.log_index
-                )
-            rollup_count(declarations, +1)
-            imported += len(declarations)
-        if progress is not None:
-            progress(min(start + BATCH, len(rows)), len(rows))
-    return imported, skipped
+            )
+
+    def tally(self, indexes: list[int]) -> Tally:
+        tally = Tally()
+        for i in indexes:
+            row = self.batch[i]
+            tally.add(
+                day=row.declared_on,
+                organizations=row.organizations,
+                region=row.region,
+                channel=row.channel,
+                step=1,
+            )
+        return tally
+
+
+def _existing_keys(keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    # SQLite allows so many parameters in one statement.
+    for start in range(0, len(keys), 900):
+        chunk = Declaration.objects.filter(import_key__in=keys[start : start + 900])
+        found.update(key for key in chunk.values_list("import_key", flat=True) if key)
+    return found
 
 
 def export_declarations(out: TextIO, fmt: str) -> int:

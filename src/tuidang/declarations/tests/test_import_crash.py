@@ -5,13 +5,16 @@ import csv
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 
 from tuidang.tlog import merkle
 
-ROWS = 6000
+ROWS = 60_000
+# Small batches: many commits, so a kill lands between and inside them.
+BATCH = 500
 
 
 def run(args, env, **kwargs):
@@ -19,6 +22,11 @@ def run(args, env, **kwargs):
         [sys.executable, "-m", "tuidang.manage", *args], env=env, capture_output=True, text=True,
         timeout=120, **kwargs,
     )  # fmt: skip
+
+
+def committed(database):
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT count(*) FROM declarations_declaration").fetchone()[0]
 
 
 def test_an_import_killed_again_and_again_finishes_whole(tmp_path):
@@ -39,24 +47,28 @@ def test_an_import_killed_again_and_again_finishes_whole(tmp_path):
             writer.writerow([f"k{index}", "2020-01-01", "party", "Jilin", "fax"])
 
     rng = random.Random(2026)
-    kills = 0
+    kills = killed_midway = 0
     for _attempt in range(15):
         process = subprocess.Popen(
-            [sys.executable, "-m", "tuidang.manage", "import-declarations", str(source)],
+            [sys.executable, "-m", "tuidang.manage", "import-declarations", str(source),
+             "--batch-size", str(BATCH)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )  # fmt: skip
-        time.sleep(rng.uniform(0.3, 2.5))
+        time.sleep(rng.uniform(0.5, 3.0))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             process.wait()
             kills += 1
+            done = committed(tmp_path / "crash.sqlite3")
+            if 0 < done < ROWS:
+                killed_midway += 1
             continue
         assert process.returncode == 0
         break
     else:
         final = run(["import-declarations", str(source)], env)
         assert final.returncode == 0, final.stderr
-    assert kills > 0, "the import must have been killed at least once"
+    assert killed_midway > 0, "the import must have been killed half-way at least once"
 
     check = run(
         ["shell", "-v", "0", "-c",

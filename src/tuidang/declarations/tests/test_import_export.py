@@ -4,10 +4,19 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tuidang.declarations.models import Declaration
+from tuidang.declarations.models import Declaration, Rollup
 from tuidang.declarations.selectors import public_totals
+from tuidang.declarations.services import (
+    canonical_json,
+    declaration_entry,
+    log_entry,
+    receipt_code,
+)
 from tuidang.tlog.models import LogEntry
+from tuidang.tlog.receipts import receipt_confirm
 from tuidang.tlog.services import log_checkpoint_sign
 
 CSV = """key,date,organizations,region,channel,relationship,alias,consent
@@ -83,3 +92,61 @@ def test_json_lines_import_and_the_export_holds_no_alias(tmp_path, capsys):
 def test_a_file_that_cannot_be_read_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import-declarations", str(tmp_path / "missing.csv"))
+
+
+@pytest.mark.django_db
+def test_imported_rows_are_what_the_log_and_rollups_say(csv_file):
+    call_command("import-declarations", str(csv_file))
+    log_checkpoint_sign()
+    entries = {entry.index: bytes(entry.data) for entry in LogEntry.objects.all()}
+    assert Declaration.objects.filter(log_index__isnull=True).count() == 0
+    for declaration in Declaration.objects.all():
+        # The entry written in bulk is the one the model itself would write.
+        assert entries[declaration.log_index or 0] == log_entry(declaration)
+    zhang = Declaration.objects.get(import_key="fax-2019-001")
+    index, code = zhang.log_index, receipt_code(zhang)
+    assert index is not None
+    assert receipt_confirm(index=index, code=code, alias="Zhang") is not None
+    assert receipt_confirm(index=index, code=code, alias="Li") is None
+    cells = {
+        (str(r.day), r.organization, r.region, r.channel): r.count for r in Rollup.objects.all()
+    }
+    assert cells == {
+        ("2019-03-02", "party", "Jilin", "fax"): 1,
+        ("2019-03-02", "youth_league", "Jilin", "fax"): 1,
+        ("2019-03-02", "young_pioneers", "Jilin", "fax"): 1,
+        ("2020-07-01", "party", "", "web"): 1,
+    }
+
+
+def test_the_handwritten_entry_is_the_canonical_json():
+    @given(
+        region=st.text(max_size=80),
+        channel=st.text(max_size=16),
+        organizations=st.lists(st.sampled_from(["party", "youth_league", "young_pioneers"])),
+        day=st.dates(),
+        commitment=st.text(
+            alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+        ),
+    )
+    def same(region, channel, organizations, day, commitment):
+        fields = {
+            "declared_on": day.isoformat(),
+            "organizations": tuple(organizations),
+            "region": region,
+            "channel": channel,
+            "commitment": commitment,
+        }
+        assert declaration_entry(**fields) == canonical_json(
+            {
+                "v": 1,
+                "kind": "declaration",
+                "date": fields["declared_on"],
+                "organizations": organizations,
+                "region": region,
+                "channel": channel,
+                "commitment": commitment,
+            }
+        )
+
+    same()

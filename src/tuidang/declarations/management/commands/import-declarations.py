@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tuidang.declarations.imports import (
+    BATCH,
     ImportRejected,
     import_declarations,
     open_text,
@@ -26,9 +27,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--format", choices=["csv", "jsonl"], help="default: by extension")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=BATCH,
+            help=f"rows per transaction (default {BATCH}); a crash loses at most one batch",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1")
         fmt = options["format"] or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
         try:
             data = path.read_bytes()
@@ -45,7 +54,9 @@ class Command(BaseCommand):
             sys.stderr.write(f"\r{done}/{total} rows")
             sys.stderr.flush()
 
-        imported, skipped = import_declarations(rows, progress=progress)
+        imported, skipped = import_declarations(
+            rows, progress=progress, batch_size=options["batch_size"]
+        )
         sys.stderr.write("\n")
         self.stdout.write(
             self.style.SUCCESS(f"Imported {imported} declarations; {skipped} were already there.")
