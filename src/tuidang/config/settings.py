@@ -47,10 +47,15 @@ INSTALLED_APPS = [
     "tuidang.telephony",
     "tuidang.telephony.simulator",
     "tuidang.public",
+    "tuidang.audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above WhiteNoise, which answers static files without calling the rest: the policy
+    # and cache headers cover every response (see "HTTP" below).
+    "csp.middleware.CSPMiddleware",
+    "tuidang.lib.middleware.NoStoreForPeopleMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -203,11 +208,30 @@ VOICEMAIL_MAX_SECONDS = env_int("VOICEMAIL_MAX_SECONDS", 180)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
-)
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG and bool(PUBLIC_BASE_URL))
+# A production deployment is served over TLS: behind a proxy that terminates it, or at an
+# https:// public address. Then plain HTTP is redirected, cookies are secure and browsers
+# are told (HSTS) never to use plain HTTP for this host again. docs/configuration.md.
+_BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SERVED_OVER_TLS = not DEBUG and (_BEHIND_TLS_PROXY or PUBLIC_BASE_URL.startswith("https://"))
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _BEHIND_TLS_PROXY else None
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SERVED_OVER_TLS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SERVED_OVER_TLS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SERVED_OVER_TLS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Content Security Policy (django-csp): scripts, styles and everything else only from
+# this origin, as files; no inline script, style or event handler anywhere, no eval
+# (htmx runs with allowEval off, see base.html), no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # --- Logging --------------------------------------------------------------------------
 # Log lines never carry a caller's number: webhook views only log caller keys.

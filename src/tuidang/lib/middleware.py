@@ -1,0 +1,39 @@
+"""HTTP middleware of our own (the headers Django and django-csp do not set)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import add_never_cache_headers
+
+
+class NoStoreForPeopleMiddleware:
+    """No cache, shared or private, keeps a page shown to a person with an account.
+
+    A volunteer's desk shows case codes, aliases and notes; a browser's disk cache or a
+    proxy on a shared machine must not keep a copy after they log out. Every response to
+    an authenticated user, every response that sets or clears the session cookie
+    (logging in and out), and every page that carries a CSRF token (the login form and
+    any other form: such a page is made for one visitor anyway) is sent with
+    ``Cache-Control: no-store``. Anonymous public pages without a form and static files
+    stay cacheable.
+
+    It sits above the session, CSRF and authentication middleware, so it sees the
+    response as they left it: a page that rendered ``{% csrf_token %}`` has the CSRF
+    cookie set on it (Django renews it whenever a token is used).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        authenticated = user is not None and user.is_authenticated
+        cookies = response.cookies
+        personal = settings.SESSION_COOKIE_NAME in cookies or settings.CSRF_COOKIE_NAME in cookies
+        if authenticated or personal:
+            add_never_cache_headers(response)
+        return response
