@@ -6,7 +6,7 @@ generated into ``var/secrets/``, the simulated phone network as the telephony pr
 
 from __future__ import annotations
 
-import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -37,6 +37,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    # Before allauth, so that its templates (login, second factor) replace allauth's.
+    "tuidang.accounts",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
     "tuidang.lib",
     "tuidang.volunteers",
     "tuidang.calls",
@@ -63,7 +69,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "tuidang.accounts.middleware.SessionExpiryMiddleware",
+    "tuidang.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a lockout flagged during the login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tuidang.config.urls"
@@ -149,9 +160,59 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "volunteers:desk"
 LOGOUT_REDIRECT_URL = "public:home"
+# A login ends this many seconds after it began, and after SESSION_IDLE_TIMEOUT seconds
+# without the person doing anything (accounts/middleware.py); the cookie dies with the
+# browser.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every attempt while its (username, address) or address is locked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-allauth: username and password, then a second factor where the account has one.
+# No signup, no email (accounts are made by administrators), no "remember me".
+ACCOUNT_ADAPTER = "tuidang.accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# TOTP (with recovery codes) and security keys; no passkey-only login, no "trust this
+# browser": every login asks for the second factor.
+MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TRUST_ENABLED = False
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Tuidang Hotline")
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("WEBAUTHN_ALLOW_INSECURE_ORIGIN", DEBUG)
+# Coordinators and administrators always need a second factor; this extends it to every
+# volunteer (accounts/policy.py).
+MFA_REQUIRED_FOR_VOLUNTEERS = env_bool("MFA_REQUIRED_FOR_VOLUNTEERS", False)
+# django-axes: lock a (username, address) pair after LOGIN_FAILURE_LIMIT failures and an
+# address after LOGIN_ADDRESS_FAILURE_LIMIT, for LOGIN_COOLOFF_MINUTES; never a username
+# alone, which would let anyone lock a volunteer out by name (accounts/lockout.py).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "tuidang.accounts.lockout.PairAndAddressHandler"
+AXES_CLIENT_IP_CALLABLE = "tuidang.accounts.lockout.client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
+# A log of every successful login with its address would tell whoever seizes the server
+# where the volunteers are; failures are kept only for the cool-off period.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login"]
+# How many proxies append to X-Forwarded-For in front of the app (one TLS proxy, when
+# BEHIND_TLS_PROXY is set). The client's address is read from that header only then.
+TRUSTED_PROXY_COUNT = env_int(
+    "TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_TLS_PROXY", False) else 0
+)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 # --- Internationalisation -------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -178,10 +239,31 @@ STORAGES = {
 # The pepper turns a caller's number into a caller key. It lives outside the database:
 # whoever holds a database dump without it cannot test a guessed number against the keys.
 CALLER_KEY_PEPPER = env_secret("CALLER_KEY_PEPPER", generated_into=_generate)
-# Keys for encrypting identifying free text at rest, by version. The newest is used to
-# seal; every listed one can open. (Wrapping by a key-encryption key comes with rotation.)
-_field_key = env_secret("FIELD_ENCRYPTION_KEY", generated_into=_generate)
-FIELD_ENCRYPTION_KEYS = {1: hashlib.sha256(_field_key.encode()).digest()}
+# Identifying free text is sealed under random data keys kept in the database wrapped by
+# this key-encryption key, which never enters the database or a backup (lib/keys.py).
+FIELD_KEK = env_secret("FIELD_KEK", generated_into=_generate)
+# How long a process trusts its copy of the key table; `rotate-keys` waits this long
+# before it deletes an old key, so that every process has moved to the new one.
+FIELD_KEY_CACHE_SECONDS = env_int("FIELD_KEY_CACHE_SECONDS", 30)
+# Before versioned keys, one key derived from FIELD_ENCRYPTION_KEY sealed everything. If
+# it is still configured, it becomes data key 1 on first use, so those values keep
+# opening; after the first `rotate-keys` it can be removed. New installations have none.
+FIELD_ENCRYPTION_KEY_LEGACY = (
+    env_secret("FIELD_ENCRYPTION_KEY", generated_into=SECRETS_DIR)
+    if env_str("FIELD_ENCRYPTION_KEY")
+    or env_str("FIELD_ENCRYPTION_KEY_FILE")
+    or (SECRETS_DIR / "field_encryption_key").exists()
+    else ""
+)
+# Backups (`tuidang backup`) are encrypted under this key, kept apart from the backups.
+BACKUP_KEY = env_secret("BACKUP_KEY", generated_into=_generate)
+# How many days each kind of data is kept; `tuidang purge` and the worker's hourly run
+# delete or anonymise what is older (lib/retention.py, docs/security.md "Retention").
+RETENTION_CALL_DAYS = env_int("RETENTION_CALL_DAYS", 365)
+RETENTION_NOTE_DAYS = env_int("RETENTION_NOTE_DAYS", 180)
+RETENTION_RECORDING_DAYS = env_int("RETENTION_RECORDING_DAYS", 30)
+RETENTION_ADDRESS_DAYS = env_int("RETENTION_ADDRESS_DAYS", 90)
+RETENTION_INTERVAL_SECONDS = env_int("RETENTION_INTERVAL_SECONDS", 3600)
 # How many trailing digits of a caller's number a volunteer may see.
 CALLER_VISIBLE_DIGITS = env_int("CALLER_VISIBLE_DIGITS", 2)
 

@@ -2,21 +2,27 @@
 
 AES-256-GCM with a fresh 96-bit nonce per value. The associated data binds each
 ciphertext to its table, row and field, so a value copied into another row or column
-does not decrypt. The blob starts with a format byte and the key version, which lets
-keys be rotated without downtime: the newest key seals, every configured key opens.
+does not decrypt. The blob is a format byte, the version of the data key that sealed it,
+the nonce and the ciphertext; nothing in it tells when it was made. Data keys are
+versioned and wrapped by a key-encryption key outside the database (lib/keys.py): the
+newest seals, every key still held opens, and `tuidang rotate-keys` re-seals everything
+under a new one and deletes the old.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.conf import settings
+
+from tuidang.lib import keys
 
 _FORMAT = 1
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
+HEADER_BYTES = 2
 
 
 class DecryptionError(Exception):
@@ -27,17 +33,30 @@ def _aad(table: str, row: str, field: str) -> bytes:
     return f"tuidang:{table}:{row}:{field}".encode()
 
 
+def key_version(blob: bytes) -> int | None:
+    """The version of the data key that sealed ``blob`` (None: not a sealed value)."""
+    if len(blob) < HEADER_BYTES + _NONCE_BYTES + _TAG_BYTES or blob[0] != _FORMAT:
+        return None
+    return blob[1]
+
+
 class Sealer:
     """Seals values under the newest key; one cipher for many values (imports seal
-    hundreds of thousands)."""
+    hundreds of thousands). It picks up a newer key within FIELD_KEY_CACHE_SECONDS."""
 
     def __init__(self) -> None:
-        keys: dict[int, bytes] = settings.FIELD_ENCRYPTION_KEYS
-        version = max(keys)
+        self._load()
+
+    def _load(self) -> None:
+        version, key = keys.current_key()
+        self.version = version
         self._prefix = bytes([_FORMAT, version])
-        self._cipher = AESGCM(keys[version])
+        self._cipher = AESGCM(key)
+        self._loaded_at = time.monotonic()
 
     def seal(self, data: bytes, *, table: str, row: str, field: str) -> bytes:
+        if time.monotonic() - self._loaded_at >= keys.cache_seconds():
+            self._load()
         nonce = os.urandom(_NONCE_BYTES)
         return self._prefix + nonce + self._cipher.encrypt(nonce, data, _aad(table, row, field))
 
@@ -48,12 +67,13 @@ def seal_bytes(data: bytes, *, table: str, row: str, field: str) -> bytes:
 
 def unseal_bytes(blob: bytes, *, table: str, row: str, field: str) -> bytes:
     blob = bytes(blob)
-    if len(blob) < 2 + _NONCE_BYTES + _TAG_BYTES or blob[0] != _FORMAT:
+    version = key_version(blob)
+    if version is None:
         raise DecryptionError("not a sealed value")
-    keys: dict[int, bytes] = settings.FIELD_ENCRYPTION_KEYS
-    key = keys.get(blob[1])
-    if key is None:
-        raise DecryptionError(f"no key of version {blob[1]}")
+    try:
+        key = keys.key_for(version)
+    except keys.KeyUnavailable as exc:
+        raise DecryptionError(str(exc)) from exc
     nonce, ciphertext = blob[2 : 2 + _NONCE_BYTES], blob[2 + _NONCE_BYTES :]
     try:
         return AESGCM(key).decrypt(nonce, ciphertext, _aad(table, row, field))

@@ -33,7 +33,7 @@ def test_a_message_left_is_stored_encrypted_and_deleted_at_the_provider(network,
     assert SimRecording.objects.get(sid=voicemail.recording_sid).deleted
     audio = recordings.load(voicemail)
     assert audio.startswith(b"RIFF")
-    sealed = (recordings._directory() / voicemail.stored_name).read_bytes()
+    sealed = (recordings.directory() / voicemail.stored_name).read_bytes()
     assert b"RIFF" not in sealed and b"WAVE" not in sealed
 
 

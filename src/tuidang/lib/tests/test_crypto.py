@@ -1,12 +1,22 @@
+import hashlib
+import os
+
 import pytest
-from hypothesis import given
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tuidang.lib.crypto import DecryptionError, seal, unseal
+from tuidang.lib import keys
+from tuidang.lib.crypto import DecryptionError, Sealer, key_version, seal, unseal
+from tuidang.lib.models import DataKey
 
 PLACE = {"table": "declarations_declaration", "row": "0b6c", "field": "alias"}
 
+pytestmark = pytest.mark.django_db
 
+
+@hypothesis_settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text())
 def test_what_is_sealed_opens_in_its_place(text):
     assert unseal(seal(text, **PLACE), **PLACE) == text
@@ -34,8 +44,58 @@ def test_a_tampered_value_does_not_open():
         unseal(bytes(blob), **PLACE)
 
 
-def test_old_values_open_after_a_new_key_is_added(settings):
-    blob = seal("Wang Ming", **PLACE)
-    settings.FIELD_ENCRYPTION_KEYS = {**settings.FIELD_ENCRYPTION_KEYS, 2: b"\x01" * 32}
-    assert seal("x", **PLACE)[1] == 2  # new values use the newest key
+def test_the_data_key_is_random_and_stored_only_wrapped(settings):
+    seal("Wang Ming", **PLACE)
+    stored = DataKey.objects.get()
+    key = keys.key_for(stored.version)
+    assert len(key) == 32
+    assert key not in bytes(stored.wrapped)
+    assert key != hashlib.sha256(settings.FIELD_KEK.encode()).digest()
+
+
+def test_a_key_made_by_another_process_is_found_at_once(settings):
+    """A rotation elsewhere makes version 2; a value sealed under it opens here even while
+    this process still trusts its copy of the key table."""
+    settings.FIELD_KEY_CACHE_SECONDS = 3600
+    Sealer()  # this process now holds the table with version 1 only
+    kek = keys.configured_kek()
+    fresh = os.urandom(32)
+    DataKey.objects.create(
+        version=2, wrapped=keys.wrap(fresh, version=2, kek=kek), kek_id=keys.kek_id(kek)
+    )
+    nonce = os.urandom(12)
+    aad = b"tuidang:declarations_declaration:0b6c:alias"
+    blob = bytes([1, 2]) + nonce + AESGCM(fresh).encrypt(nonce, b"Wang Ming", aad)
     assert unseal(blob, **PLACE) == "Wang Ming"
+
+
+def test_a_key_wrapped_under_another_kek_is_named_as_such(settings):
+    blob = seal("Wang Ming", **PLACE)
+    keys.forget_cached_keys()
+    settings.FIELD_KEK = "not-the-kek-that-wrapped-it"
+    with pytest.raises(DecryptionError, match="wrapped by KEK"):
+        unseal(blob, **PLACE)
+
+
+def test_values_sealed_before_versioned_keys_keep_opening(settings):
+    """An installation upgraded from the single FIELD_ENCRYPTION_KEY: its values carry
+    version 1 and open once that key is adopted as data key 1."""
+    settings.FIELD_ENCRYPTION_KEY_LEGACY = "the-old-secret"
+    old_key = hashlib.sha256(b"the-old-secret").digest()
+    nonce = os.urandom(12)
+    aad = b"tuidang:declarations_declaration:0b6c:alias"
+    blob = bytes([1, 1]) + nonce + AESGCM(old_key).encrypt(nonce, b"Wang Ming", aad)
+
+    assert unseal(blob, **PLACE) == "Wang Ming"
+    assert key_version(seal("Li Hua", **PLACE)) == 1
+    assert old_key not in bytes(DataKey.objects.get(version=1).wrapped)
+
+
+def test_a_new_installation_gets_a_random_key_not_one_derived_from_a_secret(settings):
+    settings.FIELD_ENCRYPTION_KEY_LEGACY = ""
+    seal("Wang Ming", **PLACE)
+    first = keys.key_for(1)
+    DataKey.objects.all().delete()
+    keys.forget_cached_keys()
+    seal("Wang Ming", **PLACE)
+    assert keys.key_for(1) != first

@@ -1,0 +1,191 @@
+"""`tuidang rotate-keys`: everything re-sealed under a new key, the old key gone."""
+
+import threading
+import time
+from io import StringIO
+
+import pytest
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.apps import apps
+from django.core.management import CommandError, call_command
+from django.db import close_old_connections, connection, models
+
+from tuidang.calls import recordings
+from tuidang.calls.models import CallNote
+from tuidang.conftest import CALLER
+from tuidang.declarations.models import Declaration
+from tuidang.lib import keys
+from tuidang.lib.crypto import DecryptionError, key_version, unseal
+from tuidang.lib.models import DataKey
+from tuidang.lib.rotation import (
+    SEALED_COLUMNS,
+    data_key_begin_rotation,
+    data_key_rotate,
+    sealed_versions,
+)
+from tuidang.lib.tests.records import ADDRESS, ALIAS, AUDIO, NOTE, STATEMENT, record_a_call
+
+
+@pytest.fixture(autouse=True)
+def _own_recordings(settings, tmp_path):
+    """Recordings of this test only, not of every test run on the machine."""
+    settings.VAR_DIR = tmp_path
+    settings.FIELD_KEY_CACHE_SECONDS = 0
+
+
+def every_stored_version():
+    return {v for counts in sealed_versions().values() for v in counts}
+
+
+def test_every_sealed_column_is_rotated():
+    sealed = {
+        (model._meta.label, field.name)
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.BinaryField) and field.name.endswith("_sealed")
+    }
+    assert sealed == {(column.model, column.column) for column in SEALED_COLUMNS}
+
+
+@pytest.mark.django_db
+def test_after_rotation_the_old_key_opens_nothing_and_every_value_still_reads(mei, numbers):
+    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    old_version = key_version(bytes(records.declaration.alias_sealed))
+    assert old_version is not None
+    old_key = keys.key_for(old_version)
+    old_alias = bytes(records.declaration.alias_sealed)
+    place = {"table": "declarations_declaration", "row": str(records.declaration.public_id)}
+
+    call_command("rotate-keys", pause=0, batch_size=1, stdout=StringIO())
+
+    [new_key] = DataKey.objects.all()
+    assert new_key.version != old_version
+    assert every_stored_version() == {new_key.version}
+    assert sum(sealed_versions()["recordings"].values()) == 1
+    # The copy of an old value no longer opens: its key is gone from the database ...
+    with pytest.raises(DecryptionError, match=f"no data key of version {old_version}"):
+        unseal(old_alias, **place, field="alias")
+    # ... and it was that key (kept here) that opened it.
+    aad = f"tuidang:declarations_declaration:{place['row']}:alias".encode()
+    assert AESGCM(old_key).decrypt(old_alias[2:14], old_alias[14:], aad) == ALIAS.encode()
+    declaration = Declaration.objects.get()
+    stored = bytes(declaration.alias_sealed)
+    with pytest.raises(InvalidTag):  # the old key opens none of what is stored now
+        AESGCM(old_key).decrypt(stored[2:14], stored[14:], aad)
+    assert (declaration.alias, declaration.statement) == (ALIAS, STATEMENT)
+    assert CallNote.objects.get().text == NOTE
+    records.book_request.refresh_from_db()
+    assert records.book_request.address == ADDRESS
+    records.voicemail.refresh_from_db()
+    assert records.voicemail.callback_number == CALLER
+    assert recordings.load(records.voicemail) == AUDIO
+
+
+@pytest.mark.django_db
+def test_an_interrupted_rotation_resumes_with_the_same_new_key(mei, numbers):
+    record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    started, resumed = data_key_begin_rotation()  # killed right after making the key
+    assert not resumed
+
+    report = data_key_rotate(pause=0)
+
+    assert report.resumed and report.version == started.version
+    assert list(DataKey.objects.values_list("version", flat=True)) == [started.version]
+    assert every_stored_version() == {started.version}
+    # Run again with nothing under way: a new rotation, to a new key.
+    assert data_key_rotate(pause=0).version != started.version
+
+
+@pytest.mark.django_db
+def test_a_value_that_no_key_opens_is_reported_and_left(mei, numbers):
+    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    bad = bytearray(records.note.text_sealed)
+    bad[-1] ^= 1
+    CallNote.objects.filter(pk=records.note.pk).update(text_sealed=bytes(bad))
+
+    report = data_key_rotate(pause=0)
+
+    assert any("calls.CallNote.text_sealed" in problem for problem in report.unreadable)
+    assert Declaration.objects.get().alias == ALIAS
+
+
+@pytest.mark.django_db
+def test_rewrapping_under_a_new_kek_keeps_every_value_and_needs_the_new_kek(
+    mei, numbers, settings, tmp_path
+):
+    record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    kek_file = tmp_path / "new.kek"
+    kek_file.write_text("a brand new key-encryption key\n")
+
+    call_command("rotate-keys", new_kek_file=kek_file, stdout=StringIO())
+
+    new_kek = keys.kek_from_secret(kek_file.read_text())
+    assert set(DataKey.objects.values_list("kek_id", flat=True)) == {keys.kek_id(new_kek)}
+    keys.forget_cached_keys()  # a process started with the old KEK is told so
+    with pytest.raises(DecryptionError, match="wrapped by KEK"):
+        Declaration.objects.get().alias  # noqa: B018
+    settings.FIELD_KEK = kek_file.read_text()
+    assert Declaration.objects.get().alias == ALIAS
+    with pytest.raises(CommandError, match="already configured"):
+        call_command("rotate-keys", new_kek_file=kek_file)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_edits_made_during_a_rotation_are_never_lost(mei, numbers, settings):
+    """Volunteers keep writing notes and a coordinator keeps correcting a statement while
+    the rotation runs; other processes' copies of the key table are half a second old."""
+    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    for i in range(30):
+        note = CallNote(call=records.call, author=mei)
+        note.text = f"earlier note {i}"
+        note.save()
+    settings.FIELD_KEY_CACHE_SECONDS = 0.5
+    stop = threading.Event()
+    written: dict[str, list[str]] = {"notes": [], "statements": []}
+
+    def write_notes():
+        try:
+            while not stop.is_set():
+                note = CallNote(call=records.call, author=mei)
+                note.text = f"note {len(written['notes'])}"
+                note.save()
+                written["notes"].append(note.text)
+                time.sleep(0.005)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    def correct_statement():
+        try:
+            while not stop.is_set():
+                declaration = Declaration.objects.get()
+                declaration.statement = f"statement {len(written['statements'])}"
+                declaration.save(update_fields=["statement_sealed"])
+                written["statements"].append(declaration.statement)
+                time.sleep(0.005)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write_notes), threading.Thread(target=correct_statement)]
+    for thread in threads:
+        thread.start()
+    try:
+        report = data_key_rotate(batch_size=3, pause=0.01)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+    assert written["notes"] and written["statements"]
+    assert len(report.destroyed) == 1
+    keys.forget_cached_keys()
+    # Whatever was written last is what is stored, and all of it opens under the new key.
+    assert Declaration.objects.get().statement == written["statements"][-1]
+    texts = [note.text for note in CallNote.objects.all()]
+    assert set(written["notes"]) <= set(texts)
+    assert len(texts) == 1 + 30 + len(written["notes"])
+    stored_versions = {
+        key_version(bytes(blob)) for blob in CallNote.objects.values_list("text_sealed", flat=True)
+    }
+    assert stored_versions == {report.version}
