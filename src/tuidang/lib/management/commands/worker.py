@@ -1,15 +1,56 @@
-"""Run background tasks (ringing volunteers, hanging up) from the database queue."""
+"""Run background tasks (ringing volunteers, hanging up) from the database queue, and
+enqueue the periodic ones (retention) when they are due."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+
+def run_scheduler(stop: threading.Event, every: float) -> None:
+    """Every ``every`` seconds, enqueue what is due. Several workers may run this: the
+    job's row lock lets only one of them enqueue each run (lib/retention.py)."""
+    from tuidang.lib.retention import scheduler_tick
+
+    while not stop.is_set():
+        try:
+            if scheduler_tick():
+                logger.info("Enqueued the retention run")
+        except Exception:
+            logger.exception("The scheduler could not check the periodic jobs")
+        finally:
+            close_old_connections()
+        stop.wait(every)
 
 
 class Command(BaseCommand):
-    help = "Run the background task worker."
+    help = "Run the background task worker, and enqueue the periodic jobs when due."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-scheduler", action="store_true", help="only run tasks; enqueue no periodic jobs"
+        )
+        parser.add_argument(
+            "--schedule-every", type=float, default=60, help="seconds between schedule checks"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        call_command("db_worker", interval=0.2)
+        stop = threading.Event()
+        if not options["no_scheduler"]:
+            threading.Thread(
+                target=run_scheduler,
+                args=(stop, options["schedule_every"]),
+                name="scheduler",
+                daemon=True,
+            ).start()
+        try:
+            call_command("db_worker", interval=0.2)
+        finally:
+            stop.set()

@@ -1,0 +1,47 @@
+"""`tuidang purge`: delete or anonymise what is past its retention period, now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from tuidang.lib.retention import cutoffs, retention_purge
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete recordings, notes and postal addresses past their retention period, and "
+        "strip old calls of what links them to a caller. Statistics and the log stay."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="only count what would be purged"
+        )
+        parser.add_argument(
+            "--now", help="purge as of this ISO 8601 time (default: now), e.g. to preview"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        now = timezone.now()
+        if options["now"]:
+            try:
+                now = datetime.fromisoformat(options["now"])
+            except ValueError as exc:
+                raise CommandError(f"--now must be an ISO 8601 time: {exc}") from exc
+            if timezone.is_naive(now):
+                now = timezone.make_aware(now)
+        try:
+            limits = cutoffs(now)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        for kind, before in limits.items():
+            self.stdout.write(f"{kind}: older than {before:%Y-%m-%d %H:%M %Z}")
+        report = retention_purge(now=now, dry_run=options["dry_run"])
+        verb = "Would purge" if options["dry_run"] else "Purged"
+        for kind, count in report.counts.items():
+            self.stdout.write(f"{verb} {count} {kind}")
+        self.stdout.write(self.style.SUCCESS(f"{verb}: {report.summary() or 'nothing'}."))

@@ -1,0 +1,19 @@
+"""Background tasks of the shared helpers: the periodic retention run."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from django_tasks import task
+
+from tuidang.lib.retention import RETENTION_JOB, periodic_job_finished, retention_purge
+
+
+@task()
+def retention_run(*, now: str) -> str:
+    """The scheduled purge, as of the moment the scheduler claimed it."""
+    report = retention_purge(now=datetime.fromisoformat(now))
+    summary = report.summary() or "nothing was due"
+    periodic_job_finished(name=RETENTION_JOB, now=timezone.now(), result=summary)
+    return summary

@@ -1,0 +1,201 @@
+"""Retention: each kind of data goes after its own period, statistics stay, and the
+workers' scheduler runs the purge once an hour however many workers there are."""
+
+import threading
+import time as clock
+import zoneinfo
+from datetime import datetime, time, timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from tuidang.calls import recordings
+from tuidang.calls.case_codes import is_valid_case_code
+from tuidang.calls.models import Call, CallDisposition, CallNote, Voicemail
+from tuidang.calls.services import call_receive, call_record
+from tuidang.conftest import BANKNOTES_LINE, CALLER
+from tuidang.declarations.models import Declaration, Organization
+from tuidang.declarations.selectors import counts_by_region, public_totals
+from tuidang.declarations.services import Person, declaration_record
+from tuidang.lib.management.commands.worker import run_scheduler
+from tuidang.lib.models import PeriodicJob
+from tuidang.lib.retention import periodic_job_claim, retention_purge, scheduler_tick
+from tuidang.lib.tests.records import ADDRESS, ALIAS, record_a_call
+from tuidang.literature.models import BookRequest
+from tuidang.screening.models import CallerScore
+from tuidang.screening.selectors import night_report
+from tuidang.tlog.services import log_checkpoint_sign
+
+CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
+HARASSER = "+8613912345678"
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _periods(settings, tmp_path):
+    settings.VAR_DIR = tmp_path  # this test's recordings only
+    settings.RETENTION_RECORDING_DAYS = 30
+    settings.RETENTION_ADDRESS_DAYS = 90
+    settings.RETENTION_NOTE_DAYS = 180
+    settings.RETENTION_CALL_DAYS = 365
+    settings.RETENTION_INTERVAL_SECONDS = 3600
+
+
+@pytest.fixture
+def night():
+    """Last night in China, when the calls below came in."""
+    return timezone.now().astimezone(CHINA).date() - timedelta(days=2)
+
+
+@pytest.fixture
+def records(mei, numbers, night):
+    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    # A hired caller, flagged, who renounced on the same call: a conversion.
+    harasser = call_receive(provider_sid="CA2", caller_from=HARASSER, dialled=BANKNOTES_LINE)
+    assert harasser is not None
+    call_record(call=harasser, types=["harassment"], note="", volunteer=mei)
+    declaration_record(
+        call=harasser,
+        people=[Person(alias="Zhang", organizations=frozenset({"youth_league"}))],
+        recorded_by=mei.user,
+    )
+    at = datetime.combine(night, time(22), tzinfo=CHINA)
+    Call.objects.update(started_at=at)
+    CallerScore.objects.filter(converted_at__isnull=False).update(converted_at=at)
+    return records
+
+
+def statistics(night):
+    today = timezone.now().astimezone(CHINA).date()
+    report = night_report(night)
+    return {
+        "totals": public_totals(),
+        "regions": {
+            org: counts_by_region(since=today - timedelta(days=7), until=today, organization=org)
+            for org in Organization.values
+        },
+        "night": (report.calls, report.flagged, report.actions(), report.conversions),
+        "calls": list(Call.objects.values("channel", "region", "state").annotate(n=Count("pk"))),
+        "types": list(CallDisposition.objects.values("call_type").annotate(n=Count("pk"))),
+        "declarations": Declaration.objects.count(),
+    }
+
+
+def later(days):
+    return timezone.now() + timedelta(days=days)
+
+
+def test_each_kind_of_data_goes_after_its_own_period(records):
+    file = recordings.directory() / records.voicemail.stored_name
+    assert retention_purge(now=later(29)).counts["recordings"] == 0
+
+    assert retention_purge(now=later(31)).counts["recordings"] == 1
+    assert not file.exists() and not Voicemail.objects.exists()
+    assert CallNote.objects.count() == 1
+    assert BookRequest.objects.get().address == ADDRESS
+
+    retention_purge(now=later(91))
+    assert BookRequest.objects.get().address == "" and CallNote.objects.count() == 1
+
+    retention_purge(now=later(181))
+    assert not CallNote.objects.exists()
+    assert Call.objects.get(provider_sid="CA1").caller_key != ""
+
+    report = retention_purge(now=later(366))
+    assert report.counts["calls"] == 2
+    for call in Call.objects.all():
+        assert (call.caller_key, call.last_digits) == ("", "")
+        assert not is_valid_case_code(call.case_code)
+        assert call.provider_sid.startswith("purged-")
+    assert not CallerScore.objects.exclude(caller_key__startswith="purged-").exists()
+    # The registry stays, sealed as it was.
+    assert Declaration.objects.get(call=records.call).alias == ALIAS
+
+
+def test_the_public_total_and_statistics_are_the_same_after_a_purge(records, night):
+    log_checkpoint_sign()
+    before = statistics(night)
+    assert before["night"][3] == 1  # the conversion counts
+    assert before["totals"].total == 2
+
+    retention_purge(now=later(400))
+
+    assert statistics(night) == before
+    out = StringIO()
+    call_command("verify-log", stdout=out)
+    assert "The log verifies at size 2" in out.getvalue()
+
+
+def test_purging_twice_changes_nothing_more(records):
+    retention_purge(now=later(400))
+    again = retention_purge(now=later(400))
+    assert sum(again.counts.values()) == 0
+
+
+def test_a_dry_run_counts_what_would_go_and_keeps_it(records):
+    out = StringIO()
+    call_command("purge", dry_run=True, now=later(400).isoformat(), stdout=out)
+    assert "Would purge 1 recordings" in out.getvalue()
+    assert "Would purge 2 notes" not in out.getvalue()
+    assert "Would purge 1 notes" in out.getvalue()
+    assert "Would purge 2 calls" in out.getvalue()
+    assert Voicemail.objects.count() == 1 and CallNote.objects.count() == 1
+    assert Call.objects.get(provider_sid="CA1").caller_key != ""
+
+
+def test_purge_refuses_a_time_it_cannot_read(db):
+    with pytest.raises(CommandError, match="ISO 8601"):
+        call_command("purge", now="next tuesday")
+
+
+def test_the_scheduler_runs_the_purge_once_an_interval(records):
+    start = later(400)
+    assert scheduler_tick(now=start)  # the task backend runs it at once in tests
+    assert not Voicemail.objects.exists()
+    assert "recordings: 1" in PeriodicJob.objects.get(name="retention").last_result
+
+    assert not scheduler_tick(now=start + timedelta(minutes=59))
+    assert scheduler_tick(now=start + timedelta(minutes=61))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_several_workers_only_one_claims_a_run():
+    now = timezone.now()
+    barrier = threading.Barrier(4)
+    claimed = []
+
+    def worker():
+        try:
+            barrier.wait()
+            claimed.append(periodic_job_claim(name="retention", now=now, every=timedelta(hours=1)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == [False, False, False, True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_enqueues_the_first_run_when_it_starts():
+    stop = threading.Event()
+    thread = threading.Thread(target=run_scheduler, args=(stop, 0.05))
+    thread.start()
+    try:
+        for _ in range(200):
+            job = PeriodicJob.objects.filter(name="retention").first()
+            if job is not None and job.last_finished_at is not None:
+                break
+            clock.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join()
+    assert job.last_result == "nothing was due"
+    assert job.next_run_at > timezone.now() + timedelta(minutes=59)
