@@ -1,7 +1,8 @@
 """Personas and a phone network shared by the whole suite.
 
 As in healthchecks, the people have names: Mei answers in Mandarin, Wing in Cantonese,
-Grace in English, Lin coordinates, and Charlie has an account but no volunteer profile.
+Grace in English, Lin coordinates, Ada administers, and Charlie has an account but no
+volunteer profile.
 Everything is set up through the real services.
 """
 
@@ -24,6 +25,46 @@ WEBSITE_LINE = "+18005550199"
 # A mainland Chinese mobile number (Beijing) and how else it may be written.
 CALLER = "+8613800138000"
 PASSWORD = "correct-horse-battery"
+# The authenticator app secret of every persona who must have a second factor
+# (coordinators, administrators); `totp_code()` computes what their app shows.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def give_second_factor(user) -> None:
+    """Set up an authenticator app for ``user``, as allauth's own activation does."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    TOTP.activate(user, TOTP_SECRET)
+
+
+def totp_code(secret: str = TOTP_SECRET, at: float | None = None) -> str:
+    """The code an authenticator app with ``secret`` shows at ``at`` (default: now)."""
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(time.time() if at is None else at) // app_settings.TOTP_PERIOD
+    return str(format_hotp_value(hotp_value(secret, counter)))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_client_logins_carry_a_request():
+    """django-axes counts failed logins per address, so it refuses to authenticate without
+    a request; the test client's login() has none. Give it one from 127.0.0.1."""
+    from django.http import HttpRequest
+    from django.test.client import ClientMixin
+
+    original = ClientMixin.login
+
+    def login(self, **credentials):
+        request = HttpRequest()
+        request.META["REMOTE_ADDR"] = "127.0.0.1"
+        return original(self, request=request, **credentials)
+
+    ClientMixin.login = login  # type: ignore[method-assign]
+    yield
+    ClientMixin.login = original  # type: ignore[method-assign]
 
 
 class Clock:
@@ -50,6 +91,8 @@ def make_volunteer(username: str, languages: list[str], role: str = Role.VOLUNTE
     )
     for language in languages:
         VolunteerLanguage.objects.create(volunteer=volunteer, language=language)
+    if volunteer.is_coordinator:
+        give_second_factor(user)
     return volunteer
 
 
@@ -78,6 +121,15 @@ def wing(db):
 @pytest.fixture
 def lin(db):
     return make_volunteer("lin", [Language.MANDARIN, Language.ENGLISH], role=Role.COORDINATOR)
+
+
+@pytest.fixture
+def ada(db):
+    """An administrator: the admin role, staff and superuser, with an authenticator app."""
+    volunteer = make_volunteer("ada", [Language.ENGLISH], role=Role.ADMIN)
+    volunteer.user.is_staff = volunteer.user.is_superuser = True
+    volunteer.user.save(update_fields=["is_staff", "is_superuser"])
+    return volunteer
 
 
 @pytest.fixture

@@ -202,7 +202,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "tuidang.accounts.lockout.PairAndAddressHandler"
 AXES_CLIENT_IP_CALLABLE = "tuidang.accounts.lockout.client_address"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "account/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "tuidang.accounts.lockout.lockout_response"
 # A log of every successful login with its address would tell whoever seizes the server
 # where the volunteers are; failures are kept only for the cool-off period.
 AXES_DISABLE_ACCESS_LOG = True

@@ -1,7 +1,11 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
+
+# The admin's own login form checks only a password; send it through the accounts' login,
+# with its lockout and second factor, like every other login.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", include("tuidang.public.urls")),
@@ -10,8 +14,7 @@ urlpatterns = [
     path("screening/", include("tuidang.screening.urls")),
     path("literature/", include("tuidang.literature.urls")),
     path("log/", include("tuidang.tlog.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("tuidang.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

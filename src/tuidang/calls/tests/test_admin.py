@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from tuidang.conftest import PASSWORD
+from tuidang.conftest import PASSWORD, give_second_factor
 
 # The admin's inline form for the number's own prompts, left empty.
 NO_PROMPTS = {"prompts-TOTAL_FORMS": "0", "prompts-INITIAL_FORMS": "0"}
@@ -10,7 +10,8 @@ NO_PROMPTS = {"prompts-TOTAL_FORMS": "0", "prompts-INITIAL_FORMS": "0"}
 
 @pytest.fixture
 def admin_client(client, db):
-    get_user_model().objects.create_superuser(username="root", password=PASSWORD)
+    root = get_user_model().objects.create_superuser(username="root", password=PASSWORD)
+    give_second_factor(root)  # an administrator cannot use the admin without one
     client.login(username="root", password=PASSWORD)
     return client
 

@@ -1,0 +1,118 @@
+import time
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from tuidang.accounts.tests.helpers import log_in
+from tuidang.conftest import PASSWORD, TOTP_SECRET, totp_code
+
+pytestmark = pytest.mark.django_db
+
+
+def enter_code(client, code: str):
+    return client.post(reverse("mfa_authenticate"), {"code": code})
+
+
+def test_a_coordinator_needs_the_code_from_their_app_after_the_password(client, lin):
+    after_password = log_in(client, "lin")
+    assert after_password["Location"] == reverse("mfa_authenticate")
+    # The password alone opens nothing.
+    assert client.get(reverse("volunteers:team")).status_code == 302
+
+    response = enter_code(client, totp_code())
+    assert response.status_code == 302
+    assert response["Location"] == reverse("volunteers:desk")
+    assert client.get(reverse("volunteers:team")).status_code == 200
+
+
+def test_a_wrong_code_is_refused(client, lin):
+    log_in(client, "lin")
+    wrong = f"{(int(totp_code()) + 1) % 1_000_000:06d}"
+    response = enter_code(client, wrong)
+    assert response.status_code == 200
+    assert "Incorrect code" in response.text
+    assert client.get(reverse("volunteers:team")).status_code == 302
+
+
+def test_a_code_cannot_be_used_twice(client, lin):
+    # Far enough from the end of a period that both logins fall inside the same one.
+    if time.time() % 30 > 25:
+        time.sleep(30 - time.time() % 30)
+    code = totp_code()
+    log_in(client, "lin")
+    assert enter_code(client, code)["Location"] == reverse("volunteers:desk")
+    client.post(reverse("logout"))
+
+    log_in(client, "lin")
+    replayed = enter_code(client, code)
+    assert replayed.status_code == 200
+    assert "Incorrect code" in replayed.text
+    assert client.get(reverse("volunteers:team")).status_code == 302
+
+
+def test_a_recovery_code_logs_in_once(client, lin):
+    codes = RecoveryCodes.activate(lin.user).generate_codes()
+    log_in(client, "lin")
+    assert enter_code(client, codes[0])["Location"] == reverse("volunteers:desk")
+    client.post(reverse("logout"))
+    log_in(client, "lin")
+    assert enter_code(client, codes[0]).status_code == 200
+    assert enter_code(client, codes[1])["Location"] == reverse("volunteers:desk")
+
+
+def test_a_coordinator_without_a_second_factor_must_set_one_up_first(client, lin):
+    Authenticator.objects.filter(user=lin.user).delete()
+    assert log_in(client, "lin")["Location"] == reverse("volunteers:desk")
+
+    for name in ["volunteers:desk", "volunteers:team", "screening:dashboard", "public:home"]:
+        response = client.get(reverse(name))
+        assert response.status_code == 302, name
+        assert response["Location"] == reverse("mfa_index"), name
+    assert client.post(reverse("volunteers:presence"), {"presence": "available"})[
+        "Location"
+    ] == reverse("mfa_index")
+
+    assert client.get(reverse("mfa_index")).status_code == 200
+    # allauth asks for the password again before a second factor is added.
+    asked = client.get(reverse("mfa_activate_totp"))
+    assert asked["Location"].startswith(reverse("account_reauthenticate"))
+    assert client.post(asked["Location"], {"password": PASSWORD}).status_code == 302
+    setup = client.get(reverse("mfa_activate_totp"))
+    assert setup.status_code == 200
+    assert "<svg" in setup.text  # the QR code, inline: the CSP forbids data: images
+    secret = setup.context["form"].secret
+    activated = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert activated.status_code == 302
+    assert client.get(reverse("volunteers:team")).status_code == 200
+
+
+def test_recovery_codes_alone_do_not_count_as_a_second_factor(client, lin):
+    Authenticator.objects.filter(user=lin.user).delete()
+    RecoveryCodes.activate(lin.user)
+    log_in(client, "lin")
+    assert client.get(reverse("volunteers:desk"))["Location"] == reverse("mfa_index")
+
+
+def test_staff_without_a_volunteer_profile_must_set_one_up_too(client):
+    get_user_model().objects.create_user(username="root", password=PASSWORD, is_staff=True)
+    log_in(client, "root")
+    assert client.get(reverse("admin:index"))["Location"] == reverse("mfa_index")
+
+
+def test_volunteers_need_no_second_factor_unless_configured(client, mei, settings):
+    log_in(client, "mei")
+    assert client.get(reverse("volunteers:desk")).status_code == 200
+    settings.MFA_REQUIRED_FOR_VOLUNTEERS = True
+    assert client.get(reverse("volunteers:desk"))["Location"] == reverse("mfa_index")
+
+
+def test_the_setup_page_shows_the_secret_to_type_in(client, lin):
+    Authenticator.objects.filter(user=lin.user).delete()
+    log_in(client, "lin")
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.context["form"].secret in page.text
+    assert TOTP_SECRET not in page.text  # a new secret, not an old one
