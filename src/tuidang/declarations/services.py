@@ -17,6 +17,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from tuidang.audit.models import Action
+from tuidang.audit.services import audit_record, audit_record_many
 from tuidang.calls.models import Call
 from tuidang.declarations.models import (
     DailyTotal,
@@ -155,6 +157,7 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
             declaration.log_index = index
             declaration.save(update_fields=["log_index"])
         rollup_count(created, +1)
+        audit_record_many(actor=recorded_by, action=Action.CREATE, targets=created)
         for declaration in created:
             if _is_duplicate(declaration, call):
                 declaration_revoke(
@@ -202,6 +205,8 @@ def declaration_revoke(*, declaration: Declaration, reason: str, by: User | None
         (revocation.log_index,) = log_append(entries=[revocation_entry(revocation)])
         revocation.save(update_fields=["log_index"])
         rollup_count([locked], -1)
+        if by is not None:  # None: the duplicate rule, not a person
+            audit_record(actor=by, action=Action.CHANGE, target=locked)
     logger.info("Declaration %s revoked: %s", declaration.log_index, reason)
     return revocation
 
@@ -224,6 +229,10 @@ def rollup_count(declarations: list[Declaration], step: int) -> None:
 class Tally:
     """Counts gathered in memory, then added to the rollups with one upsert per cell."""
 
+    # Where each organization counts in a day's totals (after the people); built once,
+    # as an import adds hundreds of thousands of declarations.
+    _COLUMN = {organization: 1 + i for i, organization in enumerate(Organization.values)}
+
     def __init__(self) -> None:
         self.cells: Counter[tuple[date, str, str, str]] = Counter()
         self.days: dict[date, list[int]] = {}
@@ -231,18 +240,22 @@ class Tally:
     def add(
         self, *, day: date, organizations: Iterable[str], region: str, channel: str, step: int
     ) -> None:
-        totals = self.days.setdefault(day, [0] * (1 + len(Organization.values)))
+        totals = self.days.get(day)
+        if totals is None:
+            totals = self.days[day] = [0] * (1 + len(self._COLUMN))
         totals[0] += step
         for organization in organizations:
             self.cells[day, organization, region, channel] += step
-            totals[1 + Organization.values.index(organization)] += step
+            totals[self._COLUMN[organization]] += step
 
     def save(self) -> None:
         days: Counter[tuple[Any, ...]] = Counter()
         months: Counter[tuple[Any, ...]] = Counter()
+        stored = {day: (db_value(day), db_value(day.replace(day=1))) for day in self.days}
         for (day, organization, region, channel), step in self.cells.items():
-            days[db_value(day), organization, region, channel] += step
-            months[db_value(day.replace(day=1)), organization, region, channel] += step
+            as_day, as_month = stored[day]
+            days[as_day, organization, region, channel] += step
+            months[as_month, organization, region, channel] += step
         cell = ["organization", "region", "channel"]
         bulk_add_counts(Rollup, ["day", *cell], ["count"], {k: (n,) for k, n in days.items()})
         bulk_add_counts(
@@ -252,5 +265,5 @@ class Tally:
             DailyTotal,
             ["day"],
             ["people", *Organization.values],
-            {(db_value(day),): tuple(totals) for day, totals in self.days.items()},
+            {(stored[day][0],): tuple(totals) for day, totals in self.days.items()},
         )
