@@ -9,6 +9,7 @@ receipt and signs checkpoints, and how an outside client could do the same over 
 from __future__ import annotations
 
 from collections.abc import Callable
+from hashlib import sha256
 
 from tuidang.tlog import merkle
 from tuidang.tlog.tiles import TILE_HEIGHT, TILE_WIDTH
@@ -27,35 +28,43 @@ class TreeHashes:
     def __init__(self, read_tile: TileReader, size: int) -> None:
         self.read_tile = read_tile
         self.size = size
-        self._tiles: dict[tuple[int, int], list[bytes]] = {}
-        self._nodes: dict[tuple[int, int], bytes] = {}
+        # Each tile read, with every complete subtree inside it hashed: row r holds the
+        # hashes of its subtrees of 2**r of the tile's hashes.
+        self._tiles: dict[tuple[int, int], list[list[bytes]]] = {}
 
-    def _tile(self, level: int, index: int) -> list[bytes]:
-        if (level, index) not in self._tiles:
+    def _tile(self, level: int, index: int) -> list[list[bytes]]:
+        rows = self._tiles.get((level, index))
+        if rows is None:
             # Only hashes of subtrees complete in this tree: the tile's width here.
             width = min(TILE_WIDTH, (self.size >> (TILE_HEIGHT * level)) - index * TILE_WIDTH)
             body = self.read_tile(level, index, width)
             if body is None or len(body) != width * merkle.HASH_SIZE:
                 raise MissingTile(f"tile {level}/{index} of width {width} is missing")
-            self._tiles[level, index] = [
-                body[i : i + merkle.HASH_SIZE] for i in range(0, len(body), merkle.HASH_SIZE)
-            ]
-        return self._tiles[level, index]
+            size = merkle.HASH_SIZE
+            rows = [[body[i : i + size] for i in range(0, len(body), size)]]
+            # All at once: at most 255 hashes, what a proof through this tile needs anyway,
+            # at a fraction of the cost of computing them one by one on demand
+            # (merkle.node_hash, written out).
+            while len(rows[-1]) > 1:
+                below = rows[-1]
+                rows.append(
+                    [
+                        sha256(b"\x01" + below[i] + below[i + 1]).digest()
+                        for i in range(0, len(below) - 1, 2)
+                    ]
+                )
+            self._tiles[level, index] = rows
+        return rows
 
     def node(self, height: int, index: int) -> bytes:
         """The hash of the complete subtree of 2**height leaves numbered ``index``."""
-        if (height, index) in self._nodes:
-            return self._nodes[height, index]
         level, rest = divmod(height, TILE_HEIGHT)
-        if rest == 0:
-            tile, offset = divmod(index, TILE_WIDTH)
-            hash_ = self._tile(level, tile)[offset]
-        else:
-            hash_ = merkle.node_hash(
-                self.node(height - 1, 2 * index), self.node(height - 1, 2 * index + 1)
-            )
-        self._nodes[height, index] = hash_
-        return hash_
+        # Its first hash of level ``level`` is in this tile, and so is the whole subtree.
+        tile, offset = divmod(index << rest, TILE_WIDTH)
+        rows = self._tile(level, tile)
+        if rest >= len(rows) or offset >> rest >= len(rows[rest]):
+            raise ValueError(f"no complete subtree {height}/{index} in a tree of {self.size}")
+        return rows[rest][offset >> rest]
 
     def subtree(self, start: int, end: int) -> bytes:
         """MTH(D[start:end]) for the ranges RFC 9162 proofs are made of."""
