@@ -1,0 +1,48 @@
+"""`tuidang backup`: an encrypted backup of the database and the sealed recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from tuidang.lib.backups import BackupError, backup_create
+
+
+class Command(BaseCommand):
+    help = (
+        "Back up the database (SQLite's online backup, or pg_dump) and the sealed recordings "
+        "into one file encrypted under BACKUP_KEY. Safe while the hotline runs."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "path",
+            nargs="?",
+            type=Path,
+            help="the file to write (default: var/backups/tuidang-<time>.backup)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from django.conf import settings
+
+        path: Path | None = options["path"]
+        if path is None:
+            directory = Path(settings.VAR_DIR) / "backups"
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = directory / f"tuidang-{timezone.now():%Y%m%dT%H%M%SZ}.backup"
+        try:
+            result = backup_create(path=path)
+        except (BackupError, OSError) as exc:
+            raise CommandError(f"no backup was written: {exc}") from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Wrote {result.path} ({result.size:,} bytes): the {result.manifest['vendor']} "
+                f"database and {result.recordings} recordings, encrypted under BACKUP_KEY."
+            )
+        )
+        self.stdout.write(
+            "Restoring it needs BACKUP_KEY and FIELD_KEK: keep both, apart from the backup."
+        )

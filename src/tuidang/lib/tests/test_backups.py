@@ -1,0 +1,249 @@
+"""Encrypted backups: a restore drill on SQLite (and PostgreSQL when the suite runs on it),
+and every way a backup file can be damaged is refused before anything is restored."""
+
+import base64
+import io
+import json
+import os
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from tuidang.calls import recordings
+from tuidang.conftest import CALLER
+from tuidang.declarations.services import Person, declaration_record
+from tuidang.lib.backups import (
+    BackupError,
+    Database,
+    EncryptingWriter,
+    backup_create,
+    backup_restore,
+    decrypt_stream,
+)
+from tuidang.lib.tests.records import ALIAS, AUDIO, record_a_call
+from tuidang.tlog.models import SignedCheckpoint
+from tuidang.tlog.services import verifier_key
+
+KEY = "a backup key kept apart from the backups"
+PLAIN = bytes(range(256)) * 5  # four chunks of 256 bytes, and the last one
+
+
+def encrypt(data: bytes, key: str = KEY, chunk: int = 256) -> bytes:
+    out = io.BytesIO()
+    writer = EncryptingWriter(out, key, chunk_bytes=chunk)
+    writer.write(data)
+    writer.close()
+    return out.getvalue()
+
+
+def decrypt(blob: bytes, key: str = KEY) -> bytes:
+    return b"".join(decrypt_stream(io.BytesIO(blob), key))
+
+
+def chunks(blob: bytes) -> tuple[bytes, list[bytes]]:
+    header, rest, found = blob[:35], blob[35:], []
+    while rest:
+        length = int.from_bytes(rest[:4], "big")
+        found.append(rest[: 4 + length])
+        rest = rest[4 + length :]
+    return header, found
+
+
+def test_a_backup_stream_opens_to_what_was_written_and_hides_it():
+    blob = encrypt(PLAIN)
+    assert decrypt(blob) == PLAIN
+    assert blob.startswith(b"TUIDANG-BACKUP\x01")
+    assert bytes(range(32)) not in blob
+    assert len(chunks(blob)[1]) == 5
+
+
+@hypothesis_settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_changed_byte_is_refused(data):
+    blob = bytearray(encrypt(PLAIN))
+    position = data.draw(st.integers(min_value=0, max_value=len(blob) - 1))
+    blob[position] ^= data.draw(st.integers(min_value=1, max_value=255))
+    with pytest.raises(BackupError):
+        decrypt(bytes(blob))
+
+
+@pytest.mark.parametrize("cut", [1, 16, 300, 1000])
+def test_a_truncated_backup_is_refused(cut):
+    blob = encrypt(PLAIN)
+    with pytest.raises(BackupError, match=r"truncated|altered"):
+        decrypt(blob[:-cut])
+
+
+def test_a_backup_missing_its_last_chunk_is_refused_even_at_a_chunk_boundary():
+    header, found = chunks(encrypt(PLAIN))
+    with pytest.raises(BackupError, match="truncated"):
+        decrypt(header + b"".join(found[:-1]))
+
+
+def test_reordered_or_repeated_chunks_are_refused():
+    header, found = chunks(encrypt(PLAIN))
+    swapped = [found[1], found[0], *found[2:]]
+    with pytest.raises(BackupError, match=r"altered|does not open"):
+        decrypt(header + b"".join(swapped))
+    with pytest.raises(BackupError, match="altered"):
+        decrypt(header + found[0] + found[0] + b"".join(found[1:]))
+
+
+def test_a_wrong_key_or_a_stranger_file_or_a_newer_format_is_named():
+    with pytest.raises(BackupError, match="does not open under BACKUP_KEY"):
+        decrypt(encrypt(PLAIN), key="another key")
+    with pytest.raises(BackupError, match="not a Tuidang backup"):
+        decrypt(b"SQLite format 3\x00" + b"\x00" * 100)
+    newer = bytearray(encrypt(PLAIN))
+    newer[14] = 2
+    with pytest.raises(BackupError, match="format version 2 is not supported"):
+        decrypt(bytes(newer))
+    with pytest.raises(BackupError, match="after its last chunk"):
+        decrypt(encrypt(PLAIN) + b"more")
+
+
+# --- The restore drill ----------------------------------------------------------------
+
+
+def tuidang(*args, database_url):
+    """Run a `tuidang` command as another process would, against ``database_url``."""
+    env = {**os.environ, "DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "tuidang.manage", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def fresh_database(tmp_path):
+    """An empty database of the suite's own kind, and its URL."""
+    if connection.vendor == "sqlite":
+        path = tmp_path / "restored.sqlite3"
+        yield f"sqlite:///{path}"
+        return
+    import psycopg
+
+    own = Database.from_alias()
+    name = f"{own.name}_drill"
+    params = {"user": own.user or None, "password": own.password or None}
+    params |= {"host": own.host or None, "port": own.port or None, "autocommit": True}
+    with psycopg.connect(dbname="postgres", **params) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    auth = f"{own.user}:{own.password}@" if own.password else f"{own.user}@"
+    yield f"postgres://{auth}{own.host or 'localhost'}:{own.port or 5432}/{name}"
+    with psycopg.connect(dbname="postgres", **params) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_restore_drill_rebuilds_the_published_log_and_opens_sealed_values(
+    mei, numbers, tmp_path, fresh_database, settings
+):
+    settings.VAR_DIR = tmp_path / "var"
+    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    declaration_record(
+        call=records.call,
+        people=[Person(alias="Li Hua", organizations=frozenset({"party", "young_pioneers"}))],
+        recorded_by=mei.user,
+    )
+    published = SignedCheckpoint.objects.order_by("-size").first()  # signed on commit
+    assert published is not None and published.size == 2
+    seen = tmp_path / "seen-checkpoint.json"
+    seen.write_text(
+        json.dumps({"size": published.size, "root": base64.b64encode(published.root).decode()})
+    )
+    backup = tmp_path / "hotline.backup"
+
+    call_command("backup", str(backup), stdout=StringIO())
+
+    assert b"Wang Ming" not in backup.read_bytes() and b"tlog_logentry" not in backup.read_bytes()
+    restored_recordings = tmp_path / "restored-recordings"
+    call_command(
+        "restore",
+        str(backup),
+        database_url=fresh_database,
+        recordings_dir=restored_recordings,
+        stdout=StringIO(),
+    )
+    report = tuidang(
+        "verify-log", "--key", verifier_key(), "--state", str(seen), database_url=fresh_database
+    )
+    assert f"The log verifies at size {published.size}" in report
+    assert f"extends the checkpoint seen before (size {published.size})" in report
+    aliases = tuidang(
+        "shell",
+        "-c",
+        "from tuidang.declarations.models import Declaration as D; "
+        "print(sorted(d.alias for d in D.objects.all()))",
+        database_url=fresh_database,
+    )
+    assert aliases.strip().splitlines()[-1] == str(sorted([ALIAS, "Li Hua"]))
+    sealed = (restored_recordings / records.voicemail.stored_name).read_bytes()
+    assert sealed == (recordings.directory() / records.voicemail.stored_name).read_bytes()
+    assert recordings.load(records.voicemail) == AUDIO
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_refuses_a_database_that_is_not_empty_unless_forced(
+    mei, numbers, tmp_path, fresh_database, settings
+):
+    settings.VAR_DIR = tmp_path / "var"
+    record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    backup = tmp_path / "hotline.backup"
+    backup_create(path=backup)
+    target = Database.from_url(fresh_database)
+    backup_restore(path=backup, database=target)
+
+    with pytest.raises(BackupError, match="not empty; restore over it with --force"):
+        backup_restore(path=backup, database=target)
+    backup_restore(path=backup, database=target, force=True)
+    assert "The log verifies" in tuidang("verify-log", database_url=fresh_database)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_refuses_a_tampered_backup_and_touches_nothing(
+    mei, numbers, tmp_path, fresh_database, settings
+):
+    settings.VAR_DIR = tmp_path / "var"
+    record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    backup = tmp_path / "hotline.backup"
+    backup_create(path=backup)
+    blob = bytearray(backup.read_bytes())
+    blob[len(blob) // 2] ^= 1
+    backup.write_bytes(bytes(blob))
+
+    with pytest.raises(CommandError, match=r"nothing was restored: .*altered"):
+        call_command("restore", str(backup), database_url=fresh_database)
+    assert Database.from_url(fresh_database).is_empty()
+
+    backup.write_bytes(bytes(blob[: len(blob) // 3]))
+    with pytest.raises(CommandError, match="truncated"):
+        call_command("restore", str(backup), database_url=fresh_database)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_needs_the_kek_the_backup_was_made_under(
+    mei, numbers, tmp_path, fresh_database, settings
+):
+    settings.VAR_DIR = tmp_path / "var"
+    record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    backup = tmp_path / "hotline.backup"
+    backup_create(path=backup)
+    settings.FIELD_KEK = "the KEK of another installation"
+
+    with pytest.raises(BackupError, match="set FIELD_KEK to the KEK of the backup's time"):
+        backup_restore(path=backup, database=Database.from_url(fresh_database))
+    assert Database.from_url(fresh_database).is_empty()
