@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -137,7 +138,7 @@ def fresh_database(tmp_path):
 
     own = Database.from_alias()
     name = f"{own.name}_drill"
-    params = {"user": own.user or None, "password": own.password or None}
+    params: dict[str, Any] = {"user": own.user or None, "password": own.password or None}
     params |= {"host": own.host or None, "port": own.port or None, "autocommit": True}
     with psycopg.connect(dbname="postgres", **params) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
