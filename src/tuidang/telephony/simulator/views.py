@@ -58,7 +58,8 @@ def call_page(request: HttpRequest, sid: str) -> HttpResponse:
 @require_GET
 def call_panel(request: HttpRequest, sid: str) -> HttpResponse:
     _network(request).tick()
-    call = get_object_or_404(SimCall, sid=sid)
+    # A caller's phone only, as on call_page: a volunteer's leg is shown on their desk.
+    call = get_object_or_404(SimCall, sid=sid, direction__in=["inbound", "outbound-dial"])
     return render(request, "simulator/_call_panel.html", _call_context(call))
 
 
