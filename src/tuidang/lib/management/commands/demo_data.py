@@ -1,13 +1,21 @@
 """Load the demo hotline: two numbers, three volunteers, a coordinator and an admin.
 
-Running it again changes nothing that is already there.
+The coordinator and the admin get an authenticator app secret and recovery codes, printed
+with the logins, since they cannot log in without a second factor. Running it again
+changes nothing that is already there.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from allauth.mfa.utils import decrypt
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -45,6 +53,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         User = get_user_model()
+        second_factors: dict[str, tuple[str, str, list[str]]] = {}
         with transaction.atomic():
             for e164, name, channel in NUMBERS:
                 HotlineNumber.objects.get_or_create(
@@ -70,13 +79,43 @@ class Command(BaseCommand):
                 )
                 for spoken in languages:
                     VolunteerLanguage.objects.get_or_create(volunteer=volunteer, language=spoken)
+                if volunteer.is_coordinator:
+                    second_factors[username] = _second_factor(user)
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
         self.stdout.write(
             "\nLog in at /accounts/login/ with the password "
             f"{DEMO_PASSWORD!r} as one of:\n"
             + "".join(f"  {u:<6} {d}\n" for u, d, _r, _l in PEOPLE)
+            + "\nCoordinators and administrators also need a second factor. Add the secret to"
+            " an authenticator app\n(or open the otpauth: link on a phone that has one), or"
+            " type one of the recovery codes;\neach recovery code works once.\n"
+            + "".join(
+                f"  {username:<6} secret {secret}\n"
+                f"         {url}\n"
+                f"         recovery codes {' '.join(codes[:3])} …\n"
+                for username, (secret, url, codes) in second_factors.items()
+            )
             + "\nTo place a call: log in as mei in one browser window and press"
             " 'Go available';\nin another window (or a private one) open /sim/, call the"
             " Banknotes line and press 1 for Mandarin.\nMei's simulated phone rings on her"
             " desk: answer, press 1 to accept, and the call is hers.\n"
         )
+
+
+def _second_factor(user: AbstractBaseUser) -> tuple[str, str, list[str]]:
+    """The demo account's authenticator app secret, its otpauth: URL and its unused
+    recovery codes, set up through allauth on the first run and read back after."""
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is None:
+        secret = generate_totp_secret()
+        TOTP.activate(user, secret)
+    else:
+        secret = decrypt(totp.data["secret"])
+    recovery = Authenticator.objects.filter(
+        user=user, type=Authenticator.Type.RECOVERY_CODES
+    ).first()
+    codes = (
+        RecoveryCodes(recovery) if recovery is not None else RecoveryCodes.activate(user)
+    ).get_unused_codes()
+    url = get_mfa_adapter().build_totp_url(user, secret)
+    return secret, url, codes
