@@ -1,8 +1,8 @@
 """Encrypted backups (`tuidang backup`, `tuidang restore`).
 
 A backup is a tar archive — ``manifest.json``, the database (a SQLite snapshot taken with
-SQLite's online backup API, or a ``pg_dump`` in custom format) and the sealed voicemail
-recordings — encrypted as a stream of AES-256-GCM chunks:
+SQLite's online backup API, or a ``pg_dump`` in custom format), the sealed voicemail
+recordings and the uploaded prompts (``media/``) — encrypted as a stream of AES-256-GCM chunks:
 
     header   b"TUIDANG-BACKUP" | format version (1 byte) | chunk size (4) | salt (16)
     chunk*   length of the sealed chunk (4) | AES-GCM(chunk)
@@ -51,6 +51,7 @@ _LENGTH = struct.Struct(">I")
 _TAG_BYTES = 16
 MANIFEST = "manifest.json"
 RECORDINGS = "recordings/"
+MEDIA = "media"  # coordinators' uploaded prompt recordings
 
 
 class BackupError(Exception):
@@ -364,6 +365,8 @@ def backup_create(*, path: Path, database: Database | None = None) -> BackupResu
                 archive.add(dump, arcname=dump_name)
                 for file in files:
                     archive.add(file, arcname=RECORDINGS + file.name)
+                if Path(settings.MEDIA_ROOT).is_dir():
+                    archive.add(settings.MEDIA_ROOT, arcname=MEDIA)
             writer.close()
             out.flush()
             os.fsync(out.fileno())
@@ -446,6 +449,8 @@ def backup_restore(
         restored = 0
         if recordings_dir is not None:
             restored = _restore_recordings(extracted / RECORDINGS.rstrip("/"), recordings_dir)
+        if database == own and (extracted / MEDIA).is_dir():
+            shutil.copytree(extracted / MEDIA, settings.MEDIA_ROOT, dirs_exist_ok=True)
     keys.forget_cached_keys()
     return RestoreResult(manifest, restored)
 
