@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from tuidang.audit.admin import AuditedAdmin
 from tuidang.calls.models import Call, HotlineNumber, NumberPrompt, QueueConfig, TalkingPoint
 
 
@@ -32,8 +33,8 @@ class QueueConfigAdmin(admin.ModelAdmin[QueueConfig]):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin[Call]):
-    """Read-only: calls are written by the webhooks alone."""
+class CallAdmin(AuditedAdmin[Call]):
+    """Read-only: calls are written by the webhooks alone; opening one is audited."""
 
     list_display = [
         "case_code",

@@ -16,6 +16,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tuidang.audit.models import Action
+from tuidang.audit.services import audit_record
 from tuidang.calls import prompts, routing, selectors
 from tuidang.calls.case_codes import new_case_code
 from tuidang.calls.models import (
@@ -613,6 +615,7 @@ def call_record(
         note_row = CallNote(call=call, author=volunteer)
         note_row.text = note.strip()
         note_row.save()
+        audit_record(actor=volunteer.user, action=Action.CREATE, target=note_row)
     return list(call.dispositions.all())
 
 
@@ -627,6 +630,8 @@ def voicemail_call_back(*, voicemail: Voicemail, volunteer: Volunteer) -> None:
 
     if not voicemail.callback_number_sealed:
         raise NoNumberToCall(str(voicemail.public_id))
+    # The sealed number is used (never shown): calling it back is an audit event.
+    audit_record(actor=volunteer.user, action=Action.CALL, target=voicemail)
     voicemail_id, volunteer_id = voicemail.pk, volunteer.pk
     transaction.on_commit(
         lambda: ring_for_callback.enqueue(voicemail_id=voicemail_id, volunteer_id=volunteer_id)

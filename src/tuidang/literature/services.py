@@ -5,6 +5,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from tuidang.audit.models import Action
+from tuidang.audit.services import audit_record
 from tuidang.calls.models import Call
 from tuidang.literature.models import BookRequest, Delivery, Title
 from tuidang.volunteers.models import Volunteer
@@ -27,6 +29,7 @@ def book_request_create(
     request.address = address.strip() if delivery == Delivery.POST else ""
     request.save()
     request.titles.set(titles)
+    audit_record(actor=volunteer.user, action=Action.CREATE, target=request)
     logger.info("Book request %s on call %s", request.pk, call.case_code)
     return request
 
@@ -41,4 +44,5 @@ def book_request_mark_sent(*, request: BookRequest, coordinator: Volunteer) -> B
         locked.sent_by = coordinator
         locked.address_sealed = b""
         locked.save(update_fields=["state", "sent_at", "sent_by", "address_sealed"])
+        audit_record(actor=coordinator.user, action=Action.CHANGE, target=locked)
     return locked

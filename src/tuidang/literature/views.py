@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from tuidang.audit.models import Action
+from tuidang.audit.services import audit_record_many
 from tuidang.literature.forms import BookRequestForm
 from tuidang.literature.models import BookRequest
 from tuidang.literature.services import book_request_create, book_request_mark_sent
@@ -57,11 +59,13 @@ def request_books(request: HttpRequest, call_id: int) -> HttpResponse:
 def queue(request: HttpRequest) -> HttpResponse:
     """Coordinators fulfil requests; postal addresses are shown only here."""
     _coordinator(request)
-    open_requests = (
+    open_requests = list(
         BookRequest.objects.filter(state=BookRequest.State.OPEN)
         .select_related("call")
         .prefetch_related("titles")
     )
+    shown_addresses = [r for r in open_requests if r.address_sealed]
+    audit_record_many(actor=request.user, action=Action.VIEW, targets=shown_addresses)
     return render(request, "literature/queue.html", {"requests": open_requests})
 
 

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from tuidang.audit.admin import AuditedAdmin
 from tuidang.volunteers.models import Volunteer, VolunteerLanguage
 
 
@@ -9,7 +10,9 @@ class VolunteerLanguageInline(admin.TabularInline[VolunteerLanguage, Volunteer])
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(admin.ModelAdmin[Volunteer]):
+class VolunteerAdmin(AuditedAdmin[Volunteer]):
+    """A volunteer's phone is personal: opening and changing a profile is audited."""
+
     list_display = ["display_name", "role", "presence", "presence_since"]
     list_filter = ["role", "presence"]
     inlines = [VolunteerLanguageInline]

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from tuidang.audit.models import Action
+from tuidang.audit.services import audit_record
 from tuidang.calls import recordings
 from tuidang.calls.models import Voicemail
 from tuidang.calls.services import NoNumberToCall, voicemail_call_back
@@ -49,7 +51,9 @@ def callback_audio(request: HttpRequest, public_id: str) -> HttpResponse:
     voicemail = get_object_or_404(
         _visible(_volunteer(request)), public_id=public_id, state=Voicemail.State.STORED
     )
-    return HttpResponse(recordings.load(voicemail), content_type="audio/wav")
+    audio = recordings.load(voicemail)
+    audit_record(actor=request.user, action=Action.PLAY, target=voicemail)
+    return HttpResponse(audio, content_type="audio/wav")
 
 
 @login_required

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from tuidang.audit.models import Action
+from tuidang.audit.services import audit_record, audit_record_many
 from tuidang.calls.case_codes import format_case_code, is_valid_case_code
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration, RevocationReason
@@ -54,6 +56,15 @@ def open_case(request: HttpRequest) -> HttpResponse:
             .first()
         )
         not_found = case is None
+    # A note is read by its author and by coordinators.
+    notes = [
+        note
+        for note in (case.notes.all() if case else [])
+        if volunteer.is_coordinator or note.author_id == volunteer.pk
+    ]
+    if case is not None:
+        audit_record(actor=request.user, action=Action.VIEW, target=case)
+        audit_record_many(actor=request.user, action=Action.VIEW, targets=notes)
     return render(
         request,
         "volunteers/case.html",
@@ -63,12 +74,7 @@ def open_case(request: HttpRequest) -> HttpResponse:
             "case_code": format_case_code(case.case_code) if case else "",
             "not_found": not_found,
             "can_revoke": volunteer.is_coordinator,
-            # A note is read by its author and by coordinators.
-            "notes": [
-                note
-                for note in (case.notes.all() if case else [])
-                if volunteer.is_coordinator or note.author_id == volunteer.pk
-            ],
+            "notes": notes,
         },
         status=400 if request.GET and not form.is_valid() else 200,
     )

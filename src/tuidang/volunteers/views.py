@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from tuidang.audit.models import Action
+from tuidang.audit.services import audit_record_many
 from tuidang.calls.case_codes import format_case_code
 from tuidang.calls.forms import CallRecordForm
 from tuidang.calls.models import Call
@@ -81,6 +83,7 @@ def render_desk(
         notes = [
             n for n in call.notes.all() if volunteer.is_coordinator or n.author_id == volunteer.pk
         ]
+        audit_record_many(actor=request.user, action=Action.VIEW, targets=notes)
     context = {
         "volunteer": volunteer,
         "call": call,

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from django.db import OperationalError
-from django.db.backends.sqlite3 import base
+from django.db.backends.sqlite3 import base, operations
 
 
 class _WriteLock:
@@ -68,7 +68,40 @@ def _lock_for(database: str) -> _WriteLock:
         return _LOCKS[database]
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def sql_flush(
+        self,
+        style: Any,
+        tables: Any,
+        *,
+        reset_sequences: bool = False,
+        allow_cascade: bool = False,
+    ) -> list[str]:
+        """Emptying the whole database (`flush`, and the test runner after a transactional
+        test) also empties append-only tables, such as the audit log, whose triggers refuse
+        every DELETE: their triggers are dropped for the flush and created again after it,
+        in the flush's one transaction. PostgreSQL truncates without firing row triggers."""
+        statements: list[str] = super().sql_flush(
+            style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if not tables:
+            return statements
+        with self.connection.cursor() as cursor:
+            placeholders = ", ".join("%s" for _ in tables)
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master"  # noqa: S608 (placeholders only)
+                f" WHERE type = 'trigger' AND tbl_name IN ({placeholders})",
+                list(tables),
+            )
+            triggers = cursor.fetchall()
+        drop = [f"DROP TRIGGER {self.quote_name(name)};" for name, _sql in triggers]
+        create = [f"{sql};" for _name, sql in triggers]
+        return drop + statements + create
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._holds_write_lock = False

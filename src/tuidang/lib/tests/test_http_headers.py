@@ -9,11 +9,10 @@ checks each response, whatever its status: pages, redirects to the login, 403s, 
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from tuidang.conftest import PASSWORD
+from tuidang.accounts.tests.helpers import log_in
 from tuidang.lib.tests.urlwalk import walk_urls
 
 pytestmark = pytest.mark.django_db(databases=["default", "phone_network"])
@@ -86,12 +85,6 @@ def walk(client: Client, *, user=None) -> tuple[int, dict[str, list[str]]]:
     return requested, found
 
 
-@pytest.fixture
-def ada(db):
-    """An administrator: staff and superuser, so every admin page opens."""
-    return get_user_model().objects.create_superuser(username="ada", password=PASSWORD)
-
-
 def logged_in(user) -> Client:
     client = Client(raise_request_exception=False)
     client.force_login(user)
@@ -100,9 +93,10 @@ def logged_in(user) -> Client:
 
 def test_the_walk_reaches_pages_only_a_logged_in_person_sees(ada):
     """The walk below must really be logged in, or it would check the login redirects."""
-    client = logged_in(ada)
-    walk(client, user=ada)
+    client = logged_in(ada.user)
+    walk(client, user=ada.user)
     assert client.get(reverse("admin:index"), secure=True).status_code == 200
+    assert client.get(reverse("volunteers:desk"), secure=True).status_code == 200
 
 
 @override_settings(**HSTS)
@@ -117,8 +111,7 @@ def test_every_anonymous_response_carries_the_security_headers(numbers):
 def test_every_response_to_a_person_carries_the_headers_and_is_never_stored(
     persona, request, numbers
 ):
-    person = request.getfixturevalue(persona)
-    user = getattr(person, "user", person)
+    user = request.getfixturevalue(persona).user
     requested, problems = walk(logged_in(user), user=user)
     assert requested > 50
     assert problems == {}
@@ -152,8 +145,9 @@ def test_the_login_page_and_logging_in_are_never_stored(mei):
     client = Client()
     page = client.get(reverse("login"))
     assert "no-store" in page.headers["Cache-Control"]
-    logging_in = client.post(reverse("login"), {"username": "mei", "password": PASSWORD})
+    logging_in = log_in(client, "mei")
     assert logging_in.status_code == 302
+    assert client.get(reverse("volunteers:desk")).status_code == 200
     assert "no-store" in logging_in.headers["Cache-Control"]
     logging_out = client.post(reverse("logout"))
     assert "no-store" in logging_out.headers["Cache-Control"]
