@@ -18,7 +18,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tuidang.calls import recordings
+from tuidang.calls.models import Call
 from tuidang.conftest import CALLER
+from tuidang.declarations.models import Declaration
 from tuidang.declarations.services import Person, declaration_record
 from tuidang.lib.backups import (
     BackupError,
@@ -248,3 +250,29 @@ def test_restore_needs_the_kek_the_backup_was_made_under(
     with pytest.raises(BackupError, match="set FIELD_KEK to the KEK of the backup's time"):
         backup_restore(path=backup, database=Database.from_url(fresh_database))
     assert Database.from_url(fresh_database).is_empty()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restoring_over_the_hotline_brings_back_its_data_recordings_and_prompts(
+    mei, numbers, tmp_path, settings
+):
+    settings.VAR_DIR = tmp_path / "var"
+    settings.MEDIA_ROOT = tmp_path / "var" / "media"
+    (settings.MEDIA_ROOT / "prompts").mkdir(parents=True)
+    (settings.MEDIA_ROOT / "prompts" / "welcome.mp3").write_bytes(b"ID3 welcome")
+    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    backup = tmp_path / "hotline.backup"
+    backup_create(path=backup)
+    # Then the disk is lost: a newer call, the recording and the prompt are gone.
+    record_a_call(volunteer=mei, caller="+8613900001111", sid="CA2")
+    recordings.delete(records.voicemail)
+    (settings.MEDIA_ROOT / "prompts" / "welcome.mp3").unlink()
+
+    with pytest.raises(BackupError, match="not empty"):
+        backup_restore(path=backup)
+    backup_restore(path=backup, force=True)
+
+    assert list(Call.objects.values_list("provider_sid", flat=True)) == ["CA1"]
+    assert Declaration.objects.get().alias == ALIAS
+    assert recordings.load(records.voicemail) == AUDIO
+    assert (settings.MEDIA_ROOT / "prompts" / "welcome.mp3").read_bytes() == b"ID3 welcome"
