@@ -186,6 +186,11 @@ MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TRUST_ENABLED = False
+# allauth's forms, refusing a TOTP code already used by any app server (accounts/forms.py).
+MFA_FORMS = {
+    "authenticate": "tuidang.accounts.forms.AuthenticateForm",
+    "reauthenticate": "tuidang.accounts.forms.ReauthenticateForm",
+}
 MFA_ALLOW_UNVERIFIED_EMAIL = True
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Tuidang Hotline")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env_bool("WEBAUTHN_ALLOW_INSECURE_ORIGIN", DEBUG)
