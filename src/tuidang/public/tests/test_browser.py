@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tuidang.conftest import PASSWORD
+from tuidang.conftest import PASSWORD, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -55,6 +55,22 @@ def log_in(page: Page, base: str, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/desk/$"))
+
+
+def test_a_coordinator_logs_in_with_the_code_from_their_authenticator_app(
+    browser, live_server, lin
+):
+    page = browser.new_context().new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("lin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Second factor")).to_be_visible()
+    page.get_by_label("Code").fill(totp_code())
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/desk/$"))
+    page.goto(f"{live_server.url}/desk/team/")
+    expect(page).to_have_url(re.compile(r"/desk/team/$"))
 
 
 def total(page: Page, base: str) -> tuple[int, int]:
