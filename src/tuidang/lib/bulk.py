@@ -64,14 +64,31 @@ def bulk_add_counts(
     table = quote(model._meta.db_table)
     keys = [quote(column) for column in _columns(model, key_fields)]
     counters = [quote(column) for column in _columns(model, count_fields)]
-    placeholders = ", ".join(["%s"] * (len(keys) + len(counters)))
     additions = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
+    rows = [(*key, *steps) for key, steps in counts.items()]
+    if connection.vendor == "postgresql":
+        # One statement for all the rows, a column per array: executemany would be a
+        # round trip per row. Keys are distinct, as ON CONFLICT DO UPDATE requires.
+        types = [
+            model._meta.get_field(name).db_type(connection)  # type: ignore[union-attr]
+            for name in [*key_fields, *count_fields]
+        ]
+        arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+        sql = (  # Names and types from the model's metadata; values are parameters.
+            f"INSERT INTO {table} ({', '.join(keys + counters)}) "  # noqa: S608
+            f"SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {additions}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        return
+    placeholders = ", ".join(["%s"] * (len(keys) + len(counters)))
     sql = (  # Names from the model's metadata, quoted; values are parameters.
         f"INSERT INTO {table} ({', '.join(keys + counters)}) VALUES ({placeholders}) "  # noqa: S608
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {additions}"
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [(*key, *steps) for key, steps in counts.items()])
+        cursor.executemany(sql, rows)
 
 
 def db_value(value: Any, *, using: str = "default") -> Any:
