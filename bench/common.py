@@ -88,3 +88,27 @@ def update_docs(marker: str, report: str) -> None:
     head, rest = text.split(begin)
     _, tail = rest.split(end)
     path.write_text(f"{head}{begin}\n{report}\n{end}{tail}")
+
+
+def machine() -> str:
+    """The machine a result was measured on: host, processor, cores, memory, Python."""
+    import platform
+
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip() + ", "
+                break
+        memory_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
+        memory = f", {memory_kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration, ValueError):
+        memory = ""
+    return (
+        f"{platform.node()}: {model}{os.cpu_count()} cores{memory}, "
+        f"Python {platform.python_version()}"
+    )
