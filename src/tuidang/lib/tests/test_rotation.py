@@ -15,7 +15,7 @@ from tuidang.calls import recordings
 from tuidang.calls.models import CallNote
 from tuidang.conftest import CALLER
 from tuidang.declarations.models import Declaration
-from tuidang.lib import keys
+from tuidang.lib import keys, rotation
 from tuidang.lib.crypto import DecryptionError, key_version, unseal
 from tuidang.lib.models import DataKey
 from tuidang.lib.rotation import (
@@ -189,3 +189,29 @@ def test_edits_made_during_a_rotation_are_never_lost(mei, numbers, settings):
         key_version(bytes(blob)) for blob in CallNote.objects.values_list("text_sealed", flat=True)
     }
     assert stored_versions == {report.version}
+
+
+@pytest.mark.django_db
+def test_an_edit_between_reading_and_resealing_a_value_wins(mei, numbers, monkeypatch):
+    """A coordinator corrects the statement after the rotation read it and before it wrote
+    it back: the compare-and-swap sees the change, and the next pass re-seals the new text."""
+    record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    real_unseal = rotation.unseal_bytes
+    edited = []
+
+    def unseal_then_edit(blob, *, table, row, field):
+        plaintext = real_unseal(blob, table=table, row=row, field=field)
+        if field == "statement" and not edited:
+            declaration = Declaration.objects.get()
+            declaration.statement = "corrected while rotating"
+            declaration.save(update_fields=["statement_sealed"])
+            edited.append(True)
+        return plaintext
+
+    monkeypatch.setattr(rotation, "unseal_bytes", unseal_then_edit)
+    report = data_key_rotate(pause=0)
+
+    assert report.conflicts == 1 and report.passes >= 2
+    declaration = Declaration.objects.get()
+    assert declaration.statement == "corrected while rotating"
+    assert key_version(bytes(declaration.statement_sealed)) == report.version
