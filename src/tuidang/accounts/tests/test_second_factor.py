@@ -37,6 +37,16 @@ def test_a_wrong_code_is_refused(client, lin):
     assert client.get(reverse("volunteers:team")).status_code == 302
 
 
+def test_guessing_codes_stops_after_five_wrong_ones(client, lin):
+    log_in(client, "lin")
+    wrong = f"{(int(totp_code()) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        enter_code(client, wrong)
+    refused = enter_code(client, totp_code())
+    assert "Too many failed login attempts" in refused.text
+    assert client.get(reverse("volunteers:team")).status_code == 302
+
+
 def test_a_code_cannot_be_used_twice(client, lin):
     # Far enough from the end of a period that both logins fall inside the same one.
     if time.time() % 30 > 25:
