@@ -6,13 +6,13 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-sqlite test-postgres lint fmt browser install migrate bench messages clean
+.PHONY: demo test test-sqlite test-postgres lint audit-deps fmt browser install migrate bench messages clean
 
 ## Install pinned dependencies into .venv (again only when pyproject.toml changes).
 install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -59,6 +59,16 @@ lint: install
 	$(BIN)/ruff check src bench
 	$(BIN)/ruff format --check src bench
 	$(BIN)/mypy
+	$(BIN)/bandit -c pyproject.toml -r src -ll -ii -q
+	@$(MAKE) --no-print-directory audit-deps
+
+## Every installed package (the pins and what they pull in) against PyPI's vulnerability
+## data; --strict fails on a package it cannot look up. Where PyPI's release pages cannot
+## be reached it says so loudly instead of passing a check it did not make.
+audit-deps: install
+	@if $(BIN)/python -c "import urllib.request as u; u.urlopen('https://pypi.org/pypi/pip/json', timeout=10); u.urlopen('https://pypi.org/pypi/pip/24.0/json', timeout=10)" 2>/dev/null; \
+	then $(BIN)/pip-audit --strict --skip-editable --progress-spinner off; \
+	else echo "pip-audit NOT RUN: PyPI's per-release vulnerability data is unreachable from here." >&2; fi
 
 fmt: install
 	$(BIN)/ruff format src

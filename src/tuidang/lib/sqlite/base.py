@@ -89,8 +89,9 @@ class DatabaseOperations(operations.DatabaseOperations):
         with self.connection.cursor() as cursor:
             placeholders = ", ".join("%s" for _ in tables)
             cursor.execute(
-                "SELECT name, sql FROM sqlite_master"  # noqa: S608 (placeholders only)
-                f" WHERE type = 'trigger' AND tbl_name IN ({placeholders})",
+                # Only placeholders go into the text; the table names are parameters.
+                "SELECT name, sql FROM sqlite_master"  # noqa: S608
+                f" WHERE type = 'trigger' AND tbl_name IN ({placeholders})",  # nosec B608
                 list(tables),
             )
             triggers = cursor.fetchall()
