@@ -10,9 +10,17 @@ goes up. Once at a desktop's size, once on a phone's.
 import os
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 from tuidang.conftest import PASSWORD, totp_code
 
@@ -47,6 +55,35 @@ def browser() -> Iterator[Browser]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(browser: Browser, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every page a test opens is watched: Chromium reports a script, style or event
+    handler that the Content Security Policy blocked on the console, and any such report
+    fails the test (the page would be missing a piece it counts on)."""
+    violations: list[str] = []
+
+    def watch(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.location.get('url')}: {message.text}")
+
+    open_context, open_page = browser.new_context, browser.new_page
+
+    def new_context(**options: Any) -> BrowserContext:
+        context = open_context(**options)
+        context.on("console", watch)
+        return context
+
+    def new_page(**options: Any) -> Page:
+        page = open_page(**options)
+        page.on("console", watch)
+        return page
+
+    monkeypatch.setattr(browser, "new_context", new_context)
+    monkeypatch.setattr(browser, "new_page", new_page)
+    yield violations
+    assert violations == []
 
 
 def log_in(page: Page, base: str, username: str) -> None:
