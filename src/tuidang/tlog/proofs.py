@@ -16,6 +16,9 @@ from tuidang.tlog.tiles import TILE_HEIGHT, TILE_WIDTH
 
 # (level, index, width) -> the tile's hashes, concatenated; None when it is not there.
 TileReader = Callable[[int, int, int], bytes | None]
+# Many tiles at once, for one round trip to the database: [(level, index, width)] ->
+# {(level, index): the tile's hashes}, leaving out the tiles that are not there.
+TilesReader = Callable[[list[tuple[int, int, int]]], dict[tuple[int, int], bytes]]
 
 
 class MissingTile(Exception):
@@ -25,36 +28,75 @@ class MissingTile(Exception):
 class TreeHashes:
     """The hashes of a tree of ``size`` leaves, read from tiles and cached."""
 
-    def __init__(self, read_tile: TileReader, size: int) -> None:
+    def __init__(
+        self, read_tile: TileReader, size: int, read_tiles: TilesReader | None = None
+    ) -> None:
         self.read_tile = read_tile
+        self.read_tiles = read_tiles
         self.size = size
         # Each tile read, with every complete subtree inside it hashed: row r holds the
         # hashes of its subtrees of 2**r of the tile's hashes.
         self._tiles: dict[tuple[int, int], list[list[bytes]]] = {}
 
+    def _width(self, level: int, index: int) -> int:
+        """How many of the tile's hashes are of subtrees complete in this tree."""
+        return min(TILE_WIDTH, (self.size >> (TILE_HEIGHT * level)) - index * TILE_WIDTH)
+
     def _tile(self, level: int, index: int) -> list[list[bytes]]:
         rows = self._tiles.get((level, index))
         if rows is None:
-            # Only hashes of subtrees complete in this tree: the tile's width here.
-            width = min(TILE_WIDTH, (self.size >> (TILE_HEIGHT * level)) - index * TILE_WIDTH)
-            body = self.read_tile(level, index, width)
-            if body is None or len(body) != width * merkle.HASH_SIZE:
-                raise MissingTile(f"tile {level}/{index} of width {width} is missing")
-            size = merkle.HASH_SIZE
-            rows = [[body[i : i + size] for i in range(0, len(body), size)]]
-            # All at once: at most 255 hashes, what a proof through this tile needs anyway,
-            # at a fraction of the cost of computing them one by one on demand
-            # (merkle.node_hash, written out).
-            while len(rows[-1]) > 1:
-                below = rows[-1]
-                rows.append(
-                    [
-                        sha256(b"\x01" + below[i] + below[i + 1]).digest()
-                        for i in range(0, len(below) - 1, 2)
-                    ]
-                )
-            self._tiles[level, index] = rows
+            rows = self._hashed(
+                level, index, self.read_tile(level, index, self._width(level, index))
+            )
         return rows
+
+    def _hashed(self, level: int, index: int, body: bytes | None) -> list[list[bytes]]:
+        width = self._width(level, index)
+        if body is None or len(body) != width * merkle.HASH_SIZE:
+            raise MissingTile(f"tile {level}/{index} of width {width} is missing")
+        size = merkle.HASH_SIZE
+        rows = [[body[i : i + size] for i in range(0, len(body), size)]]
+        # All at once: at most 255 hashes, what a proof through this tile needs anyway,
+        # at a fraction of the cost of computing them one by one on demand
+        # (merkle.node_hash, written out).
+        while len(rows[-1]) > 1:
+            below = rows[-1]
+            rows.append(
+                [
+                    sha256(b"\x01" + below[i] + below[i + 1]).digest()
+                    for i in range(0, len(below) - 1, 2)
+                ]
+            )
+        self._tiles[level, index] = rows
+        return rows
+
+    def _read_ahead(self, plan: Callable[[merkle.Subtree], object]) -> None:
+        """Read at once every tile that ``plan`` (a proof, given a subtree function)
+        will need: which tiles depends on the tree's size and the proof's indexes only."""
+        if self.read_tiles is None:
+            return
+        wanted: set[tuple[int, int]] = set()
+
+        def cover(start: int, end: int) -> bytes:
+            count = end - start
+            if count & (count - 1) == 0 and start % count == 0:
+                height = count.bit_length() - 1  # the node (height, start >> height)
+                level, rest = divmod(height, TILE_HEIGHT)
+                wanted.add((level, ((start >> height) << rest) // TILE_WIDTH))
+            else:
+                k = 1 << ((count - 1).bit_length() - 1)
+                cover(start, start + k)
+                cover(start + k, end)
+            return b""
+
+        plan(cover)
+        missing = sorted(tile for tile in wanted if tile not in self._tiles)
+        if missing:
+            bodies = self.read_tiles(
+                [(level, index, self._width(level, index)) for level, index in missing]
+            )
+            for level, index in missing:
+                self._hashed(level, index, bodies.get((level, index)))
 
     def node(self, height: int, index: int) -> bytes:
         """The hash of the complete subtree of 2**height leaves numbered ``index``."""
@@ -81,6 +123,7 @@ class TreeHashes:
         return self.subtree(0, self.size) if self.size else merkle.empty_root()
 
     def inclusion_proof(self, index: int) -> list[bytes]:
+        self._read_ahead(lambda subtree: merkle.inclusion_proof_from(subtree, self.size, index))
         return merkle.inclusion_proof_from(self.subtree, self.size, index)
 
     def consistency_proof(self, old_size: int) -> list[bytes]:

@@ -61,6 +61,24 @@ def test_a_proof_reads_a_few_tiles_not_the_log():
     assert len(reads) <= 6
 
 
+@settings(max_examples=60, deadline=None)
+@given(size=sizes, data=st.data())
+def test_a_proof_reads_all_its_tiles_in_one_go(size, data):
+    index = data.draw(st.integers(min_value=0, max_value=size - 1))
+    batches = []
+
+    def read_tiles(tiles):
+        batches.append(tiles)
+        return {(level, i): read_tile(level, i, width) for level, i, width in tiles}
+
+    def one_by_one(level, index, width):
+        raise AssertionError(f"tile {level}/{index} was not read ahead")
+
+    proof = TreeHashes(one_by_one, size, read_tiles=read_tiles).inclusion_proof(index)
+    assert proof == merkle.inclusion_proof(LEAVES[:size], index)
+    assert len(batches) == (1 if size > 1 else 0)
+
+
 def test_a_missing_tile_is_an_error_not_a_wrong_proof():
     tree = TreeHashes(lambda level, index, width: None, 1000)
     with pytest.raises(MissingTile):
@@ -77,3 +95,5 @@ def test_the_stored_tiles_give_the_root_of_the_tree_head():
         tree = tree_hashes(size)
         assert tree.root() == merkle.root(leaves[:size])
         assert tree.inclusion_proof(size - 1) == merkle.inclusion_proof(leaves[:size], size - 1)
+        # Tiles read ahead in one query give the same proofs.
+        assert tree_hashes(size).inclusion_proof(0) == merkle.inclusion_proof(leaves[:size], 0)
