@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.apps import apps
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from tuidang.lib import keys
@@ -110,6 +110,15 @@ def _reseal_column(
 ) -> int:
     model = column.model_class()
     table = model._meta.db_table
+    quote = connection.ops.quote_name
+    field = model._meta.get_field(column.column)
+    assert isinstance(field, models.Field)
+    assert model._meta.pk is not None
+    value_column = quote(field.column)
+    update = (  # Names from the model's metadata, quoted; values are parameters.
+        f"UPDATE {quote(table)} SET {value_column} = %s "  # noqa: S608
+        f"WHERE {quote(model._meta.pk.column)} = %s AND {value_column} = %s"
+    )
     changed, last = 0, 0
     while True:
         rows = list(
@@ -120,6 +129,7 @@ def _reseal_column(
         if not rows:
             return changed
         last = rows[-1][0]
+        swaps: list[tuple[int, bytes, bytes]] = []
         for pk, public_id, value in rows:
             blob = bytes(value or b"")
             if not blob or key_version(blob) == sealer.version:
@@ -130,14 +140,15 @@ def _reseal_column(
             except DecryptionError as exc:
                 report.unreadable.add(f"{column.label} row {pk}: {exc}")
                 continue
-            # Compare-and-swap: only if the value is still the one we read.
-            swapped = model._default_manager.filter(pk=pk, **{column.column: blob}).update(
-                **{column.column: sealer.seal(plaintext, **place)}
-            )
-            if swapped:
-                changed += 1
-            else:
-                report.conflicts += 1
+            swaps.append((pk, blob, sealer.seal(plaintext, **place)))
+        # One short transaction per batch; each row by compare-and-swap: only if the value
+        # is still the one read above, so an edit made meanwhile is never overwritten.
+        if swaps:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(update, [(sealed, pk, blob) for pk, blob, sealed in swaps])
+                swapped = cursor.rowcount
+            changed += swapped
+            report.conflicts += len(swaps) - swapped
         if pause:
             time.sleep(pause)
 

@@ -15,8 +15,8 @@ from tuidang.calls import recordings
 from tuidang.calls.models import CallNote
 from tuidang.conftest import CALLER
 from tuidang.declarations.models import Declaration
-from tuidang.lib import keys, rotation
-from tuidang.lib.crypto import DecryptionError, key_version, unseal
+from tuidang.lib import keys
+from tuidang.lib.crypto import DecryptionError, key_version, unseal, unseal_bytes
 from tuidang.lib.models import DataKey
 from tuidang.lib.rotation import (
     SEALED_COLUMNS,
@@ -196,11 +196,10 @@ def test_an_edit_between_reading_and_resealing_a_value_wins(mei, numbers, monkey
     """A coordinator corrects the statement after the rotation read it and before it wrote
     it back: the compare-and-swap sees the change, and the next pass re-seals the new text."""
     record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
-    real_unseal = rotation.unseal_bytes
-    edited = []
+    edited: list[bool] = []
 
     def unseal_then_edit(blob, *, table, row, field):
-        plaintext = real_unseal(blob, table=table, row=row, field=field)
+        plaintext = unseal_bytes(blob, table=table, row=row, field=field)
         if field == "statement" and not edited:
             declaration = Declaration.objects.get()
             declaration.statement = "corrected while rotating"
@@ -208,7 +207,7 @@ def test_an_edit_between_reading_and_resealing_a_value_wins(mei, numbers, monkey
             edited.append(True)
         return plaintext
 
-    monkeypatch.setattr(rotation, "unseal_bytes", unseal_then_edit)
+    monkeypatch.setattr("tuidang.lib.rotation.unseal_bytes", unseal_then_edit)
     report = data_key_rotate(pause=0)
 
     assert report.conflicts == 1 and report.passes >= 2
