@@ -36,6 +36,7 @@ from tuidang.lib.models import PeriodicJob
 logger = logging.getLogger(__name__)
 
 RETENTION_JOB = "retention"
+STALE_AFTER_RUNS = 6
 PURGED_SID_PREFIX = "purged-"
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 KINDS = (
@@ -224,12 +225,21 @@ def retention_purge(
 
 def periodic_job_claim(*, name: str, now: datetime, every: timedelta) -> bool:
     """Claim the run of ``name`` that is due at ``now``. The job's row is locked while it
-    is claimed, so of several workers asking at once exactly one gets True."""
+    is claimed, so of several workers asking at once exactly one gets True. A run that
+    has not finished is not started again (runs never overlap, and a stopped queue does
+    not pile them up) until it is ``STALE_AFTER_RUNS`` intervals old: then it is taken
+    to have died."""
     with transaction.atomic():
         job, _created = PeriodicJob.objects.select_for_update().get_or_create(
             name=name, defaults={"next_run_at": now}
         )
         if job.next_run_at > now:
+            return False
+        started = job.last_started_at
+        unfinished = started is not None and (
+            job.last_finished_at is None or job.last_finished_at < started
+        )
+        if unfinished and started is not None and now - started < every * STALE_AFTER_RUNS:
             return False
         job.next_run_at = now + every
         job.last_started_at = now

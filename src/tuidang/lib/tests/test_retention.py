@@ -162,6 +162,16 @@ def test_the_scheduler_runs_the_purge_once_an_interval(records):
     assert scheduler_tick(now=start + timedelta(minutes=61))
 
 
+def test_a_run_that_has_not_finished_is_not_started_again_until_it_is_stale(db):
+    every = timedelta(hours=1)
+    start = timezone.now()
+    assert periodic_job_claim(name="retention", now=start, every=every)
+    # No worker picked the run up (or it is still going): the next hours add no second one.
+    assert not periodic_job_claim(name="retention", now=start + every, every=every)
+    assert not periodic_job_claim(name="retention", now=start + 5 * every, every=every)
+    assert periodic_job_claim(name="retention", now=start + 6 * every, every=every)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_of_several_workers_only_one_claims_a_run():
     now = timezone.now()
