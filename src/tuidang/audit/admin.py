@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from allauth.mfa.admin import AuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 
@@ -75,3 +79,21 @@ class AuditedAdmin(admin.ModelAdmin[_M]):
         for obj in queryset:
             audit_record(actor=request.user, action=Action.DELETE, target=obj)
         return super().log_deletions(request, queryset)
+
+
+# Accounts and second factors are audited too: an administrator who changes someone's
+# password or staff flag, or opens the record holding their authenticator secret, leaves
+# an event. Their admins come from Django and allauth (registered before this app, which
+# comes after them in INSTALLED_APPS); they are registered again with auditing added.
+admin.site.unregister(User)
+admin.site.unregister(Authenticator)
+
+
+@admin.register(User)
+class AuditedUserAdmin(AuditedAdmin[User], UserAdmin[User]):
+    pass
+
+
+@admin.register(Authenticator)
+class AuditedAuthenticatorAdmin(AuditedAdmin[Authenticator], AuthenticatorAdmin):
+    pass

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from allauth.mfa.models import Authenticator
+from django.contrib import admin
 from django.urls import reverse
 
+from tuidang.audit.admin import AuditedAdmin
 from tuidang.audit.models import Action, AuditEvent
 from tuidang.audit.services import audit_record
 
@@ -64,3 +67,41 @@ def test_volunteers_and_visitors_are_sent_to_the_login(client, mei, event):
     response = client.get(CHANGELIST)
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+# Besides any model with a sealed field: the people, their second factors, the calls.
+SENSITIVE = {"auth.User", "mfa.Authenticator", "calls.Call", "volunteers.Volunteer"}
+
+
+def test_every_sensitive_model_in_the_admin_is_audited():
+    registered = admin.site._registry
+    assert {model._meta.label for model in registered} >= SENSITIVE
+    for model, model_admin in registered.items():
+        sealed = any(field.name.endswith("_sealed") for field in model._meta.fields)
+        if sealed or model._meta.label in SENSITIVE:
+            assert isinstance(model_admin, AuditedAdmin), model._meta.label
+
+
+def test_an_administrator_setting_a_password_or_opening_a_second_factor_is_audited(
+    client, ada, lin
+):
+    client.force_login(ada.user)
+    url = reverse("admin:auth_user_password_change", args=[lin.user.pk])
+    new_password = "a-new-long-passphrase-42"
+    response = client.post(url, {"password1": new_password, "password2": new_password})
+    assert response.status_code == 302
+    lin.user.refresh_from_db()
+    assert lin.user.check_password(new_password)
+    assert list(AuditEvent.objects.values_list("actor_name", "action", "target_type")) == [
+        ("ada", "change", "auth.User")
+    ]
+
+    authenticator = Authenticator.objects.get(user=lin.user, type=Authenticator.Type.TOTP)
+    page = client.get(reverse("admin:mfa_authenticator_change", args=[authenticator.pk]))
+    assert page.status_code == 200
+    newest = AuditEvent.objects.first()
+    assert (newest.action, newest.target_type, newest.target_id) == (
+        "view",
+        "mfa.Authenticator",
+        str(authenticator.pk),
+    )
