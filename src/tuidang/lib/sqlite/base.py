@@ -86,15 +86,10 @@ class DatabaseOperations(operations.DatabaseOperations):
         )
         if not tables:
             return statements
+        flushed = set(tables)
         with self.connection.cursor() as cursor:
-            placeholders = ", ".join("%s" for _ in tables)
-            cursor.execute(
-                # Only placeholders go into the text; the table names are parameters.
-                "SELECT name, sql FROM sqlite_master"  # noqa: S608
-                f" WHERE type = 'trigger' AND tbl_name IN ({placeholders})",  # nosec B608
-                list(tables),
-            )
-            triggers = cursor.fetchall()
+            cursor.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+            triggers = [(name, sql) for name, table, sql in cursor.fetchall() if table in flushed]
         drop = [f"DROP TRIGGER {self.quote_name(name)};" for name, _sql in triggers]
         create = [f"{sql};" for _name, sql in triggers]
         return drop + statements + create
