@@ -110,6 +110,55 @@ def test_a_coordinator_logs_in_with_the_code_from_their_authenticator_app(
     expect(page).to_have_url(re.compile(r"/desk/team/$"))
 
 
+def test_a_coordinator_adds_a_security_key_and_logs_in_with_it(browser, live_server, lin, settings):
+    from allauth.mfa.models import Authenticator
+
+    # WebAuthn wants HTTPS; Chromium counts localhost as secure, fido2 must be told to.
+    settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+    base = live_server.url
+    context = browser.new_context()
+    page = context.new_page()
+    # Chromium's virtual authenticator plays the security key (and its touch).
+    devtools = context.new_cdp_session(page)
+    devtools.send("WebAuthn.enable")
+    devtools.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill("lin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Code").fill(totp_code())
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/desk/$"))
+
+    page.goto(f"{base}/accounts/2fa/webauthn/add/")
+    page.get_by_label("Password").fill(PASSWORD)  # allauth asks again before a change
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_label("Name").fill("Lin's key")
+    page.get_by_role("button", name="Add").click()
+    expect(page).not_to_have_url(re.compile(r"/webauthn/add/"))
+    assert Authenticator.objects.filter(user=lin.user, type="webauthn").count() == 1
+
+    page.get_by_role("button", name="Log out").click()
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill("lin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Use a security key").click()
+    expect(page).to_have_url(re.compile(r"/desk/$"))
+
+
 def total(page: Page, base: str) -> tuple[int, int]:
     page.goto(f"{base}/")
     read = page.get_by_test_id
