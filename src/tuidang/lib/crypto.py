@@ -45,18 +45,20 @@ class Sealer:
     hundreds of thousands). It picks up a newer key within FIELD_KEY_CACHE_SECONDS."""
 
     def __init__(self) -> None:
-        self._load()
+        self._load(refresh=False)
 
-    def _load(self) -> None:
-        version, key = keys.current_key()
+    def _load(self, *, refresh: bool) -> None:
+        # Counted from when the key table was read, not from when this sealer was made:
+        # no value is sealed under a key older than FIELD_KEY_CACHE_SECONDS allows, which
+        # is what `rotate-keys` waits for before it deletes an old key.
+        version, key, self._loaded_at = keys.sealing_key(refresh=refresh)
         self.version = version
         self._prefix = bytes([_FORMAT, version])
         self._cipher = AESGCM(key)
-        self._loaded_at = time.monotonic()
 
     def seal(self, data: bytes, *, table: str, row: str, field: str) -> bytes:
         if time.monotonic() - self._loaded_at >= keys.cache_seconds():
-            self._load()
+            self._load(refresh=True)
         nonce = os.urandom(_NONCE_BYTES)
         return self._prefix + nonce + self._cipher.encrypt(nonce, data, _aad(table, row, field))
 

@@ -172,9 +172,17 @@ def _key(row: _Row) -> bytes:
 
 def current_key() -> tuple[int, bytes]:
     """The version and key that seal new values."""
-    row = _read().current
+    version, key, _loaded_at = sealing_key()
+    return version, key
+
+
+def sealing_key(*, refresh: bool = False) -> tuple[int, bytes, float]:
+    """The version and key that seal, and when (``time.monotonic()``) the key table they
+    come from was read: a holder must ask again before that is FIELD_KEY_CACHE_SECONDS old."""
+    view = _read(refresh=refresh)
+    row = view.current
     assert row is not None  # _read makes the first key
-    return row.version, _key(row)
+    return row.version, _key(row), view.loaded_at
 
 
 def key_for(version: int) -> bytes:

@@ -188,7 +188,8 @@ def data_key_rotate(
     report = RotationReport(version=target.version, resumed=resumed)
     # Other processes seal under an older key until their copy of the key table expires;
     # only a pass that starts after that, and finds nothing left, ends the rotation.
-    settled_at = target.created_at + timedelta(seconds=keys.cache_seconds())
+    # (A second more: the key's time is taken just before its row was committed.)
+    settled_at = target.created_at + timedelta(seconds=keys.cache_seconds() + 1)
     while True:
         report.passes += 1
         pass_started = timezone.now()

@@ -1,5 +1,6 @@
 import hashlib
 import os
+import time
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -99,3 +100,21 @@ def test_a_new_installation_gets_a_random_key_not_one_derived_from_a_secret(sett
     keys.forget_cached_keys()
     seal("Wang Ming", **PLACE)
     assert keys.key_for(1) != first
+
+
+def test_a_long_lived_sealer_moves_to_a_newer_key_within_the_cache_time(settings):
+    """An import holds one sealer for minutes; a rotation elsewhere must not find it still
+    sealing under the old key once FIELD_KEY_CACHE_SECONDS have passed."""
+    settings.FIELD_KEY_CACHE_SECONDS = 1.0
+    seal("x", **PLACE)  # makes the first key
+    seal("x", **PLACE)  # this process reads the key table, and keeps it
+    time.sleep(0.6)
+    sealer = Sealer()  # made from that same reading, still fresh enough
+    kek = keys.configured_kek()
+    DataKey.objects.create(
+        version=2, wrapped=keys.wrap(os.urandom(32), version=2, kek=kek), kek_id=keys.kek_id(kek)
+    )
+    time.sleep(0.6)  # the reading is now older than allowed, the sealer is not
+    blob = sealer.seal(b"Wang Ming", **PLACE)
+    assert key_version(blob) == 2
+    assert unseal(blob, **PLACE) == "Wang Ming"
