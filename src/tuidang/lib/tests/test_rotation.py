@@ -62,6 +62,10 @@ def test_after_rotation_the_old_key_opens_nothing_and_every_value_still_reads(me
     [new_key] = DataKey.objects.all()
     assert new_key.version != old_version
     assert every_stored_version() == {new_key.version}
+    status = StringIO()
+    call_command("rotate-keys", status=True, stdout=status)
+    assert f"declarations.Declaration.alias_sealed: v{new_key.version}: 1\n" in status.getvalue()
+    assert f"recordings: v{new_key.version}: 1\n" in status.getvalue()
     assert sum(sealed_versions()["recordings"].values()) == 1
     # The copy of an old value no longer opens: its key is gone from the database ...
     with pytest.raises(DecryptionError, match=f"no data key of version {old_version}"):
