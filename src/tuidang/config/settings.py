@@ -209,7 +209,7 @@ AXES_CLIENT_IP_CALLABLE = "tuidang.accounts.lockout.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tuidang.accounts.lockout.lockout_response"
 # A log of every successful login with its address would tell whoever seizes the server
-# where the volunteers are; failures are kept only for the cool-off period.
+# where the volunteers are; failed attempts go at the first login after the cool-off.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login"]
 # How many proxies append to X-Forwarded-For in front of the app (one TLS proxy, when

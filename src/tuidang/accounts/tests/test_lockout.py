@@ -122,3 +122,12 @@ def test_an_attacker_cannot_dodge_the_lockout_by_forging_the_forwarded_header(
 
 def test_a_malformed_address_is_no_address(settings):
     assert address_of(settings, 1, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="nonsense") is None
+
+
+def test_failed_attempts_are_forgotten_after_the_cool_off(client, mei, settings):
+    log_in(client, "someone", password="guess", address=ATTACKER)
+    AccessAttempt.objects.update(
+        attempt_time=AccessAttempt.objects.get().attempt_time - settings.AXES_COOLOFF_TIME
+    )
+    log_in(client, "mei", address=MEI_AT_HOME)  # any login sweeps the expired ones
+    assert not AccessAttempt.objects.filter(ip_address=ATTACKER).exists()
