@@ -72,3 +72,10 @@ def test_an_expired_poll_tells_htmx_to_load_the_login_page(client, mei, settings
     response = client.get(reverse("volunteers:live"), HTTP_HX_REQUEST="true")
     assert response.status_code == 204
     assert response["HX-Redirect"] == reverse("login")
+
+
+def test_the_login_cookie_is_forgotten_when_the_browser_closes(client, mei, settings):
+    log_in(client, "mei")
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["expires"] == "" and cookie["max-age"] == ""
+    assert cookie["httponly"]
