@@ -79,3 +79,10 @@ def test_the_login_cookie_is_forgotten_when_the_browser_closes(client, mei, sett
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["expires"] == "" and cookie["max-age"] == ""
     assert cookie["httponly"]
+
+
+def test_changing_a_password_ends_every_session_made_with_the_old_one(client, mei):
+    logged_in(client, "mei")
+    mei.user.set_password("a new long passphrase")
+    mei.user.save(update_fields=["password"])
+    assert client.get(reverse("volunteers:desk")).status_code == 302
