@@ -14,6 +14,7 @@ import io
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -23,15 +24,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from tuidang.declarations.models import (
+    DailyTotal,
     Declaration,
     DeclarationChannel,
+    MonthlyRollup,
     Organization,
     Relationship,
+    Rollup,
     Subject,
 )
 from tuidang.declarations.services import RECEIPT_CODE_BYTES, Tally, declaration_entry
 from tuidang.lib.bulk import bulk_insert, db_value
 from tuidang.lib.crypto import Sealer
+from tuidang.tlog.models import LogEntry, TileNode
 from tuidang.tlog.services import commitment, log_append
 
 BATCH = 10_000
@@ -149,6 +154,18 @@ def import_declarations(
         return _import(rows, progress=progress, batch_size=batch_size)
 
 
+def registry_analyze() -> None:
+    """After an import, as PostgreSQL advises after loading data in bulk: refresh the
+    planner's statistics of the tables it grew, which until autovacuum catches up would
+    take tables of millions of rows for small ones (and read a proof's tiles by scanning
+    the log). SQLite plans without statistics."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (Declaration, LogEntry, TileNode, Rollup, MonthlyRollup, DailyTotal):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
 @contextlib.contextmanager
 def _bulk_writing() -> Iterator[None]:
     """SQLite settings for this connection while it imports, put back afterwards. Only
@@ -160,17 +177,18 @@ def _bulk_writing() -> Iterator[None]:
     # A page cache that holds the indexes' working set (in KiB when negative), and the
     # log copied back into the database every 64 MiB or so rather than every 4 MiB.
     wanted = {"cache_size": -256 * 1024, "wal_autocheckpoint": 16_384}
+    saved = {}
     with connection.cursor() as cursor:
-        saved = {}
         for name, value in wanted.items():
             cursor.execute(f"PRAGMA {name}")
-            saved[name] = cursor.fetchone()[0]
-            cursor.execute(f"PRAGMA {name} = {int(value)}")
-        try:
-            yield
-        finally:
+            saved[name] = int(cursor.fetchone()[0])
+            cursor.execute(f"PRAGMA {name} = {value}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
             for name, value in saved.items():
-                cursor.execute(f"PRAGMA {name} = {int(value)}")
+                cursor.execute(f"PRAGMA {name} = {value}")
 
 
 def _import(
@@ -233,10 +251,17 @@ class _Batch:
         self.entries: list[bytes] = []
         iso = {day: day.isoformat() for day in self.days}
         self_, family = Subject.SELF.value, Subject.FAMILY.value
+        # SQLite stores booleans as 0 and 1, and binds a Python bool through an adapter
+        # lookup that costs three times an int's: four a row, a million rows.
+        flag: Callable[[bool], bool | int] = int if connection.vendor == "sqlite" else bool
+        yes, no = flag(True), flag(False)
+        leaves = {
+            organizations: tuple(flag(org in organizations) for org in Organization.values)
+            for organizations in _ORDERED
+        }
         salts = os.urandom(len(batch) * RECEIPT_CODE_BYTES)
         for i, (hex_id, row) in enumerate(zip(_time_ordered_ids(len(batch)), batch, strict=True)):
-            h = hex_id
-            public_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+            public_id = f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
             salt = salts[i * RECEIPT_CODE_BYTES : (i + 1) * RECEIPT_CODE_BYTES]
             organizations = _ORDERED[row.organizations]
             alias = (
@@ -250,16 +275,14 @@ class _Batch:
                     public_id if native_uuid else hex_id,
                     family if row.relationship else self_,
                     row.relationship,
-                    "party" in organizations,
-                    "youth_league" in organizations,
-                    "young_pioneers" in organizations,
+                    *leaves[row.organizations],  # party, youth_league, young_pioneers
                     self.days[row.declared_on],
                     row.region,
                     "",
                     row.channel,
                     alias,
                     b"",
-                    row.consent,
+                    yes if row.consent else no,
                     now,
                     salt,
                     row.key,
@@ -276,15 +299,15 @@ class _Batch:
             )
 
     def tally(self, indexes: list[int]) -> Tally:
+        # Rows alike in every counted field first: a day's history has many of each.
+        alike = Counter(
+            (row.declared_on, row.organizations, row.region, row.channel)
+            for row in (self.batch[i] for i in indexes)
+        )
         tally = Tally()
-        for i in indexes:
-            row = self.batch[i]
+        for (day, organizations, region, channel), count in alike.items():
             tally.add(
-                day=row.declared_on,
-                organizations=row.organizations,
-                region=row.region,
-                channel=row.channel,
-                step=1,
+                day=day, organizations=organizations, region=region, channel=channel, step=count
             )
         return tally
 
@@ -293,7 +316,7 @@ def _time_ordered_ids(count: int) -> list[str]:
     """``count`` UUIDs of version 7 (RFC 9562) as 32 hex digits: the time in milliseconds,
     then 74 random bits. Each batch's ids sort after the last batch's, so they join the end
     of the unique index on ``public_id`` instead of landing on random pages of it, which
-    made inserts slow down as the table grew. The time they reveal is ``created_at``'s."""
+    costs more the larger the table. The time they reveal is ``created_at``'s."""
     head = (time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | 0b10 << 62
     randomness = os.urandom(10 * count)
     ids = []

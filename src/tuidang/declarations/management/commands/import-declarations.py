@@ -14,6 +14,7 @@ from tuidang.declarations.imports import (
     import_declarations,
     open_text,
     parse_all,
+    registry_analyze,
 )
 
 
@@ -57,6 +58,8 @@ class Command(BaseCommand):
         imported, skipped = import_declarations(
             rows, progress=progress, batch_size=options["batch_size"]
         )
+        if imported:
+            registry_analyze()
         sys.stderr.write("\n")
         self.stdout.write(
             self.style.SUCCESS(f"Imported {imported} declarations; {skipped} were already there.")
