@@ -278,3 +278,27 @@ def test_a_form_with_errors_says_what_is_wrong_and_keeps_what_was_typed(
     expect(caller_box).to_contain_text("Choose at least one organization.")
     expect(caller_box.get_by_label("Alias")).to_have_value("Wang Ming")
     expect(desk.get_by_label("The caller renounces")).to_be_checked()
+
+
+def test_the_admin_and_its_scripts_work_under_the_content_security_policy(
+    browser, live_server, ada, mei
+):
+    """Django's admin runs under the hotline's policy too: its pages show, its scripts run
+    (the inline forms' "Add another" link and the date shortcuts are made by them)."""
+    base = live_server.url
+    page = browser.new_context().new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill("ada")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Code").fill(totp_code())
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/desk/$"))
+
+    page.goto(f"{base}/admin/")
+    expect(page.get_by_role("link", name="Audit events")).to_be_visible()
+    page.goto(f"{base}/admin/volunteers/volunteer/{mei.pk}/change/")
+    expect(page.get_by_role("button", name="Add another Volunteer language")).to_be_visible()
+    expect(page.get_by_role("link", name="Today")).to_be_visible()
+    page.goto(f"{base}/admin/audit/auditevent/")
+    expect(page.get_by_role("cell", name="volunteers.Volunteer")).to_be_visible()
