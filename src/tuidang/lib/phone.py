@@ -33,13 +33,18 @@ class CallerIdentity:
     withheld: bool
 
 
-def normalise(raw: str, *, default_region: str | None = None) -> str | None:
-    """The E.164 form of ``raw``, or None when it is not a plausible phone number."""
+def _parse(raw: str, default_region: str | None = None) -> phonenumbers.PhoneNumber | None:
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    return number if phonenumbers.is_possible_number(number) else None
+
+
+def normalise(raw: str, *, default_region: str | None = None) -> str | None:
+    """The E.164 form of ``raw``, or None when it is not a plausible phone number."""
+    number = _parse(raw, default_region)
+    if number is None:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -62,7 +67,10 @@ def caller_key(e164_or_marker: str) -> str:
 
 def region_of(e164: str) -> str:
     """The province for a mainland Chinese number, else the country or region name."""
-    number = phonenumbers.parse(e164)
+    return _region(phonenumbers.parse(e164))
+
+
+def _region(number: phonenumbers.PhoneNumber) -> str:
     description = geocoder.description_for_number(number, "en")
     if not description:
         description = geocoder.country_name_for_number(number, "en")
@@ -72,15 +80,17 @@ def region_of(e164: str) -> str:
 
 def identify_caller(raw_from: str, *, dialled: str) -> CallerIdentity:
     """Turn the provider's ``From`` into what we keep. ``raw_from`` is then forgotten."""
-    e164 = None if raw_from.strip().lower() in _WITHHELD else normalise(raw_from)
-    if e164 is None:
+    # Parsed once: the key, the region and the last digits all come from this parse.
+    number = None if raw_from.strip().lower() in _WITHHELD else _parse(raw_from)
+    if number is None:
         return CallerIdentity(
             key=caller_key(f"withheld:{dialled}"), region="", last_digits="", withheld=True
         )
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     visible = settings.CALLER_VISIBLE_DIGITS
     return CallerIdentity(
         key=caller_key(e164),
-        region=region_of(e164),
+        region=_region(number),
         last_digits=e164[-visible:] if visible > 0 else "",
         withheld=False,
     )
