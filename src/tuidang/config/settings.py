@@ -107,7 +107,11 @@ _SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
 }
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tuidang.sqlite3'}")
-_default_db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+# A served request reuses its thread's connection (checked before reuse) rather than
+# opening one: a new PostgreSQL connection costs more than a webhook's whole work.
+_default_db = dj_database_url.parse(
+    DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True
+)
 # Our SQLite backend queues a process's writers on a lock of its own (lib/sqlite/base.py).
 SQLITE_ENGINE = "tuidang.lib.sqlite"
 if _default_db["ENGINE"] == "django.db.backends.sqlite3":
@@ -182,7 +186,7 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # TOTP (with recovery codes) and security keys; no passkey-only login, no "trust this
 # browser": every login asks for the second factor.
-MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+MFA_ADAPTER = "tuidang.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TRUST_ENABLED = False
