@@ -1,8 +1,9 @@
-"""What the benchmarks share: a fresh database and the hotline served by gunicorn."""
+"""What the benchmarks share: a fresh database and the hotline served by `tuidang serve`."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -27,7 +28,6 @@ def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
         VAR_DIR=str(var_dir),
         TWILIO_AUTH_TOKEN=TOKEN,
         TASKS_BACKEND="immediate",
-        DB_CONN_MAX_AGE="600",
         LOG_LEVEL="WARNING",
     )
     return env
@@ -56,29 +56,44 @@ def prepare_database(database_url: str, env: dict[str, str]) -> None:
     )  # fmt: skip
 
 
-def start_server(env: dict[str, str], workers: int, threads: int) -> subprocess.Popen[bytes]:
+def start_server(
+    env: dict[str, str], workers: int | None = None, threads: int | None = None
+) -> subprocess.Popen[bytes]:
+    """The hotline served by `tuidang serve`, as `make demo` and a deployment run it.
+
+    No task worker (the benchmarks run tasks in-process) and the access log thrown away
+    (it is still written, as in production). Its own session, so stop_server stops
+    every process it started."""
+    command = [PYTHON, "-m", "tuidang.manage", "serve", "--no-worker",
+               "--host", HOST, "--port", str(PORT)]  # fmt: skip
+    if workers:
+        command += ["--workers", str(workers)]
+    if threads:
+        command += ["--threads", str(threads)]
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "tuidang.config.wsgi:application",
-         "--bind", f"{HOST}:{PORT}", "--workers", str(workers), "--threads", str(threads),
-         "--worker-class", "gthread", "--log-level", "warning"],
-        env=env, cwd=ROOT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://{HOST}:{PORT}/", timeout=1)
             return server
         except OSError:
             time.sleep(0.2)
-    server.terminate()
+    stop_server(server)
     raise RuntimeError("the server did not start")
 
 
-def serving_defaults(database_url: str) -> tuple[int, int]:
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+def serving_defaults() -> tuple[int, int]:
     sys.path.insert(0, str(ROOT / "src"))
     from tuidang.lib.management.commands.serve import default_workers_and_threads
 
-    return default_workers_and_threads(database_url)
+    return default_workers_and_threads()
 
 
 def update_docs(marker: str, report: str) -> None:

@@ -2,7 +2,7 @@
 
 1,000 nuisance keys call again and again (each call hung up within seconds), with genuine
 callers among them who call once and press 1 for Mandarin. The hotline is served by
-gunicorn as `tuidang serve` serves it. We check that every genuine caller reaches a queue,
+`tuidang serve` itself. We check that every genuine caller reaches a queue,
 count how many nuisance calls were diverted, and measure the webhook latency that genuine
 callers saw. Traffic goes to 127.0.0.1 only; the run is bounded by its list of calls.
 """
@@ -13,7 +13,6 @@ import argparse
 import random
 import secrets
 import shutil
-import signal
 import sqlite3
 import statistics
 import threading
@@ -35,6 +34,7 @@ from bench.common import (
     server_env,
     serving_defaults,
     start_server,
+    stop_server,
     update_docs,
 )
 
@@ -129,7 +129,7 @@ def main() -> None:
     url = f"sqlite:///{work / 'night.sqlite3'}"
     env = server_env(url, work)
     prepare_database(url, env)
-    workers, threads = serving_defaults(url)
+    workers, threads = serving_defaults()
     server = start_server(env, workers, threads)
     plan = night(args.keys, args.calls_each, args.genuine, seed=2026)
     started = time.perf_counter()
@@ -146,8 +146,7 @@ def main() -> None:
         with ThreadPoolExecutor(max_workers=64) as pool:
             results = list(pool.map(place, enumerate(plan)))
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_server(server)
     elapsed = time.perf_counter() - started
 
     policies = policy_counts(work / "night.sqlite3")
@@ -160,7 +159,7 @@ def main() -> None:
     diverted = sum(1 for r in nuisance_results if r["diverted"])
     report = "\n".join(
         [
-            f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: SQLite, gunicorn {workers} × {threads}, "
+            f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: SQLite, granian {workers} × {threads}, "
             f"calls arriving at {args.rate:.0f} a second, {len(plan)} calls in {elapsed:.0f} s.",
             "",
             "| | value |",

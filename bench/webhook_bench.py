@@ -1,6 +1,6 @@
 """The incoming-call webhook under local HTTP load, beside a bare view, on SQLite and PostgreSQL.
 
-For each database: a fresh database, gunicorn serving the hotline, and wrk replaying
+For each database: a fresh database, `tuidang serve` serving the hotline, and wrk replaying
 requests built exactly as Twilio sends them (unique CallSids, signed with the account's
 token) at 8 and 64 connections; then the same load on a bare Django view that does one
 SELECT and one INSERT. Results are printed and written into docs/benchmarks.md.
@@ -16,7 +16,6 @@ import os
 import platform
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from bench.common import (
     server_env,
     serving_defaults,
     start_server,
+    stop_server,
     update_docs,
 )
 
@@ -100,7 +100,7 @@ def main() -> None:
     for label, url in databases:
         env = server_env(url, work)
         prepare_database(url, env)
-        default_workers, default_threads = serving_defaults(url)
+        default_workers, default_threads = serving_defaults()
         workers, threads = args.workers or default_workers, args.threads or default_threads
         server_shape[label] = f"{workers} × {threads}"
         server = start_server(env, workers, threads)
@@ -125,8 +125,7 @@ def main() -> None:
                           f"p50 {result['p50_ms']:6.2f} ms  p99 {result['p99_ms']:6.2f} ms  "
                           f"errors {result['errors']}", flush=True)  # fmt: skip
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+            stop_server(server)
 
     report = render(rows, args, server_shape)
     print(report)
@@ -141,7 +140,7 @@ def render(
     lines = [
         f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"gunicorn workers × threads: {shapes}; wrk {args.seconds} s per cell.",
+        f"`tuidang serve` (granian) processes × threads: {shapes}; wrk {args.seconds} s per cell.",
         "",
         "| database | connections | endpoint | req/s | p50 ms | p99 ms | errors | webhook ÷ bare |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -1,4 +1,10 @@
-"""Serve the hotline: gunicorn for the web, and a task worker beside it."""
+"""Serve the hotline: granian for the web, and a task worker beside it.
+
+Granian parses HTTP in Rust, outside Python's interpreter lock, and hands each request to
+the Django application on one of a few threads per process. A process per core, on
+SQLite too: writers of every process queue on one lock file (lib/sqlite), and nothing
+lives inside one process (docs/architecture.md).
+"""
 
 from __future__ import annotations
 
@@ -21,29 +27,51 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise Stop
 
 
-def default_workers_and_threads(database_url: str) -> tuple[int, int]:
-    """SQLite has one writer at a time: one process, whose threads queue for it without
-    SQLite's sleeping busy handler (lib/sqlite). PostgreSQL: a process per core."""
-    if database_url.startswith("sqlite"):
-        return 1, 16
-    return max(2, os.cpu_count() or 2), 8
+# Paths only: no query strings, no bodies, no caller's number.
+ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s" %(status)d %(dt_ms).1fms'
+
+
+def default_workers_and_threads() -> tuple[int, int]:
+    """A process per core, whatever the database, each with a few threads.
+
+    More threads in one process only queue behind its interpreter lock; requests beyond
+    them wait in granian, outside Python. On SQLite, writers of all processes queue on
+    one lock file rather than SQLite's sleeping busy handler (lib/sqlite).
+    """
+    return max(2, os.cpu_count() or 2), 4
+
+
+def server_command(*, bind_host: str, port: int, workers: int, threads: int) -> list[str]:
+    """The web server's command line; ``make bench`` measures exactly this."""
+    return [
+        sys.executable, "-m", "granian", "tuidang.config.wsgi:application",
+        "--interface", "wsgi",
+        "--host", bind_host,
+        "--port", str(port),
+        "--workers", str(workers),
+        "--blocking-threads", str(threads),
+        "--no-ws",
+        "--respawn-failed-workers",
+        "--access-log",
+        "--access-log-fmt", ACCESS_LOG_FORMAT,
+    ]  # fmt: skip
 
 
 class Command(BaseCommand):
-    help = "Serve the hotline with gunicorn and run a background task worker beside it."
+    help = "Serve the hotline with granian and run a background task worker beside it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--threads", type=int, help="default: 16 on SQLite, 8 otherwise")
-        parser.add_argument("--workers", type=int, help="default: 1 on SQLite, one per core")
+        parser.add_argument("--threads", type=int, help="threads per process (default: 4)")
+        parser.add_argument("--workers", type=int, help="processes (default: one per core)")
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not start a task worker (run one apart)."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         bind = f"{options['host']}:{options['port']}"
-        workers, threads = default_workers_and_threads(settings.DATABASE_URL)
+        workers, threads = default_workers_and_threads()
         workers = options["workers"] or workers
         threads = options["threads"] or threads
         children: list[subprocess.Popen[bytes]] = []
@@ -56,18 +84,10 @@ class Command(BaseCommand):
                     subprocess.Popen([sys.executable, "-m", "tuidang.manage", "worker"])
                 )
             self.stdout.write(f"Serving at http://{bind}/ (Ctrl-C stops)")
-            server = subprocess.Popen(  # noqa: S603
-                [
-                    sys.executable, "-m", "gunicorn", "tuidang.config.wsgi:application",
-                    "--bind", bind,
-                    "--workers", str(workers),
-                    "--threads", str(threads),
-                    "--worker-class", "gthread",
-                    "--access-logfile", "-",
-                    # Paths only: no query strings, no bodies, no caller's number.
-                    "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
-                ]
-            )  # fmt: skip
+            command = server_command(
+                bind_host=options["host"], port=options["port"], workers=workers, threads=threads
+            )
+            server = subprocess.Popen(command)  # noqa: S603
             children.append(server)
             server.wait()
         except (KeyboardInterrupt, Stop):
