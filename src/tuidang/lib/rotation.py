@@ -57,6 +57,9 @@ SEALED_COLUMNS = (
     SealedColumn("literature.BookRequest", "address_sealed", "address"),
 )
 RECORDINGS = "recordings"
+# Second-factor secrets, sealed inside allauth's Authenticator.data (accounts/adapter.py).
+AUTHENTICATORS = "mfa.Authenticator.data"
+AUTHENTICATOR_SECRETS = ("secret", "seed")
 
 
 class RotationError(Exception):
@@ -172,6 +175,33 @@ def _reseal_recordings(sealer: Sealer, report: RotationReport, *, pause: float) 
     return changed
 
 
+def _reseal_authenticators(sealer: Sealer, report: RotationReport) -> int:
+    """Re-seal TOTP secrets and recovery-code seeds (and seal any stored in clear)."""
+    from allauth.mfa.models import Authenticator
+
+    from tuidang.accounts.adapter import seal_secret, sealed_secret_version, unseal_secret
+
+    changed = 0
+    for pk, data in Authenticator.objects.order_by("pk").values_list("pk", "data"):
+        resealed = dict(data)
+        for name in AUTHENTICATOR_SECRETS:
+            stored = data.get(name)
+            if not isinstance(stored, str) or sealed_secret_version(stored) == sealer.version:
+                continue
+            try:
+                resealed[name] = seal_secret(unseal_secret(stored), sealer=sealer)
+            except (DecryptionError, ValueError) as exc:
+                report.unreadable.add(f"{AUTHENTICATORS} row {pk}: {exc}")
+        if resealed == data:
+            continue
+        # Compare-and-swap, as for columns: a factor changed meanwhile is looked at again.
+        if Authenticator.objects.filter(pk=pk, data=data).update(data=resealed):
+            changed += 1
+        else:
+            report.conflicts += 1
+    return changed
+
+
 def data_key_rotate(
     *,
     batch_size: int = 500,
@@ -200,11 +230,14 @@ def data_key_rotate(
             changed += count
             if progress:
                 progress(column.label, count)
-        count = _reseal_recordings(sealer, report, pause=pause)
-        report.resealed[RECORDINGS] = report.resealed.get(RECORDINGS, 0) + count
-        changed += count
-        if progress:
-            progress(RECORDINGS, count)
+        for label, count in (
+            (RECORDINGS, _reseal_recordings(sealer, report, pause=pause)),
+            (AUTHENTICATORS, _reseal_authenticators(sealer, report)),
+        ):
+            report.resealed[label] = report.resealed.get(label, 0) + count
+            changed += count
+            if progress:
+                progress(label, count)
         if changed == 0 and report.conflicts == conflicts_before and pass_started >= settled_at:
             break
         wait = (settled_at - timezone.now()).total_seconds()
@@ -267,4 +300,16 @@ def sealed_versions() -> dict[str, dict[int, int]]:
         if version is not None:
             counts[version] = counts.get(version, 0) + 1
     found[RECORDINGS] = counts
+    from allauth.mfa.models import Authenticator
+
+    from tuidang.accounts.adapter import sealed_secret_version
+
+    counts = {}
+    for data in Authenticator.objects.values_list("data", flat=True):
+        for name in AUTHENTICATOR_SECRETS:
+            stored = data.get(name)
+            version = sealed_secret_version(stored) if isinstance(stored, str) else None
+            if version is not None:
+                counts[version] = counts.get(version, 0) + 1
+    found[AUTHENTICATORS] = counts
     return found
