@@ -7,6 +7,10 @@ the write they wait for. So writers queue first on a lock of their own — a thr
 within the process, then an advisory lock on a file beside the database across
 processes — and are woken the moment the writer before them commits. The kernel drops
 the file lock of a process that dies, so a crash never leaves the database locked.
+
+A write outside any transaction (an ``update()`` or a ``create()`` in autocommit) is a
+transaction of its own to SQLite, and queues on the same lock: otherwise it would take
+SQLite's lock behind the queue's back, and whoever it met would sleep in the busy handler.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import fcntl
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import OperationalError
@@ -95,6 +101,24 @@ class DatabaseOperations(operations.DatabaseOperations):
         return drop + statements + create
 
 
+# Statements that write; Django sends them as they are, without a leading WITH.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class _CursorWrapper(base.SQLiteCursorWrapper):
+    """Queues a write that runs outside a transaction on the database's write lock."""
+
+    database: DatabaseWrapper
+
+    def execute(self, query: str, params: Any = None) -> Any:
+        with self.database.write_queued_if_alone(query):
+            return super().execute(query, params)
+
+    def executemany(self, query: str, param_list: Any) -> Any:
+        with self.database.write_queued_if_alone(query):
+            return super().executemany(query, param_list)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
 
@@ -102,15 +126,39 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self._holds_write_lock = False
 
+    def create_cursor(self, name: str | None = None) -> _CursorWrapper:
+        cursor = self.connection.cursor(factory=_CursorWrapper)
+        cursor.database = self
+        return cursor  # type: ignore[no-any-return]
+
     def _write_lock(self) -> _WriteLock | None:
         if self.is_in_memory_db():
             return None
         return _lock_for(str(self.settings_dict["NAME"]))
 
+    def _lock_timeout(self) -> float:
+        return float(self.settings_dict.get("OPTIONS", {}).get("timeout", 20))
+
+    @contextmanager
+    def write_queued_if_alone(self, query: str) -> Iterator[None]:
+        """Hold the write lock around ``query`` when it writes outside a transaction."""
+        writes_alone = self.autocommit and not self._holds_write_lock
+        lock = None
+        if writes_alone and query.lstrip()[:7].upper().startswith(_WRITES):
+            lock = self._write_lock()
+        if lock is None:
+            yield
+            return
+        lock.acquire(timeout=self._lock_timeout())
+        try:
+            yield
+        finally:
+            lock.release()
+
     def _start_transaction_under_autocommit(self) -> None:
         lock = self._write_lock()
         if lock is not None:
-            lock.acquire(timeout=float(self.settings_dict.get("OPTIONS", {}).get("timeout", 20)))
+            lock.acquire(timeout=self._lock_timeout())
             self._holds_write_lock = True
         try:
             super()._start_transaction_under_autocommit()  # type: ignore[misc]

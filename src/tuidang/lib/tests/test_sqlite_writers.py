@@ -2,8 +2,12 @@
 
 import multiprocessing
 import sqlite3
+import threading
 import time
 from pathlib import Path
+from typing import Any
+
+from django.db.utils import ConnectionHandler
 
 from tuidang.lib.sqlite.base import _WriteLock
 
@@ -45,3 +49,34 @@ def test_writers_in_several_processes_all_get_through(tmp_path: Path):
         seen = [row[0] for row in connection.execute("SELECT seen FROM t ORDER BY rowid")]
     # Each writer saw every write before its own: they really took turns.
     assert seen == list(range(WRITERS * WRITES_EACH))
+
+
+def test_a_write_outside_a_transaction_waits_its_turn_in_the_queue(
+    tmp_path: Path, django_db_blocker: Any
+) -> None:
+    database = str(tmp_path / "alone.sqlite3")
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("CREATE TABLE t (n INTEGER)")
+    handler = ConnectionHandler({"default": {"ENGINE": "tuidang.lib.sqlite", "NAME": database}})
+    writer_before = _WriteLock(database)  # another process's writer, as far as the file knows
+    writer_before.acquire(timeout=5)
+    written_at: list[float] = []
+
+    def write_alone() -> None:
+        connection = handler["default"]
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO t VALUES (1)")  # autocommit: a transaction of its own
+        written_at.append(time.monotonic())
+        connection.close()
+
+    # Its own database, not the test database: the blocker guards only the latter.
+    with django_db_blocker.unblock():
+        writer = threading.Thread(target=write_alone)
+        writer.start()
+        time.sleep(0.3)
+        released_at = time.monotonic()
+        writer_before.release()
+        writer.join(timeout=10)
+    assert len(written_at) == 1
+    assert written_at[0] >= released_at
