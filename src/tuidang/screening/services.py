@@ -323,24 +323,34 @@ def flood_active(*, now: datetime, config: ScreeningSettings) -> bool:
     if state.checked_at > now - FLOOD_RECHECK:
         cache.set(FLOOD_CACHE_KEY, (state.active, state.checked_at), 60)
         return state.active
-    # One request re-evaluates; the others go on with the state as it was.
+    # Due for a look. It counts thousands of calls in a flood: done once this call is
+    # stored, outside its transaction, so that it never holds up other calls' writes (on
+    # SQLite, everyone's write lock). This call, like the others meanwhile, goes on with
+    # the state as it was.
+    transaction.on_commit(lambda: _flood_recheck(state, now=now, config=config), robust=True)
+    return state.active
+
+
+def _flood_recheck(state: FloodState, *, now: datetime, config: ScreeningSettings) -> None:
+    # One request re-evaluates: whoever moves checked_at on first.
     claimed = FloodState.objects.filter(pk=state.pk, checked_at=state.checked_at).update(
         checked_at=now
     )
     if not claimed:
-        return state.active
+        return
     active = _flood_evaluate(state, now=now, config=config)
     # Other requests of this process (and every process, with Redis) reuse the answer.
     cache.set(FLOOD_CACHE_KEY, (active, now), 60)
-    return active
 
 
 def _flood_evaluate(state: FloodState, *, now: datetime, config: ScreeningSettings) -> bool:
+    """Counted outside any transaction; only the change of state is written in one."""
     from tuidang.calls.routing import ON_DUTY
     from tuidang.volunteers.models import Volunteer
 
     window_start = now - FLOOD_WINDOW
-    recent = Call.objects.filter(started_at__gt=window_start)
+    # The calls before the one that asked (already stored when this runs).
+    recent = Call.objects.filter(started_at__gt=window_start, started_at__lt=now)
     arrivals = recent.count()
     flagged = recent.filter(screening_score__gte=config.screening_group_at).count()
     # Keys never heard before this window: hired callers on fresh SIM cards come in bursts.
@@ -362,14 +372,16 @@ def _flood_evaluate(state: FloodState, *, now: datetime, config: ScreeningSettin
         f"{arrivals} calls in 5 min, {on_duty} on duty, {share:.0%} flagged, {new_keys} new keys"
     )
     if not state.active and overloaded and (share >= config.flood_flagged_share or burst):
-        FloodState.objects.filter(pk=state.pk).update(active=True, since=now, detail=detail)
-        ScreeningEvent.objects.create(kind=ScreeningEvent.Kind.FLOOD_ON, detail=detail, at=now)
+        with transaction.atomic():
+            FloodState.objects.filter(pk=state.pk).update(active=True, since=now, detail=detail)
+            ScreeningEvent.objects.create(kind=ScreeningEvent.Kind.FLOOD_ON, detail=detail, at=now)
         logger.warning("Flood mode on: %s", detail)
         return True
     calm = not overloaded or (share < config.flood_flagged_share / 2 and not burst)
     if state.active and calm:
-        FloodState.objects.filter(pk=state.pk).update(active=False, since=now, detail=detail)
-        ScreeningEvent.objects.create(kind=ScreeningEvent.Kind.FLOOD_OFF, detail=detail, at=now)
+        with transaction.atomic():
+            FloodState.objects.filter(pk=state.pk).update(active=False, since=now, detail=detail)
+            ScreeningEvent.objects.create(kind=ScreeningEvent.Kind.FLOOD_OFF, detail=detail, at=now)
         logger.warning("Flood mode off: %s", detail)
         return False
     FloodState.objects.filter(pk=state.pk).update(detail=detail)

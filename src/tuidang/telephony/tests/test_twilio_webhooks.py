@@ -170,3 +170,23 @@ def test_status_callbacks_are_idempotent_and_ignore_older_sequence_numbers(clien
 def test_a_status_callback_for_an_unknown_call_is_acknowledged(client, numbers):
     path, params = load("status_completed", CallSid="CA" + "9" * 32)
     assert signed_post(client, path, params).status_code == 204
+
+
+def test_a_caller_hears_the_menu_when_the_flood_check_after_the_call_fails(
+    client, numbers, transactional_db, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.db import DatabaseError
+
+    from tuidang.screening import services as screening
+
+    def broken(*args: object, **kwargs: object) -> bool:
+        raise DatabaseError("the flood check failed")
+
+    monkeypatch.setattr(screening, "FLOOD_RECHECK", timedelta(0))
+    monkeypatch.setattr(screening, "_flood_evaluate", broken)
+    response = signed_post(client, *load("incoming_call"))
+    assert response.status_code == 200
+    assert "<Gather" in response.content.decode()
+    assert Call.objects.get().state == Call.State.IVR
