@@ -17,8 +17,8 @@ from tuidang.tlog.tiles import TILE_HEIGHT, TILE_WIDTH
 # (level, index, width) -> the tile's hashes, concatenated; None when it is not there.
 TileReader = Callable[[int, int, int], bytes | None]
 # Many tiles at once, for one round trip to the database: [(level, index, width)] ->
-# {(level, index): the tile's hashes}, leaving out the tiles that are not there.
-TilesReader = Callable[[list[tuple[int, int, int]]], dict[tuple[int, int], bytes]]
+# {(level, index): the tile's hashes, one by one}; a tile not there may be left out.
+TilesReader = Callable[[list[tuple[int, int, int]]], dict[tuple[int, int], list[bytes]]]
 
 
 class MissingTile(Exception):
@@ -45,17 +45,19 @@ class TreeHashes:
     def _tile(self, level: int, index: int) -> list[list[bytes]]:
         rows = self._tiles.get((level, index))
         if rows is None:
-            rows = self._hashed(
-                level, index, self.read_tile(level, index, self._width(level, index))
+            body = self.read_tile(level, index, self._width(level, index))
+            size = merkle.HASH_SIZE
+            hashes = (
+                None if body is None else [body[i : i + size] for i in range(0, len(body), size)]
             )
+            rows = self._hashed(level, index, hashes)
         return rows
 
-    def _hashed(self, level: int, index: int, body: bytes | None) -> list[list[bytes]]:
+    def _hashed(self, level: int, index: int, hashes: list[bytes] | None) -> list[list[bytes]]:
         width = self._width(level, index)
-        if body is None or len(body) != width * merkle.HASH_SIZE:
+        if hashes is None or len(hashes) != width or set(map(len, hashes)) - {merkle.HASH_SIZE}:
             raise MissingTile(f"tile {level}/{index} of width {width} is missing")
-        size = merkle.HASH_SIZE
-        rows = [[body[i : i + size] for i in range(0, len(body), size)]]
+        rows = [hashes]
         # All at once: at most 255 hashes, what a proof through this tile needs anyway,
         # at a fraction of the cost of computing them one by one on demand
         # (merkle.node_hash, written out).
@@ -92,11 +94,11 @@ class TreeHashes:
         plan(cover)
         missing = sorted(tile for tile in wanted if tile not in self._tiles)
         if missing:
-            bodies = self.read_tiles(
+            tiles = self.read_tiles(
                 [(level, index, self._width(level, index)) for level, index in missing]
             )
             for level, index in missing:
-                self._hashed(level, index, bodies.get((level, index)))
+                self._hashed(level, index, tiles.get((level, index)))
 
     def node(self, height: int, index: int) -> bytes:
         """The hash of the complete subtree of 2**height leaves numbered ``index``."""

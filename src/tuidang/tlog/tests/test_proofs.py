@@ -69,7 +69,7 @@ def test_a_proof_reads_all_its_tiles_in_one_go(size, data):
 
     def read_tiles(tiles):
         batches.append(tiles)
-        return {(level, i): read_tile(level, i, width) for level, i, width in tiles}
+        return {(level, i): STORED[level][i * 256 : i * 256 + width] for level, i, width in tiles}
 
     def one_by_one(level, index, width):
         raise AssertionError(f"tile {level}/{index} was not read ahead")
