@@ -190,3 +190,19 @@ def test_a_caller_hears_the_menu_when_the_flood_check_after_the_call_fails(
     assert response.status_code == 200
     assert "<Gather" in response.content.decode()
     assert Call.objects.get().state == Call.State.IVR
+
+
+def test_the_next_caller_hears_a_greeting_changed_between_two_calls(client, numbers):
+    from tuidang.calls.models import NumberPrompt
+    from tuidang.calls.prompts import Kind
+    from tuidang.lib.languages import Language
+
+    first = signed_post(client, *load("incoming_call"))
+    assert "这里是退党热线" in first.content.decode()
+    NumberPrompt.objects.create(
+        number=numbers["banknotes"], kind=Kind.GREETING, language=Language.MANDARIN,
+        text="您好，纸币热线。",
+    )  # fmt: skip
+    second = signed_post(client, *load("incoming_call", CallSid="CA" + "1" * 32))
+    body = second.content.decode()
+    assert "您好，纸币热线。" in body and "这里是退党热线" not in body

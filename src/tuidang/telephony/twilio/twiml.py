@@ -24,8 +24,11 @@ def say(target: VoiceResponse, prompts: Iterable[Prompt]) -> None:
             target.say(prompt.text, language=language)
 
 
+TWIML_CONTENT_TYPE = "text/xml; charset=utf-8"
+
+
 def twiml(response: VoiceResponse) -> HttpResponse:
-    return HttpResponse(str(response), content_type="text/xml; charset=utf-8")
+    return HttpResponse(str(response), content_type=TWIML_CONTENT_TYPE)
 
 
 def say_and_hang_up(prompts: Iterable[Prompt]) -> HttpResponse:

@@ -12,13 +12,14 @@ import logging
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from tuidang.calls import prompts
+from tuidang.calls import prompts, selectors
 from tuidang.calls.case_codes import format_case_code
 from tuidang.calls.models import Call, Offer, Voicemail
 from tuidang.calls.prompts import Kind
@@ -40,7 +41,7 @@ from tuidang.calls.services import (
 )
 from tuidang.screening.models import Policy
 from tuidang.telephony.twilio.signature import twilio_signature_required
-from tuidang.telephony.twilio.twiml import say, say_and_hang_up, twiml
+from tuidang.telephony.twilio.twiml import TWIML_CONTENT_TYPE, say, say_and_hang_up, twiml
 from tuidang.telephony.urlbuilder import public_url
 
 logger = logging.getLogger(__name__)
@@ -114,9 +115,17 @@ def _one_key_menu(
 
 
 def _language_menu(request: HttpRequest, call: Call) -> HttpResponse:
-    return _one_key_menu(
-        request, "telephony:twilio-language", prompts.greeting_and_menu(call.hotline_number)
-    )
+    """The same for every caller of a number, so rendered once and kept as long as the
+    number's cached configuration: a change to a number or prompt (a new generation)
+    renders it again at once."""
+    base = settings.PUBLIC_BASE_URL or _base(request)
+    key = f"twilio:language-menu:{selectors.generation()}:{call.hotline_number.pk}:{base}"
+    body = cache.get(key)
+    if body is None:
+        menu = prompts.greeting_and_menu(call.hotline_number)
+        body = _one_key_menu(request, "telephony:twilio-language", menu).content
+        cache.set(key, body, selectors.CACHE_SECONDS)
+    return HttpResponse(body, content_type=TWIML_CONTENT_TYPE)
 
 
 @webhook
