@@ -1,0 +1,69 @@
+"""`tuidang serve`: the web server as a deployment runs it."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+CALLER = "+8613812345678"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a local URL
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_its_access_log_names_the_path_and_never_the_callers_number(tmp_path: Path) -> None:
+    port = _free_port()
+    env = dict(os.environ, VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="tuidang.config.settings")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tuidang.manage", "serve", "--no-worker",
+         "--port", str(port), "--workers", "1", "--threads", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while status is None and time.monotonic() < deadline:
+            try:
+                # A webhook as a provider may send it, the caller's number in the query.
+                status = _get(
+                    f"http://127.0.0.1:{port}/telephony/twilio/voice?From=%2B8613812345678"
+                )
+            except OSError:
+                time.sleep(0.2)
+        assert status == 403  # unsigned
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    log = output.decode()
+    assert '"GET /telephony/twilio/voice" 403' in log
+    assert CALLER.removeprefix("+") not in log
+
+
+def test_each_server_process_loads_every_view_and_spares_it_the_full_garbage_passes(
+    tmp_path: Path,
+) -> None:
+    probe = (
+        "import gc, sys, tuidang.config.wsgi; "
+        "print(gc.get_freeze_count() > 10_000, 'tuidang.telephony.twilio.views' in sys.modules)"
+    )
+    env = dict(os.environ, VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="tuidang.config.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["True", "True"]
