@@ -24,6 +24,22 @@ def run(args, env, **kwargs):
     )  # fmt: skip
 
 
+def wait_for_progress(process, rows):
+    """Read the import's progress ("\\r<done>/<total> rows") until ``rows`` are done."""
+    report = ""
+    while True:
+        char = process.stderr.read(1)
+        if not char:
+            return False
+        if char not in "\r\n":  # text mode may turn the carriage return into a newline
+            report += char
+            continue
+        done = report.partition("/")[0]
+        report = ""
+        if done.isdigit() and int(done) >= rows:
+            return True
+
+
 def committed(database):
     with sqlite3.connect(database) as connection:
         return connection.execute("SELECT count(*) FROM declarations_declaration").fetchone()[0]
@@ -47,28 +63,26 @@ def test_an_import_killed_again_and_again_finishes_whole(tmp_path):
             writer.writerow([f"k{index}", "2020-01-01", "party", "Jilin", "fax"])
 
     rng = random.Random(2026)
-    kills = killed_midway = 0
-    for _attempt in range(15):
+    # Kill points spread over the whole file, each a little after the import reported a
+    # batch committed: the kill lands between two batches or inside the next one.
+    kill_points = sorted(rng.sample(range(BATCH, ROWS - 2 * BATCH, BATCH), 6))
+    killed_midway = 0
+    for point in kill_points:
         process = subprocess.Popen(
             [sys.executable, "-m", "tuidang.manage", "import-declarations", str(source),
              "--batch-size", str(BATCH)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        time.sleep(rng.uniform(0.5, 3.0))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            kills += 1
-            done = committed(tmp_path / "crash.sqlite3")
-            if 0 < done < ROWS:
-                killed_midway += 1
-            continue
-        assert process.returncode == 0
-        break
-    else:
-        final = run(["import-declarations", str(source)], env)
-        assert final.returncode == 0, final.stderr
-    assert killed_midway > 0, "the import must have been killed half-way at least once"
+        reached = wait_for_progress(process, point)
+        time.sleep(rng.uniform(0, 0.03))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert reached, "the import ended before it was killed"
+        if 0 < committed(tmp_path / "crash.sqlite3") < ROWS:
+            killed_midway += 1
+    assert killed_midway == len(kill_points), "every kill must land half-way"
+    final = run(["import-declarations", str(source)], env)
+    assert final.returncode == 0, final.stderr
 
     check = run(
         ["shell", "-v", "0", "-c",
