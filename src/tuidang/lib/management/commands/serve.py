@@ -32,13 +32,15 @@ ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s" %(status)d %(dt_ms).1fms'
 
 
 def default_workers_and_threads() -> tuple[int, int]:
-    """A process per core, whatever the database, each with a few threads.
+    """A process per core, whatever the database, each with two threads.
 
-    More threads in one process only queue behind its interpreter lock; requests beyond
-    them wait in granian, outside Python. On SQLite, writers of all processes queue on
-    one lock file rather than SQLite's sleeping busy handler (lib/sqlite).
+    More threads in one process only queue behind its interpreter lock, and a thread that
+    holds SQLite's write lock then waits for the interpreter while every writer waits for
+    it (docs/benchmarks.md: the webhook's p99 grew with threads). Requests beyond them
+    wait in granian, outside Python. On SQLite, writers of all processes queue on one lock
+    file rather than in SQLite's sleeping busy handler (lib/sqlite).
     """
-    return max(2, os.cpu_count() or 2), 4
+    return max(2, os.cpu_count() or 2), 2
 
 
 def server_command(*, bind_host: str, port: int, workers: int, threads: int) -> list[str]:
@@ -63,7 +65,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-        parser.add_argument("--threads", type=int, help="threads per process (default: 4)")
+        parser.add_argument("--threads", type=int, help="threads per process (default: 2)")
         parser.add_argument("--workers", type=int, help="processes (default: one per core)")
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not start a task worker (run one apart)."
