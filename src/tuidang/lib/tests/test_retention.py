@@ -152,6 +152,13 @@ def test_purge_refuses_a_time_it_cannot_read(db):
         call_command("purge", now="next tuesday")
 
 
+def test_purge_refuses_to_delete_as_of_a_later_day(records):
+    with pytest.raises(CommandError, match=r"in the future.*--dry-run"):
+        call_command("purge", now=later(400).isoformat(), stdout=StringIO())
+    assert Voicemail.objects.count() == 1 and CallNote.objects.count() == 1
+    assert Call.objects.get(provider_sid="CA1").caller_key != ""
+
+
 def test_the_scheduler_runs_the_purge_once_an_interval(records):
     start = later(400)
     assert scheduler_tick(now=start)  # the task backend runs it at once in tests

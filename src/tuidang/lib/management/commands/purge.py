@@ -22,7 +22,9 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="only count what would be purged"
         )
         parser.add_argument(
-            "--now", help="purge as of this ISO 8601 time (default: now), e.g. to preview"
+            "--now",
+            help="purge as of this ISO 8601 time (default: now); a later time only with "
+            "--dry-run, to preview what that day's purge would take",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,6 +36,11 @@ class Command(BaseCommand):
                 raise CommandError(f"--now must be an ISO 8601 time: {exc}") from exc
             if timezone.is_naive(now):
                 now = timezone.make_aware(now)
+            if now > timezone.now() and not options["dry_run"]:
+                raise CommandError(
+                    f"--now {now.isoformat()} is in the future: it would delete now what is "
+                    "not yet due. Add --dry-run to preview that day's purge."
+                )
         try:
             limits = cutoffs(now)
         except ValueError as exc:
