@@ -21,8 +21,9 @@ class AccountAdapter(DefaultAccountAdapter):
 
         allauth's own limit counts failures per username, so anyone who knows a
         volunteer's name could keep them out by failing on purpose. axes counts per
-        (username, address) and per address instead. allauth still limits second-factor
-        codes per account: only someone who already has the password reaches that step.
+        (username, address) and per address instead. Second-factor codes are still
+        limited per account (accounts/forms.py): only someone who already has the password
+        reaches that step.
         """
 
 

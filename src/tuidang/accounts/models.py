@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class UsedTOTPStep(models.Model):
@@ -20,3 +22,25 @@ class UsedTOTPStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.authenticator_id}: {self.last_step}"
+
+
+class SecondFactorFailure(models.Model):
+    """A second-factor code tried for an account, kept until the limit's window has passed.
+
+    allauth counts wrong codes per account in the cache; with a cache per process (the
+    default without Redis) every app server, and every restart, would allow its own five
+    guesses. These rows are shared by every process (accounts/forms.py). A right code
+    deletes the account's rows; rows older than the window are deleted as new ones come.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "at"], name="accounts_2fa_failure_user_at"),
+            models.Index(fields=["at"], name="accounts_2fa_failure_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} at {self.at:%Y-%m-%d %H:%M:%S}"

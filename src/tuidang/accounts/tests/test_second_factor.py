@@ -1,10 +1,12 @@
 import time
+from datetime import timedelta
 
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from tuidang.accounts.tests.helpers import log_in
 from tuidang.conftest import PASSWORD, TOTP_SECRET, totp_code
@@ -151,3 +153,52 @@ def test_the_setup_page_shows_the_secret_to_type_in(client, lin):
     page = client.get(reverse("mfa_activate_totp"))
     assert page.context["form"].secret in page.text
     assert TOTP_SECRET not in page.text  # a new secret, not an old one
+
+
+def wrong_code() -> str:
+    return f"{(int(totp_code()) + 1) % 1_000_000:06d}"
+
+
+def test_guessing_codes_stops_after_five_wrong_ones_even_across_app_servers(client, lin):
+    from django.core.cache import cache
+
+    log_in(client, "lin")
+    for _ in range(5):
+        assert "Incorrect code" in enter_code(client, wrong_code()).text
+        cache.clear()  # the next guess reaches another server, or this one restarted
+
+    refused = enter_code(client, totp_code())
+    assert "Too many failed login attempts" in refused.text
+    assert client.get(reverse("volunteers:team")).status_code == 302
+
+
+def test_guessing_may_resume_once_five_minutes_have_passed_over_the_wrong_codes(client, lin):
+    from django.core.cache import cache
+
+    from tuidang.accounts.models import SecondFactorFailure
+
+    log_in(client, "lin")
+    for _ in range(5):
+        enter_code(client, wrong_code())
+    cache.clear()
+    assert "Too many failed login attempts" in enter_code(client, totp_code()).text
+    SecondFactorFailure.objects.update(at=timezone.now() - timedelta(minutes=5, seconds=1))
+
+    assert enter_code(client, totp_code())["Location"] == reverse("volunteers:desk")
+    assert not SecondFactorFailure.objects.exists()  # expired rows go, a right code clears
+
+
+def test_a_right_code_forgives_earlier_wrong_ones(client, lin):
+    from django.core.cache import cache
+
+    log_in(client, "lin")
+    for _ in range(4):
+        enter_code(client, wrong_code())
+    assert enter_code(client, totp_code())["Location"] == reverse("volunteers:desk")
+    client.post(reverse("logout"))
+    cache.clear()
+
+    log_in(client, "lin")
+    for _ in range(4):
+        enter_code(client, wrong_code())
+    assert "Incorrect code" in enter_code(client, wrong_code()).text
