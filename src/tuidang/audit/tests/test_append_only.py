@@ -67,6 +67,28 @@ def test_the_database_refuses_raw_updates_and_deletes(event, statement):
     assert stored(event) == ("mei", "view", event.target_id)
 
 
+def overwrite(event: AuditEvent) -> None:
+    """Write a new row over ``event``'s id: REPLACE on SQLite, an upsert on PostgreSQL."""
+    columns = "id, actor_id, actor_name, action, target_type, target_id, at"
+    values = "%s, %s, 'someone else', 'change', %s, %s, %s"
+    if connection.vendor == "sqlite":
+        statement = f"INSERT OR REPLACE INTO audit_auditevent ({columns}) VALUES ({values})"
+    else:
+        statement = (
+            f"INSERT INTO audit_auditevent ({columns}) VALUES ({values}) ON CONFLICT (id) "
+            "DO UPDATE SET actor_name = EXCLUDED.actor_name, action = EXCLUDED.action"
+        )
+    raw(statement, [event.pk, event.actor_id, event.target_type, event.target_id, event.at])
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_to_write_a_new_event_over_an_old_one(event):
+    with pytest.raises(IntegrityError, match="append-only"):
+        overwrite(event)
+    assert stored(event) == ("mei", "view", event.target_id)
+    assert AuditEvent.objects.count() == 1
+
+
 @pytest.mark.django_db
 def test_an_event_is_undone_with_the_change_it_records(mei):
     """Written in the change's transaction: a change that fails leaves no event behind."""
@@ -116,4 +138,6 @@ def test_emptying_the_whole_database_still_works_and_keeps_the_guard(mei):
     event = audit_record(actor=user, action=Action.VIEW, target=user)
     with pytest.raises(IntegrityError, match="append-only"):
         raw("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
-    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    with pytest.raises(IntegrityError, match="append-only"):
+        overwrite(event)
+    assert AuditEvent.objects.get(pk=event.pk).actor_name == "after"
