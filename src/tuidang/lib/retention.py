@@ -3,6 +3,8 @@
 Each kind of data has its own period (settings ``RETENTION_*_DAYS``). Past it:
 
 - recordings: the sealed file and its voicemail row are deleted (with the callback number);
+  a message the provider still holds (never fetched, or not deleted there) is first
+  deleted at the provider by a queued task, and its row only on a later run;
 - notes: volunteers' sealed notes are deleted;
 - postal addresses: emptied on book requests (those sent are emptied when sent already);
 - call metadata: a call keeps its time, channel, region, language, state, durations and
@@ -39,8 +41,10 @@ RETENTION_JOB = "retention"
 STALE_AFTER_RUNS = 6
 PURGED_SID_PREFIX = "purged-"
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+AT_PROVIDER = "recordings kept until deleted at the provider"
 KINDS = (
     "recordings",
+    AT_PROVIDER,
     "orphaned recording files",
     "notes",
     "postal addresses",
@@ -105,18 +109,31 @@ def _batches(queryset: QuerySet[Any], batch_size: int) -> Iterator[list[int]]:
 def _purge_recordings(report: PurgeReport, before: datetime, batch_size: int) -> None:
     from tuidang.calls import recordings
     from tuidang.calls.models import Voicemail
+    from tuidang.telephony.tasks import delete_recording_at_provider
 
     due = Voicemail.objects.filter(created_at__lt=before)
+    # A message never fetched, or not deleted at the provider, keeps its row: the row's
+    # recording sid is the only way to delete the caller's voice there. Its deletion is
+    # queued; the row goes on a later run, once the provider no longer holds it.
+    at_provider = due.exclude(provider_url="")
+    gone = due.filter(provider_url="")
     if report.dry_run:
-        report.add("recordings", due.count())
+        report.add("recordings", gone.count())
+        report.add(AT_PROVIDER, at_provider.count())
     else:
-        for ids in _batches(due, batch_size):
+        for ids in _batches(at_provider, batch_size):
+            for voicemail_id in ids:
+                delete_recording_at_provider.enqueue(voicemail_id=voicemail_id)
+        for ids in _batches(gone, batch_size):
             with transaction.atomic():
                 # The rows' locks keep key rotation from rewriting a file being deleted.
-                for voicemail in Voicemail.objects.select_for_update().filter(pk__in=ids):
+                for voicemail in Voicemail.objects.select_for_update().filter(
+                    pk__in=ids, provider_url=""
+                ):
                     recordings.delete(voicemail)
                     voicemail.delete()
                     report.add("recordings", 1)
+        report.add(AT_PROVIDER, at_provider.count())
     # Files without a row (a crash between writing the file and the row) go too.
     known = {
         f"{pid}{recordings.SUFFIX}" for pid in Voicemail.objects.values_list("public_id", flat=True)

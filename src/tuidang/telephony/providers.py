@@ -24,7 +24,7 @@ class VoiceProvider(Protocol):
         """The audio of a recording the provider holds."""
 
     def delete_recording(self, *, sid: str) -> None:
-        """Delete a recording at the provider, once we hold it."""
+        """Delete a recording at the provider; one already gone is not an error."""
 
 
 class TwilioProvider:
@@ -62,7 +62,13 @@ class TwilioProvider:
         return response.content
 
     def delete_recording(self, *, sid: str) -> None:
-        self.client.recordings(sid).delete()
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            self.client.recordings(sid).delete()
+        except TwilioRestException as exc:
+            if exc.status != 404:  # already gone (deleted before a crash): done
+                raise
 
 
 def get_provider() -> VoiceProvider:

@@ -62,7 +62,11 @@ def hang_up(*, provider_sid: str) -> None:
 @task()
 def store_voicemail(*, voicemail_id: int) -> None:
     """Fetch a recording into encrypted storage, then delete it at the provider."""
-    voicemail = Voicemail.objects.get(pk=voicemail_id)
+    voicemail = Voicemail.objects.filter(pk=voicemail_id).first()
+    if voicemail is None:
+        # Retention deleted the row (only once the provider no longer held the recording).
+        logger.info("Voicemail %s is gone; nothing to fetch", voicemail_id)
+        return
     if voicemail.state == Voicemail.State.STORED:
         return
     provider = get_provider()
@@ -80,6 +84,27 @@ def store_voicemail(*, voicemail_id: int) -> None:
     provider.delete_recording(sid=voicemail.recording_sid)
     voicemail.provider_url = ""
     voicemail.save(update_fields=["provider_url"])
+
+
+@task()
+def delete_recording_at_provider(*, voicemail_id: int) -> None:
+    """Delete a voicemail's recording at the provider without fetching it (retention, for
+    a message never fetched or not deleted there). Its row keeps the recording's sid and
+    URL until this succeeds; retention deletes the row after that."""
+    voicemail = Voicemail.objects.filter(pk=voicemail_id).first()
+    if voicemail is None or not voicemail.provider_url:
+        return
+    try:
+        get_provider().delete_recording(sid=voicemail.recording_sid)
+    except Exception:
+        logger.warning(
+            "Could not delete the recording of voicemail %s at the provider; retention will "
+            "try again",
+            voicemail.pk,
+            exc_info=True,
+        )
+        return
+    Voicemail.objects.filter(pk=voicemail.pk).update(provider_url="")
 
 
 @task()

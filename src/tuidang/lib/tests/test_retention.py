@@ -23,11 +23,19 @@ from tuidang.declarations.selectors import counts_by_region, public_totals
 from tuidang.declarations.services import Person, declaration_record
 from tuidang.lib.management.commands.worker import run_scheduler
 from tuidang.lib.models import PeriodicJob
-from tuidang.lib.retention import periodic_job_claim, retention_purge, scheduler_tick
+from tuidang.lib.retention import (
+    AT_PROVIDER,
+    periodic_job_claim,
+    retention_purge,
+    scheduler_tick,
+)
 from tuidang.lib.tests.records import ADDRESS, ALIAS, record_a_call
 from tuidang.literature.models import BookRequest
 from tuidang.screening.models import CallerScore
 from tuidang.screening.selectors import night_report
+from tuidang.telephony.simulator.engine import SimulatedProvider
+from tuidang.telephony.simulator.models import SimRecording
+from tuidang.telephony.tasks import store_voicemail
 from tuidang.tlog.services import log_checkpoint_sign
 
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -157,6 +165,81 @@ def test_purge_refuses_to_delete_as_of_a_later_day(records):
         call_command("purge", now=later(400).isoformat(), stdout=StringIO())
     assert Voicemail.objects.count() == 1 and CallNote.objects.count() == 1
     assert Call.objects.get(provider_sid="CA1").caller_key != ""
+
+
+def left_at_the_provider(state):
+    """A message whose recording the provider still holds: never fetched (RECORDED), not
+    fetched (FAILED), or fetched but not deleted there (STORED)."""
+    SimRecording.objects.create(sid="RE3", call_sid="CA3", duration_seconds=5)
+    call = call_receive(provider_sid="CA3", caller_from=CALLER, dialled=BANKNOTES_LINE)
+    voicemail = Voicemail(
+        call=call, recording_sid="RE3", provider_url="https://sim.example/sim/recordings/RE3"
+    )
+    voicemail.callback_number = CALLER
+    if state == Voicemail.State.STORED:
+        voicemail.stored_name = recordings.store(voicemail, b"RIFF a message")
+    voicemail.state = state
+    voicemail.save()
+    return voicemail
+
+
+def provider_unreachable(self, *, sid):
+    raise ConnectionError("the provider does not answer")
+
+
+@pytest.mark.django_db(databases=["default", "phone_network"])
+@pytest.mark.parametrize("state", list(Voicemail.State))
+def test_a_recording_the_provider_still_holds_is_deleted_there_before_its_row(
+    records, state, monkeypatch
+):
+    kept = left_at_the_provider(state)
+    monkeypatch.setattr(SimulatedProvider, "delete_recording", provider_unreachable)
+
+    report = retention_purge(now=later(31))
+
+    assert report.counts["recordings"] == 1  # the one fetched and deleted at the provider
+    assert report.counts[AT_PROVIDER] == 1
+    kept.refresh_from_db()  # its sid is still there to delete the caller's voice with
+    assert kept.recording_sid == "RE3" and kept.provider_url
+    assert not SimRecording.objects.get(sid="RE3").deleted
+
+    monkeypatch.undo()  # the provider answers again
+    report = retention_purge(now=later(31))
+
+    assert SimRecording.objects.get(sid="RE3").deleted
+    assert report.counts == {**report.counts, "recordings": 1, AT_PROVIDER: 0}
+    assert not Voicemail.objects.exists()
+    assert list(recordings.stored_files()) == []
+
+
+@pytest.mark.django_db(databases=["default", "phone_network"])
+def test_purge_says_how_many_recordings_it_keeps_for_the_provider(records, monkeypatch):
+    left_at_the_provider(Voicemail.State.FAILED)
+    monkeypatch.setattr(SimulatedProvider, "delete_recording", provider_unreachable)
+    out = StringIO()
+    call_command("purge", dry_run=True, now=later(31).isoformat(), stdout=out)
+    assert "Would purge 1 recordings" in out.getvalue()
+    assert "Would keep 1 recordings past their time that the provider still holds" in (
+        out.getvalue()
+    )
+    assert not SimRecording.objects.get(sid="RE3").deleted  # a dry run queues nothing
+
+    Voicemail.objects.update(created_at=later(-31))
+    out = StringIO()
+    call_command("purge", stdout=out)
+    assert "Kept 1 recordings past their time that the provider still holds" in out.getvalue()
+    assert Voicemail.objects.filter(recording_sid="RE3").exists()
+
+
+def test_a_queued_fetch_for_a_purged_voicemail_does_nothing(records, caplog):
+    voicemail_id = records.voicemail.pk
+    retention_purge(now=later(31))
+    assert not Voicemail.objects.exists()
+
+    store_voicemail.call(voicemail_id=voicemail_id)
+
+    assert f"Voicemail {voicemail_id} is gone" in caplog.text
+    assert CALLER not in caplog.text and CALLER[-4:] not in caplog.text
 
 
 def test_the_scheduler_runs_the_purge_once_an_interval(records):

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from tuidang.lib.retention import cutoffs, retention_purge
+from tuidang.lib.retention import AT_PROVIDER, cutoffs, retention_purge
 
 
 class Command(BaseCommand):
@@ -50,5 +50,15 @@ class Command(BaseCommand):
         report = retention_purge(now=now, dry_run=options["dry_run"])
         verb = "Would purge" if options["dry_run"] else "Purged"
         for kind, count in report.counts.items():
-            self.stdout.write(f"{verb} {count} {kind}")
+            if kind != AT_PROVIDER:
+                self.stdout.write(f"{verb} {count} {kind}")
+        if held := report.counts[AT_PROVIDER]:
+            queued = "a purge queues" if options["dry_run"] else "queued"
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{'Would keep' if options['dry_run'] else 'Kept'} {held} recordings past "
+                    f"their time that the provider still holds ({queued} their deletion "
+                    "there; each row goes on a later run, once the provider has deleted it)."
+                )
+            )
         self.stdout.write(self.style.SUCCESS(f"{verb}: {report.summary() or 'nothing'}."))
