@@ -97,12 +97,13 @@ def _parse(line: int, record: dict[str, Any]) -> Row:
     except ValueError:
         raise ValueError("date must be YYYY-MM-DD") from None
     raw = record.get("organizations", "")
-    organizations = frozenset(
-        raw if isinstance(raw, list) else str(raw).replace(",", ";").split(";")
-    )
-    organizations = frozenset(org.strip() for org in organizations if org.strip())
+    names = raw if isinstance(raw, list) else str(raw).replace(",", ";").split(";")
+    wrong = f"organizations must be some of {', '.join(Organization.values)}"
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError(wrong)
+    organizations = frozenset(name.strip() for name in names if name.strip())
     if not organizations or organizations - set(Organization.values):
-        raise ValueError(f"organizations must be some of {', '.join(Organization.values)}")
+        raise ValueError(wrong)
     channel = str(record.get("channel", "")).strip()
     if channel not in DeclarationChannel.values:
         raise ValueError(f"channel must be one of {', '.join(DeclarationChannel.values)}")

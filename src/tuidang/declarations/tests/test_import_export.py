@@ -89,6 +89,36 @@ def test_json_lines_import_and_the_export_holds_no_alias(tmp_path, capsys):
 
 
 @pytest.mark.django_db
+def test_organizations_that_are_not_names_are_bad_rows_too(tmp_path, capsys):
+    good = {"key": "e-1", "date": "2021-05-05", "organizations": ["party"], "channel": "email"}
+    path = tmp_path / "history.jsonl"
+    path.write_text(
+        "\n".join(
+            json.dumps({**good, "key": f"e-{number}", "organizations": organizations})
+            for number, organizations in enumerate(
+                [["party"], [1], [["party"]], [{"party": True}], [None, "party"]], start=1
+            )
+        )
+        + "\n"
+    )
+    with pytest.raises(CommandError, match="4 bad rows; nothing was imported"):
+        call_command("import-declarations", str(path))
+    err = capsys.readouterr().err
+    for line in (2, 3, 4, 5):
+        assert f"line {line}: organizations must be some of" in err
+    assert not Declaration.objects.exists() and not LogEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_bytes(CSV.replace("Zhang", "Zh\u00e4ng").encode("latin-1"))
+    with pytest.raises(CommandError, match=r"is not UTF-8 text.*Nothing was imported"):
+        call_command("import-declarations", str(path))
+    assert not Declaration.objects.exists() and not LogEntry.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_file_that_cannot_be_read_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import-declarations", str(tmp_path / "missing.csv"))

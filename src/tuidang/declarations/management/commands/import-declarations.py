@@ -45,7 +45,14 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc}") from exc
         try:
-            rows = parse_all(open_text(data), fmt)
+            text = open_text(data)
+        except UnicodeDecodeError as exc:
+            raise CommandError(
+                f"{path} is not UTF-8 text (byte {exc.start} cannot be read); "
+                "save it as UTF-8 and import it again. Nothing was imported."
+            ) from None
+        try:
+            rows = parse_all(text, fmt)
         except ImportRejected as rejected:
             for error in rejected.errors:
                 self.stderr.write(error)
