@@ -305,7 +305,9 @@ X_FRAME_OPTIONS = "DENY"
 _BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 SERVED_OVER_TLS = not DEBUG and (_BEHIND_TLS_PROXY or PUBLIC_BASE_URL.startswith("https://"))
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _BEHIND_TLS_PROXY else None
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SERVED_OVER_TLS)
+# Only the proxy's X-Forwarded-Proto tells which requests came over TLS: without it, a
+# redirect would send every request back to itself (lib/checks.py says so at deploy).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SERVED_OVER_TLS and _BEHIND_TLS_PROXY)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SERVED_OVER_TLS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

@@ -33,6 +33,7 @@ def production(var_dir: Path, **overrides: str) -> dict[str, str]:
         "GENERATE_SECRETS": "false",
         "ALLOWED_HOSTS": "hotline.example.org",
         "PUBLIC_BASE_URL": "https://hotline.example.org",
+        "BEHIND_TLS_PROXY": "true",
         "TELEPHONY_PROVIDER": "twilio",
         "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     }
@@ -68,10 +69,16 @@ def test_behind_a_tls_proxy_without_a_public_url_passes_too(tmp_path):
 @pytest.mark.parametrize(
     ("overrides", "warning"),
     [
-        ({"PUBLIC_BASE_URL": "http://hotline.example.org"}, "security.W004"),  # no TLS
+        (
+            {"PUBLIC_BASE_URL": "http://hotline.example.org", "BEHIND_TLS_PROXY": "<unset>"},
+            "security.W004",
+        ),  # no TLS
         ({"DEBUG": "true"}, "security.W018"),
         ({"SECURE_HSTS_PRELOAD": "false"}, "security.W021"),
         ({"SECURE_COOKIES": "false"}, "security.W012"),
+        # An https address with no proxy header: nothing can tell TLS from plain HTTP.
+        ({"BEHIND_TLS_PROXY": "<unset>"}, "tuidang.W001"),
+        ({"BEHIND_TLS_PROXY": "<unset>", "SECURE_SSL_REDIRECT": "true"}, "tuidang.E001"),
     ],
 )
 def test_an_environment_that_is_not_production_fails_it(tmp_path, overrides, warning):
@@ -84,3 +91,32 @@ def test_a_missing_secret_stops_the_start_with_its_name(tmp_path):
     result = deploy_check(production(tmp_path, CALLER_KEY_PEPPER="<unset>"))
     assert result.returncode != 0
     assert "CALLER_KEY_PEPPER (or CALLER_KEY_PEPPER_FILE) must be set" in result.stderr
+
+
+def answer(environment: dict[str, str], *headers: str) -> str:
+    """The status of an unsigned webhook request made inside ``environment``."""
+    code = (
+        "from django.test import Client;"
+        f"print(Client().post('/telephony/twilio/voice', HTTP_HOST='hotline.example.org',"
+        f" {', '.join(headers)}).status_code)"
+    )
+    command = [sys.executable, "-m", "tuidang.manage", "shell", "-v", "0", "-c", code]
+    result = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_in_production_requests_over_tls_reach_the_hotline_and_plain_http_is_redirected(
+    tmp_path,
+):
+    environment = production(tmp_path)
+    # The webhook checks the signature first: 403, not a redirect to itself.
+    assert answer(environment, "HTTP_X_FORWARDED_PROTO='https'") == "403"
+    assert answer(environment, "HTTP_X_FORWARDED_PROTO='http'") == "301"
+
+
+def test_an_https_address_without_the_proxy_setting_never_redirects_to_itself(tmp_path):
+    environment = production(tmp_path, BEHIND_TLS_PROXY="<unset>")
+    assert answer(environment, "HTTP_X_FORWARDED_PROTO='https'") == "403"
