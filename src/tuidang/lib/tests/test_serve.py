@@ -27,7 +27,9 @@ def _get(url: str) -> int:
         return error.code
 
 
-def test_its_access_log_names_the_path_and_never_the_callers_number(tmp_path: Path) -> None:
+def test_its_access_log_names_the_path_and_never_the_callers_number_or_an_address(
+    tmp_path: Path,
+) -> None:
     port = _free_port()
     env = dict(os.environ, VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="tuidang.config.settings")
     server = subprocess.Popen(
@@ -53,6 +55,7 @@ def test_its_access_log_names_the_path_and_never_the_callers_number(tmp_path: Pa
     log = output.decode()
     assert '"GET /telephony/twilio/voice" 403' in log
     assert CALLER.removeprefix("+") not in log
+    assert "127.0.0.1" not in log.replace(f"127.0.0.1:{port}", "")  # who asked is not kept
 
 
 def test_each_server_process_loads_every_view_and_spares_it_the_full_garbage_passes(
