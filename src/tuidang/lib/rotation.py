@@ -75,6 +75,7 @@ class RotationReport:
     unreadable: set[str] = field(default_factory=set)  # values no key opens
     destroyed: list[int] = field(default_factory=list)
     passes: int = 0
+    late: int = 0  # times a value under an old key committed after a pass; passes again
 
 
 Progress = Callable[[str, int], None]
@@ -239,23 +240,87 @@ def data_key_rotate(
             if progress:
                 progress(label, count)
         if changed == 0 and report.conflicts == conflicts_before and pass_started >= settled_at:
-            break
+            destroyed = data_keys_destroy_except(keep=target)
+            if destroyed is not None:
+                report.destroyed = destroyed
+                return report
+            # A value sealed under an old key before the pass committed after it (an
+            # import's batch, a request that sealed before it saved): another pass.
+            report.late += 1
+            continue
         wait = (settled_at - timezone.now()).total_seconds()
         if changed == 0 and wait > 0:
             sleep(wait)
-    report.destroyed = data_keys_destroy_except(keep=target)
-    return report
 
 
 @transaction.atomic
-def data_keys_destroy_except(*, keep: DataKey) -> list[int]:
+def data_keys_destroy_except(*, keep: DataKey) -> list[int] | None:
+    """Delete every data key but ``keep``, unless a stored value still opens under one of
+    them: then nothing is deleted and None is returned (re-seal, and try again).
+
+    The check runs inside the deleting transaction with the key rows locked. On SQLite
+    that transaction holds the write lock from its start (BEGIN IMMEDIATE), so no value
+    can be committed between the check and the deletion."""
     doomed = list(
         DataKey.objects.select_for_update().exclude(pk=keep.pk).values_list("version", flat=True)
     )
+    if not doomed:
+        return []
+    late = _values_opening_under(set(doomed))
+    if late:
+        logger.info("%s values still open under data keys %s; not deleting them", late, doomed)
+        return None
     DataKey.objects.filter(version__in=doomed).delete()
     keys.forget_cached_keys()
     logger.info("Deleted data keys %s; everything is sealed under v%s", doomed, keep.version)
     return doomed
+
+
+def _values_opening_under(versions: set[int]) -> int:
+    """How many stored values (sealed columns, recordings, second-factor secrets) are
+    sealed under one of ``versions`` and open. A damaged value that no key opens does
+    not count: deleting its key loses nothing, and it must not hold a rotation forever."""
+    from allauth.mfa.models import Authenticator
+
+    from tuidang.accounts.adapter import sealed_secret_version, unseal_secret
+    from tuidang.calls import recordings
+    from tuidang.calls.models import Voicemail
+
+    found = 0
+    for column in SEALED_COLUMNS:
+        model = column.model_class()
+        rows = model._default_manager.values_list("public_id", column.column)
+        for public_id, value in rows.iterator():
+            blob = bytes(value or b"")
+            if key_version(blob) in versions:
+                place = {"table": model._meta.db_table, "row": str(public_id)}
+                found += _opens(blob, **place, field=column.place)
+    for path in recordings.stored_files():
+        try:
+            blob = path.read_bytes()
+        except FileNotFoundError:
+            continue  # deleted by retention meanwhile
+        if key_version(blob) in versions:
+            row = path.name.removesuffix(recordings.SUFFIX)
+            found += _opens(blob, table=Voicemail._meta.db_table, row=row, field="audio")
+    for data in Authenticator.objects.values_list("data", flat=True).iterator():
+        for name in AUTHENTICATOR_SECRETS:
+            stored = data.get(name)
+            if isinstance(stored, str) and sealed_secret_version(stored) in versions:
+                try:
+                    unseal_secret(stored)
+                except (DecryptionError, ValueError):
+                    continue
+                found += 1
+    return found
+
+
+def _opens(blob: bytes, *, table: str, row: str, field: str) -> bool:
+    try:
+        unseal_bytes(blob, table=table, row=row, field=field)
+    except DecryptionError:
+        return False
+    return True
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """`tuidang rotate-keys`: everything re-sealed under a new key, the old key gone."""
 
+import os
 import threading
 import time
 from io import StringIO
@@ -15,7 +16,7 @@ from tuidang.calls import recordings
 from tuidang.calls.models import CallNote
 from tuidang.conftest import CALLER
 from tuidang.declarations.models import Declaration
-from tuidang.lib import keys
+from tuidang.lib import keys, rotation
 from tuidang.lib.crypto import DecryptionError, key_version, unseal, unseal_bytes
 from tuidang.lib.models import DataKey
 from tuidang.lib.rotation import (
@@ -218,3 +219,41 @@ def test_an_edit_between_reading_and_resealing_a_value_wins(mei, numbers, monkey
     declaration = Declaration.objects.get()
     assert declaration.statement == "corrected while rotating"
     assert key_version(bytes(declaration.statement_sealed)) == report.version
+
+
+@pytest.mark.django_db
+def test_a_value_sealed_under_the_old_key_that_commits_late_keeps_the_key_until_resealed(
+    mei, numbers, monkeypatch
+):
+    """An import sealed its batch before the rotation began and waited for the write lock;
+    it commits after the rotation's last pass, just before the old key would go."""
+    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    old_version = key_version(bytes(records.note.text_sealed))
+    old_key = keys.key_for(old_version)
+    destroy = rotation.data_keys_destroy_except
+    late: list[CallNote] = []
+
+    def commit_late_then_destroy(*, keep):
+        if not late:
+            note = CallNote(call=records.call, author=mei)
+            nonce = os.urandom(12)
+            aad = f"tuidang:calls_callnote:{note.public_id}:text".encode()
+            note.text_sealed = (
+                bytes([1, old_version])
+                + nonce
+                + AESGCM(old_key).encrypt(nonce, b"sealed before the rotation", aad)
+            )
+            note.save()
+            late.append(note)
+        return destroy(keep=keep)
+
+    monkeypatch.setattr(rotation, "data_keys_destroy_except", commit_late_then_destroy)
+    report = data_key_rotate(pause=0)
+
+    assert report.late == 1
+    assert report.destroyed == [old_version]
+    keys.forget_cached_keys()
+    note = CallNote.objects.get(pk=late[0].pk)
+    assert note.text == "sealed before the rotation"
+    assert key_version(bytes(note.text_sealed)) == report.version
+    assert every_stored_version() == {report.version}
