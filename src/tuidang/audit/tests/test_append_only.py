@@ -3,6 +3,8 @@ not by raw SQL through the application's own connection (on SQLite and PostgreSQ
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
@@ -17,7 +19,7 @@ def event(mei) -> AuditEvent:
     return audit_record(actor=mei.user, action=Action.VIEW, target=mei)
 
 
-def raw(statement: str, params: list[int]) -> None:
+def raw(statement: str, params: list[Any]) -> None:
     """Run SQL as an intruder in the application's own connection would."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement, params)
