@@ -140,6 +140,15 @@ def _first_key() -> _View:
     from tuidang.lib.models import DataKey
 
     legacy = settings.FIELD_ENCRYPTION_KEY_LEGACY
+    if not legacy and (found := _sealed_data_found()):
+        # Sealed under FIELD_ENCRYPTION_KEY before versioned keys: a random key 1 would
+        # open none of it, and would stay key 1 when the secret came back.
+        raise KeyUnavailable(
+            f"the key table is empty but {found} holds sealed data: this installation "
+            "sealed it under FIELD_ENCRYPTION_KEY (or var/secrets/field_encryption_key) "
+            "before versioned keys. Configure that secret again so it becomes data key 1; "
+            "no new key is made without it"
+        )
     key = hashlib.sha256(legacy.encode()).digest() if legacy else os.urandom(KEY_BYTES)
     kek = configured_kek()
     try:
@@ -150,6 +159,35 @@ def _first_key() -> _View:
     except IntegrityError:
         pass  # another process made it first: use theirs
     return _load()
+
+
+def _sealed_data_found() -> str:
+    """Where sealed data already is (a column, the recordings, second-factor secrets),
+    though there is no key: empty when there is none."""
+    from allauth.mfa.models import Authenticator
+
+    from tuidang.accounts.adapter import sealed_secret_version
+    from tuidang.calls import recordings
+    from tuidang.calls.models import Voicemail
+    from tuidang.lib.rotation import (
+        AUTHENTICATOR_SECRETS,
+        AUTHENTICATORS,
+        RECORDINGS,
+        SEALED_COLUMNS,
+    )
+
+    for column in SEALED_COLUMNS:
+        if column.model_class()._default_manager.exclude(**{column.column: b""}).exists():
+            return column.label
+    # A voicemail's file, not any file: one without a row is a stray that retention deletes.
+    for name in Voicemail.objects.exclude(stored_name="").values_list("stored_name", flat=True):
+        if (recordings.directory() / name).exists():
+            return RECORDINGS
+    for data in Authenticator.objects.values_list("data", flat=True).iterator():
+        secrets = (data.get(name) for name in AUTHENTICATOR_SECRETS)
+        if any(isinstance(s, str) and sealed_secret_version(s) for s in secrets):
+            return AUTHENTICATORS
+    return ""
 
 
 def _key(row: _Row) -> bytes:

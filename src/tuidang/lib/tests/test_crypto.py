@@ -8,9 +8,14 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from tuidang.calls import recordings
+from tuidang.conftest import CALLER
+from tuidang.declarations.models import Declaration
 from tuidang.lib import keys
 from tuidang.lib.crypto import DecryptionError, Sealer, key_version, seal, unseal
 from tuidang.lib.models import DataKey
+from tuidang.lib.rotation import SEALED_COLUMNS
+from tuidang.lib.tests.records import ALIAS, record_a_call
 
 PLACE = {"table": "declarations_declaration", "row": "0b6c", "field": "alias"}
 
@@ -100,6 +105,41 @@ def test_a_new_installation_gets_a_random_key_not_one_derived_from_a_secret(sett
     keys.forget_cached_keys()
     seal("Wang Ming", **PLACE)
     assert keys.key_for(1) != first
+
+
+def test_an_upgrade_without_the_old_secret_makes_no_random_key(settings, tmp_path, mei, numbers):
+    """Values sealed under FIELD_ENCRYPTION_KEY before versioned keys; the upgrade first
+    reads the key table with that secret no longer configured."""
+    settings.VAR_DIR = tmp_path
+    settings.FIELD_ENCRYPTION_KEY_LEGACY = "the-old-secret"
+    record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    DataKey.objects.all().delete()  # as before versioned keys
+    keys.forget_cached_keys()
+    settings.FIELD_ENCRYPTION_KEY_LEGACY = ""
+
+    with pytest.raises(DecryptionError, match="FIELD_ENCRYPTION_KEY"):
+        Declaration.objects.get().alias  # noqa: B018
+    with pytest.raises(keys.KeyUnavailable, match="FIELD_ENCRYPTION_KEY"):
+        seal("Li Hua", **PLACE)
+    assert not DataKey.objects.exists()
+
+    settings.FIELD_ENCRYPTION_KEY_LEGACY = "the-old-secret"  # configured again
+    assert Declaration.objects.get().alias == ALIAS
+
+
+def test_a_recording_alone_is_enough_to_refuse_a_random_first_key(settings, tmp_path, mei, numbers):
+    settings.VAR_DIR = tmp_path
+    settings.FIELD_ENCRYPTION_KEY_LEGACY = "the-old-secret"
+    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    for column in SEALED_COLUMNS:
+        column.model_class()._default_manager.update(**{column.column: b""})
+    DataKey.objects.all().delete()
+    keys.forget_cached_keys()
+    settings.FIELD_ENCRYPTION_KEY_LEGACY = ""
+
+    with pytest.raises(DecryptionError, match="recordings holds sealed data"):
+        recordings.load(records.voicemail)
+    assert not DataKey.objects.exists()
 
 
 def test_a_long_lived_sealer_moves_to_a_newer_key_within_the_cache_time(settings):
