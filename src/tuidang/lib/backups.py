@@ -18,6 +18,7 @@ The KEK is never in a backup: the data keys inside are wrapped by it, so restori
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -28,7 +29,7 @@ import struct
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,10 +53,46 @@ _TAG_BYTES = 16
 MANIFEST = "manifest.json"
 RECORDINGS = "recordings/"
 MEDIA = "media"  # coordinators' uploaded prompt recordings
+LOCK_FILE = "backup-or-key-rotation.lock"
 
 
 class BackupError(Exception):
     """The backup cannot be made or restored; the message says why."""
+
+
+class Busy(Exception):
+    """Another backup or key rotation holds the lock."""
+
+
+@contextmanager
+def backup_or_rotation_lock(
+    *, wait: bool = True, waiting: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Held for a whole backup and a whole key rotation, so they never overlap: the
+    database is dumped before the recordings are read, and a rotation in between would
+    re-seal the files under a key the dump does not hold (and delete the one it does).
+
+    An advisory lock on a file under VAR_DIR, where the recordings live, so every process
+    of the installation sees it; the kernel drops it when its process dies. ``waiting``
+    is called once if another holds it; without ``wait``, Busy is raised instead."""
+    path = Path(settings.VAR_DIR) / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise Busy(
+                    f"a backup or a key rotation is running (it holds {path}); "
+                    "run again once it has finished"
+                ) from None
+            if waiting is not None:
+                waiting()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # and with it the lock
 
 
 # --- The encrypted stream ----------------------------------------------------------
@@ -356,7 +393,8 @@ def backup_create(*, path: Path, database: Database | None = None) -> BackupResu
         dump = Path(scratch) / "database"
         dump_name = _dump(database, dump)
         manifest = _manifest(database, dump_name)
-        files = sorted(_recordings_dir().glob("*.sealed")) if _recordings_dir().exists() else []
+        files = _recording_files()
+        archived = 0
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             writer = EncryptingWriter(out, settings.BACKUP_KEY)
@@ -364,14 +402,31 @@ def backup_create(*, path: Path, database: Database | None = None) -> BackupResu
                 _add_bytes(archive, MANIFEST, json.dumps(manifest, indent=1).encode())
                 archive.add(dump, arcname=dump_name)
                 for file in files:
-                    archive.add(file, arcname=RECORDINGS + file.name)
+                    archived += _add_recording(archive, file)
                 if Path(settings.MEDIA_ROOT).is_dir():
                     archive.add(settings.MEDIA_ROOT, arcname=MEDIA)
             writer.close()
             out.flush()
             os.fsync(out.fileno())
         partial.replace(path)  # never a half-written backup under the real name
-    return BackupResult(path, manifest, len(files), path.stat().st_size)
+    return BackupResult(path, manifest, archived, path.stat().st_size)
+
+
+def _recording_files() -> list[Path]:
+    directory = _recordings_dir()
+    return sorted(directory.glob("*.sealed")) if directory.exists() else []
+
+
+def _add_recording(archive: tarfile.TarFile, file: Path) -> int:
+    """Archive one recording; 0 when retention deleted it after it was listed."""
+    try:
+        source = file.open("rb")
+    except FileNotFoundError:
+        return 0
+    with source:  # open: its size and bytes are one file's, even if it goes meanwhile
+        info = archive.gettarinfo(arcname=RECORDINGS + file.name, fileobj=source)
+        archive.addfile(info, source)
+    return 1
 
 
 def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:

@@ -7,14 +7,17 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import threading
 import time
+from datetime import datetime
 from io import StringIO
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -24,14 +27,18 @@ from tuidang.calls.models import Call
 from tuidang.conftest import CALLER
 from tuidang.declarations.models import Declaration
 from tuidang.declarations.services import Person, declaration_record
+from tuidang.lib import backups
 from tuidang.lib.backups import (
     BackupError,
     Database,
     EncryptingWriter,
     backup_create,
+    backup_open,
+    backup_or_rotation_lock,
     backup_restore,
     decrypt_stream,
 )
+from tuidang.lib.models import DataKey
 from tuidang.lib.tests.records import ALIAS, AUDIO, record_a_call
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.tlog.services import verifier_key
@@ -331,3 +338,68 @@ def test_a_backup_taken_while_volunteers_record_is_consistent(
         database_url=fresh_database,
     )
     assert "The log verifies" in tuidang("verify-log", database_url=fresh_database)
+
+
+# --- Beside key rotation and retention -------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_backup_and_a_key_rotation_never_run_at_once(mei, numbers, tmp_path, settings):
+    settings.VAR_DIR = tmp_path / "var"
+    settings.FIELD_KEY_CACHE_SECONDS = 0
+    record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    [before] = DataKey.objects.all()
+
+    with backup_or_rotation_lock():  # a backup (or rotation) under way in another process
+        with pytest.raises(CommandError, match="a backup or a key rotation is running"):
+            call_command("rotate-keys", no_wait=True, stdout=StringIO())
+        with pytest.raises(CommandError, match="a backup or a key rotation is running"):
+            call_command("backup", str(tmp_path / "b.backup"), no_wait=True, stdout=StringIO())
+    assert list(DataKey.objects.all()) == [before]
+    assert not (tmp_path / "b.backup").exists()
+
+    released: list[datetime] = []
+
+    def backup_elsewhere(holding: threading.Event) -> None:
+        with backup_or_rotation_lock():
+            holding.set()
+            time.sleep(0.5)
+            released.append(timezone.now())
+
+    holding = threading.Event()
+    other = threading.Thread(target=backup_elsewhere, args=(holding,))
+    other.start()
+    holding.wait()
+    out = StringIO()
+    try:
+        call_command("rotate-keys", pause=0, stdout=out)
+    finally:
+        other.join()
+    assert "Waiting for the backup (or other rotation) under way to finish" in out.getvalue()
+    [after] = DataKey.objects.all()  # made only once the backup had finished
+    assert after.version != before.version and after.created_at > released[0]
+
+
+@pytest.mark.django_db
+def test_a_recording_deleted_by_retention_during_a_backup_is_left_out(
+    mei, numbers, tmp_path, settings, monkeypatch
+):
+    settings.VAR_DIR = tmp_path / "var"
+    first = record_a_call(volunteer=mei, caller=CALLER, sid="CA1").voicemail
+    second = record_a_call(volunteer=mei, caller="+8613900001111", sid="CA2").voicemail
+    listed = backups._recording_files
+
+    def list_then_purge() -> list:
+        files = listed()
+        recordings.delete(first)  # retention, between the listing and the archiving
+        return files
+
+    monkeypatch.setattr(backups, "_recording_files", list_then_purge)
+
+    result = backup_create(path=tmp_path / "hotline.backup")
+
+    assert result.recordings == 1
+    archive = backup_open(path=tmp_path / "hotline.backup", into=tmp_path)
+    with tarfile.open(archive) as tar:
+        names = [name for name in tar.getnames() if name.startswith("recordings/")]
+    assert names == [f"recordings/{second.stored_name}"]

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from tuidang.lib.backups import BackupError, backup_create
+from tuidang.lib.backups import BackupError, Busy, backup_create, backup_or_rotation_lock
 
 
 class Command(BaseCommand):
@@ -24,6 +24,11 @@ class Command(BaseCommand):
             type=Path,
             help="the file to write (default: var/backups/tuidang-<time>.backup)",
         )
+        parser.add_argument(
+            "--no-wait",
+            action="store_true",
+            help="fail at once if a key rotation or another backup is running, not wait",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django.conf import settings
@@ -34,8 +39,11 @@ class Command(BaseCommand):
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             path = directory / f"tuidang-{timezone.now():%Y%m%dT%H%M%SZ}.backup"
         try:
-            result = backup_create(path=path)
-        except (BackupError, OSError) as exc:
+            # Never beside a key rotation: it re-seals the recordings under a key, and
+            # deletes keys, the database dumped first would not match.
+            with backup_or_rotation_lock(wait=not options["no_wait"], waiting=self._waiting):
+                result = backup_create(path=path)
+        except (BackupError, Busy, OSError) as exc:
             raise CommandError(f"no backup was written: {exc}") from exc
         self.stdout.write(
             self.style.SUCCESS(
@@ -46,3 +54,6 @@ class Command(BaseCommand):
         self.stdout.write(
             "Restoring it needs BACKUP_KEY and FIELD_KEK: keep both, apart from the backup."
         )
+
+    def _waiting(self) -> None:
+        self.stdout.write("Waiting for the key rotation (or other backup) under way to finish...")

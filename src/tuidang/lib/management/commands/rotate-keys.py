@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tuidang.lib import keys
+from tuidang.lib.backups import Busy, backup_or_rotation_lock
 from tuidang.lib.rotation import RotationError, data_key_rotate, data_keys_rewrap, sealed_versions
 
 
@@ -33,14 +34,29 @@ class Command(BaseCommand):
         parser.add_argument(
             "--status", action="store_true", help="only show which key seals how many values"
         )
+        parser.add_argument(
+            "--no-wait",
+            action="store_true",
+            help="fail at once if a backup or another rotation is running, not wait",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["status"]:
             self._status()
-        elif options["new_kek_file"]:
-            self._rewrap(options["new_kek_file"])
-        else:
-            self._rotate(options["batch_size"], options["pause"])
+            return
+        try:
+            # Never beside a backup: it dumps the database first and reads the recordings
+            # later, which a rotation meanwhile would re-seal under a key not in the dump.
+            with backup_or_rotation_lock(wait=not options["no_wait"], waiting=self._waiting):
+                if options["new_kek_file"]:
+                    self._rewrap(options["new_kek_file"])
+                else:
+                    self._rotate(options["batch_size"], options["pause"])
+        except Busy as exc:
+            raise CommandError(f"no key was changed: {exc}") from exc
+
+    def _waiting(self) -> None:
+        self.stdout.write("Waiting for the backup (or other rotation) under way to finish...")
 
     def _status(self) -> None:
         from tuidang.lib.models import DataKey
