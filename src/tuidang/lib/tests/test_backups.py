@@ -12,6 +12,7 @@ import threading
 import time
 from datetime import datetime
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -389,7 +390,7 @@ def test_a_recording_deleted_by_retention_during_a_backup_is_left_out(
     second = record_a_call(volunteer=mei, caller="+8613900001111", sid="CA2").voicemail
     listed = backups._recording_files
 
-    def list_then_purge() -> list:
+    def list_then_purge() -> list[Path]:
         files = listed()
         recordings.delete(first)  # retention, between the listing and the archiving
         return files

@@ -229,6 +229,7 @@ def test_a_value_sealed_under_the_old_key_that_commits_late_keeps_the_key_until_
     it commits after the rotation's last pass, just before the old key would go."""
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     old_version = key_version(bytes(records.note.text_sealed))
+    assert old_version is not None
     old_key = keys.key_for(old_version)
     destroy = rotation.data_keys_destroy_except
     late: list[CallNote] = []
