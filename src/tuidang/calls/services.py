@@ -7,13 +7,14 @@ provider event, because providers retry webhooks and deliver them out of order.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tuidang.audit.models import Action
@@ -36,6 +37,7 @@ from tuidang.screening.services import (
     screening_call_ended,
     screening_decide,
     screening_dispositions,
+    screening_read,
 )
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -85,13 +87,25 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
         logger.warning("Call %s to a number that is not a hotline number", provider_sid)
         return None
     caller = identify_caller(caller_from, dialled=number.e164)
+    now = timezone.now()
+    reading = screening_read(caller_key=caller.key, withheld=caller.withheld, now=now)
+    # Most callers give screening nothing to write: their call is then one INSERT, a
+    # transaction of its own, with no BEGIN and COMMIT around it (two round trips fewer
+    # on PostgreSQL; SQLite's write lock held for that one statement, not for this code).
+    # Inside someone's transaction, a savepoint still keeps a failed INSERT from breaking it.
+    atomic = reading.writes(withheld=caller.withheld, now=now) or connection.in_atomic_block
     for _attempt in range(5):
         try:
-            with transaction.atomic():
-                now = timezone.now()
+            with transaction.atomic() if atomic else contextlib.nullcontext():
                 decision = screening_decide(
-                    caller_key=caller.key, withheld=caller.withheld, now=now
+                    caller_key=caller.key, withheld=caller.withheld, now=now, reading=reading
                 )
+                queued = bool(number.language) and not decision.diverted
+                queued = queued and not decision.challenge_digit
+                if decision.diverted:
+                    state = Call.State.SCREENED
+                else:
+                    state = Call.State.QUEUED if queued else Call.State.IVR
                 call = Call.objects.create(
                     provider_sid=provider_sid,
                     hotline_number=number,
@@ -103,13 +117,14 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
                     case_code=new_case_code(),
                     language=number.language,
                     started_at=now,
-                    state=Call.State.SCREENED if decision.diverted else Call.State.IVR,
+                    queued_at=now if queued else None,
+                    state=state,
                     screening_policy=decision.policy,
                     screening_score=decision.score,
                     challenge_digit=decision.challenge_digit,
                 )
-                if number.language and not decision.diverted and not decision.challenge_digit:
-                    _enqueue(call)
+                if queued:
+                    _route_on_commit(call.language)
         except IntegrityError:
             # A retried webhook (the provider's id is unique), or a case code in use.
             existing = Call.objects.filter(provider_sid=provider_sid).first()

@@ -88,20 +88,33 @@ class Decision:
         return self.policy in (Policy.MESSAGE, Policy.REJECT)
 
 
-def screening_decide(*, caller_key: str, withheld: bool, now: datetime) -> Decision:
-    """Choose the policy for an incoming call, before it is stored.
+@dataclass(frozen=True)
+class Reading:
+    """What screening knows of a caller before the call is stored."""
 
-    Runs inside the transaction that stores the call, so a retried webhook (whose insert
-    fails) counts nothing twice. For a caller not seen before this costs two indexed
-    reads. Withheld numbers share a key per dialled number, so they are never scored or
-    blocked; in flood mode they are asked to press a digit instead.
+    config: ScreeningSettings
+    flood: bool
+    calls_this_hour: int
+    row: CallerScore | None
+
+    def writes(self, *, withheld: bool, now: datetime) -> bool:
+        """Whether deciding on it writes: a repeat call's point, or a new block."""
+        if withheld:
+            return False
+        if self.calls_this_hour > self.config.calls_per_hour_allowed:
+            return True
+        return _new_block(self, _decayed_score(self, now), now) is not None
+
+
+def screening_read(*, caller_key: str, withheld: bool, now: datetime) -> Reading:
+    """Read, and write nothing to the database (Redis' counter records the call, once).
+
+    For a caller not seen before this costs one indexed read.
     """
     config = ScreeningSettings.current()
     flood = flood_active(now=now, config=config)
     if withheld:
-        if flood:
-            return Decision(Policy.CHALLENGE, 0.0, str(secrets.randbelow(9) + 1))
-        return Decision(Policy.NORMAL, 0.0)
+        return Reading(config, flood, 0, None)
     counter = get_counter()
     counter.hit(caller_key, now)
     if isinstance(counter, DatabaseCounter):
@@ -111,22 +124,62 @@ def screening_decide(*, caller_key: str, withheld: bool, now: datetime) -> Decis
     else:
         calls_this_hour = counter.count(caller_key, HOUR, now)
         row = CallerScore.objects.filter(caller_key=caller_key).first()
-    if calls_this_hour > config.calls_per_hour_allowed:
-        score = _add_points(caller_key, REPEAT_CALL_POINTS, now, config)
-        row = CallerScore.objects.get(caller_key=caller_key)
-    else:
-        score = _decayed(row, now, config) if row is not None else 0.0
-    blocked = ""
+    return Reading(config, flood, calls_this_hour, row)
+
+
+def _decayed_score(reading: Reading, now: datetime) -> float:
+    return _decayed(reading.row, now, reading.config) if reading.row is not None else 0.0
+
+
+def _active_block(row: CallerScore | None, now: datetime) -> str:
     if row is not None and row.block_expires_at is not None and row.block_expires_at > now:
-        blocked = row.block_policy
-    by_score = _policy_for(score, config)
+        return row.block_policy
+    return ""
+
+
+def _new_block(reading: Reading, score: float, now: datetime) -> str | None:
+    """The block a score calls for that the key does not have yet, or None."""
+    by_score = _policy_for(score, reading.config)
+    blocked = _active_block(reading.row, now)
     if by_score in (Policy.MESSAGE, Policy.REJECT) and (
         not blocked or _stricter(by_score, blocked) != blocked
     ):
-        _block(caller_key, by_score, config, now, reason="score")
-        blocked = by_score
+        return by_score
+    return None
+
+
+def screening_decide(
+    *, caller_key: str, withheld: bool, now: datetime, reading: Reading | None = None
+) -> Decision:
+    """Choose the policy for an incoming call, before it is stored.
+
+    When ``reading.writes(...)``, this runs inside the transaction that stores the call,
+    so a retried webhook (whose insert fails) counts nothing twice; otherwise it writes
+    nothing. Withheld numbers share a key per dialled number, so they are never scored or
+    blocked; in flood mode they are asked to press a digit instead.
+    """
+    if reading is None:
+        reading = screening_read(caller_key=caller_key, withheld=withheld, now=now)
+    config = reading.config
+    if withheld:
+        if reading.flood:
+            return Decision(Policy.CHALLENGE, 0.0, str(secrets.randbelow(9) + 1))
+        return Decision(Policy.NORMAL, 0.0)
+    row = reading.row
+    if reading.calls_this_hour > config.calls_per_hour_allowed:
+        score = _add_points(caller_key, REPEAT_CALL_POINTS, now, config)
+        row = CallerScore.objects.get(caller_key=caller_key)
+        reading = Reading(config, reading.flood, reading.calls_this_hour, row)
+    else:
+        score = _decayed_score(reading, now)
+    blocked = _active_block(row, now)
+    by_score = _policy_for(score, config)
+    new_block = _new_block(reading, score, now)
+    if new_block is not None:
+        _block(caller_key, new_block, config, now, reason="score")
+        blocked = new_block
     policy = _stricter(by_score, blocked) if blocked else by_score
-    if flood and score >= config.screening_group_at:
+    if reading.flood and score >= config.screening_group_at:
         # Flood mode: flagged keys hear the message, so real callers keep the line.
         policy = _stricter(policy, Policy.MESSAGE)
     return Decision(policy, score)

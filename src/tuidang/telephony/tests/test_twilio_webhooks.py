@@ -206,3 +206,26 @@ def test_the_next_caller_hears_a_greeting_changed_between_two_calls(client, numb
     second = signed_post(client, *load("incoming_call", CallSid="CA" + "1" * 32))
     body = second.content.decode()
     assert "您好，纸币热线。" in body and "这里是退党热线" not in body
+
+
+def test_a_new_caller_is_stored_with_one_read_and_one_insert(client, numbers, transactional_db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    signed_post(client, *load("incoming_call"))  # fills the caches
+    path, params = load("incoming_call", CallSid="CA" + "2" * 32, From="+8613912345678")
+    with CaptureQueriesContext(connection) as queries:
+        response = signed_post(client, path, params)
+    assert "<Gather" in response.content.decode()
+    statements = [query["sql"].split()[0] for query in queries.captured_queries]
+    assert statements == ["SELECT", "INSERT"]  # no BEGIN, no COMMIT
+
+
+def test_a_retried_incoming_call_outside_any_transaction_is_recorded_once(
+    client, numbers, transactional_db
+):
+    path, params = load("incoming_call")
+    first = signed_post(client, path, params)
+    second = signed_post(client, path, params)
+    assert first.content == second.content
+    assert Call.objects.count() == 1
