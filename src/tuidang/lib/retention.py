@@ -65,8 +65,9 @@ class PurgeReport:
         self.counts[kind] += count
 
     def summary(self) -> str:
-        """What was (or would be) purged; empty when nothing was due."""
-        return ", ".join(f"{kind}: {count}" for kind, count in self.counts.items() if count)
+        """What was (or would be) purged."""
+        done = ", ".join(f"{kind}: {count}" for kind, count in self.counts.items() if count)
+        return done or "nothing was due"
 
 
 def cutoffs(now: datetime) -> dict[str, datetime]:

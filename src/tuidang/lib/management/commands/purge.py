@@ -61,4 +61,4 @@ class Command(BaseCommand):
                     "there; each row goes on a later run, once the provider has deleted it)."
                 )
             )
-        self.stdout.write(self.style.SUCCESS(f"{verb}: {report.summary() or 'nothing'}."))
+        self.stdout.write(self.style.SUCCESS(f"{verb}: {report.summary()}."))
