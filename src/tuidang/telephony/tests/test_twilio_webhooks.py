@@ -114,6 +114,50 @@ def test_behind_a_proxy_the_public_url_is_what_is_validated(client, numbers):
     assert wrong.status_code == 403
 
 
+def test_a_signature_that_is_not_ascii_gets_403_and_changes_nothing(client, numbers):
+    path, params = load("incoming_call")
+    response = client.post(
+        path, params, headers={"host": HOST, "x-twilio-signature": "\u00e9abc="}, secure=True
+    )
+    assert response.status_code == 403
+    assert not Call.objects.exists()
+
+
+def test_a_signature_over_the_url_with_its_default_port_is_accepted(client, numbers):
+    # Twilio's signing is inconsistent about ports; the library accepts either form.
+    path, params = load("incoming_call")
+    with_port = signed_post(client, path, params, url=f"https://{HOST}:443{path}")
+    assert with_port.status_code == 200
+    assert Call.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("signed_with", "announced", "status"),
+    [("HMAC_SHA256", "HMAC_SHA256", 200), ("HMAC_SHA1", "HMAC_SHA256", 403),
+     ("HMAC_SHA1", "HMAC_MD5", 403)],
+)  # fmt: skip
+def test_the_announced_signature_algorithm_is_the_one_checked(
+    client, numbers, signed_with, announced, status
+):
+    from django.conf import settings
+
+    path, params = load("incoming_call")
+    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
+    signature = validator.compute_signature(f"https://{HOST}{path}", params, signed_with)
+    response = client.post(
+        path,
+        params,
+        headers={
+            "host": HOST,
+            "x-twilio-signature": signature,
+            "x-twilio-webhooks-signature-settings": f"algorithm={announced}",
+        },
+        secure=True,
+    )
+    assert response.status_code == status
+    assert Call.objects.exists() == (status == 200)
+
+
 def test_unknown_parameters_and_empty_location_fields_are_tolerated(client, numbers):
     path, params = load("incoming_call", SomethingTwilioAddsNextYear="yes", FromState="")
     assert signed_post(client, path, params).status_code == 200
