@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from tuidang.calls.case_codes import is_valid_case_code
+from tuidang.calls.case_codes import case_code_digits, is_valid_case_code
 from tuidang.calls.models import Call
 from tuidang.screening.models import Block, FloodState, Policy, ScreeningEvent
 from tuidang.screening.selectors import CHINA, POLICY_LABELS, night_report
@@ -45,7 +45,7 @@ class BlockForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
 
     def clean_case_code(self) -> Call:
-        digits = "".join(ch for ch in self.cleaned_data["case_code"] if ch.isdigit())
+        digits = case_code_digits(self.cleaned_data["case_code"])
         if not is_valid_case_code(digits):
             raise forms.ValidationError(gettext_lazy("This is not a valid case code."))
         call = Call.objects.filter(case_code=digits).first()

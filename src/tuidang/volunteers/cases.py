@@ -16,7 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tuidang.audit.models import Action
 from tuidang.audit.services import audit_record, audit_record_many
-from tuidang.calls.case_codes import format_case_code, is_valid_case_code
+from tuidang.calls.case_codes import (
+    CODE_DIGITS,
+    OLDER_CODE_DIGITS,
+    case_code_digits,
+    format_case_code,
+    is_valid_case_code,
+)
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration, RevocationReason
 from tuidang.declarations.services import declaration_revoke
@@ -27,9 +33,11 @@ class CaseCodeForm(forms.Form):
     code = forms.CharField(label=gettext_lazy("Case code the caller gives"), max_length=16)
 
     def clean_code(self) -> str:
-        digits = "".join(ch for ch in self.cleaned_data["code"] if ch.isdigit())
-        if len(digits) != 7:
-            raise forms.ValidationError(gettext_lazy("A case code has seven digits."))
+        digits = case_code_digits(self.cleaned_data["code"])
+        if len(digits) not in (CODE_DIGITS, OLDER_CODE_DIGITS):
+            raise forms.ValidationError(
+                gettext_lazy("A case code has nine digits (seven for older calls).")
+            )
         if not is_valid_case_code(digits):
             raise forms.ValidationError(
                 gettext_lazy(

@@ -182,7 +182,7 @@ def answer_on_desk(desk: Page) -> None:
     phone.get_by_role("button", name="1", exact=True).click()
     # The desk reloads by itself when the call is in front of the volunteer.
     expect(desk.get_by_test_id("case-code")).to_have_text(
-        re.compile(r"^\d{3} \d{4}$"), timeout=10_000
+        re.compile(r"^\d{3} \d{3} \d{3}$"), timeout=10_000
     )
 
 

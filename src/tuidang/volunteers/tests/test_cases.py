@@ -50,10 +50,23 @@ def test_a_misheard_digit_is_caught_by_the_check_digit(client, earlier_case):
     assert f'value="{wrong}"' in page.text
 
 
+def test_a_case_from_before_codes_grew_opens_by_its_seven_digits(client, earlier_case):
+    Call.objects.filter(pk=earlier_case.pk).update(case_code="4829172")
+    page = client.get(reverse("volunteers:open-case"), {"code": "482 9172"})
+    assert page.status_code == 200
+    assert 'data-testid="case-declarations">1<' in page.text
+
+
+def test_a_code_of_the_wrong_length_says_how_long_codes_are(client, earlier_case):
+    page = client.get(reverse("volunteers:open-case"), {"code": earlier_case.case_code[:-1]})
+    assert page.status_code == 400
+    assert "A case code has nine digits" in page.text
+
+
 def test_a_valid_code_of_no_case_says_so(client, earlier_case):
     from stdnum import damm
 
-    body = "123456" if earlier_case.case_code[:6] != "123456" else "654321"
+    body = "12345678" if earlier_case.case_code[:8] != "12345678" else "87654321"
     page = client.get(reverse("volunteers:open-case"), {"code": body + damm.calc_check_digit(body)})
     assert "No case has this code." in page.text
 
