@@ -111,7 +111,7 @@ class Call(models.Model):
     region = models.CharField(_("region"), max_length=80, blank=True)
     last_digits = models.CharField(_("last digits"), max_length=4, blank=True)
     withheld = models.BooleanField(_("number withheld"), default=False)
-    case_code = models.CharField(_("case code"), max_length=7, unique=True)
+    case_code = models.CharField(_("case code"), max_length=9, unique=True)
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
     menu_attempts = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.IVR)
@@ -130,6 +130,10 @@ class Call(models.Model):
     screening_score = models.FloatField(default=0)
     # The digit a withheld caller must press while flood mode is on.
     challenge_digit = models.CharField(max_length=1, blank=True)
+    # No earlier call of this caller key was kept: flood mode counts bursts of new keys.
+    # A database default too: while servers are upgraded one by one, the old ones'
+    # INSERTs, which do not know the column, still store calls.
+    first_call = models.BooleanField(default=False, db_default=False)
     # A volunteer flagged this call as harassment (button or call type); counted once.
     harassment_flagged = models.BooleanField(_("flagged as harassment"), default=False)
     # Status callbacks arrive retried and out of order; older sequence numbers are ignored.

@@ -32,6 +32,7 @@ from tuidang.calls.models import (
     QueueConfig,
     Voicemail,
 )
+from tuidang.lib.inserts import insert
 from tuidang.lib.phone import identify_caller, normalise
 from tuidang.screening.services import (
     screening_call_ended,
@@ -106,22 +107,26 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
                     state = Call.State.SCREENED
                 else:
                     state = Call.State.QUEUED if queued else Call.State.IVR
-                call = Call.objects.create(
-                    provider_sid=provider_sid,
-                    hotline_number=number,
-                    channel=number.channel,
-                    caller_key=caller.key,
-                    region=caller.region,
-                    last_digits=caller.last_digits,
-                    withheld=caller.withheld,
-                    case_code=new_case_code(),
-                    language=number.language,
-                    started_at=now,
-                    queued_at=now if queued else None,
-                    state=state,
-                    screening_policy=decision.policy,
-                    screening_score=decision.score,
-                    challenge_digit=decision.challenge_digit,
+                # The one INSERT of a new call, prepared once (lib/inserts.py).
+                call = insert(
+                    Call(
+                        provider_sid=provider_sid,
+                        hotline_number=number,
+                        channel=number.channel,
+                        caller_key=caller.key,
+                        region=caller.region,
+                        last_digits=caller.last_digits,
+                        withheld=caller.withheld,
+                        case_code=new_case_code(),
+                        language=number.language,
+                        started_at=now,
+                        queued_at=now if queued else None,
+                        state=state,
+                        screening_policy=decision.policy,
+                        screening_score=decision.score,
+                        challenge_digit=decision.challenge_digit,
+                        first_call=reading.first_call,
+                    )
                 )
                 if queued:
                     _route_on_commit(call.language)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -54,12 +54,15 @@ def score_now(caller_key: str, *, now: datetime | None = None) -> float:
     return _decayed(row, now or timezone.now(), ScreeningSettings.current())
 
 
-def _add_points(caller_key: str, points: float, now: datetime, config: ScreeningSettings) -> float:
+def _add_points(
+    caller_key: str, points: float, now: datetime, config: ScreeningSettings
+) -> CallerScore:
+    """The key's score row, locked, with ``points`` added to its decayed score."""
     row, _created = CallerScore.objects.select_for_update().get_or_create(caller_key=caller_key)
     row.score = _decayed(row, now, config) + points
     row.updated_at = now
     row.save(update_fields=["score", "updated_at"])
-    return row.score
+    return row
 
 
 def _policy_for(score: float, config: ScreeningSettings) -> str:
@@ -96,6 +99,8 @@ class Reading:
     flood: bool
     calls_this_hour: int
     row: CallerScore | None
+    # No call from this key is stored (or kept) yet: flood mode counts new keys by it.
+    first_call: bool = False
 
     def writes(self, *, withheld: bool, now: datetime) -> bool:
         """Whether deciding on it writes: a repeat call's point, or a new block."""
@@ -117,14 +122,14 @@ def screening_read(*, caller_key: str, withheld: bool, now: datetime) -> Reading
         return Reading(config, flood, 0, None)
     counter = get_counter()
     counter.hit(caller_key, now)
+    # The hottest path of the webhook: what the database knows in one round trip.
     if isinstance(counter, DatabaseCounter):
-        # The hottest path of the webhook: the count and the score in one round trip.
-        calls_this_hour, row = _calls_and_score(caller_key, now - timedelta(seconds=HOUR))
-        calls_this_hour += 1  # the call being received is not stored yet
+        found = _calls_and_score(caller_key, since=now - timedelta(seconds=HOUR))
+        calls_this_hour = found.calls_since + 1  # the call being received is not stored yet
     else:
+        found = _calls_and_score(caller_key, since=None)
         calls_this_hour = counter.count(caller_key, HOUR, now)
-        row = CallerScore.objects.filter(caller_key=caller_key).first()
-    return Reading(config, flood, calls_this_hour, row)
+    return Reading(config, flood, calls_this_hour, found.row, first_call=not found.seen_before)
 
 
 def _decayed_score(reading: Reading, now: datetime) -> float:
@@ -167,9 +172,9 @@ def screening_decide(
         return Decision(Policy.NORMAL, 0.0)
     row = reading.row
     if reading.calls_this_hour > config.calls_per_hour_allowed:
-        score = _add_points(caller_key, REPEAT_CALL_POINTS, now, config)
-        row = CallerScore.objects.get(caller_key=caller_key)
-        reading = Reading(config, reading.flood, reading.calls_this_hour, row)
+        row = _add_points(caller_key, REPEAT_CALL_POINTS, now, config)
+        score = row.score
+        reading = replace(reading, row=row)
     else:
         score = _decayed_score(reading, now)
     blocked = _active_block(row, now)
@@ -185,31 +190,44 @@ def screening_decide(
     return Decision(policy, score)
 
 
-def _calls_and_score(caller_key: str, since: datetime) -> tuple[int, CallerScore | None]:
-    """How often the key called since ``since``, and its score row, in one query."""
+@dataclass(frozen=True)
+class _Known:
+    calls_since: int
+    seen_before: bool
+    row: CallerScore | None
+
+
+def _calls_and_score(caller_key: str, *, since: datetime | None) -> _Known:
+    """How often the key called since ``since`` (when asked), whether it ever called, and
+    its score row, in one query over two indexes."""
     quote = connection.ops.quote_name
     calls, scores = quote(Call._meta.db_table), quote(CallerScore._meta.db_table)
+    key, started = quote("caller_key"), quote("started_at")
     fields = ["score", "updated_at", "block_policy", "block_expires_at"]
     columns = ", ".join(f"s.{quote(field)}" for field in fields)
+    count, params = "0", list[str | datetime]()
+    if since is not None:
+        count = f"(SELECT COUNT(*) FROM {calls} WHERE {key} = %s AND {started} > %s)"  # noqa: S608
+        params = [caller_key, since]
     sql = (
-        f"SELECT (SELECT COUNT(*) FROM {calls} WHERE {quote('caller_key')} = %s"  # noqa: S608
-        f" AND {quote('started_at')} > %s), {quote('s')}.{quote('id')}, {columns}"
-        f" FROM (SELECT 1 AS one) AS o LEFT JOIN {scores} AS s ON s.{quote('caller_key')} = %s"
+        f"SELECT {count}, EXISTS (SELECT 1 FROM {calls} WHERE {key} = %s),"  # noqa: S608
+        f" s.{quote('id')}, {columns}"
+        f" FROM (SELECT 1 AS one) AS o LEFT JOIN {scores} AS s ON s.{key} = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [caller_key, since, caller_key])
-        count, pk, score, updated_at, block_policy, block_expires_at = cursor.fetchone()
-    if pk is None:
-        return int(count), None
-    row = CallerScore(
-        pk=pk,
-        caller_key=caller_key,
-        score=score,
-        updated_at=_as_datetime(updated_at),
-        block_policy=block_policy,
-        block_expires_at=_as_datetime(block_expires_at) if block_expires_at else None,
-    )
-    return int(count), row
+        cursor.execute(sql, [*params, caller_key, caller_key])
+        calls_since, seen, pk, score, updated_at, block_policy, block_expires_at = cursor.fetchone()
+    row = None
+    if pk is not None:
+        row = CallerScore(
+            pk=pk,
+            caller_key=caller_key,
+            score=score,
+            updated_at=_as_datetime(updated_at),
+            block_policy=block_policy,
+            block_expires_at=_as_datetime(block_expires_at) if block_expires_at else None,
+        )
+    return _Known(int(calls_since), bool(seen), row)
 
 
 def _as_datetime(value: datetime | str) -> datetime:
@@ -283,7 +301,7 @@ def screening_flag(*, call: Call, actor: User | None) -> float:
         harassment_flagged=True
     ):
         return score_now(call.caller_key, now=now)  # withheld, or already flagged
-    score = _add_points(call.caller_key, HARASSMENT_POINTS, now, config)
+    score = _add_points(call.caller_key, HARASSMENT_POINTS, now, config).score
     CallerScore.objects.filter(caller_key=call.caller_key, flagged_at__isnull=True).update(
         flagged_at=now
     )
@@ -401,22 +419,16 @@ def _flood_evaluate(state: FloodState, *, now: datetime, config: ScreeningSettin
     from tuidang.calls.routing import ON_DUTY
     from tuidang.volunteers.models import Volunteer
 
-    window_start = now - FLOOD_WINDOW
-    # The calls before the one that asked (already stored when this runs).
-    recent = Call.objects.filter(started_at__gt=window_start, started_at__lt=now)
-    arrivals = recent.count()
-    flagged = recent.filter(screening_score__gte=config.screening_group_at).count()
-    # Keys never heard before this window: hired callers on fresh SIM cards come in bursts.
-    seen_before = Call.objects.filter(
-        caller_key=OuterRef("caller_key"), started_at__lte=window_start
+    # The calls before the one that asked (already stored when this runs), in one pass
+    # over the window. Keys never heard before it are the first calls of keys: hired
+    # callers on fresh SIM cards come in bursts. A flood is tens of thousands of calls;
+    # this reads each once, and nothing older.
+    counts = Call.objects.filter(started_at__gt=now - FLOOD_WINDOW, started_at__lt=now).aggregate(
+        arrivals=Count("pk"),
+        flagged=Count("pk", filter=Q(screening_score__gte=config.screening_group_at)),
+        new_keys=Count("pk", filter=Q(first_call=True, withheld=False)),
     )
-    new_keys = (
-        recent.filter(withheld=False)
-        .exclude(Exists(seen_before))
-        .values("caller_key")
-        .distinct()
-        .count()
-    )
+    arrivals, flagged, new_keys = counts["arrivals"], counts["flagged"], counts["new_keys"]
     on_duty = Volunteer.objects.filter(presence__in=ON_DUTY).count()
     overloaded = arrivals > config.flood_calls_per_volunteer * max(1, on_duty)
     share = flagged / arrivals if arrivals else 0.0

@@ -260,6 +260,26 @@ def test_a_burst_of_new_keys_switches_flood_mode_on(network, numbers, monkeypatc
     assert "12 new keys" in FloodState.objects.get().detail
 
 
+def test_only_keys_never_heard_before_count_as_new(network, numbers, monkeypatch, lin):
+    from tuidang.screening.models import ScreeningSettings
+
+    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    ScreeningSettings.objects.create(flood_new_keys=6)
+    go_available(lin)
+    # Six callers known from an hour ago, and one new key calling six times.
+    for index in range(6):
+        network.dial(from_number=f"+86137000001{index:02d}", to_number=BANKNOTES_LINE)
+    Call.objects.update(started_at=timezone.now() - timedelta(hours=1))
+    for index in range(6):
+        network.dial(from_number=f"+86137000001{index:02d}", to_number=BANKNOTES_LINE)
+    for _ in range(6):
+        network.dial(from_number="+8613700000299", to_number=BANKNOTES_LINE)
+    network.dial(from_number="+8613700000398", to_number=BANKNOTES_LINE)
+    state = FloodState.objects.get()
+    assert "12 calls in 5 min" in state.detail and "1 new keys" in state.detail
+    assert not state.active
+
+
 def test_volunteers_call_types_count_against_the_key_once(client, network, numbers, mei):
     go_available(mei)
     sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
