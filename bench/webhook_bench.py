@@ -12,6 +12,7 @@ Traffic goes to 127.0.0.1 only; every run is bounded in time.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -39,14 +40,19 @@ from bench.common import (
     update_docs,
 )
 
+# Where each request file's callers start; a file holds far fewer than a million.
+CALLER_BLOCKS = itertools.count(0, 1_000_000)
 
-def write_requests(path: Path, url_path: str, count: int) -> None:
+
+def write_requests(path: Path, url_path: str, count: int, first_caller: int = 0) -> None:
+    """``count`` signed requests, each with a new CallSid, from callers numbered on from
+    ``first_caller`` (so that no caller rings twice in a run unless asked to)."""
     from twilio.request_validator import RequestValidator
 
     validator = RequestValidator(TOKEN)
     url = f"http://{HOST}:{PORT}{url_path}"
     with path.open("w") as handle:
-        for index in range(count):
+        for index in range(first_caller, first_caller + count):
             caller = f"+86138{index % 100_000_000:08d}"
             params = {
                 "AccountSid": "AC" + "0" * 32, "ApiVersion": "2010-04-01",
@@ -93,7 +99,8 @@ def measure(
     for index in range(args.rounds + 1):
         for name, path in ENDPOINTS:
             requests_file = work / f"requests-{path.strip('/').replace('/', '-')}.tsv"
-            write_requests(requests_file, path, count=count)  # new CallSids every round
+            # New CallSids and new callers every round: each call is a caller's first.
+            write_requests(requests_file, path, count=count, first_caller=next(CALLER_BLOCKS))
             if index == 0:
                 run_wrk(requests_file, connections, 2)  # warm-up: caches, connections
                 continue

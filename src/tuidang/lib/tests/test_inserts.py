@@ -1,0 +1,91 @@
+"""A row stored by lib/inserts.py is the row the ORM would have stored."""
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models.signals import post_save
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from tuidang.calls.models import Call, HotlineNumber
+from tuidang.lib.inserts import insert
+
+
+def _call(number: HotlineNumber, sid: str, code: str) -> Call:
+    return Call(
+        provider_sid=sid,
+        hotline_number=number,
+        channel=number.channel,
+        caller_key="k" * 64,
+        region="Jiangsu",
+        last_digits="78",
+        case_code=code,
+        started_at=timezone.now(),
+        screening_score=1.5,
+        challenge_digit="4",
+        first_call=True,
+    )
+
+
+def _stored(pk: int) -> dict[str, object]:
+    row = model_to_dict(Call.objects.get(pk=pk))
+    del row["id"], row["provider_sid"], row["case_code"]
+    return row
+
+
+def test_the_row_is_the_one_the_orm_stores(numbers):
+    number = numbers["banknotes"]
+    ours = insert(_call(number, "CA1", "100000001"))
+    theirs = _call(number, "CA2", "100000002")
+    theirs.started_at = ours.started_at
+    theirs.save()
+    assert ours.pk is not None and ours.pk != theirs.pk
+    assert not ours._state.adding
+    assert _stored(ours.pk) == _stored(theirs.pk)
+    assert Call.objects.get(pk=ours.pk).first_call is True
+
+
+def test_a_duplicate_is_refused_and_the_transaction_goes_on(numbers):
+    number = numbers["banknotes"]
+    insert(_call(number, "CA1", "100000001"))
+    with transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic():
+            insert(_call(number, "CA1", "100000002"))
+        insert(_call(number, "CA3", "100000003"))
+    assert sorted(Call.objects.values_list("provider_sid", flat=True)) == ["CA1", "CA3"]
+
+
+def test_a_model_someone_listens_to_is_saved_through_the_orm(numbers):
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.provider_sid, created))
+
+    post_save.connect(receiver, sender=Call)
+    try:
+        call = insert(_call(numbers["banknotes"], "CA9", "100000009"))
+    finally:
+        post_save.disconnect(receiver, sender=Call)
+    assert heard == [("CA9", True)]
+    assert Call.objects.get(pk=call.pk).provider_sid == "CA9"
+
+
+@pytest.mark.django_db(databases=["default", "phone_network"])
+def test_a_database_that_cannot_return_the_key_gets_the_orms_insert(monkeypatch):
+    # SQLite before 3.35 has no RETURNING. The simulated network's database is SQLite
+    # in every run, so this holds whichever database the suite runs on.
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from tuidang.telephony.simulator.models import SimCall
+
+    network = connections["phone_network"]
+    monkeypatch.setattr(network.features, "can_return_columns_from_insert", False)
+    with CaptureQueriesContext(network) as queries:
+        call = insert(
+            SimCall(sid="CA7", direction="inbound", status="ringing", url="http://x/"),
+            using="phone_network",
+        )
+    assert call.pk is not None
+    assert SimCall.objects.using("phone_network").get(pk=call.pk).sid == "CA7"
+    assert queries.captured_queries
+    assert not any("RETURNING" in query["sql"] for query in queries.captured_queries)
