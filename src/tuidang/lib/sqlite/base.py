@@ -15,6 +15,7 @@ SQLite's lock behind the queue's back, and whoever it met would sleep in the bus
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -65,6 +66,23 @@ class _WriteLock:
 
 _LOCKS: dict[str, _WriteLock] = {}
 _LOCKS_GUARD = threading.Lock()
+
+
+def _forget_locks_after_fork() -> None:
+    """A forked process inherits the parent's open lock files, and a lock taken through
+    one of them would be the parent's own lock, excluding nothing: the child opens its
+    own, so the two queue like any two processes. Closing the inherited copies releases
+    nothing the parent holds."""
+    global _LOCKS_GUARD
+    for lock in _LOCKS.values():
+        if lock.fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(lock.fd)
+    _LOCKS.clear()
+    _LOCKS_GUARD = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_locks_after_fork)
 
 
 def _lock_for(database: str) -> _WriteLock:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.db import OperationalError
 from django.db.utils import ConnectionHandler
 
 from tuidang.lib.sqlite.base import _WriteLock
@@ -80,3 +81,43 @@ def test_a_write_outside_a_transaction_waits_its_turn_in_the_queue(
         writer.join(timeout=10)
     assert len(written_at) == 1
     assert written_at[0] >= released_at
+
+
+def _try_the_lock(database: str, go: Any, result: Any) -> None:
+    from tuidang.lib.sqlite.base import _lock_for
+
+    go.wait(timeout=10)
+    try:
+        _lock_for(database).acquire(timeout=0.2)
+    except OperationalError:
+        result.put("waited")
+    else:
+        result.put("acquired")
+
+
+def test_a_forked_process_queues_behind_the_parents_write(tmp_path: Path):
+    # An import forks a second process after its first writes: the child inherits the
+    # parent's open lock file, on which a lock would be the parent's own.
+    from tuidang.lib.sqlite.base import _lock_for
+
+    database = str(tmp_path / "forked.sqlite3")
+    lock = _lock_for(database)
+    lock.acquire(timeout=1)
+    lock.release()
+    context = multiprocessing.get_context("fork")
+    go, result = context.Event(), context.Queue()
+    child = context.Process(target=_try_the_lock, args=(database, go, result))
+    child.start()
+    lock.acquire(timeout=1)  # the parent writes
+    try:
+        go.set()
+        assert result.get(timeout=10) == "waited"
+    finally:
+        lock.release()
+        child.join(timeout=30)
+    go, result = context.Event(), context.Queue()
+    child = context.Process(target=_try_the_lock, args=(database, go, result))
+    child.start()
+    go.set()
+    assert result.get(timeout=10) == "acquired"
+    child.join(timeout=30)
