@@ -26,6 +26,11 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+def split_hashes(joined: bytes) -> list[bytes]:
+    """Hashes stored or served one after another (a tile's body) as a list."""
+    return [joined[i : i + HASH_SIZE] for i in range(0, len(joined), HASH_SIZE)]
+
+
 def empty_root() -> bytes:
     return hashlib.sha256(b"").digest()
 

@@ -34,6 +34,24 @@ class TileNode(models.Model):
         return f"node {self.level}/{self.index}"
 
 
+class FullTile(models.Model):
+    """A full tile's 256 hashes in one row, written when its last hash is: a proof reads
+    a tile it crosses in one row rather than 256 (the entries' leaf hashes at level 0,
+    TileNode rows above). Full tiles never change. Partial tiles, at the log's right
+    edge, are still read from those rows; so is a full tile stored before this table
+    was (there is no row for it)."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hashes = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["level", "index"], name="one_full_tile")]
+
+    def __str__(self) -> str:
+        return f"tile {self.level}/{self.index}"
+
+
 class TreeHead(models.Model):
     """The log's current size and root: one row, changed only by a compare-and-swap."""
 

@@ -46,10 +46,7 @@ class TreeHashes:
         rows = self._tiles.get((level, index))
         if rows is None:
             body = self.read_tile(level, index, self._width(level, index))
-            size = merkle.HASH_SIZE
-            hashes = (
-                None if body is None else [body[i : i + size] for i in range(0, len(body), size)]
-            )
+            hashes = None if body is None else merkle.split_hashes(body)
             rows = self._hashed(level, index, hashes)
         return rows
 

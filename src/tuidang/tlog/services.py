@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import Callable
 from hashlib import sha256 as _sha256
 
 from django.conf import settings
@@ -20,7 +19,7 @@ from django.utils import timezone
 
 from tuidang.lib.bulk import bulk_insert, db_value
 from tuidang.tlog import merkle
-from tuidang.tlog.models import LogEntry, SignedCheckpoint, TileNode, TreeHead
+from tuidang.tlog.models import FullTile, LogEntry, SignedCheckpoint, TileNode, TreeHead
 from tuidang.tlog.note import Checkpoint, Signer
 from tuidang.tlog.proofs import TreeHashes
 from tuidang.tlog.tiles import TILE_HEIGHT, TILE_WIDTH
@@ -40,28 +39,39 @@ def signer() -> Signer:
     return Signer(settings.TLOG_ORIGIN, seed)
 
 
-def frontier_append(
-    frontier: list[bytes], size: int, leaf: bytes
-) -> tuple[list[bytes], list[tuple[int, bytes]]]:
-    """Add a leaf to the compact range of a tree of ``size``; also return the complete
-    subtrees formed, as (height, hash): a subtree of 2**height leaves."""
-    frontier = [*frontier, leaf]
-    formed: list[tuple[int, bytes]] = []
-    _merge(frontier, size, formed.append)
-    return frontier, formed
+def frontier_extend(
+    frontier: list[bytes], size: int, leaves: list[bytes]
+) -> tuple[list[bytes], list[tuple[int, int, bytes]]]:
+    """Append ``leaves`` (leaf hashes) to the compact range ``frontier`` of a tree of
+    ``size``: the new compact range, and the complete subtrees of 256**level leaves
+    (level ≥ 1) that they form, as (level, index, hash), which tiles are made of.
 
-
-def _merge(frontier: list[bytes], size: int, formed: Callable[[tuple[int, bytes]], None]) -> None:
-    """Merge the leaf just pushed on ``frontier`` (a tree of ``size`` before it) with the
-    complete subtrees it completes, in place; ``formed`` hears of each (height, hash)."""
-    height = 0
-    while size & 1:
-        right = frontier.pop()
-        node = _sha256(b"\x01" + frontier.pop() + right).digest()
-        frontier.append(node)
-        size >>= 1
+    Level by level rather than leaf by leaf: each height's new nodes are hashed in pairs
+    in one pass, the first paired with the old range's node of that height when it is a
+    right child. A batch of n leaves costs n hashes and a few dozen passes."""
+    # The compact range holds a node of height h for every bit h set in ``size``,
+    # highest first.
+    heights = [h for h in range(size.bit_length() - 1, -1, -1) if size >> h & 1]
+    old = dict(zip(heights, frontier, strict=True))
+    new: dict[int, bytes] = {}
+    tiles: list[tuple[int, int, bytes]] = []
+    run, first, height = leaves, size, 0  # run[i] is the node (height, first + i)
+    while run:
+        if height and height % TILE_HEIGHT == 0:
+            level = height // TILE_HEIGHT
+            tiles += [(level, first + i, node) for i, node in enumerate(run)]
+        if first & 1:  # a right child: its left sibling is the old range's node
+            run = [old.pop(height), *run]
+            first -= 1
+        if len(run) & 1:
+            new[height] = run[-1]
+        if len(run) < 2:
+            break
+        run = [_sha256(b"\x01" + run[i] + run[i + 1]).digest() for i in range(0, len(run) - 1, 2)]
+        first >>= 1
         height += 1
-        formed((height, node))
+    merged = {**old, **new}
+    return [merged[h] for h in sorted(merged, reverse=True)], tiles
 
 
 def frontier_root(frontier: list[bytes]) -> bytes:
@@ -73,9 +83,11 @@ def frontier_root(frontier: list[bytes]) -> bytes:
     return node
 
 
-def log_append(*, entries: list[bytes]) -> list[int]:
-    """Append ``entries``; their indexes. Call it inside the transaction storing them."""
-    if any(len(entry) > MAX_ENTRY for entry in entries):
+def log_append(*, entries: list[bytes], leaf_hashes: list[bytes] | None = None) -> list[int]:
+    """Append ``entries``; their indexes. Call it inside the transaction storing them.
+    ``leaf_hashes``, if given, are the entries' (an import hashes them before it takes
+    the tree head, outside the part of its work that other writers wait for)."""
+    if entries and max(map(len, entries)) > MAX_ENTRY:
         raise ValueError("a log entry is at most 65535 bytes")
     with transaction.atomic():
         TreeHead.objects.get_or_create(pk=HEAD, defaults={"root": merkle.empty_root()})
@@ -83,23 +95,27 @@ def log_append(*, entries: list[bytes]) -> list[int]:
         size = head.size
         frontier = [bytes.fromhex(node) for node in head.frontier]
         now = db_value(timezone.now())
-        rows, nodes = [], []
-        formed: list[tuple[int, bytes]] = []
-        for data in entries:
+        if leaf_hashes is None:
             # merkle.leaf_hash, inline: an import hashes a million entries.
-            leaf = _sha256(b"\x00" + data).digest()
-            rows.append((size, data, leaf, now))
-            frontier.append(leaf)
-            _merge(frontier, size, formed.append)
-            size += 1
-            if formed:
-                for height, node in formed:
-                    if height % TILE_HEIGHT == 0:  # a complete subtree of 256**level leaves
-                        nodes.append((height // TILE_HEIGHT, (size >> height) - 1, node))
-                formed.clear()
+            leaf_hashes = [_sha256(b"\x00" + data).digest() for data in entries]
+        elif len(leaf_hashes) != len(entries):
+            raise ValueError("one leaf hash per entry")
+        rows = [
+            (size + i, data, leaf, now)
+            for i, (data, leaf) in enumerate(zip(entries, leaf_hashes, strict=True))
+        ]
+        frontier, nodes = (
+            frontier_extend(frontier, size, leaf_hashes) if entries else (frontier, [])
+        )
+        size += len(entries)
         # Below the ORM: an import appends hundreds of thousands of entries a minute.
         bulk_insert(LogEntry, ["index", "data", "leaf_hash", "created_at"], rows)
         bulk_insert(TileNode, ["level", "index", "hash"], nodes)
+        bulk_insert(
+            FullTile,
+            ["level", "index", "hashes"],
+            _filled_tiles(head.size, size, leaf_hashes, nodes),
+        )
         moved = TreeHead.objects.filter(pk=HEAD, size=head.size).update(
             size=size,
             root=frontier_root(frontier),
@@ -110,6 +126,34 @@ def log_append(*, entries: list[bytes]) -> list[int]:
             raise ConcurrentAppend(f"the tree head moved from {head.size}")
         transaction.on_commit(_checkpoint_soon)
     return list(range(head.size, size))
+
+
+def _filled_tiles(
+    size: int, new_size: int, leaf_hashes: list[bytes], nodes: list[tuple[int, int, bytes]]
+) -> list[tuple[int, int, bytes]]:
+    """The tiles an append from ``size`` to ``new_size`` fills, as (level, index, their
+    256 hashes): from the hashes it adds, and the stored ones before them."""
+    filled = []
+    level, first, added = 0, size, leaf_hashes  # added[i] is the hash ``first + i``
+    while True:
+        last = new_size >> (TILE_HEIGHT * level)  # hashes at this level after the append
+        for tile in range(first // TILE_WIDTH, last // TILE_WIDTH):
+            start = tile * TILE_WIDTH
+            before = _stored_hashes(level, start, first) if start < first else []
+            hashes = before + added[max(start - first, 0) : start + TILE_WIDTH - first]
+            filled.append((level, tile, b"".join(hashes)))
+        level += 1
+        first = size >> (TILE_HEIGHT * level)
+        added = [node for node_level, _index, node in nodes if node_level == level]
+        if not added:
+            return filled
+
+
+def _stored_hashes(level: int, start: int, end: int) -> list[bytes]:
+    stored = tile_hashes(level, start // TILE_WIDTH, end - start)
+    if stored is None:
+        raise merkle.ProofError(f"hashes {start} to {end} of level {level} are missing")
+    return merkle.split_hashes(stored)
 
 
 def _checkpoint_soon() -> None:
@@ -158,6 +202,10 @@ def log_checkpoint_sign() -> SignedCheckpoint | None:
 
 def tile_hashes(level: int, index: int, width: int) -> bytes | None:
     """The hashes of tile ``level``/``index``, ``width`` wide; None if not there yet."""
+    if width == TILE_WIDTH:  # a full tile is one row, unless it filled before FullTile was
+        full = FullTile.objects.filter(level=level, index=index).values_list("hashes", flat=True)
+        for hashes in full:
+            return bytes(hashes)
     first = index * TILE_WIDTH
     quote = connection.ops.quote_name
     # Below the ORM: a receipt's proof reads three or four tiles, and should take a
@@ -185,33 +233,51 @@ def tile_hashes(level: int, index: int, width: int) -> bytes | None:
 
 def tiles_hashes(tiles: list[tuple[int, int, int]]) -> dict[tuple[int, int], list[bytes]]:
     """Many tiles (level, index, width) in one query: a proof's three to six tiles in one
-    round trip, each as its list of hashes (TreeHashes checks they are all there)."""
+    round trip, each as its list of hashes (TreeHashes checks they are all there). A
+    full tile is one FullTile row, or its 256 rows if it has none."""
     quote = connection.ops.quote_name
-    index = quote("index")
+    index, level = quote("index"), quote("level")
+    full = quote(FullTile._meta.db_table)
     # Names from the models' metadata, quoted; values are parameters.
+    filled = f"SELECT {level}, {index} * {TILE_WIDTH}, {quote('hashes')} FROM {full} WHERE {level} = %s AND {index} = %s"  # noqa: S608, E501
+    unfilled = f"NOT EXISTS (SELECT 1 FROM {full} WHERE {level} = %s AND {index} = %s)"  # noqa: S608
     leaves = (
         f"SELECT 0, {index}, {quote('leaf_hash')} FROM {quote(LogEntry._meta.db_table)} "  # noqa: S608
         f"WHERE {index} >= %s AND {index} < %s"
     )
     nodes = (
-        f"SELECT {quote('level')}, {index}, {quote('hash')} FROM {quote(TileNode._meta.db_table)} "  # noqa: S608
-        f"WHERE {quote('level')} = %s AND {index} >= %s AND {index} < %s"
+        f"SELECT {level}, {index}, {quote('hash')} FROM {quote(TileNode._meta.db_table)} "  # noqa: S608
+        f"WHERE {level} = %s AND {index} >= %s AND {index} < %s"
     )
-    parts, params = [], []
-    for level, tile, width in tiles:
+    parts: list[str] = []
+    params: list[int] = []
+    for tile_level, tile, width in tiles:
         first = tile * TILE_WIDTH
-        parts.append(leaves if level == 0 else nodes)
-        params += [first, first + width] if level == 0 else [level, first, first + width]
+        rows, row_params = (
+            (leaves, [first, first + width])
+            if tile_level == 0
+            else (nodes, [tile_level, first, first + width])
+        )
+        if width == TILE_WIDTH:
+            parts += [filled, f"{rows} AND {unfilled}"]
+            params += [tile_level, tile, *row_params, tile_level, tile]
+        else:
+            parts.append(rows)
+            params += row_params
     if not parts:
         return {}
     found: dict[tuple[int, int], list[bytes]] = {(level, tile): [] for level, tile, _ in tiles}
+    size = merkle.HASH_SIZE
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2", params)
-        # A proof reads some 700 rows: nothing per row but what must be done.
-        for level, position, hash_ in cursor.fetchall():
-            found[level, position // TILE_WIDTH].append(
-                hash_ if type(hash_) is bytes else bytes(hash_)
-            )
+        # Nothing per row but what must be done.
+        for tile_level, position, stored in cursor.fetchall():
+            hashes = found[tile_level, position // TILE_WIDTH]
+            value = stored if type(stored) is bytes else bytes(stored)
+            if len(value) == size:
+                hashes.append(value)
+            else:  # a full tile's row
+                hashes += merkle.split_hashes(value)
     return found
 
 

@@ -5,11 +5,16 @@ import threading
 import pytest
 from django.db import connections
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tuidang.tlog import merkle
-from tuidang.tlog.models import LogEntry, SignedCheckpoint, TreeHead
+from tuidang.tlog.models import FullTile, LogEntry, SignedCheckpoint, TreeHead
 from tuidang.tlog.note import Checkpoint, open_note
 from tuidang.tlog.services import (
+    frontier_extend,
+    frontier_root,
     log_append,
     log_checkpoint_sign,
     log_size,
@@ -62,7 +67,10 @@ def test_tiles_and_entry_bundles_are_served_in_the_tlog_tiles_layout(client):
     full = client.get("/log/tile/0/000")
     assert full.status_code == 200 and len(full.content) == 256 * 32
     assert "immutable" in full["Cache-Control"]
-    assert full.content[:32] == merkle.leaf_hash(b"entry 0")
+    assert full.content == b"".join(merkle.leaf_hash(e) for e in entries(256))
+    # A tile that filled before full tiles had rows of their own is served from its hashes.
+    FullTile.objects.all().delete()
+    assert client.get("/log/tile/0/000").content == full.content
     partial = client.get("/log/tile/0/001.p/44")
     assert len(partial.content) == 44 * 32 and "immutable" not in partial["Cache-Control"]
     level_one = client.get("/log/tile/1/000.p/1")
@@ -110,3 +118,33 @@ def test_concurrent_writers_never_fork_the_tree():
     head = TreeHead.objects.get()
     assert bytes(head.root) == merkle.root([bytes(leaf) for _, leaf in stored])
     assert tile_hashes(0, 0, 20) is not None
+
+
+@given(st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=6))
+@hypothesis_settings(max_examples=60, deadline=None)
+def test_batches_of_any_sizes_extend_the_tree_to_the_rfc_root_and_its_tiles(batches):
+    leaves = [merkle.leaf_hash(b"%d" % i) for i in range(sum(batches))]
+    frontier: list[bytes] = []
+    size, nodes = 0, []
+    for count in batches:
+        frontier, formed = frontier_extend(frontier, size, leaves[size : size + count])
+        size += count
+        nodes += formed
+        assert frontier_root(frontier) == merkle.root(leaves[:size])
+    # Every subtree of 256 leaves completed, once, with its hash: the level-1 tiles.
+    assert nodes == [
+        (1, i, merkle.root(leaves[256 * i : 256 * (i + 1)])) for i in range(size // 256)
+    ]
+
+
+def test_a_second_level_tile_node_forms_when_65536_leaves_are_in():
+    leaves = [merkle.leaf_hash(b"%d" % i) for i in range(65_536 + 10)]
+    frontier: list[bytes] = []
+    nodes, size = [], 0
+    for count in (40_000, 25_535, 11):
+        frontier, formed = frontier_extend(frontier, size, leaves[size : size + count])
+        size += count
+        nodes += formed
+    assert (2, 0, merkle.root(leaves[:65_536])) in nodes
+    assert len([node for node in nodes if node[0] == 1]) == 256
+    assert frontier_root(frontier) == merkle.root(leaves[:size])

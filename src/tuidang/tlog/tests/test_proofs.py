@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tuidang.tlog import merkle
+from tuidang.tlog.models import FullTile
 from tuidang.tlog.proofs import MissingTile, TreeHashes
 from tuidang.tlog.services import log_append, tree_hashes
 
@@ -97,3 +98,33 @@ def test_the_stored_tiles_give_the_root_of_the_tree_head():
         assert tree.inclusion_proof(size - 1) == merkle.inclusion_proof(leaves[:size], size - 1)
         # Tiles read ahead in one query give the same proofs.
         assert tree_hashes(size).inclusion_proof(0) == merkle.inclusion_proof(leaves[:size], 0)
+
+
+@pytest.mark.django_db
+def test_a_full_tile_is_one_row_and_proves_what_its_256_rows_prove():
+    entries = [f"entry {i}".encode() for i in range(600)]
+    for start in range(0, 600, 130):  # batches that straddle tiles
+        log_append(entries=entries[start : start + 130])
+    leaves = [merkle.leaf_hash(entry) for entry in entries]
+    stored = {
+        (tile.level, tile.index): bytes(tile.hashes) for tile in FullTile.objects.order_by("index")
+    }
+    assert stored == {(0, 0): b"".join(leaves[:256]), (0, 1): b"".join(leaves[256:512])}
+    proofs = [tree_hashes(600).inclusion_proof(index) for index in (0, 300, 599)]
+    assert proofs == [merkle.inclusion_proof(leaves, index) for index in (0, 300, 599)]
+    # A log stored before full tiles were: the same proofs from the entries' rows.
+    FullTile.objects.all().delete()
+    assert [tree_hashes(600).inclusion_proof(index) for index in (0, 300, 599)] == proofs
+
+
+@pytest.mark.django_db
+def test_the_first_full_tile_of_level_one_holds_the_roots_of_its_256_tiles():
+    entries = [b"%d" % i for i in range(65_536 + 3)]
+    for start in range(0, len(entries), 30_000):
+        log_append(entries=entries[start : start + 30_000])
+    leaves = [merkle.leaf_hash(entry) for entry in entries]
+    roots = [merkle.root(leaves[256 * i : 256 * (i + 1)]) for i in range(256)]
+    assert bytes(FullTile.objects.get(level=1, index=0).hashes) == b"".join(roots)
+    assert FullTile.objects.filter(level=0).count() == 256
+    tree = tree_hashes(len(entries))
+    assert tree.inclusion_proof(40_000) == merkle.inclusion_proof(leaves, 40_000)
