@@ -78,8 +78,12 @@ def test_an_import_killed_again_and_again_finishes_whole(tmp_path):
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert reached, "the import ended before it was killed"
-        if 0 < committed(tmp_path / "crash.sqlite3") < ROWS:
+        at_kill = committed(tmp_path / "crash.sqlite3")
+        if 0 < at_kill < ROWS:
             killed_midway += 1
+        # Its second process dies with it: nothing is written after the kill.
+        time.sleep(0.5)
+        assert committed(tmp_path / "crash.sqlite3") == at_kill
     assert killed_midway == len(kill_points), "every kill must land half-way"
     final = run(["import-declarations", str(source)], env)
     assert final.returncode == 0, final.stderr

@@ -50,6 +50,24 @@ def test_an_import_stores_logs_and_counts_every_row_once(csv_file, capsys):
 
 
 @pytest.mark.django_db
+def test_an_import_that_stops_half_way_says_how_to_go_on(csv_file, monkeypatch):
+    import importlib
+
+    from tuidang.declarations.imports import ImportFailed
+
+    command = importlib.import_module(
+        "tuidang.declarations.management.commands.import-declarations"
+    )
+
+    def stops(*args, **kwargs):
+        raise ImportFailed("OperationalError: disk I/O error")
+
+    monkeypatch.setattr(command, "import_declarations", stops)
+    with pytest.raises(CommandError, match=r"disk I/O error.*running the same command again"):
+        call_command("import-declarations", str(csv_file))
+
+
+@pytest.mark.django_db
 def test_bad_rows_are_all_reported_with_their_lines_and_nothing_is_imported(tmp_path, capsys):
     path = tmp_path / "bad.csv"
     path.write_text(

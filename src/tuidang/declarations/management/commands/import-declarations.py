@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tuidang.declarations.imports import (
     BATCH,
+    ImportFailed,
     ImportRejected,
     import_declarations,
     open_text,
@@ -62,9 +63,16 @@ class Command(BaseCommand):
             sys.stderr.write(f"\r{done}/{total} rows")
             sys.stderr.flush()
 
-        imported, skipped = import_declarations(
-            rows, progress=progress, batch_size=options["batch_size"]
-        )
+        try:
+            imported, skipped = import_declarations(
+                rows, progress=progress, batch_size=options["batch_size"]
+            )
+        except ImportFailed as failure:
+            sys.stderr.write("\n")
+            raise CommandError(
+                f"The import stopped: {failure}. Every batch reported above is committed, "
+                "whole; running the same command again imports the rest."
+            ) from failure
         if imported:
             registry_analyze()
         sys.stderr.write("\n")
