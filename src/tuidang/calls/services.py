@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from tuidang.audit.models import Action
@@ -346,13 +347,35 @@ def call_route(*, language: str) -> list[Offer]:
     return offers
 
 
-def _lock_call_of_offer(token: Token) -> Call:
-    """Lock the offer's call before the offer itself: the lock order of _route_on_commit.
+class _OfferMoved(Exception):
+    pass
 
-    An offer only moves to another call inside call_connect, which holds both calls'
-    locks; so once its call is locked, re-reading the offer finds the same call."""
-    call_id = Offer.objects.filter(token=token).values_list("call_id", flat=True).get()
-    return Call.objects.select_for_update().get(pk=call_id)
+
+def _lock_offer(offers: QuerySet[Offer], *, also: int | None = None) -> tuple[Offer, Call]:
+    """Lock an offer's call (and the call ``also``, in primary-key order), then the offer:
+    the lock order of _route_on_commit. Offer.DoesNotExist when ``offers`` finds none.
+
+    An offer moves to another call only inside call_connect, which holds both calls'
+    locks. So once its call is locked and the offer still points at it, it stays there;
+    if it moved while we waited, the savepoint lets go of the wrong call and we try again.
+    """
+    while True:
+        call_id = offers.values_list("call_id", flat=True).get()
+        try:
+            with transaction.atomic():
+                locked = {
+                    call.pk: call
+                    for call in Call.objects.select_for_update()
+                    .filter(pk__in={call_id} if also is None else {call_id, also})
+                    .order_by("pk")
+                }
+                offer = offers.select_for_update().select_related("volunteer").get()
+                if offer.call_id != call_id:
+                    raise _OfferMoved
+                offer.call = locked[call_id]
+                return offer, locked[call_id] if also is None else locked[also]
+        except _OfferMoved:
+            continue
 
 
 @transaction.atomic
@@ -368,8 +391,7 @@ def offer_leg_placed(*, offer_id: int, leg_sid: str) -> bool:
 @transaction.atomic
 def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
     """The volunteer heard the whisper and pressed ``digits``. The accepted offer, or None."""
-    call = _lock_call_of_offer(token)
-    offer = Offer.objects.select_for_update().select_related("call", "volunteer").get(token=token)
+    offer, call = _lock_offer(Offer.objects.filter(token=token))
     if leg_sid and not offer.leg_sid:
         # The leg can be answered before the task that placed it has stored its sid.
         offer.leg_sid = leg_sid
@@ -448,10 +470,10 @@ def _release_offer(
 @transaction.atomic
 def offer_leg_ended(*, token: Token, provider_status: str) -> None:
     """The volunteer's leg of an offer ended (status callback)."""
-    if not Offer.objects.filter(token=token).exists():
+    try:
+        offer, call = _lock_offer(Offer.objects.filter(token=token))
+    except Offer.DoesNotExist:
         return
-    call = _lock_call_of_offer(token)
-    offer = Offer.objects.select_for_update().get(token=token)
     if offer.state != Offer.State.PENDING:
         return
     volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
@@ -474,12 +496,11 @@ def offer_leg_ended(*, token: Token, provider_status: str) -> None:
 def offer_dial_ended(*, token: Token) -> None:
     """The volunteer's bridge attempt ended. If it reached no caller (the queue's front
     caller was taken by someone else, or hung up), the offer did not happen after all."""
-    found = Offer.objects.filter(token=token).values_list("call_id", flat=True).first()
-    if found is None:
+    try:
+        offer, call = _lock_offer(Offer.objects.filter(token=token))
+    except Offer.DoesNotExist:
         return
-    call = Call.objects.select_for_update().get(pk=found)
-    offer = Offer.objects.select_for_update().get(token=token)
-    if offer.state != Offer.State.ACCEPTED or offer.call_id != call.pk:
+    if offer.state != Offer.State.ACCEPTED:
         return
     if call.volunteer_id == offer.volunteer_id and call.connected_at is not None:
         return  # a conversation took place; the call's own status callback ends it
@@ -500,53 +521,60 @@ def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
     """The provider bridged the caller ``provider_sid`` to the volunteer's leg ``leg_sid``.
 
     The provider takes the caller at the front of the language queue, which is normally
-    the call the offer was for; if another caller got there first, the record follows
-    what really happened and the offered call waits again.
+    the call the offer was for. When it is not (another volunteer pressed 1 first, and
+    took the caller this volunteer's offer was for), the record follows what really
+    happened: the two calls swap places. The volunteers still ringing for the caller
+    taken now ring for the caller left waiting, so no phone is hung up mid-whisper over a
+    race its volunteer never saw; with no one ringing for it, the caller left waits again.
     """
     bridged_id = Call.objects.filter(provider_sid=provider_sid).values_list("pk", flat=True).first()
-    offered_id = (
-        Offer.objects.filter(leg_sid=leg_sid, state=Offer.State.ACCEPTED)
-        .values_list("call_id", flat=True)
-        .first()
-    )
-    if bridged_id is None or offered_id is None:
-        raise UnknownCall(provider_sid if bridged_id is None else leg_sid)
-    # Both calls, locked in primary-key order (see _route_on_commit).
-    locked = {
-        locked_call.pk: locked_call
-        for locked_call in Call.objects.select_for_update()
-        .filter(pk__in={bridged_id, offered_id})
-        .order_by("pk")
-    }
-    call = locked[bridged_id]
-    offer = (
-        Offer.objects.select_for_update()
-        .filter(leg_sid=leg_sid, state=Offer.State.ACCEPTED)
-        .select_related("volunteer")
-        .first()
-    )
-    if offer is None:
-        raise UnknownCall(leg_sid)
+    if bridged_id is None:
+        raise UnknownCall(provider_sid)
+    try:
+        offer, call = _lock_offer(
+            Offer.objects.filter(leg_sid=leg_sid, state=Offer.State.ACCEPTED), also=bridged_id
+        )
+    except Offer.DoesNotExist:
+        raise UnknownCall(leg_sid) from None
     if call.state == Call.State.CONNECTED:
         return call  # retried
     if offer.call_id != call.pk:
-        offered = locked[offer.call_id]
-        if (
-            offered.state == Call.State.OFFERED
-            and not offered.offers.filter(state=Offer.State.PENDING).exists()
-        ):
-            offered.state = Call.State.QUEUED
-            offered.save(update_fields=["state"])
-            _route_on_commit(offered.language)
-        _withdraw_pending_offers(call)
-        offer.call = call
-        offer.save(update_fields=["call"])
+        _swap_offers(taken=call, left=offer.call, offer=offer)
     call.state = Call.State.CONNECTED
     call.volunteer = offer.volunteer
     call.connected_at = timezone.now()
     call.save(update_fields=["state", "volunteer", "connected_at"])
     logger.info("Call %s connected to volunteer %s", call.case_code, offer.volunteer_id)
     return call
+
+
+def _swap_offers(*, taken: Call, left: Call, offer: Offer) -> None:
+    """``offer``'s volunteer was bridged to ``taken`` instead of ``left``, the caller their
+    offer was for. Both calls are locked. The offers that were live for ``taken`` (ringing,
+    or accepted by a volunteer who is dialling the queue now) carry on for ``left``."""
+    live = list(
+        taken.offers.select_for_update()
+        .filter(state__in=[Offer.State.PENDING, Offer.State.ACCEPTED])
+        .exclude(pk=offer.pk)
+    )
+    left_unoffered = (
+        left.state == Call.State.OFFERED
+        and not left.offers.filter(state__in=[Offer.State.PENDING, Offer.State.ACCEPTED])
+        .exclude(pk=offer.pk)
+        .exists()
+    )
+    if left_unoffered and live:
+        for other in live:
+            other.call = left
+            other.save(update_fields=["call"])
+    else:
+        if left_unoffered:
+            left.state = Call.State.QUEUED
+            left.save(update_fields=["state"])
+            _route_on_commit(left.language)
+        _withdraw_pending_offers(taken)
+    offer.call = taken
+    offer.save(update_fields=["call"])
 
 
 @transaction.atomic

@@ -150,3 +150,33 @@ def test_no_volunteer_is_ever_offered_two_calls_at_once(network, numbers):
     assert pending.count() == 3
     assert len({offer.volunteer_id for offer in pending}) == 3
     assert Call.objects.filter(state=Call.State.QUEUED).count() == 3
+
+
+def test_a_volunteer_who_accepts_first_takes_the_front_caller_and_the_other_keeps_ringing(
+    network, numbers, mei, lin
+):
+    go_available(lin)
+    go_available(mei)  # Lin has been idle longer: she rings for the first caller
+    first = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(first.sid, "1")
+    second = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
+    network.press(second.sid, "1")
+    lins_leg = calls_for("client:lin").get()
+    lins_offer = Offer.objects.get(volunteer=lin)
+    assert lins_offer.call.provider_sid == first.sid
+
+    # Mei, offered the second caller, presses 1 first: the provider bridges her to the
+    # caller at the front of the queue, the one Lin's phone rings for.
+    accept(network, "client:mei")
+    assert Call.objects.get(provider_sid=first.sid).volunteer == mei
+
+    # Lin's phone was not hung up: it rings on, now for the second caller.
+    assert network.refresh(lins_leg).status == "ringing"
+    lins_offer.refresh_from_db()
+    assert lins_offer.state == Offer.State.PENDING
+    assert lins_offer.call.provider_sid == second.sid
+    assert Call.objects.get(provider_sid=second.sid).state == Call.State.OFFERED
+    accept(network, "client:lin")
+    assert Call.objects.get(provider_sid=second.sid).volunteer == lin
+    assert Offer.objects.filter(state=Offer.State.ACCEPTED).count() == 2
+    assert not Offer.objects.exclude(state=Offer.State.ACCEPTED).exists()

@@ -5,6 +5,7 @@ so the row locks in routing are what keeps the invariants (on PostgreSQL real ro
 on SQLite the write lock that every transaction takes at BEGIN IMMEDIATE).
 """
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -73,11 +74,9 @@ def test_100_concurrent_calls_with_10_volunteers(numbers):
                 continue
             leg = network.answer(ringing[0].sid)
             network.press(leg.sid, "1")
-            call = Call.objects.filter(volunteer=volunteer, state=Call.State.CONNECTED).first()
-            if call is None:
-                # The offer was withdrawn while ringing: another volunteer's bridge took
-                # this caller from the front of the queue first.
-                continue
+            # Whoever presses 1 takes the caller at the front of the queue; an offer whose
+            # caller was taken meanwhile rang on for another, so every press connects.
+            call = Call.objects.get(volunteer=volunteer, state=Call.State.CONNECTED)
             network.end_call(call.provider_sid)  # the conversation ends
             volunteer.refresh_from_db()
             assert volunteer.presence == Presence.WRAP_UP
@@ -92,8 +91,53 @@ def test_100_concurrent_calls_with_10_volunteers(numbers):
     assert Call.objects.filter(state=Call.State.COMPLETED).count() == CALLERS
     # Every caller was bridged once, to one volunteer, through one accepted offer.
     assert Offer.objects.filter(state=Offer.State.ACCEPTED).count() == CALLERS
+    # And no volunteer's phone was hung up mid-whisper: every offer made was taken.
+    assert not Offer.objects.exclude(state=Offer.State.ACCEPTED).exists()
     for sid in sids:
         transcript = PhoneNetwork.refresh_sid(sid).transcript
         assert [line["text"] for line in transcript].count("Connected") == 1
     assert set(most_ringing_at_once.values()) == {1}
     assert all(count > 0 for count in served)
+
+
+def test_a_keypress_while_its_offer_moves_to_another_caller_takes_that_caller(
+    monkeypatch, network, numbers, mei, lin
+):
+    """Lin presses 1 while Mei's bridge is moving Lin's offer to the second caller.
+
+    On PostgreSQL Lin's request reads the offer's old call, waits for its lock, then finds
+    the offer gone from it; it lets go and locks the call the offer is for now."""
+    from tuidang.calls import services
+
+    go_available(lin)
+    go_available(mei)
+    first = network.dial(from_number="+8613900000001", to_number=BANKNOTES_LINE)
+    network.press(first.sid, "1")
+    second = network.dial(from_number="+8613900000002", to_number=BANKNOTES_LINE)
+    network.press(second.sid, "1")
+    lins_leg = network.answer(calls_for("client:lin").get().sid)
+    meis_leg = network.answer(calls_for("client:mei").get().sid)
+
+    swapping = threading.Event()
+    swap_offers = services._swap_offers
+
+    def slow_swap(**kwargs):
+        swap_offers(**kwargs)
+        swapping.set()
+        time.sleep(0.5)  # still inside call_connect's transaction, both calls locked
+
+    monkeypatch.setattr(services, "_swap_offers", slow_swap)
+
+    @in_thread
+    def mei_accepts() -> None:
+        network.press(meis_leg.sid, "1")
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        meis_press = pool.submit(mei_accepts)
+        assert swapping.wait(10)
+        network.press(lins_leg.sid, "1")
+        meis_press.result()
+
+    assert Call.objects.get(provider_sid=first.sid).volunteer == mei
+    assert Call.objects.get(provider_sid=second.sid).volunteer == lin
+    assert set(Offer.objects.values_list("state", flat=True)) == {Offer.State.ACCEPTED}
