@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from tuidang.tlog import merkle
+
 
 class LogEntry(models.Model):
     index = models.BigIntegerField(primary_key=True)
@@ -69,7 +71,15 @@ class SignedCheckpoint(models.Model):
     size = models.BigIntegerField(unique=True)
     root = models.BinaryField()
     note = models.TextField()
+    # The tree's compact range at this size, its hashes concatenated (the tree head's
+    # frontier when it was signed): proofs against the checkpoint take the nodes at the
+    # log's right edge from here instead of the partial tiles. Empty on checkpoints
+    # signed before it was kept; their proofs read those tiles.
+    frontier = models.BinaryField(default=b"")
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"checkpoint at {self.size}"
+
+    def frontier_hashes(self) -> list[bytes]:
+        return merkle.split_hashes(bytes(self.frontier))

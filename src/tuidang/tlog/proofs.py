@@ -8,7 +8,7 @@ receipt and signs checkpoints, and how an outside client could do the same over 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from hashlib import sha256
 
 from tuidang.tlog import merkle
@@ -29,11 +29,26 @@ class TreeHashes:
     """The hashes of a tree of ``size`` leaves, read from tiles and cached."""
 
     def __init__(
-        self, read_tile: TileReader, size: int, read_tiles: TilesReader | None = None
+        self,
+        read_tile: TileReader,
+        size: int,
+        read_tiles: TilesReader | None = None,
+        frontier: Sequence[bytes] = (),
     ) -> None:
         self.read_tile = read_tile
         self.read_tiles = read_tiles
         self.size = size
+        # The tree's compact range, when known (a checkpoint stores it): the node of height
+        # h for each bit h set in ``size``, highest first. Every proof's subtree that ends
+        # at the right edge is made of these nodes, so the partial tiles there, a few
+        # hundred rows and hashes, need not be read.
+        heights = [h for h in range(size.bit_length() - 1, -1, -1) if size >> h & 1]
+        if frontier and len(frontier) != len(heights):
+            raise ValueError(f"a tree of {size} has a compact range of {len(heights)} nodes")
+        self._edge = {
+            (height, (size >> height) - 1): node
+            for height, node in zip(heights, frontier, strict=False)
+        }
         # Each tile read, with every complete subtree inside it hashed: row r holds the
         # hashes of its subtrees of 2**r of the tile's hashes.
         self._tiles: dict[tuple[int, int], list[list[bytes]]] = {}
@@ -80,6 +95,8 @@ class TreeHashes:
             count = end - start
             if count & (count - 1) == 0 and start % count == 0:
                 height = count.bit_length() - 1  # the node (height, start >> height)
+                if (height, start >> height) in self._edge:
+                    return b""
                 level, rest = divmod(height, TILE_HEIGHT)
                 wanted.add((level, ((start >> height) << rest) // TILE_WIDTH))
             else:
@@ -99,6 +116,9 @@ class TreeHashes:
 
     def node(self, height: int, index: int) -> bytes:
         """The hash of the complete subtree of 2**height leaves numbered ``index``."""
+        edge = self._edge.get((height, index))
+        if edge is not None:
+            return edge
         level, rest = divmod(height, TILE_HEIGHT)
         # Its first hash of level ``level`` is in this tile, and so is the whole subtree.
         tile, offset = divmod(index << rest, TILE_WIDTH)

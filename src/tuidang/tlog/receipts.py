@@ -45,7 +45,7 @@ def receipt_confirm(*, index: int, code: str, alias: str) -> Confirmation | None
         salt, alias.strip()
     ):
         return None
-    proof = tree_hashes(checkpoint.size).inclusion_proof(index)
+    proof = tree_hashes(checkpoint.size, checkpoint.frontier_hashes()).inclusion_proof(index)
     merkle.verify_inclusion(
         merkle.leaf_hash(bytes(entry.data)), index, checkpoint.size, proof, bytes(checkpoint.root)
     )

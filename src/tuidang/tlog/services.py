@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from collections.abc import Sequence
 from hashlib import sha256 as _sha256
 
 from django.conf import settings
@@ -167,9 +168,10 @@ def log_size() -> int:
     return head.size if head else 0
 
 
-def tree_hashes(size: int) -> TreeHashes:
-    """The tree of the first ``size`` entries, read from the stored tiles."""
-    return TreeHashes(tile_hashes, size, read_tiles=tiles_hashes)
+def tree_hashes(size: int, frontier: Sequence[bytes] = ()) -> TreeHashes:
+    """The tree of the first ``size`` entries, read from the stored tiles, and from its
+    compact range ``frontier`` where given (SignedCheckpoint.frontier_hashes)."""
+    return TreeHashes(tile_hashes, size, read_tiles=tiles_hashes, frontier=frontier)
 
 
 @transaction.atomic
@@ -192,9 +194,13 @@ def log_checkpoint_sign() -> SignedCheckpoint | None:
     if latest is not None:
         proof = tree.consistency_proof(latest.size)
         merkle.verify_consistency(latest.size, head.size, bytes(latest.root), tree_root, proof)
+    frontier = [bytes.fromhex(node) for node in head.frontier]
+    if frontier_root(frontier) != tree_root:
+        raise merkle.ProofError("the tree head's compact range does not match its root")
     body = Checkpoint(settings.TLOG_ORIGIN, head.size, tree_root).body()
     checkpoint, _created = SignedCheckpoint.objects.get_or_create(
-        size=head.size, defaults={"root": tree_root, "note": signer().sign(body)}
+        size=head.size,
+        defaults={"root": tree_root, "note": signer().sign(body), "frontier": b"".join(frontier)},
     )
     logger.info("Signed checkpoint at size %s", head.size)
     return checkpoint

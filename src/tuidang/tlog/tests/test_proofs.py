@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from tuidang.tlog import merkle
 from tuidang.tlog.models import FullTile
 from tuidang.tlog.proofs import MissingTile, TreeHashes
-from tuidang.tlog.services import log_append, tree_hashes
+from tuidang.tlog.services import log_append, log_checkpoint_sign, tree_hashes
 
 # Past 65,536 leaves the tree has tiles of level 2 as well.
 LEAVES = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(70_000)]
@@ -80,6 +80,39 @@ def test_a_proof_reads_all_its_tiles_in_one_go(size, data):
     assert len(batches) == (1 if size > 1 else 0)
 
 
+def compact_range(leaves: list[bytes]) -> list[bytes]:
+    """The roots of the maximal complete subtrees of ``leaves``, left to right."""
+    nodes, start = [], 0
+    for height in range(len(leaves).bit_length() - 1, -1, -1):
+        if len(leaves) >> height & 1:
+            nodes.append(merkle.root(leaves[start : start + 2**height]))
+            start += 2**height
+    return nodes
+
+
+@settings(max_examples=100, deadline=None)
+@given(size=sizes, data=st.data())
+def test_with_the_compact_range_a_proof_reads_only_the_tiles_on_its_path(size, data):
+    index = data.draw(st.integers(min_value=0, max_value=size - 1))
+    read: list[tuple[int, int]] = []
+
+    def read_tiles(tiles):
+        read.extend((level, i) for level, i, _width in tiles)
+        return {(level, i): STORED[level][i * 256 : i * 256 + width] for level, i, width in tiles}
+
+    tree = TreeHashes(read_tile, size, read_tiles=read_tiles, frontier=compact_range(LEAVES[:size]))
+    proof = tree.inclusion_proof(index)
+    assert proof == merkle.inclusion_proof(LEAVES[:size], index)
+    # The partial tiles at the log's right edge are read only when the path crosses them.
+    assert set(read) <= {(level, index >> 8 * (level + 1)) for level in range(3)}
+    assert tree.root() == merkle.root(LEAVES[:size])
+
+
+def test_a_compact_range_of_the_wrong_length_is_refused():
+    with pytest.raises(ValueError, match="compact range"):
+        TreeHashes(read_tile, 7, frontier=compact_range(LEAVES[:6]))
+
+
 def test_a_missing_tile_is_an_error_not_a_wrong_proof():
     tree = TreeHashes(lambda level, index, width: None, 1000)
     with pytest.raises(MissingTile):
@@ -128,3 +161,18 @@ def test_the_first_full_tile_of_level_one_holds_the_roots_of_its_256_tiles():
     assert FullTile.objects.filter(level=0).count() == 256
     tree = tree_hashes(len(entries))
     assert tree.inclusion_proof(40_000) == merkle.inclusion_proof(leaves, 40_000)
+
+
+@pytest.mark.django_db
+def test_a_checkpoint_keeps_its_compact_range_for_the_proofs_against_it():
+    entries = [f"entry {i}".encode() for i in range(700)]
+    log_append(entries=entries)
+    checkpoint = log_checkpoint_sign()
+    assert checkpoint is not None
+    leaves = [merkle.leaf_hash(entry) for entry in entries]
+    # 700 = 512 + 128 + 32 + 16 + 8 + 4
+    assert checkpoint.frontier_hashes() == compact_range(leaves)
+    assert [len(node) for node in checkpoint.frontier_hashes()] == [merkle.HASH_SIZE] * 6
+    for index in (0, 511, 512, 699):
+        proof = tree_hashes(700, checkpoint.frontier_hashes()).inclusion_proof(index)
+        assert proof == merkle.inclusion_proof(leaves, index)
