@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from tuidang.calls.models import Call, QueueConfig, Strategy
+from tuidang.screening.models import Policy
 from tuidang.volunteers.models import Presence, Volunteer, VolunteerLanguage
 
 ON_DUTY = [Presence.AVAILABLE, Presence.RINGING, Presence.ON_CALL, Presence.WRAP_UP]
@@ -62,6 +63,37 @@ def last_volunteer_of(call: Call) -> int | None:
     )
 
 
+def _overflows(call: Call, config: QueueConfig, now: datetime, primary_on_duty: bool) -> bool:
+    """Whether the queue's second language is tried for ``call`` too."""
+    waited = (now - (call.queued_at or now)).total_seconds()
+    return bool(config.fallback_language) and (
+        not primary_on_duty or waited >= config.overflow_after_seconds
+    )
+
+
+def may_ring(call: Call, volunteer_ids: list[int], *, now: datetime) -> bool:
+    """Whether ``choose`` could have picked these volunteers, ringing for another caller
+    of the queue, for ``call``: a second-language volunteer only once ``call`` overflows,
+    and for a caller routed to the screening group, others only while no screener is free.
+    (When a bridge takes another caller than its offer's, the offers ringing for that
+    caller move to the one left waiting only if so; see calls.services._swap_offers.)"""
+    config = QueueConfig.for_language(call.language)
+    overflow = _overflows(call, config, now, on_duty([call.language]))
+    if not overflow and set(volunteer_ids) - set(
+        speakers([call.language]).filter(volunteer_id__in=volunteer_ids)
+    ):
+        return False
+    if call.screening_policy != Policy.SCREENING_GROUP:
+        return True
+    if not Volunteer.objects.filter(pk__in=volunteer_ids, screener=False).exists():
+        return True
+    languages = [call.language] + ([config.fallback_language] if overflow else [])
+    free_screeners = Volunteer.objects.filter(
+        ready_q(now), screener=True, pk__in=speakers(languages)
+    )
+    return not free_screeners.exists()
+
+
 def choose(
     call: Call,
     config: QueueConfig,
@@ -72,14 +104,10 @@ def choose(
 ) -> list[Volunteer]:
     """The volunteers to ring for ``call``, taken out of the pools."""
     primary, with_fallback = pools
-    waited = (now - (call.queued_at or now)).total_seconds()
-    overflow = bool(config.fallback_language) and (
-        not primary_on_duty or waited >= config.overflow_after_seconds
-    )
-    pool = with_fallback if overflow else primary
+    pool = with_fallback if _overflows(call, config, now, primary_on_duty) else primary
     if not pool:
         return []
-    if call.screening_policy == "screening_group":
+    if call.screening_policy == Policy.SCREENING_GROUP:
         # Hostile callers go to the volunteers who talk with them, when any is free.
         screeners = [volunteer for volunteer in pool if volunteer.screener]
         pool = screeners or pool

@@ -351,6 +351,10 @@ class _OfferMoved(Exception):
     pass
 
 
+# Each try that fails saw another bridge commit a move; more than a few means a bug.
+LOCK_OFFER_ATTEMPTS = 20
+
+
 def _lock_offer(offers: QuerySet[Offer], *, also: int | None = None) -> tuple[Offer, Call]:
     """Lock an offer's call (and the call ``also``, in primary-key order), then the offer:
     the lock order of _route_on_commit. Offer.DoesNotExist when ``offers`` finds none.
@@ -359,7 +363,7 @@ def _lock_offer(offers: QuerySet[Offer], *, also: int | None = None) -> tuple[Of
     locks. So once its call is locked and the offer still points at it, it stays there;
     if it moved while we waited, the savepoint lets go of the wrong call and we try again.
     """
-    while True:
+    for _attempt in range(LOCK_OFFER_ATTEMPTS):
         call_id = offers.values_list("call_id", flat=True).get()
         try:
             with transaction.atomic():
@@ -369,13 +373,15 @@ def _lock_offer(offers: QuerySet[Offer], *, also: int | None = None) -> tuple[Of
                     .filter(pk__in={call_id} if also is None else {call_id, also})
                     .order_by("pk")
                 }
-                offer = offers.select_for_update().select_related("volunteer").get()
+                # Not the volunteer's row: it is locked after the offers, where changed.
+                offer = offers.select_for_update(of=("self",)).select_related("volunteer").get()
                 if offer.call_id != call_id:
                     raise _OfferMoved
                 offer.call = locked[call_id]
                 return offer, locked[call_id] if also is None else locked[also]
         except _OfferMoved:
             continue
+    raise RuntimeError(f"the offer kept moving between calls: {LOCK_OFFER_ATTEMPTS} tries")
 
 
 @transaction.atomic
@@ -410,6 +416,7 @@ def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
     offer.save(update_fields=["state", "responded_at"])
     # In a ring group the first to accept takes the call; the others stop ringing.
     _withdraw_pending_offers(call)
+    offer.volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
     offer.volunteer.missed_offers = 0
     offer.volunteer.save(update_fields=["missed_offers"])
     _set_presence(offer.volunteer, Presence.ON_CALL)
@@ -551,7 +558,8 @@ def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
 def _swap_offers(*, taken: Call, left: Call, offer: Offer) -> None:
     """``offer``'s volunteer was bridged to ``taken`` instead of ``left``, the caller their
     offer was for. Both calls are locked. The offers that were live for ``taken`` (ringing,
-    or accepted by a volunteer who is dialling the queue now) carry on for ``left``."""
+    or one accepted by a volunteer who is dialling the queue now: a call has one or the
+    other) carry on for ``left``; where they cannot, ``left`` waits to be routed again."""
     live = list(
         taken.offers.select_for_update()
         .filter(state__in=[Offer.State.PENDING, Offer.State.ACCEPTED])
@@ -563,7 +571,16 @@ def _swap_offers(*, taken: Call, left: Call, offer: Offer) -> None:
         .exclude(pk=offer.pk)
         .exists()
     )
-    if left_unoffered and live:
+    # Those ringing move only where routing could have rung them; a volunteer accepted
+    # and dialling takes whoever is at the front anyway.
+    if (
+        left_unoffered
+        and live
+        and (
+            live[0].state == Offer.State.ACCEPTED
+            or routing.may_ring(left, [other.volunteer_id for other in live], now=timezone.now())
+        )
+    ):
         for other in live:
             other.call = left
             other.save(update_fields=["call"])

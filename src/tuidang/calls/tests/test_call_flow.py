@@ -3,6 +3,7 @@
 import pytest
 
 from tuidang.calls.models import Call, Offer
+from tuidang.calls.services import call_connect, offer_respond
 from tuidang.conftest import BANKNOTES_LINE, CALLER, go_available, make_volunteer
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import calls_for
@@ -180,3 +181,74 @@ def test_a_volunteer_who_accepts_first_takes_the_front_caller_and_the_other_keep
     assert Call.objects.get(provider_sid=second.sid).volunteer == lin
     assert Offer.objects.filter(state=Offer.State.ACCEPTED).count() == 2
     assert not Offer.objects.exclude(state=Offer.State.ACCEPTED).exists()
+
+
+def two_callers_two_offers(network, lin, mei):
+    """Lin rings for the first caller, Mei for the second; both have picked up."""
+    go_available(lin)
+    go_available(mei)
+    first = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(first.sid, "1")
+    second = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
+    network.press(second.sid, "1")
+    lins_leg = network.answer(calls_for("client:lin").get().sid)
+    meis_leg = network.answer(calls_for("client:mei").get().sid)
+    return first, second, lins_leg, meis_leg
+
+
+def test_bridges_that_cross_after_both_accepted_connect_both_callers(network, numbers, mei, lin):
+    first, second, lins_leg, meis_leg = two_callers_two_offers(network, lin, mei)
+    lins_offer, meis_offer = Offer.objects.get(volunteer=lin), Offer.objects.get(volunteer=mei)
+    assert offer_respond(token=lins_offer.token, digits="1", leg_sid=lins_leg.sid)
+    assert offer_respond(token=meis_offer.token, digits="1", leg_sid=meis_leg.sid)
+
+    # Mei's bridge reaches the provider first and takes the first caller, Lin's.
+    call_connect(provider_sid=first.sid, leg_sid=meis_leg.sid)
+    lins_offer.refresh_from_db()
+    assert (lins_offer.state, lins_offer.call.provider_sid) == (Offer.State.ACCEPTED, second.sid)
+    assert Call.objects.get(provider_sid=second.sid).state == Call.State.OFFERED
+    # Lin's bridge then takes the second.
+    call_connect(provider_sid=second.sid, leg_sid=lins_leg.sid)
+    assert Call.objects.get(provider_sid=first.sid).volunteer == mei
+    assert Call.objects.get(provider_sid=second.sid).volunteer == lin
+    assert set(Offer.objects.values_list("state", flat=True)) == {Offer.State.ACCEPTED}
+
+
+def test_when_the_caller_left_has_hung_up_the_other_phone_stops_ringing(network, numbers, mei, lin):
+    first, second, lins_leg, meis_leg = two_callers_two_offers(network, lin, mei)
+    meis_offer = Offer.objects.get(volunteer=mei)
+    assert offer_respond(token=meis_offer.token, digits="1", leg_sid=meis_leg.sid)
+    network.hang_up(second.sid)  # Mei's caller gives up before her bridge is made
+    assert Call.objects.get(provider_sid=second.sid).state == Call.State.ABANDONED
+
+    call_connect(provider_sid=first.sid, leg_sid=meis_leg.sid)
+    assert Call.objects.get(provider_sid=first.sid).volunteer == mei
+    # Nobody is left for Lin's phone to ring for.
+    assert Offer.objects.get(volunteer=lin).state == Offer.State.CANCELED
+    assert network.refresh(lins_leg).status != "in-progress"
+    lin.refresh_from_db()
+    assert lin.presence == Presence.AVAILABLE
+
+
+def test_a_screening_group_caller_left_waiting_goes_to_a_free_screener(network, numbers, mei, lin):
+    go_available(lin)
+    go_available(mei)
+    first = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(first.sid, "1")
+    second = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
+    network.press(second.sid, "1")  # no screener was free: offered to Mei
+    Call.objects.filter(provider_sid=second.sid).update(screening_policy="screening_group")
+    zoe = make_volunteer("zoe", [Language.MANDARIN])
+    zoe.screener = True
+    zoe.save(update_fields=["screener"])
+    go_available(zoe)  # a screener comes on duty while both phones ring
+
+    # Mei presses 1 and is bridged to Lin's caller. Lin, not a screener, does not ring on
+    # for the screening group's caller while Zoe is free: Zoe is offered the call.
+    accept(network, "client:mei")
+    assert Call.objects.get(provider_sid=first.sid).volunteer == mei
+    assert Offer.objects.get(volunteer=lin).state == Offer.State.CANCELED
+    zoes_offer = Offer.objects.get(volunteer=zoe)
+    assert (zoes_offer.state, zoes_offer.call.provider_sid) == (Offer.State.PENDING, second.sid)
+    lin.refresh_from_db()
+    assert lin.presence == Presence.AVAILABLE

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from tuidang.calls import routing
 from tuidang.calls.models import Call, Offer, QueueConfig, Strategy
 from tuidang.conftest import BANKNOTES_LINE, CALLER, go_available, make_volunteer
 from tuidang.lib.languages import Language
@@ -161,3 +162,22 @@ def test_a_volunteer_in_wrap_up_gets_calls_again_once_the_wrap_up_time_is_over(
     )
     clock_moves_on(network)
     assert calls_for("client:mei").count() == 1
+
+
+def test_a_ringing_offer_moves_to_a_caller_only_where_routing_could_have_made_it(
+    network, numbers, mei, wing
+):
+    """may_ring decides whether offers ringing for a caller another volunteer took carry on
+    for the caller left waiting (calls.services._swap_offers)."""
+    QueueConfig.objects.create(
+        language=Language.CANTONESE, fallback_language=Language.MANDARIN, overflow_after_seconds=60
+    )
+    go_available(wing)
+    call_in(network, "2")  # Cantonese: Wing, on duty, rings
+    call = Call.objects.get()
+    now = timezone.now()
+    assert routing.may_ring(call, [wing.pk], now=now)
+    # Mei speaks only the second language: not before the caller has waited a minute.
+    assert not routing.may_ring(call, [mei.pk], now=now)
+    assert not routing.may_ring(call, [wing.pk, mei.pk], now=now)
+    assert routing.may_ring(call, [mei.pk], now=now + timedelta(seconds=61))
