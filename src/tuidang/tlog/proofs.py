@@ -4,6 +4,9 @@ A tile at level L holds the hashes of complete subtrees of 256**L leaves; any ot
 complete subtree hash is at most 255 hashes away from one tile. So a proof for a tree of
 any size reads a handful of tiles, never the whole log: this is how the hotline proves a
 receipt and signs checkpoints, and how an outside client could do the same over HTTP.
+Given the tree's compact range as well (a checkpoint keeps it), a proof takes the nodes
+at the log's right edge from it and reads only the tiles on its own path; signing reads
+the tiles alone, so the partial tiles at the edge are checked against each new root.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class TreeHashes:
         heights = [h for h in range(size.bit_length() - 1, -1, -1) if size >> h & 1]
         if frontier and len(frontier) != len(heights):
             raise ValueError(f"a tree of {size} has a compact range of {len(heights)} nodes")
+        if set(map(len, frontier)) - {merkle.HASH_SIZE}:
+            raise ValueError("a compact range is made of hashes")
         self._edge = {
             (height, (size >> height) - 1): node
             for height, node in zip(heights, frontier, strict=False)

@@ -3,7 +3,8 @@
 They hold a receipt: the certificate number (their entry's index) and a code (the salt
 of the entry's commitment). With their alias, the commitment can be recomputed and
 compared; the entry's inclusion in the latest signed checkpoint is then proven from the
-tiles, as any client could.
+tiles on the entry's path and the checkpoint's compact range (a client outside reads the
+partial tiles at the log's edge instead, to the same proof).
 """
 
 from __future__ import annotations

@@ -195,7 +195,7 @@ def log_checkpoint_sign() -> SignedCheckpoint | None:
         proof = tree.consistency_proof(latest.size)
         merkle.verify_consistency(latest.size, head.size, bytes(latest.root), tree_root, proof)
     frontier = [bytes.fromhex(node) for node in head.frontier]
-    if frontier_root(frontier) != tree_root:
+    if len(frontier) != head.size.bit_count() or frontier_root(frontier) != tree_root:
         raise merkle.ProofError("the tree head's compact range does not match its root")
     body = Checkpoint(settings.TLOG_ORIGIN, head.size, tree_root).body()
     checkpoint, _created = SignedCheckpoint.objects.get_or_create(

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tuidang.tlog import merkle
-from tuidang.tlog.models import FullTile
+from tuidang.tlog.models import FullTile, SignedCheckpoint, TreeHead
 from tuidang.tlog.proofs import MissingTile, TreeHashes
 from tuidang.tlog.services import log_append, log_checkpoint_sign, tree_hashes
 
@@ -111,6 +111,8 @@ def test_with_the_compact_range_a_proof_reads_only_the_tiles_on_its_path(size, d
 def test_a_compact_range_of_the_wrong_length_is_refused():
     with pytest.raises(ValueError, match="compact range"):
         TreeHashes(read_tile, 7, frontier=compact_range(LEAVES[:6]))
+    with pytest.raises(ValueError, match="compact range"):
+        TreeHashes(read_tile, 6, frontier=[b"not", b"hashes"])
 
 
 def test_a_missing_tile_is_an_error_not_a_wrong_proof():
@@ -176,3 +178,14 @@ def test_a_checkpoint_keeps_its_compact_range_for_the_proofs_against_it():
     for index in (0, 511, 512, 699):
         proof = tree_hashes(700, checkpoint.frontier_hashes()).inclusion_proof(index)
         assert proof == merkle.inclusion_proof(leaves, index)
+
+
+@pytest.mark.django_db
+def test_a_tree_head_whose_compact_range_is_not_the_trees_is_not_signed():
+    log_append(entries=[f"entry {i}".encode() for i in range(700)])
+    head = TreeHead.objects.get()
+    # One node whose "root" is the tree's root: right root, wrong shape for 700 leaves.
+    TreeHead.objects.update(frontier=[bytes(head.root).hex()])
+    with pytest.raises(merkle.ProofError, match="compact range"):
+        log_checkpoint_sign()
+    assert not SignedCheckpoint.objects.exists()
