@@ -531,8 +531,9 @@ def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
     the call the offer was for. When it is not (another volunteer pressed 1 first, and
     took the caller this volunteer's offer was for), the record follows what really
     happened: the two calls swap places. The volunteers still ringing for the caller
-    taken now ring for the caller left waiting, so no phone is hung up mid-whisper over a
-    race its volunteer never saw; with no one ringing for it, the caller left waits again.
+    taken now ring for the caller left waiting, where routing could have rung them for
+    it, so no phone is hung up mid-whisper over a race its volunteer never saw; otherwise
+    they stop, and the caller left waits to be routed again.
     """
     bridged_id = Call.objects.filter(provider_sid=provider_sid).values_list("pk", flat=True).first()
     if bridged_id is None:
