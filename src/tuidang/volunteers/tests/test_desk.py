@@ -1,5 +1,7 @@
 """The volunteer's desk: presence, the call in front of them, recording renunciations."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -7,7 +9,9 @@ from django.urls import reverse
 from tuidang.calls.models import Call
 from tuidang.conftest import BANKNOTES_LINE, CALLER, PASSWORD, go_available
 from tuidang.declarations.models import Declaration
+from tuidang.lib.management.commands.demo_data import HISTORY_SIZE
 from tuidang.telephony.simulator.engine import calls_for
+from tuidang.tlog.models import SignedCheckpoint
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
@@ -162,7 +166,13 @@ def test_the_live_panel_asks_for_a_reload_only_when_the_call_changes(client, con
 
 def test_demo_data_loads_twice_without_duplicates():
     call_command("demo_data", verbosity=0)
-    counts = (Volunteer.objects.count(), Call.objects.count())
+    counts = (Volunteer.objects.count(), Call.objects.count(), Declaration.objects.count())
     call_command("demo_data", verbosity=0)
-    assert (Volunteer.objects.count(), Call.objects.count()) == counts
+    assert (Volunteer.objects.count(), Call.objects.count(), Declaration.objects.count()) == counts
     assert Volunteer.objects.filter(languages__language="yue").count() == 1
+    # The demo registry's history is in the log, signed, and verifies.
+    assert counts[2] == HISTORY_SIZE
+    assert SignedCheckpoint.objects.get().size == HISTORY_SIZE
+    out = StringIO()
+    call_command("verify-log", stdout=out)
+    assert f"The log verifies at size {HISTORY_SIZE}." in out.getvalue()

@@ -1,4 +1,5 @@
-"""Load the demo hotline: two numbers, three volunteers, a coordinator and an admin.
+"""Load the demo hotline: two numbers, three volunteers, a coordinator and an admin, and a
+short history of declarations in the public registry with its log signed.
 
 The coordinator and the admin get an authenticator app secret and recovery codes, printed
 with the logins, since they cannot log in without a second factor. Running it again
@@ -7,6 +8,8 @@ changes nothing that is already there.
 
 from __future__ import annotations
 
+import random
+from datetime import date, timedelta
 from typing import Any
 
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
@@ -20,8 +23,12 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from tuidang.calls.models import Channel, HotlineNumber
+from tuidang.declarations.imports import Row, import_declarations
+from tuidang.declarations.models import DeclarationChannel, Organization, Relationship
+from tuidang.declarations.services import hotline_today
 from tuidang.lib.languages import Language
 from tuidang.literature.models import BookLanguage, Format, Title
+from tuidang.tlog.services import log_checkpoint_sign
 from tuidang.volunteers.models import Presence, Role, Volunteer, VolunteerLanguage
 
 # Demo-only passwords, printed for whoever runs `make demo`. Never use these elsewhere.
@@ -46,6 +53,37 @@ PEOPLE = [
     ("lin", "Lin (coordinator)", Role.COORDINATOR, [Language.MANDARIN, Language.ENGLISH]),
     ("admin", "Administrator", Role.ADMIN, [Language.ENGLISH]),
 ]
+
+
+# The registry's demo history: invented declarations over the past weeks, imported as a
+# historical registry would be (idempotent by key), so the public total, the statistics
+# and the log have something to show and to verify.
+HISTORY_SIZE = 60
+PROVINCES = ["Guangdong", "Sichuan", "Henan", "Shandong", "Hunan", "Liaoning", "Fujian", ""]
+
+
+def demo_history(today: date) -> list[Row]:
+    rng = random.Random(2004)  # noqa: S311 - invented demo data, the same on every run
+    organizations = list(Organization.values)
+    rows = []
+    for number in range(1, HISTORY_SIZE + 1):
+        relationship = rng.choice(["", "", "", *Relationship.values])
+        rows.append(
+            Row(
+                line=number,
+                key=f"demo-{number:04d}",
+                declared_on=today - timedelta(days=rng.randrange(42)),
+                organizations=frozenset(rng.sample(organizations, rng.randint(1, 3))),
+                region=rng.choice(PROVINCES),
+                channel=DeclarationChannel.RELAYED
+                if relationship
+                else rng.choice([DeclarationChannel.HOTLINE] * 4 + [DeclarationChannel.WEB]),
+                relationship=relationship,
+                alias=f"Demo {number}",
+                consent=rng.random() < 0.5,
+            )
+        )
+    return rows
 
 
 class Command(BaseCommand):
@@ -81,7 +119,16 @@ class Command(BaseCommand):
                     VolunteerLanguage.objects.get_or_create(volunteer=volunteer, language=spoken)
                 if volunteer.is_coordinator:
                     second_factors[username] = _second_factor(user)
+        imported, _skipped = import_declarations(demo_history(hotline_today()))
+        checkpoint = log_checkpoint_sign()  # as the worker would, within a second
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
+        if imported:
+            self.stdout.write(f"The registry holds {imported} invented demo declarations.")
+        if checkpoint is not None:
+            self.stdout.write(
+                f"Its log is signed at size {checkpoint.size} (/log/checkpoint); check it with"
+                " `tuidang verify-log --url <this site>`."
+            )
         self.stdout.write(
             "\nLog in at /accounts/login/ with the password "
             f"{DEMO_PASSWORD!r} as one of:\n"
