@@ -238,9 +238,10 @@ def tile_hashes(level: int, index: int, width: int) -> bytes | None:
 
 
 def tiles_hashes(tiles: list[tuple[int, int, int]]) -> dict[tuple[int, int], list[bytes]]:
-    """Many tiles (level, index, width) in one query: a proof's three to six tiles in one
-    round trip, each as its list of hashes (TreeHashes checks they are all there). A
-    full tile is one FullTile row, or its 256 rows if it has none."""
+    """Many tiles (level, index, width) in one query: a proof's tiles in one round trip
+    (one per level on its path, and without the compact range those at the log's right
+    edge too), each as its list of hashes (TreeHashes checks they are all there). A full
+    tile is one FullTile row, or its 256 rows if it has none."""
     quote = connection.ops.quote_name
     index, level = quote("index"), quote("level")
     full = quote(FullTile._meta.db_table)
