@@ -1,51 +1,26 @@
-"""Personas and a phone network shared by the whole suite.
+"""The suite's fixtures: personas, the hotline's numbers and a simulated phone network.
 
-As in healthchecks, the people have names: Mei answers in Mandarin, Wing in Cantonese,
-Grace in English, Lin coordinates, Ada administers, and Charlie has an account but no
-volunteer profile.
-Everything is set up through the real services.
+The helpers behind them live in ``tuidang.testing``; a test imports from there what it uses
+(``from tuidang.testing.personas import PASSWORD``), never from this file.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 from tuidang.calls.models import Channel, HotlineNumber
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import PhoneNetwork
-from tuidang.volunteers.models import Presence, Role, Volunteer, VolunteerLanguage
-from tuidang.volunteers.services import volunteer_set_presence
-
-BANKNOTES_LINE = "+18005550100"
-WEBSITE_LINE = "+18005550199"
-# A mainland Chinese mobile number (Beijing) and how else it may be written.
-CALLER = "+8613800138000"
-PASSWORD = "correct-horse-battery"
-# The authenticator app secret of every persona who must have a second factor
-# (coordinators, administrators); `totp_code()` computes what their app shows.
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
-
-def give_second_factor(user) -> None:
-    """Set up an authenticator app for ``user``, as allauth's own activation does."""
-    from allauth.mfa.totp.internal.auth import TOTP
-
-    TOTP.activate(user, TOTP_SECRET)
-
-
-def totp_code(secret: str = TOTP_SECRET, at: float | None = None) -> str:
-    """The code an authenticator app with ``secret`` shows at ``at`` (default: now)."""
-    import time
-
-    from allauth.mfa import app_settings
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    counter = int(time.time() if at is None else at) // app_settings.TOTP_PERIOD
-    return str(format_hotp_value(hotp_value(secret, counter)))
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    PASSWORD,
+    WEBSITE_LINE,
+    Clock,
+    make_coordinator,
+    make_volunteer,
+)
+from tuidang.volunteers.models import Role
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -65,35 +40,6 @@ def _test_client_logins_carry_a_request():
     ClientMixin.login = login  # type: ignore[method-assign]
     yield
     ClientMixin.login = original  # type: ignore[method-assign]
-
-
-class Clock:
-    """The simulated network's clock, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = timezone.now()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-def make_volunteer(username: str, languages: list[str], role: str = Role.VOLUNTEER) -> Volunteer:
-    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
-    volunteer = Volunteer.objects.create(
-        user=user,
-        display_name=username.title(),
-        role=role,
-        phone_address=f"client:{username}",
-        presence=Presence.AWAY,
-    )
-    for language in languages:
-        VolunteerLanguage.objects.create(volunteer=volunteer, language=language)
-    if volunteer.is_coordinator:
-        give_second_factor(user)
-    return volunteer
 
 
 @pytest.fixture
@@ -120,7 +66,7 @@ def wing(db):
 
 @pytest.fixture
 def lin(db):
-    return make_volunteer("lin", [Language.MANDARIN, Language.ENGLISH], role=Role.COORDINATOR)
+    return make_coordinator("lin", [Language.MANDARIN, Language.ENGLISH])
 
 
 @pytest.fixture
@@ -145,10 +91,6 @@ def clock():
 @pytest.fixture
 def network(clock):
     return PhoneNetwork(clock=clock)
-
-
-def go_available(volunteer: Volunteer) -> Volunteer:
-    return volunteer_set_presence(volunteer=volunteer, presence=Presence.AVAILABLE)
 
 
 @pytest.fixture(autouse=True)

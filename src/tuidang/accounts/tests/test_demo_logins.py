@@ -6,8 +6,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from tuidang.conftest import totp_code
 from tuidang.lib.management.commands.demo_data import DEMO_PASSWORD
+from tuidang.testing.personas import totp_code
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from tuidang.accounts.lockout import client_address
-from tuidang.accounts.tests.helpers import log_in
+from tuidang.testing.logins import log_in
 
 pytestmark = pytest.mark.django_db
 

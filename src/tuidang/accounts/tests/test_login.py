@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from tuidang.accounts.tests.helpers import log_in
+from tuidang.testing.logins import log_in
 
 pytestmark = pytest.mark.django_db
 

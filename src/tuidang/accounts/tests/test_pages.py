@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tuidang.conftest import PASSWORD
+from tuidang.testing.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from tuidang.accounts.adapter import sealed_secret_version
-from tuidang.conftest import PASSWORD, TOTP_SECRET, totp_code
 from tuidang.lib.models import DataKey
+from tuidang.testing.personas import PASSWORD, TOTP_SECRET, totp_code
 
 
 def log_in_with_code(client, username):

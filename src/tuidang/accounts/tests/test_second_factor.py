@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from tuidang.accounts.tests.helpers import log_in
-from tuidang.conftest import PASSWORD, TOTP_SECRET, totp_code
+from tuidang.testing.logins import log_in
+from tuidang.testing.personas import PASSWORD, TOTP_SECRET, totp_code
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from tuidang.accounts.middleware import LAST_SEEN_KEY, STARTED_KEY
-from tuidang.accounts.tests.helpers import log_in
-from tuidang.conftest import go_available
+from tuidang.testing.logins import log_in
+from tuidang.testing.personas import go_available
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from tuidang.audit.models import AuditEvent
 from tuidang.calls.models import Call, CallNote, Voicemail
-from tuidang.conftest import BANKNOTES_LINE, CALLER, go_available
 from tuidang.declarations.models import Declaration
 from tuidang.literature.models import BookLanguage, BookRequest, Format, Title
 from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 

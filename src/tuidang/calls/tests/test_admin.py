@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from tuidang.conftest import PASSWORD, give_second_factor
+from tuidang.testing.personas import PASSWORD, give_second_factor
 
 # The admin's inline form for the number's own prompts, left empty.
 NO_PROMPTS = {"prompts-TOTAL_FORMS": "0", "prompts-INITIAL_FORMS": "0"}

@@ -4,9 +4,9 @@ import pytest
 
 from tuidang.calls.models import Call, Offer
 from tuidang.calls.services import call_connect, offer_respond
-from tuidang.conftest import BANKNOTES_LINE, CALLER, go_available, make_volunteer
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available, make_volunteer
 from tuidang.volunteers.models import Presence
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])

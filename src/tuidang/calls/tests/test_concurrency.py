@@ -13,9 +13,9 @@ import pytest
 from django.db import connections
 
 from tuidang.calls.models import Call, Offer
-from tuidang.conftest import BANKNOTES_LINE, go_available, make_volunteer
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, go_available, make_volunteer
 from tuidang.volunteers.models import Presence, Volunteer
 from tuidang.volunteers.services import volunteer_set_presence
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from tuidang.calls.models import Call, Channel, HotlineNumber, NumberPrompt
 from tuidang.calls.prompts import Kind
-from tuidang.conftest import BANKNOTES_LINE, CALLER
 from tuidang.lib.languages import Language
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
@@ -38,7 +38,7 @@ def test_a_prompt_for_every_number_applies_where_a_number_has_none(network, numb
 
 
 def test_the_hold_prompt_keeps_its_placeholder(network, numbers, mei):
-    from tuidang.conftest import go_available
+    from tuidang.testing.personas import go_available
 
     NumberPrompt.objects.create(
         kind=Kind.HOLD, language=Language.MANDARIN, text="请稍候，前面有{ahead}人。"

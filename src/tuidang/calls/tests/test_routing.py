@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from tuidang.calls import routing
 from tuidang.calls.models import Call, Offer, QueueConfig, Strategy
-from tuidang.conftest import BANKNOTES_LINE, CALLER, go_available, make_volunteer
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available, make_volunteer
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from tuidang.calls import recordings
 from tuidang.calls.models import Call, QueueConfig, Voicemail
-from tuidang.conftest import BANKNOTES_LINE, CALLER, go_available
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import calls_for
 from tuidang.telephony.simulator.models import SimRecording
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 

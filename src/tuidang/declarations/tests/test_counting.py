@@ -5,9 +5,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from tuidang.conftest import PASSWORD
 from tuidang.declarations.models import Declaration, Revocation
 from tuidang.declarations.selectors import public_totals
+from tuidang.testing.personas import PASSWORD
 from tuidang.tlog.models import LogEntry
 from tuidang.tlog.services import log_checkpoint_sign
 from tuidang.volunteers.tests.test_call_record import connect, finish

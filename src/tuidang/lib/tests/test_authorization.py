@@ -20,8 +20,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tuidang.conftest import BANKNOTES_LINE, CALLER, go_available
 from tuidang.lib.tests.urlwalk import Endpoint, walk_urls
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 

@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 
 from tuidang.calls import recordings
 from tuidang.calls.models import Call
-from tuidang.conftest import CALLER
 from tuidang.declarations.models import Declaration
 from tuidang.declarations.services import Person, declaration_record
 from tuidang.lib import backups
@@ -40,7 +39,8 @@ from tuidang.lib.backups import (
     decrypt_stream,
 )
 from tuidang.lib.models import DataKey
-from tuidang.lib.tests.records import ALIAS, AUDIO, record_a_call
+from tuidang.testing.personas import CALLER
+from tuidang.testing.records import ALIAS, AUDIO, record_a_call
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.tlog.services import verifier_key
 

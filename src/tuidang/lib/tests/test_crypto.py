@@ -9,13 +9,13 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tuidang.calls import recordings
-from tuidang.conftest import CALLER
 from tuidang.declarations.models import Declaration
 from tuidang.lib import keys
 from tuidang.lib.crypto import DecryptionError, Sealer, key_version, seal, unseal
 from tuidang.lib.models import DataKey
 from tuidang.lib.rotation import SEALED_COLUMNS
-from tuidang.lib.tests.records import ALIAS, record_a_call
+from tuidang.testing.personas import CALLER
+from tuidang.testing.records import ALIAS, record_a_call
 
 PLACE = {"table": "declarations_declaration", "row": "0b6c", "field": "alias"}
 

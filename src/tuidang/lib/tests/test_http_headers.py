@@ -12,8 +12,8 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from tuidang.accounts.tests.helpers import log_in
 from tuidang.lib.tests.urlwalk import walk_urls
+from tuidang.testing.logins import log_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "phone_network"])
 

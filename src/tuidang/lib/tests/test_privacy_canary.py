@@ -14,8 +14,8 @@ from django.core.cache import caches
 from django.db import connections
 from django.urls import reverse
 
-from tuidang.conftest import BANKNOTES_LINE, PASSWORD, WEBSITE_LINE, go_available
 from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, PASSWORD, WEBSITE_LINE, go_available
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 

@@ -17,7 +17,6 @@ from tuidang.calls import recordings
 from tuidang.calls.case_codes import is_valid_case_code
 from tuidang.calls.models import Call, CallDisposition, CallNote, Voicemail
 from tuidang.calls.services import call_receive, call_record
-from tuidang.conftest import BANKNOTES_LINE, CALLER
 from tuidang.declarations.models import Declaration, Organization
 from tuidang.declarations.selectors import counts_by_region, public_totals
 from tuidang.declarations.services import Person, declaration_record
@@ -29,13 +28,14 @@ from tuidang.lib.retention import (
     retention_purge,
     scheduler_tick,
 )
-from tuidang.lib.tests.records import ADDRESS, ALIAS, record_a_call
 from tuidang.literature.models import BookRequest
 from tuidang.screening.models import CallerScore
 from tuidang.screening.selectors import night_report
 from tuidang.telephony.simulator.engine import SimulatedProvider
 from tuidang.telephony.simulator.models import SimRecording
 from tuidang.telephony.tasks import store_voicemail
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER
+from tuidang.testing.records import ADDRESS, ALIAS, record_a_call
 from tuidang.tlog.services import log_checkpoint_sign
 
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")

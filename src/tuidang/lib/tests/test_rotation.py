@@ -14,7 +14,6 @@ from django.db import close_old_connections, connection, models
 
 from tuidang.calls import recordings
 from tuidang.calls.models import CallNote
-from tuidang.conftest import CALLER
 from tuidang.declarations.models import Declaration
 from tuidang.lib import keys, rotation
 from tuidang.lib.crypto import DecryptionError, key_version, unseal, unseal_bytes
@@ -25,7 +24,8 @@ from tuidang.lib.rotation import (
     data_key_rotate,
     sealed_versions,
 )
-from tuidang.lib.tests.records import ADDRESS, ALIAS, AUDIO, NOTE, STATEMENT, record_a_call
+from tuidang.testing.personas import CALLER
+from tuidang.testing.records import ADDRESS, ALIAS, AUDIO, NOTE, STATEMENT, record_a_call
 
 
 @pytest.fixture(autouse=True)

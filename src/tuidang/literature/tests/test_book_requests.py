@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from tuidang.calls.models import Call
-from tuidang.conftest import BANKNOTES_LINE, CALLER, PASSWORD, go_available
 from tuidang.literature.models import BookLanguage, BookRequest, Format, Title
 from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 

@@ -22,7 +22,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tuidang.conftest import PASSWORD, totp_code
+from tuidang.testing.personas import PASSWORD, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
 

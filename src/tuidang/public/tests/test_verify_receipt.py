@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tuidang.conftest import PASSWORD
+from tuidang.testing.personas import PASSWORD
 from tuidang.tlog.services import log_checkpoint_sign
 from tuidang.volunteers.tests.test_call_record import connect
 

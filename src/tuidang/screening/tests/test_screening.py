@@ -7,13 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tuidang.calls.models import Call
-from tuidang.conftest import BANKNOTES_LINE, PASSWORD, go_available, make_volunteer
 from tuidang.declarations.models import Declaration
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import caller_key
 from tuidang.screening import services
 from tuidang.screening.models import Block, CallerScore, FloodState, Policy, ScreeningEvent
 from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, PASSWORD, go_available, make_volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 

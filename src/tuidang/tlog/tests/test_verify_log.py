@@ -31,7 +31,7 @@ def renounce(client, call, count: int) -> None:
 
 @pytest.fixture
 def declared(client, network, numbers, mei):
-    from tuidang.conftest import PASSWORD
+    from tuidang.testing.personas import PASSWORD
 
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)

@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 
 from tuidang.calls.models import Voicemail
-from tuidang.conftest import BANKNOTES_LINE, CALLER, PASSWORD, make_volunteer
 from tuidang.lib.languages import Language
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, make_volunteer
 from tuidang.volunteers.models import Role
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
@@ -51,8 +51,8 @@ def test_anonymous_visitors_cannot_fetch_a_recording(client, voicemail):
 def test_a_volunteer_calls_back_through_the_hotlines_number_and_the_outcome_is_kept(
     client, network, voicemail, mei
 ):
-    from tuidang.conftest import CALLER as CALLER_NUMBER
     from tuidang.telephony.simulator.engine import calls_for
+    from tuidang.testing.personas import CALLER as CALLER_NUMBER
 
     assert voicemail.callback_number == CALLER_NUMBER
     assert CALLER_NUMBER.encode() not in bytes(voicemail.callback_number_sealed)
@@ -72,8 +72,8 @@ def test_a_volunteer_calls_back_through_the_hotlines_number_and_the_outcome_is_k
 
 
 def test_a_call_back_nobody_answers_stays_open(client, network, clock, voicemail, mei):
-    from tuidang.conftest import CALLER as CALLER_NUMBER
     from tuidang.telephony.simulator.engine import calls_for
+    from tuidang.testing.personas import CALLER as CALLER_NUMBER
 
     client.login(username="mei", password=PASSWORD)
     client.post(reverse("volunteers:callback-call", args=[voicemail.public_id]))

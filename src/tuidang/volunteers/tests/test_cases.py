@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from tuidang.calls.case_codes import format_case_code
 from tuidang.calls.models import Call
-from tuidang.conftest import BANKNOTES_LINE, CALLER, PASSWORD, go_available
 from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 

@@ -7,10 +7,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tuidang.calls.models import Call
-from tuidang.conftest import BANKNOTES_LINE, CALLER, PASSWORD, go_available
 from tuidang.declarations.models import Declaration
 from tuidang.lib.management.commands.demo_data import HISTORY_SIZE
 from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.volunteers.models import Presence, Volunteer
 

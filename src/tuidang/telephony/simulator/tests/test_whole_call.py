@@ -2,9 +2,9 @@ import pytest
 from django.urls import reverse
 
 from tuidang.calls.models import Call
-from tuidang.conftest import BANKNOTES_LINE, CALLER, PASSWORD, go_available
 from tuidang.declarations.models import Declaration
 from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
 from tuidang.volunteers.models import Presence
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])

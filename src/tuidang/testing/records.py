@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from tuidang.calls import recordings
 from tuidang.calls.models import Call, CallNote, Voicemail
 from tuidang.calls.services import call_receive, call_record
-from tuidang.conftest import BANKNOTES_LINE
 from tuidang.declarations.models import Declaration
 from tuidang.declarations.services import Person, declaration_record
 from tuidang.literature.models import BookRequest, Delivery, Format, Title
 from tuidang.literature.services import book_request_create
+from tuidang.testing.personas import BANKNOTES_LINE
 from tuidang.volunteers.models import Volunteer
 
 ALIAS = "Wang Ming"

@@ -1,0 +1,11 @@
+"""Helpers for the test suite, importable from any app's tests.
+
+- ``tuidang.testing.personas``: the people, the hotline's numbers, the caller, passwords and
+  second factors, the simulated network's clock, and volunteers made through the real models
+  and services.
+- ``tuidang.testing.records``: a call with everything the hotline seals (``record_a_call``).
+- ``tuidang.testing.logins``: logging in through the login form (``log_in``).
+
+``tuidang.conftest`` turns these into fixtures; a test imports what it uses from here.
+Nothing here runs at import time beyond importing the models it needs.
+"""
