@@ -70,9 +70,10 @@ audit-deps: install
 	then $(BIN)/pip-audit --strict --skip-editable --progress-spinner off; \
 	else echo "pip-audit NOT RUN: PyPI's per-release vulnerability data is unreachable from here." >&2; fi
 
+## Reformat and fix what `make lint` checks with ruff.
 fmt: install
-	$(BIN)/ruff format src
-	$(BIN)/ruff check --fix src
+	$(BIN)/ruff format src bench
+	$(BIN)/ruff check --fix src bench
 
 ## Gather new interface strings into the catalogues and compile them (needs GNU gettext).
 messages: install
