@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "axes",
     "tuidang.lib",
+    "tuidang.vault",
+    "tuidang.jobs",
     "tuidang.volunteers",
     "tuidang.calls",
     "tuidang.screening",

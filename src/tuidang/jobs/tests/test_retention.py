@@ -16,19 +16,16 @@ from django.utils import timezone
 from tuidang.calls import recordings
 from tuidang.calls.case_codes import is_valid_case_code
 from tuidang.calls.models import Call, CallDisposition, CallNote, Voicemail
+from tuidang.calls.retention import AT_PROVIDER
 from tuidang.calls.services import call_receive, call_record
 from tuidang.conftest import BANKNOTES_LINE, CALLER
 from tuidang.declarations.models import Declaration, Organization
 from tuidang.declarations.selectors import counts_by_region, public_totals
 from tuidang.declarations.services import Person, declaration_record
-from tuidang.lib.management.commands.worker import run_scheduler
-from tuidang.lib.models import PeriodicJob
-from tuidang.lib.retention import (
-    AT_PROVIDER,
-    periodic_job_claim,
-    retention_purge,
-    scheduler_tick,
-)
+from tuidang.jobs.management.commands.worker import run_scheduler
+from tuidang.jobs.models import PeriodicJob
+from tuidang.jobs.retention import retention_purge
+from tuidang.jobs.scheduler import periodic_job_claim, scheduler_tick
 from tuidang.lib.tests.records import ADDRESS, ALIAS, record_a_call
 from tuidang.literature.models import BookRequest
 from tuidang.screening.models import CallerScore

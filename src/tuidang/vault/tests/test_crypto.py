@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 from tuidang.calls import recordings
 from tuidang.conftest import CALLER
 from tuidang.declarations.models import Declaration
-from tuidang.lib import keys
-from tuidang.lib.crypto import DecryptionError, Sealer, key_version, seal, unseal
-from tuidang.lib.models import DataKey
-from tuidang.lib.rotation import SEALED_COLUMNS
+from tuidang.lib.crypto import DecryptionError, key_version
 from tuidang.lib.tests.records import ALIAS, record_a_call
+from tuidang.vault import keys
+from tuidang.vault.fields import sealed_columns
+from tuidang.vault.models import DataKey
+from tuidang.vault.sealing import Sealer, seal, unseal
 
 PLACE = {"table": "declarations_declaration", "row": "0b6c", "field": "alias"}
 
@@ -131,8 +132,8 @@ def test_a_recording_alone_is_enough_to_refuse_a_random_first_key(settings, tmp_
     settings.VAR_DIR = tmp_path
     settings.FIELD_ENCRYPTION_KEY_LEGACY = "the-old-secret"
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
-    for column in SEALED_COLUMNS:
-        column.model_class()._default_manager.update(**{column.column: b""})
+    for column in sealed_columns():
+        column.model._default_manager.update(**{column.column: b""})
     DataKey.objects.all().delete()
     keys.forget_cached_keys()
     settings.FIELD_ENCRYPTION_KEY_LEGACY = ""
