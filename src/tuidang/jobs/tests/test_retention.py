@@ -24,7 +24,7 @@ from tuidang.declarations.selectors import counts_by_region, public_totals
 from tuidang.declarations.services import Person, declaration_record
 from tuidang.jobs.management.commands.worker import run_scheduler
 from tuidang.jobs.models import PeriodicJob
-from tuidang.jobs.retention import retention_purge
+from tuidang.jobs.retention import cutoffs, retention_purge
 from tuidang.jobs.scheduler import periodic_job_claim, scheduler_tick
 from tuidang.lib.tests.records import ADDRESS, ALIAS, record_a_call
 from tuidang.literature.models import BookRequest
@@ -92,6 +92,22 @@ def statistics(night):
 
 def later(days):
     return timezone.now() + timedelta(days=days)
+
+
+def test_the_domains_rules_make_the_purge_it_always_was(db):
+    report = retention_purge(now=later(0), dry_run=True)
+    assert list(report.counts) == [
+        "recordings",
+        AT_PROVIDER,
+        "orphaned recording files",
+        "notes",
+        "calls",
+        "caller scores",
+        "blocks",
+        "screening events",
+        "postal addresses",
+    ]
+    assert set(cutoffs(later(0))) == {"recordings", "notes", "addresses", "calls"}
 
 
 def test_each_kind_of_data_goes_after_its_own_period(records):
