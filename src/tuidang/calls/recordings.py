@@ -23,8 +23,12 @@ from tuidang.vault.stores import Resealed, SealedStore, opens
 SUFFIX = ".sealed"
 
 
+def _folder() -> Path:
+    return Path(settings.VAR_DIR) / "recordings"
+
+
 def directory() -> Path:
-    directory = Path(settings.VAR_DIR) / "recordings"
+    directory = _folder()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     return directory
 
@@ -122,8 +126,8 @@ class RecordingStore(SealedStore):
         return found
 
     def files(self) -> tuple[str, Path] | None:
-        return "recordings", Path(settings.VAR_DIR) / "recordings"
+        return "recordings", _folder()
 
     def stored_files(self) -> list[Path]:
-        folder = Path(settings.VAR_DIR) / "recordings"
+        folder = _folder()  # not made here: a backup of a hotline without recordings
         return sorted(folder.glob(f"*{SUFFIX}")) if folder.exists() else []

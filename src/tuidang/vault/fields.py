@@ -21,16 +21,18 @@ from django.db import models
 from tuidang.vault.sealing import seal, unseal
 
 
-class Sealed:
+class Sealed(property):
     """The plaintext of the sealed column ``column``, on the model's instances.
 
     An empty value is stored empty, not sealed, and reads as empty; with ``seal_empty``
-    it is sealed like any other (and an empty column does not open)."""
+    it is sealed like any other (and an empty column does not open). A property, so that
+    Django takes it as one: ``Declaration(alias=...)`` seals the alias."""
 
     model: type[models.Model]
     name: str
 
     def __init__(self, column: str, *, place: str = "", seal_empty: bool = False) -> None:
+        super().__init__()
         self.column = column
         self.place = place
         self.seal_empty = seal_empty
@@ -54,12 +56,12 @@ class Sealed:
         return self.bound_to(table=instance._meta.db_table, row=row)
 
     @overload
-    def __get__(self, instance: None, owner: type[models.Model]) -> Sealed: ...
+    def __get__(self, instance: None, owner: type, /) -> Sealed: ...
 
     @overload
-    def __get__(self, instance: models.Model, owner: type[models.Model]) -> str: ...
+    def __get__(self, instance: models.Model, owner: type | None = None, /) -> str: ...
 
-    def __get__(self, instance: models.Model | None, owner: type[models.Model]) -> Sealed | str:
+    def __get__(self, instance: models.Model | None, owner: type | None = None, /) -> Sealed | str:
         if instance is None:
             return self
         blob = getattr(instance, self.column)

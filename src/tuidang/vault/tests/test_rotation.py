@@ -78,6 +78,7 @@ def test_a_value_sealed_in_its_place_opens_through_its_attribute(mei, numbers):
     place = {"table": "calls_voicemail", "row": str(voicemail.public_id), "field": "number"}
     voicemail.callback_number_sealed = seal("+8613800000000", **place)
     assert voicemail.callback_number == "+8613800000000"
+    assert Declaration(**{"alias": ALIAS}).alias == ALIAS  # Django takes it as a property
     note = records.note
     note.text = ""  # a note's empty text is sealed too, as it always was
     assert key_version(bytes(note.text_sealed)) is not None
