@@ -98,7 +98,7 @@ def _empty_cache():
     """Every test starts with an empty cache, as a freshly started server does."""
     from django.core.cache import cache
 
-    from tuidang.lib.keys import forget_cached_keys
+    from tuidang.vault.keys import forget_cached_keys
 
     cache.clear()
     forget_cached_keys()  # the data keys of the last test's database are gone

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.calls.prompts import Kind as PromptKind
-from tuidang.lib.crypto import seal, unseal
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import validate_e164
+from tuidang.vault.fields import Sealed
 from tuidang.volunteers.models import Volunteer
 
 
@@ -222,6 +222,7 @@ class Voicemail(models.Model):
     # The caller's number, sealed, kept only so a volunteer can call back through the
     # hotline's own number; deleted once the caller is reached.
     callback_number_sealed = models.BinaryField(blank=True)
+    callback_number = Sealed("callback_number_sealed", place="number")
     callback_outcome = models.CharField(
         _("callback outcome"), max_length=16, choices=CallbackOutcome.choices, blank=True
     )
@@ -235,19 +236,6 @@ class Voicemail(models.Model):
 
     def __str__(self) -> str:
         return f"Voicemail on {self.call}"
-
-    def _place(self) -> dict[str, str]:
-        return {"table": self._meta.db_table, "row": str(self.public_id), "field": "number"}
-
-    @property
-    def callback_number(self) -> str:
-        if not self.callback_number_sealed:
-            return ""
-        return unseal(bytes(self.callback_number_sealed), **self._place())
-
-    @callback_number.setter
-    def callback_number(self, value: str) -> None:
-        self.callback_number_sealed = seal(value, **self._place()) if value else b""
 
 
 class NumberPrompt(models.Model):
@@ -355,6 +343,7 @@ class CallNote(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(Volunteer, on_delete=models.SET_NULL, null=True, related_name="+")
     text_sealed = models.BinaryField()
+    text = Sealed("text_sealed", seal_empty=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -362,17 +351,6 @@ class CallNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note on {self.call}"
-
-    def _place(self) -> dict[str, str]:
-        return {"table": self._meta.db_table, "row": str(self.public_id), "field": "text"}
-
-    @property
-    def text(self) -> str:
-        return unseal(bytes(self.text_sealed), **self._place())
-
-    @text.setter
-    def text(self, value: str) -> None:
-        self.text_sealed = seal(value, **self._place())
 
 
 class TalkingPoint(models.Model):

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "axes",
     "tuidang.lib",
+    "tuidang.vault",
+    "tuidang.jobs",
     "tuidang.volunteers",
     "tuidang.calls",
     "tuidang.screening",
@@ -249,7 +251,7 @@ STORAGES = {
 # whoever holds a database dump without it cannot test a guessed number against the keys.
 CALLER_KEY_PEPPER = env_secret("CALLER_KEY_PEPPER", generated_into=_generate)
 # Identifying free text is sealed under random data keys kept in the database wrapped by
-# this key-encryption key, which never enters the database or a backup (lib/keys.py).
+# this key-encryption key, which never enters the database or a backup (vault/keys.py).
 FIELD_KEK = env_secret("FIELD_KEK", generated_into=_generate)
 # How long a process trusts its copy of the key table; `rotate-keys` waits this long
 # before it deletes an old key, so that every process has moved to the new one.
@@ -267,7 +269,7 @@ FIELD_ENCRYPTION_KEY_LEGACY = (
 # Backups (`tuidang backup`) are encrypted under this key, kept apart from the backups.
 BACKUP_KEY = env_secret("BACKUP_KEY", generated_into=_generate)
 # How many days each kind of data is kept; `tuidang purge` and the worker's hourly run
-# delete or anonymise what is older (lib/retention.py, docs/security.md "Retention").
+# delete or anonymise what is older (jobs/retention.py, docs/security.md "Retention").
 RETENTION_CALL_DAYS = env_int("RETENTION_CALL_DAYS", 365)
 RETENTION_NOTE_DAYS = env_int("RETENTION_NOTE_DAYS", 180)
 RETENTION_RECORDING_DAYS = env_int("RETENTION_RECORDING_DAYS", 30)

@@ -42,9 +42,9 @@ from tuidang.declarations.models import (
 )
 from tuidang.declarations.services import RECEIPT_CODE_BYTES, Tally, declaration_entry
 from tuidang.lib.bulk import bulk_insert, db_value
-from tuidang.lib.crypto import Sealer
 from tuidang.tlog.models import FullTile, LogEntry, TileNode, TreeHead
 from tuidang.tlog.services import HEAD, log_append
+from tuidang.vault.sealing import Sealer
 
 BATCH = 10_000
 # Each set of organizations in the order the log writes them: seven sets, a million rows.

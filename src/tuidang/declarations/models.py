@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.calls.models import Call
-from tuidang.lib.crypto import seal, unseal
+from tuidang.vault.fields import Sealed
 
 
 class Organization(models.TextChoices):
@@ -87,7 +87,9 @@ class Declaration(models.Model):
     source = models.CharField(_("source"), max_length=16, blank=True)
     channel = models.CharField(_("channel"), max_length=16, choices=DeclarationChannel.choices)
     alias_sealed = models.BinaryField(_("alias (encrypted)"), blank=True)
+    alias = Sealed("alias_sealed")
     statement_sealed = models.BinaryField(_("statement (encrypted)"), blank=True)
+    statement = Sealed("statement_sealed")
     consent_to_publish = models.BooleanField(_("consents to publication"), default=False)
     # Indexed in Meta, for the rows that have one: imported history has no recorder.
     recorded_by = models.ForeignKey(
@@ -143,29 +145,6 @@ class Declaration(models.Model):
 
     def __str__(self) -> str:
         return f"Declaration {self.public_id}"
-
-    def _seal_place(self, field: str) -> dict[str, str]:
-        return {"table": self._meta.db_table, "row": str(self.public_id), "field": field}
-
-    @property
-    def alias(self) -> str:
-        if not self.alias_sealed:
-            return ""
-        return unseal(bytes(self.alias_sealed), **self._seal_place("alias"))
-
-    @alias.setter
-    def alias(self, value: str) -> None:
-        self.alias_sealed = seal(value, **self._seal_place("alias")) if value else b""
-
-    @property
-    def statement(self) -> str:
-        if not self.statement_sealed:
-            return ""
-        return unseal(bytes(self.statement_sealed), **self._seal_place("statement"))
-
-    @statement.setter
-    def statement(self, value: str) -> None:
-        self.statement_sealed = seal(value, **self._seal_place("statement")) if value else b""
 
     def organizations(self) -> list[str]:
         return [org for org in Organization.values if getattr(self, org)]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.calls.models import Call
-from tuidang.lib.crypto import seal, unseal
+from tuidang.vault.fields import Sealed
 from tuidang.volunteers.models import Volunteer
 
 
@@ -59,6 +59,7 @@ class BookRequest(models.Model):
     delivery = models.CharField(_("delivery"), max_length=8, choices=Delivery.choices)
     # A postal address identifies someone: sealed at rest, and emptied once the book is sent.
     address_sealed = models.BinaryField(blank=True)
+    address = Sealed("address_sealed")
     state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)
     requested_by = models.ForeignKey(
         Volunteer, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -78,16 +79,3 @@ class BookRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Book request on {self.call}"
-
-    def _place(self) -> dict[str, str]:
-        return {"table": self._meta.db_table, "row": str(self.public_id), "field": "address"}
-
-    @property
-    def address(self) -> str:
-        if not self.address_sealed:
-            return ""
-        return unseal(bytes(self.address_sealed), **self._place())
-
-    @address.setter
-    def address(self, value: str) -> None:
-        self.address_sealed = seal(value, **self._place()) if value else b""

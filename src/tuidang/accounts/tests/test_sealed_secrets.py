@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from tuidang.accounts.adapter import sealed_secret_version
-from tuidang.lib.models import DataKey
 from tuidang.testing.personas import PASSWORD, TOTP_SECRET, totp_code
+from tuidang.vault.models import DataKey
 
 
 def log_in_with_code(client, username):
@@ -45,7 +45,7 @@ def test_after_a_key_rotation_the_code_from_the_app_still_logs_in(client, lin, s
     settings.VAR_DIR = settings.VAR_DIR / "rotation-secrets"
     before = sealed_secret_version(stored_data(Authenticator.Type.TOTP)["secret"])
 
-    call_command("rotate-keys", pause=0, verbosity=0)
+    call_command("rotate_keys", pause=0, verbosity=0)
 
     [key] = DataKey.objects.all()
     assert key.version != before
@@ -64,7 +64,7 @@ def test_a_secret_stored_in_clear_before_sealing_is_sealed_by_the_next_rotation(
     Authenticator.objects.filter(type="totp").update(data={"secret": TOTP_SECRET})
     assert log_in_with_code(client, "lin").status_code == 302  # still opens, as it was
 
-    call_command("rotate-keys", pause=0, verbosity=0)
+    call_command("rotate_keys", pause=0, verbosity=0)
 
     assert sealed_secret_version(stored_data(Authenticator.Type.TOTP)["secret"]) is not None
     client.logout()

@@ -1,4 +1,4 @@
-"""Background tasks of the shared helpers: the periodic retention run."""
+"""Background tasks of the periodic jobs: the retention run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import datetime
 from django.utils import timezone
 from django_tasks import task
 
-from tuidang.lib.retention import RETENTION_JOB, periodic_job_finished, retention_purge
+from tuidang.jobs.retention import retention_purge
+from tuidang.jobs.scheduler import RETENTION_JOB, periodic_job_finished
 
 
 @task()

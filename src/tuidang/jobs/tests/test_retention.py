@@ -16,18 +16,15 @@ from django.utils import timezone
 from tuidang.calls import recordings
 from tuidang.calls.case_codes import is_valid_case_code
 from tuidang.calls.models import Call, CallDisposition, CallNote, Voicemail
+from tuidang.calls.retention import AT_PROVIDER
 from tuidang.calls.services import call_receive, call_record
 from tuidang.declarations.models import Declaration, Organization
 from tuidang.declarations.selectors import counts_by_region, public_totals
 from tuidang.declarations.services import Person, declaration_record
-from tuidang.lib.management.commands.worker import run_scheduler
-from tuidang.lib.models import PeriodicJob
-from tuidang.lib.retention import (
-    AT_PROVIDER,
-    periodic_job_claim,
-    retention_purge,
-    scheduler_tick,
-)
+from tuidang.jobs.management.commands.worker import run_scheduler
+from tuidang.jobs.models import PeriodicJob
+from tuidang.jobs.retention import cutoffs, retention_purge
+from tuidang.jobs.scheduler import periodic_job_claim, scheduler_tick
 from tuidang.literature.models import BookRequest
 from tuidang.screening.models import CallerScore
 from tuidang.screening.selectors import night_report
@@ -95,6 +92,22 @@ def statistics(night):
 
 def later(days):
     return timezone.now() + timedelta(days=days)
+
+
+def test_the_domains_rules_make_the_purge_it_always_was(db):
+    report = retention_purge(now=later(0), dry_run=True)
+    assert list(report.counts) == [
+        "recordings",
+        AT_PROVIDER,
+        "orphaned recording files",
+        "notes",
+        "calls",
+        "caller scores",
+        "blocks",
+        "screening events",
+        "postal addresses",
+    ]
+    assert set(cutoffs(later(0))) == {"recordings", "notes", "addresses", "calls"}
 
 
 def test_each_kind_of_data_goes_after_its_own_period(records):

@@ -1,4 +1,4 @@
-"""The data keys behind lib/crypto.py, wrapped by a key-encryption key (KEK).
+"""The data keys behind vault/sealing.py, wrapped by a key-encryption key (KEK).
 
 A data key is 256 random bits. The database holds it only wrapped: AES-256-GCM under the
 KEK, with the key's version as associated data. The KEK comes from ``FIELD_KEK`` (or
@@ -108,7 +108,7 @@ def forget_cached_keys() -> None:
 
 
 def _load() -> _View:
-    from tuidang.lib.models import DataKey
+    from tuidang.vault.models import DataKey
 
     rows = {
         version: _Row(pk, version, bytes(wrapped), kid)
@@ -137,7 +137,7 @@ def _read(*, refresh: bool = False) -> _View:
 def _first_key() -> _View:
     """Make version 1, or adopt the single key of installations from before versioned
     keys (derived from FIELD_ENCRYPTION_KEY) so that what it sealed keeps opening."""
-    from tuidang.lib.models import DataKey
+    from tuidang.vault.models import DataKey
 
     legacy = settings.FIELD_ENCRYPTION_KEY_LEGACY
     if not legacy and (found := _sealed_data_found()):
@@ -162,31 +162,13 @@ def _first_key() -> _View:
 
 
 def _sealed_data_found() -> str:
-    """Where sealed data already is (a column, the recordings, second-factor secrets),
-    though there is no key: empty when there is none."""
-    from allauth.mfa.models import Authenticator
+    """Where sealed data already is (a sealed column, or a store the apps registered:
+    recordings, second-factor secrets), though there is no key: empty when there is none."""
+    from tuidang.vault.stores import sealed_stores
 
-    from tuidang.accounts.adapter import sealed_secret_version
-    from tuidang.calls import recordings
-    from tuidang.calls.models import Voicemail
-    from tuidang.lib.rotation import (
-        AUTHENTICATOR_SECRETS,
-        AUTHENTICATORS,
-        RECORDINGS,
-        SEALED_COLUMNS,
-    )
-
-    for column in SEALED_COLUMNS:
-        if column.model_class()._default_manager.exclude(**{column.column: b""}).exists():
-            return column.label
-    # A voicemail's file, not any file: one without a row is a stray that retention deletes.
-    for name in Voicemail.objects.exclude(stored_name="").values_list("stored_name", flat=True):
-        if (recordings.directory() / name).exists():
-            return RECORDINGS
-    for data in Authenticator.objects.values_list("data", flat=True).iterator():
-        secrets = (data.get(name) for name in AUTHENTICATOR_SECRETS)
-        if any(isinstance(s, str) and sealed_secret_version(s) for s in secrets):
-            return AUTHENTICATORS
+    for store in sealed_stores():
+        if store.holds_sealed_data():
+            return store.label
     return ""
 
 

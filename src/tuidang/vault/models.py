@@ -1,5 +1,4 @@
-"""Rows the shared helpers keep: the data keys that seal identifying text, and the
-schedule of periodic jobs."""
+"""The data keys that seal identifying text and recordings."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from django.utils import timezone
 
 class DataKey(models.Model):
     """A random 256-bit key that seals fields and recordings, stored only wrapped by the
-    key-encryption key (KEK), which lives outside the database (lib/keys.py).
+    key-encryption key (KEK), which lives outside the database (vault/keys.py).
 
     The newest version seals; while more than one exists a rotation is under way, and
     `tuidang rotate-keys` deletes the older ones once nothing is sealed under them.
@@ -23,19 +22,8 @@ class DataKey(models.Model):
     kek_id = models.CharField(max_length=16)
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        db_table = "lib_datakey"  # where it was made, before the vault was its own app
+
     def __str__(self) -> str:
         return f"data key v{self.version}"
-
-
-class PeriodicJob(models.Model):
-    """When a periodic job (retention) is next due. Workers take the row's lock to claim a
-    run, so several workers never start the same job at once."""
-
-    name = models.CharField(max_length=40, unique=True)
-    next_run_at = models.DateTimeField(default=timezone.now)
-    last_started_at = models.DateTimeField(null=True, blank=True)
-    last_finished_at = models.DateTimeField(null=True, blank=True)
-    last_result = models.CharField(max_length=400, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.name} (next {self.next_run_at:%Y-%m-%d %H:%M})"

@@ -16,8 +16,8 @@ logger = logging.getLogger(__name__)
 
 def run_scheduler(stop: threading.Event, every: float) -> None:
     """Every ``every`` seconds, enqueue what is due. Several workers may run this: the
-    job's row lock lets only one of them enqueue each run (lib/retention.py)."""
-    from tuidang.lib.retention import scheduler_tick
+    job's row lock lets only one of them enqueue each run (jobs/scheduler.py)."""
+    from tuidang.jobs.scheduler import scheduler_tick
 
     while not stop.is_set():
         try:

@@ -9,9 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tuidang.lib import keys
-from tuidang.lib.backups import Busy, backup_or_rotation_lock
-from tuidang.lib.rotation import RotationError, data_key_rotate, data_keys_rewrap, sealed_versions
+from tuidang.vault import keys
+from tuidang.vault.backups import Busy, backup_or_rotation_lock
+from tuidang.vault.rotation import RotationError, data_key_rotate, data_keys_rewrap, sealed_versions
 
 
 class Command(BaseCommand):
@@ -59,7 +59,7 @@ class Command(BaseCommand):
         self.stdout.write("Waiting for the backup (or other rotation) under way to finish...")
 
     def _status(self) -> None:
-        from tuidang.lib.models import DataKey
+        from tuidang.vault.models import DataKey
 
         for key in DataKey.objects.order_by("pk"):
             self.stdout.write(f"data key v{key.version}, wrapped by KEK {key.kek_id}")

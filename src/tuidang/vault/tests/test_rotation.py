@@ -15,17 +15,19 @@ from django.db import close_old_connections, connection, models
 from tuidang.calls import recordings
 from tuidang.calls.models import CallNote
 from tuidang.declarations.models import Declaration
-from tuidang.lib import keys, rotation
-from tuidang.lib.crypto import DecryptionError, key_version, unseal, unseal_bytes
-from tuidang.lib.models import DataKey
-from tuidang.lib.rotation import (
-    SEALED_COLUMNS,
+from tuidang.lib.crypto import DecryptionError, key_version
+from tuidang.testing.personas import CALLER
+from tuidang.testing.records import ADDRESS, ALIAS, AUDIO, NOTE, STATEMENT, record_a_call
+from tuidang.vault import keys, rotation
+from tuidang.vault.fields import sealed_columns
+from tuidang.vault.models import DataKey
+from tuidang.vault.rotation import (
     data_key_begin_rotation,
     data_key_rotate,
     sealed_versions,
 )
-from tuidang.testing.personas import CALLER
-from tuidang.testing.records import ADDRESS, ALIAS, AUDIO, NOTE, STATEMENT, record_a_call
+from tuidang.vault.sealing import seal, unseal, unseal_bytes
+from tuidang.vault.stores import sealed_stores
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +48,46 @@ def test_every_sealed_column_is_rotated():
         for field in model._meta.get_fields()
         if isinstance(field, models.BinaryField) and field.name.endswith("_sealed")
     }
-    assert sealed == {(column.model, column.column) for column in SEALED_COLUMNS}
+    assert sealed == {(column.model._meta.label, column.column) for column in sealed_columns()}
+    # ... and the walk over the stores, which rotation, its last check and --status make,
+    # finds each of them, besides the stores the apps register.
+    labels = [store.label for store in sealed_stores()]
+    assert set(labels) == {f"{model}.{column}" for model, column in sealed} | {
+        "recordings",
+        "mfa.Authenticator.data",
+    }
+    assert len(labels) == len(set(labels))
+
+
+def test_each_sealed_value_is_bound_to_the_place_it_always_was():
+    """The associated data of values sealed before the Sealed attributes: they still open."""
+    places = {column.label: (column.name, column.place) for column in sealed_columns()}
+    assert places == {
+        "declarations.Declaration.alias_sealed": ("alias", "alias"),
+        "declarations.Declaration.statement_sealed": ("statement", "statement"),
+        "calls.CallNote.text_sealed": ("text", "text"),
+        "calls.Voicemail.callback_number_sealed": ("callback_number", "number"),
+        "literature.BookRequest.address_sealed": ("address", "address"),
+    }
+
+
+@pytest.mark.django_db
+def test_a_value_sealed_in_its_place_opens_through_its_attribute(mei, numbers):
+    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    voicemail = records.voicemail
+    place = {"table": "calls_voicemail", "row": str(voicemail.public_id), "field": "number"}
+    voicemail.callback_number_sealed = seal("+8613800000000", **place)
+    assert voicemail.callback_number == "+8613800000000"
+    assert Declaration(**{"alias": ALIAS}).alias == ALIAS  # Django takes it as a property
+    note = records.note
+    note.text = ""  # a note's empty text is sealed too, as it always was
+    assert key_version(bytes(note.text_sealed)) is not None
+    assert (
+        unseal(
+            bytes(note.text_sealed), table="calls_callnote", row=str(note.public_id), field="text"
+        )
+        == ""
+    )
 
 
 @pytest.mark.django_db
@@ -58,13 +99,13 @@ def test_after_rotation_the_old_key_opens_nothing_and_every_value_still_reads(me
     old_alias = bytes(records.declaration.alias_sealed)
     place = {"table": "declarations_declaration", "row": str(records.declaration.public_id)}
 
-    call_command("rotate-keys", pause=0, batch_size=1, stdout=StringIO())
+    call_command("rotate_keys", pause=0, batch_size=1, stdout=StringIO())
 
     [new_key] = DataKey.objects.all()
     assert new_key.version != old_version
     assert every_stored_version() == {new_key.version}
     status = StringIO()
-    call_command("rotate-keys", status=True, stdout=status)
+    call_command("rotate_keys", status=True, stdout=status)
     assert f"declarations.Declaration.alias_sealed: v{new_key.version}: 1\n" in status.getvalue()
     assert f"recordings: v{new_key.version}: 1\n" in status.getvalue()
     assert sum(sealed_versions()["recordings"].values()) == 1
@@ -123,7 +164,7 @@ def test_rewrapping_under_a_new_kek_keeps_every_value_and_needs_the_new_kek(
     kek_file = tmp_path / "new.kek"
     kek_file.write_text("a brand new key-encryption key\n")
 
-    call_command("rotate-keys", new_kek_file=kek_file, stdout=StringIO())
+    call_command("rotate_keys", new_kek_file=kek_file, stdout=StringIO())
 
     new_kek = keys.kek_from_secret(kek_file.read_text())
     assert set(DataKey.objects.values_list("kek_id", flat=True)) == {keys.kek_id(new_kek)}
@@ -133,7 +174,7 @@ def test_rewrapping_under_a_new_kek_keeps_every_value_and_needs_the_new_kek(
     settings.FIELD_KEK = kek_file.read_text()
     assert Declaration.objects.get().alias == ALIAS
     with pytest.raises(CommandError, match="already configured"):
-        call_command("rotate-keys", new_kek_file=kek_file)
+        call_command("rotate_keys", new_kek_file=kek_file)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -220,7 +261,7 @@ def test_an_edit_between_reading_and_resealing_a_value_wins(mei, numbers, monkey
             edited.append(True)
         return plaintext
 
-    monkeypatch.setattr("tuidang.lib.rotation.unseal_bytes", unseal_then_edit)
+    monkeypatch.setattr("tuidang.vault.stores.unseal_bytes", unseal_then_edit)
     report = data_key_rotate(pause=0)
 
     assert report.conflicts == 1 and report.passes >= 2

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from tuidang.lib.backups import BackupError, Busy, backup_create, backup_or_rotation_lock
+from tuidang.vault.backups import BackupError, Busy, backup_create, backup_or_rotation_lock
 
 
 class Command(BaseCommand):

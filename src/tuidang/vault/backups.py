@@ -1,8 +1,9 @@
 """Encrypted backups (`tuidang backup`, `tuidang restore`).
 
 A backup is a tar archive — ``manifest.json``, the database (a SQLite snapshot taken with
-SQLite's online backup API, or a ``pg_dump`` in custom format), the sealed voicemail
-recordings and the uploaded prompts (``media/``) — encrypted as a stream of AES-256-GCM chunks:
+SQLite's online backup API, or a ``pg_dump`` in custom format), the sealed files of every
+sealed store that keeps some (the voicemail recordings in ``recordings/``, vault/stores.py)
+and the uploaded prompts (``media/``) — encrypted as a stream of AES-256-GCM chunks:
 
     header   b"TUIDANG-BACKUP" | format version (1 byte) | chunk size (4) | salt (16)
     chunk*   length of the sealed chunk (4) | AES-GCM(chunk)
@@ -44,6 +45,10 @@ from django.conf import settings
 from django.db import connections
 from django.utils import timezone
 
+from tuidang.vault import keys
+from tuidang.vault.models import DataKey
+from tuidang.vault.stores import SealedStore, sealed_stores
+
 MAGIC = b"TUIDANG-BACKUP"
 FORMAT_VERSION = 1
 CHUNK_BYTES = 1 << 20
@@ -51,7 +56,6 @@ _HEADER = struct.Struct(f">{len(MAGIC)}sBI16s")
 _LENGTH = struct.Struct(">I")
 _TAG_BYTES = 16
 MANIFEST = "manifest.json"
-RECORDINGS = "recordings/"
 MEDIA = "media"  # coordinators' uploaded prompt recordings
 LOCK_FILE = "backup-or-key-rotation.lock"
 
@@ -358,13 +362,16 @@ def _scratch() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(dir=parent)
 
 
-def _recordings_dir() -> Path:
-    return Path(settings.VAR_DIR) / "recordings"
+def _file_stores() -> list[tuple[str, Path, SealedStore]]:
+    """The stores that keep sealed files: their folder in a backup, and where they live."""
+    found: list[tuple[str, Path, SealedStore]] = []
+    for store in sealed_stores():
+        if (files := store.files()) is not None:
+            found.append((*files, store))
+    return found
 
 
 def _manifest(database: Database, dump_name: str) -> dict[str, Any]:
-    from tuidang.lib.models import DataKey
-
     return {
         "format": FORMAT_VERSION,
         "created_at": timezone.now().isoformat(),
@@ -384,7 +391,8 @@ class BackupResult:
 
 
 def backup_create(*, path: Path, database: Database | None = None) -> BackupResult:
-    """Write an encrypted backup of the database and the sealed recordings to ``path``."""
+    """Write an encrypted backup of the database and the sealed files (recordings) to
+    ``path``."""
     database = database or Database.from_alias()
     if path.exists() and path.is_dir():
         raise BackupError(f"{path} is a directory")
@@ -393,7 +401,7 @@ def backup_create(*, path: Path, database: Database | None = None) -> BackupResu
         dump = Path(scratch) / "database"
         dump_name = _dump(database, dump)
         manifest = _manifest(database, dump_name)
-        files = _recording_files()
+        files = _sealed_files()
         archived = 0
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
@@ -401,8 +409,8 @@ def backup_create(*, path: Path, database: Database | None = None) -> BackupResu
             with tarfile.open(fileobj=cast(Any, writer), mode="w|") as archive:
                 _add_bytes(archive, MANIFEST, json.dumps(manifest, indent=1).encode())
                 archive.add(dump, arcname=dump_name)
-                for file in files:
-                    archived += _add_recording(archive, file)
+                for folder, file in files:
+                    archived += _add_file(archive, folder, file)
                 if Path(settings.MEDIA_ROOT).is_dir():
                     archive.add(settings.MEDIA_ROOT, arcname=MEDIA)
             writer.close()
@@ -412,19 +420,19 @@ def backup_create(*, path: Path, database: Database | None = None) -> BackupResu
     return BackupResult(path, manifest, archived, path.stat().st_size)
 
 
-def _recording_files() -> list[Path]:
-    directory = _recordings_dir()
-    return sorted(directory.glob("*.sealed")) if directory.exists() else []
+def _sealed_files() -> list[tuple[str, Path]]:
+    """Every sealed file to back up, with its folder in the backup."""
+    return [(folder, file) for folder, _, store in _file_stores() for file in store.stored_files()]
 
 
-def _add_recording(archive: tarfile.TarFile, file: Path) -> int:
-    """Archive one recording; 0 when retention deleted it after it was listed."""
+def _add_file(archive: tarfile.TarFile, folder: str, file: Path) -> int:
+    """Archive one sealed file; 0 when retention deleted it after it was listed."""
     try:
         source = file.open("rb")
     except FileNotFoundError:
         return 0
     with source:  # open: its size and bytes are one file's, even if it goes meanwhile
-        info = archive.gettarinfo(arcname=RECORDINGS + file.name, fileobj=source)
+        info = archive.gettarinfo(arcname=f"{folder}/{file.name}", fileobj=source)
         archive.addfile(info, source)
     return 1
 
@@ -466,13 +474,10 @@ def backup_restore(
     """Restore a backup into ``database`` (the configured one by default). Refuses a
     damaged or altered backup, one whose data keys the configured KEK cannot open, and a
     database that is not empty unless ``force``. Recordings go to ``recordings_dir``, by
-    default the hotline's own when restoring into its own database."""
-    from tuidang.lib import keys
-
+    default the hotline's own when restoring into its own database (the sealed files of
+    any store that keeps some, vault/stores.py, are restored so)."""
     own = Database.from_alias()
     database = database or own
-    if recordings_dir is None and database == own:
-        recordings_dir = _recordings_dir()
     with _scratch() as scratch:
         archive = backup_open(path=path, into=Path(scratch))
         extracted = Path(scratch) / "extracted"
@@ -502,19 +507,23 @@ def backup_restore(
             connections.close_all()
         _load(database, extracted / manifest["database"], replace=force)
         restored = 0
-        if recordings_dir is not None:
-            restored = _restore_recordings(extracted / RECORDINGS.rstrip("/"), recordings_dir)
+        for folder, directory, _store in _file_stores():
+            if recordings_dir is not None:
+                directory = recordings_dir
+            elif database != own:
+                continue
+            restored += _restore_files(extracted / folder, directory)
         if database == own and (extracted / MEDIA).is_dir():
             shutil.copytree(extracted / MEDIA, settings.MEDIA_ROOT, dirs_exist_ok=True)
     keys.forget_cached_keys()
     return RestoreResult(manifest, restored)
 
 
-def _restore_recordings(source: Path, target: Path) -> int:
+def _restore_files(source: Path, target: Path) -> int:
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
     count = 0
     if source.exists():
-        for file in sorted(source.glob("*.sealed")):
+        for file in sorted(path for path in source.iterdir() if path.is_file()):
             shutil.copyfile(file, target / file.name)
             count += 1
     return count

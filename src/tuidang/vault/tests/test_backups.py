@@ -27,8 +27,12 @@ from tuidang.calls import recordings
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration
 from tuidang.declarations.services import Person, declaration_record
-from tuidang.lib import backups
-from tuidang.lib.backups import (
+from tuidang.testing.personas import CALLER
+from tuidang.testing.records import ALIAS, AUDIO, record_a_call
+from tuidang.tlog.models import SignedCheckpoint
+from tuidang.tlog.services import verifier_key
+from tuidang.vault import backups
+from tuidang.vault.backups import (
     BackupError,
     Database,
     EncryptingWriter,
@@ -38,11 +42,7 @@ from tuidang.lib.backups import (
     backup_restore,
     decrypt_stream,
 )
-from tuidang.lib.models import DataKey
-from tuidang.testing.personas import CALLER
-from tuidang.testing.records import ALIAS, AUDIO, record_a_call
-from tuidang.tlog.models import SignedCheckpoint
-from tuidang.tlog.services import verifier_key
+from tuidang.vault.models import DataKey
 
 KEY = "a backup key kept apart from the backups"
 PLAIN = bytes(range(256)) * 5  # four chunks of 256 bytes, and the last one
@@ -353,7 +353,7 @@ def test_a_backup_and_a_key_rotation_never_run_at_once(mei, numbers, tmp_path, s
 
     with backup_or_rotation_lock():  # a backup (or rotation) under way in another process
         with pytest.raises(CommandError, match="a backup or a key rotation is running"):
-            call_command("rotate-keys", no_wait=True, stdout=StringIO())
+            call_command("rotate_keys", no_wait=True, stdout=StringIO())
         with pytest.raises(CommandError, match="a backup or a key rotation is running"):
             call_command("backup", str(tmp_path / "b.backup"), no_wait=True, stdout=StringIO())
     assert list(DataKey.objects.all()) == [before]
@@ -373,7 +373,7 @@ def test_a_backup_and_a_key_rotation_never_run_at_once(mei, numbers, tmp_path, s
     holding.wait()
     out = StringIO()
     try:
-        call_command("rotate-keys", pause=0, stdout=out)
+        call_command("rotate_keys", pause=0, stdout=out)
     finally:
         other.join()
     assert "Waiting for the backup (or other rotation) under way to finish" in out.getvalue()
@@ -388,14 +388,14 @@ def test_a_recording_deleted_by_retention_during_a_backup_is_left_out(
     settings.VAR_DIR = tmp_path / "var"
     first = record_a_call(volunteer=mei, caller=CALLER, sid="CA1").voicemail
     second = record_a_call(volunteer=mei, caller="+8613900001111", sid="CA2").voicemail
-    listed = backups._recording_files
+    listed = backups._sealed_files
 
-    def list_then_purge() -> list[Path]:
+    def list_then_purge() -> list[tuple[str, Path]]:
         files = listed()
         recordings.delete(first)  # retention, between the listing and the archiving
         return files
 
-    monkeypatch.setattr(backups, "_recording_files", list_then_purge)
+    monkeypatch.setattr(backups, "_sealed_files", list_then_purge)
 
     result = backup_create(path=tmp_path / "hotline.backup")
 

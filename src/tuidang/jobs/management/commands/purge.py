@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from tuidang.lib.retention import AT_PROVIDER, cutoffs, retention_purge
+from tuidang.jobs.retention import cutoffs, retention_kept, retention_purge
 
 
 class Command(BaseCommand):
@@ -49,16 +49,11 @@ class Command(BaseCommand):
             self.stdout.write(f"{kind}: older than {before:%Y-%m-%d %H:%M %Z}")
         report = retention_purge(now=now, dry_run=options["dry_run"])
         verb = "Would purge" if options["dry_run"] else "Purged"
+        kept = retention_kept()
         for kind, count in report.counts.items():
-            if kind != AT_PROVIDER:
+            if kind not in kept:
                 self.stdout.write(f"{verb} {count} {kind}")
-        if held := report.counts[AT_PROVIDER]:
-            queued = "a purge queues" if options["dry_run"] else "queued"
-            self.stdout.write(
-                self.style.WARNING(
-                    f"{'Would keep' if options['dry_run'] else 'Kept'} {held} recordings past "
-                    f"their time that the provider still holds ({queued} their deletion "
-                    "there; each row goes on a later run, once the provider has deleted it)."
-                )
-            )
+        for kind, notice in kept.items():
+            if held := report.counts[kind]:
+                self.stdout.write(self.style.WARNING(notice(held, options["dry_run"])))
         self.stdout.write(self.style.SUCCESS(f"{verb}: {report.summary()}."))

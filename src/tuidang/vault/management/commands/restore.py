@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tuidang.lib.backups import BackupError, Database, backup_restore
+from tuidang.vault.backups import BackupError, Database, backup_restore
 
 
 class Command(BaseCommand):
