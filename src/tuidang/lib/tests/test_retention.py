@@ -21,6 +21,7 @@ from tuidang.conftest import BANKNOTES_LINE, CALLER
 from tuidang.declarations.models import Declaration, Organization
 from tuidang.declarations.selectors import counts_by_region, public_totals
 from tuidang.declarations.services import Person, declaration_record
+from tuidang.desk.selectors import night_report
 from tuidang.lib.management.commands.worker import run_scheduler
 from tuidang.lib.models import PeriodicJob
 from tuidang.lib.retention import (
@@ -32,7 +33,6 @@ from tuidang.lib.retention import (
 from tuidang.lib.tests.records import ADDRESS, ALIAS, record_a_call
 from tuidang.literature.models import BookRequest
 from tuidang.screening.models import CallerScore
-from tuidang.screening.selectors import night_report
 from tuidang.telephony.simulator.engine import SimulatedProvider
 from tuidang.telephony.simulator.models import SimRecording
 from tuidang.telephony.tasks import store_voicemail
