@@ -45,6 +45,22 @@ def test_a_volunteer_goes_available_and_away(client, mei):
     assert mei.presence == Presence.AWAY
 
 
+def test_going_available_on_the_desk_takes_a_waiting_caller_at_once(
+    client, network, numbers, mei, lin
+):
+    # Lin is on another call: on duty, so the caller waits rather than leave a message.
+    Volunteer.objects.filter(pk=lin.pk).update(presence=Presence.ON_CALL)
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    assert Call.objects.get().state == Call.State.QUEUED
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("desk:presence"), {"presence": "available"})
+    mei.refresh_from_db()
+    assert mei.presence == Presence.RINGING
+    assert Call.objects.get().state == Call.State.OFFERED
+    assert calls_for("client:mei").exists()
+
+
 def test_a_volunteer_cannot_set_themselves_on_a_call(client, mei):
     client.login(username="mei", password=PASSWORD)
     response = client.post(reverse("desk:presence"), {"presence": "on_call"}, follow=True)
