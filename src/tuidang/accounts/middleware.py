@@ -39,7 +39,7 @@ SETUP_URL_NAMES = frozenset(
 
 # Pages poll these on their own every few seconds; a poll is not the person at the desk.
 POLL_URL_NAMES = frozenset(
-    {"volunteers:live", "volunteers:team-live", "simulator:phone", "simulator:call-panel"}
+    {"desk:live", "desk:team-live", "simulator:phone", "simulator:call-panel"}
 )
 
 STARTED_KEY = "accounts.started"

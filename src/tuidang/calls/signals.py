@@ -1,4 +1,5 @@
-"""Signals only clear caches (see selectors.py)."""
+"""Signals clear caches (see selectors.py) and route waiting calls to a volunteer who goes
+available."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from tuidang.calls.models import HotlineNumber, NumberPrompt
+from tuidang.volunteers.models import Volunteer
+from tuidang.volunteers.signals import volunteer_available
 
 
 @receiver([post_save, post_delete], sender=HotlineNumber)
@@ -18,3 +21,12 @@ def forget_cached_configuration(**kwargs: Any) -> None:
         cache.incr("calls:config-generation")
     except ValueError:  # not cached yet: nothing to forget
         cache.set("calls:config-generation", 2, timeout=None)
+
+
+@receiver(volunteer_available)
+def route_to_available_volunteer(*, volunteer: Volunteer, **kwargs: Any) -> None:
+    """Offer the calls waiting in the volunteer's languages at once."""
+    from tuidang.calls.services import call_route
+
+    for language in volunteer.language_codes():
+        call_route(language=language)

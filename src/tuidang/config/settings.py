@@ -55,7 +55,9 @@ INSTALLED_APPS = [
     "tuidang.telephony",
     "tuidang.telephony.simulator",
     "tuidang.public",
+    "tuidang.desk",
     "tuidang.audit",
+    "tuidang.demo",
 ]
 
 MIDDLEWARE = [
@@ -164,7 +166,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "volunteers:desk"
+LOGIN_REDIRECT_URL = "desk:desk"
 LOGOUT_REDIRECT_URL = "public:home"
 # A login ends this many seconds after it began, and after SESSION_IDLE_TIMEOUT seconds
 # without the person doing anything (accounts/middleware.py); the cookie dies with the

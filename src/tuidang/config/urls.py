@@ -9,10 +9,9 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 urlpatterns = [
     path("", include("tuidang.public.urls")),
-    path("desk/", include("tuidang.volunteers.urls")),
+    # The desk's pages: /desk/, /screening/ and /literature/.
+    path("", include("tuidang.desk.urls")),
     path("telephony/", include("tuidang.telephony.urls")),
-    path("screening/", include("tuidang.screening.urls")),
-    path("literature/", include("tuidang.literature.urls")),
     path("log/", include("tuidang.tlog.urls")),
     path("accounts/", include("tuidang.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
-from tuidang.calls.models import Call
 from tuidang.volunteers.models import Volunteer
 
 
@@ -12,12 +11,3 @@ def volunteer_for(request: HttpRequest) -> Volunteer | None:
     if not user.is_authenticated or user.pk is None:
         return None
     return Volunteer.objects.filter(user_id=int(user.pk)).first()
-
-
-def call_of(volunteer: Volunteer, call_id: int) -> Call:
-    """A call the volunteer may act on: their own; coordinators any. Else 404, so that
-    a volunteer cannot even learn which calls exist."""
-    call = Call.objects.filter(pk=call_id).first()
-    if call is None or (call.volunteer_id != volunteer.pk and not volunteer.is_coordinator):
-        raise Http404
-    return call

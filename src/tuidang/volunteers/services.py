@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from tuidang.calls.services import call_route
 from tuidang.volunteers.models import Presence, Volunteer
+from tuidang.volunteers.signals import volunteer_available
 
 # What a volunteer may set by hand. Ringing and on-call belong to routing.
 SELF_SERVICE_PRESENCE = {Presence.AVAILABLE, Presence.AWAY}
@@ -29,9 +29,8 @@ def volunteer_set_presence(*, volunteer: Volunteer, presence: str) -> Volunteer:
             if presence == Presence.AVAILABLE:
                 locked.missed_offers = 0
             locked.save(update_fields=["presence", "presence_since", "missed_offers"])
-    # Routing in a transaction of its own: it locks calls before volunteers.
+    # Routing (calls listens) in a transaction of its own: it locks calls before volunteers.
     if presence == Presence.AVAILABLE:
-        for language in locked.language_codes():
-            call_route(language=language)
+        volunteer_available.send(sender=Volunteer, volunteer=locked)
     locked.refresh_from_db()
     return locked

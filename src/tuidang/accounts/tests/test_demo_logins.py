@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from tuidang.lib.management.commands.demo_data import DEMO_PASSWORD
+from tuidang.demo.management.commands.demo_data import DEMO_PASSWORD
 from tuidang.testing.personas import totp_code
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def log_in(username: str, code: str) -> Client:
 
 def test_the_demo_coordinator_logs_in_with_the_printed_secret():
     secret = re.search(r"lin +secret (\w+)", demo_output()).group(1)
-    assert log_in("lin", totp_code(secret)).get(reverse("volunteers:team")).status_code == 200
+    assert log_in("lin", totp_code(secret)).get(reverse("desk:team")).status_code == 200
 
 
 def test_the_demo_admin_logs_in_with_a_printed_recovery_code_and_it_stays_printed_until_used():

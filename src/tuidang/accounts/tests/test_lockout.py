@@ -27,7 +27,7 @@ def test_guessing_a_volunteers_password_locks_out_the_guesser_not_the_volunteer(
 
     response = log_in(client, "mei", address=MEI_AT_HOME)
     assert response.status_code == 302
-    assert client.get(reverse("volunteers:desk")).status_code == 200
+    assert client.get(reverse("desk:desk")).status_code == 200
 
 
 def test_a_few_mistakes_do_not_lock_anyone_out(client, mei, settings):

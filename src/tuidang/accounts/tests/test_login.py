@@ -19,15 +19,15 @@ def test_the_login_page_asks_for_a_username_and_password(client):
 def test_a_volunteer_logs_in_with_their_password_and_lands_on_the_desk(client, mei):
     response = log_in(client, "mei")
     assert response.status_code == 302
-    assert response["Location"] == reverse("volunteers:desk")
-    assert client.get(reverse("volunteers:desk")).status_code == 200
+    assert response["Location"] == reverse("desk:desk")
+    assert client.get(reverse("desk:desk")).status_code == 200
 
 
 def test_a_wrong_password_is_refused_with_a_message(client, mei):
     response = log_in(client, "mei", password="not-the-password")
     assert response.status_code == 200
     assert "not correct" in response.text
-    assert client.get(reverse("volunteers:desk")).status_code == 302
+    assert client.get(reverse("desk:desk")).status_code == 302
 
 
 def test_passwords_are_stored_with_argon2(mei, settings):
@@ -51,7 +51,7 @@ def test_logging_out_ends_the_session(client, mei):
     log_in(client, "mei")
     response = client.post(reverse("logout"))
     assert response.status_code == 302
-    assert client.get(reverse("volunteers:desk")).status_code == 302
+    assert client.get(reverse("desk:desk")).status_code == 302
 
 
 def test_a_coordinator_also_logs_in_through_the_desk_link_names(lin):

@@ -22,12 +22,12 @@ def test_a_coordinator_needs_the_code_from_their_app_after_the_password(client, 
     after_password = log_in(client, "lin")
     assert after_password["Location"] == reverse("mfa_authenticate")
     # The password alone opens nothing.
-    assert client.get(reverse("volunteers:team")).status_code == 302
+    assert client.get(reverse("desk:team")).status_code == 302
 
     response = enter_code(client, totp_code())
     assert response.status_code == 302
-    assert response["Location"] == reverse("volunteers:desk")
-    assert client.get(reverse("volunteers:team")).status_code == 200
+    assert response["Location"] == reverse("desk:desk")
+    assert client.get(reverse("desk:team")).status_code == 200
 
 
 def test_a_wrong_code_is_refused(client, lin):
@@ -36,7 +36,7 @@ def test_a_wrong_code_is_refused(client, lin):
     response = enter_code(client, wrong)
     assert response.status_code == 200
     assert "Incorrect code" in response.text
-    assert client.get(reverse("volunteers:team")).status_code == 302
+    assert client.get(reverse("desk:team")).status_code == 302
 
 
 def test_guessing_codes_stops_after_five_wrong_ones(client, lin):
@@ -46,7 +46,7 @@ def test_guessing_codes_stops_after_five_wrong_ones(client, lin):
         enter_code(client, wrong)
     refused = enter_code(client, totp_code())
     assert "Too many failed login attempts" in refused.text
-    assert client.get(reverse("volunteers:team")).status_code == 302
+    assert client.get(reverse("desk:team")).status_code == 302
 
 
 @pytest.mark.parametrize("another_server", [False, True])
@@ -58,7 +58,7 @@ def test_a_code_cannot_be_used_twice(client, lin, another_server):
         time.sleep(30 - time.time() % 30)
     code = totp_code()
     log_in(client, "lin")
-    assert enter_code(client, code)["Location"] == reverse("volunteers:desk")
+    assert enter_code(client, code)["Location"] == reverse("desk:desk")
     client.post(reverse("logout"))
     if another_server:
         cache.clear()  # another server's cache, or this one restarted: it never saw the code
@@ -67,14 +67,14 @@ def test_a_code_cannot_be_used_twice(client, lin, another_server):
     replayed = enter_code(client, code)
     assert replayed.status_code == 200
     assert "Incorrect code" in replayed.text
-    assert client.get(reverse("volunteers:team")).status_code == 302
+    assert client.get(reverse("desk:team")).status_code == 302
 
 
 def test_a_code_from_an_earlier_period_is_refused_after_a_later_one(client, lin, settings):
     settings.MFA_TOTP_TOLERANCE = 1  # accept the previous and next period's codes too
     now = time.time()
     log_in(client, "lin")
-    assert enter_code(client, totp_code(at=now))["Location"] == reverse("volunteers:desk")
+    assert enter_code(client, totp_code(at=now))["Location"] == reverse("desk:desk")
     client.post(reverse("logout"))
     log_in(client, "lin")
     assert "Incorrect code" in enter_code(client, totp_code(at=now - 30)).text
@@ -83,24 +83,24 @@ def test_a_code_from_an_earlier_period_is_refused_after_a_later_one(client, lin,
 def test_a_recovery_code_logs_in_once(client, lin):
     codes = RecoveryCodes.activate(lin.user).generate_codes()
     log_in(client, "lin")
-    assert enter_code(client, codes[0])["Location"] == reverse("volunteers:desk")
+    assert enter_code(client, codes[0])["Location"] == reverse("desk:desk")
     client.post(reverse("logout"))
     log_in(client, "lin")
     assert enter_code(client, codes[0]).status_code == 200
-    assert enter_code(client, codes[1])["Location"] == reverse("volunteers:desk")
+    assert enter_code(client, codes[1])["Location"] == reverse("desk:desk")
 
 
 def test_a_coordinator_without_a_second_factor_must_set_one_up_first(client, lin):
     Authenticator.objects.filter(user=lin.user).delete()
-    assert log_in(client, "lin")["Location"] == reverse("volunteers:desk")
+    assert log_in(client, "lin")["Location"] == reverse("desk:desk")
 
-    for name in ["volunteers:desk", "volunteers:team", "screening:dashboard", "public:home"]:
+    for name in ["desk:desk", "desk:team", "desk:screening", "public:home"]:
         response = client.get(reverse(name))
         assert response.status_code == 302, name
         assert response["Location"] == reverse("mfa_index"), name
-    assert client.post(reverse("volunteers:presence"), {"presence": "available"})[
-        "Location"
-    ] == reverse("mfa_index")
+    assert client.post(reverse("desk:presence"), {"presence": "available"})["Location"] == reverse(
+        "mfa_index"
+    )
 
     assert client.get(reverse("mfa_index")).status_code == 200
     # allauth asks for the password again before a second factor is added.
@@ -113,14 +113,14 @@ def test_a_coordinator_without_a_second_factor_must_set_one_up_first(client, lin
     secret = setup.context["form"].secret
     activated = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
     assert activated.status_code == 302
-    assert client.get(reverse("volunteers:team")).status_code == 200
+    assert client.get(reverse("desk:team")).status_code == 200
 
 
 def test_recovery_codes_alone_do_not_count_as_a_second_factor(client, lin):
     Authenticator.objects.filter(user=lin.user).delete()
     RecoveryCodes.activate(lin.user)
     log_in(client, "lin")
-    assert client.get(reverse("volunteers:desk"))["Location"] == reverse("mfa_index")
+    assert client.get(reverse("desk:desk"))["Location"] == reverse("mfa_index")
 
 
 def test_staff_without_a_volunteer_profile_must_set_one_up_too(client):
@@ -131,9 +131,9 @@ def test_staff_without_a_volunteer_profile_must_set_one_up_too(client):
 
 def test_volunteers_need_no_second_factor_unless_configured(client, mei, settings):
     log_in(client, "mei")
-    assert client.get(reverse("volunteers:desk")).status_code == 200
+    assert client.get(reverse("desk:desk")).status_code == 200
     settings.MFA_REQUIRED_FOR_VOLUNTEERS = True
-    assert client.get(reverse("volunteers:desk"))["Location"] == reverse("mfa_index")
+    assert client.get(reverse("desk:desk"))["Location"] == reverse("mfa_index")
 
 
 def test_the_setup_page_shows_the_secret_to_type_in(client, lin):
@@ -159,7 +159,7 @@ def test_guessing_codes_stops_after_five_wrong_ones_even_across_app_servers(clie
 
     refused = enter_code(client, totp_code())
     assert "Too many failed login attempts" in refused.text
-    assert client.get(reverse("volunteers:team")).status_code == 302
+    assert client.get(reverse("desk:team")).status_code == 302
 
 
 def test_guessing_may_resume_once_five_minutes_have_passed_over_the_wrong_codes(client, lin):
@@ -174,7 +174,7 @@ def test_guessing_may_resume_once_five_minutes_have_passed_over_the_wrong_codes(
     assert "Too many failed login attempts" in enter_code(client, totp_code()).text
     SecondFactorFailure.objects.update(at=timezone.now() - timedelta(minutes=5, seconds=1))
 
-    assert enter_code(client, totp_code())["Location"] == reverse("volunteers:desk")
+    assert enter_code(client, totp_code())["Location"] == reverse("desk:desk")
     assert not SecondFactorFailure.objects.exists()  # expired rows go, a right code clears
 
 
@@ -184,7 +184,7 @@ def test_a_right_code_forgives_earlier_wrong_ones(client, lin):
     log_in(client, "lin")
     for _ in range(4):
         enter_code(client, wrong_code())
-    assert enter_code(client, totp_code())["Location"] == reverse("volunteers:desk")
+    assert enter_code(client, totp_code())["Location"] == reverse("desk:desk")
     client.post(reverse("logout"))
     cache.clear()
 

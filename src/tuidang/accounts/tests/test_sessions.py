@@ -23,38 +23,38 @@ def shift_session(client, **seconds_ago: int) -> None:
 
 def logged_in(client, username: str):
     log_in(client, username)
-    assert client.get(reverse("volunteers:desk")).status_code == 200
+    assert client.get(reverse("desk:desk")).status_code == 200
     return client
 
 
 def test_a_session_ends_after_the_idle_timeout(client, mei, settings):
     logged_in(client, "mei")
     shift_session(client, last_seen=settings.SESSION_IDLE_TIMEOUT + 1)
-    response = client.get(reverse("volunteers:desk"))
+    response = client.get(reverse("desk:desk"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
     # Logged out for good, not just sent away once.
-    assert client.get(reverse("volunteers:desk")).status_code == 302
+    assert client.get(reverse("desk:desk")).status_code == 302
 
 
 def test_using_the_desk_keeps_the_session_alive(client, mei, settings):
     logged_in(client, "mei")
     shift_session(client, last_seen=settings.SESSION_IDLE_TIMEOUT - 5)
-    assert client.get(reverse("volunteers:desk")).status_code == 200
+    assert client.get(reverse("desk:desk")).status_code == 200
     assert client.session[LAST_SEEN_KEY] >= int(time.time()) - 2
 
 
 def test_a_session_ends_after_its_lifetime_however_busy(client, mei, settings):
     logged_in(client, "mei")
     shift_session(client, started=settings.SESSION_COOKIE_AGE + 1, last_seen=0)
-    assert client.get(reverse("volunteers:desk")).status_code == 302
+    assert client.get(reverse("desk:desk")).status_code == 302
 
 
 def test_the_desk_polling_by_itself_is_not_activity_while_away(client, mei, settings):
     logged_in(client, "mei")
     shift_session(client, last_seen=settings.SESSION_IDLE_TIMEOUT - 120)
     seen = client.session[LAST_SEEN_KEY]
-    assert client.get(reverse("volunteers:live")).status_code == 200
+    assert client.get(reverse("desk:live")).status_code == 200
     assert client.session[LAST_SEEN_KEY] == seen
 
 
@@ -62,14 +62,14 @@ def test_a_volunteer_on_duty_stays_logged_in_while_the_desk_polls(client, mei, s
     logged_in(client, "mei")
     go_available(mei)
     shift_session(client, last_seen=settings.SESSION_IDLE_TIMEOUT - 120)
-    assert client.get(reverse("volunteers:live")).status_code == 200
+    assert client.get(reverse("desk:live")).status_code == 200
     assert client.session[LAST_SEEN_KEY] >= int(time.time()) - 2
 
 
 def test_an_expired_poll_tells_htmx_to_load_the_login_page(client, mei, settings):
     logged_in(client, "mei")
     shift_session(client, last_seen=settings.SESSION_IDLE_TIMEOUT + 1)
-    response = client.get(reverse("volunteers:live"), HTTP_HX_REQUEST="true")
+    response = client.get(reverse("desk:live"), HTTP_HX_REQUEST="true")
     assert response.status_code == 204
     assert response["HX-Redirect"] == reverse("login")
 
@@ -85,4 +85,4 @@ def test_changing_a_password_ends_every_session_made_with_the_old_one(client, me
     logged_in(client, "mei")
     mei.user.set_password("a new long passphrase")
     mei.user.save(update_fields=["password"])
-    assert client.get(reverse("volunteers:desk")).status_code == 302
+    assert client.get(reverse("desk:desk")).status_code == 302

@@ -64,7 +64,7 @@ def voicemail(network, clock, numbers) -> Voicemail:
 
 def record_declarations(client, call: Call) -> None:
     response = client.post(
-        reverse("volunteers:record", args=[call.pk]),
+        reverse("desk:record", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": "明",
@@ -83,20 +83,20 @@ def record_declarations(client, call: Call) -> None:
 def test_writing_a_note_creates_it_and_each_showing_of_it_is_a_view(client, call, mei, events):
     client.force_login(mei.user)
     client.post(
-        reverse("volunteers:record-call", args=[call.pk]),
+        reverse("desk:record-call", args=[call.pk]),
         {"types": ["renunciation"], "note": "Asked for a second call."},
     )
     note = CallNote.objects.get()
     assert events.new() == [("mei", "create", "calls.CallNote", str(note.public_id))]
 
-    assert "Asked for a second call." in client.get(reverse("volunteers:desk")).text
+    assert "Asked for a second call." in client.get(reverse("desk:desk")).text
     assert events.new() == [("mei", "view", "calls.CallNote", str(note.public_id))]
 
 
 def test_the_desk_polling_and_a_call_without_notes_write_nothing(client, call, mei, events):
     client.force_login(mei.user)
-    client.get(reverse("volunteers:desk"))
-    client.get(reverse("volunteers:live"))
+    client.get(reverse("desk:desk"))
+    client.get(reverse("desk:live"))
     assert events.new() == []
 
 
@@ -114,14 +114,14 @@ def test_opening_a_case_by_its_code_and_revoking_a_declaration(
     client.force_login(mei.user)
     record_declarations(client, call)
     client.post(
-        reverse("volunteers:record-call", args=[call.pk]),
+        reverse("desk:record-call", args=[call.pk]),
         {"types": ["renunciation"], "note": "Will call again."},
     )
     note = CallNote.objects.get()
     events.new()
 
     client.force_login(lin.user)
-    page = client.get(reverse("volunteers:open-case"), {"code": call.case_code})
+    page = client.get(reverse("desk:open-case"), {"code": call.case_code})
     assert "Will call again." in page.text
     assert events.new() == [
         ("lin", "view", "calls.Call", str(call.pk)),
@@ -129,7 +129,7 @@ def test_opening_a_case_by_its_code_and_revoking_a_declaration(
     ]
 
     declaration = Declaration.objects.order_by("pk").first()
-    client.post(reverse("volunteers:revoke", args=[declaration.pk]), {"reason": "withdrawn"})
+    client.post(reverse("desk:revoke", args=[declaration.pk]), {"reason": "withdrawn"})
     assert events.new() == [
         ("lin", "change", "declarations.Declaration", str(declaration.public_id))
     ]
@@ -137,20 +137,20 @@ def test_opening_a_case_by_its_code_and_revoking_a_declaration(
 
 def test_a_wrong_case_code_opens_nothing_and_writes_nothing(client, call, mei, events):
     client.force_login(mei.user)
-    client.get(reverse("volunteers:open-case"), {"code": "1234567"})
+    client.get(reverse("desk:open-case"), {"code": "1234567"})
     assert events.new() == []
 
 
 def test_playing_a_voicemail_and_calling_back_are_audited(client, voicemail, mei, events):
     client.force_login(mei.user)
-    client.get(reverse("volunteers:callbacks"))
+    client.get(reverse("desk:callbacks"))
     assert events.new() == []  # the list shows no sealed value
 
-    audio = client.get(reverse("volunteers:callback-audio", args=[voicemail.public_id]))
+    audio = client.get(reverse("desk:callback-audio", args=[voicemail.public_id]))
     assert audio.status_code == 200
     assert events.new() == [("mei", "play", "calls.Voicemail", str(voicemail.public_id))]
 
-    client.post(reverse("volunteers:callback-call", args=[voicemail.public_id]))
+    client.post(reverse("desk:callback-call", args=[voicemail.public_id]))
     assert events.new() == [("mei", "call", "calls.Voicemail", str(voicemail.public_id))]
 
 
@@ -158,7 +158,7 @@ def test_a_volunteer_who_may_not_hear_a_voicemail_leaves_no_play_event(
     client, voicemail, wing, events
 ):
     client.force_login(wing.user)
-    audio = client.get(reverse("volunteers:callback-audio", args=[voicemail.public_id]))
+    audio = client.get(reverse("desk:callback-audio", args=[voicemail.public_id]))
     assert audio.status_code == 404
     assert events.new() == []
 
@@ -169,7 +169,7 @@ def test_a_postal_address_is_audited_when_taken_shown_and_deleted(client, call, 
     )
     client.force_login(mei.user)
     client.post(
-        reverse("literature:request", args=[call.pk]),
+        reverse("desk:books-request", args=[call.pk]),
         {"books-titles": [title.pk], "books-delivery": "post", "books-address": ADDRESS},
     )
     request = BookRequest.objects.get()
@@ -177,12 +177,12 @@ def test_a_postal_address_is_audited_when_taken_shown_and_deleted(client, call, 
     assert events.new() == [("mei", "create", "literature.BookRequest", request_id)]
 
     client.force_login(lin.user)
-    assert ADDRESS in client.get(reverse("literature:queue")).text
+    assert ADDRESS in client.get(reverse("desk:books")).text
     assert events.new() == [("lin", "view", "literature.BookRequest", request_id)]
 
-    client.post(reverse("literature:sent", args=[request.public_id]))
+    client.post(reverse("desk:books-sent", args=[request.public_id]))
     assert events.new() == [("lin", "change", "literature.BookRequest", request_id)]
-    client.get(reverse("literature:queue"))
+    client.get(reverse("desk:books"))
     assert events.new() == []  # the address is gone: nothing left to see
 
 

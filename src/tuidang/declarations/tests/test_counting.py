@@ -7,17 +7,17 @@ from django.urls import reverse
 
 from tuidang.declarations.models import Declaration, Revocation
 from tuidang.declarations.selectors import public_totals
+from tuidang.desk.tests.test_call_record import connect, finish
 from tuidang.testing.personas import PASSWORD
 from tuidang.tlog.models import LogEntry
 from tuidang.tlog.services import log_checkpoint_sign
-from tuidang.volunteers.tests.test_call_record import connect, finish
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
 def renounce(client, call, organizations, alias="Wang Ming"):
     client.post(
-        reverse("volunteers:record", args=[call.pk]),
+        reverse("desk:record", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": alias,
@@ -73,7 +73,7 @@ def test_a_coordinator_records_a_withdrawal_and_a_volunteer_cannot(
     client.login(username="mei", password=PASSWORD)
     renounce(client, call, ["youth_league"])
     declaration = Declaration.objects.get()
-    revoke = reverse("volunteers:revoke", args=[declaration.pk])
+    revoke = reverse("desk:revoke", args=[declaration.pk])
     assert client.post(revoke, {"reason": "withdrawn"}).status_code == 403
     client.login(username="lin", password=PASSWORD)
     assert client.post(revoke, {"reason": "deleted"}).status_code == 400
@@ -83,7 +83,7 @@ def test_a_coordinator_records_a_withdrawal_and_a_volunteer_cannot(
     assert Declaration.objects.count() == 1  # never deleted
     totals = public_totals()
     assert (totals.total, totals.youth_league) == (0, 0)
-    page = client.get(reverse("volunteers:open-case"), {"code": call.case_code}).text
+    page = client.get(reverse("desk:open-case"), {"code": call.case_code}).text
     assert "Revoked:" in page and "Withdrawn" in page
 
 
@@ -98,6 +98,6 @@ def test_rollups_follow_declarations_and_revocations(client, network, numbers, m
     assert counts_by_region(since=today, until=today, organization="party") == {"Beijing": 1}
     client.login(username="lin", password=PASSWORD)
     declaration = Declaration.objects.get()
-    client.post(reverse("volunteers:revoke", args=[declaration.pk]), {"reason": "withdrawn"})
+    client.post(reverse("desk:revoke", args=[declaration.pk]), {"reason": "withdrawn"})
     assert counts_by_region(since=today, until=today, organization="party") == {"Beijing": 0}
     assert counts_by_region(since=today, until=today, organization="young_pioneers") == {}

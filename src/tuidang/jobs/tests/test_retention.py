@@ -21,13 +21,13 @@ from tuidang.calls.services import call_receive, call_record
 from tuidang.declarations.models import Declaration, Organization
 from tuidang.declarations.selectors import counts_by_region, public_totals
 from tuidang.declarations.services import Person, declaration_record
+from tuidang.desk.selectors import night_report
 from tuidang.jobs.management.commands.worker import run_scheduler
 from tuidang.jobs.models import PeriodicJob
 from tuidang.jobs.retention import cutoffs, retention_purge
 from tuidang.jobs.scheduler import periodic_job_claim, scheduler_tick
 from tuidang.literature.models import BookRequest
 from tuidang.screening.models import CallerScore
-from tuidang.screening.selectors import night_report
 from tuidang.telephony.simulator.engine import SimulatedProvider
 from tuidang.telephony.simulator.models import SimRecording
 from tuidang.telephony.tasks import store_voicemail

@@ -62,28 +62,28 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "public:home": (every(200), every(405)),
     "public:verify": (every(200), every(400)),
     # The desk.
-    "volunteers:desk": (signed_in(200), signed_in(405)),
-    "volunteers:live": (signed_in(200), signed_in(405)),
-    "volunteers:presence": (signed_in(405), signed_in(ELSEWHERE)),
-    "volunteers:record": (signed_in(405), signed_in(404)),
-    "volunteers:hang-up": (signed_in(405), signed_in(404)),
-    "volunteers:record-call": (signed_in(405), signed_in(404)),
-    "volunteers:team": (coordinators(200), signed_in(405)),
-    "volunteers:team-live": (coordinators(200), signed_in(405)),
-    "volunteers:open-case": (signed_in(200), signed_in(405)),
-    "volunteers:revoke": (signed_in(405), coordinators(404)),
-    "volunteers:callbacks": (signed_in(200), signed_in(405)),
-    "volunteers:callback-audio": (signed_in(404), signed_in(405)),
-    "volunteers:callback-handled": (signed_in(405), signed_in(404)),
-    "volunteers:callback-call": (signed_in(405), signed_in(404)),
+    "desk:desk": (signed_in(200), signed_in(405)),
+    "desk:live": (signed_in(200), signed_in(405)),
+    "desk:presence": (signed_in(405), signed_in(ELSEWHERE)),
+    "desk:record": (signed_in(405), signed_in(404)),
+    "desk:hang-up": (signed_in(405), signed_in(404)),
+    "desk:record-call": (signed_in(405), signed_in(404)),
+    "desk:team": (coordinators(200), signed_in(405)),
+    "desk:team-live": (coordinators(200), signed_in(405)),
+    "desk:open-case": (signed_in(200), signed_in(405)),
+    "desk:revoke": (signed_in(405), coordinators(404)),
+    "desk:callbacks": (signed_in(200), signed_in(405)),
+    "desk:callback-audio": (signed_in(404), signed_in(405)),
+    "desk:callback-handled": (signed_in(405), signed_in(404)),
+    "desk:callback-call": (signed_in(405), signed_in(404)),
     # Coordinators' pages.
-    "screening:dashboard": (coordinators(200), signed_in(405)),
-    "screening:block": (signed_in(405), coordinators(400)),
-    "screening:lift": (signed_in(405), coordinators(404)),
-    "screening:flag": (signed_in(405), signed_in(404)),
-    "literature:request": (signed_in(405), signed_in(404)),
-    "literature:queue": (coordinators(200), signed_in(405)),
-    "literature:sent": (signed_in(405), coordinators(404)),
+    "desk:screening": (coordinators(200), signed_in(405)),
+    "desk:screening-block": (signed_in(405), coordinators(400)),
+    "desk:screening-lift": (signed_in(405), coordinators(404)),
+    "desk:flag": (signed_in(405), signed_in(404)),
+    "desk:books-request": (signed_in(405), signed_in(404)),
+    "desk:books": (coordinators(200), signed_in(405)),
+    "desk:books-sent": (signed_in(405), coordinators(404)),
     # The provider's webhooks: nobody gets in without the provider's signature.
     **{
         f"telephony:twilio-{name}": (every(403), every(403))
@@ -229,10 +229,10 @@ def test_a_volunteer_cannot_act_on_another_volunteers_call(network, numbers, mei
     wing_client = Client()
     wing_client.force_login(wing.user)
     for name in ["record", "record-call", "hang-up"]:
-        url = reverse(f"volunteers:{name}", args=[call.pk])
+        url = reverse(f"desk:{name}", args=[call.pk])
         assert wing_client.post(url).status_code == 404, name
-    assert wing_client.post(reverse("literature:request", args=[call.pk])).status_code == 404
-    assert wing_client.post(reverse("screening:flag", args=[call.pk])).status_code == 404
+    assert wing_client.post(reverse("desk:books-request", args=[call.pk])).status_code == 404
+    assert wing_client.post(reverse("desk:flag", args=[call.pk])).status_code == 404
     # Nor answer, press keys on or read Mei's phone.
     for name in ["press", "hang-up", "phone-answer"]:
         assert wing_client.post(reverse(f"simulator:{name}", args=[leg.sid])).status_code == 404
@@ -241,7 +241,7 @@ def test_a_volunteer_cannot_act_on_another_volunteers_call(network, numbers, mei
     # The coordinator may act on any call: the request reaches the form, which wants data.
     lin_client = Client()
     lin_client.force_login(lin.user)
-    assert lin_client.post(reverse("volunteers:record-call", args=[call.pk])).status_code != 404
+    assert lin_client.post(reverse("desk:record-call", args=[call.pk])).status_code != 404
     assert Call.objects.get().state == Call.State.CONNECTED
 
 

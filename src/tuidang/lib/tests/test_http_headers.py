@@ -96,7 +96,7 @@ def test_the_walk_reaches_pages_only_a_logged_in_person_sees(ada):
     client = logged_in(ada.user)
     walk(client, user=ada.user)
     assert client.get(reverse("admin:index"), secure=True).status_code == 200
-    assert client.get(reverse("volunteers:desk"), secure=True).status_code == 200
+    assert client.get(reverse("desk:desk"), secure=True).status_code == 200
 
 
 @override_settings(**HSTS)
@@ -133,7 +133,7 @@ def test_errors_and_refusals_carry_the_headers(mei):
     refusals = [
         anonymous.get("/no/such/page", secure=True),  # 404
         anonymous.post(reverse("telephony:twilio-voice"), secure=True),  # unsigned webhook
-        anonymous.get(reverse("volunteers:desk"), secure=True),  # redirect to the login
+        anonymous.get(reverse("desk:desk"), secure=True),  # redirect to the login
         anonymous.get(reverse("admin:index"), secure=True),
     ]
     assert [response.status_code for response in refusals] == [404, 403, 302, 302]
@@ -147,14 +147,14 @@ def test_the_login_page_and_logging_in_are_never_stored(mei):
     assert "no-store" in page.headers["Cache-Control"]
     logging_in = log_in(client, "mei")
     assert logging_in.status_code == 302
-    assert client.get(reverse("volunteers:desk")).status_code == 200
+    assert client.get(reverse("desk:desk")).status_code == 200
     assert "no-store" in logging_in.headers["Cache-Control"]
     logging_out = client.post(reverse("logout"))
     assert "no-store" in logging_out.headers["Cache-Control"]
 
 
 def test_a_desk_page_tells_the_browser_not_to_keep_it(mei):
-    response = logged_in(mei.user).get(reverse("volunteers:desk"))
+    response = logged_in(mei.user).get(reverse("desk:desk"))
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
     assert "private" in response.headers["Cache-Control"]

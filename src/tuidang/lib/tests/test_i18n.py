@@ -28,11 +28,9 @@ def test_the_public_page_speaks_english_to_an_english_browser(client):
 @pytest.mark.django_db
 def test_the_switch_turns_a_volunteers_desk_chinese(client, mei):
     client.login(username="mei", password=PASSWORD)
-    assert "Go available" in client.get(reverse("volunteers:desk")).text
-    client.post(
-        reverse("set_language"), {"language": "zh-hans", "next": reverse("volunteers:desk")}
-    )
-    desk = client.get(reverse("volunteers:desk")).text
+    assert "Go available" in client.get(reverse("desk:desk")).text
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("desk:desk")})
+    desk = client.get(reverse("desk:desk")).text
     assert "开始接听" in desk
     assert "Go available" not in desk
 

@@ -76,7 +76,7 @@ def test_no_trace_of_a_callers_number_outside_the_phone_network(
             network.press(leg.sid, "1")
             call_id = mei.calls.latest("connected_at").pk
             client.post(
-                reverse("volunteers:record", args=[call_id]),
+                reverse("desk:record", args=[call_id]),
                 {
                     "caller-renounces": "on",
                     "caller-alias": f"Canary {number}",
@@ -85,8 +85,8 @@ def test_no_trace_of_a_callers_number_outside_the_phone_network(
                     "family-INITIAL_FORMS": "0",
                 },
             )
-            client.post(reverse("volunteers:hang-up", args=[call_id]))
-            client.post(reverse("volunteers:presence"), {"presence": "available"})
+            client.post(reverse("desk:hang-up", args=[call_id]))
+            client.post(reverse("desk:presence"), {"presence": "available"})
         else:
             clock.advance(40)
             network.tick()

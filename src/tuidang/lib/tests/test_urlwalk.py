@@ -10,7 +10,7 @@ def test_every_walked_url_resolves_to_its_own_pattern():
 
 def test_it_walks_includes_the_admin_and_the_simulated_network():
     keys = {endpoint.key for endpoint in walk_urls()}
-    assert {"public:home", "volunteers:desk", "admin:index", "simulator:caller"} <= keys
+    assert {"public:home", "desk:desk", "admin:index", "simulator:caller"} <= keys
     assert "admin:volunteers_volunteer_change" in keys
 
 
@@ -21,13 +21,13 @@ def test_every_endpoint_has_a_unique_key():
 
 def test_it_fills_arguments_with_samples_or_given_values():
     by_key = {endpoint.key: endpoint for endpoint in walk_urls(samples={"call_id": "42"})}
-    assert by_key["volunteers:record"].url == "/desk/calls/42/declarations"
+    assert by_key["desk:record"].url == "/desk/calls/42/declarations"
     assert by_key["tlog:tile"].url == "/log/tile/1/1"
     assert by_key["admin:app_list"].url == "/admin/auth/"
 
 
 def test_it_knows_the_methods_a_view_declares():
     by_key = {endpoint.key: endpoint for endpoint in walk_urls()}
-    assert by_key["volunteers:presence"].methods == frozenset({"POST"})
-    assert not by_key["volunteers:presence"].allows("GET")
+    assert by_key["desk:presence"].methods == frozenset({"POST"})
+    assert not by_key["desk:presence"].allows("GET")
     assert by_key["set_language"].methods is None

@@ -12,7 +12,7 @@ past them::
 
 Each `Endpoint` carries:
 
-- ``key``: the namespaced URL name (``"volunteers:desk"``), or the route when the pattern
+- ``key``: the namespaced URL name (``"desk:desk"``), or the route when the pattern
   has no name (some of the admin's), so every endpoint has a stable, unique label;
 - ``route``: the whole pattern from the root, e.g. ``"desk/calls/<int:call_id>/record"``;
 - ``url``: a path to request, with sample arguments filled in (``"/desk/calls/1/record"``).

@@ -5,9 +5,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from tuidang.desk.tests.test_call_record import connect
 from tuidang.testing.personas import PASSWORD
 from tuidang.tlog.services import log_checkpoint_sign
-from tuidang.volunteers.tests.test_call_record import connect
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
@@ -17,7 +17,7 @@ def receipt(client, network, numbers, mei):
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     client.post(
-        reverse("volunteers:record", args=[call.pk]),
+        reverse("desk:record", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": "Wang Ming",
@@ -26,7 +26,7 @@ def receipt(client, network, numbers, mei):
             "family-INITIAL_FORMS": "0",
         },
     )
-    desk = client.get(reverse("volunteers:desk")).text
+    desk = client.get(reverse("desk:desk")).text
     match = re.search(r"Certificate (\d+), code ([A-Z2-7-]+)", desk)
     assert match, "the desk shows the receipt to read out"
     log_checkpoint_sign()

@@ -72,7 +72,7 @@ def _back(request: HttpRequest, call: SimCall) -> HttpResponse:
         return phone(request)
     if call.direction == "inbound":
         return redirect("simulator:call", sid=call.sid)
-    return redirect("volunteers:desk")
+    return redirect("desk:desk")
 
 
 def _may_use(request: HttpRequest, call: SimCall) -> None:

@@ -36,13 +36,13 @@ def test_a_call_goes_from_the_ringing_phone_to_the_public_total(client, network,
     assert "正在为您接通志愿者" in said(network.refresh(caller))
 
     client.login(username="mei", password=PASSWORD)
-    desk = client.get(reverse("volunteers:desk"))
+    desk = client.get(reverse("desk:desk"))
     assert call.case_code[:3] in desk.text
     assert "Banknotes" in desk.text
     assert "Beijing" in desk.text
 
     response = client.post(
-        reverse("volunteers:record", args=[call.pk]),
+        reverse("desk:record", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": "Wang Ming",
@@ -58,7 +58,7 @@ def test_a_call_goes_from_the_ringing_phone_to_the_public_total(client, network,
     assert response.status_code == 302
     assert Declaration.objects.count() == 2
 
-    client.post(reverse("volunteers:hang-up", args=[call.pk]))
+    client.post(reverse("desk:hang-up", args=[call.pk]))
     call.refresh_from_db()
     mei.refresh_from_db()
     assert call.state == Call.State.COMPLETED

@@ -1,0 +1,88 @@
+"""Book requests: taken on the desk, fulfilled by coordinators, the address gone once sent."""
+
+import pytest
+from django.urls import reverse
+
+from tuidang.calls.models import Call
+from tuidang.literature.models import BookLanguage, BookRequest, Format, Title
+from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+ADDRESS = "河北省石家庄市某路12号 王明收"
+
+
+@pytest.fixture
+def titles(db):
+    return [
+        Title.objects.create(
+            name="九评共产党", language=BookLanguage.SIMPLIFIED, format=Format.PRINTED
+        ),
+        Title.objects.create(
+            name="转法轮", language=BookLanguage.SIMPLIFIED, format=Format.PRINTED
+        ),
+    ]
+
+
+@pytest.fixture
+def call(network, numbers, mei):
+    go_available(mei)
+    sim = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(sim.sid, "1")
+    network.press(network.answer(calls_for("client:mei").get().sid).sid, "1")
+    return Call.objects.get()
+
+
+def ask(client, call, titles, delivery, address=""):
+    return client.post(
+        reverse("desk:books-request", args=[call.pk]),
+        {
+            "books-titles": [title.pk for title in titles],
+            "books-delivery": delivery,
+            "books-address": address,
+        },
+    )
+
+
+def test_a_book_by_post_is_sealed_shown_to_coordinators_and_forgotten_once_sent(
+    client, call, titles, mei, lin
+):
+    client.login(username="mei", password=PASSWORD)
+    assert "九评共产党" in client.get(reverse("desk:desk")).text
+    assert ask(client, call, titles, "post", ADDRESS).status_code == 302
+    request = BookRequest.objects.get()
+    assert ADDRESS.encode() not in bytes(request.address_sealed)
+    assert request.address == ADDRESS
+
+    assert client.get(reverse("desk:books")).status_code == 403
+    client.login(username="lin", password=PASSWORD)
+    queue = client.get(reverse("desk:books"))
+    assert ADDRESS in queue.text and "no-store" in queue["Cache-Control"]
+    client.post(reverse("desk:books-sent", args=[request.public_id]))
+    request.refresh_from_db()
+    assert request.state == BookRequest.State.SENT
+    assert bytes(request.address_sealed) == b""
+    assert ADDRESS not in client.get(reverse("desk:books")).text
+
+
+def test_a_book_by_post_without_an_address_is_refused_and_keeps_the_choice(
+    client, call, titles, mei
+):
+    client.login(username="mei", password=PASSWORD)
+    response = ask(client, call, titles[:1], "post")
+    assert response.status_code == 400
+    assert "A book sent by post needs an address." in response.text
+    assert f'value="{titles[0].pk}" id="id_books-titles_0" checked' in response.text
+    assert not BookRequest.objects.exists()
+
+
+def test_a_book_read_over_the_phone_keeps_no_address(client, call, titles, mei):
+    client.login(username="mei", password=PASSWORD)
+    ask(client, call, titles, "read", ADDRESS)
+    assert bytes(BookRequest.objects.get().address_sealed) == b""
+
+
+def test_a_volunteer_cannot_add_requests_to_someone_elses_call(client, call, titles, wing):
+    client.login(username="wing", password=PASSWORD)
+    assert ask(client, call, titles, "read").status_code == 404

@@ -1,0 +1,89 @@
+import pytest
+from django.urls import reverse
+
+from tuidang.calls.models import Voicemail
+from tuidang.lib.languages import Language
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, make_volunteer
+from tuidang.volunteers.models import Role
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+
+@pytest.fixture
+def voicemail(network, clock, numbers):
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")  # nobody on duty: voicemail
+    clock.advance(8)
+    network.press(caller.sid, "#")
+    return Voicemail.objects.get()
+
+
+def test_a_mandarin_volunteer_hears_a_mandarin_message_and_marks_it_handled(client, voicemail, mei):
+    client.login(username="mei", password=PASSWORD)
+    page = client.get(reverse("desk:callbacks"))
+    assert voicemail.call.case_code in page.text
+    audio = client.get(reverse("desk:callback-audio", args=[voicemail.public_id]))
+    assert audio["Content-Type"] == "audio/wav"
+    assert audio.content.startswith(b"RIFF")
+    assert "no-store" in audio["Cache-Control"]
+    client.post(reverse("desk:callback-handled", args=[voicemail.public_id]))
+    assert voicemail.call.case_code not in client.get(reverse("desk:callbacks")).text
+
+
+def test_a_volunteer_of_another_language_neither_sees_nor_hears_it(client, voicemail, wing):
+    client.login(username="wing", password=PASSWORD)
+    assert voicemail.call.case_code not in client.get(reverse("desk:callbacks")).text
+    audio_url = reverse("desk:callback-audio", args=[voicemail.public_id])
+    assert client.get(audio_url).status_code == 404
+
+
+def test_a_coordinator_sees_every_request_whatever_their_languages(client, voicemail):
+    make_volunteer("olga", [Language.ENGLISH], role=Role.COORDINATOR)
+    client.login(username="olga", password=PASSWORD)
+    assert voicemail.call.case_code in client.get(reverse("desk:callbacks")).text
+
+
+def test_anonymous_visitors_cannot_fetch_a_recording(client, voicemail):
+    response = client.get(reverse("desk:callback-audio", args=[voicemail.public_id]))
+    assert response.status_code == 302
+
+
+def test_a_volunteer_calls_back_through_the_hotlines_number_and_the_outcome_is_kept(
+    client, network, voicemail, mei
+):
+    from tuidang.telephony.simulator.engine import calls_for
+    from tuidang.testing.personas import CALLER as CALLER_NUMBER
+
+    assert voicemail.callback_number == CALLER_NUMBER
+    assert CALLER_NUMBER.encode() not in bytes(voicemail.callback_number_sealed)
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("desk:callback-call", args=[voicemail.public_id]))
+    leg = network.answer(calls_for("client:mei").get().sid)
+    assert "Calling back the caller of case" in " ".join(line["text"] for line in leg.transcript)
+    # The caller's phone rings, showing the hotline's number, not the volunteer's.
+    ringing = calls_for(CALLER_NUMBER).get()
+    assert ringing.from_number == voicemail.call.hotline_number.e164
+    network.answer(ringing.sid)
+    network.hang_up(ringing.sid)
+    voicemail.refresh_from_db()
+    assert voicemail.callback_outcome == "reached"
+    assert voicemail.handled_at is not None
+    assert bytes(voicemail.callback_number_sealed) == b""  # reached: the number is gone
+
+
+def test_a_call_back_nobody_answers_stays_open(client, network, clock, voicemail, mei):
+    from tuidang.telephony.simulator.engine import calls_for
+    from tuidang.testing.personas import CALLER as CALLER_NUMBER
+
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("desk:callback-call", args=[voicemail.public_id]))
+    network.answer(calls_for("client:mei").get().sid)
+    assert calls_for(CALLER_NUMBER).count() == 1
+    clock.advance(31)
+    network.tick()
+    voicemail.refresh_from_db()
+    assert voicemail.callback_outcome == "no_answer"
+    assert voicemail.handled_at is None
+    assert voicemail.callback_number == CALLER_NUMBER
+    page = client.get(reverse("desk:callbacks")).text
+    assert "No answer" in page

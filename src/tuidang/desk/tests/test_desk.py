@@ -1,0 +1,176 @@
+"""The volunteer's desk: presence, the call in front of them, recording renunciations."""
+
+import pytest
+from django.urls import reverse
+
+from tuidang.calls.models import Call
+from tuidang.declarations.models import Declaration
+from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
+from tuidang.tlog.models import SignedCheckpoint
+from tuidang.volunteers.models import Presence, Volunteer
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+EMPTY_FAMILY = {"family-TOTAL_FORMS": "1", "family-INITIAL_FORMS": "0"}
+
+
+@pytest.fixture
+def connected_call(network, numbers, mei):
+    go_available(mei)
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    leg = network.answer(calls_for("client:mei").get().sid)
+    network.press(leg.sid, "1")
+    return Call.objects.get()
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get(reverse("desk:desk"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_an_account_without_a_volunteer_profile_has_no_desk(client, charlie):
+    client.login(username="charlie", password=PASSWORD)
+    assert client.get(reverse("desk:desk")).status_code == 404
+
+
+def test_a_volunteer_goes_available_and_away(client, mei):
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("desk:presence"), {"presence": "available"})
+    mei.refresh_from_db()
+    assert mei.presence == Presence.AVAILABLE
+    client.post(reverse("desk:presence"), {"presence": "away"})
+    mei.refresh_from_db()
+    assert mei.presence == Presence.AWAY
+
+
+def test_going_available_on_the_desk_takes_a_waiting_caller_at_once(
+    client, network, numbers, mei, lin
+):
+    # Lin is on another call: on duty, so the caller waits rather than leave a message.
+    Volunteer.objects.filter(pk=lin.pk).update(presence=Presence.ON_CALL)
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    assert Call.objects.get().state == Call.State.QUEUED
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("desk:presence"), {"presence": "available"})
+    mei.refresh_from_db()
+    assert mei.presence == Presence.RINGING
+    assert Call.objects.get().state == Call.State.OFFERED
+    assert calls_for("client:mei").exists()
+
+
+def test_a_volunteer_cannot_set_themselves_on_a_call(client, mei):
+    client.login(username="mei", password=PASSWORD)
+    response = client.post(reverse("desk:presence"), {"presence": "on_call"}, follow=True)
+    mei.refresh_from_db()
+    assert mei.presence == Presence.AWAY
+    assert "cannot change your presence" in response.text
+
+
+def test_the_desk_shows_the_call_but_never_the_number(client, connected_call):
+    client.login(username="mei", password=PASSWORD)
+    page = client.get(reverse("desk:desk")).text
+    assert connected_call.case_code[:3] in page
+    assert "Beijing" in page and "Banknotes" in page
+    assert "…00" in page  # the last two digits, no more
+    assert "13800138000" not in page and "138 0013" not in page
+
+
+def test_a_form_with_errors_keeps_what_was_typed_and_says_what_is_wrong(client, connected_call):
+    client.login(username="mei", password=PASSWORD)
+    response = client.post(
+        reverse("desk:record", args=[connected_call.pk]),
+        {
+            "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
+            **EMPTY_FAMILY,
+            "family-0-relationship": "parent",
+            "family-0-alias": "Old Wang",
+        },
+    )
+    assert response.status_code == 400
+    assert response.text.count("Choose at least one organization.") == 2
+    assert "Only record family members who asked for it." in response.text
+    assert 'value="Wang Ming"' in response.text and 'value="Old Wang"' in response.text
+    assert Declaration.objects.count() == 0
+
+
+def test_an_empty_record_is_refused(client, connected_call):
+    client.login(username="mei", password=PASSWORD)
+    response = client.post(reverse("desk:record", args=[connected_call.pk]), EMPTY_FAMILY)
+    assert response.status_code == 400
+    assert "Nothing to record" in response.text
+
+
+def test_adding_a_family_row_keeps_what_was_typed(client, connected_call):
+    client.login(username="mei", password=PASSWORD)
+    response = client.post(
+        reverse("desk:record", args=[connected_call.pk]),
+        {
+            "caller-alias": "Wang Ming",
+            **EMPTY_FAMILY,
+            "family-0-alias": "Old Wang",
+            "add_family": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert 'value="Wang Ming"' in response.text and 'value="Old Wang"' in response.text
+    assert 'name="family-1-alias"' in response.text
+    assert Declaration.objects.count() == 0
+
+
+def test_recorded_declarations_keep_the_alias_encrypted(client, connected_call):
+    client.login(username="mei", password=PASSWORD)
+    client.post(
+        reverse("desk:record", args=[connected_call.pk]),
+        {
+            "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
+            "caller-organizations": ["party", "youth_league", "young_pioneers"],
+            **EMPTY_FAMILY,
+        },
+    )
+    declaration = Declaration.objects.get()
+    assert declaration.alias == "Wang Ming"
+    assert b"Wang Ming" not in bytes(declaration.alias_sealed)
+    assert declaration.organizations() == ["party", "youth_league", "young_pioneers"]
+    assert (declaration.channel, declaration.source, declaration.region) == (
+        "hotline",
+        "banknotes",
+        "Beijing",
+    )
+
+
+def test_a_volunteer_cannot_record_on_someone_elses_call(client, connected_call, wing):
+    client.login(username="wing", password=PASSWORD)
+    response = client.post(
+        reverse("desk:record", args=[connected_call.pk]),
+        {"caller-renounces": "on", "caller-organizations": ["party"], **EMPTY_FAMILY},
+    )
+    assert response.status_code == 404
+    assert client.post(reverse("desk:hang-up", args=[connected_call.pk])).status_code == 404
+    assert Declaration.objects.count() == 0
+
+
+def test_a_coordinator_can_record_on_any_call(client, connected_call, lin):
+    client.login(username="lin", password=PASSWORD)
+    response = client.post(
+        reverse("desk:record", args=[connected_call.pk]),
+        {"caller-renounces": "on", "caller-organizations": ["party"], **EMPTY_FAMILY},
+    )
+    assert response.status_code == 302
+    assert Declaration.objects.count() == 1
+
+
+def test_the_live_panel_asks_for_a_reload_only_when_the_call_changes(client, connected_call):
+    client.login(username="mei", password=PASSWORD)
+    url = reverse("desk:live")
+    assert client.get(url, {"call": ""}).get("HX-Refresh") == "true"
+    assert client.get(url, {"call": connected_call.pk}).get("HX-Refresh") is None
+    # Once the call has left the desk, the page the volunteer is typing in stays put.
+    Call.objects.filter(pk=connected_call.pk).update(state=Call.State.COMPLETED)
+    Volunteer.objects.filter(user__username="mei").update(presence=Presence.AVAILABLE)
+    assert client.get(url, {"call": connected_call.pk}).get("HX-Refresh") is None

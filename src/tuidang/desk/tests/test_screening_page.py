@@ -1,0 +1,101 @@
+"""The coordinators' screening page: blocks, lifts, the night report; and the desk's flag."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tuidang.calls.models import Call
+from tuidang.conftest import BANKNOTES_LINE, PASSWORD, go_available
+from tuidang.desk.selectors import CHINA
+from tuidang.lib.phone import caller_key
+from tuidang.screening.models import Block, CallerScore, Policy, ScreeningEvent
+from tuidang.telephony.simulator.engine import calls_for
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+HIRED = "+8613512345678"
+GENUINE = "+8613800138000"
+
+
+def said(sim_call) -> str:
+    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
+
+
+def score(number: str, value: float, *, hours_ago: float = 0) -> None:
+    CallerScore.objects.update_or_create(
+        caller_key=caller_key(number),
+        defaults={"score": value, "updated_at": timezone.now() - timedelta(hours=hours_ago)},
+    )
+
+
+def last_call() -> Call:
+    return Call.objects.latest("pk")
+
+
+def test_only_coordinators_lift_a_block_early_and_it_is_recorded(
+    client, network, numbers, mei, lin
+):
+    block = Block.objects.create(
+        caller_key=caller_key(HIRED),
+        policy=Policy.MESSAGE,
+        reason="test",
+        expires_at=timezone.now() + timedelta(hours=24),
+    )
+    client.login(username="mei", password=PASSWORD)
+    assert client.post(reverse("desk:screening-lift", args=[block.pk])).status_code == 403
+    assert client.get(reverse("desk:screening")).status_code == 403
+    client.login(username="lin", password=PASSWORD)
+    client.post(reverse("desk:screening-lift", args=[block.pk]))
+    block.refresh_from_db()
+    assert block.lifted_by.username == "lin"
+    assert ScreeningEvent.objects.filter(kind="lifted", actor__username="lin").exists()
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    assert last_call().screening_policy == Policy.NORMAL
+
+
+def test_a_coordinator_blocks_a_caller_by_case_code(client, network, numbers, lin):
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    client.login(username="lin", password=PASSWORD)
+    response = client.post(
+        reverse("desk:screening-block"),
+        {"case_code": last_call().case_code, "policy": "message", "hours": 24, "reason": "curses"},
+    )
+    assert response.status_code == 302
+    sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    assert "这条热线是为想了解真相" in said(sim)
+    bad = client.post(
+        reverse("desk:screening-block"),
+        {"case_code": "1234567", "policy": "message", "hours": 24, "reason": "curses"},
+    )
+    assert bad.status_code == 400
+    assert "not a valid case code" in bad.text
+
+
+def test_a_volunteer_cannot_flag_someone_elses_call(client, network, numbers, mei, wing):
+    go_available(mei)
+    sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    network.press(sim.sid, "1")
+    network.press(network.answer(calls_for("client:mei").get().sid).sid, "1")
+    client.login(username="wing", password=PASSWORD)
+    assert client.post(reverse("desk:flag", args=[last_call().pk])).status_code == 404
+    assert not CallerScore.objects.filter(flagged_at__isnull=False).exists()
+
+
+def test_the_night_report_counts_calls_flags_actions_and_conversions(client, network, numbers, lin):
+    score(HIRED, 7)
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    network.dial(from_number=GENUINE, to_number=BANKNOTES_LINE)
+    night = (timezone.now().astimezone(CHINA) - timedelta(hours=8)).date()
+    Call.objects.update(
+        started_at=datetime(night.year, night.month, night.day, 23, 30, tzinfo=CHINA)
+    )
+    client.login(username="lin", password=PASSWORD)
+    page = client.get(reverse("desk:screening"), {"night": night.isoformat()})
+    report = page.context["report"]
+    assert report.calls == 2
+    assert report.flagged == 1
+    assert report.actions() == {"message": 1, "normal": 1}
+    row = next(row for row in report.hours if row.hour.hour == 23)
+    assert row.calls == 2

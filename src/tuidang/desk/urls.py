@@ -1,0 +1,40 @@
+"""The desk's pages, at the paths they have always had: /desk/, /screening/, /literature/."""
+
+from django.urls import path
+
+from tuidang.desk.views import books, callbacks, cases, desk, screening, team
+
+app_name = "desk"
+
+urlpatterns = [
+    # The volunteer's desk.
+    path("desk/", desk.desk, name="desk"),
+    path("desk/live", desk.live, name="live"),
+    path("desk/presence", desk.presence, name="presence"),
+    path("desk/calls/<int:call_id>/declarations", desk.record_declarations, name="record"),
+    path("desk/calls/<int:call_id>/hang-up", desk.hang_up, name="hang-up"),
+    path("desk/calls/<int:call_id>/record", desk.record_call, name="record-call"),
+    path("desk/team/", team.team, name="team"),
+    path("desk/team/live", team.team_live, name="team-live"),
+    path("desk/cases/", cases.open_case, name="open-case"),
+    path("desk/declarations/<int:declaration_id>/revoke", cases.revoke, name="revoke"),
+    path("desk/callbacks/", callbacks.callback_list, name="callbacks"),
+    path("desk/callbacks/<uuid:public_id>/audio", callbacks.callback_audio, name="callback-audio"),
+    path(
+        "desk/callbacks/<uuid:public_id>/handled",
+        callbacks.callback_handled,
+        name="callback-handled",
+    ),
+    path(
+        "desk/callbacks/<uuid:public_id>/call", callbacks.callback_call_back, name="callback-call"
+    ),
+    # Screening: the coordinators' page, and the flag on the desk.
+    path("screening/", screening.dashboard, name="screening"),
+    path("screening/blocks", screening.block, name="screening-block"),
+    path("screening/blocks/<int:block_id>/lift", screening.lift, name="screening-lift"),
+    path("screening/calls/<int:call_id>/flag", screening.flag, name="flag"),
+    # Books: asked for on the desk, sent by coordinators.
+    path("literature/calls/<int:call_id>/books", books.request_books, name="books-request"),
+    path("literature/requests/", books.queue, name="books"),
+    path("literature/requests/<uuid:public_id>/sent", books.mark_sent, name="books-sent"),
+]

@@ -1,0 +1,177 @@
+"""The volunteer's desk: presence, the call in front of them, recording it and its declarations."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from tuidang.audit.models import Action
+from tuidang.audit.services import audit_record_many
+from tuidang.calls.case_codes import format_case_code
+from tuidang.calls.forms import CallRecordForm
+from tuidang.calls.services import call_hang_up, call_record
+from tuidang.declarations.forms import CallerDeclarationForm, FamilyFormSet
+from tuidang.declarations.services import declaration_record, receipt_code
+from tuidang.desk.decorators import volunteer_required
+from tuidang.desk.forms import BookRequestForm
+from tuidang.desk.selectors import call_of, caller_history, current_call, queues, talking_points
+from tuidang.volunteers.models import Volunteer
+from tuidang.volunteers.services import PresenceNotAllowed, volunteer_set_presence
+
+
+def render_desk(
+    request: HttpRequest,
+    volunteer: Volunteer,
+    *,
+    caller_form: CallerDeclarationForm | None = None,
+    family_formset: Any = None,
+    record_form: CallRecordForm | None = None,
+    book_form: BookRequestForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    call = current_call(volunteer)
+    if call is not None and record_form is None:
+        recorded_types = list(call.dispositions.values_list("call_type", flat=True))
+        record_form = CallRecordForm(initial={"types": recorded_types})
+    notes = []
+    if call is not None:
+        # A note is read by its author and by coordinators.
+        notes = [
+            n for n in call.notes.all() if volunteer.is_coordinator or n.author_id == volunteer.pk
+        ]
+        audit_record_many(actor=request.user, action=Action.VIEW, targets=notes)
+    context = {
+        "volunteer": volunteer,
+        "call": call,
+        "history": caller_history(call) if call else None,
+        "talking_points": talking_points(call.language) if call else {},
+        "record_form": record_form,
+        "book_form": book_form or BookRequestForm(prefix="books"),
+        "notes": notes,
+        "case_code": format_case_code(call.case_code) if call else "",
+        "recorded": [
+            {"declaration": declaration, "code": receipt_code(declaration)}
+            for declaration in (call.declarations.order_by("pk") if call else [])
+        ],
+        "caller_form": caller_form
+        or CallerDeclarationForm(prefix="caller", initial={"region": call.region if call else ""}),
+        "family_formset": family_formset or FamilyFormSet(prefix="family"),
+        "queues": queues(),
+    }
+    return render(request, "desk/desk.html", context, status=status)
+
+
+@login_required
+@require_GET
+@volunteer_required
+def desk(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
+    return render_desk(request, volunteer)
+
+
+@login_required
+@require_GET
+@volunteer_required
+def live(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
+    """Polled by the desk: presence and queues; a reload when the call in front changes."""
+    call = current_call(volunteer)
+    shown = request.GET.get("call", "")
+    response = render(
+        request,
+        "desk/_live.html",
+        {"volunteer": volunteer, "queues": queues(), "call": call},
+    )
+    # Only a new call reloads the page: a reload must never wipe a half-typed record, so a
+    # call that leaves the screen (wrap-up over, a new offer ringing) stays until then.
+    if call is not None and shown != str(call.pk):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+@volunteer_required
+def presence(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
+    try:
+        volunteer_set_presence(volunteer=volunteer, presence=request.POST.get("presence", ""))
+    except PresenceNotAllowed:
+        messages.error(request, _("You cannot change your presence during a call."))
+    return redirect("desk:desk")
+
+
+@login_required
+@require_POST
+@volunteer_required
+def record_declarations(request: HttpRequest, volunteer: Volunteer, call_id: int) -> HttpResponse:
+    call = call_of(volunteer, call_id)
+    data = request.POST.copy()
+    caller_form = CallerDeclarationForm(data, prefix="caller")
+    if "add_family" in data:
+        # One more family row, keeping everything typed so far.
+        total = int(data.get("family-TOTAL_FORMS", "0") or 0)
+        data["family-TOTAL_FORMS"] = str(total + 1)
+        family = FamilyFormSet(data, prefix="family")
+        return render_desk(
+            request,
+            volunteer,
+            caller_form=CallerDeclarationForm(data, prefix="caller"),
+            family_formset=family,
+        )
+    family = FamilyFormSet(data, prefix="family")
+    if not (caller_form.is_valid() and family.is_valid()):
+        return render_desk(
+            request, volunteer, caller_form=caller_form, family_formset=family, status=400
+        )
+    region = caller_form.cleaned_data["region"]
+    people = [replace(form.person(), region=region) for form in family if form.has_changed()]
+    caller = caller_form.person()
+    if caller is not None:
+        people.insert(0, caller)
+    if not people:
+        caller_form.add_error(
+            "renounces", _("Nothing to record: tick the caller or add a family member.")
+        )
+        return render_desk(
+            request, volunteer, caller_form=caller_form, family_formset=family, status=400
+        )
+    created = declaration_record(call=call, people=people, recorded_by=request.user)  # type: ignore[arg-type]
+    messages.success(
+        request,
+        ngettext("%(n)d declaration recorded.", "%(n)d declarations recorded.", len(created))
+        % {"n": len(created)},
+    )
+    return redirect("desk:desk")
+
+
+@login_required
+@require_POST
+@volunteer_required
+def record_call(request: HttpRequest, volunteer: Volunteer, call_id: int) -> HttpResponse:
+    call = call_of(volunteer, call_id)
+    form = CallRecordForm(request.POST)
+    if not form.is_valid():
+        return render_desk(request, volunteer, record_form=form, status=400)
+    call_record(
+        call=call,
+        types=form.cleaned_data["types"],
+        note=form.cleaned_data["note"],
+        volunteer=volunteer,
+    )
+    messages.success(request, _("The call is recorded."))
+    return redirect("desk:desk")
+
+
+@login_required
+@require_POST
+@volunteer_required
+def hang_up(request: HttpRequest, volunteer: Volunteer, call_id: int) -> HttpResponse:
+    call = call_of(volunteer, call_id)
+    call_hang_up(call=call)
+    return redirect("desk:desk")
