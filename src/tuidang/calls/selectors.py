@@ -24,6 +24,7 @@ from tuidang.calls.models import (
     TalkingPoint,
 )
 from tuidang.lib.phone import normalise
+from tuidang.screening.models import CallerScore
 
 CACHE_SECONDS = 60
 _MISSING = "missing"
@@ -76,7 +77,6 @@ def caller_history(call: Call) -> CallerHistory | None:
     """Earlier calls with the same caller key. None for withheld numbers, whose key is
     shared by every withheld caller and so says nothing about this one."""
     from tuidang.declarations.models import Declaration
-    from tuidang.screening.models import CallerScore
 
     if call.withheld:
         return None

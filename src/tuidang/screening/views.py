@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tuidang.calls.case_codes import case_code_digits, is_valid_case_code
 from tuidang.calls.models import Call
+from tuidang.calls.screening import call_flag_harassment as screening_flag
 from tuidang.screening.models import Block, FloodState, Policy, ScreeningEvent
 from tuidang.screening.selectors import CHINA, POLICY_LABELS, night_report
-from tuidang.screening.services import block_create, block_lift, screening_flag
+from tuidang.screening.services import block_create, block_lift
 from tuidang.volunteers.models import Volunteer
 from tuidang.volunteers.selectors import call_of, volunteer_for
 

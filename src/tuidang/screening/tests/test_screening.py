@@ -11,7 +11,7 @@ from tuidang.conftest import BANKNOTES_LINE, PASSWORD, go_available, make_volunt
 from tuidang.declarations.models import Declaration
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import caller_key
-from tuidang.screening import services
+from tuidang.screening import flood, services
 from tuidang.screening.models import Block, CallerScore, FloodState, Policy, ScreeningEvent
 from tuidang.telephony.simulator.engine import calls_for
 
@@ -139,7 +139,7 @@ def test_a_coordinator_blocks_a_caller_by_case_code(client, network, numbers, li
 
 
 def test_flood_mode_switches_on_and_off_by_itself(network, numbers, monkeypatch, lin):
-    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
     flagged = [f"+86135000000{i:02d}" for i in range(8)]
     for number in flagged:
         score(number, 3.5)
@@ -178,7 +178,7 @@ def test_flood_mode_switches_on_and_off_by_itself(network, numbers, monkeypatch,
 
 
 def test_flood_mode_stays_off_while_volunteers_keep_up(network, numbers, monkeypatch):
-    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
     for index in range(8):
         network.dial(from_number=f"+86135000000{index:02d}", to_number=BANKNOTES_LINE)
     assert not FloodState.objects.get().active  # many calls, but none flagged
@@ -248,7 +248,7 @@ def test_the_night_report_counts_calls_flags_actions_and_conversions(client, net
 def test_a_burst_of_new_keys_switches_flood_mode_on(network, numbers, monkeypatch, lin):
     from tuidang.screening.models import ScreeningSettings
 
-    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
     ScreeningSettings.objects.create(flood_new_keys=12)
     go_available(lin)  # one volunteer: more than five calls in five minutes is too many
     # Each call is judged on the calls before it: the twelfth new key is seen by the 13th.
@@ -263,7 +263,7 @@ def test_a_burst_of_new_keys_switches_flood_mode_on(network, numbers, monkeypatc
 def test_only_keys_never_heard_before_count_as_new(network, numbers, monkeypatch, lin):
     from tuidang.screening.models import ScreeningSettings
 
-    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
     ScreeningSettings.objects.create(flood_new_keys=6)
     go_available(lin)
     # Six callers known from an hour ago, and one new key calling six times.
