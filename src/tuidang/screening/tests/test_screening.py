@@ -294,3 +294,22 @@ def test_volunteers_call_types_count_against_the_key_once(client, network, numbe
     row = CallerScore.objects.get(caller_key=caller_key(HIRED))
     assert round(row.score, 1) == services.HARASSMENT_POINTS + 3
     assert row.flagged_at is not None
+
+
+def test_screening_is_told_facts_by_caller_key_and_never_sees_a_call():
+    from django.db import transaction
+
+    key = caller_key(HIRED)
+    with transaction.atomic():
+        services.screening_short_call(caller_key=key, seconds=3)
+        services.screening_short_call(caller_key=key, seconds=30)  # long enough: nothing
+        assert round(services.screening_add_points(caller_key=key, points=2), 1) == 3
+    score = services.screening_flag(caller_key=key, actor=None)
+    assert round(score, 1) == 3 + services.HARASSMENT_POINTS
+    assert services.screening_renounced(caller_key=key)
+    assert not services.screening_renounced(caller_key=key)  # one conversion per key
+    assert services.screening_challenge_passed(expected="4", digits="4")
+    assert not services.screening_challenge_passed(expected="4", digits="5")
+    assert not services.screening_challenge_passed(expected="", digits="")
+    kinds = list(ScreeningEvent.objects.values_list("kind", flat=True).order_by("pk"))
+    assert kinds == ["flagged", "converted"]
