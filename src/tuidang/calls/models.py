@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from tuidang.calls.prompts import Kind as PromptKind
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import validate_e164
+from tuidang.screening.models import Policy
 from tuidang.vault.fields import Sealed
 from tuidang.volunteers.models import Volunteer
 
@@ -126,7 +127,7 @@ class Call(models.Model):
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     provider_status = models.CharField(max_length=16, blank=True)
     # What screening decided when the call arrived, and the caller key's score then.
-    screening_policy = models.CharField(max_length=16, default="normal")
+    screening_policy = models.CharField(max_length=16, choices=Policy, default=Policy.NORMAL)
     screening_score = models.FloatField(default=0)
     # The digit a withheld caller must press while flood mode is on.
     challenge_digit = models.CharField(max_length=1, blank=True)

@@ -33,14 +33,15 @@ from tuidang.calls.models import (
     QueueConfig,
     Voicemail,
 )
+from tuidang.calls.screening import (
+    arrival_decide,
+    arrival_read,
+    call_challenge_answered,
+    call_ended,
+    call_types_recorded,
+)
 from tuidang.lib.inserts import insert
 from tuidang.lib.phone import identify_caller, normalise
-from tuidang.screening.services import (
-    screening_call_ended,
-    screening_decide,
-    screening_dispositions,
-    screening_read,
-)
 from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
         return None
     caller = identify_caller(caller_from, dialled=number.e164)
     now = timezone.now()
-    reading = screening_read(caller_key=caller.key, withheld=caller.withheld, now=now)
+    reading = arrival_read(caller_key=caller.key, withheld=caller.withheld, now=now)
     # Most callers give screening nothing to write: their call is then one INSERT, a
     # transaction of its own, with no BEGIN and COMMIT around it (two round trips fewer
     # on PostgreSQL; SQLite's write lock held for that one statement, not for this code).
@@ -99,7 +100,7 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
     for _attempt in range(5):
         try:
             with transaction.atomic() if atomic else contextlib.nullcontext():
-                decision = screening_decide(
+                decision = arrival_decide(
                     caller_key=caller.key, withheld=caller.withheld, now=now, reading=reading
                 )
                 queued = bool(number.language) and not decision.diverted
@@ -629,21 +630,19 @@ def call_status(
                 _set_presence(volunteer, Presence.WRAP_UP)
     call.save(update_fields=fields)
     if call.ended_at is not None:
-        screening_call_ended(call=call)
+        call_ended(call=call)
     return call
 
 
 @transaction.atomic
 def call_pass_challenge(*, provider_sid: str, digits: str) -> Call | None:
     """A withheld caller answered flood mode's keypad challenge. None: they failed."""
-    from tuidang.screening.services import screening_challenge_passed
-
     call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
     if call is None:
         raise UnknownCall(provider_sid)
     if call.state != Call.State.IVR or not call.challenge_digit:
         return call if call.state != Call.State.SCREENED else None  # retried
-    if not screening_challenge_passed(call=call, digits=digits):
+    if not call_challenge_answered(call=call, digits=digits):
         return None
     call.challenge_digit = ""
     call.save(update_fields=["challenge_digit"])
@@ -676,7 +675,7 @@ def call_record(
         if call_type not in existing:
             CallDisposition.objects.create(call=call, call_type=call_type, recorded_by=volunteer)
     # Harassment, pranks and silence count against the caller key (screening).
-    screening_dispositions(call=call, new_types=set(types) - existing, actor=volunteer.user)
+    call_types_recorded(call=call, new_types=set(types) - existing, actor=volunteer.user)
     if note.strip():
         note_row = CallNote(call=call, author=volunteer)
         note_row.text = note.strip()

@@ -20,6 +20,7 @@ from django.utils import timezone
 from tuidang.audit.models import Action
 from tuidang.audit.services import audit_record, audit_record_many
 from tuidang.calls.models import Call
+from tuidang.calls.screening import call_renounced
 from tuidang.declarations.models import (
     DailyTotal,
     Declaration,
@@ -32,7 +33,6 @@ from tuidang.declarations.models import (
     Subject,
 )
 from tuidang.lib.bulk import bulk_add_counts, db_value
-from tuidang.screening.services import screening_renounced
 from tuidang.tlog.services import commitment, log_append
 
 logger = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
                 )
     if created:
         # A caller once flagged for harassment who renounces is a conversion.
-        screening_renounced(call=call)
+        call_renounced(call=call)
     logger.info("Recorded %s declaration(s) on call %s", len(created), call.case_code)
     return created
 

@@ -1,13 +1,14 @@
 """How often a caller key called in a sliding window (minute, hour, night).
 
 In Redis when REDIS_URL is set (a sorted set of call times per key, trimmed to a night);
-otherwise from the calls table itself, whose (caller_key, started_at) index answers it.
+otherwise from the calls table itself, whose (caller_key, started_at) index answers it:
+that counter belongs to the calls domain, above screening (calls/screening.py).
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Protocol
 
@@ -25,21 +26,6 @@ class CallCounter(Protocol):
     def hit(self, caller_key: str, at: datetime) -> None: ...
 
     def count(self, caller_key: str, seconds: int, now: datetime) -> int: ...
-
-
-class DatabaseCounter:
-    """Counts the calls already recorded; ``hit`` has nothing to add."""
-
-    records_hits = False
-
-    def hit(self, caller_key: str, at: datetime) -> None:
-        return None
-
-    def count(self, caller_key: str, seconds: int, now: datetime) -> int:
-        from tuidang.calls.models import Call
-
-        since = now - timedelta(seconds=seconds)
-        return Call.objects.filter(caller_key=caller_key, started_at__gt=since).count()
 
 
 class RedisCounter:
@@ -73,7 +59,8 @@ def _redis_counter(url: str) -> RedisCounter:
     return RedisCounter(url)
 
 
-def get_counter() -> CallCounter:
+def get_counter() -> RedisCounter | None:
+    """Redis' counter when REDIS_URL is set; None: the calls table is the counter."""
     if settings.REDIS_URL:
         return _redis_counter(settings.REDIS_URL)
-    return DatabaseCounter()
+    return None

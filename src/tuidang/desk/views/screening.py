@@ -18,10 +18,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tuidang.calls.case_codes import case_code_digits, is_valid_case_code
 from tuidang.calls.models import Call
+from tuidang.calls.screening import call_flag_harassment
 from tuidang.desk.decorators import coordinator_required, volunteer_required
 from tuidang.desk.selectors import CHINA, POLICY_LABELS, call_of, night_report
 from tuidang.screening.models import Block, FloodState, Policy, ScreeningEvent
-from tuidang.screening.services import block_create, block_lift, screening_flag
+from tuidang.screening.services import block_create, block_lift
 from tuidang.volunteers.models import Volunteer
 
 
@@ -132,6 +133,6 @@ def flag(request: HttpRequest, volunteer: Volunteer, call_id: int) -> HttpRespon
     call = call_of(volunteer, call_id)
     assert isinstance(request.user, User)
     if not call.withheld:
-        screening_flag(call=call, actor=request.user)
+        call_flag_harassment(call=call, actor=request.user)
     messages.success(request, _("Flagged as harassment."))
     return redirect("desk:desk")

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from tuidang.calls.models import Call, HotlineNumber
-from tuidang.screening.counters import HOUR, MINUTE, DatabaseCounter, RedisCounter, get_counter
+from tuidang.calls.screening import DatabaseCounter, call_counter
+from tuidang.screening.counters import HOUR, MINUTE, RedisCounter, get_counter
 
 COUNTERS = ["database"] + (["redis"] if settings.REDIS_URL else [])
 
@@ -47,4 +48,5 @@ def test_calls_are_counted_per_key_in_sliding_windows(counter):
 
 def test_the_counter_follows_the_configuration():
     expected = RedisCounter if settings.REDIS_URL else DatabaseCounter
-    assert isinstance(get_counter(), expected)
+    assert isinstance(call_counter(), expected)
+    assert (get_counter() is not None) == bool(settings.REDIS_URL)

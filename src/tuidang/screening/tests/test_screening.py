@@ -10,7 +10,7 @@ from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import caller_key
-from tuidang.screening import services
+from tuidang.screening import flood, services
 from tuidang.screening.models import Block, CallerScore, FloodState, Policy, ScreeningEvent
 from tuidang.telephony.simulator.engine import calls_for
 from tuidang.testing.personas import BANKNOTES_LINE, PASSWORD, go_available, make_volunteer
@@ -100,7 +100,7 @@ def test_an_expired_block_no_longer_applies(network, numbers):
 
 
 def test_flood_mode_switches_on_and_off_by_itself(network, numbers, monkeypatch, lin):
-    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
     flagged = [f"+86135000000{i:02d}" for i in range(8)]
     for number in flagged:
         score(number, 3.5)
@@ -139,7 +139,7 @@ def test_flood_mode_switches_on_and_off_by_itself(network, numbers, monkeypatch,
 
 
 def test_flood_mode_stays_off_while_volunteers_keep_up(network, numbers, monkeypatch):
-    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
     for index in range(8):
         network.dial(from_number=f"+86135000000{index:02d}", to_number=BANKNOTES_LINE)
     assert not FloodState.objects.get().active  # many calls, but none flagged
@@ -179,7 +179,7 @@ def test_a_flagged_caller_who_renounces_is_a_conversion_and_stays_blocked(
 def test_a_burst_of_new_keys_switches_flood_mode_on(network, numbers, monkeypatch, lin):
     from tuidang.screening.models import ScreeningSettings
 
-    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
     ScreeningSettings.objects.create(flood_new_keys=12)
     go_available(lin)  # one volunteer: more than five calls in five minutes is too many
     # Each call is judged on the calls before it: the twelfth new key is seen by the 13th.
@@ -194,7 +194,7 @@ def test_a_burst_of_new_keys_switches_flood_mode_on(network, numbers, monkeypatc
 def test_only_keys_never_heard_before_count_as_new(network, numbers, monkeypatch, lin):
     from tuidang.screening.models import ScreeningSettings
 
-    monkeypatch.setattr(services, "FLOOD_RECHECK", timedelta(0))
+    monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
     ScreeningSettings.objects.create(flood_new_keys=6)
     go_available(lin)
     # Six callers known from an hour ago, and one new key calling six times.
@@ -225,3 +225,22 @@ def test_volunteers_call_types_count_against_the_key_once(client, network, numbe
     row = CallerScore.objects.get(caller_key=caller_key(HIRED))
     assert round(row.score, 1) == services.HARASSMENT_POINTS + 3
     assert row.flagged_at is not None
+
+
+def test_screening_is_told_facts_by_caller_key_and_never_sees_a_call():
+    from django.db import transaction
+
+    key = caller_key(HIRED)
+    with transaction.atomic():
+        services.screening_short_call(caller_key=key, seconds=3)
+        services.screening_short_call(caller_key=key, seconds=30)  # long enough: nothing
+        assert round(services.screening_add_points(caller_key=key, points=2), 1) == 3
+    score = services.screening_flag(caller_key=key, actor=None)
+    assert round(score, 1) == 3 + services.HARASSMENT_POINTS
+    assert services.screening_renounced(caller_key=key)
+    assert not services.screening_renounced(caller_key=key)  # one conversion per key
+    assert services.screening_challenge_passed(expected="4", digits="4")
+    assert not services.screening_challenge_passed(expected="4", digits="5")
+    assert not services.screening_challenge_passed(expected="", digits="")
+    kinds = list(ScreeningEvent.objects.values_list("kind", flat=True).order_by("pk"))
+    assert kinds == ["flagged", "converted"]

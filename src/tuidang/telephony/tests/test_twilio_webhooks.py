@@ -223,7 +223,7 @@ def test_a_caller_hears_the_menu_when_the_flood_check_after_the_call_fails(
 
     from django.db import DatabaseError
 
-    from tuidang.screening import services as screening
+    from tuidang.screening import flood as screening
 
     def broken(*args: object, **kwargs: object) -> bool:
         raise DatabaseError("the flood check failed")
