@@ -7,7 +7,6 @@ from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration
 from tuidang.telephony.simulator.engine import calls_for
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
-from tuidang.tlog.models import SignedCheckpoint
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])

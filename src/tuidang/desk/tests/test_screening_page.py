@@ -7,11 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tuidang.calls.models import Call
-from tuidang.conftest import BANKNOTES_LINE, PASSWORD, go_available
 from tuidang.desk.selectors import CHINA
 from tuidang.lib.phone import caller_key
 from tuidang.screening.models import Block, CallerScore, Policy, ScreeningEvent
 from tuidang.telephony.simulator.engine import calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, PASSWORD, go_available
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tuidang.conftest import go_available
+from tuidang.testing.personas import go_available
 from tuidang.volunteers.models import Presence
 from tuidang.volunteers.services import PresenceNotAllowed, volunteer_set_presence
 from tuidang.volunteers.signals import volunteer_available
