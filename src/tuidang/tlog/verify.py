@@ -1,10 +1,10 @@
 """An outsider's check of the log: signature, contents, history, and the public total.
 
 Reads the log through a Source (over HTTP from a deployed hotline, or from the local
-database), so the same checks run against production and in the tests. The log knows
-nothing of what its entries count: over HTTP the public total is read from the public
-page, and locally the app that keeps it gives it (`tuidang verify-log` is the
-declarations' command for that reason).
+database), so the same checks run against production and in the tests. The total the log
+counts (entries of kind "declaration" less those of kind "revocation") is compared with
+the public total: over HTTP read from the public page, locally given by the app that keeps
+it (`tuidang verify-log` is a command of the declarations for that reason).
 """
 
 from __future__ import annotations
