@@ -151,7 +151,7 @@ def plain_table() -> tuple[str, str]:
     constraint; its INSERT statement."""
     from django.db import connection
 
-    from tuidang.declarations.imports import _Batch
+    from tuidang.declarations.imports.batches import _Batch
     from tuidang.declarations.models import Declaration
 
     quote = connection.ops.quote_name

@@ -3,9 +3,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tuidang.declarations.receipts import receipt_confirm
 from tuidang.declarations.selectors import public_totals
 from tuidang.public.forms import ReceiptForm
-from tuidang.tlog.receipts import receipt_confirm
 from tuidang.tlog.services import verifier_key
 
 

@@ -1,7 +1,10 @@
 """An outsider's check of the log: signature, contents, history, and the public total.
 
 Reads the log through a Source (over HTTP from a deployed hotline, or from the local
-database), so the same checks run against production and in the tests.
+database), so the same checks run against production and in the tests. The total the log
+counts (entries of kind "declaration" less those of kind "revocation") is compared with
+the public total: over HTTP read from the public page, locally given by the app that keeps
+it (`tuidang verify-log` is a command of the declarations for that reason).
 """
 
 from __future__ import annotations
@@ -9,17 +12,22 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from tuidang.tlog import merkle
-from tuidang.tlog.note import Checkpoint, Verifier, open_note
+from tuidang.tlog.note import Checkpoint, NoteError, Verifier, open_note
 from tuidang.tlog.tiles import TILE_WIDTH, tile_path
 
 
 class VerificationError(Exception):
     pass
+
+
+class BadKey(Exception):
+    """The verifier key given cannot be read."""
 
 
 class Source(Protocol):
@@ -58,6 +66,11 @@ class HttpSource:
 
 
 class LocalSource:
+    """This database's log; ``public_total`` gives the total shown on the public page."""
+
+    def __init__(self, public_total: Callable[[], int]) -> None:
+        self._public_total = public_total
+
     def checkpoint(self) -> str:
         from tuidang.tlog.models import SignedCheckpoint
 
@@ -77,9 +90,7 @@ class LocalSource:
         return bundle
 
     def public_total(self) -> int:
-        from tuidang.declarations.selectors import public_totals
-
-        return public_totals().total
+        return self._public_total()
 
 
 def split_bundle(bundle: bytes) -> list[bytes]:
@@ -144,3 +155,20 @@ def verify(source: Source, verifier: Verifier, *, state: Path | None = None) -> 
             )
         )
     return report
+
+
+def log_verify(
+    *, url: str | None, key: str | None, state: Path | None, local_total: Callable[[], int]
+) -> Report:
+    """Verify the log of the hotline at ``url`` (default: this database, whose public total
+    ``local_total`` gives) against the verifier ``key`` (default: this hotline's own),
+    remembering the checkpoint in ``state`` when given. Raises BadKey, or
+    VerificationError or NoteError when the log does not verify."""
+    from tuidang.tlog.services import verifier_key
+
+    try:
+        verifier = Verifier.parse(key or verifier_key())
+    except NoteError as exc:
+        raise BadKey(str(exc)) from exc
+    source: Source = HttpSource(url) if url else LocalSource(local_total)
+    return verify(source, verifier, state=state)

@@ -51,7 +51,7 @@ def test_the_same_caller_alias_and_organizations_again_is_a_duplicate(
     assert public_totals().total == 1  # ...one counted
     assert LogEntry.objects.count() == 3  # two declarations and the revocation
     log_checkpoint_sign()
-    call_command("verify-log")
+    call_command("verify_log")
     assert "the public total, 1, is what the log counts" in capsys.readouterr().out
 
 

@@ -6,8 +6,7 @@ from datetime import date
 import pytest
 from django.db import connection
 
-from tuidang.declarations import imports
-from tuidang.declarations.imports import ImportFailed, Row, import_declarations
+from tuidang.declarations.imports import ImportFailed, Row, batches, import_declarations, relay
 from tuidang.declarations.models import Declaration, Rollup
 from tuidang.declarations.selectors import public_totals
 from tuidang.tlog import merkle
@@ -43,7 +42,7 @@ def assert_log_matches_head() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_long_import_writes_its_batches_in_order_and_reports_each(monkeypatch):
-    monkeypatch.setattr(imports, "_can_relay", lambda batches: True)
+    monkeypatch.setattr(relay, "_can_relay", lambda batches: True)
     reports: list[tuple[int, int]] = []
     rows = history(2_100)
     imported, skipped = import_declarations(
@@ -67,15 +66,15 @@ def test_a_long_import_writes_its_batches_in_order_and_reports_each(monkeypatch)
 
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_that_fails_stops_the_import_after_whole_batches(monkeypatch):
-    monkeypatch.setattr(imports, "_can_relay", lambda batches: True)
-    write = imports._Batch.write
+    monkeypatch.setattr(relay, "_can_relay", lambda batches: True)
+    write = batches._Batch.write
 
     def fail_on_the_fourth(self):
         if self.batch[0].key == "k300":  # the fourth batch, written by the second process
             raise RuntimeError("disk full")
         write(self)
 
-    monkeypatch.setattr(imports._Batch, "write", fail_on_the_fourth)
+    monkeypatch.setattr(batches._Batch, "write", fail_on_the_fourth)
     with pytest.raises(ImportFailed, match="disk full"):
         import_declarations(history(1_000), batch_size=100)
     assert set(Declaration.objects.values_list("import_key", flat=True)) == {
@@ -88,7 +87,7 @@ def test_a_batch_that_fails_stops_the_import_after_whole_batches(monkeypatch):
 @pytest.mark.django_db
 def test_rows_another_import_stored_after_they_were_looked_up_are_skipped(monkeypatch):
     assert import_declarations(history(100)) == (100, 0)
-    looked_up = imports._existing_keys
+    looked_up = batches._existing_keys
     calls = []
 
     def too_early(keys):
@@ -96,7 +95,7 @@ def test_rows_another_import_stored_after_they_were_looked_up_are_skipped(monkey
         # The first look-up sees the table as it was before the other import committed.
         return set() if len(calls) == 1 else looked_up(keys)
 
-    monkeypatch.setattr(imports, "_existing_keys", too_early)
+    monkeypatch.setattr(batches, "_existing_keys", too_early)
     assert import_declarations(history(300)) == (200, 100)
     assert len(calls) == 2
     indexes = Declaration.objects.order_by("log_index").values_list("log_index", flat=True)
@@ -123,7 +122,7 @@ def _first_process(ready: int) -> None:
     child = os.fork()
     if child == 0:
         try:
-            imports._die_with(parent)
+            relay._die_with(parent)
             time.sleep(60)  # a second process waiting for its turn
         finally:
             os._exit(0)
@@ -154,8 +153,8 @@ def test_the_second_process_dies_when_the_first_is_killed():
 
 def _late_second_process(result) -> None:
     try:
-        imports._die_with(parent=-1)  # its first process is already gone
-    except imports._Stopped:
+        relay._die_with(parent=-1)  # its first process is already gone
+    except relay._Stopped:
         result.put("stopped")
     else:
         result.put("went on")

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tuidang.declarations.models import Declaration, Rollup
+from tuidang.declarations.receipts import receipt_confirm
 from tuidang.declarations.selectors import public_totals
 from tuidang.declarations.services import (
     canonical_json,
@@ -16,7 +17,6 @@ from tuidang.declarations.services import (
     receipt_code,
 )
 from tuidang.tlog.models import LogEntry
-from tuidang.tlog.receipts import receipt_confirm
 from tuidang.tlog.services import log_checkpoint_sign
 
 CSV = """key,date,organizations,region,channel,relationship,alias,consent
@@ -35,18 +35,18 @@ def csv_file(tmp_path):
 
 @pytest.mark.django_db
 def test_an_import_stores_logs_and_counts_every_row_once(csv_file, capsys):
-    call_command("import-declarations", str(csv_file))
+    call_command("import_declarations", str(csv_file))
     assert "Imported 3 declarations; 0 were already there." in capsys.readouterr().out
     assert Declaration.objects.count() == LogEntry.objects.count() == 3
     assert public_totals().total == 3
     family = Declaration.objects.get(import_key="fax-2019-002")
     assert (family.subject, family.relationship, family.young_pioneers) == ("family", "child", True)
     assert Declaration.objects.get(import_key="fax-2019-001").alias == "Zhang"
-    call_command("import-declarations", str(csv_file))
+    call_command("import_declarations", str(csv_file))
     assert "Imported 0 declarations; 3 were already there." in capsys.readouterr().out
     assert LogEntry.objects.count() == 3
     log_checkpoint_sign()
-    call_command("verify-log")
+    call_command("verify_log")
 
 
 @pytest.mark.django_db
@@ -56,7 +56,7 @@ def test_an_import_that_stops_half_way_says_how_to_go_on(csv_file, monkeypatch):
     from tuidang.declarations.imports import ImportFailed
 
     command = importlib.import_module(
-        "tuidang.declarations.management.commands.import-declarations"
+        "tuidang.declarations.management.commands.import_declarations"
     )
 
     def stops(*args, **kwargs):
@@ -64,7 +64,7 @@ def test_an_import_that_stops_half_way_says_how_to_go_on(csv_file, monkeypatch):
 
     monkeypatch.setattr(command, "import_declarations", stops)
     with pytest.raises(CommandError, match=r"disk I/O error.*running the same command again"):
-        call_command("import-declarations", str(csv_file))
+        call_command("import_declarations", str(csv_file))
 
 
 @pytest.mark.django_db
@@ -77,7 +77,7 @@ def test_bad_rows_are_all_reported_with_their_lines_and_nothing_is_imported(tmp_
         + "fax-2019-001,2019-01-01,party,,fax,,,\n"
     )
     with pytest.raises(CommandError, match="3 bad rows; nothing was imported"):
-        call_command("import-declarations", str(path))
+        call_command("import_declarations", str(path))
     err = capsys.readouterr().err
     assert "line 5: date must be YYYY-MM-DD" in err
     assert "line 6: organizations must be some of" in err
@@ -94,12 +94,12 @@ def test_json_lines_import_and_the_export_holds_no_alias(tmp_path, capsys):
         + "not json\n"
     )  # fmt: skip
     with pytest.raises(CommandError, match="1 bad rows"):
-        call_command("import-declarations", str(path))
+        call_command("import_declarations", str(path))
     assert "line 2: not JSON" in capsys.readouterr().err
     path.write_text(path.read_text().splitlines()[0] + "\n")
-    call_command("import-declarations", str(path))
+    call_command("import_declarations", str(path))
     capsys.readouterr()
-    call_command("export-declarations", format="jsonl")
+    call_command("export_declarations", format="jsonl")
     exported = capsys.readouterr().out
     record = json.loads(exported.splitlines()[0])
     assert record["key"] == "e-1" and record["organizations"] == "party"
@@ -120,7 +120,7 @@ def test_organizations_that_are_not_names_are_bad_rows_too(tmp_path, capsys):
         + "\n"
     )
     with pytest.raises(CommandError, match="4 bad rows; nothing was imported"):
-        call_command("import-declarations", str(path))
+        call_command("import_declarations", str(path))
     err = capsys.readouterr().err
     for line in (2, 3, 4, 5):
         assert f"line {line}: organizations must be some of" in err
@@ -132,19 +132,19 @@ def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path):
     path = tmp_path / "history.csv"
     path.write_bytes(CSV.replace("Zhang", "Zh\u00e4ng").encode("latin-1"))
     with pytest.raises(CommandError, match=r"is not UTF-8 text.*Nothing was imported"):
-        call_command("import-declarations", str(path))
+        call_command("import_declarations", str(path))
     assert not Declaration.objects.exists() and not LogEntry.objects.exists()
 
 
 @pytest.mark.django_db
 def test_a_file_that_cannot_be_read_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="cannot read"):
-        call_command("import-declarations", str(tmp_path / "missing.csv"))
+        call_command("import_declarations", str(tmp_path / "missing.csv"))
 
 
 @pytest.mark.django_db
 def test_imported_rows_are_what_the_log_and_rollups_say(csv_file):
-    call_command("import-declarations", str(csv_file))
+    call_command("import_declarations", str(csv_file))
     log_checkpoint_sign()
     entries = {entry.index: bytes(entry.data) for entry in LogEntry.objects.all()}
     assert Declaration.objects.filter(log_index__isnull=True).count() == 0
@@ -200,3 +200,18 @@ def test_the_handwritten_entry_is_the_canonical_json():
         )
 
     same()
+
+
+def test_rows_are_read_by_the_files_extension_unless_told(tmp_path):
+    from tuidang.declarations.imports import ImportRejected, Unreadable, rows_read
+
+    keys = ["fax-2019-001", "fax-2019-002", "web-2020-117"]
+    path = tmp_path / "history.csv"
+    path.write_text(CSV)
+    assert [row.key for row in rows_read(path)] == keys
+    renamed = path.rename(tmp_path / "history.txt")
+    with pytest.raises(ImportRejected):  # read as JSON lines
+        rows_read(renamed)
+    assert [row.key for row in rows_read(renamed, "csv")] == keys
+    with pytest.raises(Unreadable, match="cannot read"):
+        rows_read(tmp_path / "missing.csv")

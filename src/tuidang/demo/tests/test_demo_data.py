@@ -24,5 +24,5 @@ def test_demo_data_loads_twice_without_duplicates():
     assert counts[2] == HISTORY_SIZE
     assert SignedCheckpoint.objects.get().size == HISTORY_SIZE
     out = StringIO()
-    call_command("verify-log", stdout=out)
+    call_command("verify_log", stdout=out)
     assert f"The log verifies at size {HISTORY_SIZE}." in out.getvalue()

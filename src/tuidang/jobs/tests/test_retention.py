@@ -147,7 +147,7 @@ def test_the_public_total_and_statistics_are_the_same_after_a_purge(records, nig
 
     assert statistics(night) == before
     out = StringIO()
-    call_command("verify-log", stdout=out)
+    call_command("verify_log", stdout=out)
     assert "The log verifies at size 2" in out.getvalue()
 
 

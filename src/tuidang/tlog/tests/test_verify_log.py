@@ -45,12 +45,12 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phon
 
 def test_the_log_verifies_and_the_state_file_remembers_it(declared, tmp_path, capsys):
     state = tmp_path / "seen.json"
-    call_command("verify-log", state=state)
+    call_command("verify_log", state=state)
     out = capsys.readouterr().out
     assert "all 3 entries hash to the signed root" in out
     assert "the public total, 3, is what the log counts" in out
     assert "The log verifies at size 3." in out
-    call_command("verify-log", state=state)
+    call_command("verify_log", state=state)
     assert "extends the checkpoint seen before (size 3)" in capsys.readouterr().out
 
 
@@ -60,14 +60,14 @@ def test_an_altered_entry_is_found(declared):
         data=bytes(entry.data).replace(b"youth_league", b"party")
     )
     with pytest.raises(CommandError, match="do not hash to the checkpoint"):
-        call_command("verify-log")
+        call_command("verify_log")
 
 
 def test_a_rewritten_history_is_found_with_the_state_file(declared, tmp_path):
     state = tmp_path / "seen.json"
     state.write_text('{"size": 2, "root": "' + "A" * 43 + '="}')
     with pytest.raises(CommandError, match="not an extension"):
-        call_command("verify-log", state=state)
+        call_command("verify_log", state=state)
 
 
 def test_a_checkpoint_under_another_key_is_refused(declared):
@@ -75,15 +75,41 @@ def test_a_checkpoint_under_another_key_is_refused(declared):
 
     other = Signer("tuidang-hotline.example/log", bytes(32)).verifier
     with pytest.raises(CommandError, match="no signature"):
-        call_command("verify-log", key=str(other))
+        call_command("verify_log", key=str(other))
 
 
 def test_the_log_verifies_over_http(declared, live_server, capsys):
-    call_command("verify-log", url=live_server.url)
+    call_command("verify_log", url=live_server.url)
     assert "The log verifies at size 3." in capsys.readouterr().out
 
 
 def test_log_key_prints_the_verifier_key(capsys):
-    call_command("log-key")
+    call_command("log_key")
     key = capsys.readouterr().out.strip()
     assert key.startswith("tuidang-hotline.example/log+")
+
+
+def test_the_log_checks_the_total_it_is_given(declared):
+    from tuidang.tlog.verify import BadKey, VerificationError, log_verify
+
+    report = log_verify(url=None, key=None, state=None, local_total=lambda: 3)
+    assert report.checkpoint.size == 3
+    with pytest.raises(VerificationError, match="the public total is 4, the log counts 3"):
+        log_verify(url=None, key=None, state=None, local_total=lambda: 4)
+    with pytest.raises(BadKey):
+        log_verify(url=None, key="not a key", state=None, local_total=lambda: 3)
+
+
+def test_an_entry_is_proven_once_a_checkpoint_holds_it(declared):
+    from tuidang.tlog.inclusion import entry_signed
+    from tuidang.tlog.services import log_append
+
+    signed = entry_signed(2)
+    assert signed is not None and signed.checkpoint.size == 3
+    signed.prove()
+    assert entry_signed(3) is None  # no such entry yet
+    log_append(entries=[b'{"kind":"other"}'])
+    log_checkpoint_sign()
+    later = entry_signed(3)
+    assert later is not None and later.data == b'{"kind":"other"}'
+    later.prove()

@@ -12,10 +12,10 @@ from tuidang.declarations.imports import (
     BATCH,
     ImportFailed,
     ImportRejected,
+    Unreadable,
     import_declarations,
-    open_text,
-    parse_all,
     registry_analyze,
+    rows_read,
 )
 
 
@@ -40,20 +40,10 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
-        fmt = options["format"] or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc}") from exc
-        try:
-            text = open_text(data)
-        except UnicodeDecodeError as exc:
-            raise CommandError(
-                f"{path} is not UTF-8 text (byte {exc.start} cannot be read); "
-                "save it as UTF-8 and import it again. Nothing was imported."
-            ) from None
-        try:
-            rows = parse_all(text, fmt)
+            rows = rows_read(path, options["format"])
+        except Unreadable as exc:
+            raise CommandError(str(exc)) from exc
         except ImportRejected as rejected:
             for error in rejected.errors:
                 self.stderr.write(error)

@@ -2,9 +2,8 @@
 
 They hold a receipt: the certificate number (their entry's index) and a code (the salt
 of the entry's commitment). With their alias, the commitment can be recomputed and
-compared; the entry's inclusion in the latest signed checkpoint is then proven from the
-tiles on the entry's path and the checkpoint's compact range (a client outside reads the
-partial tiles at the log's edge instead, to the same proof).
+compared; the entry's inclusion in the latest signed checkpoint is then proven by the log
+(tlog/inclusion.py).
 """
 
 from __future__ import annotations
@@ -14,9 +13,9 @@ import binascii
 import json
 from dataclasses import dataclass
 
-from tuidang.tlog import merkle
-from tuidang.tlog.models import LogEntry, SignedCheckpoint
-from tuidang.tlog.services import commitment, tree_hashes
+from tuidang.declarations.models import Revocation
+from tuidang.tlog.inclusion import entry_signed
+from tuidang.tlog.services import commitment
 
 
 @dataclass(frozen=True)
@@ -37,25 +36,20 @@ def salt_from_code(code: str) -> bytes | None:
 def receipt_confirm(*, index: int, code: str, alias: str) -> Confirmation | None:
     """The confirmation, or None when the receipt does not match an entry in the log."""
     salt = salt_from_code(code)
-    entry = LogEntry.objects.filter(index=index).first()
-    checkpoint = SignedCheckpoint.objects.order_by("-size").first()
-    if salt is None or entry is None or checkpoint is None or index >= checkpoint.size:
+    if salt is None:
         return None
-    data = json.loads(bytes(entry.data))
+    signed = entry_signed(index)
+    if signed is None:
+        return None
+    data = json.loads(signed.data)
     if data.get("kind") != "declaration" or data.get("commitment") != commitment(
         salt, alias.strip()
     ):
         return None
-    proof = tree_hashes(checkpoint.size, checkpoint.frontier_hashes()).inclusion_proof(index)
-    merkle.verify_inclusion(
-        merkle.leaf_hash(bytes(entry.data)), index, checkpoint.size, proof, bytes(checkpoint.root)
-    )
-    return Confirmation(
-        index=index, checkpoint_size=checkpoint.size, revoked=_revoked(index, checkpoint.size)
-    )
+    signed.prove()
+    size = signed.checkpoint.size
+    return Confirmation(index=index, checkpoint_size=size, revoked=_revoked(index, size))
 
 
 def _revoked(index: int, size: int) -> bool:
-    from tuidang.declarations.models import Revocation
-
     return Revocation.objects.filter(declaration__log_index=index, log_index__lt=size).exists()

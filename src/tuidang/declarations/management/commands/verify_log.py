@@ -1,4 +1,8 @@
-"""`tuidang verify-log`: check the log as an outsider would."""
+"""`tuidang verify-log`: check the log as an outsider would.
+
+A command of the declarations, not of the log: the local check compares the log's count
+of declarations less revocations with the public total, which the declarations keep.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tuidang.tlog.note import NoteError, Verifier
-from tuidang.tlog.verify import HttpSource, LocalSource, Source, VerificationError, verify
+from tuidang.declarations.selectors import public_totals
+from tuidang.tlog.note import NoteError
+from tuidang.tlog.verify import BadKey, VerificationError, log_verify
 
 
 class Command(BaseCommand):
@@ -23,15 +28,15 @@ class Command(BaseCommand):
         parser.add_argument("--state", type=Path, help="file keeping the last checkpoint seen")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from tuidang.tlog.services import verifier_key
-
         try:
-            verifier = Verifier.parse(options["key"] or verifier_key())
-        except NoteError as exc:
+            report = log_verify(
+                url=options["url"],
+                key=options["key"],
+                state=options["state"],
+                local_total=lambda: public_totals().total,
+            )
+        except BadKey as exc:
             raise CommandError(f"bad verifier key: {exc}") from exc
-        source: Source = HttpSource(options["url"]) if options["url"] else LocalSource()
-        try:
-            report = verify(source, verifier, state=options["state"])
         except (VerificationError, NoteError) as exc:
             raise CommandError(f"the log does NOT verify: {exc}") from exc
         for line in report.checked:
