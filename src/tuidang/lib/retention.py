@@ -110,7 +110,7 @@ def _batches(queryset: QuerySet[Any], batch_size: int) -> Iterator[list[int]]:
 def _purge_recordings(report: PurgeReport, before: datetime, batch_size: int) -> None:
     from tuidang.calls import recordings
     from tuidang.calls.models import Voicemail
-    from tuidang.telephony.tasks import delete_recording_at_provider
+    from tuidang.calls.tasks import delete_recording_at_provider
 
     due = Voicemail.objects.filter(created_at__lt=before)
     # A message never fetched, or not deleted at the provider, keeps its row: the row's

@@ -17,6 +17,7 @@ from tuidang.calls import recordings
 from tuidang.calls.case_codes import is_valid_case_code
 from tuidang.calls.models import Call, CallDisposition, CallNote, Voicemail
 from tuidang.calls.services import call_receive, call_record
+from tuidang.calls.tasks import store_voicemail
 from tuidang.conftest import BANKNOTES_LINE, CALLER
 from tuidang.declarations.models import Declaration, Organization
 from tuidang.declarations.selectors import counts_by_region, public_totals
@@ -33,9 +34,8 @@ from tuidang.lib.tests.records import ADDRESS, ALIAS, record_a_call
 from tuidang.literature.models import BookRequest
 from tuidang.screening.models import CallerScore
 from tuidang.screening.selectors import night_report
-from tuidang.telephony.simulator.engine import SimulatedProvider
 from tuidang.telephony.simulator.models import SimRecording
-from tuidang.telephony.tasks import store_voicemail
+from tuidang.telephony.simulator.provider import SimulatedProvider
 from tuidang.tlog.services import log_checkpoint_sign
 
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -183,7 +183,7 @@ def left_at_the_provider(state):
     return voicemail
 
 
-def provider_unreachable(self, *, sid):
+def provider_unreachable(self, *, recording_id):
     raise ConnectionError("the provider does not answer")
 
 
