@@ -172,7 +172,7 @@ def test_a_ringing_offer_moves_to_a_caller_only_where_routing_could_have_made_it
     network, numbers, mei, wing
 ):
     """may_ring decides whether offers ringing for a caller another volunteer took carry on
-    for the caller left waiting (calls.services._swap_offers)."""
+    for the caller left waiting (calls.services.offers._swap_offers)."""
     QueueConfig.objects.create(
         language=Language.CANTONESE, fallback_language=Language.MANDARIN, overflow_after_seconds=60
     )
