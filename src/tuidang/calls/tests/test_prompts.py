@@ -91,3 +91,26 @@ def test_a_caller_who_does_not_answer_how_they_heard_still_gets_through(network,
     call = Call.objects.get()
     assert call.channel == Channel.UNKNOWN
     assert call.state != Call.State.IVR
+
+
+def test_every_language_speaks_every_prompt_and_names_every_how_heard_answer():
+    from tuidang.calls import prompts
+
+    for module in prompts.LANGUAGES:
+        assert set(module.TEXTS) == set(PromptKind) - {PromptKind.HOW_HEARD}
+        assert set(module.HOW_HEARD_ANSWERS) == set(prompts.HOW_HEARD_CHANNELS.values())
+        assert set(prompts.HOW_HEARD_CHANNELS.values()) <= set(Channel.values)
+
+
+def test_the_how_heard_menu_of_every_language_names_the_digits_in_one_order():
+    from tuidang.calls import prompts
+
+    for module in prompts.LANGUAGES:
+        text = prompts.BUILT_IN[PromptKind.HOW_HEARD][module.LANGUAGE]
+        places = [
+            text.index(module.HOW_HEARD_ANSWERS[value])
+            for value in prompts.HOW_HEARD_CHANNELS.values()
+        ]
+        assert places == sorted(places)
+        digits = [character for character in text if character.isdigit()]
+        assert digits == list(prompts.HOW_HEARD_CHANNELS)

@@ -61,7 +61,7 @@ def _twiml(request: HttpRequest, reply: ivr.Reply) -> HttpResponse:
         return public_url(_URL_NAMES[action.next], base=base, **action.ids)
 
     if not reply.cache_key:
-        return HttpResponse(render(reply.steps, url), content_type=TWIML_CONTENT_TYPE)
+        return HttpResponse(render(reply.all_steps(), url), content_type=TWIML_CONTENT_TYPE)
     # The same for every request with this key (e.g. a number's language menu): rendered
     # once and kept as long as the number's cached configuration.
     key = f"twilio:{reply.cache_key}:{base}"
