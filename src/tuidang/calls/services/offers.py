@@ -36,7 +36,7 @@ LOCK_OFFER_ATTEMPTS = 20
 
 def _lock_offer(offers: QuerySet[Offer], *, also: int | None = None) -> tuple[Offer, Call]:
     """Lock an offer's call (and the call ``also``, in primary-key order), then the offer:
-    the lock order of _route_on_commit. Offer.DoesNotExist when ``offers`` finds none.
+    the lock order (see the package). Offer.DoesNotExist when ``offers`` finds none.
 
     An offer moves to another call only inside call_connect, which holds both calls'
     locks. So once its call is locked and the offer still points at it, it stays there;

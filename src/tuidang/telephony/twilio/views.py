@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 # The caller's number arrives in these; they must never reach an error report.
 _NUMBER_FIELDS = ("From", "Caller", "To", "Called", "ForwardedFrom", "CallerName")
 
-# The webhook each next step of the calls domain leads to (see urls.py).
+# The webhook each next step of the calls domain leads to (see webhooks.py).
 _URL_NAMES = {step: f"telephony:twilio-{step.value}" for step in ivr.Next}
 
 

@@ -1,4 +1,4 @@
-"""Twilio's webhooks, under /telephony/twilio/ (see telephony/urls.py)."""
+"""Twilio's webhooks, served under /telephony/twilio/ (see telephony/urls.py)."""
 
 from django.urls import path
 
