@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tuidang.calls.prompts import Kind as PromptKind
+from tuidang.calls.prompts import PromptKind
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import validate_e164
 from tuidang.screening.models import Policy
@@ -288,7 +288,7 @@ class NumberPrompt(models.Model):
     def audio_url(self) -> str:
         if not self.recording:
             return ""
-        from tuidang.telephony.urlbuilder import public_url
+        from tuidang.lib.public_url import public_url
 
         return public_url("telephony:prompt-audio", prompt_id=self.pk)
 

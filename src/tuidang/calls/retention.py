@@ -36,7 +36,7 @@ def _purged_case_code(pk: int) -> str:
 
 
 def purge_recordings(report: PurgeReport, before: datetime, batch_size: int) -> None:
-    from tuidang.telephony.tasks import delete_recording_at_provider
+    from tuidang.calls.tasks import delete_recording_at_provider
 
     due = Voicemail.objects.filter(created_at__lt=before)
     # A message never fetched, or not deleted at the provider, keeps its row: the row's

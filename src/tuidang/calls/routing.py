@@ -76,7 +76,7 @@ def may_ring(call: Call, volunteer_ids: list[int], *, now: datetime) -> bool:
     of the queue, for ``call``: a second-language volunteer only once ``call`` overflows,
     and for a caller routed to the screening group, others only while no screener is free.
     (When a bridge takes another caller than its offer's, the offers ringing for that
-    caller move to the one left waiting only if so; see calls.services._swap_offers.)"""
+    caller move to the one left waiting only if so; see calls.services.offers._swap_offers.)"""
     config = QueueConfig.for_language(call.language)
     overflow = _overflows(call, config, now, on_duty([call.language]))
     if not overflow and set(volunteer_ids) - set(

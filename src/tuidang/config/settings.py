@@ -286,8 +286,15 @@ TLOG_ORIGIN = env_str("TLOG_ORIGIN", "tuidang-hotline.example/log")
 TLOG_SIGNING_KEY = env_secret("TLOG_SIGNING_KEY", generated_into=_generate)
 
 # --- Telephony ------------------------------------------------------------------------
-# "simulated" drives the project's own phone network; "twilio" the real provider.
+# "simulated" drives the project's own phone network; "twilio" the real provider. The
+# calls domain loads the provider's class from TELEPHONY_PROVIDER_CLASS (calls/ports.py):
+# a name below, or the dotted path of any class implementing calls.ports.VoiceProvider.
+TELEPHONY_PROVIDERS = {
+    "simulated": "tuidang.telephony.simulator.provider.SimulatedProvider",
+    "twilio": "tuidang.telephony.twilio.client.TwilioProvider",
+}
 TELEPHONY_PROVIDER = env_str("TELEPHONY_PROVIDER", "simulated")
+TELEPHONY_PROVIDER_CLASS = TELEPHONY_PROVIDERS.get(TELEPHONY_PROVIDER, TELEPHONY_PROVIDER)
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
 TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", generated_into=_generate, nbytes=24)
 # The base URL the provider calls, when the app sits behind a proxy that rewrites the

@@ -5,7 +5,6 @@ import pytest
 from tuidang.calls.models import Call, Offer
 from tuidang.calls.services import call_connect, offer_respond
 from tuidang.lib.languages import Language
-from tuidang.telephony.simulator.engine import calls_for
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available, make_volunteer
 from tuidang.volunteers.models import Presence
 
@@ -17,7 +16,7 @@ def said(sim_call) -> str:
 
 
 def accept(network, address: str):
-    leg = network.answer(calls_for(address).get().sid)
+    leg = network.answer(network.calls_for(address).get().sid)
     return network.press(leg.sid, "1")
 
 
@@ -52,8 +51,8 @@ def test_the_longest_idle_volunteer_gets_the_offer(network, clock, numbers, mei,
     network.press(caller.sid, "1")
     offer = Offer.objects.get()
     assert offer.volunteer == lin
-    assert calls_for("client:lin").count() == 1
-    assert calls_for("client:mei").count() == 0
+    assert network.calls_for("client:lin").count() == 1
+    assert network.calls_for("client:mei").count() == 0
 
 
 def test_a_second_caller_waits_while_the_only_volunteer_talks(network, numbers, mei):
@@ -93,7 +92,7 @@ def test_hanging_up_while_an_offer_rings_cancels_the_offer_and_frees_the_volunte
     go_available(mei)
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(caller.sid, "1")
-    leg = calls_for("client:mei").get()
+    leg = network.calls_for("client:mei").get()
     network.hang_up(caller.sid)
     assert Offer.objects.get().state == Offer.State.CANCELED
     assert network.refresh(leg).status == "canceled"
@@ -121,8 +120,8 @@ def test_a_declined_offer_goes_to_the_next_volunteer(network, numbers, mei, lin)
     go_available(lin)
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(caller.sid, "1")
-    network.hang_up(calls_for("client:mei").get().sid)  # declines on the phone
-    assert calls_for("client:lin").count() == 1
+    network.hang_up(network.calls_for("client:mei").get().sid)  # declines on the phone
+    assert network.calls_for("client:lin").count() == 1
     accept(network, "client:lin")
     assert Call.objects.get().volunteer == lin
 
@@ -162,7 +161,7 @@ def test_a_volunteer_who_accepts_first_takes_the_front_caller_and_the_other_keep
     network.press(first.sid, "1")
     second = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
     network.press(second.sid, "1")
-    lins_leg = calls_for("client:lin").get()
+    lins_leg = network.calls_for("client:lin").get()
     lins_offer = Offer.objects.get(volunteer=lin)
     assert lins_offer.call.provider_sid == first.sid
 
@@ -191,8 +190,8 @@ def two_callers_two_offers(network, lin, mei):
     network.press(first.sid, "1")
     second = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
     network.press(second.sid, "1")
-    lins_leg = network.answer(calls_for("client:lin").get().sid)
-    meis_leg = network.answer(calls_for("client:mei").get().sid)
+    lins_leg = network.answer(network.calls_for("client:lin").get().sid)
+    meis_leg = network.answer(network.calls_for("client:mei").get().sid)
     return first, second, lins_leg, meis_leg
 
 

@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from tuidang.calls.models import Call, Offer
 from tuidang.lib.languages import Language
-from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
 from tuidang.testing.personas import BANKNOTES_LINE, go_available, make_volunteer
 from tuidang.volunteers.models import Presence, Volunteer
 from tuidang.volunteers.services import volunteer_set_presence
@@ -36,17 +36,18 @@ def in_thread(function):
     return run
 
 
-def test_100_concurrent_calls_with_10_volunteers(numbers):
+def test_100_concurrent_calls_with_10_volunteers(numbers, network):
     volunteers = [make_volunteer(f"v{i}", [Language.MANDARIN]) for i in range(VOLUNTEERS)]
     for volunteer in volunteers:
         go_available(volunteer)
-    network = PhoneNetwork()
+    network.clock = timezone.now  # real time: the threads race for real
 
     @in_thread
     def place_call(index: int) -> str:
         caller = network.dial(from_number=f"+86139{index:08d}", to_number=BANKNOTES_LINE)
         network.press(caller.sid, "1")
-        return caller.sid
+        sid: str = caller.sid
+        return sid
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         sids = list(pool.map(place_call, range(CALLERS)))
@@ -65,7 +66,7 @@ def test_100_concurrent_calls_with_10_volunteers(numbers):
         served = 0
         deadline = time.monotonic() + DEADLINE_SECONDS
         while time.monotonic() < deadline:
-            ringing = list(calls_for(address).filter(status="ringing"))
+            ringing = list(network.calls_for(address).filter(status="ringing"))
             most_ringing_at_once[address] = max(most_ringing_at_once.get(address, 0), len(ringing))
             if not ringing:
                 if not Call.objects.filter(ended_at__isnull=True).exists():
@@ -94,7 +95,7 @@ def test_100_concurrent_calls_with_10_volunteers(numbers):
     # And no volunteer's phone was hung up mid-whisper: every offer made was taken.
     assert not Offer.objects.exclude(state=Offer.State.ACCEPTED).exists()
     for sid in sids:
-        transcript = PhoneNetwork.refresh_sid(sid).transcript
+        transcript = network.refresh_sid(sid).transcript
         assert [line["text"] for line in transcript].count("Connected") == 1
     assert set(most_ringing_at_once.values()) == {1}
     assert all(count > 0 for count in served)
@@ -107,7 +108,7 @@ def test_a_keypress_while_its_offer_moves_to_another_caller_takes_that_caller(
 
     On PostgreSQL Lin's request reads the offer's old call, waits for its lock, then finds
     the offer gone from it; it lets go and locks the call the offer is for now."""
-    from tuidang.calls import services
+    from tuidang.calls.services import offers
 
     go_available(lin)
     go_available(mei)
@@ -115,18 +116,18 @@ def test_a_keypress_while_its_offer_moves_to_another_caller_takes_that_caller(
     network.press(first.sid, "1")
     second = network.dial(from_number="+8613900000002", to_number=BANKNOTES_LINE)
     network.press(second.sid, "1")
-    lins_leg = network.answer(calls_for("client:lin").get().sid)
-    meis_leg = network.answer(calls_for("client:mei").get().sid)
+    lins_leg = network.answer(network.calls_for("client:lin").get().sid)
+    meis_leg = network.answer(network.calls_for("client:mei").get().sid)
 
     swapping = threading.Event()
-    swap_offers = services._swap_offers
+    swap_offers = offers._swap_offers
 
     def slow_swap(**kwargs):
         swap_offers(**kwargs)
         swapping.set()
         time.sleep(0.5)  # still inside call_connect's transaction, both calls locked
 
-    monkeypatch.setattr(services, "_swap_offers", slow_swap)
+    monkeypatch.setattr(offers, "_swap_offers", slow_swap)
 
     @in_thread
     def mei_accepts() -> None:

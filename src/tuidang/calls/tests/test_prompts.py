@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tuidang.calls.models import Call, Channel, HotlineNumber, NumberPrompt
-from tuidang.calls.prompts import Kind
+from tuidang.calls.prompts import PromptKind
 from tuidang.lib.languages import Language
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER
 
@@ -18,7 +18,7 @@ def said(sim_call) -> str:
 
 def test_a_numbers_own_greeting_replaces_the_built_in_one(network, numbers):
     NumberPrompt.objects.create(
-        number=numbers["banknotes"], kind=Kind.GREETING, language=Language.MANDARIN,
+        number=numbers["banknotes"], kind=PromptKind.GREETING, language=Language.MANDARIN,
         text="您好，纸币热线。",
     )  # fmt: skip
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
@@ -30,7 +30,7 @@ def test_a_numbers_own_greeting_replaces_the_built_in_one(network, numbers):
 
 def test_a_prompt_for_every_number_applies_where_a_number_has_none(network, numbers, mei):
     NumberPrompt.objects.create(
-        kind=Kind.NO_ONE_NOW, language=Language.MANDARIN, text="夜深了，志愿者都在忙。"
+        kind=PromptKind.NO_ONE_NOW, language=Language.MANDARIN, text="夜深了，志愿者都在忙。"
     )
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     caller = network.press(caller.sid, "1")
@@ -41,7 +41,7 @@ def test_the_hold_prompt_keeps_its_placeholder(network, numbers, mei):
     from tuidang.testing.personas import go_available
 
     NumberPrompt.objects.create(
-        kind=Kind.HOLD, language=Language.MANDARIN, text="请稍候，前面有{ahead}人。"
+        kind=PromptKind.HOLD, language=Language.MANDARIN, text="请稍候，前面有{ahead}人。"
     )
     go_available(mei)
     first = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
@@ -56,7 +56,7 @@ def test_a_recorded_prompt_is_played_and_served_to_the_provider(
 ):
     settings.MEDIA_ROOT = tmp_path
     prompt = NumberPrompt.objects.create(
-        number=numbers["banknotes"], kind=Kind.GREETING, language=Language.MANDARIN,
+        number=numbers["banknotes"], kind=PromptKind.GREETING, language=Language.MANDARIN,
         recording=SimpleUploadedFile("greeting.mp3", b"ID3 not really audio"),
     )  # fmt: skip
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
@@ -91,3 +91,26 @@ def test_a_caller_who_does_not_answer_how_they_heard_still_gets_through(network,
     call = Call.objects.get()
     assert call.channel == Channel.UNKNOWN
     assert call.state != Call.State.IVR
+
+
+def test_every_language_speaks_every_prompt_and_names_every_how_heard_answer():
+    from tuidang.calls import prompts
+
+    for module in prompts.LANGUAGES:
+        assert set(module.TEXTS) == set(PromptKind) - {PromptKind.HOW_HEARD}
+        assert set(module.HOW_HEARD_ANSWERS) == set(prompts.HOW_HEARD_CHANNELS.values())
+        assert set(prompts.HOW_HEARD_CHANNELS.values()) <= set(Channel.values)
+
+
+def test_the_how_heard_menu_of_every_language_names_the_digits_in_one_order():
+    from tuidang.calls import prompts
+
+    for module in prompts.LANGUAGES:
+        text = prompts.BUILT_IN[PromptKind.HOW_HEARD][module.LANGUAGE]
+        places = [
+            text.index(module.HOW_HEARD_ANSWERS[value])
+            for value in prompts.HOW_HEARD_CHANNELS.values()
+        ]
+        assert places == sorted(places)
+        digits = [character for character in text if character.isdigit()]
+        assert digits == list(prompts.HOW_HEARD_CHANNELS)

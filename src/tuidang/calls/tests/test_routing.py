@@ -8,7 +8,6 @@ from django.utils import timezone
 from tuidang.calls import routing
 from tuidang.calls.models import Call, Offer, QueueConfig, Strategy
 from tuidang.lib.languages import Language
-from tuidang.telephony.simulator.engine import calls_for
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available, make_volunteer
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -25,7 +24,7 @@ def call_in(network, language_digit: str, number: str = CALLER):
 
 
 def accept(network, address: str):
-    leg = network.answer(calls_for(address).get().sid)
+    leg = network.answer(network.calls_for(address).get().sid)
     return network.press(leg.sid, "1")
 
 
@@ -44,13 +43,18 @@ def test_a_ring_group_rings_several_and_the_first_to_accept_takes_the_call(netwo
     for volunteer in team:
         go_available(volunteer)
     call_in(network, "1")
-    ringing = [v.user.username for v in team if calls_for(f"client:{v.user.username}").exists()]
+    ringing = [
+        v.user.username for v in team if network.calls_for(f"client:{v.user.username}").exists()
+    ]
     assert ringing == ["an", "bo", "chen"]  # the three longest idle; Dan waits
     accept(network, "client:bo")
     call = Call.objects.get()
     assert call.volunteer.user.username == "bo"
     assert Offer.objects.filter(state=Offer.State.CANCELED).count() == 2
-    assert not calls_for("client:an").exists() and not calls_for("client:chen").exists()
+    assert (
+        not network.calls_for("client:an").exists()
+        and not network.calls_for("client:chen").exists()
+    )
     presences = dict(Volunteer.objects.values_list("user__username", "presence"))
     assert presences == {
         "an": "available",
@@ -68,7 +72,7 @@ def test_a_ring_group_call_waits_again_only_when_every_offer_has_ended(network, 
     go_available(an)
     go_available(bo)
     call_in(network, "1")
-    network.hang_up(calls_for("client:an").get().sid)  # An declines
+    network.hang_up(network.calls_for("client:an").get().sid)  # An declines
     assert Call.objects.get().state == Call.State.OFFERED  # Bo's phone still rings
     accept(network, "client:bo")
     assert Call.objects.get().volunteer == bo
@@ -80,7 +84,7 @@ def test_without_a_volunteer_of_the_language_the_second_language_is_tried(
     QueueConfig.objects.create(language=Language.CANTONESE, fallback_language=Language.MANDARIN)
     go_available(mei)
     call_in(network, "2")  # Cantonese; Wing is away
-    leg = network.answer(calls_for("client:mei").get().sid)
+    leg = network.answer(network.calls_for("client:mei").get().sid)
     assert "Hotline call in Cantonese" in said(leg)
     network.press(leg.sid, "1")
     assert Call.objects.get().volunteer == mei
@@ -95,13 +99,13 @@ def test_the_second_language_is_tried_after_the_overflow_time(network, clock, nu
     call_in(network, "2")
     accept(network, "client:wing")  # Wing is busy with the first caller
     call_in(network, "2", number="+8613912345678")
-    assert not calls_for("client:mei").exists()  # Wing is on duty: wait for her first
+    assert not network.calls_for("client:mei").exists()  # Wing is on duty: wait for her first
     clock.advance(61)
     Call.objects.filter(state=Call.State.QUEUED).update(
         queued_at=timezone.now() - timedelta(seconds=61)
     )
     network.tick()  # the wait URL runs routing again
-    assert calls_for("client:mei").count() == 1
+    assert network.calls_for("client:mei").count() == 1
 
 
 def test_with_no_one_on_duty_in_either_language_the_caller_leaves_a_message(
@@ -124,8 +128,8 @@ def test_a_caller_who_rings_back_is_offered_to_the_volunteer_they_spoke_with(net
     an_hour_ago = timezone.now() - timedelta(hours=1)
     Volunteer.objects.filter(pk=lin.pk).update(presence_since=an_hour_ago)  # longest idle
     call_in(network, "1")  # the same number again
-    assert calls_for("client:mei").count() == 1
-    assert not calls_for("client:lin").exists()
+    assert network.calls_for("client:mei").count() == 1
+    assert not network.calls_for("client:lin").exists()
 
 
 def test_a_withheld_number_is_not_treated_as_a_returning_caller(network, numbers, lin):
@@ -138,7 +142,7 @@ def test_a_withheld_number_is_not_treated_as_a_returning_caller(network, numbers
     an_hour_ago = timezone.now() - timedelta(hours=1)
     Volunteer.objects.filter(pk=lin.pk).update(presence_since=an_hour_ago)  # longest idle
     call_in(network, "1", number="anonymous")
-    assert calls_for("client:lin").count() == 1
+    assert network.calls_for("client:lin").count() == 1
 
 
 def clock_moves_on(network):
@@ -156,19 +160,19 @@ def test_a_volunteer_in_wrap_up_gets_calls_again_once_the_wrap_up_time_is_over(
     accept(network, "client:mei")
     network.hang_up(first.sid)
     call_in(network, "1", number="+8613912345678")
-    assert not calls_for("client:mei").exists()  # still writing up the first call
+    assert not network.calls_for("client:mei").exists()  # still writing up the first call
     Volunteer.objects.filter(pk=mei.pk).update(
         presence_since=timezone.now() - timedelta(seconds=61)
     )
     clock_moves_on(network)
-    assert calls_for("client:mei").count() == 1
+    assert network.calls_for("client:mei").count() == 1
 
 
 def test_a_ringing_offer_moves_to_a_caller_only_where_routing_could_have_made_it(
     network, numbers, mei, wing
 ):
     """may_ring decides whether offers ringing for a caller another volunteer took carry on
-    for the caller left waiting (calls.services._swap_offers)."""
+    for the caller left waiting (calls.services.offers._swap_offers)."""
     QueueConfig.objects.create(
         language=Language.CANTONESE, fallback_language=Language.MANDARIN, overflow_after_seconds=60
     )

@@ -8,8 +8,6 @@ from django.utils import timezone
 from tuidang.calls import recordings
 from tuidang.calls.models import Call, QueueConfig, Voicemail
 from tuidang.lib.languages import Language
-from tuidang.telephony.simulator.engine import calls_for
-from tuidang.telephony.simulator.models import SimRecording
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
@@ -30,7 +28,7 @@ def test_a_message_left_is_stored_encrypted_and_deleted_at_the_provider(network,
     assert voicemail.call.state == Call.State.VOICEMAIL
     assert voicemail.duration_seconds == 12
     assert voicemail.provider_url == ""
-    assert SimRecording.objects.get(sid=voicemail.recording_sid).deleted
+    assert network.recording(voicemail.recording_sid).deleted
     audio = recordings.load(voicemail)
     assert audio.startswith(b"RIFF")
     sealed = (recordings.directory() / voicemail.stored_name).read_bytes()
@@ -44,7 +42,7 @@ def test_after_a_long_hold_the_caller_is_offered_voicemail_and_can_take_it(
     go_available(mei)
     first = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
     network.press(first.sid, "1")
-    leg = network.answer(calls_for("client:mei").get().sid)
+    leg = network.answer(network.calls_for("client:mei").get().sid)
     network.press(leg.sid, "1")  # Mei is busy with the first caller
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     caller = network.press(caller.sid, "1")
@@ -69,7 +67,7 @@ def test_another_key_on_hold_keeps_the_caller_waiting(network, clock, numbers, m
     go_available(mei)
     first = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
     network.press(first.sid, "1")
-    network.press(network.answer(calls_for("client:mei").get().sid).sid, "1")
+    network.press(network.answer(network.calls_for("client:mei").get().sid).sid, "1")
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     caller = network.press(caller.sid, "1")
     caller = network.press(caller.sid, "5")
@@ -85,7 +83,7 @@ def test_the_hold_message_gives_an_estimated_wait_once_there_is_history(
     first = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
     network.press(first.sid, "1")
     Call.objects.update(queued_at=timezone.now() - timedelta(minutes=3))
-    network.press(network.answer(calls_for("client:mei").get().sid).sid, "1")
+    network.press(network.answer(network.calls_for("client:mei").get().sid).sid, "1")
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     caller = network.press(caller.sid, "1")
     assert "预计等候约3分钟" in said(caller)

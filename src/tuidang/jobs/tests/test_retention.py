@@ -18,6 +18,7 @@ from tuidang.calls.case_codes import is_valid_case_code
 from tuidang.calls.models import Call, CallDisposition, CallNote, Voicemail
 from tuidang.calls.retention import AT_PROVIDER
 from tuidang.calls.services import call_receive, call_record
+from tuidang.calls.tasks import store_voicemail
 from tuidang.declarations.models import Declaration, Organization
 from tuidang.declarations.selectors import counts_by_region, public_totals
 from tuidang.declarations.services import Person, declaration_record
@@ -28,9 +29,8 @@ from tuidang.jobs.retention import cutoffs, retention_purge
 from tuidang.jobs.scheduler import periodic_job_claim, scheduler_tick
 from tuidang.literature.models import BookRequest
 from tuidang.screening.models import CallerScore
-from tuidang.telephony.simulator.engine import SimulatedProvider
 from tuidang.telephony.simulator.models import SimRecording
-from tuidang.telephony.tasks import store_voicemail
+from tuidang.telephony.simulator.provider import SimulatedProvider
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER
 from tuidang.testing.records import ADDRESS, ALIAS, record_a_call
 from tuidang.tlog.services import log_checkpoint_sign
@@ -196,7 +196,7 @@ def left_at_the_provider(state):
     return voicemail
 
 
-def provider_unreachable(self, *, sid):
+def provider_unreachable(self, *, recording_id):
     raise ConnectionError("the provider does not answer")
 
 

@@ -6,6 +6,10 @@ account's auth token), and the TwiML that comes back is executed: Say, Play, Pau
 Gather, Enqueue (with its wait URL), Dial (Queue), Redirect, Record, Leave, Reject and
 Hangup. Time moves on only through ``tick()``, so tests control it exactly.
 
+It speaks to the webhooks of a provider's ``Dialect`` (dialects.py): where they are and
+how requests are signed; Twilio's by default. provider.py serves the provider's REST
+side to the calls domain.
+
 It is a development tool, never the production path: operations on one call are not
 serialised against each other the way a real switch would.
 """
@@ -18,23 +22,21 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
-from twilio.request_validator import RequestValidator
 
+from tuidang.telephony.simulator.dialects import TWILIO, Dialect, Params
 from tuidang.telephony.simulator.models import SimCall, SimRecording
 from tuidang.telephony.simulator.routers import DATABASE
 
 logger = logging.getLogger(__name__)
 
 API_VERSION = "2010-04-01"
-Params = dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -44,17 +46,13 @@ class Reply:
 
 
 class Transport(Protocol):
-    def post(self, url: str, params: Params) -> Reply: ...
-
-
-def sign(url: str, params: Params) -> str:
-    return str(RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, params))
+    def post(self, url: str, params: Params, headers: dict[str, str]) -> Reply: ...
 
 
 class InProcessTransport:
     """Delivers webhooks through Django's full request stack, without a socket."""
 
-    def post(self, url: str, params: Params) -> Reply:
+    def post(self, url: str, params: Params, headers: dict[str, str]) -> Reply:
         from django.test import Client
 
         parts = urlsplit(url)
@@ -62,7 +60,7 @@ class InProcessTransport:
         response = Client().post(
             path,
             params,
-            headers={"host": parts.netloc, "x-twilio-signature": sign(url, params)},
+            headers={"host": parts.netloc, **headers},
             secure=parts.scheme == "https",
         )
         return Reply(response.status_code, response.content.decode())
@@ -77,13 +75,8 @@ class HttpTransport:
         self.session = requests.Session()
         self.timeout = timeout
 
-    def post(self, url: str, params: Params) -> Reply:
-        response = self.session.post(
-            url,
-            data=params,
-            headers={"X-Twilio-Signature": sign(url, params)},
-            timeout=self.timeout,
-        )
+    def post(self, url: str, params: Params, headers: dict[str, str]) -> Reply:
+        response = self.session.post(url, data=params, headers=headers, timeout=self.timeout)
         return Reply(response.status_code, response.text)
 
 
@@ -102,8 +95,10 @@ class PhoneNetwork:
         transport: Transport | None = None,
         base_url: str | None = None,
         clock: Callable[[], datetime] = timezone.now,
+        dialect: Dialect = TWILIO,
     ) -> None:
         self.transport = transport or InProcessTransport()
+        self.dialect = dialect
         self.base_url = (base_url or default_base_url()).rstrip("/")
         self.clock = clock
 
@@ -118,8 +113,8 @@ class PhoneNetwork:
             to_number=to_number,
             status=SimCall.Status.RINGING,
             created_at=self.clock(),
-            url=self.base_url + reverse("telephony:twilio-voice"),
-            status_callback=self.base_url + reverse("telephony:twilio-status"),
+            url=self.dialect.url(self.base_url, "voice"),
+            status_callback=self.dialect.url(self.base_url, "status"),
         )
         self._note(call, "system", f"Calling {to_number}")
         call.status = SimCall.Status.IN_PROGRESS
@@ -248,6 +243,15 @@ class PhoneNetwork:
         return SimCall.objects.get(sid=sid)
 
     @staticmethod
+    def calls_for(address: str) -> Any:
+        """Calls ringing at or connected to ``address`` (a volunteer's client:name)."""
+        return calls_for(address)
+
+    @staticmethod
+    def recording(sid: str) -> SimRecording:
+        return SimRecording.objects.get(sid=sid)
+
+    @staticmethod
     def queue_position(call: SimCall) -> int:
         if not call.queue_name or call.enqueued_at is None:
             return 0
@@ -298,7 +302,9 @@ class PhoneNetwork:
         return params
 
     def _request(self, call: SimCall, url: str, **extra: str) -> str | None:
-        reply = self.transport.post(url, self._params(call, **extra))
+        params = self._params(call, **extra)
+        signature = {self.dialect.signature_header: self.dialect.sign(url, params)}
+        reply = self.transport.post(url, params, signature)
         if reply.status >= 400:
             self._note(call, "error", f"Webhook {urlsplit(url).path} answered {reply.status}")
             logger.warning("Webhook %s answered %s", url, reply.status)
@@ -344,63 +350,72 @@ class PhoneNetwork:
 
     def _execute(self, call: SimCall, verb: ET.Element, base: str) -> bool:
         """Run one verb; False when the call now waits for something."""
-        now = self.clock()
-        tag = verb.tag
-        if tag in ("Say", "Play"):
-            self._speak(call, verb)
+        run = self._VERBS.get(verb.tag)
+        if run is None:
+            self._note(call, "error", f"Unsupported verb <{verb.tag}>")
             return True
-        if tag == "Pause":
-            call.waiting = {"kind": "pause", "base": base}
-            call.deadline = now + timedelta(seconds=int(verb.get("length", "1")))
-            call.save()
-            return False
-        if tag == "Gather":
-            for child in verb:
-                self._speak(call, child)
-            call.digits = ""
-            call.waiting = {
-                "kind": "gather",
-                "action": urljoin(base, verb.get("action", base)),
-                "num_digits": verb.get("numDigits", ""),
-                "finish_on_key": verb.get("finishOnKey", "#"),
-                "base": base,
-            }
-            call.deadline = now + timedelta(seconds=int(verb.get("timeout", "5")))
-            call.save()
-            return False
-        if tag == "Redirect":
-            call.save()
-            self._fetch_and_run(call, urljoin(base, (verb.text or "").strip() or base))
-            return False
-        if tag == "Hangup":
-            call.save()
-            self._end(call, SimCall.Status.COMPLETED)
-            return False
-        if tag == "Reject":
-            call.save()
-            self._end(call, SimCall.Status.BUSY)
-            return False
-        if tag == "Enqueue":
-            return self._enqueue(call, verb, base)
-        if tag == "Dial":
-            return self._dial(call, verb, base)
-        if tag == "Record":
-            self._note(call, "system", "(recording after the tone)")
-            call.waiting = {
-                "kind": "record",
-                "action": urljoin(base, verb.get("action", base)),
-                "started": now.isoformat(),
-                "base": base,
-            }
-            call.deadline = now + timedelta(seconds=int(verb.get("maxLength", "3600")))
-            call.save()
-            return False
-        if tag == "Leave" and call.queue_name:
-            call.save()
-            self._leave_queue(call, "leave")
-            return False
-        self._note(call, "error", f"Unsupported verb <{tag}>")
+        return run(self, call, verb, base)
+
+    def _say(self, call: SimCall, verb: ET.Element, base: str) -> bool:
+        self._speak(call, verb)
         return True
+
+    def _pause(self, call: SimCall, verb: ET.Element, base: str) -> bool:
+        call.waiting = {"kind": "pause", "base": base}
+        call.deadline = self.clock() + timedelta(seconds=int(verb.get("length", "1")))
+        call.save()
+        return False
+
+    def _gather(self, call: SimCall, verb: ET.Element, base: str) -> bool:
+        for child in verb:
+            self._speak(call, child)
+        call.digits = ""
+        call.waiting = {
+            "kind": "gather",
+            "action": urljoin(base, verb.get("action", base)),
+            "num_digits": verb.get("numDigits", ""),
+            "finish_on_key": verb.get("finishOnKey", "#"),
+            "base": base,
+        }
+        call.deadline = self.clock() + timedelta(seconds=int(verb.get("timeout", "5")))
+        call.save()
+        return False
+
+    def _redirect(self, call: SimCall, verb: ET.Element, base: str) -> bool:
+        call.save()
+        self._fetch_and_run(call, urljoin(base, (verb.text or "").strip() or base))
+        return False
+
+    def _hangup(self, call: SimCall, verb: ET.Element, base: str) -> bool:
+        call.save()
+        self._end(call, SimCall.Status.COMPLETED)
+        return False
+
+    def _reject(self, call: SimCall, verb: ET.Element, base: str) -> bool:
+        call.save()
+        self._end(call, SimCall.Status.BUSY)
+        return False
+
+    def _record(self, call: SimCall, verb: ET.Element, base: str) -> bool:
+        now = self.clock()
+        self._note(call, "system", "(recording after the tone)")
+        call.waiting = {
+            "kind": "record",
+            "action": urljoin(base, verb.get("action", base)),
+            "started": now.isoformat(),
+            "base": base,
+        }
+        call.deadline = now + timedelta(seconds=int(verb.get("maxLength", "3600")))
+        call.save()
+        return False
+
+    def _leave(self, call: SimCall, verb: ET.Element, base: str) -> bool:
+        if not call.queue_name:
+            self._note(call, "error", "Unsupported verb <Leave>")
+            return True
+        call.save()
+        self._leave_queue(call, "leave")
+        return False
 
     # --- Queues -----------------------------------------------------------------------
 
@@ -729,28 +744,20 @@ class PhoneNetwork:
         else:
             self._after_dial(other, action, waiting.get("base", other.url), "completed", duration)
 
-
-class SimulatedProvider:
-    """The REST interface (see providers.py), served by the simulated network."""
-
-    def place_call(
-        self, *, to: str, from_: str, url: str, status_callback: str, timeout: int
-    ) -> str:
-        call = PhoneNetwork().create_call(
-            to=to, from_=from_, url=url, status_callback=status_callback, timeout=timeout
-        )
-        return call.sid
-
-    def hang_up(self, *, sid: str) -> None:
-        PhoneNetwork().end_call(sid)
-
-    def fetch_recording(self, *, url: str) -> bytes:
-        sid = url.rstrip("/").rsplit("/", 1)[-1]
-        recording = SimRecording.objects.get(sid=sid, deleted=False)
-        return recording.audio()
-
-    def delete_recording(self, *, sid: str) -> None:
-        SimRecording.objects.filter(sid=sid).update(deleted=True)
+    # The verbs of a TwiML document, by tag: each runs one, False when the call now waits.
+    _VERBS: ClassVar[dict[str, Callable[[PhoneNetwork, SimCall, ET.Element, str], bool]]] = {
+        "Say": _say,
+        "Play": _say,
+        "Pause": _pause,
+        "Gather": _gather,
+        "Redirect": _redirect,
+        "Hangup": _hangup,
+        "Reject": _reject,
+        "Enqueue": _enqueue,
+        "Dial": _dial,
+        "Record": _record,
+        "Leave": _leave,
+    }
 
 
 def calls_for(address: str) -> Any:

@@ -1,38 +1,107 @@
-"""Rendering the hotline's decisions as TwiML, with the ``twilio`` package."""
+"""The calls domain's steps (calls.ivr) rendered as TwiML, with the ``twilio`` package."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from django.http import HttpResponse
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from tuidang.calls.prompts import Prompt
+from tuidang.calls import ivr
 from tuidang.lib.languages import SPEECH_TAGS, Language
-
-
-def say(target: VoiceResponse, prompts: Iterable[Prompt]) -> None:
-    """Speak each prompt: its recording when it has one, else its text in its language."""
-    for prompt in prompts:
-        if prompt.audio_url:
-            target.play(prompt.audio_url)
-            continue
-        language = SPEECH_TAGS.get(Language(prompt.language), "en-US")
-        if prompt.voice:
-            target.say(prompt.text, language=language, voice=prompt.voice)
-        else:
-            target.say(prompt.text, language=language)
-
 
 TWIML_CONTENT_TYPE = "text/xml; charset=utf-8"
 
-
-def twiml(response: VoiceResponse) -> HttpResponse:
-    return HttpResponse(str(response), content_type=TWIML_CONTENT_TYPE)
+UrlFor = Callable[[ivr.Action], str]
 
 
-def say_and_hang_up(prompts: Iterable[Prompt]) -> HttpResponse:
-    response = VoiceResponse()
-    say(response, prompts)
+def _speak(target: VoiceResponse | Gather, steps: Iterable[ivr.Say | ivr.Play]) -> None:
+    for step in steps:
+        if isinstance(step, ivr.Play):
+            target.play(step.url)
+            continue
+        language = SPEECH_TAGS.get(Language(step.language), "en-US")
+        if step.voice:
+            target.say(step.text, language=language, voice=step.voice)
+        else:
+            target.say(step.text, language=language)
+
+
+def _say(response: VoiceResponse, step: Any, url: UrlFor) -> None:
+    _speak(response, [step])
+
+
+def _pause(response: VoiceResponse, step: ivr.Pause, url: UrlFor) -> None:
+    response.pause(length=step.seconds)
+
+
+def _gather(response: VoiceResponse, step: ivr.Gather, url: UrlFor) -> None:
+    gather = response.gather(num_digits=step.digits, timeout=step.timeout, action=url(step.action))
+    _speak(gather, step.spoken)
+
+
+def _enqueue(response: VoiceResponse, step: ivr.Enqueue, url: UrlFor) -> None:
+    response.enqueue(
+        step.queue, action=url(step.exit), wait_url=url(step.wait), wait_url_method="POST"
+    )
+
+
+def _leave(response: VoiceResponse, step: ivr.Leave, url: UrlFor) -> None:
+    response.leave()
+
+
+def _record(response: VoiceResponse, step: ivr.Record, url: UrlFor) -> None:
+    response.record(
+        action=url(step.action),
+        max_length=step.max_seconds,
+        finish_on_key=step.finish_on_key,
+        play_beep=step.beep,
+    )
+
+
+def _redirect(response: VoiceResponse, step: ivr.Redirect, url: UrlFor) -> None:
+    response.redirect(url(step.action))
+
+
+def _dial_queue(response: VoiceResponse, step: ivr.DialQueue, url: UrlFor) -> None:
+    dial = Dial(action=url(step.action))
+    dial.queue(step.queue, url=url(step.bridge))
+    response.append(dial)
+
+
+def _dial_number(response: VoiceResponse, step: ivr.DialNumber, url: UrlFor) -> None:
+    dial = Dial(caller_id=step.caller_id, timeout=step.timeout, action=url(step.action))
+    dial.number(step.number)
+    response.append(dial)
+
+
+def _reject(response: VoiceResponse, step: ivr.Reject, url: UrlFor) -> None:
+    response.reject()
+
+
+def _hangup(response: VoiceResponse, step: ivr.Hangup, url: UrlFor) -> None:
     response.hangup()
-    return twiml(response)
+
+
+_VERBS: dict[type, Callable[[VoiceResponse, Any, UrlFor], None]] = {
+    ivr.Say: _say,
+    ivr.Play: _say,
+    ivr.Pause: _pause,
+    ivr.Gather: _gather,
+    ivr.Enqueue: _enqueue,
+    ivr.Leave: _leave,
+    ivr.Record: _record,
+    ivr.Redirect: _redirect,
+    ivr.DialQueue: _dial_queue,
+    ivr.DialNumber: _dial_number,
+    ivr.Reject: _reject,
+    ivr.Hangup: _hangup,
+}
+
+
+def render(steps: Iterable[ivr.Step], url: UrlFor) -> str:
+    """The TwiML document for ``steps``; ``url`` gives the webhook URL of an action."""
+    response = VoiceResponse()
+    for step in steps:
+        _VERBS[type(step)](response, step, url)
+    return str(response)

@@ -68,3 +68,25 @@ def test_a_call_goes_from_the_ringing_phone_to_the_public_total(client, network,
     home = client.get(reverse("public:home"))
     assert 'data-testid="total">2<' in home.text
     assert 'data-testid="today">2<' in home.text
+
+
+def test_the_network_speaks_to_the_webhooks_and_signatures_of_the_dialect_it_is_given(
+    numbers, clock
+):
+    from dataclasses import replace
+
+    from tuidang.telephony.simulator.dialects import TWILIO
+    from tuidang.telephony.simulator.engine import PhoneNetwork
+
+    forged = PhoneNetwork(clock=clock, dialect=replace(TWILIO, sign=lambda url, params: "bad"))
+    caller = forged.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    assert caller.status == "failed"
+    assert "Webhook /telephony/twilio/voice answered 403" in [
+        line["text"] for line in caller.transcript
+    ]
+
+    elsewhere = PhoneNetwork(clock=clock, dialect=replace(TWILIO, prefix="/telephony/other/"))
+    caller = elsewhere.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    assert caller.url.endswith("/telephony/other/voice")
+    assert caller.status == "failed"
+    assert not Call.objects.exists()

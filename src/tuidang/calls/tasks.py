@@ -1,4 +1,9 @@
-"""Background jobs that talk to the provider's REST API."""
+"""Background jobs that talk to the telephony provider (calls/ports.py).
+
+Services enqueue these once their transaction has committed. The tasks report back to
+the services, which they import where they run: the services import this module, so a
+module-level import here would make the two import each other.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,7 @@ from django_tasks import task
 
 from tuidang.calls import recordings
 from tuidang.calls.models import Offer, Voicemail
-from tuidang.calls.services import offer_leg_ended, offer_leg_placed, offer_withdrawn
-from tuidang.telephony.providers import get_provider
-from tuidang.telephony.urlbuilder import public_url
+from tuidang.calls.ports import LegOutcome, voice_provider
 from tuidang.volunteers.models import Volunteer
 
 logger = logging.getLogger(__name__)
@@ -19,44 +22,47 @@ logger = logging.getLogger(__name__)
 
 @task()
 def ring_volunteer(*, offer_id: int) -> None:
+    from tuidang.calls.services import offers
+
     offer = Offer.objects.select_related("volunteer", "call__hotline_number").get(pk=offer_id)
     if offer.state != Offer.State.PENDING:
         return
     try:
-        sid = get_provider().place_call(
+        leg_id = voice_provider().ring_offer(
             to=offer.volunteer.phone_address,
             from_=offer.call.hotline_number.e164,
-            url=public_url("telephony:twilio-offer", token=offer.token),
-            status_callback=public_url("telephony:twilio-offer-status", token=offer.token),
+            offer_token=str(offer.token),
             timeout=settings.OFFER_TIMEOUT_SECONDS,
         )
     except Exception:
         logger.exception("Could not ring volunteer %s for offer %s", offer.volunteer_id, offer.pk)
-        offer_leg_ended(token=str(offer.token), provider_status="failed")
+        offers.offer_leg_ended(token=str(offer.token), outcome=LegOutcome.FAILED)
         return
-    if not offer_leg_placed(offer_id=offer.pk, leg_sid=sid):
+    if not offers.offer_leg_placed(offer_id=offer.pk, leg_sid=leg_id):
         # Withdrawn while we were placing it: nobody else knew the leg to hang it up.
-        get_provider().hang_up(sid=sid)
-        offer_withdrawn(offer_id=offer.pk)
+        voice_provider().hang_up(leg_id=leg_id)
+        offers.offer_withdrawn(offer_id=offer.pk)
 
 
 @task()
 def withdraw_offer(*, offer_id: int) -> None:
     """Stop a withdrawn offer's phone ringing, then free its volunteer."""
+    from tuidang.calls.services import offers
+
     offer = Offer.objects.get(pk=offer_id)
     if not offer.leg_sid:
         return  # ring_volunteer has not placed the leg yet; it will see the withdrawal
     try:
-        get_provider().hang_up(sid=offer.leg_sid)
+        voice_provider().hang_up(leg_id=offer.leg_sid)
     except Exception:
         # Most often the leg had already ended; either way it rings no more.
         logger.warning("Could not hang up the leg of withdrawn offer %s", offer_id, exc_info=True)
-    offer_withdrawn(offer_id=offer_id)
+    offers.offer_withdrawn(offer_id=offer_id)
 
 
 @task()
-def hang_up(*, provider_sid: str) -> None:
-    get_provider().hang_up(sid=provider_sid)
+def hang_up(*, leg_id: str) -> None:
+    voice_provider().hang_up(leg_id=leg_id)
 
 
 @task()
@@ -69,7 +75,7 @@ def store_voicemail(*, voicemail_id: int) -> None:
         return
     if voicemail.state == Voicemail.State.STORED:
         return
-    provider = get_provider()
+    provider = voice_provider()
     try:
         audio = provider.fetch_recording(url=voicemail.provider_url)
     except Exception:
@@ -81,7 +87,7 @@ def store_voicemail(*, voicemail_id: int) -> None:
     voicemail.state = Voicemail.State.STORED
     voicemail.save(update_fields=["stored_name", "state"])
     # Only once our sealed copy is on disk does the provider's copy go.
-    provider.delete_recording(sid=voicemail.recording_sid)
+    provider.delete_recording(recording_id=voicemail.recording_sid)
     voicemail.provider_url = ""
     voicemail.save(update_fields=["provider_url"])
 
@@ -95,7 +101,7 @@ def delete_recording_at_provider(*, voicemail_id: int) -> None:
     if voicemail is None or not voicemail.provider_url:
         return
     try:
-        get_provider().delete_recording(sid=voicemail.recording_sid)
+        voice_provider().delete_recording(recording_id=voicemail.recording_sid)
     except Exception:
         logger.warning(
             "Could not delete the recording of voicemail %s at the provider; retention will "
@@ -111,11 +117,10 @@ def delete_recording_at_provider(*, voicemail_id: int) -> None:
 def ring_for_callback(*, voicemail_id: int, volunteer_id: int) -> None:
     voicemail = Voicemail.objects.select_related("call__hotline_number").get(pk=voicemail_id)
     volunteer = Volunteer.objects.get(pk=volunteer_id)
-    ids = {"public_id": voicemail.public_id, "volunteer_id": volunteer.pk}
-    get_provider().place_call(
+    voice_provider().ring_callback(
         to=volunteer.phone_address,
         from_=voicemail.call.hotline_number.e164,
-        url=public_url("telephony:twilio-callback", base="", **ids),
-        status_callback=public_url("telephony:twilio-callback-status", base="", **ids),
+        voicemail_id=str(voicemail.public_id),
+        volunteer_id=volunteer.pk,
         timeout=settings.OFFER_TIMEOUT_SECONDS,
     )

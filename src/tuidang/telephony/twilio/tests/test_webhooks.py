@@ -238,13 +238,13 @@ def test_a_caller_hears_the_menu_when_the_flood_check_after_the_call_fails(
 
 def test_the_next_caller_hears_a_greeting_changed_between_two_calls(client, numbers):
     from tuidang.calls.models import NumberPrompt
-    from tuidang.calls.prompts import Kind
+    from tuidang.calls.prompts import PromptKind
     from tuidang.lib.languages import Language
 
     first = signed_post(client, *load("incoming_call"))
     assert "这里是退党热线" in first.content.decode()
     NumberPrompt.objects.create(
-        number=numbers["banknotes"], kind=Kind.GREETING, language=Language.MANDARIN,
+        number=numbers["banknotes"], kind=PromptKind.GREETING, language=Language.MANDARIN,
         text="您好，纸币热线。",
     )  # fmt: skip
     second = signed_post(client, *load("incoming_call", CallSid="CA" + "1" * 32))

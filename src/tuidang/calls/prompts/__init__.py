@@ -1,0 +1,121 @@
+"""What the hotline says to callers and volunteers, per language.
+
+Built-in texts for every prompt, one module per caller language (``cmn``, ``yue``,
+``en``), which coordinators override per number (or for every number) with their own
+text, a text-to-speech voice, or an uploaded recording: see ``NumberPrompt``. Texts may
+use the placeholders ``{ahead}`` and ``{minutes}`` where the built-in text does.
+
+A new caller language is a module like ``en.py`` and one line in ``LANGUAGES``. The
+digits of the language menu follow ``LANGUAGES``; those of the how-heard menu come from
+``HOW_HEARD_CHANNELS`` alone, so no language can renumber what callers press.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tuidang.calls.prompts import cmn, en, yue
+from tuidang.calls.prompts.kinds import PromptKind
+from tuidang.lib.languages import Language
+
+if TYPE_CHECKING:
+    from tuidang.calls.models import HotlineNumber
+
+__all__ = [
+    "BUILT_IN",
+    "DEFAULT_LANGUAGE",
+    "HOW_HEARD_CHANNELS",
+    "LANGUAGES",
+    "MENU_ORDER",
+    "Prompt",
+    "PromptKind",
+    "greeting_and_menu",
+    "language_for_digit",
+    "not_in_service",
+    "offer_gone",
+    "say",
+    "whisper",
+]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    text: str
+    language: str
+    voice: str = ""
+    audio_url: str = ""
+
+
+# The caller languages, in the order of the language menu (digit 1 first); the first is
+# the default for a caller who chooses none.
+LANGUAGES = (cmn, yue, en)
+
+# The answers to "how did you hear of this number", by digit (channel values).
+HOW_HEARD_CHANNELS = {
+    "1": "banknotes",
+    "2": "flyers",
+    "3": "radio",
+    "4": "website",
+    "5": "referral",
+    "6": "other",
+}
+
+MENU_ORDER: list[Language] = [module.LANGUAGE for module in LANGUAGES]
+DEFAULT_LANGUAGE = MENU_ORDER[0]
+
+BUILT_IN: dict[str, dict[str, str]] = defaultdict(dict)
+for _module in LANGUAGES:
+    for _kind, _text in _module.TEXTS.items():
+        BUILT_IN[_kind][_module.LANGUAGE] = _text
+    BUILT_IN[PromptKind.HOW_HEARD][_module.LANGUAGE] = _module.how_heard_menu(
+        [(digit, _module.HOW_HEARD_ANSWERS[value]) for digit, value in HOW_HEARD_CHANNELS.items()]
+    )
+BUILT_IN = dict(BUILT_IN)
+_BY_LANGUAGE = {module.LANGUAGE: module for module in LANGUAGES}
+
+
+def say(
+    kind: str, language: str, *, number: HotlineNumber | None = None, **values: object
+) -> Prompt:
+    """The prompt of ``kind`` in ``language``: the number's own, every number's, or built in."""
+    from tuidang.calls.selectors import prompt_override
+
+    language = language or DEFAULT_LANGUAGE
+    custom = prompt_override(kind, language, number.pk if number is not None else None)
+    text = custom.text if custom is not None and custom.text else BUILT_IN[kind][language]
+    text = text.format_map(defaultdict(str, {key: str(value) for key, value in values.items()}))
+    if custom is None:
+        return Prompt(text, language)
+    return Prompt(text, language, voice=custom.voice, audio_url=custom.audio_url())
+
+
+def greeting_and_menu(number: HotlineNumber | None = None) -> list[Prompt]:
+    prompts = [say(PromptKind.GREETING, DEFAULT_LANGUAGE, number=number)]
+    for digit, module in enumerate(LANGUAGES, start=1):
+        prompts.append(Prompt(module.MENU_ENTRY.format(digit=digit), module.LANGUAGE))
+    return prompts
+
+
+def language_for_digit(digits: str) -> str | None:
+    if digits.isdigit() and 1 <= int(digits) <= len(MENU_ORDER):
+        return MENU_ORDER[int(digits) - 1].value
+    return None
+
+
+def not_in_service() -> list[Prompt]:
+    return [
+        Prompt("您拨打的号码暂停服务。", Language.MANDARIN),
+        Prompt("The number you have called is not in service.", Language.ENGLISH),
+    ]
+
+
+# Volunteers hear the whisper in English: it names the caller's language.
+def whisper(language: str) -> Prompt:
+    name = _BY_LANGUAGE[Language(language)].NAME
+    return Prompt(f"Hotline call in {name}. Press 1 to accept.", Language.ENGLISH)
+
+
+def offer_gone() -> Prompt:
+    return Prompt("This call has been taken or the caller has hung up.", Language.ENGLISH)

@@ -1,0 +1,42 @@
+"""What several parts of the call's life share."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from tuidang.calls import tasks
+from tuidang.calls.models import Call, Offer
+from tuidang.volunteers.models import Volunteer
+
+Token = uuid.UUID | str
+
+
+class UnknownCall(Exception):
+    """A provider event for a call we never received."""
+
+
+def hang_up_on_commit(leg_id: str) -> None:
+    if leg_id:
+        transaction.on_commit(lambda: tasks.hang_up.enqueue(leg_id=leg_id))
+
+
+def set_presence(volunteer: Volunteer, presence: str) -> None:
+    volunteer.presence = presence
+    volunteer.presence_since = timezone.now()
+    volunteer.save(update_fields=["presence", "presence_since"])
+
+
+def withdraw_pending_offers(call: Call) -> None:
+    """Stop ringing volunteers for ``call`` (taken by someone else, or gone).
+
+    The volunteers are freed once their phones have stopped ringing (see
+    ``offer_withdrawn``), so no phone ever rings with two calls at once.
+    """
+    for offer in call.offers.select_for_update().filter(state=Offer.State.PENDING):
+        offer.state = Offer.State.CANCELED
+        offer.save(update_fields=["state"])
+        transaction.on_commit(functools.partial(tasks.withdraw_offer.enqueue, offer_id=offer.pk))

@@ -1,0 +1,146 @@
+"""A call arrives (screening decides how it is received) and the caller's leg ends."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from tuidang.calls import selectors
+from tuidang.calls.case_codes import new_case_code
+from tuidang.calls.models import Call
+from tuidang.calls.ports import LegOutcome
+from tuidang.calls.screening import (
+    arrival_decide,
+    arrival_read,
+    call_challenge_answered,
+    call_ended,
+)
+from tuidang.calls.services._shared import UnknownCall, set_presence, withdraw_pending_offers
+from tuidang.calls.services.queue import enqueue_call, route_on_commit
+from tuidang.lib.inserts import insert
+from tuidang.lib.phone import identify_caller
+from tuidang.volunteers.models import Presence, Volunteer
+
+logger = logging.getLogger(__name__)
+
+
+def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call | None:
+    """Record an incoming call. None when the dialled number is not one of ours.
+
+    ``caller_from`` is turned into a caller key and a region here and goes no further.
+    """
+    number = selectors.hotline_number(dialled)
+    if number is None:
+        logger.warning("Call %s to a number that is not a hotline number", provider_sid)
+        return None
+    caller = identify_caller(caller_from, dialled=number.e164)
+    now = timezone.now()
+    reading = arrival_read(caller_key=caller.key, withheld=caller.withheld, now=now)
+    # Most callers give screening nothing to write: their call is then one INSERT, a
+    # transaction of its own, with no BEGIN and COMMIT around it (two round trips fewer
+    # on PostgreSQL; SQLite's write lock held for that one statement, not for this code).
+    # Inside someone's transaction, a savepoint still keeps a failed INSERT from breaking it.
+    atomic = reading.writes(withheld=caller.withheld, now=now) or connection.in_atomic_block
+    for _attempt in range(5):
+        try:
+            with transaction.atomic() if atomic else contextlib.nullcontext():
+                decision = arrival_decide(
+                    caller_key=caller.key, withheld=caller.withheld, now=now, reading=reading
+                )
+                queued = bool(number.language) and not decision.diverted
+                queued = queued and not decision.challenge_digit
+                if decision.diverted:
+                    state = Call.State.SCREENED
+                else:
+                    state = Call.State.QUEUED if queued else Call.State.IVR
+                # The one INSERT of a new call, prepared once (lib/inserts.py).
+                call = insert(
+                    Call(
+                        provider_sid=provider_sid,
+                        hotline_number=number,
+                        channel=number.channel,
+                        caller_key=caller.key,
+                        region=caller.region,
+                        last_digits=caller.last_digits,
+                        withheld=caller.withheld,
+                        case_code=new_case_code(),
+                        language=number.language,
+                        started_at=now,
+                        queued_at=now if queued else None,
+                        state=state,
+                        screening_policy=decision.policy,
+                        screening_score=decision.score,
+                        challenge_digit=decision.challenge_digit,
+                        first_call=reading.first_call,
+                    )
+                )
+                if queued:
+                    route_on_commit(call.language)
+        except IntegrityError:
+            # A retried webhook (the provider's id is unique), or a case code in use.
+            existing = Call.objects.filter(provider_sid=provider_sid).first()
+            if existing is not None:
+                return existing
+            continue
+        logger.info("Call %s received on %s, case %s", provider_sid, number.e164, call.case_code)
+        return call
+    raise RuntimeError("could not allocate a case code")
+
+
+@transaction.atomic
+def call_pass_challenge(*, provider_sid: str, digits: str) -> Call | None:
+    """A withheld caller answered flood mode's keypad challenge. None: they failed."""
+    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    if call is None:
+        raise UnknownCall(provider_sid)
+    if call.state != Call.State.IVR or not call.challenge_digit:
+        return call if call.state != Call.State.SCREENED else None  # retried
+    if not call_challenge_answered(call=call, digits=digits):
+        return None
+    call.challenge_digit = ""
+    call.save(update_fields=["challenge_digit"])
+    if call.language:
+        enqueue_call(call)
+    return call
+
+
+@transaction.atomic
+def call_status(
+    *, provider_sid: str, outcome: LegOutcome | None, sequence: int | None, duration: int | None
+) -> Call | None:
+    """A status callback for the caller's leg (``outcome`` None: a status the provider
+    added that the domain does not know). Old and repeated callbacks change nothing."""
+    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    if call is None:
+        return None
+    if sequence is not None:
+        if sequence <= call.provider_sequence:
+            return call
+        call.provider_sequence = sequence
+    if call.ended_at is not None:
+        call.save(update_fields=["provider_sequence"])
+        return call
+    call.provider_status = outcome.value if outcome is not None else ""
+    fields = ["provider_status", "provider_sequence"]
+    if outcome is not None and outcome.ended:
+        call.ended_at = timezone.now()
+        call.duration_seconds = duration
+        fields += ["ended_at", "duration_seconds", "state"]
+        if call.state == Call.State.IVR:
+            call.state = Call.State.DISCONNECTED
+        elif call.state in (Call.State.QUEUED, Call.State.OFFERED):
+            call.state = Call.State.ABANDONED
+            withdraw_pending_offers(call)
+            logger.info("Call %s abandoned after %ss in queue", call.case_code, call.wait_seconds)
+        elif call.state == Call.State.CONNECTED:
+            call.state = Call.State.COMPLETED
+            if call.volunteer_id is not None:
+                volunteer = Volunteer.objects.select_for_update().get(pk=call.volunteer_id)
+                set_presence(volunteer, Presence.WRAP_UP)
+    call.save(update_fields=fields)
+    if call.ended_at is not None:
+        call_ended(call=call)
+    return call

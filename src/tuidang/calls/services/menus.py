@@ -1,0 +1,61 @@
+"""The caller's answers in the menus before the queue: language, how they heard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from tuidang.calls import prompts
+from tuidang.calls.models import Call, Channel
+from tuidang.calls.services._shared import UnknownCall
+from tuidang.calls.services.queue import enqueue_call
+
+# A caller who gives no valid digit hears the menu once more, then gets the default.
+MENU_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class MenuResult:
+    call: Call
+    retry: bool
+    ask_how_heard: bool = False
+
+
+@transaction.atomic
+def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
+    """The caller pressed ``digits`` in the language menu (empty when they pressed nothing)."""
+    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    if call is None:
+        raise UnknownCall(provider_sid)
+    if call.state != Call.State.IVR:  # a retried request: the choice is already made
+        return MenuResult(call=call, retry=False)
+    language = prompts.language_for_digit(digits)
+    if language is None:
+        call.menu_attempts += 1
+        if call.menu_attempts < MENU_ATTEMPTS:
+            call.save(update_fields=["menu_attempts"])
+            return MenuResult(call=call, retry=True)
+        language = prompts.DEFAULT_LANGUAGE.value
+    call.language = language
+    number = call.hotline_number
+    if number.ask_how_heard and call.channel == Channel.UNKNOWN:
+        call.menu_attempts = 0
+        call.save(update_fields=["language", "menu_attempts"])
+        return MenuResult(call=call, retry=False, ask_how_heard=True)
+    enqueue_call(call)
+    return MenuResult(call=call, retry=False)
+
+
+@transaction.atomic
+def call_choose_channel(*, provider_sid: str, digits: str) -> Call:
+    """The caller's answer to "how did you hear of this number"; no answer is fine."""
+    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    if call is None:
+        raise UnknownCall(provider_sid)
+    if call.state != Call.State.IVR or not call.language:
+        return call  # retried, or a request out of order
+    call.channel = prompts.HOW_HEARD_CHANNELS.get(digits, call.channel)
+    call.save(update_fields=["channel"])
+    enqueue_call(call)
+    return call

@@ -1,0 +1,132 @@
+"""The queue: callers waiting for a volunteer of their language, and routing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from tuidang.calls import routing, tasks
+from tuidang.calls.models import Call, Offer, QueueConfig
+from tuidang.calls.services._shared import UnknownCall
+from tuidang.volunteers.models import Presence
+
+logger = logging.getLogger(__name__)
+
+
+def route_on_commit(language: str) -> None:
+    """Route once this transaction has committed: routing locks every waiting call of a
+    language, which inside a transaction already holding a call and a volunteer would
+    break the lock order (see the package's docstring) and could deadlock."""
+    transaction.on_commit(lambda: call_route(language=language))
+
+
+def enqueue_call(call: Call) -> None:
+    call.state = Call.State.QUEUED
+    call.queued_at = timezone.now()
+    call.save(update_fields=["state", "queued_at", "language", "menu_attempts"])
+    route_on_commit(call.language)
+
+
+def _ring_on_commit(offer: Offer) -> None:
+    offer_id = offer.pk
+    transaction.on_commit(lambda: tasks.ring_volunteer.enqueue(offer_id=offer_id))
+
+
+@transaction.atomic
+def call_route(*, language: str) -> list[Offer]:
+    """Offer the longest-waiting calls of ``language`` to volunteers (see routing.py).
+
+    Both sides are taken with row locks and moved out of their waiting states in the same
+    transaction, so two app servers routing at once never offer one call twice or one
+    volunteer two calls (the partial unique index on Offer is the last line of defence).
+    """
+    calls = list(
+        Call.objects.select_for_update()
+        .filter(state=Call.State.QUEUED, language=language)
+        .order_by("pk")  # the lock order
+    )
+    if not calls:
+        return []
+    calls.sort(key=lambda call: (call.queued_at or call.started_at, call.pk))
+    now = timezone.now()
+    config = QueueConfig.for_language(language)
+    primary = routing.eligible([language], now)
+    with_fallback = (
+        routing.eligible([language, config.fallback_language], now)
+        if config.fallback_language
+        else list(primary)
+    )
+    primary_on_duty = routing.on_duty([language])
+    offers = []
+    for call in calls:
+        if not primary and not with_fallback:
+            break
+        chosen = routing.choose(
+            call, config, (primary, with_fallback), now=now, primary_on_duty=primary_on_duty
+        )
+        for volunteer in chosen:
+            offer = Offer.objects.create(call=call, volunteer=volunteer)
+            volunteer.presence = Presence.RINGING
+            volunteer.save(update_fields=["presence"])
+            _ring_on_commit(offer)
+            offers.append(offer)
+            logger.info("Offered call %s to volunteer %s", call.case_code, volunteer.pk)
+        if chosen:
+            call.state = Call.State.OFFERED
+            call.save(update_fields=["state"])
+    return offers
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    call: Call
+    ahead: int
+    # Minutes, from how long recent callers of this language waited; None without data.
+    estimated_minutes: int | None
+    # No volunteer of the language (nor of its second language) is on duty.
+    voicemail_now: bool
+    # The caller has held long enough to be offered voicemail.
+    offer_voicemail: bool
+
+
+def _estimated_minutes(language: str, ahead: int) -> int | None:
+    since = timezone.now() - timedelta(hours=1)
+    recent = list(
+        Call.objects.filter(
+            language=language, connected_at__gte=since, queued_at__isnull=False
+        ).values_list("queued_at", "connected_at")[:50]
+    )
+    waits = [(c - q).total_seconds() for q, c in recent if q is not None and c is not None]
+    if not waits:
+        return None
+    average = sum(waits) / len(waits)
+    return max(1, round(average * (ahead + 1) / 60))
+
+
+def call_wait(*, provider_sid: str) -> QueueStatus:
+    """The caller is on hold. Routing runs again so no waiting call is ever forgotten."""
+    call = Call.objects.filter(provider_sid=provider_sid).first()
+    if call is None:
+        raise UnknownCall(provider_sid)
+    if call.waiting:
+        call_route(language=call.language)
+        call.refresh_from_db()
+    ahead = Call.objects.filter(
+        language=call.language,
+        state__in=[Call.State.QUEUED, Call.State.OFFERED],
+        queued_at__lt=call.queued_at or timezone.now(),
+    ).count()
+    config = QueueConfig.for_language(call.language)
+    languages = [call.language] + ([config.fallback_language] if config.fallback_language else [])
+    waited = (timezone.now() - (call.queued_at or timezone.now())).total_seconds()
+    return QueueStatus(
+        call=call,
+        ahead=ahead,
+        estimated_minutes=_estimated_minutes(call.language, ahead),
+        voicemail_now=call.state == Call.State.QUEUED and not routing.on_duty(languages),
+        offer_voicemail=waited >= config.voicemail_after_seconds,
+    )

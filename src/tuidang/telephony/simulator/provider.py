@@ -1,0 +1,55 @@
+"""The simulated network as the calls domain's provider (calls.ports.VoiceProvider).
+
+Chosen with ``TELEPHONY_PROVIDER=simulated`` (the default, and the tests' choice). It
+rings phones on the network and asks the hotline's webhooks, in ``dialect`` (Twilio's
+by default), what they should hear.
+"""
+
+from __future__ import annotations
+
+from tuidang.telephony.simulator.dialects import TWILIO, Dialect
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.telephony.simulator.models import SimRecording
+
+
+class SimulatedProvider:
+    def __init__(self, dialect: Dialect = TWILIO) -> None:
+        self.network = PhoneNetwork(dialect=dialect)
+        self.dialect = dialect
+
+    def _webhook(self, path: str) -> str:
+        return self.dialect.url(self.network.base_url, path)
+
+    def ring_offer(self, *, to: str, from_: str, offer_token: str, timeout: int) -> str:
+        call = self.network.create_call(
+            to=to,
+            from_=from_,
+            url=self._webhook(f"offer/{offer_token}"),
+            status_callback=self._webhook(f"offer/{offer_token}/status"),
+            timeout=timeout,
+        )
+        return call.sid
+
+    def ring_callback(
+        self, *, to: str, from_: str, voicemail_id: str, volunteer_id: int, timeout: int
+    ) -> str:
+        path = f"callback/{voicemail_id}/{volunteer_id}"
+        call = self.network.create_call(
+            to=to,
+            from_=from_,
+            url=self._webhook(path),
+            status_callback=self._webhook(f"{path}/status"),
+            timeout=timeout,
+        )
+        return call.sid
+
+    def hang_up(self, *, leg_id: str) -> None:
+        self.network.end_call(leg_id)
+
+    def fetch_recording(self, *, url: str) -> bytes:
+        sid = url.rstrip("/").rsplit("/", 1)[-1]
+        recording = SimRecording.objects.get(sid=sid, deleted=False)
+        return recording.audio()
+
+    def delete_recording(self, *, recording_id: str) -> None:
+        SimRecording.objects.filter(sid=recording_id).update(deleted=True)

@@ -1,0 +1,54 @@
+"""Twilio as the calls domain's provider: chosen by the settings, statuses translated."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tuidang.calls.ports import LegOutcome
+from tuidang.telephony.twilio.status import leg_outcome
+
+
+@pytest.mark.parametrize(
+    ("named", "loaded"),
+    [
+        ("twilio", "tuidang.telephony.twilio.client.TwilioProvider"),
+        ("simulated", "tuidang.telephony.simulator.provider.SimulatedProvider"),
+        ("example.voice.Provider", "example.voice.Provider"),
+    ],
+)
+def test_telephony_provider_names_the_class_by_name_or_by_dotted_path(tmp_path, named, loaded):
+    probe = "from tuidang.config import settings; print(settings.TELEPHONY_PROVIDER_CLASS)"
+    env = dict(os.environ, VAR_DIR=str(tmp_path), TELEPHONY_PROVIDER=named)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == loaded
+
+
+def test_the_named_classes_load(settings):
+    from tuidang.calls.ports import voice_provider
+
+    for path in settings.TELEPHONY_PROVIDERS.values():
+        settings.TELEPHONY_PROVIDER_CLASS = path
+        assert type(voice_provider()).__name__ in path
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"),
+    [
+        ("queued", LegOutcome.QUEUED),
+        ("ringing", LegOutcome.RINGING),
+        ("in-progress", LegOutcome.ANSWERED),
+        ("answered", LegOutcome.ANSWERED),
+        ("completed", LegOutcome.COMPLETED),
+        ("busy", LegOutcome.BUSY),
+        ("no-answer", LegOutcome.NO_ANSWER),
+        ("failed", LegOutcome.FAILED),
+        ("canceled", LegOutcome.CANCELED),
+        ("something-new", None),
+    ],
+)
+def test_twilio_statuses_become_the_domains_outcomes(status, outcome):
+    assert leg_outcome(status) == outcome
