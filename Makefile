@@ -59,6 +59,7 @@ lint: install
 	$(BIN)/ruff check src bench
 	$(BIN)/ruff format --check src bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/bandit -c pyproject.toml -r src -ll -ii -q
 	@$(MAKE) --no-print-directory audit-deps
 
