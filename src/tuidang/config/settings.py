@@ -286,17 +286,55 @@ TLOG_ORIGIN = env_str("TLOG_ORIGIN", "tuidang-hotline.example/log")
 TLOG_SIGNING_KEY = env_secret("TLOG_SIGNING_KEY", generated_into=_generate)
 
 # --- Telephony ------------------------------------------------------------------------
-# "simulated" drives the project's own phone network; "twilio" the real provider. The
+# "simulated" drives the project's own phone network; "twilio" and "telnyx" real ones. The
 # calls domain loads the provider's class from TELEPHONY_PROVIDER_CLASS (calls/ports.py):
 # a name below, or the dotted path of any class implementing calls.ports.VoiceProvider.
 TELEPHONY_PROVIDERS = {
     "simulated": "tuidang.telephony.simulator.provider.SimulatedProvider",
     "twilio": "tuidang.telephony.twilio.client.TwilioProvider",
+    "telnyx": "tuidang.telephony.telnyx.client.TelnyxProvider",
 }
 TELEPHONY_PROVIDER = env_str("TELEPHONY_PROVIDER", "simulated")
 TELEPHONY_PROVIDER_CLASS = TELEPHONY_PROVIDERS.get(TELEPHONY_PROVIDER, TELEPHONY_PROVIDER)
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
 TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", generated_into=_generate, nbytes=24)
+
+
+def _telnyx_secret(name: str) -> str:
+    """A Telnyx secret: required when Telnyx is the provider, else read only if given."""
+    if TELEPHONY_PROVIDER == "telnyx" or env_str(name) or env_str(f"{name}_FILE"):
+        return env_secret(name)
+    return ""
+
+
+def _ed25519_public_key(seed: str) -> str:
+    """The public key (base64) of the Ed25519 key whose seed is ``seed`` (base64url)."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = base64.urlsafe_b64decode(seed + "=" * (-len(seed) % 4))
+    public = Ed25519PrivateKey.from_private_bytes(raw).public_key()
+    return base64.b64encode(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+
+# Telnyx TeXML: the account and TeXML application calls are placed from, the API key
+# (bearer token), and the account's Ed25519 public key (base64) that checks its webhooks.
+TELNYX_ACCOUNT_SID = env_str("TELNYX_ACCOUNT_SID")
+TELNYX_APPLICATION_SID = env_str("TELNYX_APPLICATION_SID")
+TELNYX_API_KEY = _telnyx_secret("TELNYX_API_KEY")
+TELNYX_PUBLIC_KEY = _telnyx_secret("TELNYX_PUBLIC_KEY")
+# The simulated network signs as Telnyx with a key pair of its own, for the demo and the
+# tests: its private key (base64url of a 32-byte Ed25519 seed) generated into var/secrets/,
+# and, unless TELNYX_PUBLIC_KEY names another, the public half checks the webhooks.
+SIMULATOR_TELNYX_SIGNING_KEY = ""
+if TELEPHONY_PROVIDER == "simulated" and _generate is not None:
+    SIMULATOR_TELNYX_SIGNING_KEY = env_secret(
+        "SIMULATOR_TELNYX_SIGNING_KEY", generated_into=_generate
+    )
+    if not TELNYX_PUBLIC_KEY:
+        TELNYX_PUBLIC_KEY = _ed25519_public_key(SIMULATOR_TELNYX_SIGNING_KEY)
 # The base URL the provider calls, when the app sits behind a proxy that rewrites the
 # host or scheme. Twilio signs the URL it called, so validation must use that one.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")

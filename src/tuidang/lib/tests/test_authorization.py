@@ -84,9 +84,10 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "desk:books-request": (signed_in(405), signed_in(404)),
     "desk:books": (coordinators(200), signed_in(405)),
     "desk:books-sent": (signed_in(405), coordinators(404)),
-    # The provider's webhooks: nobody gets in without the provider's signature.
+    # The providers' webhooks: nobody gets in without the provider's signature.
     **{
-        f"telephony:twilio-{name}": (every(403), every(403))
+        f"telephony:{provider}-{name}": (every(403), every(403))
+        for provider in ["twilio", "telnyx"]
         for name in [
             "voice",
             "status",

@@ -63,7 +63,7 @@ def test_each_server_process_loads_every_view_and_spares_it_the_full_garbage_pas
 ) -> None:
     probe = (
         "import gc, sys, tuidang.config.wsgi; "
-        "print(gc.get_freeze_count() > 10_000, 'tuidang.telephony.twilio.views' in sys.modules)"
+        "print(gc.get_freeze_count() > 10_000, 'tuidang.telephony.twiml.views' in sys.modules)"
     )
     env = dict(os.environ, VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="tuidang.config.settings")
     result = subprocess.run(

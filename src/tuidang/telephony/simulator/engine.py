@@ -1,14 +1,14 @@
 """The simulated phone network: a provider that executes our TwiML.
 
-It plays Twilio's part for the demo and the tests. Calls arrive at the hotline's
-webhooks as Twilio sends them (form-encoded, with Twilio's parameters, signed with the
-account's auth token), and the TwiML that comes back is executed: Say, Play, Pause,
+It plays Twilio's part (or Telnyx's) for the demo and the tests. Calls arrive at the
+hotline's webhooks as the provider sends them (form-encoded, with Twilio's parameters,
+signed the provider's way), and the TwiML that comes back is executed: Say, Play, Pause,
 Gather, Enqueue (with its wait URL), Dial (Queue), Redirect, Record, Leave, Reject and
 Hangup. Time moves on only through ``tick()``, so tests control it exactly.
 
 It speaks to the webhooks of a provider's ``Dialect`` (dialects.py): where they are and
-how requests are signed; Twilio's by default. provider.py serves the provider's REST
-side to the calls domain.
+how requests are signed; Twilio's by default, Telnyx's TeXML with ``dialects.TELNYX``.
+provider.py serves the provider's REST side to the calls domain.
 
 It is a development tool, never the production path: operations on one call are not
 serialised against each other the way a real switch would.
@@ -23,14 +23,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tuidang.telephony.simulator.dialects import TWILIO, Dialect, Params
+from tuidang.telephony.simulator.dialects import TWILIO, Dialect, Params, Webhook
 from tuidang.telephony.simulator.models import SimCall, SimRecording
 from tuidang.telephony.simulator.routers import DATABASE
 
@@ -45,21 +45,25 @@ class Reply:
     body: str
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
 class Transport(Protocol):
-    def post(self, url: str, params: Params, headers: dict[str, str]) -> Reply: ...
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Reply: ...
 
 
 class InProcessTransport:
     """Delivers webhooks through Django's full request stack, without a socket."""
 
-    def post(self, url: str, params: Params, headers: dict[str, str]) -> Reply:
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Reply:
         from django.test import Client
 
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         response = Client().post(
             path,
-            params,
+            body,
+            content_type=FORM,
             headers={"host": parts.netloc, **headers},
             secure=parts.scheme == "https",
         )
@@ -75,9 +79,25 @@ class HttpTransport:
         self.session = requests.Session()
         self.timeout = timeout
 
-    def post(self, url: str, params: Params, headers: dict[str, str]) -> Reply:
-        response = self.session.post(url, data=params, headers=headers, timeout=self.timeout)
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Reply:
+        response = self.session.post(
+            url, data=body, headers={"Content-Type": FORM, **headers}, timeout=self.timeout
+        )
         return Reply(response.status_code, response.text)
+
+
+# After a verb played to a caller on hold: the next verb, or wait there (for the keys a
+# Gather asks for), or the caller has left the queue (hung up, or to the Enqueue's action).
+_NEXT, _WAIT, _LEFT = "next", "wait", "left"
+
+
+@dataclass
+class _Hold:
+    """What a document played on hold leaves the caller waiting for, and how long."""
+
+    waiting: dict[str, Any]
+    # Seconds before the wait URL is fetched again (or the Gather times out).
+    pause: int = 5
 
 
 def new_sid() -> str:
@@ -303,8 +323,9 @@ class PhoneNetwork:
 
     def _request(self, call: SimCall, url: str, **extra: str) -> str | None:
         params = self._params(call, **extra)
-        signature = {self.dialect.signature_header: self.dialect.sign(url, params)}
-        reply = self.transport.post(url, params, signature)
+        body = urlencode(params).encode()
+        headers = self.dialect.sign(Webhook(url=url, params=params, body=body))
+        reply = self.transport.post(url, body, headers)
         if reply.status >= 400:
             self._note(call, "error", f"Webhook {urlsplit(url).path} answered {reply.status}")
             logger.warning("Webhook %s answered %s", url, reply.status)
@@ -463,35 +484,52 @@ class PhoneNetwork:
 
     def _hold(self, call: SimCall, body: str, *, base: str) -> None:
         """Run TwiML for a caller in a queue (wait URL or a Gather's answer there)."""
-        pause = 5
         waiting = dict(call.waiting or {})
         waiting.pop("gather", None)
+        hold = _Hold(waiting=waiting)
         for verb in ET.fromstring(body):  # noqa: S314 - our own app's TwiML # nosec B314
-            if verb.tag in ("Say", "Play"):
-                self._speak(call, verb)
-            elif verb.tag == "Pause":
-                pause = int(verb.get("length", "1"))
-            elif verb.tag == "Gather":
-                for child in verb:
-                    self._speak(call, child)
-                waiting["gather"] = {
-                    "action": urljoin(base, verb.get("action", base)),
-                    "num_digits": verb.get("numDigits", "1"),
-                }
-                call.digits = ""
-                pause = int(verb.get("timeout", "5"))
+            run = self._HOLD_VERBS.get(verb.tag)
+            if run is None:
+                continue  # in a queue, other verbs have no effect
+            after = run(self, call, verb, hold, base)
+            if after == _LEFT:
+                return
+            if after == _WAIT:
                 break
-            elif verb.tag == "Hangup":
-                call.save()
-                self._end(call, SimCall.Status.COMPLETED)
-                return
-            elif verb.tag == "Leave":
-                call.save()
-                self._leave_queue(call, "leave")
-                return
-        call.waiting = waiting
-        call.deadline = self.clock() + timedelta(seconds=pause)
+        call.waiting = hold.waiting
+        call.deadline = self.clock() + timedelta(seconds=hold.pause)
         call.save()
+
+    # What each verb does to a caller on hold; each answers what comes after it.
+
+    def _hold_say(self, call: SimCall, verb: ET.Element, hold: _Hold, base: str) -> str:
+        self._speak(call, verb)
+        return _NEXT
+
+    def _hold_pause(self, call: SimCall, verb: ET.Element, hold: _Hold, base: str) -> str:
+        hold.pause = int(verb.get("length", "1"))
+        return _NEXT
+
+    def _hold_gather(self, call: SimCall, verb: ET.Element, hold: _Hold, base: str) -> str:
+        for child in verb:
+            self._speak(call, child)
+        hold.waiting["gather"] = {
+            "action": urljoin(base, verb.get("action", base)),
+            "num_digits": verb.get("numDigits", "1"),
+        }
+        call.digits = ""
+        hold.pause = int(verb.get("timeout", "5"))
+        return _WAIT
+
+    def _hold_hangup(self, call: SimCall, verb: ET.Element, hold: _Hold, base: str) -> str:
+        call.save()
+        self._end(call, SimCall.Status.COMPLETED)
+        return _LEFT
+
+    def _hold_leave(self, call: SimCall, verb: ET.Element, hold: _Hold, base: str) -> str:
+        call.save()
+        self._leave_queue(call, "leave")
+        return _LEFT
 
     def _queue_gather_done(self, call: SimCall) -> None:
         gather = (call.waiting or {})["gather"]
@@ -757,6 +795,17 @@ class PhoneNetwork:
         "Dial": _dial,
         "Record": _record,
         "Leave": _leave,
+    }
+    # The verbs of a document played to a caller on hold (the wait URL's), by tag.
+    _HOLD_VERBS: ClassVar[
+        dict[str, Callable[[PhoneNetwork, SimCall, ET.Element, _Hold, str], str]]
+    ] = {
+        "Say": _hold_say,
+        "Play": _hold_say,
+        "Pause": _hold_pause,
+        "Gather": _hold_gather,
+        "Hangup": _hold_hangup,
+        "Leave": _hold_leave,
     }
 
 

@@ -2,7 +2,8 @@
 
 Chosen with ``TELEPHONY_PROVIDER=simulated`` (the default, and the tests' choice). It
 rings phones on the network and asks the hotline's webhooks, in ``dialect`` (Twilio's
-by default), what they should hear.
+by default; ``SimulatedProvider(dialect=dialects.TELNYX)`` plays Telnyx's TeXML), what
+they should hear.
 """
 
 from __future__ import annotations

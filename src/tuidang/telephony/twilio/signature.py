@@ -1,19 +1,16 @@
-"""Checking that a webhook really comes from the provider, before anything else."""
+"""Checking that a webhook really comes from Twilio, before anything else.
+
+Twilio signs the URL it requested and the form parameters with the account's auth token
+(HMAC). The webhook views (telephony/twiml/views.py) call ``is_signed_by_twilio`` first.
+"""
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable
 from urllib.parse import urlparse
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest
 from twilio.request_validator import RequestValidator, compare, get_signature_algorithm
-
-logger = logging.getLogger(__name__)
-
-View = Callable[..., HttpResponse]
 
 
 def signed_url(request: HttpRequest) -> str:
@@ -48,14 +45,3 @@ def is_signed_by_twilio(request: HttpRequest) -> bool:
     if expected and compare(expected, signature):
         return True
     return bool(validator.validate(url, params, signature, algorithm=algorithm))
-
-
-def twilio_signature_required(view: View) -> View:
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not is_signed_by_twilio(request):
-            logger.warning("Rejected a webhook with a missing or wrong signature: %s", request.path)
-            return HttpResponseForbidden("Invalid signature\n", content_type="text/plain")
-        return view(request, *args, **kwargs)
-
-    return wrapper

@@ -78,7 +78,9 @@ def test_the_network_speaks_to_the_webhooks_and_signatures_of_the_dialect_it_is_
     from tuidang.telephony.simulator.dialects import TWILIO
     from tuidang.telephony.simulator.engine import PhoneNetwork
 
-    forged = PhoneNetwork(clock=clock, dialect=replace(TWILIO, sign=lambda url, params: "bad"))
+    forged = PhoneNetwork(
+        clock=clock, dialect=replace(TWILIO, sign=lambda webhook: {"X-Twilio-Signature": "bad"})
+    )
     caller = forged.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     assert caller.status == "failed"
     assert "Webhook /telephony/twilio/voice answered 403" in [

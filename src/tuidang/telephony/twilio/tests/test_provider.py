@@ -1,13 +1,10 @@
-"""Twilio as the calls domain's provider: chosen by the settings, statuses translated."""
+"""Twilio as the calls domain's provider: chosen by the settings."""
 
 import os
 import subprocess
 import sys
 
 import pytest
-
-from tuidang.calls.ports import LegOutcome
-from tuidang.telephony.twilio.status import leg_outcome
 
 
 @pytest.mark.parametrize(
@@ -33,22 +30,3 @@ def test_the_named_classes_load(settings):
     for path in settings.TELEPHONY_PROVIDERS.values():
         settings.TELEPHONY_PROVIDER_CLASS = path
         assert type(voice_provider()).__name__ in path
-
-
-@pytest.mark.parametrize(
-    ("status", "outcome"),
-    [
-        ("queued", LegOutcome.QUEUED),
-        ("ringing", LegOutcome.RINGING),
-        ("in-progress", LegOutcome.ANSWERED),
-        ("answered", LegOutcome.ANSWERED),
-        ("completed", LegOutcome.COMPLETED),
-        ("busy", LegOutcome.BUSY),
-        ("no-answer", LegOutcome.NO_ANSWER),
-        ("failed", LegOutcome.FAILED),
-        ("canceled", LegOutcome.CANCELED),
-        ("something-new", None),
-    ],
-)
-def test_twilio_statuses_become_the_domains_outcomes(status, outcome):
-    assert leg_outcome(status) == outcome

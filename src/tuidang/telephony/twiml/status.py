@@ -1,4 +1,8 @@
-"""Twilio's call statuses, in the calls domain's words (calls.ports.LegOutcome)."""
+"""TwiML's call statuses, in the calls domain's words (calls.ports.LegOutcome).
+
+Twilio and Telnyx (TeXML) report a leg's CallStatus, and a <Dial>'s DialCallStatus, in
+the same words.
+"""
 
 from __future__ import annotations
 
@@ -20,5 +24,5 @@ _OUTCOMES = {
 
 
 def leg_outcome(status: str) -> LegOutcome | None:
-    """The outcome a CallStatus or DialCallStatus names; None for one Twilio may add."""
+    """The outcome a CallStatus or DialCallStatus names; None for one a provider may add."""
     return _OUTCOMES.get(status)

@@ -1,4 +1,7 @@
-"""The calls domain's steps (calls.ivr) rendered as TwiML, with the ``twilio`` package."""
+"""The calls domain's steps (calls.ivr) rendered as TwiML, with the ``twilio`` package.
+
+The document is the same for every provider that speaks TwiML (Twilio, Telnyx's TeXML).
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,131 @@
+"""A whole call through Telnyx's TeXML webhooks, with the simulated network speaking Telnyx.
+
+The hotline is configured as for Telnyx (``TELEPHONY_PROVIDER=telnyx``); the REST side is
+the simulated network's, in Telnyx's dialect, so that its phones ring. Every webhook goes
+to /telephony/telnyx/ and is signed Telnyx's way, with the network's own key pair.
+"""
+
+import pytest
+from django.urls import reverse
+
+from tuidang.calls.models import Call
+from tuidang.declarations.models import Declaration
+from tuidang.telephony.simulator.dialects import TELNYX
+from tuidang.telephony.simulator.engine import InProcessTransport, PhoneNetwork, Reply, calls_for
+from tuidang.telephony.simulator.provider import SimulatedProvider
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
+from tuidang.volunteers.models import Presence
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+
+class SimulatedTelnyx(SimulatedProvider):
+    """The simulated network as the calls domain's provider, speaking Telnyx's dialect."""
+
+    def __init__(self) -> None:
+        super().__init__(dialect=TELNYX)
+
+
+class RecordingTransport(InProcessTransport):
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, str], int]] = []
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Reply:
+        reply = super().post(url, body, headers)
+        self.sent.append((url, headers, reply.status))
+        return reply
+
+
+@pytest.fixture
+def telnyx(settings):
+    # The URLconf reads TELEPHONY_PROVIDER once, when first imported: as the suite's.
+    import tuidang.config.urls  # noqa: F401
+
+    settings.TELEPHONY_PROVIDER = "telnyx"
+    settings.TELEPHONY_PROVIDER_CLASS = f"{__name__}.SimulatedTelnyx"
+
+
+def said(sim_call) -> str:
+    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
+
+
+def test_a_call_goes_through_the_telnyx_webhooks_from_ringing_to_the_total(
+    client, telnyx, numbers, mei, clock
+):
+    transport = RecordingTransport()
+    network = PhoneNetwork(clock=clock, dialect=TELNYX, transport=transport)
+    go_available(mei)
+
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    assert caller.url.endswith("/telephony/telnyx/voice")
+    assert "普通话请按1" in said(caller)  # the language menu
+
+    caller = network.press(caller.sid, "1")
+    assert caller.queue_name == "cmn"  # in the Mandarin queue, hearing the wait URL
+    assert Call.objects.get().state == Call.State.OFFERED
+
+    ringing = calls_for("client:mei").get()  # the offer, placed through the provider
+    assert ringing.url.endswith(
+        "/telephony/telnyx/offer/" + str(Call.objects.get().offers.get().token)
+    )
+    leg = network.answer(ringing.sid)
+    assert "Hotline call in Mandarin. Press 1 to accept." in said(leg)
+    network.press(leg.sid, "1")  # accepted: the leg dials the queue, the caller is bridged
+
+    call = Call.objects.get()
+    assert call.state == Call.State.CONNECTED
+    assert call.volunteer == mei
+    assert call.provider_sid == caller.sid
+    assert "正在为您接通志愿者" in said(network.refresh(caller))
+
+    client.login(username="mei", password=PASSWORD)
+    response = client.post(
+        reverse("desk:record", args=[call.pk]),
+        {
+            "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
+            "caller-organizations": ["party"],
+            "family-TOTAL_FORMS": "0",
+            "family-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    assert Declaration.objects.count() == 1
+
+    client.post(reverse("desk:hang-up", args=[call.pk]))  # the provider ends the caller's leg
+    call.refresh_from_db()
+    mei.refresh_from_db()
+    assert call.state == Call.State.COMPLETED  # from the status callback
+    assert call.provider_status == "completed"
+    assert mei.presence == Presence.WRAP_UP
+    assert network.refresh(caller).status == "completed"
+
+    # Every request the network sent went to Telnyx's webhooks, signed Telnyx's way.
+    assert transport.sent
+    for url, headers, status in transport.sent:
+        assert "/telephony/telnyx/" in url
+        assert set(headers) == {"telnyx-signature-ed25519", "telnyx-timestamp"}
+        assert status < 400, url
+    paths = {url.split("/telephony/telnyx/")[1].split("/")[0] for url, _, _ in transport.sent}
+    assert {"voice", "language", "wait", "offer", "bridge"} <= paths
+
+    home = client.get(reverse("public:home"))
+    assert 'data-testid="total">1<' in home.text
+
+
+def test_a_network_signing_with_another_key_reaches_nothing(telnyx, numbers, clock, settings):
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    other = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    settings.TELNYX_PUBLIC_KEY = base64.b64encode(other).decode()
+    caller = PhoneNetwork(clock=clock, dialect=TELNYX).dial(
+        from_number=CALLER, to_number=BANKNOTES_LINE
+    )
+    assert caller.status == "failed"
+    assert "Webhook /telephony/telnyx/voice answered 403" in [
+        line["text"] for line in caller.transcript
+    ]
+    assert not Call.objects.exists()
