@@ -136,7 +136,7 @@ def test_recorded_declarations_keep_the_alias_encrypted(client, connected_call):
     assert declaration.alias == "Wang Ming"
     assert b"Wang Ming" not in bytes(declaration.alias_sealed)
     assert declaration.organizations() == ["party", "youth_league", "young_pioneers"]
-    assert (declaration.channel, declaration.source, declaration.region) == (
+    assert (declaration.channel, declaration.how_heard, declaration.region) == (
         "hotline",
         "banknotes",
         "Beijing",
