@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tuidang.declarations.models import Declaration, Revocation
 from tuidang.declarations.selectors import public_totals
-from tuidang.desk.tests.test_call_record import connect, finish
+from tuidang.testing.desk import connect, finish
 from tuidang.testing.personas import PASSWORD
 from tuidang.tlog.models import LogEntry
 from tuidang.tlog.services import log_checkpoint_sign

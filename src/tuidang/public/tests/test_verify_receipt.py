@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tuidang.desk.tests.test_call_record import connect
+from tuidang.testing.desk import connect
 from tuidang.testing.personas import PASSWORD
 from tuidang.tlog.services import log_checkpoint_sign
 
