@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phon
 
 def renounce(client, call, organizations, alias="Wang Ming"):
     client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": alias,

@@ -118,7 +118,7 @@ def test_a_statement_is_sealed_and_the_region_can_be_corrected(client, network, 
     desk = client.get(reverse("desk:desk")).text
     assert 'name="caller-region" value="Beijing"' in desk
     client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-organizations": ["party"],

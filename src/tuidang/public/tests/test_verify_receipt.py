@@ -17,7 +17,7 @@ def receipt(client, network, numbers, mei):
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": "Wang Ming",

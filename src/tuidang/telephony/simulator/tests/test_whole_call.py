@@ -42,7 +42,7 @@ def test_a_call_goes_from_the_ringing_phone_to_the_public_total(client, network,
     assert "Beijing" in desk.text
 
     response = client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": "Wang Ming",
