@@ -51,7 +51,7 @@ def prepare_database(database_url: str, env: dict[str, str]) -> None:
         [*manage, "shell", "-c",
          "from tuidang.calls.models import HotlineNumber;"
          f"HotlineNumber.objects.get_or_create(e164='{HOTLINE}', "
-         "defaults={'name': 'Banknotes', 'channel': 'banknotes'})"],
+         "defaults={'name': 'Banknotes', 'how_heard': 'banknotes'})"],
         env=env, check=True,
     )  # fmt: skip
 

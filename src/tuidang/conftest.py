@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from tuidang.calls.models import Channel, HotlineNumber
+from tuidang.calls.models import HotlineNumber, HowHeard
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.personas import (
@@ -46,10 +46,10 @@ def _test_client_logins_carry_a_request():
 def numbers(db):
     return {
         "banknotes": HotlineNumber.objects.create(
-            e164=BANKNOTES_LINE, name="Banknotes line", channel=Channel.BANKNOTES
+            e164=BANKNOTES_LINE, name="Banknotes line", how_heard=HowHeard.BANKNOTES
         ),
         "website": HotlineNumber.objects.create(
-            e164=WEBSITE_LINE, name="Website line", channel=Channel.WEBSITE
+            e164=WEBSITE_LINE, name="Website line", how_heard=HowHeard.WEBSITE
         ),
     }
 

@@ -11,8 +11,8 @@ class NumberPromptInline(admin.StackedInline[NumberPrompt, HotlineNumber]):
 
 @admin.register(HotlineNumber)
 class HotlineNumberAdmin(admin.ModelAdmin[HotlineNumber]):
-    list_display = ["name", "e164", "channel", "language", "active"]
-    list_filter = ["channel", "active"]
+    list_display = ["name", "e164", "how_heard", "language", "active"]
+    list_filter = ["how_heard", "active"]
     inlines = [NumberPromptInline]
 
 
@@ -39,13 +39,13 @@ class CallAdmin(AuditedAdmin[Call]):
     list_display = [
         "case_code",
         "started_at",
-        "channel",
+        "how_heard",
         "language",
         "region",
         "state",
         "volunteer",
     ]
-    list_filter = ["state", "channel", "language"]
+    list_filter = ["state", "how_heard", "language"]
     search_fields = ["case_code"]
     # The caller key is for repeat-caller detection, not for people to read or search.
     exclude = ["caller_key"]

@@ -22,7 +22,7 @@ from tuidang.calls.ports import LegOutcome
 from tuidang.calls.prompts import Prompt, PromptKind
 from tuidang.calls.services import (
     UnknownCall,
-    call_choose_channel,
+    call_choose_how_heard,
     call_choose_language,
     call_connect,
     call_pass_challenge,
@@ -300,7 +300,7 @@ def language_chosen(*, provider_sid: str, digits: str) -> Reply:
 def how_heard_answered(*, provider_sid: str, digits: str) -> Reply:
     """The caller's answer to "how did you hear of this number" (none: on to the queue)."""
     try:
-        call = call_choose_channel(provider_sid=provider_sid, digits=digits)
+        call = call_choose_how_heard(provider_sid=provider_sid, digits=digits)
     except UnknownCall:
         return _lost_call(provider_sid)
     return _enqueue(call)

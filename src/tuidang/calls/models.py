@@ -16,8 +16,9 @@ from tuidang.vault.fields import Sealed
 from tuidang.volunteers.models import Volunteer
 
 
-class Channel(models.TextChoices):
-    """How a caller learned of the number, for attribution."""
+class HowHeard(models.TextChoices):
+    """How a caller heard of the number (banknotes, radio, ...), for attribution. Not to be
+    confused with the medium of a declaration (``declarations.models.DeclarationChannel``)."""
 
     BANKNOTES = "banknotes", _("Banknotes")
     FLYERS = "flyers", _("Flyers")
@@ -33,7 +34,9 @@ class HotlineNumber(models.Model):
         _("number (E.164)"), max_length=20, unique=True, validators=[validate_e164]
     )
     name = models.CharField(_("name"), max_length=80)
-    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    how_heard = models.CharField(
+        _("how callers hear of it"), max_length=16, choices=HowHeard.choices
+    )
     # Blank: callers choose a language from a menu.
     language = models.CharField(
         _("fixed language"), max_length=8, choices=Language.choices, blank=True
@@ -42,7 +45,7 @@ class HotlineNumber(models.Model):
     ask_how_heard = models.BooleanField(
         _("ask callers how they heard of the number"),
         default=False,
-        help_text=_("For numbers whose channel is unknown."),
+        help_text=_("For numbers whose how-heard is Unknown."),
     )
 
     class Meta:
@@ -106,8 +109,8 @@ class Call(models.Model):
     # Providers retry webhooks: the provider's id makes receiving a call idempotent.
     provider_sid = models.CharField(max_length=64, unique=True)
     hotline_number = models.ForeignKey(HotlineNumber, on_delete=models.PROTECT, related_name="+")
-    # Denormalised from the number: its channel may change later, the attribution must not.
-    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # Denormalised from the number: its how-heard may change later, the attribution must not.
+    how_heard = models.CharField(_("how heard"), max_length=16, choices=HowHeard.choices)
     caller_key = models.CharField(max_length=64, db_index=True)  # repeat-caller lookups
     region = models.CharField(_("region"), max_length=80, blank=True)
     last_digits = models.CharField(_("last digits"), max_length=4, blank=True)

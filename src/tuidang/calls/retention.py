@@ -5,7 +5,7 @@ runs the rules is jobs/retention.py).
   a message the provider still holds (never fetched, or not deleted there) is first
   deleted at the provider by a queued task, and its row only on a later run;
 - notes: volunteers' sealed notes are deleted;
-- call metadata: a call keeps its time, channel, region, language, state, durations and
+- call metadata: a call keeps its time, how-heard, region, language, state, durations and
   screening decision, which the statistics count, and loses what links it to a caller or
   to the provider's records: caller key, last digits, case code and the provider's call id.
 """

@@ -83,8 +83,10 @@ class Declaration(models.Model):
     # earlier declarations by their calls.
     declared_on = models.DateField(_("date"))
     region = models.CharField(_("region"), max_length=80, blank=True)
-    # Where the call came from (banknotes, website, ...), for attribution.
-    source = models.CharField(_("source"), max_length=16, blank=True)
+    # How the caller heard of the number (banknotes, website, ...), for attribution: the
+    # call's ``how_heard``; blank for declarations not made by phone.
+    how_heard = models.CharField(_("how heard"), max_length=16, blank=True)
+    # The medium of the declaration (hotline, web, fax, ...).
     channel = models.CharField(_("channel"), max_length=16, choices=DeclarationChannel.choices)
     alias_sealed = models.BinaryField(_("alias (encrypted)"), blank=True)
     alias = Sealed("alias_sealed")

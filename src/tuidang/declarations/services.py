@@ -139,7 +139,7 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
                 relationship=person.relationship,
                 declared_on=today,
                 region=person.region.strip() or call.region,
-                source=call.channel,
+                how_heard=call.how_heard,
                 channel=DeclarationChannel.RELAYED if family else DeclarationChannel.HOTLINE,
                 consent_to_publish=person.consent_to_publish,
                 recorded_by=recorded_by,

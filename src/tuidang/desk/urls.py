@@ -11,7 +11,11 @@ urlpatterns = [
     path("desk/", desk.desk, name="desk"),
     path("desk/live", desk.live, name="live"),
     path("desk/presence", desk.presence, name="presence"),
-    path("desk/calls/<int:call_id>/declarations", desk.record_declarations, name="record"),
+    path(
+        "desk/calls/<int:call_id>/declarations",
+        desk.record_declarations,
+        name="record-declarations",
+    ),
     path("desk/calls/<int:call_id>/hang-up", desk.hang_up, name="hang-up"),
     path("desk/calls/<int:call_id>/record", desk.record_call, name="record-call"),
     path("desk/team/", team.team, name="team"),

@@ -64,7 +64,7 @@ def voicemail(network, clock, numbers) -> Voicemail:
 
 def record_declarations(client, call: Call) -> None:
     response = client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": "明",

@@ -7,7 +7,7 @@ use the placeholders ``{ahead}`` and ``{minutes}`` where the built-in text does.
 
 A new caller language is a module like ``en.py`` and one line in ``LANGUAGES``. The
 digits of the language menu follow ``LANGUAGES``; those of the how-heard menu come from
-``HOW_HEARD_CHANNELS`` alone, so no language can renumber what callers press.
+``HOW_HEARD`` alone, so no language can renumber what callers press.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BUILT_IN",
     "DEFAULT_LANGUAGE",
-    "HOW_HEARD_CHANNELS",
+    "HOW_HEARD",
     "LANGUAGES",
     "MENU_ORDER",
     "Prompt",
@@ -52,8 +52,8 @@ class Prompt:
 # the default for a caller who chooses none.
 LANGUAGES = (cmn, yue, en)
 
-# The answers to "how did you hear of this number", by digit (channel values).
-HOW_HEARD_CHANNELS = {
+# The answers to "how did you hear of this number", by digit (``HowHeard`` values).
+HOW_HEARD = {
     "1": "banknotes",
     "2": "flyers",
     "3": "radio",
@@ -70,7 +70,7 @@ for _module in LANGUAGES:
     for _kind, _text in _module.TEXTS.items():
         BUILT_IN[_kind][_module.LANGUAGE] = _text
     BUILT_IN[PromptKind.HOW_HEARD][_module.LANGUAGE] = _module.how_heard_menu(
-        [(digit, _module.HOW_HEARD_ANSWERS[value]) for digit, value in HOW_HEARD_CHANNELS.items()]
+        [(digit, _module.HOW_HEARD_ANSWERS[value]) for digit, value in HOW_HEARD.items()]
     )
 BUILT_IN = dict(BUILT_IN)
 _BY_LANGUAGE = {module.LANGUAGE: module for module in LANGUAGES}

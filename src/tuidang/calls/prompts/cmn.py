@@ -27,7 +27,7 @@ TEXTS = {
     PromptKind.CHALLENGE: "请按数字{digit}继续。",
 }
 
-# The answers to "how did you hear of this number", by channel.
+# The answers to "how did you hear of this number", by ``HowHeard`` value.
 HOW_HEARD_ANSWERS = {
     "banknotes": "纸币",
     "flyers": "传单",

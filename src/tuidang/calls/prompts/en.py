@@ -27,7 +27,7 @@ TEXTS = {
     PromptKind.CHALLENGE: "To continue, press {digit}.",
 }
 
-# The answers to "how did you hear of this number", by channel.
+# The answers to "how did you hear of this number", by ``HowHeard`` value.
 HOW_HEARD_ANSWERS = {
     "banknotes": "Banknotes",
     "flyers": "Flyers",

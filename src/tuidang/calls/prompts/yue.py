@@ -26,7 +26,7 @@ TEXTS = {
     PromptKind.CHALLENGE: "請按數字{digit}繼續。",
 }
 
-# The answers to "how did you hear of this number", by channel.
+# The answers to "how did you hear of this number", by ``HowHeard`` value.
 HOW_HEARD_ANSWERS = {
     "banknotes": "紙幣",
     "flyers": "傳單",

@@ -21,7 +21,7 @@ from tuidang.calls.services.arrival import call_pass_challenge, call_receive, ca
 from tuidang.calls.services.menus import (
     MENU_ATTEMPTS,
     MenuResult,
-    call_choose_channel,
+    call_choose_how_heard,
     call_choose_language,
 )
 from tuidang.calls.services.offers import (
@@ -53,7 +53,7 @@ __all__ = [
     "QueueStatus",
     "Token",
     "UnknownCall",
-    "call_choose_channel",
+    "call_choose_how_heard",
     "call_choose_language",
     "call_connect",
     "call_hang_up",

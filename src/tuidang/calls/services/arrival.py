@@ -61,7 +61,7 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
                     Call(
                         provider_sid=provider_sid,
                         hotline_number=number,
-                        channel=number.channel,
+                        how_heard=number.how_heard,
                         caller_key=caller.key,
                         region=caller.region,
                         last_digits=caller.last_digits,

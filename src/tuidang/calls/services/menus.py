@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from tuidang.calls import prompts
-from tuidang.calls.models import Call, Channel
+from tuidang.calls.models import Call, HowHeard
 from tuidang.calls.services._shared import UnknownCall
 from tuidang.calls.services.queue import enqueue_call
 
@@ -39,7 +39,7 @@ def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
         language = prompts.DEFAULT_LANGUAGE.value
     call.language = language
     number = call.hotline_number
-    if number.ask_how_heard and call.channel == Channel.UNKNOWN:
+    if number.ask_how_heard and call.how_heard == HowHeard.UNKNOWN:
         call.menu_attempts = 0
         call.save(update_fields=["language", "menu_attempts"])
         return MenuResult(call=call, retry=False, ask_how_heard=True)
@@ -48,14 +48,14 @@ def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
 
 
 @transaction.atomic
-def call_choose_channel(*, provider_sid: str, digits: str) -> Call:
+def call_choose_how_heard(*, provider_sid: str, digits: str) -> Call:
     """The caller's answer to "how did you hear of this number"; no answer is fine."""
     call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
     if call is None:
         raise UnknownCall(provider_sid)
     if call.state != Call.State.IVR or not call.language:
         return call  # retried, or a request out of order
-    call.channel = prompts.HOW_HEARD_CHANNELS.get(digits, call.channel)
-    call.save(update_fields=["channel"])
+    call.how_heard = prompts.HOW_HEARD.get(digits, call.how_heard)
+    call.save(update_fields=["how_heard"])
     enqueue_call(call)
     return call

@@ -22,7 +22,7 @@ def test_an_admin_adds_a_hotline_number(admin_client):
         {
             "e164": "+18005550123",
             "name": "Radio line",
-            "channel": "radio",
+            "how_heard": "radio",
             "active": "on",
             **NO_PROMPTS,
         },
@@ -42,7 +42,7 @@ def test_a_hotline_number_not_in_e164_is_refused_next_to_the_field(admin_client)
         {
             "e164": "800 555 0123",
             "name": "Radio line",
-            "channel": "radio",
+            "how_heard": "radio",
             "active": "on",
             **NO_PROMPTS,
         },

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tuidang.calls.models import Call, Channel, HotlineNumber, NumberPrompt
+from tuidang.calls.models import Call, HotlineNumber, HowHeard, NumberPrompt
 from tuidang.calls.prompts import PromptKind
 from tuidang.lib.languages import Language
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER
@@ -69,27 +69,27 @@ def test_a_recorded_prompt_is_played_and_served_to_the_provider(
 
 def test_callers_to_a_number_of_unknown_channel_are_asked_how_they_heard(network):
     HotlineNumber.objects.create(
-        e164="+18005550142", name="Old line", channel=Channel.UNKNOWN, ask_how_heard=True
+        e164="+18005550142", name="Old line", how_heard=HowHeard.UNKNOWN, ask_how_heard=True
     )
     caller = network.dial(from_number=CALLER, to_number="+18005550142")
     caller = network.press(caller.sid, "1")
     assert "您是从哪里知道这个号码的" in said(caller)
     network.press(caller.sid, "3")
     call = Call.objects.get()
-    assert call.channel == Channel.RADIO
+    assert call.how_heard == HowHeard.RADIO
     assert call.state != Call.State.IVR
 
 
 def test_a_caller_who_does_not_answer_how_they_heard_still_gets_through(network, clock):
     HotlineNumber.objects.create(
-        e164="+18005550142", name="Old line", channel=Channel.UNKNOWN, ask_how_heard=True
+        e164="+18005550142", name="Old line", how_heard=HowHeard.UNKNOWN, ask_how_heard=True
     )
     caller = network.dial(from_number=CALLER, to_number="+18005550142")
     network.press(caller.sid, "1")
     clock.advance(7)
     network.tick()
     call = Call.objects.get()
-    assert call.channel == Channel.UNKNOWN
+    assert call.how_heard == HowHeard.UNKNOWN
     assert call.state != Call.State.IVR
 
 
@@ -98,8 +98,8 @@ def test_every_language_speaks_every_prompt_and_names_every_how_heard_answer():
 
     for module in prompts.LANGUAGES:
         assert set(module.TEXTS) == set(PromptKind) - {PromptKind.HOW_HEARD}
-        assert set(module.HOW_HEARD_ANSWERS) == set(prompts.HOW_HEARD_CHANNELS.values())
-        assert set(prompts.HOW_HEARD_CHANNELS.values()) <= set(Channel.values)
+        assert set(module.HOW_HEARD_ANSWERS) == set(prompts.HOW_HEARD.values())
+        assert set(prompts.HOW_HEARD.values()) <= set(HowHeard.values)
 
 
 def test_the_how_heard_menu_of_every_language_names_the_digits_in_one_order():
@@ -108,9 +108,8 @@ def test_the_how_heard_menu_of_every_language_names_the_digits_in_one_order():
     for module in prompts.LANGUAGES:
         text = prompts.BUILT_IN[PromptKind.HOW_HEARD][module.LANGUAGE]
         places = [
-            text.index(module.HOW_HEARD_ANSWERS[value])
-            for value in prompts.HOW_HEARD_CHANNELS.values()
+            text.index(module.HOW_HEARD_ANSWERS[value]) for value in prompts.HOW_HEARD.values()
         ]
         assert places == sorted(places)
         digits = [character for character in text if character.isdigit()]
-        assert digits == list(prompts.HOW_HEARD_CHANNELS)
+        assert digits == list(prompts.HOW_HEARD)

@@ -118,7 +118,7 @@ class _Batch:
         "young_pioneers",
         "declared_on",
         "region",
-        "source",
+        "how_heard",
         "channel",
         "alias_sealed",
         "statement_sealed",

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tuidang.declarations.models import Declaration, Revocation
 from tuidang.declarations.selectors import public_totals
-from tuidang.desk.tests.test_call_record import connect, finish
+from tuidang.testing.desk import connect, finish
 from tuidang.testing.personas import PASSWORD
 from tuidang.tlog.models import LogEntry
 from tuidang.tlog.services import log_checkpoint_sign
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phon
 
 def renounce(client, call, organizations, alias="Wang Ming"):
     client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": alias,

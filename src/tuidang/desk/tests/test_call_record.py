@@ -3,25 +3,12 @@
 import pytest
 from django.urls import reverse
 
-from tuidang.calls.models import Call, CallDisposition, CallNote, TalkingPoint
+from tuidang.calls.models import CallDisposition, CallNote, TalkingPoint
 from tuidang.declarations.models import Declaration
-from tuidang.telephony.simulator.engine import calls_for
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
+from tuidang.testing.desk import connect, finish
+from tuidang.testing.personas import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
-
-
-def connect(network, volunteer, number=CALLER) -> Call:
-    go_available(volunteer)
-    sim = network.dial(from_number=number, to_number=BANKNOTES_LINE)
-    network.press(sim.sid, "1")
-    network.press(network.answer(calls_for(volunteer.phone_address).get().sid).sid, "1")
-    return Call.objects.get(provider_sid=sim.sid)
-
-
-def finish(network, client, call: Call) -> None:
-    client.post(reverse("desk:hang-up", args=[call.pk]))
-    client.post(reverse("desk:presence"), {"presence": "available"})
 
 
 def test_a_call_is_recorded_with_several_types_and_a_sealed_note(client, network, numbers, mei):
@@ -131,7 +118,7 @@ def test_a_statement_is_sealed_and_the_region_can_be_corrected(client, network, 
     desk = client.get(reverse("desk:desk")).text
     assert 'name="caller-region" value="Beijing"' in desk
     client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-organizations": ["party"],

@@ -20,7 +20,7 @@ def earlier_case(client, network, numbers, mei):
     call = Call.objects.get()
     client.login(username="mei", password=PASSWORD)
     client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-organizations": ["party"],

@@ -81,7 +81,7 @@ def test_the_desk_shows_the_call_but_never_the_number(client, connected_call):
 def test_a_form_with_errors_keeps_what_was_typed_and_says_what_is_wrong(client, connected_call):
     client.login(username="mei", password=PASSWORD)
     response = client.post(
-        reverse("desk:record", args=[connected_call.pk]),
+        reverse("desk:record-declarations", args=[connected_call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": "Wang Ming",
@@ -99,7 +99,9 @@ def test_a_form_with_errors_keeps_what_was_typed_and_says_what_is_wrong(client, 
 
 def test_an_empty_record_is_refused(client, connected_call):
     client.login(username="mei", password=PASSWORD)
-    response = client.post(reverse("desk:record", args=[connected_call.pk]), EMPTY_FAMILY)
+    response = client.post(
+        reverse("desk:record-declarations", args=[connected_call.pk]), EMPTY_FAMILY
+    )
     assert response.status_code == 400
     assert "Nothing to record" in response.text
 
@@ -107,7 +109,7 @@ def test_an_empty_record_is_refused(client, connected_call):
 def test_adding_a_family_row_keeps_what_was_typed(client, connected_call):
     client.login(username="mei", password=PASSWORD)
     response = client.post(
-        reverse("desk:record", args=[connected_call.pk]),
+        reverse("desk:record-declarations", args=[connected_call.pk]),
         {
             "caller-alias": "Wang Ming",
             **EMPTY_FAMILY,
@@ -124,7 +126,7 @@ def test_adding_a_family_row_keeps_what_was_typed(client, connected_call):
 def test_recorded_declarations_keep_the_alias_encrypted(client, connected_call):
     client.login(username="mei", password=PASSWORD)
     client.post(
-        reverse("desk:record", args=[connected_call.pk]),
+        reverse("desk:record-declarations", args=[connected_call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": "Wang Ming",
@@ -136,7 +138,7 @@ def test_recorded_declarations_keep_the_alias_encrypted(client, connected_call):
     assert declaration.alias == "Wang Ming"
     assert b"Wang Ming" not in bytes(declaration.alias_sealed)
     assert declaration.organizations() == ["party", "youth_league", "young_pioneers"]
-    assert (declaration.channel, declaration.source, declaration.region) == (
+    assert (declaration.channel, declaration.how_heard, declaration.region) == (
         "hotline",
         "banknotes",
         "Beijing",
@@ -146,7 +148,7 @@ def test_recorded_declarations_keep_the_alias_encrypted(client, connected_call):
 def test_a_volunteer_cannot_record_on_someone_elses_call(client, connected_call, wing):
     client.login(username="wing", password=PASSWORD)
     response = client.post(
-        reverse("desk:record", args=[connected_call.pk]),
+        reverse("desk:record-declarations", args=[connected_call.pk]),
         {"caller-renounces": "on", "caller-organizations": ["party"], **EMPTY_FAMILY},
     )
     assert response.status_code == 404
@@ -157,7 +159,7 @@ def test_a_volunteer_cannot_record_on_someone_elses_call(client, connected_call,
 def test_a_coordinator_can_record_on_any_call(client, connected_call, lin):
     client.login(username="lin", password=PASSWORD)
     response = client.post(
-        reverse("desk:record", args=[connected_call.pk]),
+        reverse("desk:record-declarations", args=[connected_call.pk]),
         {"caller-renounces": "on", "caller-organizations": ["party"], **EMPTY_FAMILY},
     )
     assert response.status_code == 302

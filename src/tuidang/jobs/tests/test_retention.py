@@ -84,7 +84,7 @@ def statistics(night):
             for org in Organization.values
         },
         "night": (report.calls, report.flagged, report.actions(), report.conversions),
-        "calls": list(Call.objects.values("channel", "region", "state").annotate(n=Count("pk"))),
+        "calls": list(Call.objects.values("how_heard", "region", "state").annotate(n=Count("pk"))),
         "types": list(CallDisposition.objects.values("call_type").annotate(n=Count("pk"))),
         "declarations": Declaration.objects.count(),
     }

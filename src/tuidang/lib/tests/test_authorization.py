@@ -65,7 +65,7 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "desk:desk": (signed_in(200), signed_in(405)),
     "desk:live": (signed_in(200), signed_in(405)),
     "desk:presence": (signed_in(405), signed_in(ELSEWHERE)),
-    "desk:record": (signed_in(405), signed_in(404)),
+    "desk:record-declarations": (signed_in(405), signed_in(404)),
     "desk:hang-up": (signed_in(405), signed_in(404)),
     "desk:record-call": (signed_in(405), signed_in(404)),
     "desk:team": (coordinators(200), signed_in(405)),
@@ -229,7 +229,7 @@ def test_a_volunteer_cannot_act_on_another_volunteers_call(network, numbers, mei
 
     wing_client = Client()
     wing_client.force_login(wing.user)
-    for name in ["record", "record-call", "hang-up"]:
+    for name in ["record-declarations", "record-call", "hang-up"]:
         url = reverse(f"desk:{name}", args=[call.pk])
         assert wing_client.post(url).status_code == 404, name
     assert wing_client.post(reverse("desk:books-request", args=[call.pk])).status_code == 404

@@ -14,7 +14,7 @@ def _call(number: HotlineNumber, sid: str, code: str) -> Call:
     return Call(
         provider_sid=sid,
         hotline_number=number,
-        channel=number.channel,
+        how_heard=number.how_heard,
         caller_key="k" * 64,
         region="Jiangsu",
         last_digits="78",

@@ -76,7 +76,7 @@ def test_no_trace_of_a_callers_number_outside_the_phone_network(
             network.press(leg.sid, "1")
             call_id = mei.calls.latest("connected_at").pk
             client.post(
-                reverse("desk:record", args=[call_id]),
+                reverse("desk:record-declarations", args=[call_id]),
                 {
                     "caller-renounces": "on",
                     "caller-alias": f"Canary {number}",

@@ -21,7 +21,7 @@ def test_every_endpoint_has_a_unique_key():
 
 def test_it_fills_arguments_with_samples_or_given_values():
     by_key = {endpoint.key: endpoint for endpoint in walk_urls(samples={"call_id": "42"})}
-    assert by_key["desk:record"].url == "/desk/calls/42/declarations"
+    assert by_key["desk:record-declarations"].url == "/desk/calls/42/declarations"
     assert by_key["tlog:tile"].url == "/log/tile/1/1"
     assert by_key["admin:app_list"].url == "/admin/auth/"
 

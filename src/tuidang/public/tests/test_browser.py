@@ -232,7 +232,7 @@ def whole_path(browser: Browser, base: str, desk: Page) -> None:
     caller = browser.new_context().new_page()
     place_call(caller, base)
     answer_on_desk(desk)
-    expect(desk.get_by_test_id("channel")).to_have_text("Banknotes")
+    expect(desk.get_by_test_id("how-heard")).to_have_text("Banknotes")
     expect(desk.get_by_test_id("region")).to_have_text("Beijing")
     expect(caller.get_by_test_id("transcript")).to_contain_text("正在为您接通志愿者")
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tuidang.desk.tests.test_call_record import connect
+from tuidang.testing.desk import connect
 from tuidang.testing.personas import PASSWORD
 from tuidang.tlog.services import log_checkpoint_sign
 
@@ -17,7 +17,7 @@ def receipt(client, network, numbers, mei):
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": "Wang Ming",

@@ -25,11 +25,11 @@ def counter(request, db):
 def record(counter, key: str, at) -> None:
     """A call arrives: stored as the webhook stores it, and hit on the counter."""
     number, _ = HotlineNumber.objects.get_or_create(
-        e164="+18005550100", defaults={"name": "Line", "channel": "banknotes"}
+        e164="+18005550100", defaults={"name": "Line", "how_heard": "banknotes"}
     )
     Call.objects.create(
         provider_sid=f"CA{Call.objects.count():032d}", hotline_number=number,
-        channel="banknotes", caller_key=key, case_code=f"{Call.objects.count():07d}",
+        how_heard="banknotes", caller_key=key, case_code=f"{Call.objects.count():07d}",
         started_at=at,
     )  # fmt: skip
     counter.hit(key, at)

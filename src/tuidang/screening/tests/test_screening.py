@@ -162,7 +162,7 @@ def test_a_flagged_caller_who_renounces_is_a_conversion_and_stays_blocked(
     client.login(username="mei", password=PASSWORD)
     client.post(reverse("desk:flag", args=[call.pk]))
     client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-organizations": ["party"],

@@ -24,7 +24,7 @@ class DialForm(forms.Form):
         super().__init__(*args, **kwargs)
         numbers = HotlineNumber.objects.filter(active=True)
         choices: list[tuple[str, str]] = [
-            (n.e164, f"{n.name} ({n.e164}, {n.get_channel_display()})") for n in numbers
+            (n.e164, f"{n.name} ({n.e164}, {n.get_how_heard_display()})") for n in numbers
         ]
         choices.append(("+15555550000", str(_("A number the hotline does not know"))))
         field = self.fields["to_number"]

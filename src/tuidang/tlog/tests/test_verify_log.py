@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from tuidang.desk.tests.test_call_record import connect
+from tuidang.testing.desk import connect
 from tuidang.tlog.models import LogEntry
 from tuidang.tlog.services import log_checkpoint_sign
 

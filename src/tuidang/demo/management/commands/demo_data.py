@@ -22,7 +22,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from tuidang.calls.models import Channel, HotlineNumber
+from tuidang.calls.models import HotlineNumber, HowHeard
 from tuidang.declarations.imports import Row, import_declarations
 from tuidang.declarations.models import DeclarationChannel, Organization, Relationship
 from tuidang.declarations.services import hotline_today
@@ -35,8 +35,8 @@ from tuidang.volunteers.models import Presence, Role, Volunteer, VolunteerLangua
 DEMO_PASSWORD = "hotline-demo-2026"  # noqa: S105
 
 NUMBERS = [
-    ("+18005550100", "Banknotes line", Channel.BANKNOTES),
-    ("+18005550199", "Website line", Channel.WEBSITE),
+    ("+18005550100", "Banknotes line", HowHeard.BANKNOTES),
+    ("+18005550199", "Website line", HowHeard.WEBSITE),
 ]
 TITLES = [
     ("九评共产党", BookLanguage.SIMPLIFIED, Format.PRINTED),
@@ -93,9 +93,9 @@ class Command(BaseCommand):
         User = get_user_model()
         second_factors: dict[str, tuple[str, str, list[str]]] = {}
         with transaction.atomic():
-            for e164, name, channel in NUMBERS:
+            for e164, name, how_heard in NUMBERS:
                 HotlineNumber.objects.get_or_create(
-                    e164=e164, defaults={"name": name, "channel": channel}
+                    e164=e164, defaults={"name": name, "how_heard": how_heard}
                 )
             for name, language, book_format in TITLES:
                 Title.objects.get_or_create(name=name, language=language, format=book_format)

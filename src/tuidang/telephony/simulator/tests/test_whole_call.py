@@ -31,7 +31,7 @@ def test_a_call_goes_from_the_ringing_phone_to_the_public_total(client, network,
     call = Call.objects.get()
     assert call.state == Call.State.CONNECTED
     assert call.volunteer == mei
-    assert call.channel == "banknotes"
+    assert call.how_heard == "banknotes"
     assert call.region == "Beijing"
     assert "正在为您接通志愿者" in said(network.refresh(caller))
 
@@ -42,7 +42,7 @@ def test_a_call_goes_from_the_ringing_phone_to_the_public_total(client, network,
     assert "Beijing" in desk.text
 
     response = client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": "Wang Ming",
