@@ -72,7 +72,7 @@ def test_an_incoming_call_hears_the_language_menu(client, numbers):
     assert 'language="cmn-CN"' in body
     call = Call.objects.get()
     assert call.provider_sid == params["CallSid"]
-    assert call.channel == "banknotes"
+    assert call.how_heard == "banknotes"
     assert call.region == "Beijing"
     assert call.state == Call.State.IVR
 
