@@ -80,7 +80,7 @@ def test_a_call_goes_through_the_telnyx_webhooks_from_ringing_to_the_total(
 
     client.login(username="mei", password=PASSWORD)
     response = client.post(
-        reverse("desk:record", args=[call.pk]),
+        reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-alias": "Wang Ming",
