@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from django.conf import settings
 
-from tuidang.lib.public_url import public_url
+from tuidang.telephony.twiml.legs import TwimlLegs
 
 API_BASE = "https://api.telnyx.com/v2"
 TIMEOUT_SECONDS = 10
@@ -30,7 +30,9 @@ class TelnyxError(Exception):
         self.status = status
 
 
-class TelnyxProvider:
+class TelnyxProvider(TwimlLegs):
+    name = "telnyx"
+
     def __init__(self, *, api_base: str = API_BASE) -> None:
         self.api_base = api_base.rstrip("/")
         self.session = requests.Session()
@@ -89,32 +91,6 @@ class TelnyxProvider:
         if not sid:
             raise TelnyxError("Telnyx placed a call without saying its CallSid")
         return str(sid)
-
-    def ring_offer(self, *, to: str, from_: str, offer_token: str, timeout: int) -> str:
-        return self._place_call(
-            to=to,
-            from_=from_,
-            url=public_url("telephony:telnyx-offer", token=offer_token),
-            status_callback=public_url("telephony:telnyx-offer-status", token=offer_token),
-            timeout=timeout,
-        )
-
-    def ring_callback(
-        self, *, to: str, from_: str, voicemail_id: str, volunteer_id: int, timeout: int
-    ) -> str:
-        return self._place_call(
-            to=to,
-            from_=from_,
-            url=public_url(
-                "telephony:telnyx-callback", public_id=voicemail_id, volunteer_id=volunteer_id
-            ),
-            status_callback=public_url(
-                "telephony:telnyx-callback-status",
-                public_id=voicemail_id,
-                volunteer_id=volunteer_id,
-            ),
-            timeout=timeout,
-        )
 
     def hang_up(self, *, leg_id: str) -> None:
         self._send("POST", self._url("Calls", leg_id), {"Status": "completed"})

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from tuidang.lib.public_url import public_url
+from tuidang.telephony.twiml.legs import TwimlLegs
 
 
-class TwilioProvider:
+class TwilioProvider(TwimlLegs):
+    name = "twilio"
+
     def __init__(self) -> None:
         from twilio.rest import Client
 
@@ -28,32 +30,6 @@ class TwilioProvider:
             timeout=timeout,
         )
         return str(call.sid)
-
-    def ring_offer(self, *, to: str, from_: str, offer_token: str, timeout: int) -> str:
-        return self._place_call(
-            to=to,
-            from_=from_,
-            url=public_url("telephony:twilio-offer", token=offer_token),
-            status_callback=public_url("telephony:twilio-offer-status", token=offer_token),
-            timeout=timeout,
-        )
-
-    def ring_callback(
-        self, *, to: str, from_: str, voicemail_id: str, volunteer_id: int, timeout: int
-    ) -> str:
-        return self._place_call(
-            to=to,
-            from_=from_,
-            url=public_url(
-                "telephony:twilio-callback", public_id=voicemail_id, volunteer_id=volunteer_id
-            ),
-            status_callback=public_url(
-                "telephony:twilio-callback-status",
-                public_id=voicemail_id,
-                volunteer_id=volunteer_id,
-            ),
-            timeout=timeout,
-        )
 
     def hang_up(self, *, leg_id: str) -> None:
         self.client.calls(leg_id).update(status="completed")

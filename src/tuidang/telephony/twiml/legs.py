@@ -1,0 +1,46 @@
+"""Where a TwiML provider's outbound legs fetch their TwiML: its own webhooks.
+
+A provider that speaks TwiML places a volunteer's offer leg and a callback leg the same
+way, with the URL of the webhook that answers the leg and of the one its status goes to;
+only how it places a call differs. Its client names itself (its name in
+``settings.TELEPHONY_PROVIDERS``, the prefix of its URL names) and places the call.
+"""
+
+from __future__ import annotations
+
+from tuidang.lib.public_url import public_url
+
+
+class TwimlLegs:
+    """The port's two ringing methods, for a client that implements ``_place_call``."""
+
+    name: str
+
+    def _place_call(
+        self, *, to: str, from_: str, url: str, status_callback: str, timeout: int
+    ) -> str:
+        raise NotImplementedError
+
+    def _webhook(self, step: str, **ids: str) -> str:
+        return public_url(f"telephony:{self.name}-{step}", **ids)
+
+    def ring_offer(self, *, to: str, from_: str, offer_token: str, timeout: int) -> str:
+        return self._place_call(
+            to=to,
+            from_=from_,
+            url=self._webhook("offer", token=offer_token),
+            status_callback=self._webhook("offer-status", token=offer_token),
+            timeout=timeout,
+        )
+
+    def ring_callback(
+        self, *, to: str, from_: str, voicemail_id: str, volunteer_id: int, timeout: int
+    ) -> str:
+        ids = {"public_id": voicemail_id, "volunteer_id": str(volunteer_id)}
+        return self._place_call(
+            to=to,
+            from_=from_,
+            url=self._webhook("callback", **ids),
+            status_callback=self._webhook("callback-status", **ids),
+            timeout=timeout,
+        )
