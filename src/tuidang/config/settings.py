@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.config.env import env_bool, env_int, env_list, env_secret, env_str
@@ -335,6 +336,14 @@ if TELEPHONY_PROVIDER == "simulated" and _generate is not None:
     )
     if not TELNYX_PUBLIC_KEY:
         TELNYX_PUBLIC_KEY = _ed25519_public_key(SIMULATOR_TELNYX_SIGNING_KEY)
+# Whose webhooks the simulated network calls, signed that provider's way: "twilio"
+# (TwiML, an HMAC signature) or "telnyx" (TeXML, an Ed25519 signature). The demo shows
+# the second with SIMULATOR_DIALECT=telnyx make demo.
+SIMULATOR_DIALECT = env_str("SIMULATOR_DIALECT", "twilio")
+if SIMULATOR_DIALECT not in ("twilio", "telnyx"):
+    raise ImproperlyConfigured(
+        f"SIMULATOR_DIALECT must be twilio or telnyx, not {SIMULATOR_DIALECT!r}"
+    )
 # The base URL the provider calls, when the app sits behind a proxy that rewrites the
 # host or scheme. Twilio signs the URL it called, so validation must use that one.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")

@@ -77,3 +77,9 @@ def telnyx_signature(webhook: Webhook) -> dict[str, str]:
 
 TWILIO = Dialect(prefix="/telephony/twilio/", sign=twilio_signature)
 TELNYX = Dialect(prefix="/telephony/telnyx/", sign=telnyx_signature)
+DIALECTS = {"twilio": TWILIO, "telnyx": TELNYX}
+
+
+def configured_dialect() -> Dialect:
+    """The dialect the simulated network speaks unless told otherwise (SIMULATOR_DIALECT)."""
+    return DIALECTS[settings.SIMULATOR_DIALECT]

@@ -30,7 +30,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tuidang.telephony.simulator.dialects import TWILIO, Dialect, Params, Webhook
+from tuidang.telephony.simulator.dialects import (
+    Dialect,
+    Params,
+    Webhook,
+    configured_dialect,
+)
 from tuidang.telephony.simulator.models import SimCall, SimRecording
 from tuidang.telephony.simulator.routers import DATABASE
 
@@ -115,10 +120,10 @@ class PhoneNetwork:
         transport: Transport | None = None,
         base_url: str | None = None,
         clock: Callable[[], datetime] = timezone.now,
-        dialect: Dialect = TWILIO,
+        dialect: Dialect | None = None,
     ) -> None:
         self.transport = transport or InProcessTransport()
-        self.dialect = dialect
+        self.dialect = dialect or configured_dialect()
         self.base_url = (base_url or default_base_url()).rstrip("/")
         self.clock = clock
 

@@ -1,22 +1,22 @@
 """The simulated network as the calls domain's provider (calls.ports.VoiceProvider).
 
 Chosen with ``TELEPHONY_PROVIDER=simulated`` (the default, and the tests' choice). It
-rings phones on the network and asks the hotline's webhooks, in ``dialect`` (Twilio's
-by default; ``SimulatedProvider(dialect=dialects.TELNYX)`` plays Telnyx's TeXML), what
-they should hear.
+rings phones on the network and asks the hotline's webhooks, in ``dialect``, what they
+should hear: by default the one ``SIMULATOR_DIALECT`` names (Twilio's unless set);
+``SimulatedProvider(dialect=dialects.TELNYX)`` plays Telnyx's TeXML.
 """
 
 from __future__ import annotations
 
-from tuidang.telephony.simulator.dialects import TWILIO, Dialect
+from tuidang.telephony.simulator.dialects import Dialect, configured_dialect
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.telephony.simulator.models import SimRecording
 
 
 class SimulatedProvider:
-    def __init__(self, dialect: Dialect = TWILIO) -> None:
-        self.network = PhoneNetwork(dialect=dialect)
-        self.dialect = dialect
+    def __init__(self, dialect: Dialect | None = None) -> None:
+        self.dialect = dialect or configured_dialect()
+        self.network = PhoneNetwork(dialect=self.dialect)
 
     def _webhook(self, path: str) -> str:
         return self.dialect.url(self.network.base_url, path)

@@ -17,6 +17,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.mfa.utils import decrypt
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand
@@ -145,8 +146,22 @@ class Command(BaseCommand):
             + "\nTo place a call: log in as mei in one browser window and press"
             " 'Go available';\nin another window (or a private one) open /sim/, call the"
             " Banknotes line and press 1 for Mandarin.\nMei's simulated phone rings on her"
-            " desk: answer, press 1 to accept, and the call is hers.\n"
+            " desk: answer, press 1 to accept, and the call is hers.\n" + _dialect_line()
         )
+
+
+def _dialect_line() -> str:
+    """Which provider's webhooks the simulated network calls, and how to see the other."""
+    if settings.SIMULATOR_DIALECT == "telnyx":
+        return (
+            "The simulated network speaks Telnyx's TeXML: its webhooks go to /telephony/telnyx/,"
+            " signed with Ed25519.\n"
+        )
+    return (
+        "The simulated network speaks Twilio's TwiML (/telephony/twilio/, HMAC-signed);"
+        " `SIMULATOR_DIALECT=telnyx make demo`\nplays Telnyx's TeXML instead"
+        " (/telephony/telnyx/, Ed25519-signed).\n"
+    )
 
 
 def _second_factor(user: AbstractBaseUser) -> tuple[str, str, list[str]]:

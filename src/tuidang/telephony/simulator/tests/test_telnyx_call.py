@@ -5,7 +5,10 @@ the simulated network's, in Telnyx's dialect, so that its phones ring. Every web
 to /telephony/telnyx/ and is signed Telnyx's way, with the network's own key pair.
 """
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from tuidang.calls.models import Call
@@ -129,3 +132,24 @@ def test_a_network_signing_with_another_key_reaches_nothing(telnyx, numbers, clo
         line["text"] for line in caller.transcript
     ]
     assert not Call.objects.exists()
+
+
+def test_the_demo_plays_telnyx_when_told_to(numbers, mei, clock, settings):
+    """SIMULATOR_DIALECT=telnyx make demo: the network and its provider speak TeXML, so the
+    caller's page and the volunteer's phone reach the Telnyx webhooks."""
+    settings.SIMULATOR_DIALECT = "telnyx"
+    settings.TELEPHONY_PROVIDER_CLASS = "tuidang.telephony.simulator.provider.SimulatedProvider"
+    go_available(mei)
+    network = PhoneNetwork(clock=clock)  # as the /sim/ pages make it
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    assert caller.url.endswith("/telephony/telnyx/voice")
+    network.press(caller.sid, "1")
+    assert calls_for("client:mei").get().url.startswith(network.base_url + "/telephony/telnyx/")
+    assert Call.objects.get().state == Call.State.OFFERED
+
+
+def test_the_demo_says_which_provider_the_network_plays(settings):
+    settings.SIMULATOR_DIALECT = "telnyx"
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    assert "speaks Telnyx's TeXML" in out.getvalue()
