@@ -6,15 +6,25 @@ to /telephony/telnyx/ and is signed Telnyx's way, with the network's own key pai
 """
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration
 from tuidang.telephony.simulator.dialects import TELNYX
 from tuidang.telephony.simulator.engine import InProcessTransport, PhoneNetwork, Reply, calls_for
+from tuidang.telephony.simulator.models import SimCall
 from tuidang.telephony.simulator.provider import SimulatedProvider
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
-from tuidang.volunteers.models import Presence
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    CALLER,
+    PASSWORD,
+    Clock,
+    HotlineNumbers,
+    go_available,
+)
+from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
@@ -37,7 +47,7 @@ class RecordingTransport(InProcessTransport):
 
 
 @pytest.fixture
-def telnyx(settings):
+def telnyx(settings: Settings) -> None:
     # The URLconf reads TELEPHONY_PROVIDER once, when first imported: as the suite's.
     import tuidang.config.urls  # noqa: F401
 
@@ -45,13 +55,13 @@ def telnyx(settings):
     settings.TELEPHONY_PROVIDER_CLASS = f"{__name__}.SimulatedTelnyx"
 
 
-def said(sim_call) -> str:
+def said(sim_call: SimCall) -> str:
     return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
 def test_a_call_goes_through_the_telnyx_webhooks_from_ringing_to_the_total(
-    client, telnyx, numbers, mei, clock
-):
+    client: Client, telnyx: None, numbers: HotlineNumbers, mei: Volunteer, clock: Clock
+) -> None:
     transport = RecordingTransport()
     network = PhoneNetwork(clock=clock, dialect=TELNYX, transport=transport)
     go_available(mei)
@@ -113,7 +123,9 @@ def test_a_call_goes_through_the_telnyx_webhooks_from_ringing_to_the_total(
     assert 'data-testid="total">1<' in home.text
 
 
-def test_a_network_signing_with_another_key_reaches_nothing(telnyx, numbers, clock, settings):
+def test_a_network_signing_with_another_key_reaches_nothing(
+    telnyx: None, numbers: HotlineNumbers, clock: Clock, settings: Settings
+) -> None:
     import base64
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
