@@ -6,8 +6,12 @@ The helpers behind them live in ``tuidang.testing``; a test imports from there w
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from tuidang.calls.models import HotlineNumber, HowHeard
 from tuidang.lib.languages import Language
@@ -17,14 +21,15 @@ from tuidang.testing.personas import (
     PASSWORD,
     WEBSITE_LINE,
     Clock,
+    HotlineNumbers,
     make_coordinator,
     make_volunteer,
 )
-from tuidang.volunteers.models import Role
+from tuidang.volunteers.models import Role, Volunteer
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _test_client_logins_carry_a_request():
+def _test_client_logins_carry_a_request() -> Iterator[None]:
     """django-axes counts failed logins per address, so it refuses to authenticate without
     a request; the test client's login() has none. Give it one from 127.0.0.1."""
     from django.http import HttpRequest
@@ -32,7 +37,7 @@ def _test_client_logins_carry_a_request():
 
     original = ClientMixin.login
 
-    def login(self, **credentials):
+    def login(self: ClientMixin, **credentials: Any) -> bool:
         request = HttpRequest()
         request.META["REMOTE_ADDR"] = "127.0.0.1"
         return original(self, request=request, **credentials)
@@ -43,7 +48,7 @@ def _test_client_logins_carry_a_request():
 
 
 @pytest.fixture
-def numbers(db):
+def numbers(db: None) -> HotlineNumbers:
     return {
         "banknotes": HotlineNumber.objects.create(
             e164=BANKNOTES_LINE, name="Banknotes line", how_heard=HowHeard.BANKNOTES
@@ -55,22 +60,22 @@ def numbers(db):
 
 
 @pytest.fixture
-def mei(db):
+def mei(db: None) -> Volunteer:
     return make_volunteer("mei", [Language.MANDARIN])
 
 
 @pytest.fixture
-def wing(db):
+def wing(db: None) -> Volunteer:
     return make_volunteer("wing", [Language.CANTONESE])
 
 
 @pytest.fixture
-def lin(db):
+def lin(db: None) -> Volunteer:
     return make_coordinator("lin", [Language.MANDARIN, Language.ENGLISH])
 
 
 @pytest.fixture
-def ada(db):
+def ada(db: None) -> Volunteer:
     """An administrator: the admin role, staff and superuser, with an authenticator app."""
     volunteer = make_volunteer("ada", [Language.ENGLISH], role=Role.ADMIN)
     volunteer.user.is_staff = volunteer.user.is_superuser = True
@@ -79,22 +84,22 @@ def ada(db):
 
 
 @pytest.fixture
-def charlie(db):
+def charlie(db: None) -> User:
     return get_user_model().objects.create_user(username="charlie", password=PASSWORD)
 
 
 @pytest.fixture
-def clock():
+def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def network(clock):
+def network(clock: Clock) -> PhoneNetwork:
     return PhoneNetwork(clock=clock)
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache() -> None:
     """Every test starts with an empty cache, as a freshly started server does."""
     from django.core.cache import cache
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -17,6 +18,9 @@ from django.utils import timezone
 
 from tuidang.volunteers.models import Presence, Role, Volunteer, VolunteerLanguage
 from tuidang.volunteers.services import volunteer_set_presence
+
+if TYPE_CHECKING:
+    from tuidang.calls.models import HotlineNumber
 
 BANKNOTES_LINE = "+18005550100"
 WEBSITE_LINE = "+18005550199"
@@ -26,6 +30,13 @@ PASSWORD = "correct-horse-battery"  # noqa: S105 - every persona's password, in 
 # The authenticator app secret of every persona who must have a second factor
 # (coordinators, administrators); `totp_code()` computes what their app shows.
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - a published example secret
+
+
+class HotlineNumbers(TypedDict):
+    """The hotline's two numbers, as the ``numbers`` fixture makes them."""
+
+    banknotes: HotlineNumber  # BANKNOTES_LINE
+    website: HotlineNumber  # WEBSITE_LINE
 
 
 def give_second_factor(user: AbstractBaseUser) -> None:

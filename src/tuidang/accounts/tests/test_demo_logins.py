@@ -25,13 +25,19 @@ def log_in(username: str, code: str) -> Client:
     return client
 
 
-def test_the_demo_coordinator_logs_in_with_the_printed_secret():
-    secret = re.search(r"lin +secret (\w+)", demo_output()).group(1)
+def test_the_demo_coordinator_logs_in_with_the_printed_secret() -> None:
+    match = re.search(r"lin +secret (\w+)", demo_output())
+    assert match is not None
+    secret = match.group(1)
     assert log_in("lin", totp_code(secret)).get(reverse("desk:team")).status_code == 200
 
 
-def test_the_demo_admin_logs_in_with_a_printed_recovery_code_and_it_stays_printed_until_used():
-    first = re.search(r"admin +secret \w+\n.*\n +recovery codes (\d+)", demo_output()).group(1)
+def test_the_demo_admin_logs_in_with_a_printed_recovery_code_and_it_stays_printed_until_used() -> (
+    None
+):
+    match = re.search(r"admin +secret \w+\n.*\n +recovery codes (\d+)", demo_output())
+    assert match is not None
+    first = match.group(1)
     assert log_in("admin", first).get(reverse("admin:index")).status_code == 200
     again = demo_output()
     assert first not in again  # used up: the next run prints the ones left

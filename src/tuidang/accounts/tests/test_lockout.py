@@ -1,12 +1,15 @@
 import logging
+from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from tuidang.accounts.lockout import client_address
 from tuidang.testing.logins import log_in
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db
 
@@ -15,8 +18,8 @@ MEI_AT_HOME = "198.51.100.7"
 
 
 def test_guessing_a_volunteers_password_locks_out_the_guesser_not_the_volunteer(
-    client, mei, settings
-):
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT):
         log_in(client, "mei", password="guess", address=ATTACKER)
 
@@ -30,13 +33,17 @@ def test_guessing_a_volunteers_password_locks_out_the_guesser_not_the_volunteer(
     assert client.get(reverse("desk:desk")).status_code == 200
 
 
-def test_a_few_mistakes_do_not_lock_anyone_out(client, mei, settings):
+def test_a_few_mistakes_do_not_lock_anyone_out(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         log_in(client, "mei", password="typo", address=MEI_AT_HOME)
     assert log_in(client, "mei", address=MEI_AT_HOME).status_code == 302
 
 
-def test_an_address_that_tries_many_usernames_is_locked(client, mei, wing, settings):
+def test_an_address_that_tries_many_usernames_is_locked(
+    client: Client, mei: Volunteer, wing: Volunteer, settings: Settings
+) -> None:
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
     names = [f"volunteer{n}" for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT)]
     for name in names:  # one try per name: no (username, address) pair reaches its limit
@@ -46,14 +53,18 @@ def test_an_address_that_tries_many_usernames_is_locked(client, mei, wing, setti
     assert log_in(client, "mei", address=MEI_AT_HOME).status_code == 302
 
 
-def test_below_the_address_threshold_other_names_still_log_in(client, wing, settings):
+def test_below_the_address_threshold_other_names_still_log_in(
+    client: Client, wing: Volunteer, settings: Settings
+) -> None:
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
     for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT - 1):
         log_in(client, f"volunteer{n}", password="guess", address=ATTACKER)
     assert log_in(client, "wing", address=ATTACKER).status_code == 302
 
 
-def test_the_lockout_ends_after_the_cool_off(client, mei, settings):
+def test_the_lockout_ends_after_the_cool_off(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT):
         log_in(client, "mei", password="guess", address=ATTACKER)
     assert log_in(client, "mei", address=ATTACKER).status_code == 429
@@ -64,7 +75,9 @@ def test_the_lockout_ends_after_the_cool_off(client, mei, settings):
     assert log_in(client, "mei", address=ATTACKER).status_code == 302
 
 
-def test_failed_passwords_reach_neither_the_log_nor_the_database(client, mei, caplog):
+def test_failed_passwords_reach_neither_the_log_nor_the_database(
+    client: Client, mei: Volunteer, caplog: pytest.LogCaptureFixture
+) -> None:
     secret = "my-real-password-with-a-typo"
     with caplog.at_level(logging.DEBUG):
         log_in(client, "mei", password=secret, address=ATTACKER)
@@ -74,25 +87,27 @@ def test_failed_passwords_reach_neither_the_log_nor_the_database(client, mei, ca
     assert ATTACKER not in caplog.text  # axes masks the address and username in its log
 
 
-def test_successful_logins_are_not_kept_with_their_address(client, mei):
+def test_successful_logins_are_not_kept_with_their_address(client: Client, mei: Volunteer) -> None:
     from axes.models import AccessLog
 
     log_in(client, "mei", address=MEI_AT_HOME)
     assert not AccessLog.objects.exists()
 
 
-def address_of(settings, proxies: int, **meta) -> str | None:
+def address_of(settings: Settings, proxies: int, **meta: Any) -> str | None:
     settings.TRUSTED_PROXY_COUNT = proxies
     return client_address(RequestFactory().get("/", **meta))
 
 
-def test_without_a_proxy_the_forwarded_header_is_ignored(settings):
+def test_without_a_proxy_the_forwarded_header_is_ignored(settings: Settings) -> None:
     assert address_of(settings, 0, REMOTE_ADDR=ATTACKER, HTTP_X_FORWARDED_FOR="10.0.0.1") == (
         ATTACKER
     )
 
 
-def test_behind_the_proxy_the_address_it_saw_counts_not_what_the_client_claims(settings):
+def test_behind_the_proxy_the_address_it_saw_counts_not_what_the_client_claims(
+    settings: Settings,
+) -> None:
     # The client sent "X-Forwarded-For: 10.0.0.1"; our proxy appended the real address.
     forwarded = f"10.0.0.1, {ATTACKER}"
     assert (
@@ -101,8 +116,8 @@ def test_behind_the_proxy_the_address_it_saw_counts_not_what_the_client_claims(s
 
 
 def test_an_attacker_cannot_dodge_the_lockout_by_forging_the_forwarded_header(
-    client, mei, settings
-):
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     settings.TRUSTED_PROXY_COUNT = 1
     for n in range(settings.AXES_FAILURE_LIMIT):
         client.post(
@@ -120,11 +135,13 @@ def test_an_attacker_cannot_dodge_the_lockout_by_forging_the_forwarded_header(
     assert response.status_code == 429
 
 
-def test_a_malformed_address_is_no_address(settings):
+def test_a_malformed_address_is_no_address(settings: Settings) -> None:
     assert address_of(settings, 1, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="nonsense") is None
 
 
-def test_failed_attempts_are_forgotten_after_the_cool_off(client, mei, settings):
+def test_failed_attempts_are_forgotten_after_the_cool_off(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     log_in(client, "someone", password="guess", address=ATTACKER)
     AccessAttempt.objects.update(
         attempt_time=AccessAttempt.objects.get().attempt_time - settings.AXES_COOLOFF_TIME

@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tuidang.testing.personas import PASSWORD
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,9 @@ def inline_scripts(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_account_pages_are_in_the_hotlines_look_without_inline_code(name, lin):
+def test_account_pages_are_in_the_hotlines_look_without_inline_code(
+    name: str, lin: Volunteer
+) -> None:
     client = Client()
     if name != "login":
         client.force_login(lin.user)
@@ -44,7 +47,7 @@ def test_account_pages_are_in_the_hotlines_look_without_inline_code(name, lin):
     assert "style=" not in page.text
 
 
-def test_new_recovery_codes_are_shown_once_generated(client, lin):
+def test_new_recovery_codes_are_shown_once_generated(client: Client, lin: Volunteer) -> None:
     client.force_login(lin.user)
     client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     assert client.post(reverse("mfa_generate_recovery_codes")).status_code == 302

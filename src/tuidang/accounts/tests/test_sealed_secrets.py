@@ -1,24 +1,33 @@
 """Second-factor secrets are sealed at rest, and rotate with every other sealed value."""
 
+from __future__ import annotations
+
 import json
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
+from pytest_django.fixtures import Settings
 
 from tuidang.accounts.adapter import sealed_secret_version
 from tuidang.testing.personas import PASSWORD, TOTP_SECRET, totp_code
 from tuidang.vault.models import DataKey
+from tuidang.volunteers.models import Volunteer
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 
-def log_in_with_code(client, username):
+def log_in_with_code(client: Client, username: str) -> _MonkeyPatchedWSGIResponse:
     client.post("/accounts/login/", {"login": username, "password": PASSWORD})
     return client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
 
 
-def stored_data(kind):
+def stored_data(kind: str) -> dict[str, Any]:
     """Authenticator.data as the database holds it, read below the ORM."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT data FROM mfa_authenticator WHERE type = %s", [kind])
@@ -27,7 +36,7 @@ def stored_data(kind):
 
 
 @pytest.mark.django_db
-def test_a_totp_secret_and_recovery_seed_never_reach_the_database_in_clear(lin):
+def test_a_totp_secret_and_recovery_seed_never_reach_the_database_in_clear(lin: Volunteer) -> None:
     RecoveryCodes.activate(lin.user)
     totp = stored_data(Authenticator.Type.TOTP)
     assert TOTP_SECRET not in json.dumps(totp)
@@ -40,7 +49,9 @@ def test_a_totp_secret_and_recovery_seed_never_reach_the_database_in_clear(lin):
 
 
 @pytest.mark.django_db
-def test_after_a_key_rotation_the_code_from_the_app_still_logs_in(client, lin, settings):
+def test_after_a_key_rotation_the_code_from_the_app_still_logs_in(
+    client: Client, lin: Volunteer, settings: Settings
+) -> None:
     settings.FIELD_KEY_CACHE_SECONDS = 0
     settings.VAR_DIR = settings.VAR_DIR / "rotation-secrets"
     before = sealed_secret_version(stored_data(Authenticator.Type.TOTP)["secret"])
@@ -57,8 +68,8 @@ def test_after_a_key_rotation_the_code_from_the_app_still_logs_in(client, lin, s
 
 @pytest.mark.django_db
 def test_a_secret_stored_in_clear_before_sealing_is_sealed_by_the_next_rotation(
-    client, lin, settings
-):
+    client: Client, lin: Volunteer, settings: Settings
+) -> None:
     settings.FIELD_KEY_CACHE_SECONDS = 0
     settings.VAR_DIR = settings.VAR_DIR / "rotation-secrets"
     Authenticator.objects.filter(type="totp").update(data={"secret": TOTP_SECRET})

@@ -1,24 +1,35 @@
+from __future__ import annotations
+
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from tuidang.testing.logins import log_in
 from tuidang.testing.personas import PASSWORD, TOTP_SECRET, totp_code
+from tuidang.volunteers.models import Volunteer
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 pytestmark = pytest.mark.django_db
 
 
-def enter_code(client, code: str):
+def enter_code(client: Client, code: str) -> _MonkeyPatchedWSGIResponse:
     return client.post(reverse("mfa_authenticate"), {"code": code})
 
 
-def test_a_coordinator_needs_the_code_from_their_app_after_the_password(client, lin):
+def test_a_coordinator_needs_the_code_from_their_app_after_the_password(
+    client: Client, lin: Volunteer
+) -> None:
     after_password = log_in(client, "lin")
     assert after_password["Location"] == reverse("mfa_authenticate")
     # The password alone opens nothing.
@@ -30,7 +41,7 @@ def test_a_coordinator_needs_the_code_from_their_app_after_the_password(client, 
     assert client.get(reverse("desk:team")).status_code == 200
 
 
-def test_a_wrong_code_is_refused(client, lin):
+def test_a_wrong_code_is_refused(client: Client, lin: Volunteer) -> None:
     log_in(client, "lin")
     wrong = f"{(int(totp_code()) + 1) % 1_000_000:06d}"
     response = enter_code(client, wrong)
@@ -39,7 +50,7 @@ def test_a_wrong_code_is_refused(client, lin):
     assert client.get(reverse("desk:team")).status_code == 302
 
 
-def test_guessing_codes_stops_after_five_wrong_ones(client, lin):
+def test_guessing_codes_stops_after_five_wrong_ones(client: Client, lin: Volunteer) -> None:
     log_in(client, "lin")
     wrong = f"{(int(totp_code()) + 1) % 1_000_000:06d}"
     for _ in range(5):
@@ -50,7 +61,7 @@ def test_guessing_codes_stops_after_five_wrong_ones(client, lin):
 
 
 @pytest.mark.parametrize("another_server", [False, True])
-def test_a_code_cannot_be_used_twice(client, lin, another_server):
+def test_a_code_cannot_be_used_twice(client: Client, lin: Volunteer, another_server: bool) -> None:
     from django.core.cache import cache
 
     # Far enough from the end of a period that both logins fall inside the same one.
@@ -70,7 +81,9 @@ def test_a_code_cannot_be_used_twice(client, lin, another_server):
     assert client.get(reverse("desk:team")).status_code == 302
 
 
-def test_a_code_from_an_earlier_period_is_refused_after_a_later_one(client, lin, settings):
+def test_a_code_from_an_earlier_period_is_refused_after_a_later_one(
+    client: Client, lin: Volunteer, settings: Settings
+) -> None:
     settings.MFA_TOTP_TOLERANCE = 1  # accept the previous and next period's codes too
     now = time.time()
     log_in(client, "lin")
@@ -80,7 +93,7 @@ def test_a_code_from_an_earlier_period_is_refused_after_a_later_one(client, lin,
     assert "Incorrect code" in enter_code(client, totp_code(at=now - 30)).text
 
 
-def test_a_recovery_code_logs_in_once(client, lin):
+def test_a_recovery_code_logs_in_once(client: Client, lin: Volunteer) -> None:
     codes = RecoveryCodes.activate(lin.user).generate_codes()
     log_in(client, "lin")
     assert enter_code(client, codes[0])["Location"] == reverse("desk:desk")
@@ -90,7 +103,9 @@ def test_a_recovery_code_logs_in_once(client, lin):
     assert enter_code(client, codes[1])["Location"] == reverse("desk:desk")
 
 
-def test_a_coordinator_without_a_second_factor_must_set_one_up_first(client, lin):
+def test_a_coordinator_without_a_second_factor_must_set_one_up_first(
+    client: Client, lin: Volunteer
+) -> None:
     Authenticator.objects.filter(user=lin.user).delete()
     assert log_in(client, "lin")["Location"] == reverse("desk:desk")
 
@@ -116,27 +131,31 @@ def test_a_coordinator_without_a_second_factor_must_set_one_up_first(client, lin
     assert client.get(reverse("desk:team")).status_code == 200
 
 
-def test_recovery_codes_alone_do_not_count_as_a_second_factor(client, lin):
+def test_recovery_codes_alone_do_not_count_as_a_second_factor(
+    client: Client, lin: Volunteer
+) -> None:
     Authenticator.objects.filter(user=lin.user).delete()
     RecoveryCodes.activate(lin.user)
     log_in(client, "lin")
     assert client.get(reverse("desk:desk"))["Location"] == reverse("mfa_index")
 
 
-def test_staff_without_a_volunteer_profile_must_set_one_up_too(client):
+def test_staff_without_a_volunteer_profile_must_set_one_up_too(client: Client) -> None:
     get_user_model().objects.create_user(username="root", password=PASSWORD, is_staff=True)
     log_in(client, "root")
     assert client.get(reverse("admin:index"))["Location"] == reverse("mfa_index")
 
 
-def test_volunteers_need_no_second_factor_unless_configured(client, mei, settings):
+def test_volunteers_need_no_second_factor_unless_configured(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     log_in(client, "mei")
     assert client.get(reverse("desk:desk")).status_code == 200
     settings.MFA_REQUIRED_FOR_VOLUNTEERS = True
     assert client.get(reverse("desk:desk"))["Location"] == reverse("mfa_index")
 
 
-def test_the_setup_page_shows_the_secret_to_type_in(client, lin):
+def test_the_setup_page_shows_the_secret_to_type_in(client: Client, lin: Volunteer) -> None:
     Authenticator.objects.filter(user=lin.user).delete()
     log_in(client, "lin")
     client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
@@ -149,7 +168,9 @@ def wrong_code() -> str:
     return f"{(int(totp_code()) + 1) % 1_000_000:06d}"
 
 
-def test_guessing_codes_stops_after_five_wrong_ones_even_across_app_servers(client, lin):
+def test_guessing_codes_stops_after_five_wrong_ones_even_across_app_servers(
+    client: Client, lin: Volunteer
+) -> None:
     from django.core.cache import cache
 
     log_in(client, "lin")
@@ -162,7 +183,9 @@ def test_guessing_codes_stops_after_five_wrong_ones_even_across_app_servers(clie
     assert client.get(reverse("desk:team")).status_code == 302
 
 
-def test_guessing_may_resume_once_five_minutes_have_passed_over_the_wrong_codes(client, lin):
+def test_guessing_may_resume_once_five_minutes_have_passed_over_the_wrong_codes(
+    client: Client, lin: Volunteer
+) -> None:
     from django.core.cache import cache
 
     from tuidang.accounts.models import SecondFactorFailure
@@ -178,7 +201,7 @@ def test_guessing_may_resume_once_five_minutes_have_passed_over_the_wrong_codes(
     assert not SecondFactorFailure.objects.exists()  # expired rows go, a right code clears
 
 
-def test_a_right_code_forgives_earlier_wrong_ones(client, lin):
+def test_a_right_code_forgives_earlier_wrong_ones(client: Client, lin: Volunteer) -> None:
     from django.core.cache import cache
 
     log_in(client, "lin")

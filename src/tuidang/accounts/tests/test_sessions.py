@@ -1,16 +1,19 @@
 import time
 
 import pytest
+from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from tuidang.accounts.middleware import LAST_SEEN_KEY, STARTED_KEY
 from tuidang.testing.logins import log_in
 from tuidang.testing.personas import go_available
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db
 
 
-def shift_session(client, **seconds_ago: int) -> None:
+def shift_session(client: Client, **seconds_ago: int) -> None:
     """Pretend the login began, or the person was last seen, that many seconds ago."""
     session = client.session
     now = int(time.time())
@@ -21,13 +24,15 @@ def shift_session(client, **seconds_ago: int) -> None:
     session.save()
 
 
-def logged_in(client, username: str):
+def logged_in(client: Client, username: str) -> Client:
     log_in(client, username)
     assert client.get(reverse("desk:desk")).status_code == 200
     return client
 
 
-def test_a_session_ends_after_the_idle_timeout(client, mei, settings):
+def test_a_session_ends_after_the_idle_timeout(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     logged_in(client, "mei")
     shift_session(client, last_seen=settings.SESSION_IDLE_TIMEOUT + 1)
     response = client.get(reverse("desk:desk"))
@@ -37,20 +42,26 @@ def test_a_session_ends_after_the_idle_timeout(client, mei, settings):
     assert client.get(reverse("desk:desk")).status_code == 302
 
 
-def test_using_the_desk_keeps_the_session_alive(client, mei, settings):
+def test_using_the_desk_keeps_the_session_alive(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     logged_in(client, "mei")
     shift_session(client, last_seen=settings.SESSION_IDLE_TIMEOUT - 5)
     assert client.get(reverse("desk:desk")).status_code == 200
     assert client.session[LAST_SEEN_KEY] >= int(time.time()) - 2
 
 
-def test_a_session_ends_after_its_lifetime_however_busy(client, mei, settings):
+def test_a_session_ends_after_its_lifetime_however_busy(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     logged_in(client, "mei")
     shift_session(client, started=settings.SESSION_COOKIE_AGE + 1, last_seen=0)
     assert client.get(reverse("desk:desk")).status_code == 302
 
 
-def test_the_desk_polling_by_itself_is_not_activity_while_away(client, mei, settings):
+def test_the_desk_polling_by_itself_is_not_activity_while_away(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     logged_in(client, "mei")
     shift_session(client, last_seen=settings.SESSION_IDLE_TIMEOUT - 120)
     seen = client.session[LAST_SEEN_KEY]
@@ -58,7 +69,9 @@ def test_the_desk_polling_by_itself_is_not_activity_while_away(client, mei, sett
     assert client.session[LAST_SEEN_KEY] == seen
 
 
-def test_a_volunteer_on_duty_stays_logged_in_while_the_desk_polls(client, mei, settings):
+def test_a_volunteer_on_duty_stays_logged_in_while_the_desk_polls(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     logged_in(client, "mei")
     go_available(mei)
     shift_session(client, last_seen=settings.SESSION_IDLE_TIMEOUT - 120)
@@ -66,7 +79,9 @@ def test_a_volunteer_on_duty_stays_logged_in_while_the_desk_polls(client, mei, s
     assert client.session[LAST_SEEN_KEY] >= int(time.time()) - 2
 
 
-def test_an_expired_poll_tells_htmx_to_load_the_login_page(client, mei, settings):
+def test_an_expired_poll_tells_htmx_to_load_the_login_page(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     logged_in(client, "mei")
     shift_session(client, last_seen=settings.SESSION_IDLE_TIMEOUT + 1)
     response = client.get(reverse("desk:live"), HTTP_HX_REQUEST="true")
@@ -74,14 +89,18 @@ def test_an_expired_poll_tells_htmx_to_load_the_login_page(client, mei, settings
     assert response["HX-Redirect"] == reverse("login")
 
 
-def test_the_login_cookie_is_forgotten_when_the_browser_closes(client, mei, settings):
+def test_the_login_cookie_is_forgotten_when_the_browser_closes(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
     log_in(client, "mei")
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["expires"] == "" and cookie["max-age"] == ""
     assert cookie["httponly"]
 
 
-def test_changing_a_password_ends_every_session_made_with_the_old_one(client, mei):
+def test_changing_a_password_ends_every_session_made_with_the_old_one(
+    client: Client, mei: Volunteer
+) -> None:
     logged_in(client, "mei")
     mei.user.set_password("a new long passphrase")
     mei.user.save(update_fields=["password"])

@@ -15,7 +15,7 @@ from tuidang.volunteers.models import Volunteer
 
 
 @pytest.fixture
-def event(mei) -> AuditEvent:
+def event(mei: Volunteer) -> AuditEvent:
     return audit_record(actor=mei.user, action=Action.VIEW, target=mei)
 
 
@@ -31,7 +31,7 @@ def stored(event: AuditEvent) -> tuple[str, str, str]:
 
 
 @pytest.mark.django_db
-def test_an_event_names_who_did_what_to_which_record(event, mei):
+def test_an_event_names_who_did_what_to_which_record(event: AuditEvent, mei: Volunteer) -> None:
     assert stored(event) == ("mei", "view", str(mei.pk))
     assert event.target_type == "volunteers.Volunteer"
     assert event.actor == mei.user
@@ -39,7 +39,7 @@ def test_an_event_names_who_did_what_to_which_record(event, mei):
 
 
 @pytest.mark.django_db
-def test_the_model_refuses_to_change_or_delete_an_event(event):
+def test_the_model_refuses_to_change_or_delete_an_event(event: AuditEvent) -> None:
     event.action = Action.DELETE
     with pytest.raises(AppendOnlyError):
         event.save()
@@ -62,7 +62,7 @@ def test_the_model_refuses_to_change_or_delete_an_event(event):
         "DELETE FROM audit_auditevent WHERE id = %s",
     ],
 )
-def test_the_database_refuses_raw_updates_and_deletes(event, statement):
+def test_the_database_refuses_raw_updates_and_deletes(event: AuditEvent, statement: str) -> None:
     params = [event.pk] if "%s" in statement else []
     with pytest.raises(IntegrityError, match="append-only"):
         raw(statement, params)
@@ -84,7 +84,7 @@ def overwrite(event: AuditEvent) -> None:
 
 
 @pytest.mark.django_db
-def test_the_database_refuses_to_write_a_new_event_over_an_old_one(event):
+def test_the_database_refuses_to_write_a_new_event_over_an_old_one(event: AuditEvent) -> None:
     with pytest.raises(IntegrityError, match="append-only"):
         overwrite(event)
     assert stored(event) == ("mei", "view", event.target_id)
@@ -92,7 +92,7 @@ def test_the_database_refuses_to_write_a_new_event_over_an_old_one(event):
 
 
 @pytest.mark.django_db
-def test_an_event_is_undone_with_the_change_it_records(mei):
+def test_an_event_is_undone_with_the_change_it_records(mei: Volunteer) -> None:
     """Written in the change's transaction: a change that fails leaves no event behind."""
 
     @transaction.atomic
@@ -109,7 +109,7 @@ def test_an_event_is_undone_with_the_change_it_records(mei):
 
 
 @pytest.mark.django_db
-def test_nobody_anonymous_is_recorded(mei):
+def test_nobody_anonymous_is_recorded(mei: Volunteer) -> None:
     from django.contrib.auth.models import AnonymousUser
 
     with pytest.raises(ValueError, match="logged-in"):
@@ -118,7 +118,7 @@ def test_nobody_anonymous_is_recorded(mei):
 
 
 @pytest.mark.django_db
-def test_an_account_with_events_cannot_be_deleted(event, mei):
+def test_an_account_with_events_cannot_be_deleted(event: AuditEvent, mei: Volunteer) -> None:
     from django.db.models import ProtectedError
 
     with pytest.raises(ProtectedError):
@@ -127,7 +127,7 @@ def test_an_account_with_events_cannot_be_deleted(event, mei):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_emptying_the_whole_database_still_works_and_keeps_the_guard(mei):
+def test_emptying_the_whole_database_still_works_and_keeps_the_guard(mei: Volunteer) -> None:
     """`flush` (and the test runner after a transactional test) empties the log too; the
     guard is back as soon as it is done."""
     audit_record(actor=mei.user, action=Action.VIEW, target=mei)

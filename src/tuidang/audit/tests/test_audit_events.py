@@ -7,14 +7,16 @@ and compares the events written by that one action with what an auditor expects 
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tuidang.audit.models import AuditEvent
 from tuidang.calls.models import Call, CallNote, Voicemail
 from tuidang.declarations.models import Declaration
 from tuidang.literature.models import BookLanguage, BookRequest, Format, Title
-from tuidang.telephony.simulator.engine import calls_for
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available
+from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, Clock, HotlineNumbers, go_available
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
@@ -39,12 +41,12 @@ class Events:
 
 
 @pytest.fixture
-def events(db) -> Events:
+def events(db: None) -> Events:
     return Events()
 
 
 @pytest.fixture
-def call(network, numbers, mei) -> Call:
+def call(network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer) -> Call:
     """A Mandarin call connected to Mei."""
     go_available(mei)
     sim = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
@@ -54,7 +56,7 @@ def call(network, numbers, mei) -> Call:
 
 
 @pytest.fixture
-def voicemail(network, clock, numbers) -> Voicemail:
+def voicemail(network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers) -> Voicemail:
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(caller.sid, "1")  # nobody on duty: voicemail
     clock.advance(8)
@@ -62,7 +64,7 @@ def voicemail(network, clock, numbers) -> Voicemail:
     return Voicemail.objects.get()
 
 
-def record_declarations(client, call: Call) -> None:
+def record_declarations(client: Client, call: Call) -> None:
     response = client.post(
         reverse("desk:record-declarations", args=[call.pk]),
         {
@@ -80,7 +82,9 @@ def record_declarations(client, call: Call) -> None:
     assert response.status_code == 302, response.content
 
 
-def test_writing_a_note_creates_it_and_each_showing_of_it_is_a_view(client, call, mei, events):
+def test_writing_a_note_creates_it_and_each_showing_of_it_is_a_view(
+    client: Client, call: Call, mei: Volunteer, events: Events
+) -> None:
     client.force_login(mei.user)
     client.post(
         reverse("desk:record-call", args=[call.pk]),
@@ -93,14 +97,18 @@ def test_writing_a_note_creates_it_and_each_showing_of_it_is_a_view(client, call
     assert events.new() == [("mei", "view", "calls.CallNote", str(note.public_id))]
 
 
-def test_the_desk_polling_and_a_call_without_notes_write_nothing(client, call, mei, events):
+def test_the_desk_polling_and_a_call_without_notes_write_nothing(
+    client: Client, call: Call, mei: Volunteer, events: Events
+) -> None:
     client.force_login(mei.user)
     client.get(reverse("desk:desk"))
     client.get(reverse("desk:live"))
     assert events.new() == []
 
 
-def test_recording_declarations_creates_one_event_per_person(client, call, mei, events):
+def test_recording_declarations_creates_one_event_per_person(
+    client: Client, call: Call, mei: Volunteer, events: Events
+) -> None:
     client.force_login(mei.user)
     record_declarations(client, call)
     ids = [str(d.public_id) for d in Declaration.objects.order_by("pk")]
@@ -109,8 +117,13 @@ def test_recording_declarations_creates_one_event_per_person(client, call, mei, 
 
 
 def test_opening_a_case_by_its_code_and_revoking_a_declaration(
-    client, network, call, mei, lin, events
-):
+    client: Client,
+    network: PhoneNetwork,
+    call: Call,
+    mei: Volunteer,
+    lin: Volunteer,
+    events: Events,
+) -> None:
     client.force_login(mei.user)
     record_declarations(client, call)
     client.post(
@@ -129,19 +142,24 @@ def test_opening_a_case_by_its_code_and_revoking_a_declaration(
     ]
 
     declaration = Declaration.objects.order_by("pk").first()
+    assert declaration is not None
     client.post(reverse("desk:revoke", args=[declaration.pk]), {"reason": "withdrawn"})
     assert events.new() == [
         ("lin", "change", "declarations.Declaration", str(declaration.public_id))
     ]
 
 
-def test_a_wrong_case_code_opens_nothing_and_writes_nothing(client, call, mei, events):
+def test_a_wrong_case_code_opens_nothing_and_writes_nothing(
+    client: Client, call: Call, mei: Volunteer, events: Events
+) -> None:
     client.force_login(mei.user)
     client.get(reverse("desk:open-case"), {"code": "1234567"})
     assert events.new() == []
 
 
-def test_playing_a_voicemail_and_calling_back_are_audited(client, voicemail, mei, events):
+def test_playing_a_voicemail_and_calling_back_are_audited(
+    client: Client, voicemail: Voicemail, mei: Volunteer, events: Events
+) -> None:
     client.force_login(mei.user)
     client.get(reverse("desk:callbacks"))
     assert events.new() == []  # the list shows no sealed value
@@ -155,15 +173,17 @@ def test_playing_a_voicemail_and_calling_back_are_audited(client, voicemail, mei
 
 
 def test_a_volunteer_who_may_not_hear_a_voicemail_leaves_no_play_event(
-    client, voicemail, wing, events
-):
+    client: Client, voicemail: Voicemail, wing: Volunteer, events: Events
+) -> None:
     client.force_login(wing.user)
     audio = client.get(reverse("desk:callback-audio", args=[voicemail.public_id]))
     assert audio.status_code == 404
     assert events.new() == []
 
 
-def test_a_postal_address_is_audited_when_taken_shown_and_deleted(client, call, mei, lin, events):
+def test_a_postal_address_is_audited_when_taken_shown_and_deleted(
+    client: Client, call: Call, mei: Volunteer, lin: Volunteer, events: Events
+) -> None:
     title = Title.objects.create(
         name="九评共产党", language=BookLanguage.SIMPLIFIED, format=Format.PRINTED
     )
@@ -187,8 +207,8 @@ def test_a_postal_address_is_audited_when_taken_shown_and_deleted(client, call, 
 
 
 def test_an_administrator_opening_and_changing_sensitive_records_in_the_admin(
-    client, call, mei, ada, events
-):
+    client: Client, call: Call, mei: Volunteer, ada: Volunteer, events: Events
+) -> None:
     client.force_login(ada.user)
     page = client.get(reverse("admin:calls_call_change", args=[call.pk]))
     assert page.status_code == 200

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 
 from tuidang.testing.personas import PASSWORD, give_second_factor
@@ -9,14 +10,14 @@ NO_PROMPTS = {"prompts-TOTAL_FORMS": "0", "prompts-INITIAL_FORMS": "0"}
 
 
 @pytest.fixture
-def admin_client(client, db):
+def admin_client(client: Client, db: None) -> Client:
     root = get_user_model().objects.create_superuser(username="root", password=PASSWORD)
     give_second_factor(root)  # an administrator cannot use the admin without one
     client.login(username="root", password=PASSWORD)
     return client
 
 
-def test_an_admin_adds_a_hotline_number(admin_client):
+def test_an_admin_adds_a_hotline_number(admin_client: Client) -> None:
     response = admin_client.post(
         reverse("admin:calls_hotlinenumber_add"),
         {
@@ -31,12 +32,12 @@ def test_an_admin_adds_a_hotline_number(admin_client):
     assert "Radio line" in admin_client.get(reverse("admin:calls_hotlinenumber_changelist")).text
 
 
-def test_calls_are_read_only_in_the_admin(admin_client):
+def test_calls_are_read_only_in_the_admin(admin_client: Client) -> None:
     assert admin_client.get(reverse("admin:calls_call_changelist")).status_code == 200
     assert admin_client.get(reverse("admin:calls_call_add")).status_code == 403
 
 
-def test_a_hotline_number_not_in_e164_is_refused_next_to_the_field(admin_client):
+def test_a_hotline_number_not_in_e164_is_refused_next_to_the_field(admin_client: Client) -> None:
     response = admin_client.post(
         reverse("admin:calls_hotlinenumber_add"),
         {

@@ -5,24 +5,33 @@ import pytest
 from tuidang.calls.models import Call, Offer
 from tuidang.calls.services import call_connect, offer_respond
 from tuidang.lib.languages import Language
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available, make_volunteer
-from tuidang.volunteers.models import Presence
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.telephony.simulator.models import SimCall
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    CALLER,
+    Clock,
+    HotlineNumbers,
+    go_available,
+    make_volunteer,
+)
+from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
-def said(sim_call) -> str:
+def said(sim_call: SimCall) -> str:
     return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
-def accept(network, address: str):
+def accept(network: PhoneNetwork, address: str) -> SimCall:
     leg = network.answer(network.calls_for(address).get().sid)
     return network.press(leg.sid, "1")
 
 
 def test_a_caller_who_presses_nothing_hears_the_menu_again_then_gets_mandarin(
-    network, clock, numbers
-):
+    network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers
+) -> None:
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     clock.advance(7)
     network.tick()
@@ -36,7 +45,9 @@ def test_a_caller_who_presses_nothing_hears_the_menu_again_then_gets_mandarin(
     assert call.state != Call.State.IVR
 
 
-def test_an_invalid_digit_counts_as_a_failed_attempt(network, numbers):
+def test_an_invalid_digit_counts_as_a_failed_attempt(
+    network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(caller.sid, "9")
     assert Call.objects.get().state == Call.State.IVR
@@ -44,7 +55,13 @@ def test_an_invalid_digit_counts_as_a_failed_attempt(network, numbers):
     assert Call.objects.get().language == Language.ENGLISH
 
 
-def test_the_longest_idle_volunteer_gets_the_offer(network, clock, numbers, mei, lin):
+def test_the_longest_idle_volunteer_gets_the_offer(
+    network: PhoneNetwork,
+    clock: Clock,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    lin: Volunteer,
+) -> None:
     go_available(lin)
     go_available(mei)  # later: Lin has been idle longer
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
@@ -55,7 +72,9 @@ def test_the_longest_idle_volunteer_gets_the_offer(network, clock, numbers, mei,
     assert network.calls_for("client:mei").count() == 0
 
 
-def test_a_second_caller_waits_while_the_only_volunteer_talks(network, numbers, mei):
+def test_a_second_caller_waits_while_the_only_volunteer_talks(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     go_available(mei)
     first = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(first.sid, "1")
@@ -69,8 +88,8 @@ def test_a_second_caller_waits_while_the_only_volunteer_talks(network, numbers, 
 
 
 def test_a_caller_who_hangs_up_in_the_queue_is_abandoned_with_the_wait(
-    network, clock, numbers, mei
-):
+    network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     go_available(mei)
     first = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(first.sid, "1")
@@ -87,8 +106,8 @@ def test_a_caller_who_hangs_up_in_the_queue_is_abandoned_with_the_wait(
 
 
 def test_hanging_up_while_an_offer_rings_cancels_the_offer_and_frees_the_volunteer(
-    network, numbers, mei
-):
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     go_available(mei)
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(caller.sid, "1")
@@ -100,7 +119,9 @@ def test_hanging_up_while_an_offer_rings_cancels_the_offer_and_frees_the_volunte
     assert mei.presence == Presence.AVAILABLE
 
 
-def test_two_missed_offers_set_the_volunteer_away(network, clock, numbers, mei):
+def test_two_missed_offers_set_the_volunteer_away(
+    network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     go_available(mei)
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(caller.sid, "1")
@@ -115,7 +136,9 @@ def test_two_missed_offers_set_the_volunteer_away(network, clock, numbers, mei):
     assert call.state in (Call.State.QUEUED, Call.State.VOICEMAIL)
 
 
-def test_a_declined_offer_goes_to_the_next_volunteer(network, numbers, mei, lin):
+def test_a_declined_offer_goes_to_the_next_volunteer(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
+) -> None:
     go_available(mei)
     go_available(lin)
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
@@ -126,7 +149,9 @@ def test_a_declined_offer_goes_to_the_next_volunteer(network, numbers, mei, lin)
     assert Call.objects.get().volunteer == lin
 
 
-def test_a_fixed_language_number_skips_the_menu(network, numbers, wing):
+def test_a_fixed_language_number_skips_the_menu(
+    network: PhoneNetwork, numbers: HotlineNumbers, wing: Volunteer
+) -> None:
     numbers["website"].language = Language.CANTONESE
     numbers["website"].save()
     go_available(wing)
@@ -137,7 +162,9 @@ def test_a_fixed_language_number_skips_the_menu(network, numbers, wing):
     assert Call.objects.get().state == Call.State.CONNECTED
 
 
-def test_no_volunteer_is_ever_offered_two_calls_at_once(network, numbers):
+def test_no_volunteer_is_ever_offered_two_calls_at_once(
+    network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
     volunteers = [make_volunteer(f"v{i}", [Language.MANDARIN]) for i in range(3)]
     for volunteer in volunteers:
         go_available(volunteer)
@@ -153,8 +180,8 @@ def test_no_volunteer_is_ever_offered_two_calls_at_once(network, numbers):
 
 
 def test_a_volunteer_who_accepts_first_takes_the_front_caller_and_the_other_keeps_ringing(
-    network, numbers, mei, lin
-):
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
+) -> None:
     go_available(lin)
     go_available(mei)  # Lin has been idle longer: she rings for the first caller
     first = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
@@ -182,7 +209,9 @@ def test_a_volunteer_who_accepts_first_takes_the_front_caller_and_the_other_keep
     assert not Offer.objects.exclude(state=Offer.State.ACCEPTED).exists()
 
 
-def two_callers_two_offers(network, lin, mei):
+def two_callers_two_offers(
+    network: PhoneNetwork, lin: Volunteer, mei: Volunteer
+) -> tuple[SimCall, SimCall, SimCall, SimCall]:
     """Lin rings for the first caller, Mei for the second; both have picked up."""
     go_available(lin)
     go_available(mei)
@@ -195,7 +224,9 @@ def two_callers_two_offers(network, lin, mei):
     return first, second, lins_leg, meis_leg
 
 
-def test_bridges_that_cross_after_both_accepted_connect_both_callers(network, numbers, mei, lin):
+def test_bridges_that_cross_after_both_accepted_connect_both_callers(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
+) -> None:
     first, second, lins_leg, meis_leg = two_callers_two_offers(network, lin, mei)
     lins_offer, meis_offer = Offer.objects.get(volunteer=lin), Offer.objects.get(volunteer=mei)
     assert offer_respond(token=lins_offer.token, digits="1", leg_sid=lins_leg.sid)
@@ -213,7 +244,9 @@ def test_bridges_that_cross_after_both_accepted_connect_both_callers(network, nu
     assert set(Offer.objects.values_list("state", flat=True)) == {Offer.State.ACCEPTED}
 
 
-def test_when_the_caller_left_has_hung_up_the_other_phone_stops_ringing(network, numbers, mei, lin):
+def test_when_the_caller_left_has_hung_up_the_other_phone_stops_ringing(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
+) -> None:
     first, second, lins_leg, meis_leg = two_callers_two_offers(network, lin, mei)
     meis_offer = Offer.objects.get(volunteer=mei)
     assert offer_respond(token=meis_offer.token, digits="1", leg_sid=meis_leg.sid)
@@ -229,7 +262,9 @@ def test_when_the_caller_left_has_hung_up_the_other_phone_stops_ringing(network,
     assert lin.presence == Presence.AVAILABLE
 
 
-def test_a_screening_group_caller_left_waiting_goes_to_a_free_screener(network, numbers, mei, lin):
+def test_a_screening_group_caller_left_waiting_goes_to_a_free_screener(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
+) -> None:
     go_available(lin)
     go_available(mei)
     first = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)

@@ -7,7 +7,9 @@ on SQLite the write lock that every transaction takes at BEGIN IMMEDIATE).
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 from django.db import connections
@@ -15,7 +17,8 @@ from django.utils import timezone
 
 from tuidang.calls.models import Call, Offer
 from tuidang.lib.languages import Language
-from tuidang.testing.personas import BANKNOTES_LINE, go_available, make_volunteer
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.testing.personas import BANKNOTES_LINE, HotlineNumbers, go_available, make_volunteer
 from tuidang.volunteers.models import Presence, Volunteer
 from tuidang.volunteers.services import volunteer_set_presence
 
@@ -26,8 +29,11 @@ VOLUNTEERS = 10
 DEADLINE_SECONDS = 240
 
 
-def in_thread(function):
-    def run(*args):
+T = TypeVar("T")
+
+
+def in_thread(function: Callable[..., T]) -> Callable[..., T]:
+    def run(*args: Any) -> T:
         try:
             return function(*args)
         finally:
@@ -36,7 +42,9 @@ def in_thread(function):
     return run
 
 
-def test_100_concurrent_calls_with_10_volunteers(numbers, network):
+def test_100_concurrent_calls_with_10_volunteers(
+    numbers: HotlineNumbers, network: PhoneNetwork
+) -> None:
     volunteers = [make_volunteer(f"v{i}", [Language.MANDARIN]) for i in range(VOLUNTEERS)]
     for volunteer in volunteers:
         go_available(volunteer)
@@ -102,8 +110,12 @@ def test_100_concurrent_calls_with_10_volunteers(numbers, network):
 
 
 def test_a_keypress_while_its_offer_moves_to_another_caller_takes_that_caller(
-    monkeypatch, network, numbers, mei, lin
-):
+    monkeypatch: pytest.MonkeyPatch,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    lin: Volunteer,
+) -> None:
     """Lin presses 1 while Mei's bridge is moving Lin's offer to the second caller.
 
     On PostgreSQL Lin's request reads the offer's old call, waits for its lock, then finds
@@ -122,7 +134,7 @@ def test_a_keypress_while_its_offer_moves_to_another_caller_takes_that_caller(
     swapping = threading.Event()
     swap_offers = offers._swap_offers
 
-    def slow_swap(**kwargs):
+    def slow_swap(**kwargs: Any) -> None:
         swap_offers(**kwargs)
         swapping.set()
         time.sleep(0.5)  # still inside call_connect's transaction, both calls locked

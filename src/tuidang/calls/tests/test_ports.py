@@ -1,6 +1,7 @@
 """The provider port: the provider is a class named in the settings."""
 
 import pytest
+from pytest_django.fixtures import Settings
 
 from tuidang.calls.ports import LegOutcome, voice_provider
 
@@ -18,19 +19,19 @@ class RecordingProvider:
         self.asked.append(("hang_up", kwargs))
 
 
-def test_the_provider_is_the_class_the_settings_name(settings):
+def test_the_provider_is_the_class_the_settings_name(settings: Settings) -> None:
     settings.TELEPHONY_PROVIDER_CLASS = f"{__name__}.RecordingProvider"
     provider = voice_provider()
     assert isinstance(provider, RecordingProvider)
 
 
-def test_an_unknown_provider_class_is_an_error(settings):
+def test_an_unknown_provider_class_is_an_error(settings: Settings) -> None:
     settings.TELEPHONY_PROVIDER_CLASS = "tuidang.nowhere.Provider"
     with pytest.raises(ImportError):
         voice_provider()
 
 
-def test_ended_outcomes_are_those_after_which_a_leg_is_gone():
+def test_ended_outcomes_are_those_after_which_a_leg_is_gone() -> None:
     ended = {outcome for outcome in LegOutcome if outcome.ended}
     assert ended == {
         LegOutcome.COMPLETED,

@@ -1,22 +1,32 @@
 """What callers hear: coordinators' own prompts, recordings, and the "how did you hear" menu."""
 
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import FileResponse
+from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from tuidang.calls.models import Call, HotlineNumber, HowHeard, NumberPrompt
 from tuidang.calls.prompts import PromptKind
 from tuidang.lib.languages import Language
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.telephony.simulator.models import SimCall
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, Clock, HotlineNumbers
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
-def said(sim_call) -> str:
+def said(sim_call: SimCall) -> str:
     return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
-def test_a_numbers_own_greeting_replaces_the_built_in_one(network, numbers):
+def test_a_numbers_own_greeting_replaces_the_built_in_one(
+    network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
     NumberPrompt.objects.create(
         number=numbers["banknotes"], kind=PromptKind.GREETING, language=Language.MANDARIN,
         text="您好，纸币热线。",
@@ -28,7 +38,9 @@ def test_a_numbers_own_greeting_replaces_the_built_in_one(network, numbers):
     assert "这里是退党热线" in said(other)
 
 
-def test_a_prompt_for_every_number_applies_where_a_number_has_none(network, numbers, mei):
+def test_a_prompt_for_every_number_applies_where_a_number_has_none(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     NumberPrompt.objects.create(
         kind=PromptKind.NO_ONE_NOW, language=Language.MANDARIN, text="夜深了，志愿者都在忙。"
     )
@@ -37,7 +49,9 @@ def test_a_prompt_for_every_number_applies_where_a_number_has_none(network, numb
     assert "夜深了，志愿者都在忙。" in said(caller)
 
 
-def test_the_hold_prompt_keeps_its_placeholder(network, numbers, mei):
+def test_the_hold_prompt_keeps_its_placeholder(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     from tuidang.testing.personas import go_available
 
     NumberPrompt.objects.create(
@@ -52,8 +66,12 @@ def test_the_hold_prompt_keeps_its_placeholder(network, numbers, mei):
 
 
 def test_a_recorded_prompt_is_played_and_served_to_the_provider(
-    client, network, numbers, settings, tmp_path
-):
+    client: Client,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
     settings.MEDIA_ROOT = tmp_path
     prompt = NumberPrompt.objects.create(
         number=numbers["banknotes"], kind=PromptKind.GREETING, language=Language.MANDARIN,
@@ -64,10 +82,13 @@ def test_a_recorded_prompt_is_played_and_served_to_the_provider(
     audio_path = reverse("telephony:prompt-audio", args=[prompt.pk])
     assert any(audio_path in line for line in played)
     response = client.get(audio_path)
+    assert isinstance(response, FileResponse)
     assert b"".join(response.streaming_content) == b"ID3 not really audio"
 
 
-def test_callers_to_a_number_of_unknown_channel_are_asked_how_they_heard(network):
+def test_callers_to_a_number_of_unknown_channel_are_asked_how_they_heard(
+    network: PhoneNetwork,
+) -> None:
     HotlineNumber.objects.create(
         e164="+18005550142", name="Old line", how_heard=HowHeard.UNKNOWN, ask_how_heard=True
     )
@@ -80,7 +101,9 @@ def test_callers_to_a_number_of_unknown_channel_are_asked_how_they_heard(network
     assert call.state != Call.State.IVR
 
 
-def test_a_caller_who_does_not_answer_how_they_heard_still_gets_through(network, clock):
+def test_a_caller_who_does_not_answer_how_they_heard_still_gets_through(
+    network: PhoneNetwork, clock: Clock
+) -> None:
     HotlineNumber.objects.create(
         e164="+18005550142", name="Old line", how_heard=HowHeard.UNKNOWN, ask_how_heard=True
     )
@@ -93,7 +116,7 @@ def test_a_caller_who_does_not_answer_how_they_heard_still_gets_through(network,
     assert call.state != Call.State.IVR
 
 
-def test_every_language_speaks_every_prompt_and_names_every_how_heard_answer():
+def test_every_language_speaks_every_prompt_and_names_every_how_heard_answer() -> None:
     from tuidang.calls import prompts
 
     for module in prompts.LANGUAGES:
@@ -102,7 +125,7 @@ def test_every_language_speaks_every_prompt_and_names_every_how_heard_answer():
         assert set(prompts.HOW_HEARD.values()) <= set(HowHeard.values)
 
 
-def test_the_how_heard_menu_of_every_language_names_the_digits_in_one_order():
+def test_the_how_heard_menu_of_every_language_names_the_digits_in_one_order() -> None:
     from tuidang.calls import prompts
 
     for module in prompts.LANGUAGES:

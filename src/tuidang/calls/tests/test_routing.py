@@ -4,38 +4,50 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from tuidang.calls import routing
 from tuidang.calls.models import Call, Offer, QueueConfig, Strategy
 from tuidang.lib.languages import Language
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available, make_volunteer
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.telephony.simulator.models import SimCall
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    CALLER,
+    Clock,
+    HotlineNumbers,
+    go_available,
+    make_volunteer,
+)
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
-def said(sim_call) -> str:
+def said(sim_call: SimCall) -> str:
     return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
-def call_in(network, language_digit: str, number: str = CALLER):
+def call_in(network: PhoneNetwork, language_digit: str, number: str = CALLER) -> SimCall:
     caller = network.dial(from_number=number, to_number=BANKNOTES_LINE)
     return network.press(caller.sid, language_digit)
 
 
-def accept(network, address: str):
+def accept(network: PhoneNetwork, address: str) -> SimCall:
     leg = network.answer(network.calls_for(address).get().sid)
     return network.press(leg.sid, "1")
 
 
-def finish(network, caller, volunteer: Volunteer):
+def finish(network: PhoneNetwork, caller: SimCall, volunteer: Volunteer) -> None:
     network.hang_up(caller.sid)
     volunteer.refresh_from_db()
     assert volunteer.presence == Presence.WRAP_UP
     go_available(volunteer)
 
 
-def test_a_ring_group_rings_several_and_the_first_to_accept_takes_the_call(network, numbers):
+def test_a_ring_group_rings_several_and_the_first_to_accept_takes_the_call(
+    network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
     QueueConfig.objects.create(
         language=Language.MANDARIN, strategy=Strategy.RING_GROUP, ring_group_size=3
     )
@@ -49,6 +61,7 @@ def test_a_ring_group_rings_several_and_the_first_to_accept_takes_the_call(netwo
     assert ringing == ["an", "bo", "chen"]  # the three longest idle; Dan waits
     accept(network, "client:bo")
     call = Call.objects.get()
+    assert call.volunteer is not None
     assert call.volunteer.user.username == "bo"
     assert Offer.objects.filter(state=Offer.State.CANCELED).count() == 2
     assert (
@@ -64,7 +77,9 @@ def test_a_ring_group_rings_several_and_the_first_to_accept_takes_the_call(netwo
     }
 
 
-def test_a_ring_group_call_waits_again_only_when_every_offer_has_ended(network, clock, numbers):
+def test_a_ring_group_call_waits_again_only_when_every_offer_has_ended(
+    network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers
+) -> None:
     QueueConfig.objects.create(
         language=Language.MANDARIN, strategy=Strategy.RING_GROUP, ring_group_size=2
     )
@@ -79,8 +94,8 @@ def test_a_ring_group_call_waits_again_only_when_every_offer_has_ended(network, 
 
 
 def test_without_a_volunteer_of_the_language_the_second_language_is_tried(
-    network, numbers, mei, wing
-):
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, wing: Volunteer
+) -> None:
     QueueConfig.objects.create(language=Language.CANTONESE, fallback_language=Language.MANDARIN)
     go_available(mei)
     call_in(network, "2")  # Cantonese; Wing is away
@@ -90,7 +105,13 @@ def test_without_a_volunteer_of_the_language_the_second_language_is_tried(
     assert Call.objects.get().volunteer == mei
 
 
-def test_the_second_language_is_tried_after_the_overflow_time(network, clock, numbers, mei, wing):
+def test_the_second_language_is_tried_after_the_overflow_time(
+    network: PhoneNetwork,
+    clock: Clock,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    wing: Volunteer,
+) -> None:
     QueueConfig.objects.create(
         language=Language.CANTONESE, fallback_language=Language.MANDARIN, overflow_after_seconds=60
     )
@@ -109,8 +130,8 @@ def test_the_second_language_is_tried_after_the_overflow_time(network, clock, nu
 
 
 def test_with_no_one_on_duty_in_either_language_the_caller_leaves_a_message(
-    network, numbers, mei, wing
-):
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, wing: Volunteer
+) -> None:
     QueueConfig.objects.create(language=Language.CANTONESE, fallback_language=Language.MANDARIN)
     caller = call_in(network, "2")
     assert "而家冇義工可以接聽你嘅電話" in said(caller)
@@ -118,7 +139,9 @@ def test_with_no_one_on_duty_in_either_language_the_caller_leaves_a_message(
     assert Call.objects.get().state == Call.State.VOICEMAIL
 
 
-def test_a_caller_who_rings_back_is_offered_to_the_volunteer_they_spoke_with(network, numbers, lin):
+def test_a_caller_who_rings_back_is_offered_to_the_volunteer_they_spoke_with(
+    network: PhoneNetwork, numbers: HotlineNumbers, lin: Volunteer
+) -> None:
     mei = make_volunteer("mei", [Language.MANDARIN])
     go_available(mei)
     first = call_in(network, "1")
@@ -132,7 +155,9 @@ def test_a_caller_who_rings_back_is_offered_to_the_volunteer_they_spoke_with(net
     assert not network.calls_for("client:lin").exists()
 
 
-def test_a_withheld_number_is_not_treated_as_a_returning_caller(network, numbers, lin):
+def test_a_withheld_number_is_not_treated_as_a_returning_caller(
+    network: PhoneNetwork, numbers: HotlineNumbers, lin: Volunteer
+) -> None:
     mei = make_volunteer("mei", [Language.MANDARIN])
     go_available(mei)
     first = call_in(network, "1", number="anonymous")
@@ -145,15 +170,19 @@ def test_a_withheld_number_is_not_treated_as_a_returning_caller(network, numbers
     assert network.calls_for("client:lin").count() == 1
 
 
-def clock_moves_on(network):
+def clock_moves_on(network: PhoneNetwork) -> None:
     """The callers' hold music ends and the wait URL runs routing again."""
+    assert isinstance(network.clock, Clock)
     network.clock.advance(16)
     network.tick()
 
 
 def test_a_volunteer_in_wrap_up_gets_calls_again_once_the_wrap_up_time_is_over(
-    network, numbers, mei, settings
-):
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    settings: Settings,
+) -> None:
     settings.WRAP_UP_SECONDS = 60
     go_available(mei)
     first = call_in(network, "1")
@@ -169,8 +198,8 @@ def test_a_volunteer_in_wrap_up_gets_calls_again_once_the_wrap_up_time_is_over(
 
 
 def test_a_ringing_offer_moves_to_a_caller_only_where_routing_could_have_made_it(
-    network, numbers, mei, wing
-):
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, wing: Volunteer
+) -> None:
     """may_ring decides whether offers ringing for a caller another volunteer took carry on
     for the caller left waiting (calls.services.offers._swap_offers)."""
     QueueConfig.objects.create(

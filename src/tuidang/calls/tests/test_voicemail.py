@@ -8,16 +8,21 @@ from django.utils import timezone
 from tuidang.calls import recordings
 from tuidang.calls.models import Call, QueueConfig, Voicemail
 from tuidang.lib.languages import Language
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.telephony.simulator.models import SimCall
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, Clock, HotlineNumbers, go_available
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
-def said(sim_call) -> str:
+def said(sim_call: SimCall) -> str:
     return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
-def test_a_message_left_is_stored_encrypted_and_deleted_at_the_provider(network, clock, numbers):
+def test_a_message_left_is_stored_encrypted_and_deleted_at_the_provider(
+    network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers
+) -> None:
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(caller.sid, "1")  # no volunteer on duty: straight to voicemail
     clock.advance(12)
@@ -36,8 +41,8 @@ def test_a_message_left_is_stored_encrypted_and_deleted_at_the_provider(network,
 
 
 def test_after_a_long_hold_the_caller_is_offered_voicemail_and_can_take_it(
-    network, clock, numbers, mei
-):
+    network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     QueueConfig.objects.create(language=Language.MANDARIN, voicemail_after_seconds=120)
     go_available(mei)
     first = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
@@ -62,7 +67,9 @@ def test_after_a_long_hold_the_caller_is_offered_voicemail_and_can_take_it(
     assert Voicemail.objects.get().duration_seconds == 5
 
 
-def test_another_key_on_hold_keeps_the_caller_waiting(network, clock, numbers, mei):
+def test_another_key_on_hold_keeps_the_caller_waiting(
+    network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     QueueConfig.objects.create(language=Language.MANDARIN, voicemail_after_seconds=0)
     go_available(mei)
     first = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
@@ -77,8 +84,8 @@ def test_another_key_on_hold_keeps_the_caller_waiting(network, clock, numbers, m
 
 
 def test_the_hold_message_gives_an_estimated_wait_once_there_is_history(
-    network, clock, numbers, mei
-):
+    network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     go_available(mei)
     first = network.dial(from_number="+8613912345678", to_number=BANKNOTES_LINE)
     network.press(first.sid, "1")

@@ -3,19 +3,25 @@ deleted, and the log records both (docs/counting.md)."""
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
+from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration, Revocation
 from tuidang.declarations.selectors import public_totals
+from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect, finish
-from tuidang.testing.personas import PASSWORD
+from tuidang.testing.personas import PASSWORD, HotlineNumbers
 from tuidang.tlog.models import LogEntry
 from tuidang.tlog.services import log_checkpoint_sign
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
-def renounce(client, call, organizations, alias="Wang Ming"):
+def renounce(
+    client: Client, call: Call, organizations: list[str], alias: str = "Wang Ming"
+) -> None:
     client.post(
         reverse("desk:record-declarations", args=[call.pk]),
         {
@@ -28,7 +34,9 @@ def renounce(client, call, organizations, alias="Wang Ming"):
     )
 
 
-def test_a_person_counts_once_however_many_organizations(client, network, numbers, mei):
+def test_a_person_counts_once_however_many_organizations(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     renounce(client, call, ["party", "youth_league", "young_pioneers"])
@@ -37,8 +45,12 @@ def test_a_person_counts_once_however_many_organizations(client, network, number
 
 
 def test_the_same_caller_alias_and_organizations_again_is_a_duplicate(
-    client, network, numbers, mei, capsys
-):
+    client: Client,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     client.login(username="mei", password=PASSWORD)
     first = connect(network, mei)
     renounce(client, first, ["party"])
@@ -55,7 +67,9 @@ def test_the_same_caller_alias_and_organizations_again_is_a_duplicate(
     assert "the public total, 1, is what the log counts" in capsys.readouterr().out
 
 
-def test_another_alias_from_the_same_phone_is_another_person(client, network, numbers, mei):
+def test_another_alias_from_the_same_phone_is_another_person(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     client.login(username="mei", password=PASSWORD)
     first = connect(network, mei)
     renounce(client, first, ["party"])
@@ -67,8 +81,12 @@ def test_another_alias_from_the_same_phone_is_another_person(client, network, nu
 
 
 def test_a_coordinator_records_a_withdrawal_and_a_volunteer_cannot(
-    client, network, numbers, mei, lin
-):
+    client: Client,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    lin: Volunteer,
+) -> None:
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     renounce(client, call, ["youth_league"])
@@ -79,7 +97,9 @@ def test_a_coordinator_records_a_withdrawal_and_a_volunteer_cannot(
     assert client.post(revoke, {"reason": "deleted"}).status_code == 400
     client.post(revoke, {"reason": "withdrawn"})
     client.post(revoke, {"reason": "withdrawn"})  # twice: still one revocation
-    assert Revocation.objects.get().revoked_by.username == "lin"
+    revocation = Revocation.objects.get()
+    assert revocation.revoked_by is not None
+    assert revocation.revoked_by.username == "lin"
     assert Declaration.objects.count() == 1  # never deleted
     totals = public_totals()
     assert (totals.total, totals.youth_league) == (0, 0)
@@ -87,7 +107,13 @@ def test_a_coordinator_records_a_withdrawal_and_a_volunteer_cannot(
     assert "Revoked:" in page and "Withdrawn" in page
 
 
-def test_rollups_follow_declarations_and_revocations(client, network, numbers, mei, lin):
+def test_rollups_follow_declarations_and_revocations(
+    client: Client,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    lin: Volunteer,
+) -> None:
     from tuidang.declarations.selectors import counts_by_region
     from tuidang.declarations.services import hotline_today
 

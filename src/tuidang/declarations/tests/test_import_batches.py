@@ -1,7 +1,10 @@
 """A long import: batches written in the file's order, each whole, by two processes in
 turns; a failure stops it after whole batches; a race with another import doubles nothing."""
 
+from __future__ import annotations
+
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import connection
@@ -12,6 +15,9 @@ from tuidang.declarations.selectors import public_totals
 from tuidang.tlog import merkle
 from tuidang.tlog.models import LogEntry, TreeHead
 from tuidang.tlog.services import tree_hashes
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
 
 
 def history(count: int, start: int = 0) -> list[Row]:
@@ -41,7 +47,9 @@ def assert_log_matches_head() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_long_import_writes_its_batches_in_order_and_reports_each(monkeypatch):
+def test_a_long_import_writes_its_batches_in_order_and_reports_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(relay, "_can_relay", lambda batches: True)
     reports: list[tuple[int, int]] = []
     rows = history(2_100)
@@ -65,11 +73,13 @@ def test_a_long_import_writes_its_batches_in_order_and_reports_each(monkeypatch)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_that_fails_stops_the_import_after_whole_batches(monkeypatch):
+def test_a_batch_that_fails_stops_the_import_after_whole_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(relay, "_can_relay", lambda batches: True)
     write = batches._Batch.write
 
-    def fail_on_the_fourth(self):
+    def fail_on_the_fourth(self: batches._Batch) -> None:
         if self.batch[0].key == "k300":  # the fourth batch, written by the second process
             raise RuntimeError("disk full")
         write(self)
@@ -85,12 +95,14 @@ def test_a_batch_that_fails_stops_the_import_after_whole_batches(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_rows_another_import_stored_after_they_were_looked_up_are_skipped(monkeypatch):
+def test_rows_another_import_stored_after_they_were_looked_up_are_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert import_declarations(history(100)) == (100, 0)
     looked_up = batches._existing_keys
     calls = []
 
-    def too_early(keys):
+    def too_early(keys: list[str]) -> set[str]:
         calls.append(connection.in_atomic_block)
         # The first look-up sees the table as it was before the other import committed.
         return set() if len(calls) == 1 else looked_up(keys)
@@ -130,7 +142,7 @@ def _first_process(ready: int) -> None:
     time.sleep(60)
 
 
-def test_the_second_process_dies_when_the_first_is_killed():
+def test_the_second_process_dies_when_the_first_is_killed() -> None:
     import multiprocessing
     import os
     import signal
@@ -151,7 +163,7 @@ def test_the_second_process_dies_when_the_first_is_killed():
     assert _state(second) in {"Z", "gone"}
 
 
-def _late_second_process(result) -> None:
+def _late_second_process(result: Queue[str]) -> None:
     try:
         relay._die_with(parent=-1)  # its first process is already gone
     except relay._Stopped:
@@ -160,7 +172,7 @@ def _late_second_process(result) -> None:
         result.put("went on")
 
 
-def test_a_second_process_whose_first_is_already_gone_writes_nothing():
+def test_a_second_process_whose_first_is_already_gone_writes_nothing() -> None:
     import multiprocessing
 
     context = multiprocessing.get_context("fork")

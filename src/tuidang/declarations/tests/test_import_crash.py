@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 from tuidang.tlog import merkle
 
@@ -17,16 +19,17 @@ ROWS = 60_000
 BATCH = 500
 
 
-def run(args, env, **kwargs):
+def run(args: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "tuidang.manage", *args], env=env, capture_output=True, text=True,
         timeout=120, **kwargs,
     )  # fmt: skip
 
 
-def wait_for_progress(process, rows):
+def wait_for_progress(process: subprocess.Popen[str], rows: int) -> bool:
     """Read the import's progress ("\\r<done>/<total> rows") until ``rows`` are done."""
     report = ""
+    assert process.stderr is not None
     while True:
         char = process.stderr.read(1)
         if not char:
@@ -40,12 +43,14 @@ def wait_for_progress(process, rows):
             return True
 
 
-def committed(database):
+def committed(database: Path) -> int:
     with sqlite3.connect(database) as connection:
-        return connection.execute("SELECT count(*) FROM declarations_declaration").fetchone()[0]
+        row = connection.execute("SELECT count(*) FROM declarations_declaration").fetchone()
+        count: int = row[0]
+        return count
 
 
-def test_an_import_killed_again_and_again_finishes_whole(tmp_path):
+def test_an_import_killed_again_and_again_finishes_whole(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'crash.sqlite3'}",

@@ -1,6 +1,9 @@
 """Bulk import and export: idempotent, every bad row reported with its line, nothing half-done."""
 
 import json
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -27,14 +30,16 @@ web-2020-117,2020-07-01,party,,web,,Li,
 
 
 @pytest.fixture
-def csv_file(tmp_path):
+def csv_file(tmp_path: Path) -> Path:
     path = tmp_path / "history.csv"
     path.write_text(CSV)
     return path
 
 
 @pytest.mark.django_db
-def test_an_import_stores_logs_and_counts_every_row_once(csv_file, capsys):
+def test_an_import_stores_logs_and_counts_every_row_once(
+    csv_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     call_command("import_declarations", str(csv_file))
     assert "Imported 3 declarations; 0 were already there." in capsys.readouterr().out
     assert Declaration.objects.count() == LogEntry.objects.count() == 3
@@ -50,7 +55,9 @@ def test_an_import_stores_logs_and_counts_every_row_once(csv_file, capsys):
 
 
 @pytest.mark.django_db
-def test_an_import_that_stops_half_way_says_how_to_go_on(csv_file, monkeypatch):
+def test_an_import_that_stops_half_way_says_how_to_go_on(
+    csv_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import importlib
 
     from tuidang.declarations.imports import ImportFailed
@@ -59,7 +66,7 @@ def test_an_import_that_stops_half_way_says_how_to_go_on(csv_file, monkeypatch):
         "tuidang.declarations.management.commands.import_declarations"
     )
 
-    def stops(*args, **kwargs):
+    def stops(*args: Any, **kwargs: Any) -> NoReturn:
         raise ImportFailed("OperationalError: disk I/O error")
 
     monkeypatch.setattr(command, "import_declarations", stops)
@@ -68,7 +75,9 @@ def test_an_import_that_stops_half_way_says_how_to_go_on(csv_file, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_bad_rows_are_all_reported_with_their_lines_and_nothing_is_imported(tmp_path, capsys):
+def test_bad_rows_are_all_reported_with_their_lines_and_nothing_is_imported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(
         CSV
@@ -86,7 +95,9 @@ def test_bad_rows_are_all_reported_with_their_lines_and_nothing_is_imported(tmp_
 
 
 @pytest.mark.django_db
-def test_json_lines_import_and_the_export_holds_no_alias(tmp_path, capsys):
+def test_json_lines_import_and_the_export_holds_no_alias(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "history.jsonl"
     path.write_text(
         json.dumps({"key": "e-1", "date": "2021-05-05", "organizations": ["party"],
@@ -107,7 +118,9 @@ def test_json_lines_import_and_the_export_holds_no_alias(tmp_path, capsys):
 
 
 @pytest.mark.django_db
-def test_organizations_that_are_not_names_are_bad_rows_too(tmp_path, capsys):
+def test_organizations_that_are_not_names_are_bad_rows_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     good = {"key": "e-1", "date": "2021-05-05", "organizations": ["party"], "channel": "email"}
     path = tmp_path / "history.jsonl"
     path.write_text(
@@ -128,7 +141,7 @@ def test_organizations_that_are_not_names_are_bad_rows_too(tmp_path, capsys):
 
 
 @pytest.mark.django_db
-def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path):
+def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "history.csv"
     path.write_bytes(CSV.replace("Zhang", "Zh\u00e4ng").encode("latin-1"))
     with pytest.raises(CommandError, match=r"is not UTF-8 text.*Nothing was imported"):
@@ -137,13 +150,13 @@ def test_a_file_that_is_not_utf8_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.django_db
-def test_a_file_that_cannot_be_read_is_a_clear_error(tmp_path):
+def test_a_file_that_cannot_be_read_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_declarations", str(tmp_path / "missing.csv"))
 
 
 @pytest.mark.django_db
-def test_imported_rows_are_what_the_log_and_rollups_say(csv_file):
+def test_imported_rows_are_what_the_log_and_rollups_say(csv_file: Path) -> None:
     call_command("import_declarations", str(csv_file))
     log_checkpoint_sign()
     entries = {entry.index: bytes(entry.data) for entry in LogEntry.objects.all()}
@@ -169,7 +182,7 @@ def test_imported_rows_are_what_the_log_and_rollups_say(csv_file):
     }
 
 
-def test_the_handwritten_entry_is_the_canonical_json():
+def test_the_handwritten_entry_is_the_canonical_json() -> None:
     @given(
         region=st.text(max_size=80),
         channel=st.text(max_size=16),
@@ -179,8 +192,10 @@ def test_the_handwritten_entry_is_the_canonical_json():
             alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
         ),
     )
-    def same(region, channel, organizations, day, commitment):
-        fields = {
+    def same(
+        region: str, channel: str, organizations: list[str], day: date, commitment: str
+    ) -> None:
+        fields: dict[str, Any] = {
             "declared_on": day.isoformat(),
             "organizations": tuple(organizations),
             "region": region,
@@ -202,7 +217,7 @@ def test_the_handwritten_entry_is_the_canonical_json():
     same()
 
 
-def test_rows_are_read_by_the_files_extension_unless_told(tmp_path):
+def test_rows_are_read_by_the_files_extension_unless_told(tmp_path: Path) -> None:
     from tuidang.declarations.imports import ImportRejected, Unreadable, rows_read
 
     keys = ["fax-2019-001", "fax-2019-002", "web-2020-117"]

@@ -29,7 +29,7 @@ def _declaration() -> Declaration:
     return declaration
 
 
-def test_a_declaration_entry_keeps_its_bytes():
+def test_a_declaration_entry_keeps_its_bytes() -> None:
     assert declaration_entry(
         declared_on="2026-11-24",
         organizations=("party", "youth_league"),
@@ -44,7 +44,7 @@ def test_a_declaration_entry_keeps_its_bytes():
 
 
 @pytest.mark.django_db
-def test_a_recorded_declaration_logs_its_medium_as_channel_and_not_how_heard():
+def test_a_recorded_declaration_logs_its_medium_as_channel_and_not_how_heard() -> None:
     assert log_entry(_declaration()) == (
         b'{"channel":"relayed","commitment":"daHoDonpPSlTIoGjCBtvPFD6GJIysGTDtMlG4+9D1LA=",'
         b'"date":"2026-11-24","kind":"declaration","organizations":["party","young_pioneers"],'
@@ -53,7 +53,7 @@ def test_a_recorded_declaration_logs_its_medium_as_channel_and_not_how_heard():
 
 
 @pytest.mark.django_db
-def test_a_revocation_entry_keeps_its_bytes(monkeypatch):
+def test_a_revocation_entry_keeps_its_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "hotline_today", lambda: datetime.date(2026, 11, 30))
     revocation = Revocation(declaration=_declaration(), reason="withdrawn")
     assert revocation_entry(revocation) == (

@@ -23,7 +23,7 @@ def _constraints(table: str) -> set[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migrating_from_before_the_rename_keeps_how_callers_heard_of_the_number():
+def test_migrating_from_before_the_rename_keeps_how_callers_heard_of_the_number() -> None:
     kept = {
         table: _constraints(table)
         for table in (Call._meta.db_table, HotlineNumber._meta.db_table, Declaration._meta.db_table)

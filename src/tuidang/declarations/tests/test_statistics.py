@@ -33,7 +33,9 @@ class Rollback(Exception):
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(rows=declarations, since=days, length=st.integers(min_value=0, max_value=400))
-def test_counts_by_region_over_any_span_match_the_declarations(rows, since, length):
+def test_counts_by_region_over_any_span_match_the_declarations(
+    rows: list[tuple[date, set[str], str, str]], since: date, length: int
+) -> None:
     until = since + timedelta(days=length)
     try:
         with transaction.atomic():

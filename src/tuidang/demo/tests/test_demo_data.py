@@ -14,7 +14,7 @@ from tuidang.volunteers.models import Volunteer
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
-def test_demo_data_loads_twice_without_duplicates():
+def test_demo_data_loads_twice_without_duplicates() -> None:
     call_command("demo_data", verbosity=0)
     counts = (Volunteer.objects.count(), Call.objects.count(), Declaration.objects.count())
     call_command("demo_data", verbosity=0)

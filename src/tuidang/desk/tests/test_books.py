@@ -1,12 +1,21 @@
 """Book requests: taken on the desk, fulfilled by coordinators, the address gone once sent."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tuidang.calls.models import Call
 from tuidang.literature.models import BookLanguage, BookRequest, Format, Title
-from tuidang.telephony.simulator.engine import calls_for
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
+from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, HotlineNumbers, go_available
+from tuidang.volunteers.models import Volunteer
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
@@ -14,7 +23,7 @@ ADDRESS = "河北省石家庄市某路12号 王明收"
 
 
 @pytest.fixture
-def titles(db):
+def titles(db: None) -> list[Title]:
     return [
         Title.objects.create(
             name="九评共产党", language=BookLanguage.SIMPLIFIED, format=Format.PRINTED
@@ -26,7 +35,7 @@ def titles(db):
 
 
 @pytest.fixture
-def call(network, numbers, mei):
+def call(network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer) -> Call:
     go_available(mei)
     sim = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(sim.sid, "1")
@@ -34,7 +43,9 @@ def call(network, numbers, mei):
     return Call.objects.get()
 
 
-def ask(client, call, titles, delivery, address=""):
+def ask(
+    client: Client, call: Call, titles: list[Title], delivery: str, address: str = ""
+) -> _MonkeyPatchedWSGIResponse:
     return client.post(
         reverse("desk:books-request", args=[call.pk]),
         {
@@ -46,8 +57,8 @@ def ask(client, call, titles, delivery, address=""):
 
 
 def test_a_book_by_post_is_sealed_shown_to_coordinators_and_forgotten_once_sent(
-    client, call, titles, mei, lin
-):
+    client: Client, call: Call, titles: list[Title], mei: Volunteer, lin: Volunteer
+) -> None:
     client.login(username="mei", password=PASSWORD)
     assert "九评共产党" in client.get(reverse("desk:desk")).text
     assert ask(client, call, titles, "post", ADDRESS).status_code == 302
@@ -67,8 +78,8 @@ def test_a_book_by_post_is_sealed_shown_to_coordinators_and_forgotten_once_sent(
 
 
 def test_a_book_by_post_without_an_address_is_refused_and_keeps_the_choice(
-    client, call, titles, mei
-):
+    client: Client, call: Call, titles: list[Title], mei: Volunteer
+) -> None:
     client.login(username="mei", password=PASSWORD)
     response = ask(client, call, titles[:1], "post")
     assert response.status_code == 400
@@ -77,12 +88,16 @@ def test_a_book_by_post_without_an_address_is_refused_and_keeps_the_choice(
     assert not BookRequest.objects.exists()
 
 
-def test_a_book_read_over_the_phone_keeps_no_address(client, call, titles, mei):
+def test_a_book_read_over_the_phone_keeps_no_address(
+    client: Client, call: Call, titles: list[Title], mei: Volunteer
+) -> None:
     client.login(username="mei", password=PASSWORD)
     ask(client, call, titles, "read", ADDRESS)
     assert bytes(BookRequest.objects.get().address_sealed) == b""
 
 
-def test_a_volunteer_cannot_add_requests_to_someone_elses_call(client, call, titles, wing):
+def test_a_volunteer_cannot_add_requests_to_someone_elses_call(
+    client: Client, call: Call, titles: list[Title], wing: Volunteer
+) -> None:
     client.login(username="wing", password=PASSWORD)
     assert ask(client, call, titles, "read").status_code == 404

@@ -1,17 +1,22 @@
 """The call record on the desk: what the call was, notes, the caller's history, talking points."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tuidang.calls.models import CallDisposition, CallNote, TalkingPoint
 from tuidang.declarations.models import Declaration
+from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect, finish
-from tuidang.testing.personas import PASSWORD
+from tuidang.testing.personas import PASSWORD, HotlineNumbers
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
-def test_a_call_is_recorded_with_several_types_and_a_sealed_note(client, network, numbers, mei):
+def test_a_call_is_recorded_with_several_types_and_a_sealed_note(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     response = client.post(
@@ -32,7 +37,9 @@ def test_a_call_is_recorded_with_several_types_and_a_sealed_note(client, network
     assert list(call.dispositions.values_list("call_type", flat=True)) == ["renunciation"]
 
 
-def test_a_record_without_a_type_says_so_and_keeps_the_note(client, network, numbers, mei):
+def test_a_record_without_a_type_says_so_and_keeps_the_note(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     response = client.post(
@@ -45,8 +52,13 @@ def test_a_record_without_a_type_says_so_and_keeps_the_note(client, network, num
 
 
 def test_a_note_is_read_by_its_author_and_coordinators_only(
-    client, network, numbers, mei, wing, lin
-):
+    client: Client,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    wing: Volunteer,
+    lin: Volunteer,
+) -> None:
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     client.post(
@@ -65,8 +77,12 @@ def test_a_note_is_read_by_its_author_and_coordinators_only(
 
 
 def test_another_volunteer_cannot_record_or_read_a_call_that_is_not_theirs(
-    client, network, numbers, mei, wing
-):
+    client: Client,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    wing: Volunteer,
+) -> None:
     call = connect(network, mei)
     client.login(username="wing", password=PASSWORD)
     response = client.post(
@@ -77,8 +93,8 @@ def test_another_volunteer_cannot_record_or_read_a_call_that_is_not_theirs(
 
 
 def test_the_desk_shows_how_often_the_caller_called_before_and_a_harassment_flag(
-    client, network, numbers, mei
-):
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     client.login(username="mei", password=PASSWORD)
     first = connect(network, mei)
     client.post(reverse("desk:record-call", args=[first.pk]), {"types": ["harassment"]})
@@ -92,13 +108,17 @@ def test_the_desk_shows_how_often_the_caller_called_before_and_a_harassment_flag
     assert 'data-testid="harassment-flag"' in desk
 
 
-def test_a_first_time_caller_has_no_history(client, network, numbers, mei):
+def test_a_first_time_caller_has_no_history(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     assert "First call from this caller." in client.get(reverse("desk:desk")).text
 
 
-def test_talking_points_in_the_callers_language_are_on_the_desk(client, network, numbers, mei):
+def test_talking_points_in_the_callers_language_are_on_the_desk(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     TalkingPoint.objects.create(
         call_type="harassment", language="cmn", title="当对方骂人时", text="保持平静，讲真相。"
     )
@@ -112,7 +132,9 @@ def test_talking_points_in_the_callers_language_are_on_the_desk(client, network,
     assert "English only" not in desk
 
 
-def test_a_statement_is_sealed_and_the_region_can_be_corrected(client, network, numbers, mei):
+def test_a_statement_is_sealed_and_the_region_can_be_corrected(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     desk = client.get(reverse("desk:desk")).text
@@ -134,7 +156,13 @@ def test_a_statement_is_sealed_and_the_region_can_be_corrected(client, network, 
     assert b"free will" not in bytes(declaration.statement_sealed)
 
 
-def test_only_coordinators_see_the_team(client, network, numbers, mei, lin):
+def test_only_coordinators_see_the_team(
+    client: Client,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    lin: Volunteer,
+) -> None:
     connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     assert client.get(reverse("desk:team")).status_code == 403

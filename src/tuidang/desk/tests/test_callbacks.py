@@ -1,16 +1,25 @@
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tuidang.calls.models import Voicemail
 from tuidang.lib.languages import Language
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, make_volunteer
-from tuidang.volunteers.models import Role
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    CALLER,
+    PASSWORD,
+    Clock,
+    HotlineNumbers,
+    make_volunteer,
+)
+from tuidang.volunteers.models import Role, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
 @pytest.fixture
-def voicemail(network, clock, numbers):
+def voicemail(network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers) -> Voicemail:
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(caller.sid, "1")  # nobody on duty: voicemail
     clock.advance(8)
@@ -18,7 +27,9 @@ def voicemail(network, clock, numbers):
     return Voicemail.objects.get()
 
 
-def test_a_mandarin_volunteer_hears_a_mandarin_message_and_marks_it_handled(client, voicemail, mei):
+def test_a_mandarin_volunteer_hears_a_mandarin_message_and_marks_it_handled(
+    client: Client, voicemail: Voicemail, mei: Volunteer
+) -> None:
     client.login(username="mei", password=PASSWORD)
     page = client.get(reverse("desk:callbacks"))
     assert voicemail.call.case_code in page.text
@@ -30,27 +41,31 @@ def test_a_mandarin_volunteer_hears_a_mandarin_message_and_marks_it_handled(clie
     assert voicemail.call.case_code not in client.get(reverse("desk:callbacks")).text
 
 
-def test_a_volunteer_of_another_language_neither_sees_nor_hears_it(client, voicemail, wing):
+def test_a_volunteer_of_another_language_neither_sees_nor_hears_it(
+    client: Client, voicemail: Voicemail, wing: Volunteer
+) -> None:
     client.login(username="wing", password=PASSWORD)
     assert voicemail.call.case_code not in client.get(reverse("desk:callbacks")).text
     audio_url = reverse("desk:callback-audio", args=[voicemail.public_id])
     assert client.get(audio_url).status_code == 404
 
 
-def test_a_coordinator_sees_every_request_whatever_their_languages(client, voicemail):
+def test_a_coordinator_sees_every_request_whatever_their_languages(
+    client: Client, voicemail: Voicemail
+) -> None:
     make_volunteer("olga", [Language.ENGLISH], role=Role.COORDINATOR)
     client.login(username="olga", password=PASSWORD)
     assert voicemail.call.case_code in client.get(reverse("desk:callbacks")).text
 
 
-def test_anonymous_visitors_cannot_fetch_a_recording(client, voicemail):
+def test_anonymous_visitors_cannot_fetch_a_recording(client: Client, voicemail: Voicemail) -> None:
     response = client.get(reverse("desk:callback-audio", args=[voicemail.public_id]))
     assert response.status_code == 302
 
 
 def test_a_volunteer_calls_back_through_the_hotlines_number_and_the_outcome_is_kept(
-    client, network, voicemail, mei
-):
+    client: Client, network: PhoneNetwork, voicemail: Voicemail, mei: Volunteer
+) -> None:
     from tuidang.telephony.simulator.engine import calls_for
     from tuidang.testing.personas import CALLER as CALLER_NUMBER
 
@@ -71,7 +86,9 @@ def test_a_volunteer_calls_back_through_the_hotlines_number_and_the_outcome_is_k
     assert bytes(voicemail.callback_number_sealed) == b""  # reached: the number is gone
 
 
-def test_a_call_back_nobody_answers_stays_open(client, network, clock, voicemail, mei):
+def test_a_call_back_nobody_answers_stays_open(
+    client: Client, network: PhoneNetwork, clock: Clock, voicemail: Voicemail, mei: Volunteer
+) -> None:
     from tuidang.telephony.simulator.engine import calls_for
     from tuidang.testing.personas import CALLER as CALLER_NUMBER
 

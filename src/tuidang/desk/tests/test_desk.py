@@ -1,12 +1,14 @@
 """The volunteer's desk: presence, the call in front of them, recording renunciations."""
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 from django.urls import reverse
 
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration
-from tuidang.telephony.simulator.engine import calls_for
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
+from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, HotlineNumbers, go_available
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
@@ -15,7 +17,7 @@ EMPTY_FAMILY = {"family-TOTAL_FORMS": "1", "family-INITIAL_FORMS": "0"}
 
 
 @pytest.fixture
-def connected_call(network, numbers, mei):
+def connected_call(network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer) -> Call:
     go_available(mei)
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     network.press(caller.sid, "1")
@@ -24,18 +26,18 @@ def connected_call(network, numbers, mei):
     return Call.objects.get()
 
 
-def test_anonymous_visitors_are_sent_to_log_in(client):
+def test_anonymous_visitors_are_sent_to_log_in(client: Client) -> None:
     response = client.get(reverse("desk:desk"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_an_account_without_a_volunteer_profile_has_no_desk(client, charlie):
+def test_an_account_without_a_volunteer_profile_has_no_desk(client: Client, charlie: User) -> None:
     client.login(username="charlie", password=PASSWORD)
     assert client.get(reverse("desk:desk")).status_code == 404
 
 
-def test_a_volunteer_goes_available_and_away(client, mei):
+def test_a_volunteer_goes_available_and_away(client: Client, mei: Volunteer) -> None:
     client.login(username="mei", password=PASSWORD)
     client.post(reverse("desk:presence"), {"presence": "available"})
     mei.refresh_from_db()
@@ -46,8 +48,12 @@ def test_a_volunteer_goes_available_and_away(client, mei):
 
 
 def test_going_available_on_the_desk_takes_a_waiting_caller_at_once(
-    client, network, numbers, mei, lin
-):
+    client: Client,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    lin: Volunteer,
+) -> None:
     # Lin is on another call: on duty, so the caller waits rather than leave a message.
     Volunteer.objects.filter(pk=lin.pk).update(presence=Presence.ON_CALL)
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
@@ -61,7 +67,7 @@ def test_going_available_on_the_desk_takes_a_waiting_caller_at_once(
     assert calls_for("client:mei").exists()
 
 
-def test_a_volunteer_cannot_set_themselves_on_a_call(client, mei):
+def test_a_volunteer_cannot_set_themselves_on_a_call(client: Client, mei: Volunteer) -> None:
     client.login(username="mei", password=PASSWORD)
     response = client.post(reverse("desk:presence"), {"presence": "on_call"}, follow=True)
     mei.refresh_from_db()
@@ -69,7 +75,7 @@ def test_a_volunteer_cannot_set_themselves_on_a_call(client, mei):
     assert "cannot change your presence" in response.text
 
 
-def test_the_desk_shows_the_call_but_never_the_number(client, connected_call):
+def test_the_desk_shows_the_call_but_never_the_number(client: Client, connected_call: Call) -> None:
     client.login(username="mei", password=PASSWORD)
     page = client.get(reverse("desk:desk")).text
     assert connected_call.case_code[:3] in page
@@ -78,7 +84,9 @@ def test_the_desk_shows_the_call_but_never_the_number(client, connected_call):
     assert "13800138000" not in page and "138 0013" not in page
 
 
-def test_a_form_with_errors_keeps_what_was_typed_and_says_what_is_wrong(client, connected_call):
+def test_a_form_with_errors_keeps_what_was_typed_and_says_what_is_wrong(
+    client: Client, connected_call: Call
+) -> None:
     client.login(username="mei", password=PASSWORD)
     response = client.post(
         reverse("desk:record-declarations", args=[connected_call.pk]),
@@ -97,7 +105,7 @@ def test_a_form_with_errors_keeps_what_was_typed_and_says_what_is_wrong(client, 
     assert Declaration.objects.count() == 0
 
 
-def test_an_empty_record_is_refused(client, connected_call):
+def test_an_empty_record_is_refused(client: Client, connected_call: Call) -> None:
     client.login(username="mei", password=PASSWORD)
     response = client.post(
         reverse("desk:record-declarations", args=[connected_call.pk]), EMPTY_FAMILY
@@ -106,7 +114,7 @@ def test_an_empty_record_is_refused(client, connected_call):
     assert "Nothing to record" in response.text
 
 
-def test_adding_a_family_row_keeps_what_was_typed(client, connected_call):
+def test_adding_a_family_row_keeps_what_was_typed(client: Client, connected_call: Call) -> None:
     client.login(username="mei", password=PASSWORD)
     response = client.post(
         reverse("desk:record-declarations", args=[connected_call.pk]),
@@ -123,7 +131,9 @@ def test_adding_a_family_row_keeps_what_was_typed(client, connected_call):
     assert Declaration.objects.count() == 0
 
 
-def test_recorded_declarations_keep_the_alias_encrypted(client, connected_call):
+def test_recorded_declarations_keep_the_alias_encrypted(
+    client: Client, connected_call: Call
+) -> None:
     client.login(username="mei", password=PASSWORD)
     client.post(
         reverse("desk:record-declarations", args=[connected_call.pk]),
@@ -145,7 +155,9 @@ def test_recorded_declarations_keep_the_alias_encrypted(client, connected_call):
     )
 
 
-def test_a_volunteer_cannot_record_on_someone_elses_call(client, connected_call, wing):
+def test_a_volunteer_cannot_record_on_someone_elses_call(
+    client: Client, connected_call: Call, wing: Volunteer
+) -> None:
     client.login(username="wing", password=PASSWORD)
     response = client.post(
         reverse("desk:record-declarations", args=[connected_call.pk]),
@@ -156,7 +168,9 @@ def test_a_volunteer_cannot_record_on_someone_elses_call(client, connected_call,
     assert Declaration.objects.count() == 0
 
 
-def test_a_coordinator_can_record_on_any_call(client, connected_call, lin):
+def test_a_coordinator_can_record_on_any_call(
+    client: Client, connected_call: Call, lin: Volunteer
+) -> None:
     client.login(username="lin", password=PASSWORD)
     response = client.post(
         reverse("desk:record-declarations", args=[connected_call.pk]),
@@ -166,7 +180,9 @@ def test_a_coordinator_can_record_on_any_call(client, connected_call, lin):
     assert Declaration.objects.count() == 1
 
 
-def test_the_live_panel_asks_for_a_reload_only_when_the_call_changes(client, connected_call):
+def test_the_live_panel_asks_for_a_reload_only_when_the_call_changes(
+    client: Client, connected_call: Call
+) -> None:
     client.login(username="mei", password=PASSWORD)
     url = reverse("desk:live")
     assert client.get(url, {"call": ""}).get("HX-Refresh") == "true"

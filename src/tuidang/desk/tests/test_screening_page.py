@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,8 +11,10 @@ from tuidang.calls.models import Call
 from tuidang.desk.selectors import CHINA
 from tuidang.lib.phone import caller_key
 from tuidang.screening.models import Block, CallerScore, Policy, ScreeningEvent
-from tuidang.telephony.simulator.engine import calls_for
-from tuidang.testing.personas import BANKNOTES_LINE, PASSWORD, go_available
+from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
+from tuidang.telephony.simulator.models import SimCall
+from tuidang.testing.personas import BANKNOTES_LINE, PASSWORD, HotlineNumbers, go_available
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
@@ -19,7 +22,7 @@ HIRED = "+8613512345678"
 GENUINE = "+8613800138000"
 
 
-def said(sim_call) -> str:
+def said(sim_call: SimCall) -> str:
     return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
@@ -35,8 +38,12 @@ def last_call() -> Call:
 
 
 def test_only_coordinators_lift_a_block_early_and_it_is_recorded(
-    client, network, numbers, mei, lin
-):
+    client: Client,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    lin: Volunteer,
+) -> None:
     block = Block.objects.create(
         caller_key=caller_key(HIRED),
         policy=Policy.MESSAGE,
@@ -49,13 +56,16 @@ def test_only_coordinators_lift_a_block_early_and_it_is_recorded(
     client.login(username="lin", password=PASSWORD)
     client.post(reverse("desk:screening-lift", args=[block.pk]))
     block.refresh_from_db()
+    assert block.lifted_by is not None
     assert block.lifted_by.username == "lin"
     assert ScreeningEvent.objects.filter(kind="lifted", actor__username="lin").exists()
     network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
     assert last_call().screening_policy == Policy.NORMAL
 
 
-def test_a_coordinator_blocks_a_caller_by_case_code(client, network, numbers, lin):
+def test_a_coordinator_blocks_a_caller_by_case_code(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, lin: Volunteer
+) -> None:
     network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
     client.login(username="lin", password=PASSWORD)
     response = client.post(
@@ -73,7 +83,13 @@ def test_a_coordinator_blocks_a_caller_by_case_code(client, network, numbers, li
     assert "not a valid case code" in bad.text
 
 
-def test_a_volunteer_cannot_flag_someone_elses_call(client, network, numbers, mei, wing):
+def test_a_volunteer_cannot_flag_someone_elses_call(
+    client: Client,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    wing: Volunteer,
+) -> None:
     go_available(mei)
     sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
     network.press(sim.sid, "1")
@@ -83,7 +99,9 @@ def test_a_volunteer_cannot_flag_someone_elses_call(client, network, numbers, me
     assert not CallerScore.objects.filter(flagged_at__isnull=False).exists()
 
 
-def test_the_night_report_counts_calls_flags_actions_and_conversions(client, network, numbers, lin):
+def test_the_night_report_counts_calls_flags_actions_and_conversions(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, lin: Volunteer
+) -> None:
     score(HIRED, 7)
     network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
     network.dial(from_number=GENUINE, to_number=BANKNOTES_LINE)

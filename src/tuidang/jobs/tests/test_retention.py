@@ -4,14 +4,17 @@ workers' scheduler runs the purge once an hour however many workers there are.""
 import threading
 import time as clock
 import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from io import StringIO
+from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from tuidang.calls import recordings
 from tuidang.calls.case_codes import is_valid_case_code
@@ -31,9 +34,10 @@ from tuidang.literature.models import BookRequest
 from tuidang.screening.models import CallerScore
 from tuidang.telephony.simulator.models import SimRecording
 from tuidang.telephony.simulator.provider import SimulatedProvider
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER
-from tuidang.testing.records import ADDRESS, ALIAS, record_a_call
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, HotlineNumbers
+from tuidang.testing.records import ADDRESS, ALIAS, Records, record_a_call
 from tuidang.tlog.services import log_checkpoint_sign
+from tuidang.volunteers.models import Volunteer
 
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
 HARASSER = "+8613912345678"
@@ -41,7 +45,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _periods(settings, tmp_path):
+def _periods(settings: Settings, tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path  # this test's recordings only
     settings.RETENTION_RECORDING_DAYS = 30
     settings.RETENTION_ADDRESS_DAYS = 90
@@ -51,13 +55,13 @@ def _periods(settings, tmp_path):
 
 
 @pytest.fixture
-def night():
+def night() -> date:
     """Last night in China, when the calls below came in."""
     return timezone.now().astimezone(CHINA).date() - timedelta(days=2)
 
 
 @pytest.fixture
-def records(mei, numbers, night):
+def records(mei: Volunteer, numbers: HotlineNumbers, night: date) -> Records:
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     # A hired caller, flagged, who renounced on the same call: a conversion.
     harasser = call_receive(provider_sid="CA2", caller_from=HARASSER, dialled=BANKNOTES_LINE)
@@ -74,7 +78,7 @@ def records(mei, numbers, night):
     return records
 
 
-def statistics(night):
+def statistics(night: date) -> dict[str, Any]:
     today = timezone.now().astimezone(CHINA).date()
     report = night_report(night)
     return {
@@ -90,11 +94,11 @@ def statistics(night):
     }
 
 
-def later(days):
+def later(days: int) -> datetime:
     return timezone.now() + timedelta(days=days)
 
 
-def test_the_domains_rules_make_the_purge_it_always_was(db):
+def test_the_domains_rules_make_the_purge_it_always_was(db: None) -> None:
     report = retention_purge(now=later(0), dry_run=True)
     assert list(report.counts) == [
         "recordings",
@@ -110,7 +114,7 @@ def test_the_domains_rules_make_the_purge_it_always_was(db):
     assert set(cutoffs(later(0))) == {"recordings", "notes", "addresses", "calls"}
 
 
-def test_each_kind_of_data_goes_after_its_own_period(records):
+def test_each_kind_of_data_goes_after_its_own_period(records: Records) -> None:
     file = recordings.directory() / records.voicemail.stored_name
     assert retention_purge(now=later(29)).counts["recordings"] == 0
 
@@ -137,7 +141,9 @@ def test_each_kind_of_data_goes_after_its_own_period(records):
     assert Declaration.objects.get(call=records.call).alias == ALIAS
 
 
-def test_the_public_total_and_statistics_are_the_same_after_a_purge(records, night):
+def test_the_public_total_and_statistics_are_the_same_after_a_purge(
+    records: Records, night: date
+) -> None:
     log_checkpoint_sign()
     before = statistics(night)
     assert before["night"][3] == 1  # the conversion counts
@@ -151,13 +157,13 @@ def test_the_public_total_and_statistics_are_the_same_after_a_purge(records, nig
     assert "The log verifies at size 2" in out.getvalue()
 
 
-def test_purging_twice_changes_nothing_more(records):
+def test_purging_twice_changes_nothing_more(records: Records) -> None:
     retention_purge(now=later(400))
     again = retention_purge(now=later(400))
     assert sum(again.counts.values()) == 0
 
 
-def test_a_dry_run_counts_what_would_go_and_keeps_it(records):
+def test_a_dry_run_counts_what_would_go_and_keeps_it(records: Records) -> None:
     out = StringIO()
     call_command("purge", dry_run=True, now=later(400).isoformat(), stdout=out)
     assert "Would purge 1 recordings" in out.getvalue()
@@ -168,19 +174,19 @@ def test_a_dry_run_counts_what_would_go_and_keeps_it(records):
     assert Call.objects.get(provider_sid="CA1").caller_key != ""
 
 
-def test_purge_refuses_a_time_it_cannot_read(db):
+def test_purge_refuses_a_time_it_cannot_read(db: None) -> None:
     with pytest.raises(CommandError, match="ISO 8601"):
         call_command("purge", now="next tuesday")
 
 
-def test_purge_refuses_to_delete_as_of_a_later_day(records):
+def test_purge_refuses_to_delete_as_of_a_later_day(records: Records) -> None:
     with pytest.raises(CommandError, match=r"in the future.*--dry-run"):
         call_command("purge", now=later(400).isoformat(), stdout=StringIO())
     assert Voicemail.objects.count() == 1 and CallNote.objects.count() == 1
     assert Call.objects.get(provider_sid="CA1").caller_key != ""
 
 
-def left_at_the_provider(state):
+def left_at_the_provider(state: Voicemail.State) -> Voicemail:
     """A message whose recording the provider still holds: never fetched (RECORDED), not
     fetched (FAILED), or fetched but not deleted there (STORED)."""
     SimRecording.objects.create(sid="RE3", call_sid="CA3", duration_seconds=5)
@@ -196,15 +202,15 @@ def left_at_the_provider(state):
     return voicemail
 
 
-def provider_unreachable(self, *, recording_id):
+def provider_unreachable(self: object, *, recording_id: str) -> NoReturn:
     raise ConnectionError("the provider does not answer")
 
 
 @pytest.mark.django_db(databases=["default", "phone_network"])
 @pytest.mark.parametrize("state", list(Voicemail.State))
 def test_a_recording_the_provider_still_holds_is_deleted_there_before_its_row(
-    records, state, monkeypatch
-):
+    records: Records, state: Voicemail.State, monkeypatch: pytest.MonkeyPatch
+) -> None:
     kept = left_at_the_provider(state)
     monkeypatch.setattr(SimulatedProvider, "delete_recording", provider_unreachable)
 
@@ -226,7 +232,9 @@ def test_a_recording_the_provider_still_holds_is_deleted_there_before_its_row(
 
 
 @pytest.mark.django_db(databases=["default", "phone_network"])
-def test_purge_says_how_many_recordings_it_keeps_for_the_provider(records, monkeypatch):
+def test_purge_says_how_many_recordings_it_keeps_for_the_provider(
+    records: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
     left_at_the_provider(Voicemail.State.FAILED)
     monkeypatch.setattr(SimulatedProvider, "delete_recording", provider_unreachable)
     out = StringIO()
@@ -244,7 +252,9 @@ def test_purge_says_how_many_recordings_it_keeps_for_the_provider(records, monke
     assert Voicemail.objects.filter(recording_sid="RE3").exists()
 
 
-def test_a_queued_fetch_for_a_purged_voicemail_does_nothing(records, caplog):
+def test_a_queued_fetch_for_a_purged_voicemail_does_nothing(
+    records: Records, caplog: pytest.LogCaptureFixture
+) -> None:
     voicemail_id = records.voicemail.pk
     retention_purge(now=later(31))
     assert not Voicemail.objects.exists()
@@ -255,7 +265,7 @@ def test_a_queued_fetch_for_a_purged_voicemail_does_nothing(records, caplog):
     assert CALLER not in caplog.text and CALLER[-4:] not in caplog.text
 
 
-def test_the_scheduler_runs_the_purge_once_an_interval(records):
+def test_the_scheduler_runs_the_purge_once_an_interval(records: Records) -> None:
     start = later(400)
     assert scheduler_tick(now=start)  # the task backend runs it at once in tests
     assert not Voicemail.objects.exists()
@@ -265,7 +275,7 @@ def test_the_scheduler_runs_the_purge_once_an_interval(records):
     assert scheduler_tick(now=start + timedelta(minutes=61))
 
 
-def test_a_run_that_has_not_finished_is_not_started_again_until_it_is_stale(db):
+def test_a_run_that_has_not_finished_is_not_started_again_until_it_is_stale(db: None) -> None:
     every = timedelta(hours=1)
     start = timezone.now()
     assert periodic_job_claim(name="retention", now=start, every=every)
@@ -276,12 +286,12 @@ def test_a_run_that_has_not_finished_is_not_started_again_until_it_is_stale(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_of_several_workers_only_one_claims_a_run():
+def test_of_several_workers_only_one_claims_a_run() -> None:
     now = timezone.now()
     barrier = threading.Barrier(4)
     claimed = []
 
-    def worker():
+    def worker() -> None:
         try:
             barrier.wait()
             claimed.append(periodic_job_claim(name="retention", now=now, every=timedelta(hours=1)))
@@ -297,7 +307,7 @@ def test_of_several_workers_only_one_claims_a_run():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_enqueues_the_first_run_when_it_starts():
+def test_the_worker_enqueues_the_first_run_when_it_starts() -> None:
     stop = threading.Event()
     thread = threading.Thread(target=run_scheduler, args=(stop, 0.05))
     thread.start()
@@ -310,5 +320,6 @@ def test_the_worker_enqueues_the_first_run_when_it_starts():
     finally:
         stop.set()
         thread.join()
+    assert job is not None
     assert job.last_result == "nothing was due"
     assert job.next_run_at > timezone.now() + timedelta(minutes=59)

@@ -14,14 +14,21 @@ is looked up. Which calls a volunteer may act on is checked with real calls in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from tuidang.lib.tests.urlwalk import Endpoint, walk_urls
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, go_available
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, HotlineNumbers, go_available
+from tuidang.volunteers.models import Volunteer
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
@@ -176,7 +183,7 @@ def expected_rows(endpoint: Endpoint) -> tuple[Row, Row] | None:
     return None
 
 
-def answer_of(response) -> int | str:
+def answer_of(response: _MonkeyPatchedWSGIResponse) -> int | str:
     if 300 <= response.status_code < 400:
         path = urlsplit(response["Location"]).path
         return {
@@ -191,12 +198,14 @@ def matches(answer: int | str, expected: Answer) -> bool:
     return answer in expected if isinstance(expected, frozenset) else answer == expected
 
 
-def test_every_url_is_in_the_matrix():
+def test_every_url_is_in_the_matrix() -> None:
     unlisted = [endpoint.key for endpoint in walk_urls() if expected_rows(endpoint) is None]
     assert unlisted == [], "Declare who may use these URLs in MATRIX"
 
 
-def test_every_url_answers_each_persona_as_the_matrix_declares(mei, lin, ada, numbers):
+def test_every_url_answers_each_persona_as_the_matrix_declares(
+    mei: Volunteer, lin: Volunteer, ada: Volunteer, numbers: HotlineNumbers
+) -> None:
     users = {"volunteer": mei.user, "coordinator": lin.user, "admin": ada.user}
     clients = {persona: Client(raise_request_exception=False) for persona in PERSONAS}
     wrong = []
@@ -215,7 +224,13 @@ def test_every_url_answers_each_persona_as_the_matrix_declares(mei, lin, ada, nu
     assert wrong == [], "\n".join(wrong)
 
 
-def test_a_volunteer_cannot_act_on_another_volunteers_call(network, numbers, mei, wing, lin):
+def test_a_volunteer_cannot_act_on_another_volunteers_call(
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    wing: Volunteer,
+    lin: Volunteer,
+) -> None:
     from tuidang.calls.models import Call
     from tuidang.telephony.simulator.engine import calls_for
 
@@ -246,7 +261,9 @@ def test_a_volunteer_cannot_act_on_another_volunteers_call(network, numbers, mei
     assert Call.objects.get().state == Call.State.CONNECTED
 
 
-def test_with_a_real_provider_the_simulated_network_is_not_served(settings):
+def test_with_a_real_provider_the_simulated_network_is_not_served(
+    settings: Settings,
+) -> None:
     import importlib
 
     from django.urls import clear_url_caches

@@ -54,13 +54,13 @@ def deploy_check(environment: dict[str, str]) -> subprocess.CompletedProcess[str
     )
 
 
-def test_a_production_environment_passes_the_deployment_checklist(tmp_path):
+def test_a_production_environment_passes_the_deployment_checklist(tmp_path: Path) -> None:
     result = deploy_check(production(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
 
-def test_behind_a_tls_proxy_without_a_public_url_passes_too(tmp_path):
+def test_behind_a_tls_proxy_without_a_public_url_passes_too(tmp_path: Path) -> None:
     environment = production(tmp_path, PUBLIC_BASE_URL="<unset>", BEHIND_TLS_PROXY="true")
     result = deploy_check(environment)
     assert result.returncode == 0, result.stderr
@@ -81,13 +81,15 @@ def test_behind_a_tls_proxy_without_a_public_url_passes_too(tmp_path):
         ({"BEHIND_TLS_PROXY": "<unset>", "SECURE_SSL_REDIRECT": "true"}, "tuidang.E001"),
     ],
 )
-def test_an_environment_that_is_not_production_fails_it(tmp_path, overrides, warning):
+def test_an_environment_that_is_not_production_fails_it(
+    tmp_path: Path, overrides: dict[str, str], warning: str
+) -> None:
     result = deploy_check(production(tmp_path, **overrides))
     assert result.returncode != 0
     assert warning in result.stderr
 
 
-def test_a_missing_secret_stops_the_start_with_its_name(tmp_path):
+def test_a_missing_secret_stops_the_start_with_its_name(tmp_path: Path) -> None:
     result = deploy_check(production(tmp_path, CALLER_KEY_PEPPER="<unset>"))
     assert result.returncode != 0
     assert "CALLER_KEY_PEPPER (or CALLER_KEY_PEPPER_FILE) must be set" in result.stderr
@@ -109,14 +111,16 @@ def answer(environment: dict[str, str], *headers: str) -> str:
 
 
 def test_in_production_requests_over_tls_reach_the_hotline_and_plain_http_is_redirected(
-    tmp_path,
-):
+    tmp_path: Path,
+) -> None:
     environment = production(tmp_path)
     # The webhook checks the signature first: 403, not a redirect to itself.
     assert answer(environment, "HTTP_X_FORWARDED_PROTO='https'") == "403"
     assert answer(environment, "HTTP_X_FORWARDED_PROTO='http'") == "301"
 
 
-def test_an_https_address_without_the_proxy_setting_never_redirects_to_itself(tmp_path):
+def test_an_https_address_without_the_proxy_setting_never_redirects_to_itself(
+    tmp_path: Path,
+) -> None:
     environment = production(tmp_path, BEHIND_TLS_PROXY="<unset>")
     assert answer(environment, "HTTP_X_FORWARDED_PROTO='https'") == "403"

@@ -8,12 +8,20 @@ checks each response, whatever its status: pages, redirects to the login, 403s, 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from tuidang.lib.tests.urlwalk import walk_urls
 from tuidang.testing.logins import log_in
+from tuidang.testing.personas import HotlineNumbers
+from tuidang.volunteers.models import Volunteer
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 pytestmark = pytest.mark.django_db(databases=["default", "phone_network"])
 
@@ -25,7 +33,7 @@ HSTS = {
 STATIC_FILES = ["/static/tuidang/site.css", "/static/vendor/htmx-2.0.11.min.js"]
 
 
-def policy(response) -> dict[str, list[str]]:
+def policy(response: _MonkeyPatchedWSGIResponse) -> dict[str, list[str]]:
     header = response.headers.get("Content-Security-Policy")
     assert header, "no Content-Security-Policy"
     directives: dict[str, list[str]] = {}
@@ -35,7 +43,7 @@ def policy(response) -> dict[str, list[str]]:
     return directives
 
 
-def header_problems(response, *, personal: bool) -> list[str]:
+def header_problems(response: _MonkeyPatchedWSGIResponse, *, personal: bool) -> list[str]:
     """What is wrong with one response's headers, in words."""
     problems = []
     csp = policy(response)
@@ -65,7 +73,7 @@ def header_problems(response, *, personal: bool) -> list[str]:
     return problems
 
 
-def walk(client: Client, *, user=None) -> tuple[int, dict[str, list[str]]]:
+def walk(client: Client, *, user: User | None = None) -> tuple[int, dict[str, list[str]]]:
     """Request every endpoint once, with a method it takes; the problems by URL.
 
     With ``user``, every request is made logged in as them (the walk passes the logout
@@ -85,13 +93,13 @@ def walk(client: Client, *, user=None) -> tuple[int, dict[str, list[str]]]:
     return requested, found
 
 
-def logged_in(user) -> Client:
+def logged_in(user: User) -> Client:
     client = Client(raise_request_exception=False)
     client.force_login(user)
     return client
 
 
-def test_the_walk_reaches_pages_only_a_logged_in_person_sees(ada):
+def test_the_walk_reaches_pages_only_a_logged_in_person_sees(ada: Volunteer) -> None:
     """The walk below must really be logged in, or it would check the login redirects."""
     client = logged_in(ada.user)
     walk(client, user=ada.user)
@@ -100,7 +108,9 @@ def test_the_walk_reaches_pages_only_a_logged_in_person_sees(ada):
 
 
 @override_settings(**HSTS)
-def test_every_anonymous_response_carries_the_security_headers(numbers):
+def test_every_anonymous_response_carries_the_security_headers(
+    numbers: HotlineNumbers,
+) -> None:
     requested, problems = walk(Client(raise_request_exception=False))
     assert requested > 50
     assert problems == {}
@@ -109,8 +119,8 @@ def test_every_anonymous_response_carries_the_security_headers(numbers):
 @override_settings(**HSTS)
 @pytest.mark.parametrize("persona", ["mei", "lin", "ada"])
 def test_every_response_to_a_person_carries_the_headers_and_is_never_stored(
-    persona, request, numbers
-):
+    persona: str, request: pytest.FixtureRequest, numbers: HotlineNumbers
+) -> None:
     user = request.getfixturevalue(persona).user
     requested, problems = walk(logged_in(user), user=user)
     assert requested > 50
@@ -118,7 +128,7 @@ def test_every_response_to_a_person_carries_the_headers_and_is_never_stored(
 
 
 @override_settings(**HSTS)
-def test_static_files_carry_the_headers_and_stay_cacheable():
+def test_static_files_carry_the_headers_and_stay_cacheable() -> None:
     client = Client()
     for url in STATIC_FILES:
         response = client.get(url, secure=True)
@@ -128,7 +138,7 @@ def test_static_files_carry_the_headers_and_stay_cacheable():
 
 
 @override_settings(**HSTS)
-def test_errors_and_refusals_carry_the_headers(mei):
+def test_errors_and_refusals_carry_the_headers(mei: Volunteer) -> None:
     anonymous = Client(raise_request_exception=False)
     refusals = [
         anonymous.get("/no/such/page", secure=True),  # 404
@@ -141,7 +151,7 @@ def test_errors_and_refusals_carry_the_headers(mei):
         assert header_problems(response, personal=False) == []
 
 
-def test_the_login_page_and_logging_in_are_never_stored(mei):
+def test_the_login_page_and_logging_in_are_never_stored(mei: Volunteer) -> None:
     client = Client()
     page = client.get(reverse("login"))
     assert "no-store" in page.headers["Cache-Control"]
@@ -153,19 +163,19 @@ def test_the_login_page_and_logging_in_are_never_stored(mei):
     assert "no-store" in logging_out.headers["Cache-Control"]
 
 
-def test_a_desk_page_tells_the_browser_not_to_keep_it(mei):
+def test_a_desk_page_tells_the_browser_not_to_keep_it(mei: Volunteer) -> None:
     response = logged_in(mei.user).get(reverse("desk:desk"))
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
     assert "private" in response.headers["Cache-Control"]
 
 
-def test_log_tiles_stay_cacheable_for_the_public():
+def test_log_tiles_stay_cacheable_for_the_public() -> None:
     response = Client().get(reverse("tlog:checkpoint"))
     assert "no-store" not in response.headers.get("Cache-Control", "")
 
 
-def test_plain_http_sends_no_hsts_and_https_does():
+def test_plain_http_sends_no_hsts_and_https_does() -> None:
     with override_settings(**HSTS):
         assert "Strict-Transport-Security" not in Client().get(STATIC_FILES[0]).headers
         assert "Strict-Transport-Security" in Client().get(STATIC_FILES[0], secure=True).headers

@@ -1,5 +1,7 @@
 """A row stored by lib/inserts.py is the row the ORM would have stored."""
 
+from typing import Any
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save
@@ -8,6 +10,7 @@ from django.utils import timezone
 
 from tuidang.calls.models import Call, HotlineNumber
 from tuidang.lib.inserts import insert
+from tuidang.testing.personas import HotlineNumbers
 
 
 def _call(number: HotlineNumber, sid: str, code: str) -> Call:
@@ -32,7 +35,7 @@ def _stored(pk: int) -> dict[str, object]:
     return row
 
 
-def test_the_row_is_the_one_the_orm_stores(numbers):
+def test_the_row_is_the_one_the_orm_stores(numbers: HotlineNumbers) -> None:
     number = numbers["banknotes"]
     ours = insert(_call(number, "CA1", "100000001"))
     theirs = _call(number, "CA2", "100000002")
@@ -44,7 +47,9 @@ def test_the_row_is_the_one_the_orm_stores(numbers):
     assert Call.objects.get(pk=ours.pk).first_call is True
 
 
-def test_a_duplicate_is_refused_and_the_transaction_goes_on(numbers):
+def test_a_duplicate_is_refused_and_the_transaction_goes_on(
+    numbers: HotlineNumbers,
+) -> None:
     number = numbers["banknotes"]
     insert(_call(number, "CA1", "100000001"))
     with transaction.atomic():
@@ -54,10 +59,12 @@ def test_a_duplicate_is_refused_and_the_transaction_goes_on(numbers):
     assert sorted(Call.objects.values_list("provider_sid", flat=True)) == ["CA1", "CA3"]
 
 
-def test_a_model_someone_listens_to_is_saved_through_the_orm(numbers):
+def test_a_model_someone_listens_to_is_saved_through_the_orm(
+    numbers: HotlineNumbers,
+) -> None:
     heard = []
 
-    def receiver(sender, instance, created, **kwargs):
+    def receiver(sender: type[Call], instance: Call, created: bool, **kwargs: Any) -> None:
         heard.append((instance.provider_sid, created))
 
     post_save.connect(receiver, sender=Call)
@@ -70,7 +77,9 @@ def test_a_model_someone_listens_to_is_saved_through_the_orm(numbers):
 
 
 @pytest.mark.django_db(databases=["default", "phone_network"])
-def test_a_database_that_cannot_return_the_key_gets_the_orms_insert(monkeypatch):
+def test_a_database_that_cannot_return_the_key_gets_the_orms_insert(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # SQLite before 3.35 has no RETURNING. The simulated network's database is SQLite
     # in every run, so this holds whichever database the suite runs on.
     from django.db import connections

@@ -4,6 +4,7 @@ import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pytest_django.fixtures import Settings
 
 from tuidang.lib.phone import caller_key, identify_caller, normalise
 
@@ -28,13 +29,13 @@ def spellings(national: str) -> list[str]:
 
 
 @given(mainland_mobiles)
-def test_every_spelling_of_a_number_gives_one_caller_key(national):
+def test_every_spelling_of_a_number_gives_one_caller_key(national: str) -> None:
     keys = {identify_caller(raw, dialled=DIALLED).key for raw in spellings(national)}
     assert len(keys) == 1
 
 
 @given(mainland_mobiles, mainland_mobiles)
-def test_different_numbers_give_different_keys(a, b):
+def test_different_numbers_give_different_keys(a: str, b: str) -> None:
     if a != b:
         assert (
             identify_caller(f"+86{a}", dialled=DIALLED).key
@@ -44,7 +45,7 @@ def test_different_numbers_give_different_keys(a, b):
 
 @given(mainland_mobiles)
 @settings(max_examples=200)
-def test_what_is_kept_does_not_contain_the_number(national):
+def test_what_is_kept_does_not_contain_the_number(national: str) -> None:
     caller = identify_caller(f"+86{national}", dialled=DIALLED)
     kept = f"{caller.key}{caller.region}{caller.last_digits}"
     assert national not in kept
@@ -52,7 +53,7 @@ def test_what_is_kept_does_not_contain_the_number(national):
     assert len(caller.last_digits) == 2
 
 
-def test_the_key_depends_on_the_pepper(settings):
+def test_the_key_depends_on_the_pepper(settings: Settings) -> None:
     before = caller_key("+8613800138000")
     settings.CALLER_KEY_PEPPER = "another pepper"
     assert caller_key("+8613800138000") != before
@@ -67,12 +68,12 @@ def test_the_key_depends_on_the_pepper(settings):
         ("+85291234567", "Hong Kong"),
     ],
 )
-def test_the_region_is_the_province_not_the_city(number, region):
+def test_the_region_is_the_province_not_the_city(number: str, region: str) -> None:
     assert identify_caller(number, dialled=DIALLED).region == region
 
 
 @pytest.mark.parametrize("withheld", ["anonymous", "Anonymous", "+266696687", "", "restricted"])
-def test_withheld_numbers_share_one_key_per_dialled_number(withheld):
+def test_withheld_numbers_share_one_key_per_dialled_number(withheld: str) -> None:
     caller = identify_caller(withheld, dialled=DIALLED)
     assert caller.withheld
     assert caller.key == identify_caller("anonymous", dialled=DIALLED).key
@@ -81,7 +82,7 @@ def test_withheld_numbers_share_one_key_per_dialled_number(withheld):
 
 
 @given(st.text(max_size=30))
-def test_normalise_never_raises_and_returns_e164_or_none(raw):
+def test_normalise_never_raises_and_returns_e164_or_none(raw: str) -> None:
     result = normalise(raw)
     if result is not None:
         assert result.startswith("+")

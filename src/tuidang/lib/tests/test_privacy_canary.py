@@ -12,10 +12,19 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
+from django.test import Client
 from django.urls import reverse
 
-from tuidang.telephony.simulator.engine import calls_for
-from tuidang.testing.personas import BANKNOTES_LINE, PASSWORD, WEBSITE_LINE, go_available
+from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    PASSWORD,
+    WEBSITE_LINE,
+    Clock,
+    HotlineNumbers,
+    go_available,
+)
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
@@ -63,8 +72,13 @@ def holds(texts: list[str], e164: str) -> bool:
 
 
 def test_no_trace_of_a_callers_number_outside_the_phone_network(
-    client, network, clock, numbers, mei, caplog
-):
+    client: Client,
+    network: PhoneNetwork,
+    clock: Clock,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
     go_available(mei)
     client.login(username="mei", password=PASSWORD)

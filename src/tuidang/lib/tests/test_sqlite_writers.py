@@ -32,7 +32,7 @@ def _write(database: str, writer: int) -> None:
             lock.release()
 
 
-def test_writers_in_several_processes_all_get_through(tmp_path: Path):
+def test_writers_in_several_processes_all_get_through(tmp_path: Path) -> None:
     database = str(tmp_path / "writers.sqlite3")
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
@@ -95,7 +95,7 @@ def _try_the_lock(database: str, go: Any, result: Any) -> None:
         result.put("acquired")
 
 
-def test_a_forked_process_queues_behind_the_parents_write(tmp_path: Path):
+def test_a_forked_process_queues_behind_the_parents_write(tmp_path: Path) -> None:
     # An import forks a second process after its first writes: the child inherits the
     # parent's open lock file, on which a lock would be the parent's own.
     from tuidang.lib.sqlite.base import _lock_for

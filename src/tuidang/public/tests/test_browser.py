@@ -21,8 +21,12 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
 
-from tuidang.testing.personas import PASSWORD, totp_code
+from tuidang.literature.models import Title
+from tuidang.testing.personas import PASSWORD, HotlineNumbers, totp_code
+from tuidang.volunteers.models import Volunteer
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -33,7 +37,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def titles(db):
+def titles(db: None) -> list[Title]:
     from tuidang.literature.models import BookLanguage, Format, Title
 
     return [
@@ -95,8 +99,8 @@ def log_in(page: Page, base: str, username: str) -> None:
 
 
 def test_a_coordinator_logs_in_with_the_code_from_their_authenticator_app(
-    browser, live_server, lin
-):
+    browser: Browser, live_server: LiveServer, lin: Volunteer
+) -> None:
     page = browser.new_context().new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill("lin")
@@ -110,7 +114,9 @@ def test_a_coordinator_logs_in_with_the_code_from_their_authenticator_app(
     expect(page).to_have_url(re.compile(r"/desk/team/$"))
 
 
-def test_a_coordinator_adds_a_security_key_and_logs_in_with_it(browser, live_server, lin, settings):
+def test_a_coordinator_adds_a_security_key_and_logs_in_with_it(
+    browser: Browser, live_server: LiveServer, lin: Volunteer, settings: Settings
+) -> None:
     from allauth.mfa.models import Authenticator
 
     # WebAuthn wants HTTPS; Chromium counts localhost as secure, fido2 must be told to.
@@ -248,12 +254,22 @@ def whole_path(browser: Browser, base: str, desk: Page) -> None:
 
 
 def test_a_call_from_the_ringing_phone_to_the_public_total(
-    browser, live_server, numbers, mei, titles
-):
+    browser: Browser,
+    live_server: LiveServer,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    titles: list[Title],
+) -> None:
     whole_path(browser, live_server.url, browser.new_context().new_page())
 
 
-def test_the_whole_call_works_on_a_phone_sized_screen(browser, live_server, numbers, mei, titles):
+def test_the_whole_call_works_on_a_phone_sized_screen(
+    browser: Browser,
+    live_server: LiveServer,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    titles: list[Title],
+) -> None:
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
     whole_path(browser, live_server.url, phone)
     # Nothing wider than the screen: no sideways scrolling at 3 a.m.
@@ -261,8 +277,8 @@ def test_the_whole_call_works_on_a_phone_sized_screen(browser, live_server, numb
 
 
 def test_a_form_with_errors_says_what_is_wrong_and_keeps_what_was_typed(
-    browser, live_server, numbers, mei
-):
+    browser: Browser, live_server: LiveServer, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     base = live_server.url
     desk = browser.new_context().new_page()
     log_in(desk, base, "mei")
@@ -281,8 +297,8 @@ def test_a_form_with_errors_says_what_is_wrong_and_keeps_what_was_typed(
 
 
 def test_the_admin_and_its_scripts_work_under_the_content_security_policy(
-    browser, live_server, ada, mei
-):
+    browser: Browser, live_server: LiveServer, ada: Volunteer, mei: Volunteer
+) -> None:
     """Django's admin runs under the hotline's policy too: its pages show, its scripts run
     (the inline forms' "Add another" link and the date shortcuts are made by them)."""
     base = live_server.url

@@ -3,17 +3,22 @@
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
+from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect
-from tuidang.testing.personas import PASSWORD
+from tuidang.testing.personas import PASSWORD, HotlineNumbers
 from tuidang.tlog.services import log_checkpoint_sign
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
 @pytest.fixture
-def receipt(client, network, numbers, mei):
+def receipt(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> tuple[int, str]:
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     client.post(
@@ -34,7 +39,9 @@ def receipt(client, network, numbers, mei):
     return int(match.group(1)), match.group(2)
 
 
-def test_the_receipt_and_the_alias_confirm_the_entry(client, receipt):
+def test_the_receipt_and_the_alias_confirm_the_entry(
+    client: Client, receipt: tuple[int, str]
+) -> None:
     certificate, code = receipt
     page = client.post(
         reverse("public:verify"), {"certificate": certificate, "code": code, "alias": "Wang Ming"}
@@ -44,7 +51,7 @@ def test_the_receipt_and_the_alias_confirm_the_entry(client, receipt):
     assert "no-store" in page["Cache-Control"]
 
 
-def test_a_wrong_alias_or_code_confirms_nothing(client, receipt):
+def test_a_wrong_alias_or_code_confirms_nothing(client: Client, receipt: tuple[int, str]) -> None:
     certificate, code = receipt
     for attempt in (
         {"certificate": certificate, "code": code, "alias": "Li Hua"},
@@ -57,7 +64,7 @@ def test_a_wrong_alias_or_code_confirms_nothing(client, receipt):
         assert 'data-testid="confirmed"' not in page.text
 
 
-def test_a_form_with_missing_fields_says_so(client):
+def test_a_form_with_missing_fields_says_so(client: Client) -> None:
     page = client.post(reverse("public:verify"), {"certificate": "x"})
     assert page.status_code == 400
     assert "Enter a whole number." in page.text

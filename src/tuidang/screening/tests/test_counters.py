@@ -1,6 +1,6 @@
 """Sliding-window call counts: in the database always, in Redis when REDIS_URL is set."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -8,13 +8,13 @@ from django.utils import timezone
 
 from tuidang.calls.models import Call, HotlineNumber
 from tuidang.calls.screening import DatabaseCounter, call_counter
-from tuidang.screening.counters import HOUR, MINUTE, RedisCounter, get_counter
+from tuidang.screening.counters import HOUR, MINUTE, CallCounter, RedisCounter, get_counter
 
 COUNTERS = ["database"] + (["redis"] if settings.REDIS_URL else [])
 
 
 @pytest.fixture(params=COUNTERS)
-def counter(request, db):
+def counter(request: pytest.FixtureRequest, db: None) -> CallCounter:
     if request.param == "redis":
         counter = RedisCounter(settings.REDIS_URL)
         counter.redis.delete(counter._key("k1"), counter._key("k2"))
@@ -22,7 +22,7 @@ def counter(request, db):
     return DatabaseCounter()
 
 
-def record(counter, key: str, at) -> None:
+def record(counter: CallCounter, key: str, at: datetime) -> None:
     """A call arrives: stored as the webhook stores it, and hit on the counter."""
     number, _ = HotlineNumber.objects.get_or_create(
         e164="+18005550100", defaults={"name": "Line", "how_heard": "banknotes"}
@@ -35,7 +35,7 @@ def record(counter, key: str, at) -> None:
     counter.hit(key, at)
 
 
-def test_calls_are_counted_per_key_in_sliding_windows(counter):
+def test_calls_are_counted_per_key_in_sliding_windows(counter: CallCounter) -> None:
     now = timezone.now()
     for minutes_ago in (0, 0.5, 5, 50, 70):
         record(counter, "k1", now - timedelta(minutes=minutes_ago))
@@ -46,7 +46,7 @@ def test_calls_are_counted_per_key_in_sliding_windows(counter):
     assert counter.count("k3", HOUR, now) == 0
 
 
-def test_the_counter_follows_the_configuration():
+def test_the_counter_follows_the_configuration() -> None:
     expected = RedisCounter if settings.REDIS_URL else DatabaseCounter
     assert isinstance(call_counter(), expected)
     assert (get_counter() is not None) == bool(settings.REDIS_URL)

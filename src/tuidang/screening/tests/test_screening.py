@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,8 +13,16 @@ from tuidang.lib.languages import Language
 from tuidang.lib.phone import caller_key
 from tuidang.screening import flood, services
 from tuidang.screening.models import Block, CallerScore, FloodState, Policy, ScreeningEvent
-from tuidang.telephony.simulator.engine import calls_for
-from tuidang.testing.personas import BANKNOTES_LINE, PASSWORD, go_available, make_volunteer
+from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
+from tuidang.telephony.simulator.models import SimCall
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    PASSWORD,
+    HotlineNumbers,
+    go_available,
+    make_volunteer,
+)
+from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
@@ -21,7 +30,7 @@ HIRED = "+8613512345678"
 GENUINE = "+8613800138000"
 
 
-def said(sim_call) -> str:
+def said(sim_call: SimCall) -> str:
     return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
@@ -36,7 +45,9 @@ def last_call() -> Call:
     return Call.objects.latest("pk")
 
 
-def test_a_key_that_calls_again_and_again_climbs_through_every_policy(network, numbers):
+def test_a_key_that_calls_again_and_again_climbs_through_every_policy(
+    network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
     policies = []
     for _ in range(14):
         sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
@@ -52,7 +63,9 @@ def test_a_key_that_calls_again_and_again_climbs_through_every_policy(network, n
     assert timedelta(days=29) < reject.expires_at - reject.created_at <= timedelta(days=30)
 
 
-def test_the_message_policy_tells_the_facts_and_hangs_up(network, numbers):
+def test_the_message_policy_tells_the_facts_and_hangs_up(
+    network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
     score(HIRED, 7)
     sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
     assert "这条热线是为想了解真相" in said(sim)
@@ -60,7 +73,9 @@ def test_the_message_policy_tells_the_facts_and_hangs_up(network, numbers):
     assert last_call().state == Call.State.SCREENED
 
 
-def test_the_reject_policy_refuses_the_call_before_answering(network, numbers):
+def test_the_reject_policy_refuses_the_call_before_answering(
+    network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
     score(HIRED, 11)
     sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
     assert said(sim) == ""
@@ -68,7 +83,9 @@ def test_the_reject_policy_refuses_the_call_before_answering(network, numbers):
     assert last_call().screening_policy == Policy.REJECT
 
 
-def test_the_screening_group_takes_calls_from_flagged_keys(network, numbers, mei):
+def test_the_screening_group_takes_calls_from_flagged_keys(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     screener = make_volunteer("hua", [Language.MANDARIN])
     screener.screener = True
     screener.save()
@@ -81,14 +98,16 @@ def test_the_screening_group_takes_calls_from_flagged_keys(network, numbers, mei
     assert calls_for("client:mei").count() == 0
 
 
-def test_scores_decay_so_no_one_is_locked_out_for_good(network, numbers):
+def test_scores_decay_so_no_one_is_locked_out_for_good(
+    network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
     score(HIRED, 8, hours_ago=24)  # two half-lives: 2
     sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
     assert last_call().screening_policy == Policy.NORMAL
     assert "普通话请按1" in said(sim)
 
 
-def test_an_expired_block_no_longer_applies(network, numbers):
+def test_an_expired_block_no_longer_applies(network: PhoneNetwork, numbers: HotlineNumbers) -> None:
     Block.objects.create(
         caller_key=caller_key(HIRED),
         policy=Policy.REJECT,
@@ -99,7 +118,12 @@ def test_an_expired_block_no_longer_applies(network, numbers):
     assert last_call().screening_policy == Policy.NORMAL
 
 
-def test_flood_mode_switches_on_and_off_by_itself(network, numbers, monkeypatch, lin):
+def test_flood_mode_switches_on_and_off_by_itself(
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    monkeypatch: pytest.MonkeyPatch,
+    lin: Volunteer,
+) -> None:
     monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
     flagged = [f"+86135000000{i:02d}" for i in range(8)]
     for number in flagged:
@@ -138,7 +162,9 @@ def test_flood_mode_switches_on_and_off_by_itself(network, numbers, monkeypatch,
     assert kinds == ["flood_on", "flood_off"]
 
 
-def test_flood_mode_stays_off_while_volunteers_keep_up(network, numbers, monkeypatch):
+def test_flood_mode_stays_off_while_volunteers_keep_up(
+    network: PhoneNetwork, numbers: HotlineNumbers, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
     for index in range(8):
         network.dial(from_number=f"+86135000000{index:02d}", to_number=BANKNOTES_LINE)
@@ -146,8 +172,8 @@ def test_flood_mode_stays_off_while_volunteers_keep_up(network, numbers, monkeyp
 
 
 def test_a_flagged_caller_who_renounces_is_a_conversion_and_stays_blocked(
-    client, network, numbers, mei
-):
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     go_available(mei)
     Block.objects.create(
         caller_key=caller_key(HIRED),
@@ -176,7 +202,12 @@ def test_a_flagged_caller_who_renounces_is_a_conversion_and_stays_blocked(
     assert Block.objects.get().lifted_at is None
 
 
-def test_a_burst_of_new_keys_switches_flood_mode_on(network, numbers, monkeypatch, lin):
+def test_a_burst_of_new_keys_switches_flood_mode_on(
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    monkeypatch: pytest.MonkeyPatch,
+    lin: Volunteer,
+) -> None:
     from tuidang.screening.models import ScreeningSettings
 
     monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
@@ -191,7 +222,12 @@ def test_a_burst_of_new_keys_switches_flood_mode_on(network, numbers, monkeypatc
     assert "12 new keys" in FloodState.objects.get().detail
 
 
-def test_only_keys_never_heard_before_count_as_new(network, numbers, monkeypatch, lin):
+def test_only_keys_never_heard_before_count_as_new(
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    monkeypatch: pytest.MonkeyPatch,
+    lin: Volunteer,
+) -> None:
     from tuidang.screening.models import ScreeningSettings
 
     monkeypatch.setattr(flood, "FLOOD_RECHECK", timedelta(0))
@@ -211,7 +247,9 @@ def test_only_keys_never_heard_before_count_as_new(network, numbers, monkeypatch
     assert not state.active
 
 
-def test_volunteers_call_types_count_against_the_key_once(client, network, numbers, mei):
+def test_volunteers_call_types_count_against_the_key_once(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     go_available(mei)
     sim = network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
     network.press(sim.sid, "1")
@@ -227,7 +265,7 @@ def test_volunteers_call_types_count_against_the_key_once(client, network, numbe
     assert row.flagged_at is not None
 
 
-def test_screening_is_told_facts_by_caller_key_and_never_sees_a_call():
+def test_screening_is_told_facts_by_caller_key_and_never_sees_a_call() -> None:
     from django.db import transaction
 
     key = caller_key(HIRED)

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connections
+from django.test import Client
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -29,7 +30,7 @@ def entries(count: int, start: int = 0) -> list[bytes]:
 
 
 @pytest.mark.django_db
-def test_appends_give_consecutive_indexes_and_the_rfc_root():
+def test_appends_give_consecutive_indexes_and_the_rfc_root() -> None:
     assert log_append(entries=entries(3)) == [0, 1, 2]
     assert log_append(entries=entries(2, start=3)) == [3, 4]
     head = TreeHead.objects.get()
@@ -38,7 +39,7 @@ def test_appends_give_consecutive_indexes_and_the_rfc_root():
 
 
 @pytest.mark.django_db
-def test_a_checkpoint_is_signed_and_served_and_verifies_with_the_public_key(client):
+def test_a_checkpoint_is_signed_and_served_and_verifies_with_the_public_key(client: Client) -> None:
     log_append(entries=entries(7))
     log_checkpoint_sign()
     response = client.get(reverse("tlog:checkpoint"))
@@ -50,7 +51,7 @@ def test_a_checkpoint_is_signed_and_served_and_verifies_with_the_public_key(clie
 
 
 @pytest.mark.django_db
-def test_a_new_checkpoint_must_be_consistent_with_the_last(client):
+def test_a_new_checkpoint_must_be_consistent_with_the_last(client: Client) -> None:
     log_append(entries=entries(4))
     log_checkpoint_sign()
     log_append(entries=entries(2, start=4))
@@ -62,7 +63,7 @@ def test_a_new_checkpoint_must_be_consistent_with_the_last(client):
 
 
 @pytest.mark.django_db
-def test_tiles_and_entry_bundles_are_served_in_the_tlog_tiles_layout(client):
+def test_tiles_and_entry_bundles_are_served_in_the_tlog_tiles_layout(client: Client) -> None:
     log_append(entries=entries(300))
     full = client.get("/log/tile/0/000")
     assert full.status_code == 200 and len(full.content) == 256 * 32
@@ -83,7 +84,7 @@ def test_tiles_and_entry_bundles_are_served_in_the_tlog_tiles_layout(client):
     assert client.get("/log/tile/0/1").status_code == 404
 
 
-def test_tile_paths_encode_indexes_in_groups_of_three():
+def test_tile_paths_encode_indexes_in_groups_of_three() -> None:
     assert encode_index(0) == "000"
     assert encode_index(1234067) == "x001/x234/067"
     assert tile_path(5, 17) == "005.p/17"
@@ -95,7 +96,7 @@ def test_tile_paths_encode_indexes_in_groups_of_three():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_writers_never_fork_the_tree():
+def test_concurrent_writers_never_fork_the_tree() -> None:
     errors = []
 
     def writer(number: int) -> None:
@@ -122,7 +123,9 @@ def test_concurrent_writers_never_fork_the_tree():
 
 @given(st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=6))
 @hypothesis_settings(max_examples=60, deadline=None)
-def test_batches_of_any_sizes_extend_the_tree_to_the_rfc_root_and_its_tiles(batches):
+def test_batches_of_any_sizes_extend_the_tree_to_the_rfc_root_and_its_tiles(
+    batches: list[int],
+) -> None:
     leaves = [merkle.leaf_hash(b"%d" % i) for i in range(sum(batches))]
     frontier: list[bytes] = []
     size, nodes = 0, []
@@ -137,7 +140,7 @@ def test_batches_of_any_sizes_extend_the_tree_to_the_rfc_root_and_its_tiles(batc
     ]
 
 
-def test_a_second_level_tile_node_forms_when_65536_leaves_are_in():
+def test_a_second_level_tile_node_forms_when_65536_leaves_are_in() -> None:
     leaves = [merkle.leaf_hash(b"%d" % i) for i in range(65_536 + 10)]
     frontier: list[bytes] = []
     nodes, size = [], 0

@@ -32,14 +32,14 @@ ROOTS = [
 HASHES = [merkle.leaf_hash(leaf) for leaf in LEAVES]
 
 
-def test_the_empty_tree_has_the_hash_of_nothing():
+def test_the_empty_tree_has_the_hash_of_nothing() -> None:
     assert (
         merkle.root([]).hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     )
 
 
 @pytest.mark.parametrize("size", range(1, 9))
-def test_roots_match_the_reference_vectors(size):
+def test_roots_match_the_reference_vectors(size: int) -> None:
     assert merkle.root(HASHES[:size]).hex() == ROOTS[size - 1]
 
 
@@ -58,7 +58,9 @@ def test_roots_match_the_reference_vectors(size):
                 "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
     ],
 )  # fmt: skip
-def test_inclusion_proofs_match_the_reference_vectors(index, size, path):
+def test_inclusion_proofs_match_the_reference_vectors(
+    index: int, size: int, path: list[str]
+) -> None:
     proof = merkle.inclusion_proof(HASHES[:size], index)
     assert [node.hex() for node in proof] == path
     merkle.verify_inclusion(HASHES[index], index, size, proof, bytes.fromhex(ROOTS[size - 1]))
@@ -78,7 +80,9 @@ def test_inclusion_proofs_match_the_reference_vectors(index, size, path):
                 "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
     ],
 )  # fmt: skip
-def test_consistency_proofs_match_the_reference_vectors(old, new, path):
+def test_consistency_proofs_match_the_reference_vectors(
+    old: int, new: int, path: list[str]
+) -> None:
     proof = merkle.consistency_proof(HASHES[:new], old)
     assert [node.hex() for node in proof] == path
     merkle.verify_consistency(
@@ -91,7 +95,9 @@ trees = st.lists(st.binary(max_size=8), min_size=1, max_size=70)
 
 @given(trees, st.data())
 @settings(max_examples=150)
-def test_every_inclusion_proof_verifies_and_a_tampered_one_does_not(entries, data):
+def test_every_inclusion_proof_verifies_and_a_tampered_one_does_not(
+    entries: list[bytes], data: st.DataObject
+) -> None:
     hashes = [merkle.leaf_hash(entry) for entry in entries]
     index = data.draw(st.integers(0, len(hashes) - 1))
     tree_root = merkle.root(hashes)
@@ -108,7 +114,9 @@ def test_every_inclusion_proof_verifies_and_a_tampered_one_does_not(entries, dat
 
 @given(trees, st.data())
 @settings(max_examples=150)
-def test_every_consistency_proof_verifies_and_a_rewritten_history_does_not(entries, data):
+def test_every_consistency_proof_verifies_and_a_rewritten_history_does_not(
+    entries: list[bytes], data: st.DataObject
+) -> None:
     hashes = [merkle.leaf_hash(entry) for entry in entries]
     old = data.draw(st.integers(1, len(hashes)))
     proof = merkle.consistency_proof(hashes, old)
@@ -121,7 +129,7 @@ def test_every_consistency_proof_verifies_and_a_rewritten_history_does_not(entri
 
 @given(st.lists(st.binary(max_size=16), min_size=1, max_size=40))
 @settings(max_examples=60)
-def test_roots_and_proofs_agree_with_pymerkle(entries):
+def test_roots_and_proofs_agree_with_pymerkle(entries: list[bytes]) -> None:
     independent = InmemoryTree(algorithm="sha256")
     for entry in entries:
         independent.append_entry(entry)

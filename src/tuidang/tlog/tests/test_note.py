@@ -13,13 +13,13 @@ SIGNER = Signer("tuidang.example/log", bytes(range(32)))
 ROOT = merkle.root([merkle.leaf_hash(b"declaration")])
 
 
-def test_a_checkpoint_is_three_lines_origin_size_and_base64_root():
+def test_a_checkpoint_is_three_lines_origin_size_and_base64_root() -> None:
     checkpoint = Checkpoint("tuidang.example/log", 1, ROOT)
     assert checkpoint.body() == f"tuidang.example/log\n1\n{base64.b64encode(ROOT).decode()}\n"
     assert Checkpoint.parse(checkpoint.body()) == checkpoint
 
 
-def test_a_signed_checkpoint_has_one_signature_line_that_an_outsider_can_check():
+def test_a_signed_checkpoint_has_one_signature_line_that_an_outsider_can_check() -> None:
     note = SIGNER.sign(Checkpoint("tuidang.example/log", 1, ROOT).body())
     text, signatures = note.split("\n\n")
     dash, name, encoded = signatures.strip().split(" ")
@@ -34,20 +34,20 @@ def test_a_signed_checkpoint_has_one_signature_line_that_an_outsider_can_check()
     Ed25519PublicKey.from_public_bytes(public).verify(raw[4:], (text + "\n").encode())
 
 
-def test_open_note_returns_the_text_for_the_right_key():
+def test_open_note_returns_the_text_for_the_right_key() -> None:
     body = Checkpoint("tuidang.example/log", 7, ROOT).body()
     verifier = Verifier.parse(str(SIGNER.verifier))
     assert open_note(SIGNER.sign(body), verifier) == body
 
 
-def test_an_altered_checkpoint_is_refused():
+def test_an_altered_checkpoint_is_refused() -> None:
     note = SIGNER.sign(Checkpoint("tuidang.example/log", 7, ROOT).body())
     forged = note.replace("\n7\n", "\n8\n")
     with pytest.raises(NoteError):
         open_note(forged, SIGNER.verifier)
 
 
-def test_a_note_signed_by_another_key_is_refused():
+def test_a_note_signed_by_another_key_is_refused() -> None:
     impostor = Signer("tuidang.example/log", bytes(32))
     with pytest.raises(NoteError):
         open_note(impostor.sign(Checkpoint("tuidang.example/log", 1, ROOT).body()), SIGNER.verifier)
@@ -57,12 +57,12 @@ def test_a_note_signed_by_another_key_is_refused():
     "text",
     ["tuidang.example/log\n1\n", "tuidang.example/log\nx\nAAAA\n", "o\n01\n" + "A" * 44 + "\n"],
 )
-def test_malformed_checkpoints_are_refused(text):
+def test_malformed_checkpoints_are_refused(text: str) -> None:
     with pytest.raises(NoteError):
         Checkpoint.parse(text)
 
 
-def test_a_verifier_key_with_the_wrong_key_id_is_refused():
+def test_a_verifier_key_with_the_wrong_key_id_is_refused() -> None:
     name, _key_id, key = str(SIGNER.verifier).split("+", 2)
     with pytest.raises(NoteError):
         Verifier.parse(f"{name}+00000000+{key}")

@@ -1,5 +1,7 @@
 """Proofs computed from tiles alone equal the proofs computed from every leaf."""
 
+from typing import NoReturn
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,7 +34,7 @@ sizes = st.integers(min_value=1, max_value=len(LEAVES))
 
 @settings(max_examples=60, deadline=None)
 @given(size=sizes, data=st.data())
-def test_inclusion_from_tiles_matches_the_full_tree(size, data):
+def test_inclusion_from_tiles_matches_the_full_tree(size: int, data: st.DataObject) -> None:
     index = data.draw(st.integers(min_value=0, max_value=size - 1))
     tree = TreeHashes(read_tile, size)
     proof = tree.inclusion_proof(index)
@@ -42,7 +44,7 @@ def test_inclusion_from_tiles_matches_the_full_tree(size, data):
 
 @settings(max_examples=60, deadline=None)
 @given(size=sizes, data=st.data())
-def test_consistency_from_tiles_matches_the_full_tree(size, data):
+def test_consistency_from_tiles_matches_the_full_tree(size: int, data: st.DataObject) -> None:
     old = data.draw(st.integers(min_value=1, max_value=size))
     tree = TreeHashes(read_tile, size)
     assert tree.root() == merkle.root(LEAVES[:size])
@@ -51,10 +53,10 @@ def test_consistency_from_tiles_matches_the_full_tree(size, data):
     merkle.verify_consistency(old, size, merkle.root(LEAVES[:old]), tree.root(), proof)
 
 
-def test_a_proof_reads_a_few_tiles_not_the_log():
+def test_a_proof_reads_a_few_tiles_not_the_log() -> None:
     reads = []
 
-    def counting(level, index, width):
+    def counting(level: int, index: int, width: int) -> bytes | None:
         reads.append((level, index, width))
         return read_tile(level, index, width)
 
@@ -64,15 +66,15 @@ def test_a_proof_reads_a_few_tiles_not_the_log():
 
 @settings(max_examples=60, deadline=None)
 @given(size=sizes, data=st.data())
-def test_a_proof_reads_all_its_tiles_in_one_go(size, data):
+def test_a_proof_reads_all_its_tiles_in_one_go(size: int, data: st.DataObject) -> None:
     index = data.draw(st.integers(min_value=0, max_value=size - 1))
     batches = []
 
-    def read_tiles(tiles):
+    def read_tiles(tiles: list[tuple[int, int, int]]) -> dict[tuple[int, int], list[bytes]]:
         batches.append(tiles)
         return {(level, i): STORED[level][i * 256 : i * 256 + width] for level, i, width in tiles}
 
-    def one_by_one(level, index, width):
+    def one_by_one(level: int, index: int, width: int) -> NoReturn:
         raise AssertionError(f"tile {level}/{index} was not read ahead")
 
     proof = TreeHashes(one_by_one, size, read_tiles=read_tiles).inclusion_proof(index)
@@ -92,11 +94,13 @@ def compact_range(leaves: list[bytes]) -> list[bytes]:
 
 @settings(max_examples=100, deadline=None)
 @given(size=sizes, data=st.data())
-def test_with_the_compact_range_a_proof_reads_only_the_tiles_on_its_path(size, data):
+def test_with_the_compact_range_a_proof_reads_only_the_tiles_on_its_path(
+    size: int, data: st.DataObject
+) -> None:
     index = data.draw(st.integers(min_value=0, max_value=size - 1))
     read: list[tuple[int, int]] = []
 
-    def read_tiles(tiles):
+    def read_tiles(tiles: list[tuple[int, int, int]]) -> dict[tuple[int, int], list[bytes]]:
         read.extend((level, i) for level, i, _width in tiles)
         return {(level, i): STORED[level][i * 256 : i * 256 + width] for level, i, width in tiles}
 
@@ -108,21 +112,21 @@ def test_with_the_compact_range_a_proof_reads_only_the_tiles_on_its_path(size, d
     assert tree.root() == merkle.root(LEAVES[:size])
 
 
-def test_a_compact_range_of_the_wrong_length_is_refused():
+def test_a_compact_range_of_the_wrong_length_is_refused() -> None:
     with pytest.raises(ValueError, match="compact range"):
         TreeHashes(read_tile, 7, frontier=compact_range(LEAVES[:6]))
     with pytest.raises(ValueError, match="compact range"):
         TreeHashes(read_tile, 6, frontier=[b"not", b"hashes"])
 
 
-def test_a_missing_tile_is_an_error_not_a_wrong_proof():
+def test_a_missing_tile_is_an_error_not_a_wrong_proof() -> None:
     tree = TreeHashes(lambda level, index, width: None, 1000)
     with pytest.raises(MissingTile):
         tree.inclusion_proof(3)
 
 
 @pytest.mark.django_db
-def test_the_stored_tiles_give_the_root_of_the_tree_head():
+def test_the_stored_tiles_give_the_root_of_the_tree_head() -> None:
     entries = [f"entry {i}".encode() for i in range(700)]
     for start in range(0, 700, 97):
         log_append(entries=entries[start : start + 97])
@@ -136,7 +140,7 @@ def test_the_stored_tiles_give_the_root_of_the_tree_head():
 
 
 @pytest.mark.django_db
-def test_a_full_tile_is_one_row_and_proves_what_its_256_rows_prove():
+def test_a_full_tile_is_one_row_and_proves_what_its_256_rows_prove() -> None:
     entries = [f"entry {i}".encode() for i in range(600)]
     for start in range(0, 600, 130):  # batches that straddle tiles
         log_append(entries=entries[start : start + 130])
@@ -153,7 +157,7 @@ def test_a_full_tile_is_one_row_and_proves_what_its_256_rows_prove():
 
 
 @pytest.mark.django_db
-def test_the_first_full_tile_of_level_one_holds_the_roots_of_its_256_tiles():
+def test_the_first_full_tile_of_level_one_holds_the_roots_of_its_256_tiles() -> None:
     entries = [b"%d" % i for i in range(65_536 + 3)]
     for start in range(0, len(entries), 30_000):
         log_append(entries=entries[start : start + 30_000])
@@ -166,7 +170,7 @@ def test_the_first_full_tile_of_level_one_holds_the_roots_of_its_256_tiles():
 
 
 @pytest.mark.django_db
-def test_a_checkpoint_keeps_its_compact_range_for_the_proofs_against_it():
+def test_a_checkpoint_keeps_its_compact_range_for_the_proofs_against_it() -> None:
     entries = [f"entry {i}".encode() for i in range(700)]
     log_append(entries=entries)
     checkpoint = log_checkpoint_sign()
@@ -181,7 +185,7 @@ def test_a_checkpoint_keeps_its_compact_range_for_the_proofs_against_it():
 
 
 @pytest.mark.django_db
-def test_a_tree_head_whose_compact_range_is_not_the_trees_is_not_signed():
+def test_a_tree_head_whose_compact_range_is_not_the_trees_is_not_signed() -> None:
     log_append(entries=[f"entry {i}".encode() for i in range(700)])
     head = TreeHead.objects.get()
     # One node whose "root" is the tree's root: right root, wrong shape for 700 leaves.

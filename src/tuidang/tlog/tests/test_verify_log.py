@@ -1,14 +1,22 @@
 """`tuidang verify-log`, against this database and over HTTP, as an outsider would run it."""
 
+from pathlib import Path
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
+from pytest_django.live_server_helper import LiveServer
 
+from tuidang.calls.models import Call
+from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect
+from tuidang.testing.personas import HotlineNumbers
 from tuidang.tlog.models import LogEntry
 from tuidang.tlog.services import log_checkpoint_sign
+from tuidang.volunteers.models import Volunteer
 
 
-def renounce(client, call, count: int) -> None:
+def renounce(client: Client, call: Call, count: int) -> None:
     client.post(
         f"/desk/calls/{call.pk}/declarations",
         {
@@ -30,7 +38,9 @@ def renounce(client, call, count: int) -> None:
 
 
 @pytest.fixture
-def declared(client, network, numbers, mei):
+def declared(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> Call:
     from tuidang.testing.personas import PASSWORD
 
     call = connect(network, mei)
@@ -43,7 +53,9 @@ def declared(client, network, numbers, mei):
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
-def test_the_log_verifies_and_the_state_file_remembers_it(declared, tmp_path, capsys):
+def test_the_log_verifies_and_the_state_file_remembers_it(
+    declared: Call, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     state = tmp_path / "seen.json"
     call_command("verify_log", state=state)
     out = capsys.readouterr().out
@@ -54,7 +66,7 @@ def test_the_log_verifies_and_the_state_file_remembers_it(declared, tmp_path, ca
     assert "extends the checkpoint seen before (size 3)" in capsys.readouterr().out
 
 
-def test_an_altered_entry_is_found(declared):
+def test_an_altered_entry_is_found(declared: Call) -> None:
     entry = LogEntry.objects.get(index=1)
     LogEntry.objects.filter(index=1).update(
         data=bytes(entry.data).replace(b"youth_league", b"party")
@@ -63,14 +75,14 @@ def test_an_altered_entry_is_found(declared):
         call_command("verify_log")
 
 
-def test_a_rewritten_history_is_found_with_the_state_file(declared, tmp_path):
+def test_a_rewritten_history_is_found_with_the_state_file(declared: Call, tmp_path: Path) -> None:
     state = tmp_path / "seen.json"
     state.write_text('{"size": 2, "root": "' + "A" * 43 + '="}')
     with pytest.raises(CommandError, match="not an extension"):
         call_command("verify_log", state=state)
 
 
-def test_a_checkpoint_under_another_key_is_refused(declared):
+def test_a_checkpoint_under_another_key_is_refused(declared: Call) -> None:
     from tuidang.tlog.note import Signer
 
     other = Signer("tuidang-hotline.example/log", bytes(32)).verifier
@@ -78,18 +90,20 @@ def test_a_checkpoint_under_another_key_is_refused(declared):
         call_command("verify_log", key=str(other))
 
 
-def test_the_log_verifies_over_http(declared, live_server, capsys):
+def test_the_log_verifies_over_http(
+    declared: Call, live_server: LiveServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     call_command("verify_log", url=live_server.url)
     assert "The log verifies at size 3." in capsys.readouterr().out
 
 
-def test_log_key_prints_the_verifier_key(capsys):
+def test_log_key_prints_the_verifier_key(capsys: pytest.CaptureFixture[str]) -> None:
     call_command("log_key")
     key = capsys.readouterr().out.strip()
     assert key.startswith("tuidang-hotline.example/log+")
 
 
-def test_the_log_checks_the_total_it_is_given(declared):
+def test_the_log_checks_the_total_it_is_given(declared: Call) -> None:
     from tuidang.tlog.verify import BadKey, VerificationError, log_verify
 
     report = log_verify(url=None, key=None, state=None, local_total=lambda: 3)
@@ -100,7 +114,7 @@ def test_the_log_checks_the_total_it_is_given(declared):
         log_verify(url=None, key="not a key", state=None, local_total=lambda: 3)
 
 
-def test_an_entry_is_proven_once_a_checkpoint_holds_it(declared):
+def test_an_entry_is_proven_once_a_checkpoint_holds_it(declared: Call) -> None:
     from tuidang.tlog.inclusion import entry_signed
     from tuidang.tlog.services import log_append
 

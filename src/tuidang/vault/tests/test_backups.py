@@ -10,6 +10,7 @@ import sys
 import tarfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from io import StringIO
 from pathlib import Path
@@ -22,12 +23,13 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from pytest_django.fixtures import Settings
 
 from tuidang.calls import recordings
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration
 from tuidang.declarations.services import Person, declaration_record
-from tuidang.testing.personas import CALLER
+from tuidang.testing.personas import CALLER, HotlineNumbers
 from tuidang.testing.records import ALIAS, AUDIO, record_a_call
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.tlog.services import verifier_key
@@ -43,6 +45,7 @@ from tuidang.vault.backups import (
     decrypt_stream,
 )
 from tuidang.vault.models import DataKey
+from tuidang.volunteers.models import Volunteer
 
 KEY = "a backup key kept apart from the backups"
 PLAIN = bytes(range(256)) * 5  # four chunks of 256 bytes, and the last one
@@ -69,7 +72,7 @@ def chunks(blob: bytes) -> tuple[bytes, list[bytes]]:
     return header, found
 
 
-def test_a_backup_stream_opens_to_what_was_written_and_hides_it():
+def test_a_backup_stream_opens_to_what_was_written_and_hides_it() -> None:
     blob = encrypt(PLAIN)
     assert decrypt(blob) == PLAIN
     assert blob.startswith(b"TUIDANG-BACKUP\x01")
@@ -79,7 +82,7 @@ def test_a_backup_stream_opens_to_what_was_written_and_hides_it():
 
 @hypothesis_settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-def test_any_changed_byte_is_refused(data):
+def test_any_changed_byte_is_refused(data: st.DataObject) -> None:
     blob = bytearray(encrypt(PLAIN))
     position = data.draw(st.integers(min_value=0, max_value=len(blob) - 1))
     blob[position] ^= data.draw(st.integers(min_value=1, max_value=255))
@@ -88,19 +91,19 @@ def test_any_changed_byte_is_refused(data):
 
 
 @pytest.mark.parametrize("cut", [1, 16, 300, 1000])
-def test_a_truncated_backup_is_refused(cut):
+def test_a_truncated_backup_is_refused(cut: int) -> None:
     blob = encrypt(PLAIN)
     with pytest.raises(BackupError, match=r"truncated|altered"):
         decrypt(blob[:-cut])
 
 
-def test_a_backup_missing_its_last_chunk_is_refused_even_at_a_chunk_boundary():
+def test_a_backup_missing_its_last_chunk_is_refused_even_at_a_chunk_boundary() -> None:
     header, found = chunks(encrypt(PLAIN))
     with pytest.raises(BackupError, match="truncated"):
         decrypt(header + b"".join(found[:-1]))
 
 
-def test_reordered_or_repeated_chunks_are_refused():
+def test_reordered_or_repeated_chunks_are_refused() -> None:
     header, found = chunks(encrypt(PLAIN))
     swapped = [found[1], found[0], *found[2:]]
     with pytest.raises(BackupError, match=r"altered|does not open"):
@@ -109,7 +112,7 @@ def test_reordered_or_repeated_chunks_are_refused():
         decrypt(header + found[0] + found[0] + b"".join(found[1:]))
 
 
-def test_a_wrong_key_or_a_stranger_file_or_a_newer_format_is_named():
+def test_a_wrong_key_or_a_stranger_file_or_a_newer_format_is_named() -> None:
     with pytest.raises(BackupError, match="does not open under BACKUP_KEY"):
         decrypt(encrypt(PLAIN), key="another key")
     with pytest.raises(BackupError, match="not a Tuidang backup"):
@@ -125,7 +128,7 @@ def test_a_wrong_key_or_a_stranger_file_or_a_newer_format_is_named():
 # --- The restore drill ----------------------------------------------------------------
 
 
-def tuidang(*args, database_url):
+def tuidang(*args: str, database_url: str) -> str:
     """Run a `tuidang` command as another process would, against ``database_url``."""
     env = {**os.environ, "DATABASE_URL": database_url}
     done = subprocess.run(
@@ -140,7 +143,7 @@ def tuidang(*args, database_url):
 
 
 @pytest.fixture
-def fresh_database(tmp_path):
+def fresh_database(tmp_path: Path) -> Iterator[str]:
     """An empty database of the suite's own kind, and its URL."""
     if connection.vendor == "sqlite":
         path = tmp_path / "restored.sqlite3"
@@ -163,8 +166,12 @@ def fresh_database(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_restore_drill_rebuilds_the_published_log_and_opens_sealed_values(
-    mei, numbers, tmp_path, fresh_database, settings
-):
+    mei: Volunteer,
+    numbers: HotlineNumbers,
+    tmp_path: Path,
+    fresh_database: str,
+    settings: Settings,
+) -> None:
     settings.VAR_DIR = tmp_path / "var"
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     declaration_record(
@@ -211,8 +218,12 @@ def test_the_restore_drill_rebuilds_the_published_log_and_opens_sealed_values(
 
 @pytest.mark.django_db(transaction=True)
 def test_restore_refuses_a_database_that_is_not_empty_unless_forced(
-    mei, numbers, tmp_path, fresh_database, settings
-):
+    mei: Volunteer,
+    numbers: HotlineNumbers,
+    tmp_path: Path,
+    fresh_database: str,
+    settings: Settings,
+) -> None:
     settings.VAR_DIR = tmp_path / "var"
     record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     backup = tmp_path / "hotline.backup"
@@ -228,8 +239,12 @@ def test_restore_refuses_a_database_that_is_not_empty_unless_forced(
 
 @pytest.mark.django_db(transaction=True)
 def test_restore_refuses_a_tampered_backup_and_touches_nothing(
-    mei, numbers, tmp_path, fresh_database, settings
-):
+    mei: Volunteer,
+    numbers: HotlineNumbers,
+    tmp_path: Path,
+    fresh_database: str,
+    settings: Settings,
+) -> None:
     settings.VAR_DIR = tmp_path / "var"
     record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     backup = tmp_path / "hotline.backup"
@@ -249,8 +264,12 @@ def test_restore_refuses_a_tampered_backup_and_touches_nothing(
 
 @pytest.mark.django_db(transaction=True)
 def test_restore_needs_the_kek_the_backup_was_made_under(
-    mei, numbers, tmp_path, fresh_database, settings
-):
+    mei: Volunteer,
+    numbers: HotlineNumbers,
+    tmp_path: Path,
+    fresh_database: str,
+    settings: Settings,
+) -> None:
     settings.VAR_DIR = tmp_path / "var"
     record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     backup = tmp_path / "hotline.backup"
@@ -264,8 +283,8 @@ def test_restore_needs_the_kek_the_backup_was_made_under(
 
 @pytest.mark.django_db(transaction=True)
 def test_restoring_over_the_hotline_brings_back_its_data_recordings_and_prompts(
-    mei, numbers, tmp_path, settings
-):
+    mei: Volunteer, numbers: HotlineNumbers, tmp_path: Path, settings: Settings
+) -> None:
     settings.VAR_DIR = tmp_path / "var"
     settings.MEDIA_ROOT = tmp_path / "var" / "media"
     (settings.MEDIA_ROOT / "prompts").mkdir(parents=True)
@@ -290,8 +309,12 @@ def test_restoring_over_the_hotline_brings_back_its_data_recordings_and_prompts(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_taken_while_volunteers_record_is_consistent(
-    mei, numbers, tmp_path, fresh_database, settings
-):
+    mei: Volunteer,
+    numbers: HotlineNumbers,
+    tmp_path: Path,
+    fresh_database: str,
+    settings: Settings,
+) -> None:
     """Declarations keep arriving while the backup runs; the restored database is one
     moment of the hotline: every declaration has its log entry, the tree head and tiles
     match the entries, and the total matches the log."""
@@ -300,7 +323,7 @@ def test_a_backup_taken_while_volunteers_record_is_consistent(
     stop = threading.Event()
     recorded: list[bool] = []
 
-    def record():
+    def record() -> None:
         try:
             while not stop.is_set():
                 declaration_record(
@@ -345,7 +368,9 @@ def test_a_backup_taken_while_volunteers_record_is_consistent(
 
 
 @pytest.mark.django_db
-def test_a_backup_and_a_key_rotation_never_run_at_once(mei, numbers, tmp_path, settings):
+def test_a_backup_and_a_key_rotation_never_run_at_once(
+    mei: Volunteer, numbers: HotlineNumbers, tmp_path: Path, settings: Settings
+) -> None:
     settings.VAR_DIR = tmp_path / "var"
     settings.FIELD_KEY_CACHE_SECONDS = 0
     record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
@@ -383,8 +408,12 @@ def test_a_backup_and_a_key_rotation_never_run_at_once(mei, numbers, tmp_path, s
 
 @pytest.mark.django_db
 def test_a_recording_deleted_by_retention_during_a_backup_is_left_out(
-    mei, numbers, tmp_path, settings, monkeypatch
-):
+    mei: Volunteer,
+    numbers: HotlineNumbers,
+    tmp_path: Path,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     settings.VAR_DIR = tmp_path / "var"
     first = record_a_call(volunteer=mei, caller=CALLER, sid="CA1").voicemail
     second = record_a_call(volunteer=mei, caller="+8613900001111", sid="CA2").voicemail

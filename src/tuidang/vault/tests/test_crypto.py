@@ -1,22 +1,25 @@
 import hashlib
 import os
 import time
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from pytest_django.fixtures import Settings
 
 from tuidang.calls import recordings
 from tuidang.declarations.models import Declaration
 from tuidang.lib.crypto import DecryptionError, key_version
-from tuidang.testing.personas import CALLER
+from tuidang.testing.personas import CALLER, HotlineNumbers
 from tuidang.testing.records import ALIAS, record_a_call
 from tuidang.vault import keys
 from tuidang.vault.fields import sealed_columns
 from tuidang.vault.models import DataKey
 from tuidang.vault.sealing import Sealer, seal, unseal
+from tuidang.volunteers.models import Volunteer
 
 PLACE = {"table": "declarations_declaration", "row": "0b6c", "field": "alias"}
 
@@ -25,33 +28,33 @@ pytestmark = pytest.mark.django_db
 
 @hypothesis_settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text())
-def test_what_is_sealed_opens_in_its_place(text):
+def test_what_is_sealed_opens_in_its_place(text: str) -> None:
     assert unseal(seal(text, **PLACE), **PLACE) == text
 
 
-def test_the_same_text_seals_differently_each_time():
+def test_the_same_text_seals_differently_each_time() -> None:
     assert seal("Wang Ming", **PLACE) != seal("Wang Ming", **PLACE)
 
 
-def test_sealed_text_does_not_show_the_plaintext():
+def test_sealed_text_does_not_show_the_plaintext() -> None:
     assert b"Wang Ming" not in seal("Wang Ming", **PLACE)
 
 
 @pytest.mark.parametrize("moved", [{"row": "other"}, {"field": "statement"}, {"table": "x"}])
-def test_a_value_moved_to_another_row_or_field_does_not_open(moved):
+def test_a_value_moved_to_another_row_or_field_does_not_open(moved: dict[str, str]) -> None:
     blob = seal("Wang Ming", **PLACE)
     with pytest.raises(DecryptionError):
         unseal(blob, **{**PLACE, **moved})
 
 
-def test_a_tampered_value_does_not_open():
+def test_a_tampered_value_does_not_open() -> None:
     blob = bytearray(seal("Wang Ming", **PLACE))
     blob[-1] ^= 1
     with pytest.raises(DecryptionError):
         unseal(bytes(blob), **PLACE)
 
 
-def test_the_data_key_is_random_and_stored_only_wrapped(settings):
+def test_the_data_key_is_random_and_stored_only_wrapped(settings: Settings) -> None:
     seal("Wang Ming", **PLACE)
     stored = DataKey.objects.get()
     key = keys.key_for(stored.version)
@@ -60,7 +63,7 @@ def test_the_data_key_is_random_and_stored_only_wrapped(settings):
     assert key != hashlib.sha256(settings.FIELD_KEK.encode()).digest()
 
 
-def test_a_key_made_by_another_process_is_found_at_once(settings):
+def test_a_key_made_by_another_process_is_found_at_once(settings: Settings) -> None:
     """A rotation elsewhere makes version 2; a value sealed under it opens here even while
     this process still trusts its copy of the key table."""
     settings.FIELD_KEY_CACHE_SECONDS = 3600
@@ -76,7 +79,7 @@ def test_a_key_made_by_another_process_is_found_at_once(settings):
     assert unseal(blob, **PLACE) == "Wang Ming"
 
 
-def test_a_key_wrapped_under_another_kek_is_named_as_such(settings):
+def test_a_key_wrapped_under_another_kek_is_named_as_such(settings: Settings) -> None:
     blob = seal("Wang Ming", **PLACE)
     keys.forget_cached_keys()
     settings.FIELD_KEK = "not-the-kek-that-wrapped-it"
@@ -84,7 +87,7 @@ def test_a_key_wrapped_under_another_kek_is_named_as_such(settings):
         unseal(blob, **PLACE)
 
 
-def test_values_sealed_before_versioned_keys_keep_opening(settings):
+def test_values_sealed_before_versioned_keys_keep_opening(settings: Settings) -> None:
     """An installation upgraded from the single FIELD_ENCRYPTION_KEY: its values carry
     version 1 and open once that key is adopted as data key 1."""
     settings.FIELD_ENCRYPTION_KEY_LEGACY = "the-old-secret"
@@ -98,7 +101,9 @@ def test_values_sealed_before_versioned_keys_keep_opening(settings):
     assert old_key not in bytes(DataKey.objects.get(version=1).wrapped)
 
 
-def test_a_new_installation_gets_a_random_key_not_one_derived_from_a_secret(settings):
+def test_a_new_installation_gets_a_random_key_not_one_derived_from_a_secret(
+    settings: Settings,
+) -> None:
     settings.FIELD_ENCRYPTION_KEY_LEGACY = ""
     seal("Wang Ming", **PLACE)
     first = keys.key_for(1)
@@ -108,7 +113,9 @@ def test_a_new_installation_gets_a_random_key_not_one_derived_from_a_secret(sett
     assert keys.key_for(1) != first
 
 
-def test_an_upgrade_without_the_old_secret_makes_no_random_key(settings, tmp_path, mei, numbers):
+def test_an_upgrade_without_the_old_secret_makes_no_random_key(
+    settings: Settings, tmp_path: Path, mei: Volunteer, numbers: HotlineNumbers
+) -> None:
     """Values sealed under FIELD_ENCRYPTION_KEY before versioned keys; the upgrade first
     reads the key table with that secret no longer configured."""
     settings.VAR_DIR = tmp_path
@@ -128,7 +135,9 @@ def test_an_upgrade_without_the_old_secret_makes_no_random_key(settings, tmp_pat
     assert Declaration.objects.get().alias == ALIAS
 
 
-def test_a_recording_alone_is_enough_to_refuse_a_random_first_key(settings, tmp_path, mei, numbers):
+def test_a_recording_alone_is_enough_to_refuse_a_random_first_key(
+    settings: Settings, tmp_path: Path, mei: Volunteer, numbers: HotlineNumbers
+) -> None:
     settings.VAR_DIR = tmp_path
     settings.FIELD_ENCRYPTION_KEY_LEGACY = "the-old-secret"
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
@@ -143,7 +152,9 @@ def test_a_recording_alone_is_enough_to_refuse_a_random_first_key(settings, tmp_
     assert not DataKey.objects.exists()
 
 
-def test_a_long_lived_sealer_moves_to_a_newer_key_within_the_cache_time(settings):
+def test_a_long_lived_sealer_moves_to_a_newer_key_within_the_cache_time(
+    settings: Settings,
+) -> None:
     """An import holds one sealer for minutes; a rotation elsewhere must not find it still
     sealing under the old key once FIELD_KEY_CACHE_SECONDS have passed."""
     settings.FIELD_KEY_CACHE_SECONDS = 1.0

@@ -14,7 +14,7 @@ BEFORE = [("vault", None), ("jobs", None), ("lib", "0001_initial")]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migrating_from_before_the_move_keeps_the_data_keys_and_the_schedule():
+def test_migrating_from_before_the_move_keeps_the_data_keys_and_the_schedule() -> None:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(("lib", "0001_initial")).apps

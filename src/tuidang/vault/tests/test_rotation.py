@@ -4,6 +4,7 @@ import os
 import threading
 import time
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -11,12 +12,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.apps import apps
 from django.core.management import CommandError, call_command
 from django.db import close_old_connections, connection, models
+from pytest_django.fixtures import Settings
 
 from tuidang.calls import recordings
 from tuidang.calls.models import CallNote
 from tuidang.declarations.models import Declaration
 from tuidang.lib.crypto import DecryptionError, key_version
-from tuidang.testing.personas import CALLER
+from tuidang.testing.personas import CALLER, HotlineNumbers
 from tuidang.testing.records import ADDRESS, ALIAS, AUDIO, NOTE, STATEMENT, record_a_call
 from tuidang.vault import keys, rotation
 from tuidang.vault.fields import sealed_columns
@@ -28,20 +30,21 @@ from tuidang.vault.rotation import (
 )
 from tuidang.vault.sealing import seal, unseal, unseal_bytes
 from tuidang.vault.stores import sealed_stores
+from tuidang.volunteers.models import Volunteer
 
 
 @pytest.fixture(autouse=True)
-def _own_recordings(settings, tmp_path):
+def _own_recordings(settings: Settings, tmp_path: Path) -> None:
     """Recordings of this test only, not of every test run on the machine."""
     settings.VAR_DIR = tmp_path
     settings.FIELD_KEY_CACHE_SECONDS = 0
 
 
-def every_stored_version():
+def every_stored_version() -> set[int]:
     return {v for counts in sealed_versions().values() for v in counts}
 
 
-def test_every_sealed_column_is_rotated():
+def test_every_sealed_column_is_rotated() -> None:
     sealed = {
         (model._meta.label, field.name)
         for model in apps.get_models()
@@ -59,7 +62,7 @@ def test_every_sealed_column_is_rotated():
     assert len(labels) == len(set(labels))
 
 
-def test_each_sealed_value_is_bound_to_the_place_it_always_was():
+def test_each_sealed_value_is_bound_to_the_place_it_always_was() -> None:
     """The associated data of values sealed before the Sealed attributes: they still open."""
     places = {column.label: (column.name, column.place) for column in sealed_columns()}
     assert places == {
@@ -72,7 +75,9 @@ def test_each_sealed_value_is_bound_to_the_place_it_always_was():
 
 
 @pytest.mark.django_db
-def test_a_value_sealed_in_its_place_opens_through_its_attribute(mei, numbers):
+def test_a_value_sealed_in_its_place_opens_through_its_attribute(
+    mei: Volunteer, numbers: HotlineNumbers
+) -> None:
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     voicemail = records.voicemail
     place = {"table": "calls_voicemail", "row": str(voicemail.public_id), "field": "number"}
@@ -91,7 +96,9 @@ def test_a_value_sealed_in_its_place_opens_through_its_attribute(mei, numbers):
 
 
 @pytest.mark.django_db
-def test_after_rotation_the_old_key_opens_nothing_and_every_value_still_reads(mei, numbers):
+def test_after_rotation_the_old_key_opens_nothing_and_every_value_still_reads(
+    mei: Volunteer, numbers: HotlineNumbers
+) -> None:
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     old_version = key_version(bytes(records.declaration.alias_sealed))
     assert old_version is not None
@@ -129,7 +136,9 @@ def test_after_rotation_the_old_key_opens_nothing_and_every_value_still_reads(me
 
 
 @pytest.mark.django_db
-def test_an_interrupted_rotation_resumes_with_the_same_new_key(mei, numbers):
+def test_an_interrupted_rotation_resumes_with_the_same_new_key(
+    mei: Volunteer, numbers: HotlineNumbers
+) -> None:
     record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     started, resumed = data_key_begin_rotation()  # killed right after making the key
     assert not resumed
@@ -144,7 +153,9 @@ def test_an_interrupted_rotation_resumes_with_the_same_new_key(mei, numbers):
 
 
 @pytest.mark.django_db
-def test_a_value_that_no_key_opens_is_reported_and_left(mei, numbers):
+def test_a_value_that_no_key_opens_is_reported_and_left(
+    mei: Volunteer, numbers: HotlineNumbers
+) -> None:
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     bad = bytearray(records.note.text_sealed)
     bad[-1] ^= 1
@@ -158,8 +169,8 @@ def test_a_value_that_no_key_opens_is_reported_and_left(mei, numbers):
 
 @pytest.mark.django_db
 def test_rewrapping_under_a_new_kek_keeps_every_value_and_needs_the_new_kek(
-    mei, numbers, settings, tmp_path
-):
+    mei: Volunteer, numbers: HotlineNumbers, settings: Settings, tmp_path: Path
+) -> None:
     record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     kek_file = tmp_path / "new.kek"
     kek_file.write_text("a brand new key-encryption key\n")
@@ -178,7 +189,9 @@ def test_rewrapping_under_a_new_kek_keeps_every_value_and_needs_the_new_kek(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_edits_made_during_a_rotation_are_never_lost(mei, numbers, settings):
+def test_edits_made_during_a_rotation_are_never_lost(
+    mei: Volunteer, numbers: HotlineNumbers, settings: Settings
+) -> None:
     """Volunteers keep writing notes and a coordinator keeps correcting a statement while
     the rotation runs; other processes' copies of the key table are half a second old."""
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
@@ -198,7 +211,7 @@ def test_edits_made_during_a_rotation_are_never_lost(mei, numbers, settings):
     def writing() -> bool:
         return not stop.is_set() and time.monotonic() < until
 
-    def write_notes():
+    def write_notes() -> None:
         try:
             while writing():
                 note = CallNote(call=records.call, author=mei)
@@ -210,7 +223,7 @@ def test_edits_made_during_a_rotation_are_never_lost(mei, numbers, settings):
             close_old_connections()
             connection.close()
 
-    def correct_statement():
+    def correct_statement() -> None:
         try:
             while writing():
                 declaration = Declaration.objects.get()
@@ -246,13 +259,15 @@ def test_edits_made_during_a_rotation_are_never_lost(mei, numbers, settings):
 
 
 @pytest.mark.django_db
-def test_an_edit_between_reading_and_resealing_a_value_wins(mei, numbers, monkeypatch):
+def test_an_edit_between_reading_and_resealing_a_value_wins(
+    mei: Volunteer, numbers: HotlineNumbers, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A coordinator corrects the statement after the rotation read it and before it wrote
     it back: the compare-and-swap sees the change, and the next pass re-seals the new text."""
     record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     edited: list[bool] = []
 
-    def unseal_then_edit(blob, *, table, row, field):
+    def unseal_then_edit(blob: bytes, *, table: str, row: str, field: str) -> bytes:
         plaintext = unseal_bytes(blob, table=table, row=row, field=field)
         if field == "statement" and not edited:
             declaration = Declaration.objects.get()
@@ -272,8 +287,8 @@ def test_an_edit_between_reading_and_resealing_a_value_wins(mei, numbers, monkey
 
 @pytest.mark.django_db
 def test_a_value_sealed_under_the_old_key_that_commits_late_keeps_the_key_until_resealed(
-    mei, numbers, monkeypatch
-):
+    mei: Volunteer, numbers: HotlineNumbers, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An import sealed its batch before the rotation began and waited for the write lock;
     it commits after the rotation's last pass, just before the old key would go."""
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
@@ -283,7 +298,7 @@ def test_a_value_sealed_under_the_old_key_that_commits_late_keeps_the_key_until_
     destroy = rotation.data_keys_destroy_except
     late: list[CallNote] = []
 
-    def commit_late_then_destroy(*, keep):
+    def commit_late_then_destroy(*, keep: DataKey) -> list[int] | None:
         if not late:
             note = CallNote(call=records.call, author=mei)
             nonce = os.urandom(12)

@@ -9,15 +9,25 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration
 from tuidang.telephony.simulator.dialects import TELNYX
 from tuidang.telephony.simulator.engine import InProcessTransport, PhoneNetwork, Reply, calls_for
+from tuidang.telephony.simulator.models import SimCall
 from tuidang.telephony.simulator.provider import SimulatedProvider
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
-from tuidang.volunteers.models import Presence
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    CALLER,
+    PASSWORD,
+    Clock,
+    HotlineNumbers,
+    go_available,
+)
+from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
@@ -40,7 +50,7 @@ class RecordingTransport(InProcessTransport):
 
 
 @pytest.fixture
-def telnyx(settings):
+def telnyx(settings: Settings) -> None:
     # The URLconf reads TELEPHONY_PROVIDER once, when first imported: as the suite's.
     import tuidang.config.urls  # noqa: F401
 
@@ -48,13 +58,13 @@ def telnyx(settings):
     settings.TELEPHONY_PROVIDER_CLASS = f"{__name__}.SimulatedTelnyx"
 
 
-def said(sim_call) -> str:
+def said(sim_call: SimCall) -> str:
     return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
 def test_a_call_goes_through_the_telnyx_webhooks_from_ringing_to_the_total(
-    client, telnyx, numbers, mei, clock
-):
+    client: Client, telnyx: None, numbers: HotlineNumbers, mei: Volunteer, clock: Clock
+) -> None:
     transport = RecordingTransport()
     network = PhoneNetwork(clock=clock, dialect=TELNYX, transport=transport)
     go_available(mei)
@@ -116,7 +126,9 @@ def test_a_call_goes_through_the_telnyx_webhooks_from_ringing_to_the_total(
     assert 'data-testid="total">1<' in home.text
 
 
-def test_a_network_signing_with_another_key_reaches_nothing(telnyx, numbers, clock, settings):
+def test_a_network_signing_with_another_key_reaches_nothing(
+    telnyx: None, numbers: HotlineNumbers, clock: Clock, settings: Settings
+) -> None:
     import base64
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -134,7 +146,9 @@ def test_a_network_signing_with_another_key_reaches_nothing(telnyx, numbers, clo
     assert not Call.objects.exists()
 
 
-def test_the_demo_plays_telnyx_when_told_to(numbers, mei, clock, settings):
+def test_the_demo_plays_telnyx_when_told_to(
+    numbers: HotlineNumbers, mei: Volunteer, clock: Clock, settings: Settings
+) -> None:
     """SIMULATOR_DIALECT=telnyx make demo: the network and its provider speak TeXML, so the
     caller's page and the volunteer's phone reach the Telnyx webhooks."""
     settings.SIMULATOR_DIALECT = "telnyx"
@@ -148,7 +162,7 @@ def test_the_demo_plays_telnyx_when_told_to(numbers, mei, clock, settings):
     assert Call.objects.get().state == Call.State.OFFERED
 
 
-def test_the_demo_says_which_provider_the_network_plays(settings):
+def test_the_demo_says_which_provider_the_network_plays(settings: Settings) -> None:
     settings.SIMULATOR_DIALECT = "telnyx"
     out = StringIO()
     call_command("demo_data", stdout=out)

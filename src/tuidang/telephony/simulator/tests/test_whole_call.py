@@ -1,20 +1,31 @@
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration
-from tuidang.telephony.simulator.engine import calls_for
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, go_available
-from tuidang.volunteers.models import Presence
+from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
+from tuidang.telephony.simulator.models import SimCall
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    CALLER,
+    PASSWORD,
+    Clock,
+    HotlineNumbers,
+    go_available,
+)
+from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
-def said(sim_call) -> str:
+def said(sim_call: SimCall) -> str:
     return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
-def test_a_call_goes_from_the_ringing_phone_to_the_public_total(client, network, numbers, mei):
+def test_a_call_goes_from_the_ringing_phone_to_the_public_total(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
     go_available(mei)
     caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     assert "普通话请按1" in said(caller)
@@ -71,8 +82,8 @@ def test_a_call_goes_from_the_ringing_phone_to_the_public_total(client, network,
 
 
 def test_the_network_speaks_to_the_webhooks_and_signatures_of_the_dialect_it_is_given(
-    numbers, clock
-):
+    numbers: HotlineNumbers, clock: Clock
+) -> None:
     from dataclasses import replace
 
     from tuidang.telephony.simulator.dialects import TWILIO

@@ -16,8 +16,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from pytest_django.fixtures import Settings
 
 from tuidang.telephony.telnyx.client import TelnyxError, TelnyxProvider
 
@@ -78,7 +80,7 @@ def stub() -> Iterator[Stub]:
 
 
 @pytest.fixture
-def provider(stub, settings) -> TelnyxProvider:
+def provider(stub: Stub, settings: Settings) -> TelnyxProvider:
     settings.TELNYX_API_KEY = API_KEY
     settings.TELNYX_ACCOUNT_SID = ACCOUNT
     settings.TELNYX_APPLICATION_SID = APPLICATION
@@ -91,7 +93,9 @@ CALLS = f"/v2/texml/Accounts/{ACCOUNT}/Calls"
 PLACED = json.dumps({"call_sid": "v3:leg-1", "from": "+18005550100", "status": "queued"})
 
 
-def test_ringing_an_offer_places_a_call_that_asks_the_offers_webhook(stub, provider):
+def test_ringing_an_offer_places_a_call_that_asks_the_offers_webhook(
+    stub: Stub, provider: TelnyxProvider
+) -> None:
     stub.answers[("POST", CALLS)] = (200, PLACED.encode())
     token = TOKEN
     leg = provider.ring_offer(
@@ -113,7 +117,9 @@ def test_ringing_an_offer_places_a_call_that_asks_the_offers_webhook(stub, provi
     }
 
 
-def test_ringing_a_callback_asks_the_callbacks_webhook(stub, provider):
+def test_ringing_a_callback_asks_the_callbacks_webhook(
+    stub: Stub, provider: TelnyxProvider
+) -> None:
     stub.answers[("POST", CALLS)] = (200, json.dumps({"data": {"call_sid": "v3:leg-2"}}).encode())
     voicemail = "00000000-0000-4000-8000-000000000001"
     leg = provider.ring_callback(
@@ -126,13 +132,13 @@ def test_ringing_a_callback_asks_the_callbacks_webhook(stub, provider):
     assert sent["Timeout"] == 30
 
 
-def test_a_call_placed_without_a_call_sid_is_an_error(stub, provider):
+def test_a_call_placed_without_a_call_sid_is_an_error(stub: Stub, provider: TelnyxProvider) -> None:
     stub.answers[("POST", CALLS)] = (200, b'{"status": "queued"}')
     with pytest.raises(TelnyxError):
         provider.ring_offer(to="+15551230000", from_="+18005550100", offer_token=TOKEN, timeout=20)
 
 
-def test_hanging_up_completes_the_leg(stub, provider):
+def test_hanging_up_completes_the_leg(stub: Stub, provider: TelnyxProvider) -> None:
     stub.answers[("POST", f"{CALLS}/v3:leg-1")] = (200, b'{"status": "completed"}')
     provider.hang_up(leg_id="v3:leg-1")
     [request] = stub.seen
@@ -141,21 +147,25 @@ def test_hanging_up_completes_the_leg(stub, provider):
     assert request.headers["authorization"] == f"Bearer {API_KEY}"
 
 
-def test_an_error_names_the_status_and_never_the_key(stub, provider):
+def test_an_error_names_the_status_and_never_the_key(stub: Stub, provider: TelnyxProvider) -> None:
     with pytest.raises(TelnyxError) as error:
         provider.hang_up(leg_id="v3:gone")
     assert error.value.status == 404
     assert API_KEY not in str(error.value)
 
 
-def test_a_recording_at_the_api_is_fetched_with_the_key(stub, provider):
+def test_a_recording_at_the_api_is_fetched_with_the_key(
+    stub: Stub, provider: TelnyxProvider
+) -> None:
     path = f"/v2/texml/Accounts/{ACCOUNT}/Recordings/rec-1.wav"
     stub.answers[("GET", path)] = (200, AUDIO)
     assert provider.fetch_recording(url=stub.base + path) == AUDIO
     assert stub.seen[0].headers["authorization"] == f"Bearer {API_KEY}"
 
 
-def test_a_recording_elsewhere_is_fetched_without_the_key(stub, provider):
+def test_a_recording_elsewhere_is_fetched_without_the_key(
+    stub: Stub, provider: TelnyxProvider
+) -> None:
     # The same stub under another name: another host, as a storage link would be.
     elsewhere = stub.base.replace("127.0.0.1", "localhost")
     stub.answers[("GET", "/recordings/rec-1.wav")] = (200, AUDIO)
@@ -163,7 +173,7 @@ def test_a_recording_elsewhere_is_fetched_without_the_key(stub, provider):
     assert "authorization" not in stub.seen[0].headers
 
 
-def test_deleting_a_recording_and_one_already_gone(stub, provider):
+def test_deleting_a_recording_and_one_already_gone(stub: Stub, provider: TelnyxProvider) -> None:
     path = f"/v2/texml/Accounts/{ACCOUNT}/Recordings/rec-1.json"
     stub.answers[("DELETE", path)] = (204, b"")
     provider.delete_recording(recording_id="rec-1")
@@ -177,12 +187,14 @@ def test_deleting_a_recording_and_one_already_gone(stub, provider):
         provider.delete_recording(recording_id="rec-1")
 
 
-def test_ids_cannot_leave_their_place_in_the_path(stub, provider):
+def test_ids_cannot_leave_their_place_in_the_path(stub: Stub, provider: TelnyxProvider) -> None:
     provider.delete_recording(recording_id="../../Calls/x")
     assert stub.seen[0].path == f"/v2/texml/Accounts/{ACCOUNT}/Recordings/..%2F..%2FCalls%2Fx.json"
 
 
-def test_the_key_is_never_logged(stub, provider, caplog):
+def test_the_key_is_never_logged(
+    stub: Stub, provider: TelnyxProvider, caplog: pytest.LogCaptureFixture
+) -> None:
     stub.answers[("POST", CALLS)] = (200, PLACED.encode())
     with caplog.at_level(logging.DEBUG):
         provider.ring_offer(to="+15551230000", from_="+18005550100", offer_token=TOKEN, timeout=20)
@@ -192,7 +204,7 @@ def test_the_key_is_never_logged(stub, provider, caplog):
     assert API_KEY not in caplog.text
 
 
-def test_telnyx_is_chosen_by_name_and_needs_its_secrets(tmp_path):
+def test_telnyx_is_chosen_by_name_and_needs_its_secrets(tmp_path: Path) -> None:
     probe = "from tuidang.config import settings; print(settings.TELEPHONY_PROVIDER_CLASS)"
     base = dict(os.environ, VAR_DIR=str(tmp_path), TELEPHONY_PROVIDER="telnyx")
     for name in ("TELNYX_API_KEY", "TELNYX_PUBLIC_KEY"):

@@ -4,18 +4,28 @@ Each request is signed Telnyx's way, with a key pair made for the test: Ed25519 
 ``<telnyx-timestamp>|<raw body>``, checked against ``TELNYX_PUBLIC_KEY``.
 """
 
+from __future__ import annotations
+
 import base64
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.test import Client
+from pytest_django.fixtures import Settings
 
 from tuidang.calls.models import Call
 from tuidang.telephony.telnyx.signature import TOLERANCE_SECONDS
+from tuidang.testing.personas import HotlineNumbers
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HOST = "hotline.example.org"
@@ -33,7 +43,9 @@ def load(name: str, **overrides: str) -> tuple[str, dict[str, str]]:
     return data["path"], {**data["params"], **overrides}
 
 
-def signature_headers(body: bytes, *, key=KEY, timestamp: int | None = None) -> dict[str, str]:
+def signature_headers(
+    body: bytes, *, key: Ed25519PrivateKey = KEY, timestamp: int | None = None
+) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = key.sign(stamp.encode() + b"|" + body)
     return {
@@ -42,24 +54,28 @@ def signature_headers(body: bytes, *, key=KEY, timestamp: int | None = None) -> 
     }
 
 
-def post(client, path: str, body: bytes, headers: dict[str, str]):
+def post(
+    client: Client, path: str, body: bytes, headers: dict[str, str]
+) -> _MonkeyPatchedWSGIResponse:
     return client.post(
         path, body, content_type=FORM, headers={"host": HOST, **headers}, secure=True
     )
 
 
-def signed_post(client, path, params, **signing):
+def signed_post(
+    client: Client, path: str, params: dict[str, str], **signing: Any
+) -> _MonkeyPatchedWSGIResponse:
     body = urlencode(params).encode()
     return post(client, path, body, signature_headers(body, **signing))
 
 
 @pytest.fixture(autouse=True)
-def _telnyx_account(settings):
+def _telnyx_account(settings: Settings) -> None:
     settings.ALLOWED_HOSTS = [HOST, "testserver"]
     settings.TELNYX_PUBLIC_KEY = public_key(KEY)
 
 
-def test_an_incoming_call_hears_the_language_menu(client, numbers):
+def test_an_incoming_call_hears_the_language_menu(client: Client, numbers: HotlineNumbers) -> None:
     path, params = load("incoming_call")
     response = signed_post(client, path, params)
     assert response.status_code == 200
@@ -77,7 +93,9 @@ def test_an_incoming_call_hears_the_language_menu(client, numbers):
     assert call.state == Call.State.IVR
 
 
-def test_the_recorded_digit_puts_the_caller_in_the_mandarin_queue(client, numbers):
+def test_the_recorded_digit_puts_the_caller_in_the_mandarin_queue(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     signed_post(client, *load("incoming_call"))
     response = signed_post(client, *load("language_digit"))
     body = response.content.decode()
@@ -86,7 +104,7 @@ def test_the_recorded_digit_puts_the_caller_in_the_mandarin_queue(client, number
     assert Call.objects.get().state == Call.State.QUEUED
 
 
-def test_a_retried_incoming_call_is_recorded_once(client, numbers):
+def test_a_retried_incoming_call_is_recorded_once(client: Client, numbers: HotlineNumbers) -> None:
     path, params = load("incoming_call")
     first = signed_post(client, path, params)
     second = signed_post(client, path, params)
@@ -100,7 +118,7 @@ def _forged(body: bytes) -> dict[str, str]:
     return headers
 
 
-def _missing(name: str):
+def _missing(name: str) -> Callable[[bytes], dict[str, str]]:
     def headers(body: bytes) -> dict[str, str]:
         signed = signature_headers(body)
         del signed[name]
@@ -109,7 +127,7 @@ def _missing(name: str):
     return headers
 
 
-def _stamped(seconds_off: int):
+def _stamped(seconds_off: int) -> Callable[[bytes], dict[str, str]]:
     return lambda body: signature_headers(body, timestamp=int(time.time()) + seconds_off)
 
 
@@ -147,7 +165,9 @@ def _timestamp_changed(body: bytes) -> dict[str, str]:
         "timestamp-changed",
     ],
 )
-def test_a_badly_signed_webhook_gets_403_and_changes_nothing(client, numbers, headers):
+def test_a_badly_signed_webhook_gets_403_and_changes_nothing(
+    client: Client, numbers: HotlineNumbers, headers: Callable[[bytes], dict[str, str]]
+) -> None:
     path, params = load("incoming_call")
     body = urlencode(params).encode()
     response = post(client, path, body, headers(body))
@@ -155,7 +175,7 @@ def test_a_badly_signed_webhook_gets_403_and_changes_nothing(client, numbers, he
     assert not Call.objects.exists()
 
 
-def test_a_signature_for_another_body_gets_403(client, numbers):
+def test_a_signature_for_another_body_gets_403(client: Client, numbers: HotlineNumbers) -> None:
     path, params = load("incoming_call")
     signed = signature_headers(urlencode(params).encode())
     tampered = urlencode({**params, "To": "+18005550199"}).encode()
@@ -163,7 +183,9 @@ def test_a_signature_for_another_body_gets_403(client, numbers):
     assert not Call.objects.exists()
 
 
-def test_a_request_replayed_after_the_tolerance_gets_403(client, numbers, monkeypatch):
+def test_a_request_replayed_after_the_tolerance_gets_403(
+    client: Client, numbers: HotlineNumbers, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path, params = load("incoming_call")
     body = urlencode(params).encode()
     recorded = signature_headers(body)
@@ -175,13 +197,17 @@ def test_a_request_replayed_after_the_tolerance_gets_403(client, numbers, monkey
     assert not Call.objects.exists()
 
 
-def test_a_timestamp_within_the_tolerance_is_accepted(client, numbers):
+def test_a_timestamp_within_the_tolerance_is_accepted(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     path, params = load("incoming_call")
     response = signed_post(client, path, params, timestamp=int(time.time()) - TOLERANCE_SECONDS + 5)
     assert response.status_code == 200
 
 
-def test_a_get_is_refused_as_its_parameters_would_go_unsigned(client, numbers):
+def test_a_get_is_refused_as_its_parameters_would_go_unsigned(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     path, params = load("incoming_call")
     response = client.get(
         path, params, headers={"host": HOST, **signature_headers(b"")}, secure=True
@@ -190,7 +216,9 @@ def test_a_get_is_refused_as_its_parameters_would_go_unsigned(client, numbers):
     assert not Call.objects.exists()
 
 
-def test_without_a_public_key_nothing_is_accepted(client, numbers, settings):
+def test_without_a_public_key_nothing_is_accepted(
+    client: Client, numbers: HotlineNumbers, settings: Settings
+) -> None:
     settings.TELNYX_PUBLIC_KEY = ""
     assert signed_post(client, *load("incoming_call")).status_code == 403
     settings.TELNYX_PUBLIC_KEY = "not a key"
@@ -198,7 +226,9 @@ def test_without_a_public_key_nothing_is_accepted(client, numbers, settings):
     assert not Call.objects.exists()
 
 
-def test_each_provider_takes_only_its_own_signature(client, numbers):
+def test_each_provider_takes_only_its_own_signature(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     from django.conf import settings
     from twilio.request_validator import RequestValidator
 
@@ -213,7 +243,9 @@ def test_each_provider_takes_only_its_own_signature(client, numbers):
     assert not Call.objects.exists()
 
 
-def test_the_cached_language_menu_leads_each_provider_to_its_own_webhooks(client, numbers):
+def test_the_cached_language_menu_leads_each_provider_to_its_own_webhooks(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     from django.conf import settings
     from twilio.request_validator import RequestValidator
 
@@ -233,7 +265,9 @@ def test_the_cached_language_menu_leads_each_provider_to_its_own_webhooks(client
     assert "/telephony/twilio/" not in by_telnyx.content.decode()
 
 
-def test_status_callbacks_are_idempotent_and_ignore_older_sequence_numbers(client, numbers):
+def test_status_callbacks_are_idempotent_and_ignore_older_sequence_numbers(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     signed_post(client, *load("incoming_call"))
     path, params = load("status_completed")
     assert signed_post(client, path, params).status_code == 204
@@ -249,7 +283,9 @@ def test_status_callbacks_are_idempotent_and_ignore_older_sequence_numbers(clien
     assert call.ended_at == ended_at
 
 
-def test_a_webhook_without_a_call_sid_is_a_bad_request(client, numbers):
+def test_a_webhook_without_a_call_sid_is_a_bad_request(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     path, params = load("incoming_call")
     del params["CallSid"]
     assert signed_post(client, path, params).status_code == 400

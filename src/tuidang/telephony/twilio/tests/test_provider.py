@@ -3,8 +3,10 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from pytest_django.fixtures import Settings
 
 
 @pytest.mark.parametrize(
@@ -15,7 +17,9 @@ import pytest
         ("example.voice.Provider", "example.voice.Provider"),
     ],
 )
-def test_telephony_provider_names_the_class_by_name_or_by_dotted_path(tmp_path, named, loaded):
+def test_telephony_provider_names_the_class_by_name_or_by_dotted_path(
+    tmp_path: Path, named: str, loaded: str
+) -> None:
     probe = "from tuidang.config import settings; print(settings.TELEPHONY_PROVIDER_CLASS)"
     env = dict(os.environ, VAR_DIR=str(tmp_path), TELEPHONY_PROVIDER=named)
     result = subprocess.run(
@@ -24,7 +28,7 @@ def test_telephony_provider_names_the_class_by_name_or_by_dotted_path(tmp_path, 
     assert result.stdout.strip() == loaded
 
 
-def test_the_named_classes_load(settings):
+def test_the_named_classes_load(settings: Settings) -> None:
     from tuidang.calls.ports import voice_provider
 
     for path in settings.TELEPHONY_PROVIDERS.values():

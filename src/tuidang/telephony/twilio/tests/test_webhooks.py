@@ -1,13 +1,21 @@
 """The Twilio adapter, driven by requests recorded as Twilio documents them."""
 
+from __future__ import annotations
+
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
+from pytest_django.fixtures import Settings
 from twilio.request_validator import RequestValidator
 
 from tuidang.calls.models import Call
+from tuidang.testing.personas import HotlineNumbers
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HOST = "hotline.example.org"
@@ -18,7 +26,14 @@ def load(name: str, **overrides: str) -> tuple[str, dict[str, str]]:
     return data["path"], {**data["params"], **overrides}
 
 
-def signed_post(client, path, params, *, url=None, token=None):
+def signed_post(
+    client: Client,
+    path: str,
+    params: dict[str, str],
+    *,
+    url: str | None = None,
+    token: str | None = None,
+) -> _MonkeyPatchedWSGIResponse:
     from django.conf import settings
 
     url = url or f"https://{HOST}{path}"
@@ -29,11 +44,11 @@ def signed_post(client, path, params, *, url=None, token=None):
 
 
 @pytest.fixture(autouse=True)
-def _allow_host(settings):
+def _allow_host(settings: Settings) -> None:
     settings.ALLOWED_HOSTS = [HOST, "testserver"]
 
 
-def test_an_incoming_call_hears_the_language_menu(client, numbers):
+def test_an_incoming_call_hears_the_language_menu(client: Client, numbers: HotlineNumbers) -> None:
     path, params = load("incoming_call")
     response = signed_post(client, path, params)
     assert response.status_code == 200
@@ -50,7 +65,9 @@ def test_an_incoming_call_hears_the_language_menu(client, numbers):
     assert call.state == Call.State.IVR
 
 
-def test_the_recorded_digit_puts_the_caller_in_the_mandarin_queue(client, numbers):
+def test_the_recorded_digit_puts_the_caller_in_the_mandarin_queue(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     signed_post(client, *load("incoming_call"))
     response = signed_post(client, *load("language_digit"))
     body = response.content.decode()
@@ -59,7 +76,7 @@ def test_the_recorded_digit_puts_the_caller_in_the_mandarin_queue(client, number
     assert Call.objects.get().state == Call.State.QUEUED
 
 
-def test_a_retried_incoming_call_is_recorded_once(client, numbers):
+def test_a_retried_incoming_call_is_recorded_once(client: Client, numbers: HotlineNumbers) -> None:
     path, params = load("incoming_call")
     first = signed_post(client, path, params)
     second = signed_post(client, path, params)
@@ -75,21 +92,27 @@ def test_a_retried_incoming_call_is_recorded_once(client, numbers):
     ],
     ids=["missing", "garbage"],
 )
-def test_an_unsigned_or_badly_signed_webhook_gets_403_and_changes_nothing(client, numbers, headers):
+def test_an_unsigned_or_badly_signed_webhook_gets_403_and_changes_nothing(
+    client: Client, numbers: HotlineNumbers, headers: dict[str, str]
+) -> None:
     path, params = load("incoming_call")
     response = client.post(path, params, headers={"host": HOST, **headers}, secure=True)
     assert response.status_code == 403
     assert Call.objects.count() == 0
 
 
-def test_a_webhook_signed_with_another_token_gets_403(client, numbers):
+def test_a_webhook_signed_with_another_token_gets_403(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     path, params = load("incoming_call")
     response = signed_post(client, path, params, token="someone-elses-auth-token")
     assert response.status_code == 403
     assert Call.objects.count() == 0
 
 
-def test_a_signature_for_altered_parameters_gets_403(client, numbers):
+def test_a_signature_for_altered_parameters_gets_403(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     path, params = load("incoming_call")
     url = f"https://{HOST}{path}"
     from django.conf import settings
@@ -103,7 +126,9 @@ def test_a_signature_for_altered_parameters_gets_403(client, numbers):
     assert Call.objects.count() == 0
 
 
-def test_behind_a_proxy_the_public_url_is_what_is_validated(client, numbers):
+def test_behind_a_proxy_the_public_url_is_what_is_validated(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     path, params = load("incoming_call")
     with override_settings(PUBLIC_BASE_URL="https://calls.example.net"):
         # Twilio signed the public URL; the app sees the proxy's internal host.
@@ -114,7 +139,9 @@ def test_behind_a_proxy_the_public_url_is_what_is_validated(client, numbers):
     assert wrong.status_code == 403
 
 
-def test_a_signature_that_is_not_ascii_gets_403_and_changes_nothing(client, numbers):
+def test_a_signature_that_is_not_ascii_gets_403_and_changes_nothing(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     path, params = load("incoming_call")
     response = client.post(
         path, params, headers={"host": HOST, "x-twilio-signature": "\u00e9abc="}, secure=True
@@ -123,7 +150,9 @@ def test_a_signature_that_is_not_ascii_gets_403_and_changes_nothing(client, numb
     assert not Call.objects.exists()
 
 
-def test_a_signature_over_the_url_with_its_default_port_is_accepted(client, numbers):
+def test_a_signature_over_the_url_with_its_default_port_is_accepted(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     # Twilio's signing is inconsistent about ports; the library accepts either form.
     path, params = load("incoming_call")
     with_port = signed_post(client, path, params, url=f"https://{HOST}:443{path}")
@@ -137,8 +166,8 @@ def test_a_signature_over_the_url_with_its_default_port_is_accepted(client, numb
      ("HMAC_SHA1", "HMAC_MD5", 403)],
 )  # fmt: skip
 def test_the_announced_signature_algorithm_is_the_one_checked(
-    client, numbers, signed_with, announced, status
-):
+    client: Client, numbers: HotlineNumbers, signed_with: str, announced: str, status: int
+) -> None:
     from django.conf import settings
 
     path, params = load("incoming_call")
@@ -158,12 +187,16 @@ def test_the_announced_signature_algorithm_is_the_one_checked(
     assert Call.objects.exists() == (status == 200)
 
 
-def test_unknown_parameters_and_empty_location_fields_are_tolerated(client, numbers):
+def test_unknown_parameters_and_empty_location_fields_are_tolerated(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     path, params = load("incoming_call", SomethingTwilioAddsNextYear="yes", FromState="")
     assert signed_post(client, path, params).status_code == 200
 
 
-def test_a_get_webhook_is_validated_against_its_query_string(client, numbers):
+def test_a_get_webhook_is_validated_against_its_query_string(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     path, params = load("incoming_call")
     from urllib.parse import urlencode
 
@@ -178,7 +211,9 @@ def test_a_get_webhook_is_validated_against_its_query_string(client, numbers):
     assert Call.objects.count() == 1
 
 
-def test_a_call_to_a_number_we_do_not_know_hears_a_message_and_is_logged(client, numbers, caplog):
+def test_a_call_to_a_number_we_do_not_know_hears_a_message_and_is_logged(
+    client: Client, numbers: HotlineNumbers, caplog: pytest.LogCaptureFixture
+) -> None:
     path, params = load("incoming_call", To="+15555550000", Called="+15555550000")
     response = signed_post(client, path, params)
     body = response.content.decode()
@@ -188,13 +223,17 @@ def test_a_call_to_a_number_we_do_not_know_hears_a_message_and_is_logged(client,
     assert "not a hotline number" in caplog.text
 
 
-def test_a_webhook_without_a_call_sid_is_a_bad_request(client, numbers):
+def test_a_webhook_without_a_call_sid_is_a_bad_request(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     path, params = load("incoming_call")
     del params["CallSid"]
     assert signed_post(client, path, params).status_code == 400
 
 
-def test_status_callbacks_are_idempotent_and_ignore_older_sequence_numbers(client, numbers):
+def test_status_callbacks_are_idempotent_and_ignore_older_sequence_numbers(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     signed_post(client, *load("incoming_call"))
     path, params = load("status_completed")
     assert signed_post(client, path, params).status_code == 204
@@ -211,14 +250,19 @@ def test_status_callbacks_are_idempotent_and_ignore_older_sequence_numbers(clien
     assert call.ended_at == ended_at
 
 
-def test_a_status_callback_for_an_unknown_call_is_acknowledged(client, numbers):
+def test_a_status_callback_for_an_unknown_call_is_acknowledged(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     path, params = load("status_completed", CallSid="CA" + "9" * 32)
     assert signed_post(client, path, params).status_code == 204
 
 
 def test_a_caller_hears_the_menu_when_the_flood_check_after_the_call_fails(
-    client, numbers, transactional_db, monkeypatch
-):
+    client: Client,
+    numbers: HotlineNumbers,
+    transactional_db: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from datetime import timedelta
 
     from django.db import DatabaseError
@@ -236,7 +280,9 @@ def test_a_caller_hears_the_menu_when_the_flood_check_after_the_call_fails(
     assert Call.objects.get().state == Call.State.IVR
 
 
-def test_the_next_caller_hears_a_greeting_changed_between_two_calls(client, numbers):
+def test_the_next_caller_hears_a_greeting_changed_between_two_calls(
+    client: Client, numbers: HotlineNumbers
+) -> None:
     from tuidang.calls.models import NumberPrompt
     from tuidang.calls.prompts import PromptKind
     from tuidang.lib.languages import Language
@@ -252,7 +298,9 @@ def test_the_next_caller_hears_a_greeting_changed_between_two_calls(client, numb
     assert "您好，纸币热线。" in body and "这里是退党热线" not in body
 
 
-def test_a_new_caller_is_stored_with_one_read_and_one_insert(client, numbers, transactional_db):
+def test_a_new_caller_is_stored_with_one_read_and_one_insert(
+    client: Client, numbers: HotlineNumbers, transactional_db: None
+) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -266,8 +314,8 @@ def test_a_new_caller_is_stored_with_one_read_and_one_insert(client, numbers, tr
 
 
 def test_a_retried_incoming_call_outside_any_transaction_is_recorded_once(
-    client, numbers, transactional_db
-):
+    client: Client, numbers: HotlineNumbers, transactional_db: None
+) -> None:
     path, params = load("incoming_call")
     first = signed_post(client, path, params)
     second = signed_post(client, path, params)

@@ -21,5 +21,7 @@ from tuidang.telephony.twiml.status import leg_outcome
         ("something-new", None),
     ],
 )
-def test_twilio_statuses_become_the_domains_outcomes(status, outcome):
+def test_twilio_statuses_become_the_domains_outcomes(
+    status: str, outcome: LegOutcome | None
+) -> None:
     assert leg_outcome(status) == outcome
