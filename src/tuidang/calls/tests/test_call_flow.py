@@ -15,13 +15,10 @@ from tuidang.testing.personas import (
     go_available,
     make_volunteer,
 )
+from tuidang.testing.phone import said
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
-
-
-def said(sim_call: SimCall) -> str:
-    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
 def accept(network: PhoneNetwork, address: str) -> SimCall:

@@ -13,15 +13,11 @@ from tuidang.calls.models import Call, HotlineNumber, HowHeard, NumberPrompt
 from tuidang.calls.prompts import PromptKind
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import PhoneNetwork
-from tuidang.telephony.simulator.models import SimCall
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER, Clock, HotlineNumbers
+from tuidang.testing.phone import said
 from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
-
-
-def said(sim_call: SimCall) -> str:
-    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
 def test_a_numbers_own_greeting_replaces_the_built_in_one(

@@ -9,15 +9,11 @@ from tuidang.calls import recordings
 from tuidang.calls.models import Call, QueueConfig, Voicemail
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import PhoneNetwork
-from tuidang.telephony.simulator.models import SimCall
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER, Clock, HotlineNumbers, go_available
+from tuidang.testing.phone import said
 from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
-
-
-def said(sim_call: SimCall) -> str:
-    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
 def test_a_message_left_is_stored_encrypted_and_deleted_at_the_provider(

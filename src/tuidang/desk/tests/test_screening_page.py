@@ -12,29 +12,12 @@ from tuidang.desk.selectors import CHINA
 from tuidang.lib.phone import caller_key
 from tuidang.screening.models import Block, CallerScore, Policy, ScreeningEvent
 from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
-from tuidang.telephony.simulator.models import SimCall
 from tuidang.testing.personas import BANKNOTES_LINE, PASSWORD, HotlineNumbers, go_available
+from tuidang.testing.phone import said
+from tuidang.testing.screening import GENUINE, HIRED, last_call, score
 from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
-
-HIRED = "+8613512345678"
-GENUINE = "+8613800138000"
-
-
-def said(sim_call: SimCall) -> str:
-    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
-
-
-def score(number: str, value: float, *, hours_ago: float = 0) -> None:
-    CallerScore.objects.update_or_create(
-        caller_key=caller_key(number),
-        defaults={"score": value, "updated_at": timezone.now() - timedelta(hours=hours_ago)},
-    )
-
-
-def last_call() -> Call:
-    return Call.objects.latest("pk")
 
 
 def test_only_coordinators_lift_a_block_early_and_it_is_recorded(

@@ -17,7 +17,6 @@ from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration
 from tuidang.telephony.simulator.dialects import TELNYX
 from tuidang.telephony.simulator.engine import InProcessTransport, PhoneNetwork, Reply, calls_for
-from tuidang.telephony.simulator.models import SimCall
 from tuidang.telephony.simulator.provider import SimulatedProvider
 from tuidang.testing.personas import (
     BANKNOTES_LINE,
@@ -27,6 +26,7 @@ from tuidang.testing.personas import (
     HotlineNumbers,
     go_available,
 )
+from tuidang.testing.phone import said
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
@@ -56,10 +56,6 @@ def telnyx(settings: Settings) -> None:
 
     settings.TELEPHONY_PROVIDER = "telnyx"
     settings.TELEPHONY_PROVIDER_CLASS = f"{__name__}.SimulatedTelnyx"
-
-
-def said(sim_call: SimCall) -> str:
-    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
 def test_a_call_goes_through_the_telnyx_webhooks_from_ringing_to_the_total(

@@ -5,7 +5,6 @@ from django.urls import reverse
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration
 from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
-from tuidang.telephony.simulator.models import SimCall
 from tuidang.testing.personas import (
     BANKNOTES_LINE,
     CALLER,
@@ -14,13 +13,10 @@ from tuidang.testing.personas import (
     HotlineNumbers,
     go_available,
 )
+from tuidang.testing.phone import said
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
-
-
-def said(sim_call: SimCall) -> str:
-    return "\n".join(line["text"] for line in sim_call.transcript if line["kind"] == "say")
 
 
 def test_a_call_goes_from_the_ringing_phone_to_the_public_total(
