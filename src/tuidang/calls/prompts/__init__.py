@@ -74,6 +74,7 @@ for _module in LANGUAGES:
     )
 BUILT_IN = dict(BUILT_IN)
 _BY_LANGUAGE = {module.LANGUAGE: module for module in LANGUAGES}
+_DIGIT_TO_LANGUAGE = {str(digit): language for digit, language in enumerate(MENU_ORDER, start=1)}
 
 
 def say(
@@ -99,9 +100,9 @@ def greeting_and_menu(number: HotlineNumber | None = None) -> list[Prompt]:
 
 
 def language_for_digit(digits: str) -> str | None:
-    if digits.isdigit() and 1 <= int(digits) <= len(MENU_ORDER):
-        return MENU_ORDER[int(digits) - 1].value
-    return None
+    """The language of the menu's key ``digits`` ("1", "2"...; ASCII only), or None."""
+    language = _DIGIT_TO_LANGUAGE.get(digits)
+    return language.value if language is not None else None
 
 
 def not_in_service() -> list[Prompt]:

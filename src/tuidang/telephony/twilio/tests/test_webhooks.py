@@ -321,3 +321,72 @@ def test_a_retried_incoming_call_outside_any_transaction_is_recorded_once(
     second = signed_post(client, path, params)
     assert first.content == second.content
     assert Call.objects.count() == 1
+
+
+# --- Numbers from the outside are bounded; only ASCII digits are digits ---------------
+
+
+@pytest.mark.parametrize(
+    "digits", ["1" * 5000, "١", "１"], ids=["thousands", "arabic-indic", "fullwidth"]
+)
+def test_a_language_choice_that_is_not_one_ascii_key_hears_the_menu_again(
+    client: Client, numbers: HotlineNumbers, digits: str
+) -> None:
+    signed_post(client, *load("incoming_call"))
+    response = signed_post(client, *load("language_digit", Digits=digits))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'action="https://hotline.example.org/telephony/twilio/language"' in body
+    assert "<Enqueue" not in body
+    call = Call.objects.get()
+    assert call.state == Call.State.IVR
+    assert call.language == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SequenceNumber", str(2**63)),
+        ("SequenceNumber", str(2**31)),
+        ("CallDuration", str(2**63)),
+        ("CallDuration", str(2**31)),
+        ("CallDuration", "٤٧"),
+    ],
+    ids=["sequence-2^63", "sequence-2^31", "duration-2^63", "duration-2^31", "duration-arabic"],
+)  # fmt: skip
+def test_a_status_callback_with_a_number_out_of_bounds_is_stored_without_it(
+    client: Client, numbers: HotlineNumbers, name: str, value: str
+) -> None:
+    signed_post(client, *load("incoming_call"))
+    path, params = load("status_completed", **{name: value})
+    assert signed_post(client, path, params).status_code == 204
+    call = Call.objects.get()
+    assert call.state == Call.State.DISCONNECTED  # the callback itself still counts
+    if name == "SequenceNumber":
+        assert call.provider_sequence == -1
+        assert call.duration_seconds == 47
+    else:
+        assert call.provider_sequence == 3
+        assert call.duration_seconds is None
+
+
+@pytest.mark.parametrize("volunteer_id", [987654, 2**70], ids=["unknown", "beyond-any-column"])
+def test_a_callback_result_for_a_volunteer_who_does_not_exist_hangs_up_and_is_recorded(
+    client: Client, numbers: HotlineNumbers, transactional_db: None, volunteer_id: int
+) -> None:
+    from tuidang.calls.models import CallbackOutcome, Voicemail
+
+    signed_post(client, *load("incoming_call"))
+    voicemail = Voicemail(call=Call.objects.get(), recording_sid="RE" + "1" * 32)
+    voicemail.callback_number = "+8613800138000"
+    voicemail.save()
+    path = f"/telephony/twilio/callback/{voicemail.public_id}/{volunteer_id}/done"
+    params = {"CallSid": "CA" + "7" * 32, "DialCallStatus": "completed"}
+    response = signed_post(client, path, params)
+    assert response.status_code == 200
+    assert "<Hangup" in response.content.decode()
+    voicemail.refresh_from_db()
+    assert voicemail.callback_outcome == CallbackOutcome.REACHED
+    assert voicemail.callback_by is None
+    assert voicemail.callback_number_sealed == b""  # reached: the number is gone
+
