@@ -13,6 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from tuidang.calls.models import Call
 from tuidang.testing.personas import HotlineNumbers
+from tuidang.volunteers.models import Volunteer
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse
@@ -390,3 +391,50 @@ def test_a_callback_result_for_a_volunteer_who_does_not_exist_hangs_up_and_is_re
     assert voicemail.callback_by is None
     assert voicemail.callback_number_sealed == b""  # reached: the number is gone
 
+
+# --- A prompt text stored with a bad placeholder -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["您好{", "您好{0}", "您好{ahead:d}", "您好{ahead.__class__}"],
+    ids=["brace", "positional", "format-spec", "attribute"],
+)  # fmt: skip
+def test_a_bad_greeting_stored_in_the_database_is_replaced_by_the_built_in_one_and_logged(
+    client: Client, numbers: HotlineNumbers, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    from tuidang.calls.models import NumberPrompt
+    from tuidang.calls.prompts import PromptKind
+    from tuidang.lib.languages import Language
+
+    # Stored below the admin's checks, as a direct INSERT would.
+    NumberPrompt.objects.create(kind=PromptKind.GREETING, language=Language.MANDARIN, text=text)
+    response = signed_post(client, *load("incoming_call"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "这里是退党热线" in body and "您好{" not in body and "&lt;class" not in body
+    assert "<Gather" in body
+    assert "greeting" in caplog.text and "built-in text" in caplog.text
+
+
+def test_a_bad_hold_prompt_stored_in_the_database_is_replaced_by_the_built_in_one(
+    client: Client, numbers: HotlineNumbers, mei: Volunteer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tuidang.calls.models import NumberPrompt
+    from tuidang.calls.prompts import PromptKind
+    from tuidang.lib.languages import Language
+    from tuidang.volunteers.models import Presence
+
+    # On duty but busy: the caller holds and hears how many are ahead.
+    Volunteer.objects.filter(pk=mei.pk).update(presence=Presence.ON_CALL)
+
+    NumberPrompt.objects.create(
+        kind=PromptKind.HOLD, language=Language.MANDARIN, text="前面有{ahead:d}人。"
+    )
+    signed_post(client, *load("incoming_call"))
+    signed_post(client, *load("language_digit"))
+    _, params = load("language_digit")
+    del params["Digits"]
+    response = signed_post(client, "/telephony/twilio/wait", params)
+    assert response.status_code == 200
+    assert "您前面还有0位来电者" in response.content.decode()
+    assert "built-in text" in caplog.text
