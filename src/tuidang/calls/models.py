@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tuidang.calls.prompts import PromptKind
+from tuidang.calls.prompts import PLACEHOLDERS, PromptKind, PromptTextError, check_text
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import validate_e164
 from tuidang.screening.models import Policy
@@ -287,6 +288,27 @@ class NumberPrompt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_language_display()})"
+
+    def clean(self) -> None:
+        """The text may use its kind's placeholders and no other brace (``say`` would
+        otherwise fall back to the built-in text on every call)."""
+        super().clean()
+        if not self.text or self.kind not in PLACEHOLDERS:
+            return
+        try:
+            check_text(self.kind, self.text)
+        except PromptTextError:
+            allowed = ", ".join(f"{{{name}}}" for name in sorted(PLACEHOLDERS[self.kind]))
+            message = (
+                _("This prompt may only use the placeholders %(allowed)s.")
+                if allowed
+                else _("This prompt may only use plain text, no placeholders.")
+            )
+            braces = _("Write a brace itself as {{ or }}.")
+            error = ValidationError(
+                f"{message} {braces}", code="placeholder", params={"allowed": allowed}
+            )
+            raise ValidationError({"text": error}) from None
 
     def audio_url(self) -> str:
         if not self.recording:

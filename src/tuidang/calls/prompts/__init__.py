@@ -2,8 +2,10 @@
 
 Built-in texts for every prompt, one module per caller language (``cmn``, ``yue``,
 ``en``), which coordinators override per number (or for every number) with their own
-text, a text-to-speech voice, or an uploaded recording: see ``NumberPrompt``. Texts may
-use the placeholders ``{ahead}`` and ``{minutes}`` where the built-in text does.
+text, a text-to-speech voice, or an uploaded recording: see ``NumberPrompt``. A text
+may use the placeholders its built-in text uses (``{ahead}``, ``{minutes}``, ``{digit}``:
+``PLACEHOLDERS``) and no others; ``check_text`` refuses any other brace where a text is
+saved, and ``say`` never lets a stored text fail a call: it says the built-in one instead.
 
 A new caller language is a module like ``en.py`` and one line in ``LANGUAGES``. The
 digits of the language menu follow ``LANGUAGES``; those of the how-heard menu come from
@@ -12,7 +14,10 @@ digits of the language menu follow ``LANGUAGES``; those of the how-heard menu co
 
 from __future__ import annotations
 
+import logging
+import string
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,8 +34,11 @@ __all__ = [
     "HOW_HEARD",
     "LANGUAGES",
     "MENU_ORDER",
+    "PLACEHOLDERS",
     "Prompt",
     "PromptKind",
+    "PromptTextError",
+    "check_text",
     "greeting_and_menu",
     "language_for_digit",
     "not_in_service",
@@ -38,6 +46,8 @@ __all__ = [
     "say",
     "whisper",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,20 +84,84 @@ for _module in LANGUAGES:
     )
 BUILT_IN = dict(BUILT_IN)
 _BY_LANGUAGE = {module.LANGUAGE: module for module in LANGUAGES}
+_DIGIT_TO_LANGUAGE = {str(digit): language for digit, language in enumerate(MENU_ORDER, start=1)}
+
+
+class PromptTextError(ValueError):
+    """A prompt text with a brace that is not one of its kind's placeholders."""
+
+
+def _fields(text: str) -> list[tuple[str, str | None]]:
+    """The text as (literal, placeholder name or None) pairs; ``{{`` and ``}}`` are
+    literal braces. Refuses an unmatched brace, and any field that is more than a bare
+    name: an index, an attribute, a conversion or a format (``{0}``, ``{a.b}``, ``{a!r}``,
+    ``{a:d}``), which would read or fail where a caller is waiting."""
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as error:
+        raise PromptTextError(str(error)) from None
+    pairs: list[tuple[str, str | None]] = []
+    for literal, name, spec, conversion in parsed:
+        if name is not None and (not name.isidentifier() or spec or conversion):
+            field = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise PromptTextError(f"{{{field}}} is not a placeholder")
+        pairs.append((literal, name))
+    return pairs
+
+
+def _checked(kind: str, text: str) -> list[tuple[str, str | None]]:
+    pairs = _fields(text)
+    allowed = PLACEHOLDERS.get(kind, frozenset())
+    for _, name in pairs:
+        if name is not None and name not in allowed:
+            raise PromptTextError(f"{{{name}}} is not a placeholder of the {kind} prompt")
+    return pairs
+
+
+# The placeholders each kind of prompt may use: those its built-in texts use.
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    kind: frozenset(name for text in texts.values() for _, name in _fields(text) if name)
+    for kind, texts in BUILT_IN.items()
+}
+
+
+def check_text(kind: str, text: str) -> None:
+    """Refuse (``PromptTextError``) a text of ``kind`` with a brace that is not one of
+    ``PLACEHOLDERS[kind]``."""
+    _checked(kind, text)
+
+
+def _fill(kind: str, text: str, values: Mapping[str, object]) -> str:
+    """The text with its placeholders filled (a value not given: nothing)."""
+    return "".join(
+        literal + (str(values.get(name, "")) if name is not None else "")
+        for literal, name in _checked(kind, text)
+    )
 
 
 def say(
     kind: str, language: str, *, number: HotlineNumber | None = None, **values: object
 ) -> Prompt:
-    """The prompt of ``kind`` in ``language``: the number's own, every number's, or built in."""
+    """The prompt of ``kind`` in ``language``: the number's own, every number's, or built in.
+
+    A coordinator's text is checked where it is saved; one stored past that check (by
+    hand in the database, or before the check existed) is logged and the built-in text
+    said instead, so a caller never hears an error."""
     from tuidang.calls.selectors import prompt_override
 
     language = language or DEFAULT_LANGUAGE
+    built_in = BUILT_IN[kind][language]
     custom = prompt_override(kind, language, number.pk if number is not None else None)
-    text = custom.text if custom is not None and custom.text else BUILT_IN[kind][language]
-    text = text.format_map(defaultdict(str, {key: str(value) for key, value in values.items()}))
     if custom is None:
-        return Prompt(text, language)
+        return Prompt(_fill(kind, built_in, values), language)
+    try:
+        text = _fill(kind, custom.text or built_in, values)
+    except PromptTextError as error:
+        logger.warning(
+            "The %s prompt #%s (%s) cannot be said (%s): the built-in text is said instead",
+            kind, custom.pk, language, error,
+        )  # fmt: skip
+        text = _fill(kind, built_in, values)
     return Prompt(text, language, voice=custom.voice, audio_url=custom.audio_url())
 
 
@@ -99,9 +173,9 @@ def greeting_and_menu(number: HotlineNumber | None = None) -> list[Prompt]:
 
 
 def language_for_digit(digits: str) -> str | None:
-    if digits.isdigit() and 1 <= int(digits) <= len(MENU_ORDER):
-        return MENU_ORDER[int(digits) - 1].value
-    return None
+    """The language of the menu's key ``digits`` ("1", "2"...; ASCII only), or None."""
+    language = _DIGIT_TO_LANGUAGE.get(digits)
+    return language.value if language is not None else None
 
 
 def not_in_service() -> list[Prompt]:

@@ -87,13 +87,18 @@ def voicemail_callback_result(
     *, voicemail_id: str, volunteer_id: int, outcome: LegOutcome
 ) -> Voicemail | None:
     """How the call back went. Reaching the caller handles the request and deletes the
-    sealed number; otherwise it stays open for another try."""
+    sealed number; otherwise it stays open for another try. A volunteer who no longer
+    exists (deleted while calling) is not named; what happened to the caller still is."""
     voicemail = Voicemail.objects.select_for_update().filter(public_id=voicemail_id).first()
     if voicemail is None:
         return None
     now = timezone.now()
     voicemail.callback_at = now
-    voicemail.callback_by_id = volunteer_id
+    if Volunteer.objects.filter(pk=volunteer_id).exists():
+        voicemail.callback_by_id = volunteer_id
+    else:
+        logger.warning("Callback result for voicemail %s by an unknown volunteer", voicemail.pk)
+        voicemail.callback_by = None
     fields = ["callback_at", "callback_by", "callback_outcome"]
     if outcome == LegOutcome.COMPLETED:
         voicemail.callback_outcome = CallbackOutcome.REACHED

@@ -51,3 +51,61 @@ def test_a_hotline_number_not_in_e164_is_refused_next_to_the_field(admin_client:
     assert response.status_code == 200
     assert "international E.164 form" in response.text
     assert 'value="Radio line"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("hold", "Please hold {"),
+        ("hold", "Callers ahead: {0}."),
+        ("hold", "Callers ahead: {ahead:d}."),
+        ("hold", "Callers ahead: {ahead.__class__}."),
+        ("hold", "About {minutes} minutes."),  # the estimate's placeholder, not the hold's
+        ("greeting", "Hello {ahead}."),
+    ],
+    ids=["brace", "positional", "format-spec", "attribute", "other-kinds", "none-allowed"],
+)
+def test_a_prompt_text_with_a_placeholder_its_kind_does_not_know_is_refused(
+    admin_client: Client, kind: str, text: str
+) -> None:
+    from tuidang.calls.models import NumberPrompt
+
+    response = admin_client.post(
+        reverse("admin:calls_numberprompt_add"), {"kind": kind, "language": "en", "text": text}
+    )
+    assert response.status_code == 200
+    assert "may only use" in response.text
+    assert not NumberPrompt.objects.exists()
+
+
+def test_a_numbers_own_prompt_is_checked_in_the_numbers_page_too(admin_client: Client) -> None:
+    from tuidang.calls.models import HotlineNumber
+
+    response = admin_client.post(
+        reverse("admin:calls_hotlinenumber_add"),
+        {
+            "e164": "+18005550123",
+            "name": "Radio line",
+            "how_heard": "radio",
+            "active": "on",
+            "prompts-TOTAL_FORMS": "1",
+            "prompts-INITIAL_FORMS": "0",
+            "prompts-0-kind": "estimate",
+            "prompts-0-language": "en",
+            "prompts-0-text": "About {minutes:>{ahead}} minutes.",
+        },
+    )
+    assert response.status_code == 200
+    assert "may only use" in response.text
+    assert not HotlineNumber.objects.exists()
+
+
+def test_a_prompt_text_with_its_kinds_placeholders_is_saved(admin_client: Client) -> None:
+    from tuidang.calls.models import NumberPrompt
+
+    response = admin_client.post(
+        reverse("admin:calls_numberprompt_add"),
+        {"kind": "hold", "language": "en", "text": "Callers ahead of you: {ahead}. {{Thanks}}"},
+    )
+    assert response.status_code == 302
+    assert NumberPrompt.objects.get().text == "Callers ahead of you: {ahead}. {{Thanks}}"

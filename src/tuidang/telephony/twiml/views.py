@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -64,13 +65,29 @@ def _base(request: HttpRequest) -> str:
     return settings.PUBLIC_BASE_URL or f"{request.scheme}://{request.get_host()}"
 
 
+# The largest count stored (sequence numbers, durations): the integer columns that hold
+# them are 32-bit on PostgreSQL. Numbers come in ASCII digits only: int() would also read
+# Arabic-Indic or fullwidth digits, a sign, spaces and underscores, and any number of them.
+_COUNT_MAX = 2**31 - 1
+_COUNT = re.compile(r"[0-9]{1,10}")
+# Keys pressed: the twelve of a keypad, and no more at once than a menu could ask for.
+_DIGITS_MAX = 32
+_DIGITS = re.compile(rf"[0-9*#]{{1,{_DIGITS_MAX}}}")
+
+
 def _count_or_none(raw: str) -> int | None:
-    """A non-negative integer parameter; anything else is treated as absent."""
-    try:
-        value = int(raw)
-    except ValueError:
+    """A count from 0 to ``_COUNT_MAX`` in ASCII digits; anything else is treated as absent."""
+    if not _COUNT.fullmatch(raw):
         return None
-    return value if value >= 0 else None
+    value = int(raw)
+    return value if value <= _COUNT_MAX else None
+
+
+def _digits(request: HttpRequest) -> str:
+    """The keys the caller pressed (``Digits``): ASCII keypad keys only, a few at most;
+    anything else counts as no key pressed."""
+    raw = _param(request, "Digits")
+    return raw if _DIGITS.fullmatch(raw) else ""
 
 
 def _call_sid_missing() -> HttpResponse:
@@ -176,19 +193,19 @@ class TwimlWebhooks:
 
     def challenge_answered(self, request: HttpRequest) -> HttpResponse:
         reply = ivr.challenge_answered(
-            provider_sid=_param(request, "CallSid"), digits=_param(request, "Digits")
+            provider_sid=_param(request, "CallSid"), digits=_digits(request)
         )
         return self._twiml(request, reply)
 
     def language_chosen(self, request: HttpRequest) -> HttpResponse:
         reply = ivr.language_chosen(
-            provider_sid=_param(request, "CallSid"), digits=_param(request, "Digits")
+            provider_sid=_param(request, "CallSid"), digits=_digits(request)
         )
         return self._twiml(request, reply)
 
     def how_heard_answered(self, request: HttpRequest) -> HttpResponse:
         reply = ivr.how_heard_answered(
-            provider_sid=_param(request, "CallSid"), digits=_param(request, "Digits")
+            provider_sid=_param(request, "CallSid"), digits=_digits(request)
         )
         return self._twiml(request, reply)
 
@@ -198,7 +215,7 @@ class TwimlWebhooks:
 
     def hold_key_pressed(self, request: HttpRequest) -> HttpResponse:
         reply = ivr.hold_key_pressed(
-            provider_sid=_param(request, "CallSid"), digits=_param(request, "Digits")
+            provider_sid=_param(request, "CallSid"), digits=_digits(request)
         )
         return self._twiml(request, reply)
 
@@ -250,7 +267,7 @@ class TwimlWebhooks:
 
     def offer_key_pressed(self, request: HttpRequest, token: str) -> HttpResponse:
         reply = ivr.offer_key_pressed(
-            token=token, digits=_param(request, "Digits"), leg_id=_param(request, "CallSid")
+            token=token, digits=_digits(request), leg_id=_param(request, "CallSid")
         )
         return self._twiml(request, reply)
 

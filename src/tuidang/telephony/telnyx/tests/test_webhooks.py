@@ -289,3 +289,20 @@ def test_a_webhook_without_a_call_sid_is_a_bad_request(
     path, params = load("incoming_call")
     del params["CallSid"]
     assert signed_post(client, path, params).status_code == 400
+
+
+def test_keys_and_numbers_out_of_bounds_are_refused_by_the_shared_views(
+    client: Client, numbers: HotlineNumbers
+) -> None:
+    signed_post(client, *load("incoming_call"))
+    menu_again = signed_post(client, *load("language_digit", Digits="1" * 5000))
+    assert menu_again.status_code == 200
+    assert 'action="https://hotline.example.org/telephony/telnyx/language"' in (
+        menu_again.content.decode()
+    )
+    assert Call.objects.get().language == ""
+    path, params = load("status_completed", SequenceNumber=str(2**63), CallDuration=str(2**63))
+    assert signed_post(client, path, params).status_code == 204
+    call = Call.objects.get()
+    assert call.state == Call.State.DISCONNECTED
+    assert (call.provider_sequence, call.duration_seconds) == (-1, None)

@@ -13,6 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from tuidang.calls.models import Call
 from tuidang.testing.personas import HotlineNumbers
+from tuidang.volunteers.models import Volunteer
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse
@@ -321,3 +322,119 @@ def test_a_retried_incoming_call_outside_any_transaction_is_recorded_once(
     second = signed_post(client, path, params)
     assert first.content == second.content
     assert Call.objects.count() == 1
+
+
+# --- Numbers from the outside are bounded; only ASCII digits are digits ---------------
+
+
+@pytest.mark.parametrize(
+    "digits", ["1" * 5000, "١", "１"], ids=["thousands", "arabic-indic", "fullwidth"]
+)
+def test_a_language_choice_that_is_not_one_ascii_key_hears_the_menu_again(
+    client: Client, numbers: HotlineNumbers, digits: str
+) -> None:
+    signed_post(client, *load("incoming_call"))
+    response = signed_post(client, *load("language_digit", Digits=digits))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'action="https://hotline.example.org/telephony/twilio/language"' in body
+    assert "<Enqueue" not in body
+    call = Call.objects.get()
+    assert call.state == Call.State.IVR
+    assert call.language == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SequenceNumber", str(2**63)),
+        ("SequenceNumber", str(2**31)),
+        ("CallDuration", str(2**63)),
+        ("CallDuration", str(2**31)),
+        ("CallDuration", "٤٧"),
+    ],
+    ids=["sequence-2^63", "sequence-2^31", "duration-2^63", "duration-2^31", "duration-arabic"],
+)  # fmt: skip
+def test_a_status_callback_with_a_number_out_of_bounds_is_stored_without_it(
+    client: Client, numbers: HotlineNumbers, name: str, value: str
+) -> None:
+    signed_post(client, *load("incoming_call"))
+    path, params = load("status_completed", **{name: value})
+    assert signed_post(client, path, params).status_code == 204
+    call = Call.objects.get()
+    assert call.state == Call.State.DISCONNECTED  # the callback itself still counts
+    if name == "SequenceNumber":
+        assert call.provider_sequence == -1
+        assert call.duration_seconds == 47
+    else:
+        assert call.provider_sequence == 3
+        assert call.duration_seconds is None
+
+
+@pytest.mark.parametrize("volunteer_id", [987654, 2**70], ids=["unknown", "beyond-any-column"])
+def test_a_callback_result_for_a_volunteer_who_does_not_exist_hangs_up_and_is_recorded(
+    client: Client, numbers: HotlineNumbers, transactional_db: None, volunteer_id: int
+) -> None:
+    from tuidang.calls.models import CallbackOutcome, Voicemail
+
+    signed_post(client, *load("incoming_call"))
+    voicemail = Voicemail(call=Call.objects.get(), recording_sid="RE" + "1" * 32)
+    voicemail.callback_number = "+8613800138000"
+    voicemail.save()
+    path = f"/telephony/twilio/callback/{voicemail.public_id}/{volunteer_id}/done"
+    params = {"CallSid": "CA" + "7" * 32, "DialCallStatus": "completed"}
+    response = signed_post(client, path, params)
+    assert response.status_code == 200
+    assert "<Hangup" in response.content.decode()
+    voicemail.refresh_from_db()
+    assert voicemail.callback_outcome == CallbackOutcome.REACHED
+    assert voicemail.callback_by is None
+    assert voicemail.callback_number_sealed == b""  # reached: the number is gone
+
+
+# --- A prompt text stored with a bad placeholder -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["您好{", "您好{0}", "您好{ahead:d}", "您好{ahead.__class__}"],
+    ids=["brace", "positional", "format-spec", "attribute"],
+)  # fmt: skip
+def test_a_bad_greeting_stored_in_the_database_is_replaced_by_the_built_in_one_and_logged(
+    client: Client, numbers: HotlineNumbers, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    from tuidang.calls.models import NumberPrompt
+    from tuidang.calls.prompts import PromptKind
+    from tuidang.lib.languages import Language
+
+    # Stored below the admin's checks, as a direct INSERT would.
+    NumberPrompt.objects.create(kind=PromptKind.GREETING, language=Language.MANDARIN, text=text)
+    response = signed_post(client, *load("incoming_call"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "这里是退党热线" in body and "您好{" not in body and "&lt;class" not in body
+    assert "<Gather" in body
+    assert "greeting" in caplog.text and "built-in text" in caplog.text
+
+
+def test_a_bad_hold_prompt_stored_in_the_database_is_replaced_by_the_built_in_one(
+    client: Client, numbers: HotlineNumbers, mei: Volunteer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tuidang.calls.models import NumberPrompt
+    from tuidang.calls.prompts import PromptKind
+    from tuidang.lib.languages import Language
+    from tuidang.volunteers.models import Presence
+
+    # On duty but busy: the caller holds and hears how many are ahead.
+    Volunteer.objects.filter(pk=mei.pk).update(presence=Presence.ON_CALL)
+
+    NumberPrompt.objects.create(
+        kind=PromptKind.HOLD, language=Language.MANDARIN, text="前面有{ahead:d}人。"
+    )
+    signed_post(client, *load("incoming_call"))
+    signed_post(client, *load("language_digit"))
+    _, params = load("language_digit")
+    del params["Digits"]
+    response = signed_post(client, "/telephony/twilio/wait", params)
+    assert response.status_code == 200
+    assert "您前面还有0位来电者" in response.content.decode()
+    assert "built-in text" in caplog.text
