@@ -29,6 +29,8 @@ class Action(models.TextChoices):
     EXPORT = "export", _("exported")
     PLAY = "play", _("played")
     CALL = "call", _("called back")
+    # A case looked up by its code, found or not: the event names the code tried.
+    LOOKUP = "lookup", _("looked up")
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

@@ -53,6 +53,22 @@ def audit_record_many(
     return AuditEvent.objects.bulk_create(events)
 
 
+@transaction.atomic
+def audit_record_lookup(
+    *, actor: AbstractBaseUser | AnonymousUser, kind: type[models.Model], key: str
+) -> AuditEvent:
+    """Record that ``actor`` looked up a ``kind`` of record by ``key``, found or not: a
+    miss names no record, so the event names what was tried."""
+    person = _person(actor)
+    return AuditEvent.objects.create(
+        actor=person,
+        actor_name=person.get_username(),
+        action=Action.LOOKUP,
+        target_type=kind._meta.label,
+        target_id=key,
+    )
+
+
 def _person(actor: AbstractBaseUser | AnonymousUser) -> User:
     # Only people are audited, and every view that shows sensitive data requires a
     # login: an anonymous actor here is a bug, and fails rather than log a read no one

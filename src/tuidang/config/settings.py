@@ -210,6 +210,9 @@ MFA_REQUIRED_FOR_VOLUNTEERS = env_bool("MFA_REQUIRED_FOR_VOLUNTEERS", False)
 # address after LOGIN_ADDRESS_FAILURE_LIMIT, for LOGIN_COOLOFF_MINUTES; never a username
 # alone, which would let anyone lock a volunteer out by name (accounts/lockout.py).
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+# Case codes a volunteer may look up in a minute (calls/services/cases.py), counted in the
+# audit log so the limit holds across app servers.
+CASE_LOOKUPS_PER_MINUTE = env_int("CASE_LOOKUPS_PER_MINUTE", 20)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.forms import formset_factory
+from django.forms import BaseFormSet, formset_factory
+from django.forms.formsets import ManagementForm
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.declarations.models import Organization, Relationship
@@ -85,6 +87,36 @@ class FamilyDeclarationForm(forms.Form):
         )
 
 
+class FamilyManagementForm(ManagementForm):
+    """How many family rows the page holds: a count from the page, so bounded like any
+    other number from outside; a count out of bounds is a broken management form."""
+
+    TOTAL_FORMS = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=0, max_value=MAX_FAMILY_MEMBERS
+    )
+    INITIAL_FORMS = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=0, max_value=MAX_FAMILY_MEMBERS
+    )
+
+
+class BaseFamilyFormSet(BaseFormSet[FamilyDeclarationForm]):
+    @cached_property
+    def management_form(self) -> ManagementForm:
+        """Django's, bound to the most family rows one call records."""
+        if not self.is_bound:
+            return super().management_form
+        renderer = self.renderer  # type: ignore[attr-defined]  # set by BaseFormSet, unstubbed
+        form = FamilyManagementForm(
+            self.data, auto_id=self.auto_id, prefix=self.prefix, renderer=renderer
+        )
+        form.full_clean()
+        return form
+
+
 FamilyFormSet = formset_factory(
-    FamilyDeclarationForm, extra=1, max_num=MAX_FAMILY_MEMBERS, validate_max=True
+    FamilyDeclarationForm,
+    formset=BaseFamilyFormSet,
+    extra=1,
+    max_num=MAX_FAMILY_MEMBERS,
+    validate_max=True,
 )

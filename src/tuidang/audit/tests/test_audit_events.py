@@ -137,6 +137,7 @@ def test_opening_a_case_by_its_code_and_revoking_a_declaration(
     page = client.get(reverse("desk:open-case"), {"code": call.case_code})
     assert "Will call again." in page.text
     assert events.new() == [
+        ("lin", "lookup", "calls.Call", call.case_code),  # the code tried
         ("lin", "view", "calls.Call", str(call.pk)),
         ("lin", "view", "calls.CallNote", str(note.public_id)),
     ]

@@ -8,7 +8,8 @@ deliver them out of order.
 By part of the call's life: ``arrival`` (receive, flood challenge, the caller's leg
 ending), ``menus`` (language, how heard), ``queue`` (waiting and routing), ``offers``
 (ringing volunteers, accepting, bridging), ``voicemail`` (messages and call backs) and
-``records`` (what volunteers record of a call). Work for the provider runs as tasks
+``records`` (what volunteers record of a call), ``cases`` (opening an earlier case by its code,
+limited and audited). Work for the provider runs as tasks
 (``tuidang.calls.tasks``) once the transaction has committed.
 
 Lock order, everywhere: calls (by primary key), then offers, then volunteers. A function
@@ -18,6 +19,7 @@ routing, which locks every waiting call of a language, runs only after commit.
 
 from tuidang.calls.services._shared import Token, UnknownCall
 from tuidang.calls.services.arrival import call_pass_challenge, call_receive, call_status
+from tuidang.calls.services.cases import CaseLookupLimited, case_look_up
 from tuidang.calls.services.menus import (
     MENU_ATTEMPTS,
     MenuResult,
@@ -48,6 +50,7 @@ __all__ = [
     "LOCK_OFFER_ATTEMPTS",
     "MENU_ATTEMPTS",
     "MISSED_OFFERS_BEFORE_AWAY",
+    "CaseLookupLimited",
     "MenuResult",
     "NoNumberToCall",
     "QueueStatus",
@@ -64,6 +67,7 @@ __all__ = [
     "call_status",
     "call_to_voicemail",
     "call_wait",
+    "case_look_up",
     "offer_dial_ended",
     "offer_leg_ended",
     "offer_leg_placed",

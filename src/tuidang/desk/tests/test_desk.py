@@ -191,3 +191,47 @@ def test_the_live_panel_asks_for_a_reload_only_when_the_call_changes(
     Call.objects.filter(pk=connected_call.pk).update(state=Call.State.COMPLETED)
     Volunteer.objects.filter(user__username="mei").update(presence=Presence.AVAILABLE)
     assert client.get(url, {"call": connected_call.pk}).get("HX-Refresh") is None
+
+
+@pytest.mark.parametrize("total", ["abc", "-3", "", "1e9", "99999999999999999999999"])
+def test_a_broken_family_count_answers_the_form_with_an_error_and_records_nothing(
+    total: str, connected_call: Call
+) -> None:
+    client = Client(raise_request_exception=False)
+    client.login(username="mei", password=PASSWORD)
+    for adding in ({"add_family": "1"}, {}):
+        response = client.post(
+            reverse("desk:record-declarations", args=[connected_call.pk]),
+            {
+                "caller-alias": "Wang Ming",
+                "caller-renounces": "on",
+                "caller-organizations": ["party"],
+                "family-TOTAL_FORMS": total,
+                "family-INITIAL_FORMS": "0",
+                **adding,
+            },
+        )
+        assert response.status_code == 400, adding
+        assert "ManagementForm data is missing or has been tampered with" in response.text
+        assert 'value="Wang Ming"' in response.text  # what was typed stays
+    assert Declaration.objects.count() == 0
+
+
+def test_adding_family_rows_stops_at_the_most_one_call_records(
+    client: Client, connected_call: Call
+) -> None:
+    from tuidang.declarations.forms import MAX_FAMILY_MEMBERS
+
+    client.login(username="mei", password=PASSWORD)
+    response = client.post(
+        reverse("desk:record-declarations", args=[connected_call.pk]),
+        {
+            "family-TOTAL_FORMS": str(MAX_FAMILY_MEMBERS),
+            "family-INITIAL_FORMS": "0",
+            "add_family": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert f'name="family-{MAX_FAMILY_MEMBERS - 1}-alias"' in response.text
+    assert f'name="family-{MAX_FAMILY_MEMBERS}-alias"' not in response.text
+    assert Declaration.objects.count() == 0

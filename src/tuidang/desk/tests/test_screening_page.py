@@ -100,3 +100,33 @@ def test_the_night_report_counts_calls_flags_actions_and_conversions(
     assert report.actions() == {"message": 1, "normal": 1}
     row = next(row for row in report.hours if row.hour.hour == 23)
     assert row.calls == 2
+
+
+@pytest.mark.parametrize("night", ["0001-01-01", "9999-12-31", "1999-12-31", "2400-06-01"])
+def test_a_night_out_of_range_is_refused_with_a_clear_400(
+    night: str, mei: Volunteer, lin: Volunteer
+) -> None:
+    client = Client(raise_request_exception=False)
+    client.login(username="lin", password=PASSWORD)
+    page = client.get(reverse("desk:screening"), {"night": night})
+    assert page.status_code == 400
+    assert "No night report for that date" in page.text
+    assert 'data-testid="night-report"' in page.text  # the page, on tonight's report
+
+
+def test_a_night_that_is_not_a_date_is_refused(lin: Volunteer) -> None:
+    client = Client(raise_request_exception=False)
+    client.login(username="lin", password=PASSWORD)
+    page = client.get(reverse("desk:screening"), {"night": "tomorrow"})
+    assert page.status_code == 400
+    assert "Enter a valid date" in page.text
+
+
+def test_the_nights_next_to_the_first_and_the_last_reportable_are_not_linked(
+    lin: Volunteer,
+) -> None:
+    client = Client(raise_request_exception=False)
+    client.login(username="lin", password=PASSWORD)
+    first = client.get(reverse("desk:screening"), {"night": "2000-01-01"})
+    assert first.status_code == 200
+    assert "?night=1999-12-31" not in first.text and "?night=2000-01-02" in first.text

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tuidang.audit.models import Action
-from tuidang.audit.services import audit_record, audit_record_many
+from tuidang.audit.services import audit_record_many
 from tuidang.calls.case_codes import (
     CODE_DIGITS,
     OLDER_CODE_DIGITS,
@@ -22,7 +22,7 @@ from tuidang.calls.case_codes import (
     format_case_code,
     is_valid_case_code,
 )
-from tuidang.calls.models import Call
+from tuidang.calls.services import CaseLookupLimited, case_look_up
 from tuidang.declarations.models import Declaration, RevocationReason
 from tuidang.declarations.services import declaration_revoke
 from tuidang.desk.decorators import coordinator_required, volunteer_required
@@ -55,12 +55,14 @@ def open_case(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
     case = None
     not_found = False
     if form.is_valid():
-        case = (
-            Call.objects.filter(case_code=form.cleaned_data["code"])
-            .select_related("volunteer")
-            .prefetch_related("declarations__revocation")
-            .first()
-        )
+        try:
+            case = case_look_up(code=form.cleaned_data["code"], volunteer=volunteer)
+        except CaseLookupLimited as limited:
+            response = render(
+                request, "desk/case.html", {"form": form, "limited": True}, status=429
+            )
+            response["Retry-After"] = str(limited.retry_after_seconds)
+            return response
         not_found = case is None
     # A note is read by its author and by coordinators.
     notes = [
@@ -68,9 +70,7 @@ def open_case(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
         for note in (case.notes.all() if case else [])
         if volunteer.is_coordinator or note.author_id == volunteer.pk
     ]
-    if case is not None:
-        audit_record(actor=request.user, action=Action.VIEW, target=case)
-        audit_record_many(actor=request.user, action=Action.VIEW, targets=notes)
+    audit_record_many(actor=request.user, action=Action.VIEW, targets=notes)
     return render(
         request,
         "desk/case.html",

@@ -18,7 +18,11 @@ from tuidang.audit.services import audit_record_many
 from tuidang.calls.case_codes import format_case_code
 from tuidang.calls.forms import CallRecordForm
 from tuidang.calls.services import call_hang_up, call_record
-from tuidang.declarations.forms import CallerDeclarationForm, FamilyFormSet
+from tuidang.declarations.forms import (
+    MAX_FAMILY_MEMBERS,
+    CallerDeclarationForm,
+    FamilyFormSet,
+)
 from tuidang.declarations.services import declaration_record, receipt_code
 from tuidang.desk.decorators import volunteer_required
 from tuidang.desk.forms import BookRequestForm
@@ -113,18 +117,19 @@ def record_declarations(request: HttpRequest, volunteer: Volunteer, call_id: int
     call = call_of(volunteer, call_id)
     data = request.POST.copy()
     caller_form = CallerDeclarationForm(data, prefix="caller")
-    if "add_family" in data:
-        # One more family row, keeping everything typed so far.
-        total = int(data.get("family-TOTAL_FORMS", "0") or 0)
-        data["family-TOTAL_FORMS"] = str(total + 1)
-        family = FamilyFormSet(data, prefix="family")
+    family = FamilyFormSet(data, prefix="family")
+    if "add_family" in data and family.management_form.is_valid():
+        # One more family row (up to the most one call records), keeping what was typed.
+        total = family.total_form_count()
+        data["family-TOTAL_FORMS"] = str(min(total + 1, MAX_FAMILY_MEMBERS))
         return render_desk(
             request,
             volunteer,
             caller_form=CallerDeclarationForm(data, prefix="caller"),
-            family_formset=family,
+            family_formset=FamilyFormSet(data, prefix="family"),
         )
-    family = FamilyFormSet(data, prefix="family")
+    # A broken management form (a count that is no number, or out of bounds) leaves the
+    # family formset invalid: the form comes back with its error, and nothing is recorded.
     if not (caller_form.is_valid() and family.is_valid()):
         return render_desk(
             request, volunteer, caller_form=caller_form, family_formset=family, status=400

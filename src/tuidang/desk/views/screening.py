@@ -4,6 +4,7 @@ volunteer's harassment flag on the desk."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -56,6 +57,31 @@ class BlockForm(forms.Form):
         return call
 
 
+# The nights a report can be asked for: none before the hotline, and none further ahead
+# than a year (a night's hours are China time, so the calendar's ends would overflow).
+FIRST_NIGHT = date(2000, 1, 1)
+NIGHTS_AHEAD = 366
+
+
+class NightForm(forms.Form):
+    night = forms.DateField(label=gettext_lazy("Night"), required=False)
+
+    def __init__(self, *args: Any, tonight: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.last = tonight + timedelta(days=NIGHTS_AHEAD)
+
+    def clean_night(self) -> date | None:
+        night: date | None = self.cleaned_data["night"]
+        if night is not None and not FIRST_NIGHT <= night <= self.last:
+            raise forms.ValidationError(
+                gettext_lazy(
+                    "No night report for that date: choose one from %(first)s to %(last)s."
+                ),
+                params={"first": FIRST_NIGHT.isoformat(), "last": self.last.isoformat()},
+            )
+        return night
+
+
 @login_required
 @require_GET
 @coordinator_required
@@ -66,15 +92,12 @@ def dashboard(request: HttpRequest, coordinator: Volunteer) -> HttpResponse:
 def _render_dashboard(request: HttpRequest, form: BlockForm, status: int = 200) -> HttpResponse:
     now = timezone.now()
     local = now.astimezone(CHINA)
-    default_night = (local - timedelta(hours=8)).date()  # before 08:00 the night began yesterday
-    try:
-        night = (
-            date.fromisoformat(request.GET.get("night", ""))
-            if request.GET.get("night")
-            else default_night
-        )
-    except ValueError:
-        night = default_night
+    tonight = (local - timedelta(hours=8)).date()  # before 08:00 the night began yesterday
+    night_form = NightForm(request.GET, tonight=tonight)
+    if night_form.is_valid():
+        night = night_form.cleaned_data["night"] or tonight
+    else:
+        night, status = tonight, 400
     report = night_report(night)
     blocks = Block.objects.filter(lifted_at__isnull=True, expires_at__gt=now).order_by(
         "-created_at"
@@ -83,8 +106,9 @@ def _render_dashboard(request: HttpRequest, form: BlockForm, status: int = 200) 
         "flood": FloodState.objects.order_by("pk").first(),
         "report": report,
         "night": night,
-        "previous_night": night - timedelta(days=1),
-        "next_night": night + timedelta(days=1),
+        "night_form": night_form,
+        "previous_night": night - timedelta(days=1) if night > FIRST_NIGHT else None,
+        "next_night": night + timedelta(days=1) if night < night_form.last else None,
         "policy_labels": POLICY_LABELS,
         "blocks": blocks,
         "events": ScreeningEvent.objects.order_by("-at")[:50],

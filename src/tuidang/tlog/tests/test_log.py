@@ -151,3 +151,60 @@ def test_a_second_level_tile_node_forms_when_65536_leaves_are_in() -> None:
     assert (2, 0, merkle.root(leaves[:65_536])) in nodes
     assert len([node for node in nodes if node[0] == 1]) == 256
     assert frontier_root(frontier) == merkle.root(leaves[:size])
+
+
+# The largest tile index whose entries a signed 64-bit index can number, and the next one.
+LAST_TILE = (2**63 - 1) // 256 - 1
+HUGE_PATHS = [
+    "x036/x028/x797/x018/x963/967",  # the probe's path: LAST_TILE + 1
+    encode_index(2**63),
+    encode_index(2**64 - 1),
+    encode_index(10**40),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", HUGE_PATHS)
+def test_a_tile_past_any_log_that_can_exist_is_not_found_for_both_kinds(path: str) -> None:
+    client = Client(raise_request_exception=False)
+    log_append(entries=entries(3))
+    for url in (f"/log/tile/0/{path}", f"/log/tile/3/{path}", f"/log/tile/entries/{path}"):
+        for suffix in ("", ".p/7"):
+            response = client.get(url + suffix)
+            assert response.status_code == 404, url + suffix
+            assert path not in response.text  # no traceback echoing the path
+
+
+def test_tile_paths_stop_at_the_largest_index_a_log_can_reach() -> None:
+    assert parse_tile_path(encode_index(LAST_TILE)) == (LAST_TILE, 256)
+    assert parse_tile_path(encode_index(LAST_TILE + 1) + ".p/255") == (LAST_TILE + 1, 255)
+    for too_far in (encode_index(LAST_TILE + 1), encode_index(2**63), "x" + "999/x" * 30 + "999"):
+        with pytest.raises(ValueError, match="tile"):
+            parse_tile_path(too_far)
+
+
+segments = st.one_of(
+    st.from_regex(r"\Ax[0-9]{3}\Z"),
+    st.from_regex(r"\A[0-9]{1,4}\Z"),
+    st.from_regex(r"\A[0-9]{3}\.p\Z"),
+    st.sampled_from(["x999", "x000", "999", "000", "p", ".p", "x", ""]),
+)
+
+
+tile_paths = st.one_of(
+    st.lists(segments, min_size=1, max_size=12).map("/".join),
+    st.builds(
+        str.__add__,
+        st.integers(min_value=0, max_value=2**80).map(encode_index),
+        st.sampled_from(["", ".p/1", ".p/255", ".p/256", ".p/07"]),
+    ),
+)
+
+
+@pytest.mark.django_db
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from(["entries", "0", "1", "7", "63", "99"]), path=tile_paths)
+def test_no_tile_url_answers_a_server_error(kind: str, path: str) -> None:
+    client = Client(raise_request_exception=False)
+    response = client.get(f"/log/tile/{kind}/{path}")
+    assert response.status_code in (200, 404), response.status_code
