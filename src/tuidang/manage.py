@@ -12,6 +12,8 @@ import sys
 
 from django.core.management import BaseCommand, ManagementUtility, get_commands
 
+from tuidang.config.env import private_files
+
 
 def command_name(typed: str) -> str:
     """The command's name for what was typed: ``verify-log`` is ``verify_log``, unless
@@ -28,6 +30,8 @@ class Utility(ManagementUtility):
 
 
 def main() -> None:
+    # Before anything is created: the database, its WAL and var/ are the owner's alone.
+    private_files()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tuidang.config.settings")
     Utility(sys.argv).execute()
 

@@ -8,6 +8,7 @@ row's lock, so neither ever meets a half-written file. The recordings are a seal
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,7 +40,10 @@ def _place(public_id: str) -> dict[str, str]:
 
 def _write(path: Path, blob: bytes) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(blob)
+    # The owner's alone (0600) whatever the process's umask.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(blob)
     tmp.replace(path)  # never a half-written recording under the real name
 
 

@@ -14,6 +14,23 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
+# The secrets this process read from a directory it generates them into, by name, so
+# that `check --deploy` can tell which ones a production server must set itself.
+_generated: set[str] = set()
+
+
+def generated_secrets() -> list[str]:
+    """The names of the secrets that came from (or were written into) ``generated_into``."""
+    return sorted(_generated)
+
+
+def private_files() -> None:
+    """Create every file and directory of this process, and of those it starts, readable
+    by its owner alone (0600 and 0700): the database and its WAL hold live session keys,
+    var/ holds secrets, recordings and backups. Called once by each entry point."""
+    os.umask(0o077)
+
+
 _FALSE = {"0", "false", "no", "off", ""}
 
 
@@ -73,6 +90,7 @@ def env_secret(name: str, *, generated_into: Path | None = None, nbytes: int = 3
     if generated_into is None:
         raise ImproperlyConfigured(f"{name} (or {name}_FILE) must be set")
     path = generated_into / name.lower()
+    _generated.add(name)
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     generated_into.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -13,7 +13,14 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from tuidang.config.env import env_bool, env_int, env_list, env_secret, env_str
+from tuidang.config.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+    generated_secrets,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env_str("TUIDANG_HOME", str(Path.cwd())))
@@ -398,3 +405,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Which secrets came from var/secrets/ rather than the environment: `check --deploy`
+# names them (lib/checks.py). Last, after every secret has been read.
+GENERATED_SECRETS = generated_secrets()

@@ -4,6 +4,9 @@ import os
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
+from tuidang.config.env import private_files
+
+private_files()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tuidang.config.settings")
 application = get_wsgi_application()
 

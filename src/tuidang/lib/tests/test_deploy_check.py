@@ -79,6 +79,12 @@ def test_behind_a_tls_proxy_without_a_public_url_passes_too(tmp_path: Path) -> N
         # An https address with no proxy header: nothing can tell TLS from plain HTTP.
         ({"BEHIND_TLS_PROXY": "<unset>"}, "tuidang.W001"),
         ({"BEHIND_TLS_PROXY": "<unset>", "SECURE_SSL_REDIRECT": "true"}, "tuidang.E001"),
+        # The demo's phone network: no real caller could reach the hotline.
+        ({"TELEPHONY_PROVIDER": "simulated"}, "tuidang.E002"),
+        # Silencing Django's own warning does not let DEBUG through.
+        ({"DEBUG": "true"}, "tuidang.E003"),
+        # A secret the operator forgot, generated into var/secrets/ beside the data.
+        ({"GENERATE_SECRETS": "true", "BACKUP_KEY": "<unset>"}, "tuidang.W002"),
     ],
 )
 def test_an_environment_that_is_not_production_fails_it(
@@ -124,3 +130,40 @@ def test_an_https_address_without_the_proxy_setting_never_redirects_to_itself(
 ) -> None:
     environment = production(tmp_path, BEHIND_TLS_PROXY="<unset>")
     assert answer(environment, "HTTP_X_FORWARDED_PROTO='https'") == "403"
+
+
+def test_a_generated_secret_is_named_and_never_shown(tmp_path: Path) -> None:
+    environment = production(tmp_path, GENERATE_SECRETS="true", TLOG_SIGNING_KEY="<unset>")
+    result = deploy_check(environment)
+    assert result.returncode != 0
+    assert "tuidang.W002" in result.stderr
+    assert "TLOG_SIGNING_KEY" in result.stderr
+    generated = (tmp_path / "secrets" / "tlog_signing_key").read_text(encoding="utf-8")
+    assert generated.strip() not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "name", ["tuidang.sqlite3", "tuidang.sqlite3-wal", "secrets", "secrets/secret_key"]
+)
+def test_a_database_or_secrets_others_can_read_fail_it(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    if name.startswith("secrets"):
+        (tmp_path / "secrets").mkdir(mode=0o700)
+    if name == "secrets":
+        path.chmod(0o755)
+    else:
+        path.write_bytes(b"")
+        path.chmod(0o644)
+    result = deploy_check(production(tmp_path))
+    assert result.returncode != 0
+    assert "tuidang.W003" in result.stderr
+    assert str(path) in result.stderr
+
+
+def test_private_files_pass_it(tmp_path: Path) -> None:
+    (tmp_path / "secrets").mkdir(mode=0o700)
+    for name in ["tuidang.sqlite3", "tuidang.sqlite3-wal", "secrets/secret_key"]:
+        (tmp_path / name).write_bytes(b"")
+        (tmp_path / name).chmod(0o600)
+    result = deploy_check(production(tmp_path))
+    assert result.returncode == 0, result.stderr

@@ -433,3 +433,21 @@ def test_a_recording_deleted_by_retention_during_a_backup_is_left_out(
     with tarfile.open(archive) as tar:
         names = [name for name in tar.getnames() if name.startswith("recordings/")]
     assert names == [f"recordings/{second.stored_name}"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recording_and_a_backup_are_written_for_their_owner_alone(
+    mei: Volunteer, numbers: HotlineNumbers, tmp_path: Path, settings: Settings
+) -> None:
+    settings.VAR_DIR = tmp_path / "var"
+    previous = os.umask(0o022)  # even in a process that did not start from `tuidang`
+    try:
+        records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+        backup = tmp_path / "hotline.backup"
+        backup_create(path=backup)
+    finally:
+        os.umask(previous)
+    recording = recordings.directory() / records.voicemail.stored_name
+    assert oct(recording.stat().st_mode & 0o777) == oct(0o600)
+    assert oct(recordings.directory().stat().st_mode & 0o777) == oct(0o700)
+    assert oct(backup.stat().st_mode & 0o777) == oct(0o600)
