@@ -28,6 +28,8 @@ migrate: install
 	$(BIN)/tuidang migrate --noinput --database phone_network
 
 ## Run the hotline with demo data on the embedded SQLite, at http://127.0.0.1:$(PORT)
+## The simulated phone network is chosen here, explicitly: it is never a default.
+demo: export TELEPHONY_PROVIDER = simulated
 demo: migrate
 	$(BIN)/tuidang collectstatic --noinput --verbosity 0
 	$(BIN)/tuidang demo_data

@@ -16,6 +16,7 @@ import enum
 from typing import Protocol
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 
@@ -74,8 +75,16 @@ class VoiceProvider(Protocol):
         """Delete a recording at the provider; one already gone is not an error."""
 
 
+NO_PROVIDER = (
+    "No telephony provider is chosen: set TELEPHONY_PROVIDER to twilio or telnyx, or to "
+    "simulated for the demo's own phone network (docs/configuration.md)."
+)
+
+
 def voice_provider() -> VoiceProvider:
     """An instance of the configured provider (``TELEPHONY_PROVIDER_CLASS``)."""
+    if not settings.TELEPHONY_PROVIDER_CLASS:
+        raise ImproperlyConfigured(NO_PROVIDER)
     provider_class = import_string(settings.TELEPHONY_PROVIDER_CLASS)
     provider: VoiceProvider = provider_class()
     return provider

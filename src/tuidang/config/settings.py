@@ -1,7 +1,8 @@
 """Settings for Tuidang Hotline, read from the environment (see docs/configuration.md).
 
-With no environment at all this is the demo: SQLite in WAL mode under ``var/``, secrets
-generated into ``var/secrets/``, the simulated phone network as the telephony provider.
+With no environment at all this is the demo without a phone line: SQLite in WAL mode under
+``var/``, secrets generated into ``var/secrets/``, and no telephony provider until one is
+chosen (``make demo`` chooses the simulated phone network: TELEPHONY_PROVIDER=simulated).
 """
 
 from __future__ import annotations
@@ -300,12 +301,14 @@ TLOG_SIGNING_KEY = env_secret("TLOG_SIGNING_KEY", generated_into=_generate)
 # "simulated" drives the project's own phone network; "twilio" and "telnyx" real ones. The
 # calls domain loads the provider's class from TELEPHONY_PROVIDER_CLASS (calls/ports.py):
 # a name below, or the dotted path of any class implementing calls.ports.VoiceProvider.
+# There is no default: the simulated network, which signs webhooks with the real token for
+# any number typed at /sim/, runs only where someone chose it (the demo, the tests).
 TELEPHONY_PROVIDERS = {
     "simulated": "tuidang.telephony.simulator.provider.SimulatedProvider",
     "twilio": "tuidang.telephony.twilio.client.TwilioProvider",
     "telnyx": "tuidang.telephony.telnyx.client.TelnyxProvider",
 }
-TELEPHONY_PROVIDER = env_str("TELEPHONY_PROVIDER", "simulated")
+TELEPHONY_PROVIDER = env_str("TELEPHONY_PROVIDER", "")
 TELEPHONY_PROVIDER_CLASS = TELEPHONY_PROVIDERS.get(TELEPHONY_PROVIDER, TELEPHONY_PROVIDER)
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
 TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", generated_into=_generate, nbytes=24)

@@ -38,12 +38,21 @@ def check_tls_is_known(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
 @register(Tags.security, deploy=True)
 def check_phone_network_is_real(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """The simulated network is the demo's and the tests' phone company: in production
-    nobody could call the hotline, and the simulator's own pages would play the provider."""
+    nobody could call the hotline, and the simulator's own pages would play the provider.
+    No provider at all is as wrong: every call's offer to a volunteer would fail."""
     if settings.TELEPHONY_PROVIDER == "simulated":
         return [
             Error(
                 "TELEPHONY_PROVIDER is 'simulated': the hotline answers a simulated phone "
                 "network, not real callers.",
+                hint="Set TELEPHONY_PROVIDER=twilio or telnyx (docs/configuration.md).",
+                id="tuidang.E002",
+            )
+        ]
+    if not settings.TELEPHONY_PROVIDER:
+        return [
+            Error(
+                "TELEPHONY_PROVIDER is not set: no volunteer's phone could be rung.",
                 hint="Set TELEPHONY_PROVIDER=twilio or telnyx (docs/configuration.md).",
                 id="tuidang.E002",
             )

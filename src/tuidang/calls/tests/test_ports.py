@@ -1,6 +1,7 @@
 """The provider port: the provider is a class named in the settings."""
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from pytest_django.fixtures import Settings
 
 from tuidang.calls.ports import LegOutcome, voice_provider
@@ -28,6 +29,12 @@ def test_the_provider_is_the_class_the_settings_name(settings: Settings) -> None
 def test_an_unknown_provider_class_is_an_error(settings: Settings) -> None:
     settings.TELEPHONY_PROVIDER_CLASS = "tuidang.nowhere.Provider"
     with pytest.raises(ImportError):
+        voice_provider()
+
+
+def test_no_provider_chosen_is_an_error_that_says_how_to_choose(settings: Settings) -> None:
+    settings.TELEPHONY_PROVIDER_CLASS = ""
+    with pytest.raises(ImproperlyConfigured, match="set TELEPHONY_PROVIDER to twilio or telnyx"):
         voice_provider()
 
 

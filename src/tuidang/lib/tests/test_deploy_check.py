@@ -81,6 +81,8 @@ def test_behind_a_tls_proxy_without_a_public_url_passes_too(tmp_path: Path) -> N
         ({"BEHIND_TLS_PROXY": "<unset>", "SECURE_SSL_REDIRECT": "true"}, "tuidang.E001"),
         # The demo's phone network: no real caller could reach the hotline.
         ({"TELEPHONY_PROVIDER": "simulated"}, "tuidang.E002"),
+        # No provider chosen: never the simulated network by default, and no phone rings.
+        ({"TELEPHONY_PROVIDER": "<unset>"}, "tuidang.E002"),
         # Silencing Django's own warning does not let DEBUG through.
         ({"DEBUG": "true"}, "tuidang.E003"),
         # A secret the operator forgot, generated into var/secrets/ beside the data.
@@ -167,3 +169,29 @@ def test_private_files_pass_it(tmp_path: Path) -> None:
         (tmp_path / name).chmod(0o600)
     result = deploy_check(production(tmp_path))
     assert result.returncode == 0, result.stderr
+
+
+def serves(environment: dict[str, str], path: str) -> bool:
+    """Whether the hotline started in ``environment`` has a page at ``path``."""
+    code = (
+        "from django.urls import Resolver404, resolve\n"
+        f"try: resolve({path!r}); print('served')\n"
+        "except Resolver404: print('not served')"
+    )
+    command = [sys.executable, "-m", "tuidang.manage", "shell", "-v", "0", "-c", code]
+    result = subprocess.run(
+        command, env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip() == "served"
+
+
+@pytest.mark.parametrize(
+    ("provider", "served"), [("<unset>", False), ("twilio", False), ("simulated", True)]
+)
+def test_the_simulated_network_is_served_only_when_chosen(
+    tmp_path: Path, provider: str, served: bool
+) -> None:
+    environment = production(tmp_path, TELEPHONY_PROVIDER=provider)
+    assert serves(environment, "/sim/") is served
+    assert serves(environment, "/telephony/twilio/voice")

@@ -70,3 +70,16 @@ def test_each_server_process_loads_every_view_and_spares_it_the_full_garbage_pas
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["True", "True"]
+
+
+def test_it_refuses_to_start_until_a_telephony_provider_is_chosen(tmp_path: Path) -> None:
+    """Never the simulated network by default: it would play the provider for anyone."""
+    env = dict(os.environ, VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="tuidang.config.settings")
+    env.pop("TELEPHONY_PROVIDER", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "tuidang.manage", "serve", "--no-worker",
+         "--port", str(_free_port())],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "Choose a telephony provider: TELEPHONY_PROVIDER=twilio or telnyx" in result.stderr

@@ -1,9 +1,9 @@
 """The simulated network as the calls domain's provider (calls.ports.VoiceProvider).
 
-Chosen with ``TELEPHONY_PROVIDER=simulated`` (the default, and the tests' choice). It
-rings phones on the network and asks the hotline's webhooks, in ``dialect``, what they
-should hear: by default the one ``SIMULATOR_DIALECT`` names (Twilio's unless set);
-``SimulatedProvider(dialect=dialects.TELNYX)`` plays Telnyx's TeXML.
+Chosen with ``TELEPHONY_PROVIDER=simulated`` (``make demo`` and the tests choose it; it is
+never a default). It rings phones on the network and asks the hotline's webhooks, in
+``dialect``, what they should hear: by default the one ``SIMULATOR_DIALECT`` names
+(Twilio's unless set); ``SimulatedProvider(dialect=dialects.TELNYX)`` plays Telnyx's TeXML.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from types import FrameType
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Stop(Exception):
@@ -73,6 +73,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.TELEPHONY_PROVIDER:
+            # Never the simulated network by default: it plays the provider for anyone at /sim/.
+            raise CommandError(
+                "Choose a telephony provider: TELEPHONY_PROVIDER=twilio or telnyx, or "
+                "simulated for the demo's own phone network (make demo chooses it)."
+            )
         bind = f"{options['host']}:{options['port']}"
         workers, threads = default_workers_and_threads()
         workers = options["workers"] or workers
