@@ -28,6 +28,7 @@ from tuidang.declarations.models import (
     DeclarationChannel,
     MonthlyRollup,
     Organization,
+    Relationship,
     Revocation,
     RevocationReason,
     Rollup,
@@ -188,6 +189,8 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
     for person in people:
         if not is_region(person.region.strip() or call.region):
             raise NotOnTheList(f"region {person.region!r} is not on the list of regions")
+        if person.relationship and person.relationship not in Relationship.values:
+            raise NotOnTheList(f"relationship must be one of {', '.join(Relationship.values)}")
     today = hotline_today()
     created = []
     with transaction.atomic():
