@@ -129,6 +129,7 @@ def test_the_desk_offers_the_regions_by_name_in_the_volunteers_language(
     assert '<option value="CN-BJ" selected>北京</option>' in chinese
     assert '<option value="HK">香港</option>' in chinese
     assert '<option value="US">美国</option>' in chinese
+    assert '<optgroup label="港澳台">' in chinese
 
 
 @pytest.mark.django_db
