@@ -257,6 +257,8 @@ def _is_duplicate(declaration: Declaration, call: Call) -> bool:
 
 def declaration_revoke(*, declaration: Declaration, reason: str, by: User | None) -> Revocation:
     """Revoke a declaration (a duplicate, or withdrawn): a new row and a new log entry."""
+    if reason not in RevocationReason.values:
+        raise NotOnTheList(f"reason must be one of {', '.join(RevocationReason.values)}")
     with transaction.atomic():
         locked = Declaration.objects.select_for_update().get(pk=declaration.pk)
         existing = Revocation.objects.filter(declaration=locked).first()
