@@ -72,9 +72,12 @@ GIVEN = "Wei Fang Min Jing Li Qiang Lei Jun Yang Yong Yan Jie Tao Ming Chao Xiu 
 def history(total: int, seed: int) -> Iterator[list[Any]]:
     """Chunks of ``Row``s, ``total`` in all, spread evenly over the ten years in order."""
     from tuidang.declarations.imports import Row
+    from tuidang.lib.regions import region_from_text
 
     rng = random.Random(seed)  # noqa: S311 - reproducible data, not a secret
-    provinces, province_weights = list(PROVINCES), list(PROVINCES.values())
+    # As the registry keeps them: codes of the closed list.
+    provinces = [region_from_text(name) or "" for name in PROVINCES]
+    province_weights = list(PROVINCES.values())
     channels, channel_weights = list(CHANNELS), list(CHANNELS.values())
     org_sets = [frozenset(s) for s in ORGANIZATION_SETS]
     org_weights = list(ORGANIZATION_SETS.values())

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tuidang.declarations.models import Organization, Relationship
 from tuidang.declarations.services import Person
+from tuidang.lib.regions import region_choices
 
 MAX_FAMILY_MEMBERS = 30
 
@@ -24,9 +25,10 @@ class CallerDeclarationForm(forms.Form):
         required=False,
     )
     consent_to_publish = forms.BooleanField(label=_("Consents to publication"), required=False)
-    region = forms.CharField(
+    # A list, never free text: the region goes into the public log, which nothing edits.
+    region = forms.ChoiceField(
         label=_("Region"),
-        max_length=80,
+        choices=region_choices,
         required=False,
         help_text=_("The province the call came from, unless the caller says otherwise."),
     )

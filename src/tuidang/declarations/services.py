@@ -4,13 +4,14 @@ import base64
 import functools
 import json
 import logging
+import re
 import secrets
 import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -27,12 +28,14 @@ from tuidang.declarations.models import (
     DeclarationChannel,
     MonthlyRollup,
     Organization,
+    Relationship,
     Revocation,
     RevocationReason,
     Rollup,
     Subject,
 )
 from tuidang.lib.bulk import bulk_add_counts, db_value
+from tuidang.lib.regions import CODES, UNKNOWN, is_region
 from tuidang.tlog.services import commitment, log_append
 
 logger = logging.getLogger(__name__)
@@ -48,17 +51,28 @@ def receipt_code(declaration: Declaration) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
+class NotOnTheList(ValueError):
+    """A value bound for the public log that is not on its closed list: nothing that is
+    not on one may ever enter an entry, which can never be edited."""
+
+
 def log_entry(declaration: Declaration) -> bytes:
-    """What the public log holds of a declaration: what may be public, and a salted
-    commitment to the private fields."""
+    """What the public log holds of a declaration: what may be public, each value from
+    its closed list, and a salted commitment to the private fields."""
     return declaration_entry(
         declared_on=declaration.declared_on.isoformat(),
         organizations=tuple(declaration.organizations()),
-        region=declaration.region,
-        channel=declaration.channel,
+        # str(): a choice (DeclarationChannel.HOTLINE) as its value, as the row stores it.
+        region=str(declaration.region),
+        channel=str(declaration.channel),
         # With the receipt's code and their alias, the declarant can find their entry.
         commitment=commitment(bytes(declaration.receipt_salt), declaration.alias),
     )
+
+
+# Entries of version 1 held the region as free text; version 2 holds a code of
+# lib/regions.py (docs/transparency-log.md). Both stay in the log, and both verify.
+ENTRY_VERSION = 2
 
 
 def declaration_entry(
@@ -66,23 +80,57 @@ def declaration_entry(
 ) -> bytes:
     """A declaration's log entry: the canonical JSON of its public fields (sorted keys, no
     spaces, UTF-8), written out by hand because imports make a million of them a minute;
-    a test holds it equal to ``canonical_json`` of the same fields."""
+    a test holds it equal to ``canonical_json`` of the same fields. Every value is checked
+    against its closed list first (NotOnTheList), so the entry is made of those values
+    and of the date and commitment, which are checked for their form."""
+    # One test for the three on the path of a million rows; the refusal says which.
+    if not (channel in _CHANNELS and region in _REGIONS and _is_commitment(commitment)):
+        _refuse(channel=channel, region=region, commitment=commitment)
     return (
-        # A date and base64 never need escaping.
-        f'{{"channel":{_json(channel)},"commitment":"{commitment}","date":"{declared_on}",'
-        f'"kind":"declaration","organizations":{_json_list(organizations)},'
-        f'"region":{_json(region)},"v":1}}'
+        f'{{"channel":"{channel}","commitment":"{commitment}",'
+        f'"date":"{_date(declared_on)}","kind":"declaration",'
+        f'"organizations":{_organizations(organizations)},'
+        f'"region":"{region}","v":{ENTRY_VERSION}}}'
     ).encode()
 
 
+def _refuse(*, channel: str, region: str, commitment: str) -> NoReturn:
+    if channel not in _CHANNELS:
+        raise NotOnTheList(
+            f"channel must be one of {', '.join(DeclarationChannel.values)}, not {channel!r}"
+        )
+    if region not in _REGIONS:
+        raise NotOnTheList(f"region {region!r} is not on the list of regions")
+    raise NotOnTheList("the commitment must be a SHA-256 digest in base64")
+
+
+# A value on one of these lists never needs escaping in JSON.
 @functools.lru_cache(maxsize=4096)
-def _json(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def _date(declared_on: str) -> str:
+    try:
+        if date.fromisoformat(declared_on).isoformat() == declared_on:
+            return declared_on
+    except (TypeError, ValueError):
+        pass
+    raise NotOnTheList(f"the date must be a day as YYYY-MM-DD, not {declared_on!r}")
 
 
 @functools.lru_cache(maxsize=64)
-def _json_list(values: tuple[str, ...]) -> str:
-    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
+def _organizations(organizations: tuple[str, ...]) -> str:
+    """The organizations, at least one, each once, in the order of ``Organization``."""
+    if not organizations or list(organizations) != [
+        org for org in Organization.values if org in organizations
+    ]:
+        raise NotOnTheList(
+            f"organizations must be some of {', '.join(Organization.values)}, in that order"
+        )
+    return json.dumps(list(organizations), separators=(",", ":"))
+
+
+_CHANNELS = frozenset(DeclarationChannel.values)
+_REGIONS = CODES | {UNKNOWN}
+# 32 bytes in base64: 43 characters and one "=".
+_is_commitment = re.compile(r"[A-Za-z0-9+/]{43}=").fullmatch
 
 
 def canonical_json(entry: dict[str, object]) -> bytes:
@@ -92,6 +140,14 @@ def canonical_json(entry: dict[str, object]) -> bytes:
 
 def revocation_entry(revocation: Revocation) -> bytes:
     declaration = revocation.declaration
+    if revocation.reason not in RevocationReason.values:
+        raise NotOnTheList(
+            f"reason must be one of {', '.join(RevocationReason.values)}, not {revocation.reason!r}"
+        )
+    if not isinstance(declaration.log_index, int):
+        raise NotOnTheList("only a declaration in the log can be revoked")
+    organizations = tuple(declaration.organizations())
+    _organizations(organizations)
     return canonical_json(
         {
             "v": 1,
@@ -99,7 +155,7 @@ def revocation_entry(revocation: Revocation) -> bytes:
             "revokes": declaration.log_index,
             "reason": revocation.reason,
             "date": hotline_today().isoformat(),
-            "organizations": declaration.organizations(),
+            "organizations": list(organizations),
         }
     )
 
@@ -117,7 +173,7 @@ class Person:
     relationship: str = ""
     consent_to_publish: bool = False
     statement: str = ""
-    # Blank: the province the call came from.
+    # A code of lib/regions.py; blank: the region the call came from.
     region: str = ""
 
 
@@ -125,7 +181,12 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
     """Record renunciations made on a call: one declaration per person."""
     unknown = {org for person in people for org in person.organizations} - set(Organization.values)
     if unknown:
-        raise ValueError(f"unknown organizations: {sorted(unknown)}")
+        raise NotOnTheList(f"unknown organizations: {sorted(unknown)}")
+    for person in people:
+        if not is_region(person.region.strip() or call.region):
+            raise NotOnTheList(f"region {person.region!r} is not on the list of regions")
+        if person.relationship and person.relationship not in Relationship.values:
+            raise NotOnTheList(f"relationship must be one of {', '.join(Relationship.values)}")
     today = hotline_today()
     created = []
     with transaction.atomic():
@@ -196,6 +257,8 @@ def _is_duplicate(declaration: Declaration, call: Call) -> bool:
 
 def declaration_revoke(*, declaration: Declaration, reason: str, by: User | None) -> Revocation:
     """Revoke a declaration (a duplicate, or withdrawn): a new row and a new log entry."""
+    if reason not in RevocationReason.values:
+        raise NotOnTheList(f"reason must be one of {', '.join(RevocationReason.values)}")
     with transaction.atomic():
         locked = Declaration.objects.select_for_update().get(pk=declaration.pk)
         existing = Revocation.objects.filter(declaration=locked).first()

@@ -4,7 +4,8 @@ The number itself is never stored, logged or cached. At call time it becomes:
 
 - a *caller key*: HMAC-SHA256 of the E.164 form under a pepper kept outside the database,
   so repeat calls can be recognised without the number being recoverable from a dump;
-- a coarse *region*: the province (or country, outside mainland China);
+- a coarse *region*: the province (or country, outside mainland China), as a code of the
+  closed list in ``lib/regions.py``;
 - at most the last few digits, for a volunteer's eyes.
 """
 
@@ -20,9 +21,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from phonenumbers import geocoder
 
+from tuidang.lib.regions import CODES, MAINLAND, MAINLAND_UNKNOWN, UNKNOWN
+
 # Numbers providers send when the caller withholds theirs ("anonymous", "+266696687",
 # "restricted", ...). They all share one caller key per dialled number.
 _WITHHELD = {"", "anonymous", "restricted", "unknown", "private", "unavailable", "+266696687"}
+
+# The geocoder's English name of each province, to its code.
+MAINLAND_BY_NAME = {english: code for code, (english, _chinese) in MAINLAND.items()}
 
 
 @dataclass(frozen=True)
@@ -66,16 +72,20 @@ def caller_key(e164_or_marker: str) -> str:
 
 
 def region_of(e164: str) -> str:
-    """The province for a mainland Chinese number, else the country or region name."""
+    """The region's code (lib/regions.py): the province for a mainland Chinese number,
+    else the country or territory."""
     return _region(phonenumbers.parse(e164))
 
 
 def _region(number: phonenumbers.PhoneNumber) -> str:
+    """Always a code of the closed list (or unknown), never the geocoder's words."""
+    country = phonenumbers.region_code_for_number(number) or ""
+    if country != "CN":
+        return country if country in CODES else UNKNOWN
     description = geocoder.description_for_number(number, "en")
-    if not description:
-        description = geocoder.country_name_for_number(number, "en")
     # "Changzhou, Jiangsu" -> "Jiangsu": the city is finer than we keep.
-    return description.rsplit(",", 1)[-1].strip()
+    province = MAINLAND_BY_NAME.get(description.rsplit(",", 1)[-1].strip())
+    return province or MAINLAND_UNKNOWN
 
 
 def identify_caller(raw_from: str, *, dialled: str) -> CallerIdentity:

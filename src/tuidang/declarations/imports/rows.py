@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tuidang.declarations.models import DeclarationChannel, Organization, Relationship
+from tuidang.lib.regions import region_from_text
 
 FIELDS = ["key", "date", "organizations", "region", "channel", "relationship", "alias", "consent"]
 
@@ -83,6 +84,12 @@ def _parse(line: int, record: dict[str, Any]) -> Row:
     relationship = str(record.get("relationship") or "").strip()
     if relationship and relationship not in Relationship.values:
         raise ValueError(f"relationship must be empty or one of {', '.join(Relationship.values)}")
+    region = region_from_text(str(record.get("region") or ""))
+    if region is None:
+        raise ValueError(
+            "region must be empty, or a code or name from the list of regions "
+            "(CN-BJ or Beijing, HK, US...; docs/counting.md)"
+        )
     consent = str(record.get("consent", "")).strip().lower()
     if consent not in ("", "true", "false", "1", "0", "yes", "no"):
         raise ValueError("consent must be true or false")
@@ -91,7 +98,7 @@ def _parse(line: int, record: dict[str, Any]) -> Row:
         key=key,
         declared_on=declared_on,
         organizations=organizations,
-        region=str(record.get("region") or "").strip()[:80],
+        region=region,
         channel=channel,
         relationship=relationship,
         alias=str(record.get("alias") or "").strip()[:80],

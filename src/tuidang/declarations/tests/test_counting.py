@@ -121,9 +121,9 @@ def test_rollups_follow_declarations_and_revocations(
     client.login(username="mei", password=PASSWORD)
     renounce(client, call, ["party", "youth_league"])
     today = hotline_today()
-    assert counts_by_region(since=today, until=today, organization="party") == {"Beijing": 1}
+    assert counts_by_region(since=today, until=today, organization="party") == {"CN-BJ": 1}
     client.login(username="lin", password=PASSWORD)
     declaration = Declaration.objects.get()
     client.post(reverse("desk:revoke", args=[declaration.pk]), {"reason": "withdrawn"})
-    assert counts_by_region(since=today, until=today, organization="party") == {"Beijing": 0}
+    assert counts_by_region(since=today, until=today, organization="party") == {"CN-BJ": 0}
     assert counts_by_region(since=today, until=today, organization="young_pioneers") == {}

@@ -27,7 +27,7 @@ def history(count: int, start: int = 0) -> list[Row]:
             key=f"k{i}",
             declared_on=date(2020, 1, 1 + i % 28),
             organizations=frozenset(["party", "youth_league"][: 1 + i % 2]),
-            region=["Jilin", "Hunan", ""][i % 3],
+            region=["CN-JL", "CN-HN", ""][i % 3],
             channel="fax",
             relationship="",
             alias="Wang" if i % 4 == 0 else "",

@@ -20,7 +20,7 @@ def _declaration() -> Declaration:
         party=True,
         young_pioneers=True,
         declared_on=datetime.date(2026, 11, 24),
-        region="北京",
+        region="CN-BJ",
         how_heard="banknotes",
         channel="relayed",
         receipt_salt=bytes(range(10)),
@@ -29,17 +29,21 @@ def _declaration() -> Declaration:
     return declaration
 
 
+COMMITMENT = "daHoDonpPSlTIoGjCBtvPFD6GJIysGTDtMlG4+9D1LA="
+
+
 def test_a_declaration_entry_keeps_its_bytes() -> None:
+    """Version 2: the region is a code of the closed list (version 1 held free text)."""
     assert declaration_entry(
         declared_on="2026-11-24",
         organizations=("party", "youth_league"),
-        region="Beijing",
+        region="CN-BJ",
         channel="hotline",
-        commitment="c29tZQ==",
+        commitment=COMMITMENT,
     ) == (
-        b'{"channel":"hotline","commitment":"c29tZQ==","date":"2026-11-24",'
-        b'"kind":"declaration","organizations":["party","youth_league"],'
-        b'"region":"Beijing","v":1}'
+        b'{"channel":"hotline","commitment":"daHoDonpPSlTIoGjCBtvPFD6GJIysGTDtMlG4+9D1LA=",'
+        b'"date":"2026-11-24","kind":"declaration","organizations":["party","youth_league"],'
+        b'"region":"CN-BJ","v":2}'
     )
 
 
@@ -48,7 +52,7 @@ def test_a_recorded_declaration_logs_its_medium_as_channel_and_not_how_heard() -
     assert log_entry(_declaration()) == (
         b'{"channel":"relayed","commitment":"daHoDonpPSlTIoGjCBtvPFD6GJIysGTDtMlG4+9D1LA=",'
         b'"date":"2026-11-24","kind":"declaration","organizations":["party","young_pioneers"],'
-        b'"region":"' + "北京".encode() + b'","v":1}'
+        b'"region":"CN-BJ","v":2}'
     )
 
 

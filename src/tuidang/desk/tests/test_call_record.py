@@ -138,20 +138,21 @@ def test_a_statement_is_sealed_and_the_region_can_be_corrected(
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     desk = client.get(reverse("desk:desk")).text
-    assert 'name="caller-region" value="Beijing"' in desk
+    # The call's province is chosen in the list, where the volunteer may choose another.
+    assert '<option value="CN-BJ" selected>Beijing</option>' in desk
     client.post(
         reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
             "caller-organizations": ["party"],
-            "caller-region": "Hebei",
+            "caller-region": "CN-HE",
             "caller-statement": "I quit the Party of my own free will.",
             "family-TOTAL_FORMS": "0",
             "family-INITIAL_FORMS": "0",
         },
     )
     declaration = Declaration.objects.get()
-    assert declaration.region == "Hebei"
+    assert declaration.region == "CN-HE"
     assert declaration.statement == "I quit the Party of my own free will."
     assert b"free will" not in bytes(declaration.statement_sealed)
 

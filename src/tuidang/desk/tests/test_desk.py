@@ -151,7 +151,7 @@ def test_recorded_declarations_keep_the_alias_encrypted(
     assert (declaration.channel, declaration.how_heard, declaration.region) == (
         "hotline",
         "banknotes",
-        "Beijing",
+        "CN-BJ",
     )
 
 

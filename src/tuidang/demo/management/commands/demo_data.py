@@ -60,7 +60,8 @@ PEOPLE = [
 # historical registry would be (idempotent by key), so the public total, the statistics
 # and the log have something to show and to verify.
 HISTORY_SIZE = 60
-PROVINCES = ["Guangdong", "Sichuan", "Henan", "Shandong", "Hunan", "Liaoning", "Fujian", ""]
+# Codes of the closed list (lib/regions.py): Guangdong, Sichuan, Henan, Shandong, Hunan, ...
+PROVINCES = ["CN-GD", "CN-SC", "CN-HA", "CN-SD", "CN-HN", "CN-LN", "CN-FJ", ""]
 
 
 def demo_history(today: date) -> list[Row]:

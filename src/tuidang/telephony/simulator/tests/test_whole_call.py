@@ -39,7 +39,7 @@ def test_a_call_goes_from_the_ringing_phone_to_the_public_total(
     assert call.state == Call.State.CONNECTED
     assert call.volunteer == mei
     assert call.how_heard == "banknotes"
-    assert call.region == "Beijing"
+    assert call.region == "CN-BJ"
     assert "正在为您接通志愿者" in said(network.refresh(caller))
 
     client.login(username="mei", password=PASSWORD)

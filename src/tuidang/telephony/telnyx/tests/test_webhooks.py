@@ -89,7 +89,7 @@ def test_an_incoming_call_hears_the_language_menu(client: Client, numbers: Hotli
     call = Call.objects.get()
     assert call.provider_sid == params["CallSid"]
     assert call.how_heard == "banknotes"
-    assert call.region == "Beijing"
+    assert call.region == "CN-BJ"
     assert call.state == Call.State.IVR
 
 

@@ -62,7 +62,7 @@ def test_an_incoming_call_hears_the_language_menu(client: Client, numbers: Hotli
     assert 'language="cmn-CN"' in body
     call = Call.objects.get()
     assert call.how_heard == "banknotes"
-    assert call.region == "Beijing"
+    assert call.region == "CN-BJ"
     assert call.state == Call.State.IVR
 
 
