@@ -12,8 +12,8 @@ from tuidang.declarations.selectors import public_totals
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect, finish
 from tuidang.testing.personas import PASSWORD, HotlineNumbers
-from tuidang.tlog.models import LogEntry
 from tuidang.testing.publication import publish
+from tuidang.tlog.models import LogEntry
 from tuidang.tlog.services import log_checkpoint_sign
 from tuidang.volunteers.models import Volunteer
 

@@ -195,7 +195,7 @@ def test_duplicates_and_withdrawals_are_published_and_counted_by_the_rules(
     assert publish().revocations == 1
     assert public_totals().total == 1
     withdrawn.refresh_from_db()
-    assert json.loads(LogEntry.objects.get(index=4).data)["revokes"] == withdrawn.log_index
+    assert json.loads(bytes(LogEntry.objects.get(index=4).data))["revokes"] == withdrawn.log_index
     call_command("verify_log")
     assert "the public total, 1, is what the log counts" in capsys.readouterr().out
 
@@ -206,14 +206,14 @@ def test_a_crash_in_the_middle_publishes_nothing_and_the_next_run_everything(
     call = a_call(1)
     for region in REGIONS[:3]:
         renounce(call, mei.user, region, alias="")
-    declaration_revoke(declaration=Declaration.objects.first(), reason="withdrawn", by=None)
+    declaration_revoke(declaration=Declaration.objects.earliest("pk"), reason="withdrawn", by=None)
 
     def crash(*args: object, **kwargs: object) -> bytes:
         raise OSError("the worker died here")
 
     # After the declarations are appended and counted, before the revocations are.
     monkeypatch.setattr(publication, "revocation_entry", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="the worker died here"):
         declarations_publish()
     assert (log_size(), LogEntry.objects.count(), public_totals().total) == (0, 0, 0)
     assert Declaration.objects.filter(log_index__isnull=True).count() == 3
@@ -221,7 +221,7 @@ def test_a_crash_in_the_middle_publishes_nothing_and_the_next_run_everything(
 
     assert publish().summary() == "published 3 declaration(s), 1 revocation(s)"
     assert sorted(LogEntry.objects.values_list("index", flat=True)) == [0, 1, 2, 3]
-    assert sorted(Declaration.objects.values_list("log_index", flat=True)) == [0, 1, 2]
+    assert set(Declaration.objects.values_list("log_index", flat=True)) == {0, 1, 2}
     assert public_totals().total == 2
 
 
@@ -238,7 +238,7 @@ def test_two_workers_publishing_at_once_publish_each_entry_once(
         try:
             start.wait()
             published.append(declarations_publish().declarations)
-        except BaseException as exc:  # noqa: BLE001 -- reported below
+        except BaseException as exc:
             failures.append(exc)
         finally:
             connection.close()
@@ -250,7 +250,7 @@ def test_two_workers_publishing_at_once_publish_each_entry_once(
         thread.join()
     assert not failures
     assert sorted(published) == [0, 20]
-    assert sorted(Declaration.objects.values_list("log_index", flat=True)) == list(range(20))
+    assert set(Declaration.objects.values_list("log_index", flat=True)) == set(range(20))
     assert (log_size(), public_totals().total) == (20, 20)
 
 
@@ -262,9 +262,7 @@ def test_the_worker_publishes_on_the_interval(
     start = datetime(2026, 12, 4, 12, 0, 5, tzinfo=UTC)
     assert "publication" in scheduler_tick(now=start)
     renounce(a_call(1), mei.user, "Beijing")
-    assert PeriodicJob.objects.get(name="publication").next_run_at == start + timedelta(
-        seconds=15
-    )
+    assert PeriodicJob.objects.get(name="publication").next_run_at == start + timedelta(seconds=15)
     assert "publication" not in scheduler_tick(now=start + timedelta(seconds=14))
     assert public_totals().total == 0
     assert "publication" in scheduler_tick(now=start + timedelta(seconds=15))

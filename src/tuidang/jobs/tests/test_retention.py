@@ -30,12 +30,12 @@ from tuidang.jobs.management.commands.worker import run_scheduler
 from tuidang.jobs.models import PeriodicJob
 from tuidang.jobs.retention import cutoffs, retention_purge
 from tuidang.jobs.scheduler import periodic_job_claim, scheduler_tick
-from tuidang.testing.publication import publish
 from tuidang.literature.models import BookRequest
 from tuidang.screening.models import CallerScore
 from tuidang.telephony.simulator.models import SimRecording
 from tuidang.telephony.simulator.provider import SimulatedProvider
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER, HotlineNumbers
+from tuidang.testing.publication import publish
 from tuidang.testing.records import ADDRESS, ALIAS, Records, record_a_call
 from tuidang.tlog.services import log_checkpoint_sign
 from tuidang.volunteers.models import Volunteer

@@ -23,9 +23,7 @@ RECORDED_AT = datetime(2026, 12, 4, 2, 17, tzinfo=UTC)
 
 
 @pytest.fixture
-def receipt(
-    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
-) -> str:
+def receipt(client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer) -> str:
     """The code the desk shows the volunteer to read out, recorded at RECORDED_AT."""
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
