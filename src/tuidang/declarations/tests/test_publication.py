@@ -16,6 +16,9 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from pytest_django.fixtures import Settings
 
 from tuidang.calls.models import Call
@@ -267,3 +270,48 @@ def test_the_worker_publishes_on_the_interval(
     assert public_totals().total == 0
     assert "publication" in scheduler_tick(now=start + timedelta(seconds=15))
     assert public_totals().total == 1
+
+
+Step = tuple[str, int]
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("record"), st.integers(0, 3)),
+        st.tuples(st.just("revoke"), st.integers(0, 50)),
+        st.tuples(st.just("publish"), st.just(0)),
+    ),
+    max_size=12,
+)
+
+
+@pytest.mark.django_db(transaction=False)
+@examples(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps)
+def test_the_public_counts_move_only_at_publication_and_always_equal_the_log(
+    numbers: HotlineNumbers, mei: Volunteer, plan: list[Step]
+) -> None:
+    """Whatever is recorded, revoked and published, in any order: recording and revoking
+    move nothing public, and after each publication the public total is the log's
+    declarations less its revocations, with nothing left pending."""
+    call = a_call(1)
+    for action, n in plan:
+        before = (public_totals(), log_size())
+        if action == "record":
+            # No alias: the duplicate rule leaves them be; revocations come from the plan.
+            renounce(call, mei.user, REGIONS[n], alias="")
+        elif action == "revoke":
+            counted = Declaration.objects.filter(revocation__isnull=True).order_by("pk")
+            if target := counted[n : n + 1].first():
+                declaration_revoke(declaration=target, reason="withdrawn", by=None)
+        else:
+            declarations_publish()
+            kinds = Counter(
+                json.loads(bytes(d))["kind"]
+                for d in LogEntry.objects.values_list("data", flat=True)
+            )
+            assert public_totals().total == kinds["declaration"] - kinds["revocation"]
+            assert not Declaration.objects.filter(log_index__isnull=True).exists()
+            assert not Revocation.objects.filter(log_index__isnull=True).exists()
+            continue
+        assert (public_totals(), log_size()) == before
