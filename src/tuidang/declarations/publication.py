@@ -82,7 +82,15 @@ def declarations_publish(*, now: datetime | None = None) -> Batch:
         rollup_count(declarations, +1)
 
         # A revocation names its declaration's index, which this batch may just have given.
+        # One of a declaration recorded since the batch was gathered (which PostgreSQL's
+        # second query can see) waits for the next batch, with its declaration.
         published = {declaration.pk: declaration for declaration in declarations}
+        revocations = [
+            revocation
+            for revocation in revocations
+            if revocation.declaration_id in published
+            or revocation.declaration.log_index is not None
+        ]
         for revocation in revocations:
             revocation.declaration = published.get(
                 revocation.declaration_id, revocation.declaration
