@@ -28,6 +28,13 @@ def retention_run(*, now: str) -> str:
 def periodic_run(*, name: str, now: str) -> str:
     """A registered job's run, as of the moment the scheduler claimed it."""
     claimed, began = datetime.fromisoformat(now), timezone.now()
-    summary = periodic_work(name).run(claimed)
-    periodic_job_finished(name=name, now=claimed + (timezone.now() - began), result=summary)
+    try:
+        summary = periodic_work(name).run(claimed)
+    except Exception as exc:
+        # Finished, though failed: the next interval tries again, rather than waiting for
+        # the run to be taken for dead (STALE_AFTER_RUNS intervals).
+        summary = f"failed: {exc!r}"
+        raise
+    finally:
+        periodic_job_finished(name=name, now=claimed + (timezone.now() - began), result=summary)
     return summary
