@@ -28,12 +28,14 @@ migrate: install
 	$(BIN)/tuidang migrate --noinput --database phone_network
 
 ## Run the hotline with demo data on the embedded SQLite, at http://127.0.0.1:$(PORT)
+## (declarations published every $(DEMO_PUBLICATION_INTERVAL) s instead of hourly).
 ## The simulated phone network is chosen here, explicitly: it is never a default.
+DEMO_PUBLICATION_INTERVAL ?= 20
 demo: export TELEPHONY_PROVIDER = simulated
 demo: migrate
 	$(BIN)/tuidang collectstatic --noinput --verbosity 0
 	$(BIN)/tuidang demo_data
-	$(BIN)/tuidang serve --port $(PORT)
+	PUBLICATION_INTERVAL_SECONDS=$(DEMO_PUBLICATION_INTERVAL) $(BIN)/tuidang serve --port $(PORT)
 
 ## Every test: lint, the suite on the embedded SQLite, and again on PostgreSQL (with Redis
 ## when REDIS_URL is set) when DATABASE_URL names one.

@@ -250,6 +250,10 @@ TIME_ZONE = "UTC"
 HOTLINE_TIME_ZONE = env_str("HOTLINE_TIME_ZONE", "Asia/Shanghai")
 # The same caller key, alias and organizations within this many days is a duplicate.
 DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30)
+# Declarations and revocations become public in batches, this many seconds apart (on
+# multiples of it: hourly, on the hour), shuffled: the log's growth says nothing finer of
+# when one was recorded (docs/transparency-log.md "Publication in batches").
+PUBLICATION_INTERVAL_SECONDS = env_int("PUBLICATION_INTERVAL_SECONDS", 3600)
 
 # Uploads (recorded prompts). Served to the provider by a view of their own, not as /media/.
 MEDIA_ROOT = VAR_DIR / "media"

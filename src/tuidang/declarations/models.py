@@ -137,6 +137,14 @@ class Declaration(models.Model):
                 name="declaration_call_idx",
                 condition=models.Q(call__isnull=False),
             ),
+            # A receipt's code finds its declaration on /verify, published or not (the
+            # declarant learns their certificate number there). Partial: an imported row
+            # is found by its certificate number, and costs an import nothing here.
+            models.Index(
+                fields=["receipt_salt"],
+                name="declaration_receipt_idx",
+                condition=models.Q(import_key__isnull=True),
+            ),
             # What a person recorded; and deleting a user asks it (PROTECT).
             models.Index(
                 fields=["recorded_by"],

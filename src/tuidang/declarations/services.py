@@ -10,7 +10,7 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -36,7 +36,7 @@ from tuidang.declarations.models import (
 )
 from tuidang.lib.bulk import bulk_add_counts, db_value
 from tuidang.lib.regions import CODES, UNKNOWN, is_region
-from tuidang.tlog.services import commitment, log_append
+from tuidang.tlog.services import commitment
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,8 @@ def canonical_json(entry: dict[str, object]) -> bytes:
     return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def revocation_entry(revocation: Revocation) -> bytes:
+def revocation_entry(revocation: Revocation, *, day: date | None = None) -> bytes:
+    """A revocation's log entry, dated ``day`` (its batch's; by default today)."""
     declaration = revocation.declaration
     if revocation.reason not in RevocationReason.values:
         raise NotOnTheList(
@@ -154,14 +155,19 @@ def revocation_entry(revocation: Revocation) -> bytes:
             "kind": "revocation",
             "revokes": declaration.log_index,
             "reason": revocation.reason,
-            "date": hotline_today().isoformat(),
+            "date": (day or hotline_today()).isoformat(),
             "organizations": list(organizations),
         }
     )
 
 
 def hotline_today() -> date:
-    return timezone.now().astimezone(zoneinfo.ZoneInfo(settings.HOTLINE_TIME_ZONE)).date()
+    return hotline_time(timezone.now()).date()
+
+
+def hotline_time(moment: datetime) -> datetime:
+    """``moment`` in the hotline's time zone (HOTLINE_TIME_ZONE)."""
+    return moment.astimezone(zoneinfo.ZoneInfo(settings.HOTLINE_TIME_ZONE))
 
 
 @dataclass(frozen=True)
@@ -211,13 +217,8 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
             declaration.receipt_salt = secrets.token_bytes(RECEIPT_CODE_BYTES)
             declaration.save()
             created.append(declaration)
-        # In the same transaction: nothing counted that is not in the log, and nothing in
-        # the log that is not stored.
-        indexes = log_append(entries=[log_entry(declaration) for declaration in created])
-        for declaration, index in zip(created, indexes, strict=True):
-            declaration.log_index = index
-            declaration.save(update_fields=["log_index"])
-        rollup_count(created, +1)
+        # Stored now, durable before it is public: the next batch appends it to the log and
+        # counts it (declarations/publication.py), so the log's growth does not say when.
         audit_record_many(actor=recorded_by, action=Action.CREATE, targets=created)
         for declaration in created:
             if _is_duplicate(declaration, call):
@@ -256,7 +257,8 @@ def _is_duplicate(declaration: Declaration, call: Call) -> bool:
 
 
 def declaration_revoke(*, declaration: Declaration, reason: str, by: User | None) -> Revocation:
-    """Revoke a declaration (a duplicate, or withdrawn): a new row and a new log entry."""
+    """Revoke a declaration (a duplicate, or withdrawn): a new row, and with the next batch
+    a new log entry, which takes it out of the counts (declarations/publication.py)."""
     if reason not in RevocationReason.values:
         raise NotOnTheList(f"reason must be one of {', '.join(RevocationReason.values)}")
     with transaction.atomic():
@@ -265,9 +267,6 @@ def declaration_revoke(*, declaration: Declaration, reason: str, by: User | None
         if existing is not None:
             return existing
         revocation = Revocation.objects.create(declaration=locked, reason=reason, revoked_by=by)
-        (revocation.log_index,) = log_append(entries=[revocation_entry(revocation)])
-        revocation.save(update_fields=["log_index"])
-        rollup_count([locked], -1)
         if by is not None:  # None: the duplicate rule, not a person
             audit_record(actor=by, action=Action.CHANGE, target=locked)
     logger.info("Declaration %s revoked: %s", declaration.log_index, reason)

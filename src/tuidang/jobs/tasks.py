@@ -1,4 +1,5 @@
-"""Background tasks of the periodic jobs: the retention run."""
+"""Background tasks of the periodic jobs: the retention run, and the jobs the domains
+register (jobs/scheduler.py ``PeriodicWork``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from tuidang.jobs.retention import retention_purge
-from tuidang.jobs.scheduler import RETENTION_JOB, periodic_job_finished
+from tuidang.jobs.scheduler import RETENTION_JOB, periodic_job_finished, periodic_work
 
 
 @task()
@@ -20,4 +21,20 @@ def retention_run(*, now: str) -> str:
     # On the scheduler's clock (a test's simulated one too): when it began, plus how long.
     finished = claimed + (timezone.now() - began)
     periodic_job_finished(name=RETENTION_JOB, now=finished, result=summary)
+    return summary
+
+
+@task()
+def periodic_run(*, name: str, now: str) -> str:
+    """A registered job's run, as of the moment the scheduler claimed it."""
+    claimed, began = datetime.fromisoformat(now), timezone.now()
+    try:
+        summary = periodic_work(name).run(claimed)
+    except Exception as exc:
+        # Finished, though failed: the next interval tries again, rather than waiting for
+        # the run to be taken for dead (STALE_AFTER_RUNS intervals).
+        summary = f"failed: {exc!r}"
+        raise
+    finally:
+        periodic_job_finished(name=name, now=claimed + (timezone.now() - began), result=summary)
     return summary

@@ -5,7 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ReceiptForm(forms.Form):
-    certificate = forms.IntegerField(label=_("Certificate number"), min_value=0)
+    certificate = forms.IntegerField(
+        label=_("Certificate number"),
+        min_value=0,
+        required=False,
+        help_text=_("If you have one: a receipt given at the hotline is found by its code."),
+    )
     code = forms.CharField(label=_("Code"), max_length=40)
     alias = forms.CharField(
         label=_("The name you gave"),

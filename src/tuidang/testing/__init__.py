@@ -5,6 +5,8 @@
   and services.
 - ``tuidang.testing.records``: a call with everything the hotline seals (``record_a_call``).
 - ``tuidang.testing.logins``: logging in through the login form (``log_in``).
+- ``tuidang.testing.publication``: the worker's publication, now (``publish``): what is
+  recorded is public only once its batch is.
 
 ``tuidang.conftest`` turns these into fixtures; a test imports what it uses from here.
 Nothing here runs at import time beyond importing the models it needs.

@@ -12,6 +12,7 @@ from tuidang.declarations.selectors import public_totals
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect, finish
 from tuidang.testing.personas import PASSWORD, HotlineNumbers
+from tuidang.testing.publication import publish
 from tuidang.tlog.models import LogEntry
 from tuidang.tlog.services import log_checkpoint_sign
 from tuidang.volunteers.models import Volunteer
@@ -32,6 +33,7 @@ def renounce(
             "family-INITIAL_FORMS": "0",
         },
     )
+    publish()  # counted once its batch is public
 
 
 def test_a_person_counts_once_however_many_organizations(
@@ -97,6 +99,8 @@ def test_a_coordinator_records_a_withdrawal_and_a_volunteer_cannot(
     assert client.post(revoke, {"reason": "deleted"}).status_code == 400
     client.post(revoke, {"reason": "withdrawn"})
     client.post(revoke, {"reason": "withdrawn"})  # twice: still one revocation
+    assert public_totals().total == 1  # until its batch is published
+    publish()
     revocation = Revocation.objects.get()
     assert revocation.revoked_by is not None
     assert revocation.revoked_by.username == "lin"
@@ -125,5 +129,6 @@ def test_rollups_follow_declarations_and_revocations(
     client.login(username="lin", password=PASSWORD)
     declaration = Declaration.objects.get()
     client.post(reverse("desk:revoke", args=[declaration.pk]), {"reason": "withdrawn"})
+    publish()
     assert counts_by_region(since=today, until=today, organization="party") == {"CN-BJ": 0}
     assert counts_by_region(since=today, until=today, organization="young_pioneers") == {}

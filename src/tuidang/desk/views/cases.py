@@ -91,7 +91,8 @@ def open_case(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
 @coordinator_required
 def revoke(request: HttpRequest, coordinator: Volunteer, declaration_id: int) -> HttpResponse:
     """Coordinators revoke a declaration: a duplicate found by hand, or a withdrawal."""
-    declaration = get_object_or_404(Declaration, pk=declaration_id, log_index__isnull=False)
+    # Published or not: a revocation of a pending declaration is published in its batch.
+    declaration = get_object_or_404(Declaration, pk=declaration_id)
     reason = request.POST.get("reason", "")
     if reason not in RevocationReason.values:
         return HttpResponseBadRequest("reason must be duplicate or withdrawn\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +24,7 @@ from tuidang.declarations.forms import (
     CallerDeclarationForm,
     FamilyFormSet,
 )
+from tuidang.declarations.publication import publication_next
 from tuidang.declarations.services import declaration_record, receipt_code
 from tuidang.desk.decorators import volunteer_required
 from tuidang.desk.forms import BookRequestForm
@@ -65,6 +67,9 @@ def render_desk(
             {"declaration": declaration, "code": receipt_code(declaration)}
             for declaration in (call.declarations.order_by("pk") if call else [])
         ],
+        # What the volunteer tells the caller: when their receipt can be checked.
+        "checkable_from": publication_next(),
+        "hotline_time_zone": settings.HOTLINE_TIME_ZONE,
         "caller_form": caller_form
         or CallerDeclarationForm(prefix="caller", initial={"region": call.region if call else ""}),
         "family_formset": family_formset or FamilyFormSet(prefix="family"),

@@ -4,7 +4,7 @@ A volunteer goes available in one browser; a caller in another places a call on 
 simulated phone network, hears the menu and presses 1; the volunteer's phone rings on the
 desk, they accept, record the caller's renunciation and two family members', a book
 request and the call's types, end the call and finish wrap-up; the public page's total
-goes up. Once at a desktop's size, once on a phone's.
+goes up once the batch is published. Once at a desktop's size, once on a phone's.
 """
 
 import os
@@ -26,6 +26,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from tuidang.literature.models import Title
 from tuidang.testing.personas import PASSWORD, HotlineNumbers, totp_code
+from tuidang.testing.publication import publish
 from tuidang.volunteers.models import Volunteer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -243,12 +244,18 @@ def whole_path(browser: Browser, base: str, desk: Page) -> None:
     expect(caller.get_by_test_id("transcript")).to_contain_text("正在为您接通志愿者")
 
     record_the_call(desk)
+    receipts = desk.get_by_test_id("receipt")
+    expect(receipts).to_have_count(3)
+    expect(receipts.first).to_contain_text(re.compile(r"checkable from about \d\d:\d\d"))
     desk.get_by_role("button", name="End call").click()
     expect(desk.get_by_test_id("presence")).to_have_text("Wrap-up", timeout=10_000)
     expect(caller.get_by_test_id("call-status")).to_have_text("completed", timeout=10_000)
     desk.get_by_role("button", name="Finish wrap-up: ready for the next call").click()
     expect(desk.get_by_test_id("presence")).to_have_text("Available")
 
+    # Recorded, not yet public: the total moves only when the batch is published.
+    assert total(public, base) == (before_total, before_today)
+    publish()  # what the worker does at the next interval
     after_total, after_today = total(public, base)
     assert (after_total, after_today) == (before_total + 3, before_today + 3)
 

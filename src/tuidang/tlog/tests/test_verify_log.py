@@ -11,6 +11,7 @@ from tuidang.calls.models import Call
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect
 from tuidang.testing.personas import HotlineNumbers
+from tuidang.testing.publication import publish
 from tuidang.tlog.models import LogEntry
 from tuidang.tlog.services import log_checkpoint_sign
 from tuidang.volunteers.models import Volunteer
@@ -46,7 +47,7 @@ def declared(
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
     renounce(client, call, 3)
-    log_checkpoint_sign()
+    publish()
     return call
 
 

@@ -28,8 +28,10 @@ from pytest_django.fixtures import Settings
 from tuidang.calls import recordings
 from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration
+from tuidang.declarations.publication import declarations_publish
 from tuidang.declarations.services import Person, declaration_record
 from tuidang.testing.personas import CALLER, HotlineNumbers
+from tuidang.testing.publication import publish
 from tuidang.testing.records import ALIAS, AUDIO, record_a_call
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.tlog.services import verifier_key
@@ -179,7 +181,8 @@ def test_the_restore_drill_rebuilds_the_published_log_and_opens_sealed_values(
         people=[Person(alias="Li Hua", organizations=frozenset({"party", "young_pioneers"}))],
         recorded_by=mei.user,
     )
-    published = SignedCheckpoint.objects.order_by("-size").first()  # signed on commit
+    publish()
+    published = SignedCheckpoint.objects.order_by("-size").first()
     assert published is not None and published.size == 2
     seen = tmp_path / "seen-checkpoint.json"
     seen.write_text(
@@ -226,6 +229,7 @@ def test_restore_refuses_a_database_that_is_not_empty_unless_forced(
 ) -> None:
     settings.VAR_DIR = tmp_path / "var"
     record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    publish()
     backup = tmp_path / "hotline.backup"
     backup_create(path=backup)
     target = Database.from_url(fresh_database)
@@ -337,6 +341,7 @@ def test_a_backup_taken_while_volunteers_record_is_consistent(
                     ],
                     recorded_by=mei.user,
                 )
+                declarations_publish()  # the log grows too, batch by batch
                 recorded.append(True)
         finally:
             connection.close()

@@ -132,6 +132,11 @@ class Command(BaseCommand):
                 " `tuidang verify-log --url <this site>`."
             )
         self.stdout.write(
+            "Declarations recorded at the desk are published in batches by the worker, every"
+            " PUBLICATION_INTERVAL_SECONDS (`make demo`: 20 s); the desk says when a receipt"
+            " becomes checkable."
+        )
+        self.stdout.write(
             "\nLog in at /accounts/login/ with the password "
             f"{DEMO_PASSWORD!r} as one of:\n"
             + "".join(f"  {u:<6} {d}\n" for u, d, _r, _l in PEOPLE)

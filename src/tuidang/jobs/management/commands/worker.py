@@ -1,5 +1,5 @@
 """Run background tasks (ringing volunteers, hanging up) from the database queue, and
-enqueue the periodic ones (retention) when they are due."""
+enqueue the periodic ones (retention, the publication of declarations) when they are due."""
 
 from __future__ import annotations
 
@@ -14,15 +14,16 @@ from django.db import close_old_connections
 logger = logging.getLogger(__name__)
 
 
-def run_scheduler(stop: threading.Event, every: float) -> None:
+def run_scheduler(stop: threading.Event, every: float | None) -> None:
     """Every ``every`` seconds, enqueue what is due. Several workers may run this: the
     job's row lock lets only one of them enqueue each run (jobs/scheduler.py)."""
-    from tuidang.jobs.scheduler import scheduler_tick
+    from tuidang.jobs.scheduler import scheduler_check_every, scheduler_tick
 
+    every = every or scheduler_check_every()
     while not stop.is_set():
         try:
-            if scheduler_tick():
-                logger.info("Enqueued the retention run")
+            if enqueued := scheduler_tick():
+                logger.info("Enqueued the periodic runs: %s", ", ".join(enqueued))
         except Exception:
             logger.exception("The scheduler could not check the periodic jobs")
         finally:
@@ -38,7 +39,10 @@ class Command(BaseCommand):
             "--no-scheduler", action="store_true", help="only run tasks; enqueue no periodic jobs"
         )
         parser.add_argument(
-            "--schedule-every", type=float, default=60, help="seconds between schedule checks"
+            "--schedule-every",
+            type=float,
+            help="seconds between schedule checks (default: a minute, or a quarter of the "
+            "shortest job's interval)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

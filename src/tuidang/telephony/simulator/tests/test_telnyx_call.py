@@ -27,6 +27,7 @@ from tuidang.testing.personas import (
     go_available,
 )
 from tuidang.testing.phone import said
+from tuidang.testing.publication import publish
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
@@ -118,6 +119,8 @@ def test_a_call_goes_through_the_telnyx_webhooks_from_ringing_to_the_total(
     paths = {url.split("/telephony/telnyx/")[1].split("/")[0] for url, _, _ in transport.sent}
     assert {"voice", "language", "wait", "offer", "bridge"} <= paths
 
+    assert 'data-testid="total">0<' in client.get(reverse("public:home")).text
+    publish()  # the worker's next batch
     home = client.get(reverse("public:home"))
     assert 'data-testid="total">1<' in home.text
 

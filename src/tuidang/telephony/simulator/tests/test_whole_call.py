@@ -14,6 +14,7 @@ from tuidang.testing.personas import (
     go_available,
 )
 from tuidang.testing.phone import said
+from tuidang.testing.publication import publish
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
@@ -72,6 +73,8 @@ def test_a_call_goes_from_the_ringing_phone_to_the_public_total(
     assert mei.presence == Presence.WRAP_UP
     assert network.refresh(caller).status == "completed"
 
+    assert 'data-testid="total">0<' in client.get(reverse("public:home")).text
+    publish()  # the worker's next batch
     home = client.get(reverse("public:home"))
     assert 'data-testid="total">2<' in home.text
     assert 'data-testid="today">2<' in home.text
