@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("declarations", "0010_rename_source_how_heard"),
+        ("declarations", "0011_region_codes"),
     ]
 
     operations = [
