@@ -9,6 +9,7 @@ every entry in the log holds only list values, a date and a commitment.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import re
 from datetime import date
@@ -40,8 +41,8 @@ from tuidang.declarations.services import (
 )
 from tuidang.lib.regions import is_region, region_named
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER, PASSWORD, HotlineNumbers
+from tuidang.testing.publication import publish
 from tuidang.tlog.models import LogEntry
-from tuidang.tlog.services import log_checkpoint_sign
 from tuidang.volunteers.models import Presence, Volunteer
 
 FINDING = "Wuhan, Hongshan district, +86 139 7777 1234"
@@ -110,7 +111,7 @@ def test_the_region_of_the_finding_is_refused_at_the_desk_and_never_logged(
     assert not Declaration.objects.exists() and not LogEntry.objects.exists()
     # The region is chosen from the list instead: the log holds its code.
     assert _post(client, call, **{"caller-region": "CN-HB"}).status_code == 302
-    log_checkpoint_sign()
+    publish()
     tile = client.get("/log/tile/entries/000.p/1").content
     assert b'"region":"CN-HB"' in tile
     assert b"139" not in tile and b"Wuhan" not in tile
@@ -170,10 +171,12 @@ def test_whatever_is_typed_at_the_desk_only_list_values_reach_the_log(
         ]
         if is_region(region.strip()) and relationship in ("", *Relationship.values):
             declaration_record(call=call, people=people, recorded_by=mei.user)
+            publish()
             assert LogEntry.objects.count() > before
         else:
             with pytest.raises(NotOnTheList):
                 declaration_record(call=call, people=people, recorded_by=mei.user)
+            publish()
             assert LogEntry.objects.count() == before
 
     record()
@@ -261,21 +264,26 @@ def test_a_history_row_of_the_finding_is_refused_by_its_line() -> None:
 def test_whatever_reason_a_revocation_is_given_only_list_values_reach_the_log(
     call: Call, mei: Volunteer
 ) -> None:
+    aliases = (f"Wang {n}" for n in itertools.count())  # never a duplicate of the last
+
     @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(reason=st.one_of(st.sampled_from(RevocationReason.values), texts))
     def revoke(reason: str) -> None:
         [declaration] = declaration_record(
             call=call,
-            people=[Person(alias="", organizations=frozenset({"party"}))],
+            people=[Person(alias=next(aliases), organizations=frozenset({"party"}))],
             recorded_by=mei.user,
         )
+        publish()
         before = LogEntry.objects.count()
         if reason in RevocationReason.values:
             declaration_revoke(declaration=declaration, reason=reason, by=mei.user)
+            publish()
             assert LogEntry.objects.count() == before + 1
         else:
             with pytest.raises(NotOnTheList):
                 declaration_revoke(declaration=declaration, reason=reason, by=mei.user)
+            publish()
             assert LogEntry.objects.count() == before
             assert not hasattr(Declaration.objects.get(pk=declaration.pk), "revocation")
 

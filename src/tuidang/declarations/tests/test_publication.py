@@ -43,7 +43,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # from 23:20 on 4 December to 00:10 on the 5th there, published at 00:20 on the 5th.
 FIRST_RECORDED = datetime(2026, 12, 4, 15, 20, tzinfo=UTC)
 PUBLISHED = datetime(2026, 12, 4, 16, 20, tzinfo=UTC)
-REGIONS = ["Beijing", "Hebei", "Shandong", "Henan", "Hubei", "Hunan"]
+REGIONS = ["CN-BJ", "CN-HE", "CN-SD", "CN-HA", "CN-HB", "CN-HN"]
 
 
 def a_call(n: int) -> Call:
@@ -98,7 +98,7 @@ def test_an_outsider_learns_nothing_finer_than_the_batch(
 ) -> None:
     settings.PUBLICATION_INTERVAL_SECONDS = 3600
     with time_machine.travel(FIRST_RECORDED - timedelta(hours=1), tick=False):
-        renounce(a_call(99), mei.user, "Tibet")  # an earlier batch, already public
+        renounce(a_call(99), mei.user, "CN-XZ")  # an earlier batch, already public
         publish()
     log_before = outside_view(client)[:-1]
     recorded_at = [FIRST_RECORDED + timedelta(minutes=10 * i) for i in range(len(REGIONS))]
@@ -130,7 +130,7 @@ def test_an_outsider_learns_nothing_finer_than_the_batch(
         PUBLISHED
     }
     assert (totals.total, totals.today) == (7, 6)
-    assert set(Rollup.objects.exclude(region="Tibet").values_list("day", flat=True)) == {
+    assert set(Rollup.objects.exclude(region="CN-XZ").values_list("day", flat=True)) == {
         PUBLISHED.date() + timedelta(days=1)
     }
 
@@ -163,7 +163,7 @@ def test_the_order_in_a_batch_is_independent_of_the_order_of_recording(
 def test_a_receipt_and_the_counts_wait_for_the_batch_then_count_once(
     numbers: HotlineNumbers, mei: Volunteer
 ) -> None:
-    declaration = renounce(a_call(1), mei.user, "Beijing")
+    declaration = renounce(a_call(1), mei.user, "CN-BJ")
     declaration.refresh_from_db()
     assert declaration.log_index is None  # durable, not public
     assert (log_size(), public_totals().total, DailyTotal.objects.count()) == (0, 0, 0)
@@ -174,7 +174,7 @@ def test_a_receipt_and_the_counts_wait_for_the_batch_then_count_once(
 
 
 def test_publishing_again_publishes_nothing_twice(numbers: HotlineNumbers, mei: Volunteer) -> None:
-    renounce(a_call(1), mei.user, "Beijing")
+    renounce(a_call(1), mei.user, "CN-BJ")
     publish()
     checkpoint = SignedCheckpoint.objects.get()
     assert publish().declarations == 0
@@ -187,9 +187,9 @@ def test_duplicates_and_withdrawals_are_published_and_counted_by_the_rules(
     numbers: HotlineNumbers, mei: Volunteer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     call = a_call(1)
-    renounce(call, mei.user, "Beijing")
-    renounce(call, mei.user, "Beijing")  # the same caller and alias: the rule revokes it
-    withdrawn = renounce(a_call(2), mei.user, "Hebei", alias="Li Hua")
+    renounce(call, mei.user, "CN-BJ")
+    renounce(call, mei.user, "CN-BJ")  # the same caller and alias: the rule revokes it
+    withdrawn = renounce(a_call(2), mei.user, "CN-HE", alias="Li Hua")
     assert Revocation.objects.get().log_index is None
     assert publish().summary() == "published 3 declaration(s), 1 revocation(s)"
     assert public_totals().total == 2
@@ -264,7 +264,7 @@ def test_the_worker_publishes_on_the_interval(
     assert scheduler_check_every() <= 5
     start = datetime(2026, 12, 4, 12, 0, 5, tzinfo=UTC)
     assert "publication" in scheduler_tick(now=start)
-    renounce(a_call(1), mei.user, "Beijing")
+    renounce(a_call(1), mei.user, "CN-BJ")
     assert PeriodicJob.objects.get(name="publication").next_run_at == start + timedelta(seconds=15)
     assert "publication" not in scheduler_tick(now=start + timedelta(seconds=14))
     assert public_totals().total == 0
