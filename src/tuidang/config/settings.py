@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tuidang.declarations",
     "tuidang.literature",
     "tuidang.tlog",
+    "tuidang.witness",
     "tuidang.telephony",
     "tuidang.telephony.simulator",
     "tuidang.public",
