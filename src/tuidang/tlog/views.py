@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.tlog.services import entry_bundle, tile_hashes
 from tuidang.tlog.tiles import TILE_WIDTH, parse_tile_path
+from tuidang.tlog.witnessing import cosigned_note
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=5"
@@ -18,7 +19,8 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
     latest = SignedCheckpoint.objects.order_by("-size").first()
     if latest is None:
         raise Http404("No checkpoint has been signed yet.")
-    response = HttpResponse(latest.note, content_type="text/plain; charset=utf-8")
+    # With the witnesses' cosignatures gathered so far, after the log's own signature.
+    response = HttpResponse(cosigned_note(latest), content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = SHORT
     return response
 

@@ -9,14 +9,21 @@ from django.utils import timezone
 
 class WitnessedLog(models.Model):
     """The latest checkpoint cosigned for one log (by origin): changed only by a
-    compare-and-swap on its size and root, so two submissions can never roll it back."""
+    compare-and-swap on its size and root, so two submissions can never roll it back.
+    One database may keep several witnesses (by the name of their key): the demo's two."""
 
-    origin = models.CharField(max_length=255, unique=True)
+    witness = models.CharField(max_length=255)
+    origin = models.CharField(max_length=255)
     size = models.BigIntegerField(default=0)
     root = models.BinaryField(default=b"")
     # The checkpoint as the log signed it (note text and the log's signature lines).
     checkpoint = models.TextField(blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["witness", "origin"], name="one_latest_per_log")
+        ]
 
     def __str__(self) -> str:
         return f"{self.origin} at {self.size}"
@@ -27,14 +34,20 @@ class Evidence(models.Model):
     (another root for a size it cosigned), a shrink, or a proof that does not hold.
     Anyone holding the log's key can check the signature; nothing else is needed."""
 
+    witness = models.CharField(max_length=255)
     origin = models.CharField(max_length=255)
     # The whole add-checkpoint request body: the old size, the proof and the checkpoint.
     request = models.TextField()
     # SHA-256 of the request: one row however often the same request is resent.
-    digest = models.CharField(max_length=64, unique=True)
+    digest = models.CharField(max_length=64)
     status = models.PositiveSmallIntegerField()
     reason = models.TextField()
     received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["witness", "digest"], name="one_evidence_per_request")
+        ]
 
     def __str__(self) -> str:
         return f"{self.origin}: {self.reason}"

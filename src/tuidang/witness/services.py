@@ -116,29 +116,33 @@ def witness_add_checkpoint(*, witness: Witness, request: bytes, now: int | None 
     try:
         if submission.old_size > checkpoint.size:
             raise Refused(400, "the old size is larger than the checkpoint's")
-        _record(submission)
+        _record(witness.cosigner.name, submission)
     except Refused as refused:
-        _keep_evidence(checkpoint.origin, request, refused)
+        _keep_evidence(witness.cosigner.name, checkpoint.origin, request, refused)
         if refused.status == 409:
-            return Answer(409, f"{_latest_size(checkpoint.origin)}\n", SIZE_TYPE)
+            size = _latest_size(witness.cosigner.name, checkpoint.origin)
+            return Answer(409, f"{size}\n", SIZE_TYPE)
         return Answer(refused.status, refused.reason + "\n")
     timestamp = int(time.time()) if now is None else now
     return Answer(200, witness.cosigner.cosign(submission.body, timestamp).line())
 
 
-def _latest_size(origin: str) -> int:
-    return WitnessedLog.objects.filter(origin=origin).values_list("size", flat=True).first() or 0
+def _latest_size(name: str, origin: str) -> int:
+    latest = WitnessedLog.objects.filter(witness=name, origin=origin)
+    return latest.values_list("size", flat=True).first() or 0
 
 
 class Stale(Refused):
     """A 409 that is no evidence of anything: the client's old size is out of date."""
 
 
-def _record(submission: Submission) -> None:
+def _record(name: str, submission: Submission) -> None:
     checkpoint = submission.checkpoint
-    WitnessedLog.objects.get_or_create(origin=checkpoint.origin)
+    WitnessedLog.objects.get_or_create(witness=name, origin=checkpoint.origin)
     with transaction.atomic():
-        latest = WitnessedLog.objects.select_for_update().get(origin=checkpoint.origin)
+        latest = WitnessedLog.objects.select_for_update().get(
+            witness=name, origin=checkpoint.origin
+        )
         latest_root = bytes(latest.root)
         if checkpoint.size == latest.size and latest.size and checkpoint.root != latest_root:
             raise Refused(409, f"a second root for size {latest.size}: a fork")
@@ -168,13 +172,14 @@ def _record(submission: Submission) -> None:
             raise Stale(409, "another submission moved the witness on")
 
 
-def _keep_evidence(origin: str, request: bytes, refused: Refused) -> None:
+def _keep_evidence(name: str, origin: str, request: bytes, refused: Refused) -> None:
     if isinstance(refused, Stale):
         return
     digest = hashlib.sha256(request).hexdigest()
     try:
         with transaction.atomic():
             Evidence.objects.get_or_create(
+                witness=name,
                 digest=digest,
                 defaults={
                     "origin": origin,
