@@ -4,10 +4,13 @@ The witnesses are real ones (tuidang.witness), served on 127.0.0.1 in threads; t
 reaches them over HTTP, as it reaches any witness.
 """
 
+import json
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
 from pytest_django.fixtures import Settings
@@ -17,6 +20,7 @@ from tuidang.tlog.cosignature import Cosigner, valid_cosignatures
 from tuidang.tlog.models import Cosignature, SignedCheckpoint, WitnessState
 from tuidang.tlog.note import open_note
 from tuidang.tlog.services import log_append, signer
+from tuidang.tlog.verify import BadKey, VerificationError, log_verify
 from tuidang.tlog.witnessing import Outcome, cosignatures_gather
 from tuidang.witness.models import WitnessedLog
 from tuidang.witness.services import Witness
@@ -29,7 +33,7 @@ W2 = Cosigner("witness.example/w2", bytes(range(64, 96)))
 
 def append(count: int) -> None:
     with transaction.atomic():
-        log_append(entries=[b"entry %d" % i for i in range(count)])
+        log_append(entries=[b'{"kind":"declaration","n":%d}' % i for i in range(count)])
 
 
 def witness_of_this_log(cosigner: Cosigner) -> Witness:
@@ -121,3 +125,41 @@ def test_no_witness_configured_the_site_says_the_log_is_not_witnessed() -> None:
     append(1)
     assert 'data-testid="not-witnessed"' in Client().get("/").content.decode()
     assert not Cosignature.objects.exists()
+
+
+def test_verify_log_needs_the_witnesses_cosignatures(
+    witnesses: dict[str, str], tmp_path: Path
+) -> None:
+    append(4)
+    keys = [str(W1.key), str(W2.key)]
+    state = tmp_path / "seen.json"
+    report = log_verify(url=None, key=None, state=state, local_total=lambda: 4, witnesses=keys)
+    assert "cosigned by 2 of 2 witnesses" in " ".join(report.checked)
+    assert json.loads(state.read_text())["witnessed_size"] == 4
+    absent = str(Cosigner("witness.example/w3", bytes(range(96, 128))).key)
+    with pytest.raises(VerificationError, match="cosigned by 2 of the 3 witnesses"):
+        log_verify(url=None, key=None, state=None, local_total=lambda: 4, witnesses=[*keys, absent])
+    log_verify(
+        url=None, key=None, state=None, local_total=lambda: 4, witnesses=[*keys, absent], quorum=2
+    )
+    with pytest.raises(BadKey):
+        log_verify(url=None, key=None, state=None, local_total=lambda: 4, witnesses=keys, quorum=3)
+
+
+def test_verify_log_fails_on_a_forged_cosignature(settings: Settings) -> None:
+    impostor = Cosigner(W1.name, bytes(32))
+    with serving(witness_of_this_log(W1)) as url:
+        settings.TLOG_WITNESSES = f"{W1.key} {url}"
+        append(2)
+    line = Cosignature.objects.get()
+    body = SignedCheckpoint.objects.get(size=2).note.split("\n\n")[0] + "\n"
+    line.line = impostor.cosign(body, 1).line()
+    line.save(update_fields=["line"])
+    with pytest.raises(VerificationError, match="cosigned by 0 of the 1"):
+        log_verify(url=None, key=None, state=None, local_total=lambda: 2, witnesses=[str(W1.key)])
+
+
+def test_verify_log_command_refuses_a_bad_witness_key_clearly() -> None:
+    append(1)
+    with pytest.raises(CommandError, match="bad verifier key"):
+        call_command("verify_log", witness=["nonsense"])
