@@ -36,6 +36,17 @@ class ToyLog:
     def checkpoint(self, size: int) -> Checkpoint:
         return Checkpoint(self.origin, size, merkle.root(self.leaves[:size]))
 
+    def tile(self, level: int, index: int, width: int) -> bytes | None:
+        """Tile ``level``/``index``, ``width`` wide (C2SP tlog-tiles), as the log serves it."""
+        span = 256**level
+        first = index * 256
+        if (first + width) * span > len(self.leaves):
+            return None
+        return b"".join(
+            merkle.root(self.leaves[(first + i) * span : (first + i + 1) * span])
+            for i in range(width)
+        )
+
     def note(self, size: int) -> str:
         return self.signer.sign(self.checkpoint(size).body())
 
