@@ -52,3 +52,19 @@ def entries(request: HttpRequest, path: str) -> HttpResponse:
     except ValueError:
         raise Http404("Not an entry bundle path.") from None
     return _tile_response(entry_bundle(index, width), width)
+
+
+@require_GET
+def proof(request: HttpRequest, index: str) -> HttpResponse:
+    """The entry's proof bundle, which `tuidang verify-receipt` checks offline."""
+    from tuidang.tlog.inclusion import proof_bundle
+
+    if len(index) > 19 or int(index) >= 2**63:
+        raise Http404("No such entry.")
+    bundle = proof_bundle(int(index))
+    if bundle is None:
+        raise Http404("No signed checkpoint holds that entry yet.")
+    response = HttpResponse(bundle, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="proof-{int(index)}.txt"'
+    response["Cache-Control"] = SHORT
+    return response
