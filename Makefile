@@ -30,9 +30,13 @@ migrate: install
 ## Run the hotline with demo data on the embedded SQLite, at http://127.0.0.1:$(PORT)
 ## The simulated phone network is chosen here, explicitly: it is never a default.
 demo: export TELEPHONY_PROVIDER = simulated
+## Two local witnesses (keys and databases under var/witnesses/) cosign its checkpoints.
 demo: migrate
 	$(BIN)/tuidang collectstatic --noinput --verbosity 0
 	$(BIN)/tuidang demo_data
+	export TLOG_WITNESSES="$$($(BIN)/tuidang demo_witnesses --config)"; \
+	$(BIN)/tuidang demo_witnesses & witnesses=$$!; \
+	trap 'kill $$witnesses 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/tuidang serve --port $(PORT)
 
 ## Every test: lint, the suite on the embedded SQLite, and again on PostgreSQL (with Redis
