@@ -8,14 +8,17 @@ import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from tuidang.testing.witnesses import serving
+from tuidang.tlog.checks import check_witnesses
 from tuidang.tlog.cosignature import Cosigner, valid_cosignatures
 from tuidang.tlog.models import Cosignature, SignedCheckpoint, WitnessState
 from tuidang.tlog.note import open_note
@@ -163,3 +166,48 @@ def test_verify_log_command_refuses_a_bad_witness_key_clearly() -> None:
     append(1)
     with pytest.raises(CommandError, match="bad verifier key"):
         call_command("verify_log", witness=["nonsense"])
+
+
+@pytest.mark.parametrize(
+    ("witnesses", "quorum"),
+    [
+        ("not-a-key http://127.0.0.1:1", 0),
+        (f"{W1.key} ftp://w.example", 0),
+        (f"{W1.key} http://w", 2),
+    ],
+)
+def test_bad_witness_settings_fail_the_startup_check(
+    settings: Settings, witnesses: str, quorum: int
+) -> None:
+    settings.TLOG_WITNESSES, settings.TLOG_WITNESS_QUORUM = witnesses, quorum
+    errors = check_witnesses()
+    assert [error.id for error in errors] == ["tuidang.E101"]
+
+
+def test_a_witness_not_reached_is_asked_again_later_a_bounded_number_of_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django_tasks.backends.immediate import ImmediateBackend
+
+    from tuidang.tlog import tasks, witnessing
+
+    asked: list[int] = []
+
+    def not_reached() -> dict[str, Outcome]:
+        asked.append(1)
+        return {W1.name: Outcome.RETRY}
+
+    delays: list[float] = []
+    task_class = type(tasks.gather_cosignatures)
+    original_using = task_class.using
+
+    def using(self: Any, **kwargs: Any) -> Any:
+        delays.append((kwargs["run_after"] - timezone.now()).total_seconds())
+        return original_using(self)  # the tests' queue runs a task at once
+
+    monkeypatch.setattr(witnessing, "cosignatures_gather", not_reached)
+    monkeypatch.setattr(ImmediateBackend, "supports_defer", True)
+    monkeypatch.setattr(task_class, "using", using)
+    tasks.gather_cosignatures.enqueue()
+    assert len(asked) == tasks.MAX_ATTEMPTS
+    assert delays == sorted(delays) and delays[-1] > 60  # backing off, up to minutes
