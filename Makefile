@@ -32,9 +32,13 @@ migrate: install
 ## The simulated phone network is chosen here, explicitly: it is never a default.
 DEMO_PUBLICATION_INTERVAL ?= 20
 demo: export TELEPHONY_PROVIDER = simulated
+## Two local witnesses (keys and databases under var/witnesses/) cosign its checkpoints.
 demo: migrate
 	$(BIN)/tuidang collectstatic --noinput --verbosity 0
 	$(BIN)/tuidang demo_data
+	export TLOG_WITNESSES="$$($(BIN)/tuidang demo_witnesses --config)"; \
+	$(BIN)/tuidang demo_witnesses & witnesses=$$!; \
+	trap 'kill $$witnesses 2>/dev/null' EXIT INT TERM; \
 	PUBLICATION_INTERVAL_SECONDS=$(DEMO_PUBLICATION_INTERVAL) $(BIN)/tuidang serve --port $(PORT)
 
 ## Every test: lint, the suite on the embedded SQLite, and again on PostgreSQL (with Redis
@@ -58,6 +62,7 @@ bench: install
 	$(BIN)/python -m bench.webhook_bench --write-docs
 	$(BIN)/python -m bench.screening_night --write-docs
 	$(BIN)/python -m bench.registry_bench --write-docs
+	$(BIN)/python -m bench.witness_bench --write-docs
 
 lint: install
 	$(BIN)/ruff check src bench

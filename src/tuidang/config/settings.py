@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "tuidang.declarations",
     "tuidang.literature",
     "tuidang.tlog",
+    "tuidang.witness",
     "tuidang.telephony",
     "tuidang.telephony.simulator",
     "tuidang.public",
@@ -300,6 +301,11 @@ CALLER_VISIBLE_DIGITS = env_int("CALLER_VISIBLE_DIGITS", 2)
 # The log's name in its checkpoints, and the secret its Ed25519 signing key derives from.
 TLOG_ORIGIN = env_str("TLOG_ORIGIN", "tuidang-hotline.example/log")
 TLOG_SIGNING_KEY = env_secret("TLOG_SIGNING_KEY", generated_into=_generate)
+# Witnesses asked to cosign each checkpoint (C2SP tlog-witness), separated by ";" or new
+# lines, each "<witness verifier key> <URL prefix of its add-checkpoint>"; and how many of
+# them must cosign a checkpoint for the site to call it witnessed (0: all of them).
+TLOG_WITNESSES = env_str("TLOG_WITNESSES", "")
+TLOG_WITNESS_QUORUM = env_int("TLOG_WITNESS_QUORUM", 0)
 
 # --- Telephony ------------------------------------------------------------------------
 # "simulated" drives the project's own phone network; "twilio" and "telnyx" real ones. The

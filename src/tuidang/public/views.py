@@ -7,12 +7,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tuidang.declarations.receipts import Confirmation, Pending, receipt_confirm
 from tuidang.declarations.selectors import public_totals
 from tuidang.public.forms import ReceiptForm
+from tuidang.tlog.selectors import witnessing
 from tuidang.tlog.services import verifier_key
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    context = {"totals": public_totals(), "log_key": verifier_key()}
+    context = {"totals": public_totals(), "log_key": verifier_key(), "witnessing": witnessing()}
     return render(request, "public/home.html", context)
 
 

@@ -41,3 +41,24 @@ def entry_signed(index: int) -> SignedEntry | None:
     if entry is None or checkpoint is None or index >= checkpoint.size:
         return None
     return SignedEntry(index=index, data=bytes(entry.data), checkpoint=checkpoint)
+
+
+def proof_bundle(index: int) -> str | None:
+    """The proof bundle (tlog/bundles.py) of the entry at ``index``, proven against the
+    latest checkpoint cosigned by a quorum of the witnesses that holds it, or the latest
+    checkpoint when none is; None when no signed checkpoint holds the entry yet."""
+    from tuidang.tlog.bundles import bundle_encode
+    from tuidang.tlog.selectors import witnessing
+    from tuidang.tlog.witnessing import cosigned_note
+
+    signed = entry_signed(index)
+    if signed is None:
+        return None
+    checkpoint = signed.checkpoint
+    witnessed = witnessing().witnessed_size
+    if witnessed is not None and index < witnessed < checkpoint.size:
+        checkpoint = SignedCheckpoint.objects.get(size=witnessed)
+    proof = tree_hashes(checkpoint.size, checkpoint.frontier_hashes()).inclusion_proof(index)
+    return bundle_encode(
+        index=index, entry=signed.data, proof=proof, note=cosigned_note(checkpoint)
+    )

@@ -83,3 +83,39 @@ class SignedCheckpoint(models.Model):
 
     def frontier_hashes(self) -> list[bytes]:
         return merkle.split_hashes(bytes(self.frontier))
+
+
+class Cosignature(models.Model):
+    """A witness's cosignature on one of our checkpoints, checked with its key before it
+    was stored: its signature line, served after the log's own on /log/checkpoint."""
+
+    checkpoint = models.ForeignKey(
+        SignedCheckpoint, on_delete=models.PROTECT, related_name="cosignatures"
+    )
+    witness = models.CharField(max_length=255)
+    line = models.TextField()
+    # The time the witness put in its cosignature.
+    signed_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "witness"], name="one_cosignature")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness} on {self.checkpoint}"
+
+
+class WitnessState(models.Model):
+    """What the log knows of one witness: the size it last cosigned (the old size of the
+    next request), and how the last request went."""
+
+    witness = models.CharField(max_length=255, unique=True)
+    size = models.BigIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    attempted_at = models.DateTimeField(null=True)
+    cosigned_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.witness} at {self.size}"

@@ -163,6 +163,12 @@ def _checkpoint_soon() -> None:
     sign_checkpoint.enqueue()
 
 
+def _cosignatures_soon() -> None:
+    from tuidang.tlog.tasks import gather_cosignatures
+
+    gather_cosignatures.enqueue()
+
+
 def log_size() -> int:
     head = TreeHead.objects.filter(pk=HEAD).first()
     return head.size if head else 0
@@ -198,11 +204,13 @@ def log_checkpoint_sign() -> SignedCheckpoint | None:
     if len(frontier) != head.size.bit_count() or frontier_root(frontier) != tree_root:
         raise merkle.ProofError("the tree head's compact range does not match its root")
     body = Checkpoint(settings.TLOG_ORIGIN, head.size, tree_root).body()
-    checkpoint, _created = SignedCheckpoint.objects.get_or_create(
+    checkpoint, created = SignedCheckpoint.objects.get_or_create(
         size=head.size,
         defaults={"root": tree_root, "note": signer().sign(body), "frontier": b"".join(frontier)},
     )
     logger.info("Signed checkpoint at size %s", head.size)
+    if created and settings.TLOG_WITNESSES:
+        transaction.on_commit(_cosignatures_soon)
     return checkpoint
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from tuidang.tlog import merkle
+from tuidang.tlog.cosignature import WitnessKey, valid_cosignatures
 from tuidang.tlog.note import Checkpoint, NoteError, Verifier, open_note
 from tuidang.tlog.tiles import TILE_WIDTH, tile_path
 
@@ -73,11 +74,12 @@ class LocalSource:
 
     def checkpoint(self) -> str:
         from tuidang.tlog.models import SignedCheckpoint
+        from tuidang.tlog.witnessing import cosigned_note
 
         latest = SignedCheckpoint.objects.order_by("-size").first()
         if latest is None:
             raise VerificationError("no checkpoint has been signed")
-        return latest.note
+        return cosigned_note(latest)
 
     def entry_bundle(self, path: str) -> bytes:
         from tuidang.tlog.services import entry_bundle
@@ -114,10 +116,38 @@ class Report:
     checked: list[str] = field(default_factory=list)
 
 
-def verify(source: Source, verifier: Verifier, *, state: Path | None = None) -> Report:
-    checkpoint = Checkpoint.parse(open_note(source.checkpoint(), verifier))
+def check_cosignatures(note: str, witnesses: Sequence[WitnessKey], quorum: int) -> list[str]:
+    """The names of the witnesses whose valid cosignatures ``note`` carries, if they are at
+    least ``quorum``; VerificationError otherwise."""
+    cosigned = sorted(valid_cosignatures(note, witnesses))
+    if len(cosigned) < quorum:
+        raise VerificationError(
+            f"the checkpoint is cosigned by {len(cosigned)} of the {len(witnesses)} witnesses "
+            f"given ({', '.join(cosigned) or 'none'}); {quorum} are needed"
+        )
+    return cosigned
+
+
+def verify(
+    source: Source,
+    verifier: Verifier,
+    *,
+    state: Path | None = None,
+    witnesses: Sequence[WitnessKey] = (),
+    quorum: int | None = None,
+) -> Report:
+    """``quorum`` (default: all of ``witnesses``) valid cosignatures are required."""
+    note = source.checkpoint()
+    checkpoint = Checkpoint.parse(open_note(note, verifier))
     report = Report(checkpoint)
     report.checked.append(f"the checkpoint is signed by {verifier.name}")
+    if witnesses:
+        needed = len(witnesses) if quorum is None else quorum
+        cosigned = check_cosignatures(note, witnesses, needed)
+        report.checked.append(
+            f"it is cosigned by {len(cosigned)} of {len(witnesses)} witnesses "
+            f"({', '.join(cosigned)}), {needed} needed"
+        )
     entries: list[bytes] = []
     for tile in range((checkpoint.size + TILE_WIDTH - 1) // TILE_WIDTH):
         width = min(TILE_WIDTH, checkpoint.size - tile * TILE_WIDTH)
@@ -149,26 +179,37 @@ def verify(source: Source, verifier: Verifier, *, state: Path | None = None) -> 
         raise VerificationError(f"the public total is {total}, the log counts {expected}")
     report.checked.append(f"the public total, {total}, is what the log counts")
     if state is not None:
-        state.write_text(
-            json.dumps(
-                {"size": checkpoint.size, "root": base64.b64encode(checkpoint.root).decode()}
-            )
-        )
+        remembered = {"size": checkpoint.size, "root": base64.b64encode(checkpoint.root).decode()}
+        if witnesses:  # the size last seen cosigned by enough of the witnesses given
+            remembered["witnessed_size"] = checkpoint.size
+        elif state.exists() and "witnessed_size" in (seen := json.loads(state.read_text())):
+            remembered["witnessed_size"] = seen["witnessed_size"]
+        state.write_text(json.dumps(remembered))
     return report
 
 
 def log_verify(
-    *, url: str | None, key: str | None, state: Path | None, local_total: Callable[[], int]
+    *,
+    url: str | None,
+    key: str | None,
+    state: Path | None,
+    local_total: Callable[[], int],
+    witnesses: Sequence[str] = (),
+    quorum: int | None = None,
 ) -> Report:
     """Verify the log of the hotline at ``url`` (default: this database, whose public total
     ``local_total`` gives) against the verifier ``key`` (default: this hotline's own),
-    remembering the checkpoint in ``state`` when given. Raises BadKey, or
-    VerificationError or NoteError when the log does not verify."""
+    remembering the checkpoint in ``state`` when given, and requiring ``quorum`` (default:
+    all) valid cosignatures by the ``witnesses`` (their verifier keys) when given. Raises
+    BadKey, or VerificationError or NoteError when the log does not verify."""
     from tuidang.tlog.services import verifier_key
 
     try:
         verifier = Verifier.parse(key or verifier_key())
+        witness_keys = [WitnessKey.parse(witness) for witness in witnesses]
     except NoteError as exc:
         raise BadKey(str(exc)) from exc
+    if quorum is not None and not 0 <= quorum <= len(witness_keys):
+        raise BadKey(f"a quorum of {quorum} with {len(witness_keys)} witness keys")
     source: Source = HttpSource(url) if url else LocalSource(local_total)
-    return verify(source, verifier, state=state)
+    return verify(source, verifier, state=state, witnesses=witness_keys, quorum=quorum)

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.tlog.services import entry_bundle, tile_hashes
 from tuidang.tlog.tiles import TILE_WIDTH, parse_tile_path
+from tuidang.tlog.witnessing import cosigned_note
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=5"
@@ -18,7 +19,8 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
     latest = SignedCheckpoint.objects.order_by("-size").first()
     if latest is None:
         raise Http404("No checkpoint has been signed yet.")
-    response = HttpResponse(latest.note, content_type="text/plain; charset=utf-8")
+    # With the witnesses' cosignatures gathered so far, after the log's own signature.
+    response = HttpResponse(cosigned_note(latest), content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = SHORT
     return response
 
@@ -50,3 +52,19 @@ def entries(request: HttpRequest, path: str) -> HttpResponse:
     except ValueError:
         raise Http404("Not an entry bundle path.") from None
     return _tile_response(entry_bundle(index, width), width)
+
+
+@require_GET
+def proof(request: HttpRequest, index: str) -> HttpResponse:
+    """The entry's proof bundle, which `tuidang verify-receipt` checks offline."""
+    from tuidang.tlog.inclusion import proof_bundle
+
+    if len(index) > 19 or int(index) >= 2**63:
+        raise Http404("No such entry.")
+    bundle = proof_bundle(int(index))
+    if bundle is None:
+        raise Http404("No signed checkpoint holds that entry yet.")
+    response = HttpResponse(bundle, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="proof-{int(index)}.txt"'
+    response["Cache-Control"] = SHORT
+    return response

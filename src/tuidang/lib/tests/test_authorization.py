@@ -119,6 +119,7 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "telephony:prompt-audio": (every(404), every(405)),
     # The transparency log is public (404: no checkpoint signed yet in a fresh database).
     "tlog:checkpoint": (every(404), every(405)),
+    "tlog:proof": (every(404), every(405)),
     "tlog:entries": (every(404), every(405)),
     "tlog:tile": (every(404), every(405)),
     # Accounts: the login sends whoever is logged in on; the rest needs a login.

@@ -26,6 +26,18 @@ class Command(BaseCommand):
         parser.add_argument("--url", help="a deployed hotline (default: this database)")
         parser.add_argument("--key", help="the verifier key (default: this hotline's own)")
         parser.add_argument("--state", type=Path, help="file keeping the last checkpoint seen")
+        parser.add_argument(
+            "--witness",
+            action="append",
+            default=[],
+            metavar="VKEY",
+            help="a witness's verifier key; repeatable: the checkpoint must be cosigned",
+        )
+        parser.add_argument(
+            "--quorum",
+            type=int,
+            help="how many of the witnesses given must cosign it (default: all of them)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -34,9 +46,11 @@ class Command(BaseCommand):
                 key=options["key"],
                 state=options["state"],
                 local_total=lambda: public_totals().total,
+                witnesses=options["witness"],
+                quorum=options["quorum"],
             )
         except BadKey as exc:
-            raise CommandError(f"bad verifier key: {exc}") from exc
+            raise CommandError(f"bad verifier key or quorum: {exc}") from exc
         except (VerificationError, NoteError) as exc:
             raise CommandError(f"the log does NOT verify: {exc}") from exc
         for line in report.checked:

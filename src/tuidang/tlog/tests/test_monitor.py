@@ -1,0 +1,99 @@
+"""The monitor: a log that only grows passes; a split view, a shrink or a bad signature
+is an alarm, kept in the state file with the checkpoint that raised it."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from pytest_django.live_server_helper import LiveServer
+
+from tuidang.testing.witnesses import ToyLog
+from tuidang.tlog.monitor import MonitorReport, monitor_run
+from tuidang.tlog.note import Signer
+from tuidang.tlog.services import log_append, log_checkpoint_sign
+
+
+def look(log: ToyLog, size: int, state: Path, *, note: str | None = None) -> MonitorReport:
+    log.grow(size)
+    return monitor_run(
+        fetch_checkpoint=lambda: note or log.note(size),
+        read_tile=log.tile,
+        verifier=log.signer.verifier,
+        state=state,
+    )
+
+
+def forked(size: int, changed: int = 2) -> ToyLog:
+    fork = ToyLog()
+    fork.grow(size)
+    fork.leaves[changed] = b"\x00" * 32
+    return fork
+
+
+def test_a_log_that_only_grows_raises_no_alarm(tmp_path: Path) -> None:
+    log, state = ToyLog(), tmp_path / "seen.json"
+    for size in (5, 9, 9, 300, 70_000):
+        assert look(log, size, state).alarms == []
+    sizes = [seen["size"] for seen in json.loads(state.read_text())["checkpoints"]]
+    assert sizes == [5, 9, 300, 70_000]
+
+
+def test_a_fork_is_a_split_view(tmp_path: Path) -> None:
+    state = tmp_path / "seen.json"
+    look(ToyLog(), 5, state)
+    report = look(forked(9), 9, state)
+    assert report.alarms == ["split view: checkpoint 9 is not consistent with checkpoint 5"]
+    kept = json.loads(state.read_text())
+    assert [seen["size"] for seen in kept["checkpoints"]] == [5]  # not taken as seen
+    assert forked(9).note(9) == kept["alarms"][0]["checkpoint"]
+
+
+def test_a_second_root_for_a_size_seen_is_a_split_view(tmp_path: Path) -> None:
+    state = tmp_path / "seen.json"
+    look(ToyLog(), 9, state)
+    assert look(forked(9), 9, state).alarms[0].startswith("split view: two roots for size 9")
+
+
+def test_a_smaller_checkpoint_after_a_larger_one_is_an_alarm(tmp_path: Path) -> None:
+    state, log = tmp_path / "seen.json", ToyLog()
+    look(log, 9, state)
+    assert "checkpoint 5 after checkpoint 9" in look(log, 5, state).alarms[0]
+
+
+def test_a_checkpoint_not_signed_by_the_log_is_an_alarm(tmp_path: Path) -> None:
+    log = ToyLog()
+    log.grow(3)
+    impostor = Signer(log.origin, bytes(32)).sign(log.checkpoint(3).body())
+    assert "not signed" in look(log, 3, tmp_path / "s.json", note=impostor).alarms[0]
+
+
+def test_tiles_that_do_not_hash_to_the_signed_root_are_an_alarm(tmp_path: Path) -> None:
+    log, fork = ToyLog(), forked(9)
+    log.grow(9)
+    report = monitor_run(
+        fetch_checkpoint=lambda: log.note(9),
+        read_tile=fork.tile,
+        verifier=log.signer.verifier,
+        state=tmp_path / "s.json",
+    )
+    assert "do not hash to the root" in report.alarms[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tuidang_monitor_follows_the_hotline_and_exits_non_zero_on_a_split_view(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    state = tmp_path / "seen.json"
+    for count in (3, 4):
+        with transaction.atomic():
+            log_append(entries=[b'{"kind":"declaration"}'] * count)
+        log_checkpoint_sign()
+        call_command("monitor", live_server.url, state=state)
+    seen = json.loads(state.read_text())
+    assert [checkpoint["size"] for checkpoint in seen["checkpoints"]] == [3, 7]
+    seen["checkpoints"][0]["root"] = "A" * 43 + "="  # as if a forked log had been shown
+    state.write_text(json.dumps(seen))
+    with pytest.raises(CommandError, match="misbehaved"):
+        call_command("monitor", live_server.url, state=state)
