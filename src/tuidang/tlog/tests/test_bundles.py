@@ -15,6 +15,7 @@ from tuidang.declarations.models import Declaration
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect
 from tuidang.testing.personas import PASSWORD, HotlineNumbers
+from tuidang.testing.publication import publish
 from tuidang.testing.witnesses import ToyLog, serving
 from tuidang.tlog import merkle
 from tuidang.tlog.bundles import BadBundle, bundle_encode, bundle_verify
@@ -86,9 +87,10 @@ def test_the_bundle_of_a_declaration_recorded_on_the_desk_verifies_offline(
         settings.TLOG_WITNESSES = f"{W1.key} {url1};{W2.key} {url2}"
         call: Call = connect(network, mei)
         client.login(username="mei", password=PASSWORD)
-        form = {"caller-renounces": "on", "caller-organizations": ["party"]}
+        form = {"caller-renounces": "on", "caller-alias": "Wang", "caller-organizations": ["party"]}
         form |= {"family-TOTAL_FORMS": "0", "family-INITIAL_FORMS": "0"}
         assert client.post(f"/desk/calls/{call.pk}/declarations", form).status_code < 400
+        publish()  # the worker's next batch, with its checkpoint
     index = Declaration.objects.get().log_index
     assert index is not None
     response = Client().get(f"/log/proof/{index}")

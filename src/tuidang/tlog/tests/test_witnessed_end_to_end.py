@@ -25,6 +25,7 @@ from pytest_django.fixtures import Settings
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect
 from tuidang.testing.personas import PASSWORD, HotlineNumbers
+from tuidang.testing.publication import publish
 from tuidang.tlog import merkle
 from tuidang.tlog.cosignature import valid_cosignatures
 from tuidang.tlog.models import LogEntry, SignedCheckpoint
@@ -148,9 +149,10 @@ def test_a_witnessed_log_end_to_end(
     keys = [w.key for w in witnesses]
     call = connect(network, mei)
     client.login(username="mei", password=PASSWORD)
-    form = {"caller-renounces": "on", "caller-organizations": ["party"]}
+    form = {"caller-renounces": "on", "caller-alias": "Wang", "caller-organizations": ["party"]}
     form |= {"family-TOTAL_FORMS": "0", "family-INITIAL_FORMS": "0"}
     assert client.post(f"/desk/calls/{call.pk}/declarations", form).status_code < 400
+    publish()  # the worker's next batch, with its checkpoint
     note = Client().get("/log/checkpoint").content.decode()
     assert len(valid_cosignatures(note, keys)) == 2
     assert "cosigned by 2 of 2" in home()
