@@ -104,3 +104,41 @@ def test_a_call_back_nobody_answers_stays_open(
     assert voicemail.callback_number == CALLER_NUMBER
     page = client.get(reverse("desk:callbacks")).text
     assert "No answer" in page
+
+
+def test_a_caller_reached_by_a_call_back_is_on_the_desk_and_recorded_when_the_volunteer_hangs_up(
+    client: Client, network: PhoneNetwork, voicemail: Voicemail, mei: Volunteer
+) -> None:
+    from tuidang.telephony.simulator.engine import calls_for
+    from tuidang.testing.personas import CALLER as CALLER_NUMBER
+
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("desk:callback-call", args=[voicemail.public_id]))
+    leg = network.answer(calls_for("client:mei").get().sid)
+    network.answer(calls_for(CALLER_NUMBER).get().sid)
+    desk = client.get(reverse("desk:desk")).text
+    assert "No call in front of you" not in desk
+    assert "On a call" in desk
+    assert "Record renunciations" in desk
+    # The volunteer puts their own phone down first.
+    network.hang_up(leg.sid)
+    voicemail.refresh_from_db()
+    assert voicemail.callback_outcome == "reached"
+    assert bytes(voicemail.callback_number_sealed) == b""
+    desk = client.get(reverse("desk:desk")).text
+    assert "Finish wrap-up" in desk
+    assert "Record renunciations" in desk
+
+
+def test_the_volunteers_phone_never_shows_the_number_it_calls_back(
+    client: Client, network: PhoneNetwork, voicemail: Voicemail, mei: Volunteer
+) -> None:
+    from tuidang.telephony.simulator.engine import calls_for
+    from tuidang.testing.personas import CALLER as CALLER_NUMBER
+
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("desk:callback-call", args=[voicemail.public_id]))
+    network.answer(calls_for("client:mei").get().sid)
+    phone = client.get(reverse("simulator:phone")).text
+    assert CALLER_NUMBER not in phone
+    assert CALLER_NUMBER[-8:] not in phone

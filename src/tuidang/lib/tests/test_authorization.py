@@ -112,6 +112,7 @@ MATRIX: dict[str, tuple[Row, Row]] = {
             "offer-status",
             "callback",
             "callback-done",
+            "callback-reached",
             "callback-status",
         ]
     },
