@@ -105,6 +105,29 @@ def test_a_form_with_errors_keeps_what_was_typed_and_says_what_is_wrong(
     assert Declaration.objects.count() == 0
 
 
+@pytest.mark.parametrize("alias", ["", "   "])
+def test_a_renunciation_without_a_name_is_refused_for_its_receipt_could_never_be_checked(
+    client: Client, connected_call: Call, alias: str
+) -> None:
+    client.login(username="mei", password=PASSWORD)
+    response = client.post(
+        reverse("desk:record-declarations", args=[connected_call.pk]),
+        {
+            "caller-renounces": "on",
+            "caller-alias": alias,
+            "caller-organizations": ["party"],
+            **EMPTY_FAMILY,
+            "family-0-relationship": "parent",
+            "family-0-alias": alias,
+            "family-0-organizations": ["party"],
+            "family-0-asked_for_it": "on",
+        },
+    )
+    assert response.status_code == 400
+    assert response.text.count("the receipt is checked with it") == 2
+    assert Declaration.objects.count() == 0
+
+
 def test_an_empty_record_is_refused(client: Client, connected_call: Call) -> None:
     client.login(username="mei", password=PASSWORD)
     response = client.post(
@@ -174,7 +197,12 @@ def test_a_coordinator_can_record_on_any_call(
     client.login(username="lin", password=PASSWORD)
     response = client.post(
         reverse("desk:record-declarations", args=[connected_call.pk]),
-        {"caller-renounces": "on", "caller-organizations": ["party"], **EMPTY_FAMILY},
+        {
+            "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
+            "caller-organizations": ["party"],
+            **EMPTY_FAMILY,
+        },
     )
     assert response.status_code == 302
     assert Declaration.objects.count() == 1
