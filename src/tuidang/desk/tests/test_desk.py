@@ -221,6 +221,23 @@ def test_the_live_panel_asks_for_a_reload_only_when_the_call_changes(
     assert client.get(url, {"call": connected_call.pk}).get("HX-Refresh") is None
 
 
+def test_the_desk_follows_the_end_of_the_call_without_a_reload(
+    client: Client, connected_call: Call
+) -> None:
+    client.login(username="mei", password=PASSWORD)
+    url = reverse("desk:live")
+    shown = client.get(url, {"call": connected_call.pk}).text
+    assert "End call" in shown and "Talking with a volunteer" in shown
+    # The provider reports the call ended (a worker hung it up, or the caller did).
+    Call.objects.filter(pk=connected_call.pk).update(state=Call.State.COMPLETED)
+    Volunteer.objects.filter(user__username="mei").update(presence=Presence.WRAP_UP)
+    after = client.get(url, {"call": connected_call.pk})
+    assert after.get("HX-Refresh") is None  # what is typed stays
+    assert "End call" not in after.text and "Talking with a volunteer" not in after.text
+    assert "Completed" in after.text
+    assert "Finish wrap-up: ready for the next call" in after.text
+
+
 @pytest.mark.parametrize("total", ["abc", "-3", "", "1e9", "99999999999999999999999"])
 def test_a_broken_family_count_answers_the_form_with_an_error_and_records_nothing(
     total: str, connected_call: Call

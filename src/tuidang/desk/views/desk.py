@@ -17,6 +17,7 @@ from tuidang.audit.models import Action
 from tuidang.audit.services import audit_record_many
 from tuidang.calls.case_codes import format_case_code
 from tuidang.calls.forms import CallRecordForm
+from tuidang.calls.models import Call
 from tuidang.calls.services import call_hang_up, call_record
 from tuidang.declarations.forms import (
     MAX_FAMILY_MEMBERS,
@@ -84,16 +85,27 @@ def desk(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
 @require_GET
 @volunteer_required
 def live(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
-    """Polled by the desk: presence and queues; a reload when the call in front changes."""
+    """Polled by the desk: presence and queues, the presence buttons and the shown call's
+    state and actions (swapped in place); a reload when the call in front changes."""
     call = current_call(volunteer)
     shown = request.GET.get("call", "")
+    shown_call = call if call is not None and shown == str(call.pk) else None
+    if shown_call is None and shown.isdigit() and len(shown) < 19:
+        shown_call = Call.objects.filter(pk=int(shown), volunteer=volunteer).first()
     response = render(
         request,
         "desk/_live.html",
-        {"volunteer": volunteer, "queues": queues(), "call": call},
+        {
+            "volunteer": volunteer,
+            "queues": queues(),
+            "call": call,
+            "shown_call": shown_call,
+            "oob": True,
+        },
     )
     # Only a new call reloads the page: a reload must never wipe a half-typed record, so a
-    # call that leaves the screen (wrap-up over, a new offer ringing) stays until then.
+    # call that leaves the screen (wrap-up over, a new offer ringing) stays until then;
+    # its state and buttons follow in place.
     if call is not None and shown != str(call.pk):
         response["HX-Refresh"] = "true"
     return response

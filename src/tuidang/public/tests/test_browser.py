@@ -201,6 +201,9 @@ def record_the_call(desk: Page) -> None:
     caller_box.get_by_label("Communist Party").check()
     caller_box.get_by_label("Communist Youth League").check()
     desk.get_by_role("button", name="Add a family member").click()
+    # The new row comes in place, with what was typed kept.
+    expect(desk.get_by_role("group", name="Family member 2")).to_be_visible()
+    expect(caller_box.get_by_label("Alias")).to_have_value("Wang Ming")
     relatives = [
         ("Parent", "Old Wang", "Communist Party"),
         ("Child", "Little Wang", "Young Pioneers"),
