@@ -221,6 +221,30 @@ def test_the_live_panel_asks_for_a_reload_only_when_the_call_changes(
     assert client.get(url, {"call": connected_call.pk}).get("HX-Refresh") is None
 
 
+def test_a_renunciation_sent_from_a_tab_left_open_after_wrap_up_shows_its_receipt(
+    client: Client, network: PhoneNetwork, connected_call: Call
+) -> None:
+    from tuidang.declarations.services import receipt_code
+    from tuidang.testing.desk import finish
+
+    client.login(username="mei", password=PASSWORD)
+    finish(network, client, connected_call)  # ended, wrap-up over; a second tab still open
+    response = client.post(
+        reverse("desk:record-declarations", args=[connected_call.pk]),
+        {
+            "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
+            "caller-organizations": ["party"],
+            **EMPTY_FAMILY,
+        },
+        follow=True,
+    )
+    declaration = Declaration.objects.get()
+    assert "1 declaration recorded." in response.text
+    assert f"code {receipt_code(declaration)}" in response.text
+    assert "no longer on your desk" in response.text
+
+
 def test_the_desk_follows_the_end_of_the_call_without_a_reload(
     client: Client, connected_call: Call
 ) -> None:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -164,7 +165,25 @@ def record_declarations(request: HttpRequest, volunteer: Volunteer, call_id: int
         ngettext("%(n)d declaration recorded.", "%(n)d declarations recorded.", len(created))
         % {"n": len(created)},
     )
+    if current_call(volunteer) != call:
+        # From a page left open after the call left the desk (another tab, wrap-up over):
+        # the receipts are on the case's page, never lost.
+        messages.info(
+            request,
+            _("This call is no longer on your desk: its receipts are here, on its case."),
+        )
+        return _go(request, f"{reverse('desk:open-case')}?code={call.case_code}")
     return redirect("desk:desk")
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    """Another page: by a redirect, or for htmx, which would swap in a part of it, by
+    asking it to load the page."""
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 @login_required
