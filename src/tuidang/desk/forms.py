@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -30,3 +31,19 @@ class BookRequestForm(forms.Form):
         if data.get("delivery") == Delivery.POST and not (data.get("address") or "").strip():
             self.add_error("address", _("A book sent by post needs an address."))
         return data
+
+
+def _zones() -> list[tuple[str, str]]:
+    return [
+        (name, name)
+        for name in sorted(zoneinfo.available_timezones())
+        if "/" in name or name == "UTC"
+    ]
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"),
+        choices=_zones,
+        help_text=_("The desk shows every time in it; callers' times also in China time."),
+    )

@@ -130,3 +130,11 @@ def test_the_nights_next_to_the_first_and_the_last_reportable_are_not_linked(
     first = client.get(reverse("desk:screening"), {"night": "2000-01-01"})
     assert first.status_code == 200
     assert "?night=1999-12-31" not in first.text and "?night=2000-01-02" in first.text
+
+
+def test_the_night_report_says_china_time_and_shows_it(lin: Volunteer) -> None:
+    client = Client()
+    client.login(username="lin", password=PASSWORD)
+    page = client.get(reverse("desk:screening"), {"night": "2026-12-01"}).text
+    assert "Night of 2026-12-01 18:00 to 08:00 (China time)" in page
+    assert "<td>18:00</td>" in page and "<td>07:00</td>" in page
