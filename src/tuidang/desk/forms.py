@@ -20,7 +20,8 @@ class BookRequestForm(forms.Form):
         label=_("Delivery"), choices=Delivery.choices, widget=forms.RadioSelect
     )
     address = forms.CharField(
-        label=_("Postal address (sealed, deleted once sent)"),
+        label=_("Address (sealed, deleted once sent)"),
+        help_text=_("A postal address for a book by post; for a link, where to send it."),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -30,6 +31,8 @@ class BookRequestForm(forms.Form):
         data = super().clean() or {}
         if data.get("delivery") == Delivery.POST and not (data.get("address") or "").strip():
             self.add_error("address", _("A book sent by post needs an address."))
+        if data.get("delivery") == Delivery.LINK and not (data.get("address") or "").strip():
+            self.add_error("address", _("A link needs somewhere to be sent: an email or account."))
         return data
 
 

@@ -40,6 +40,8 @@ def test_recording_one_part_of_the_call_keeps_what_was_typed_in_the_others(
     kinds.get_by_label("Note").fill("Her uncle wants to quit too")
     caller_box = desk.get_by_role("group", name="The caller", exact=True)
     caller_box.get_by_label("Alias").fill("Wang Ming")
+    # Screen readers name the organizations' boxes by their group.
+    expect(caller_box.get_by_role("group", name="Organizations")).to_be_visible()
     books = desk.get_by_role("region", name="Book request")
     books.get_by_label("九评共产党").check()
     books.get_by_label("By post").check()
@@ -49,7 +51,7 @@ def test_recording_one_part_of_the_call_keeps_what_was_typed_in_the_others(
     expect(kinds.get_by_label("Note")).to_have_value("Her uncle wants to quit too")
     expect(caller_box.get_by_label("Alias")).to_have_value("Wang Ming")
 
-    books.get_by_label("Postal address (sealed, deleted once sent)").fill("河北省石家庄市某路12号")
+    books.get_by_label("Address (sealed, deleted once sent)").fill("河北省石家庄市某路12号")
     books.get_by_role("button", name="Record the book request").click()
     expect(desk.get_by_role("status")).to_contain_text("The book request is recorded.")
     expect(kinds.get_by_label("Note")).to_have_value("Her uncle wants to quit too")

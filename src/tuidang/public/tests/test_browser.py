@@ -220,7 +220,7 @@ def record_the_call(desk: Page) -> None:
     books = desk.get_by_role("region", name="Book request")
     books.get_by_label("九评共产党").check()
     books.get_by_label("By post").check()
-    books.get_by_label("Postal address (sealed, deleted once sent)").fill("河北省石家庄市某路12号")
+    books.get_by_label("Address (sealed, deleted once sent)").fill("河北省石家庄市某路12号")
     books.get_by_role("button", name="Record the book request").click()
     expect(desk.get_by_role("status")).to_contain_text("The book request is recorded.")
 

@@ -36,3 +36,20 @@ def test_answering_keying_and_hanging_up_on_the_desk_phone_show_the_phone_at_onc
     ended = client.post(reverse("simulator:hang-up", args=[leg.sid]), headers=HTMX)
     assert ended.status_code == 200
     assert "Your phone is quiet." in ended.text
+
+
+def test_the_phones_own_lines_speak_the_interfaces_language(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    client.login(username="mei", password=PASSWORD)
+    go_available(mei)
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    network.press(network.answer(calls_for(mei.phone_address).get().sid).sid, "1")
+    phone = client.get(reverse("simulator:phone"), HTTP_ACCEPT_LANGUAGE="zh-hans").text
+    assert "已接听" in phone and "已接通" in phone
+    assert "Answered" not in phone and "Connected" not in phone
+    panel = client.get(
+        reverse("simulator:call-panel", args=[caller.sid]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).text
+    assert "在队列 cmn 中等候" in panel
