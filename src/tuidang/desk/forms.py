@@ -21,7 +21,7 @@ class BookRequestForm(forms.Form):
     )
     address = forms.CharField(
         label=_("Address (sealed, deleted once sent)"),
-        help_text=_("A postal address for a book by post; for a link, where to send it."),
+        help_text=_("By post: the postal address. A link: where to send it."),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

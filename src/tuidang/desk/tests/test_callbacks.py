@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tuidang.calls.case_codes import format_case_code
 from tuidang.calls.models import Voicemail
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import PhoneNetwork
@@ -32,20 +33,20 @@ def test_a_mandarin_volunteer_hears_a_mandarin_message_and_marks_it_handled(
 ) -> None:
     client.login(username="mei", password=PASSWORD)
     page = client.get(reverse("desk:callbacks"))
-    assert voicemail.call.case_code in page.text
+    assert format_case_code(voicemail.call.case_code) in page.text
     audio = client.get(reverse("desk:callback-audio", args=[voicemail.public_id]))
     assert audio["Content-Type"] == "audio/wav"
     assert audio.content.startswith(b"RIFF")
     assert "no-store" in audio["Cache-Control"]
     client.post(reverse("desk:callback-handled", args=[voicemail.public_id]))
-    assert voicemail.call.case_code not in client.get(reverse("desk:callbacks")).text
+    assert format_case_code(voicemail.call.case_code) not in client.get(reverse("desk:callbacks")).text
 
 
 def test_a_volunteer_of_another_language_neither_sees_nor_hears_it(
     client: Client, voicemail: Voicemail, wing: Volunteer
 ) -> None:
     client.login(username="wing", password=PASSWORD)
-    assert voicemail.call.case_code not in client.get(reverse("desk:callbacks")).text
+    assert format_case_code(voicemail.call.case_code) not in client.get(reverse("desk:callbacks")).text
     audio_url = reverse("desk:callback-audio", args=[voicemail.public_id])
     assert client.get(audio_url).status_code == 404
 
@@ -55,7 +56,7 @@ def test_a_coordinator_sees_every_request_whatever_their_languages(
 ) -> None:
     make_volunteer("olga", [Language.ENGLISH], role=Role.COORDINATOR)
     client.login(username="olga", password=PASSWORD)
-    assert voicemail.call.case_code in client.get(reverse("desk:callbacks")).text
+    assert format_case_code(voicemail.call.case_code) in client.get(reverse("desk:callbacks")).text
 
 
 def test_anonymous_visitors_cannot_fetch_a_recording(client: Client, voicemail: Voicemail) -> None:

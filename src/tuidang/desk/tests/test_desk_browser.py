@@ -1,5 +1,7 @@
 """The desk in Debian's Chromium, around the main path: what a volunteer types stays."""
 
+import re
+
 import pytest
 from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
@@ -61,3 +63,42 @@ def test_recording_one_part_of_the_call_keeps_what_was_typed_in_the_others(
     kinds.get_by_role("button", name="Save the call record").click()
     expect(desk.get_by_role("status")).to_contain_text("The call is recorded.")
     expect(caller_box.get_by_label("Alias")).to_have_value("Wang Ming")
+
+
+def test_on_a_laptop_the_renunciation_form_is_in_view_and_keys_work(
+    browser: Browser,  # noqa: F811
+    live_server: LiveServer,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    titles: list[Title],  # noqa: F811
+) -> None:
+    base = live_server.url
+    desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    log_in(desk, base, "mei")
+    desk.get_by_role("button", name="Go available").click()
+    place_call(browser.new_context().new_page(), base)
+    # The ringing phone is in the tab's title too, for a volunteer in another tab.
+    expect(desk).to_have_title(re.compile("A call is ringing"), timeout=10_000)
+    expect(desk.get_by_test_id("shortcuts")).to_contain_text("Alt+A")
+    expect(desk.get_by_test_id("phone-ringing")).to_be_visible()
+    desk.keyboard.press("Alt+KeyA")  # accept
+    phone = desk.locator("#phone")
+    expect(phone).to_contain_text("Hotline call in Mandarin. Press 1 to accept.")
+    phone.get_by_role("button", name="1", exact=True).click()
+    expect(desk.get_by_test_id("case-code")).to_be_visible(timeout=10_000)
+    expect(desk).not_to_have_title(re.compile("ringing"))
+
+    assert desk.evaluate("window.scrollY") == 0
+    for name in ["Record renunciations", "Save the call record", "Record the book request"]:
+        button = desk.get_by_role("button", name=name)
+        expect(button).to_be_in_viewport()
+        box = button.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 800, name
+    caller_box = desk.get_by_role("group", name="The caller", exact=True)
+    expect(caller_box.get_by_label("Alias")).to_be_in_viewport()
+
+    desk.keyboard.press("Alt+KeyE")  # end call
+    expect(
+        desk.get_by_role("button", name="Finish wrap-up: ready for the next call")
+    ).to_be_visible(timeout=10_000)
+    expect(desk.get_by_test_id("call-state")).to_have_text("Completed")
