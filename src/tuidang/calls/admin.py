@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from tuidang.audit.admin import AuditedAdmin
 from tuidang.calls.models import Call, HotlineNumber, NumberPrompt, QueueConfig, TalkingPoint
+from tuidang.volunteers.admin import CoordinatorAdmin
 
 
 class NumberPromptInline(admin.StackedInline[NumberPrompt, HotlineNumber]):
@@ -17,7 +18,7 @@ class HotlineNumberAdmin(admin.ModelAdmin[HotlineNumber]):
 
 
 @admin.register(NumberPrompt)
-class NumberPromptAdmin(admin.ModelAdmin[NumberPrompt]):
+class NumberPromptAdmin(CoordinatorAdmin[NumberPrompt]):
     """Prompts without a number apply to every number."""
 
     list_display = ["kind", "language", "number", "text", "recording"]
@@ -25,7 +26,7 @@ class NumberPromptAdmin(admin.ModelAdmin[NumberPrompt]):
 
 
 @admin.register(QueueConfig)
-class QueueConfigAdmin(admin.ModelAdmin[QueueConfig]):
+class QueueConfigAdmin(CoordinatorAdmin[QueueConfig]):
     list_display = [
         "language", "fallback_language", "strategy", "ring_group_size",
         "overflow_after_seconds", "voicemail_after_seconds",
@@ -61,7 +62,7 @@ class CallAdmin(AuditedAdmin[Call]):
 
 
 @admin.register(TalkingPoint)
-class TalkingPointAdmin(admin.ModelAdmin[TalkingPoint]):
+class TalkingPointAdmin(CoordinatorAdmin[TalkingPoint]):
     """Scripts volunteers read from during a call, per call type and language."""
 
     list_display = ["title", "call_type", "language", "position"]

@@ -31,6 +31,8 @@ from tuidang.calls.services import (
     call_wait,
     offer_dial_ended,
     offer_respond,
+    voicemail_callback_leg_ended,
+    voicemail_callback_reached,
     voicemail_callback_result,
     voicemail_received,
 )
@@ -60,6 +62,7 @@ class Next(enum.Enum):
     OFFER_RESPOND = "offer-respond"
     OFFER_DIAL_ENDED = "offer-dial-ended"
     CALLBACK_DONE = "callback-done"
+    CALLBACK_REACHED = "callback-reached"
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,8 @@ class DialNumber:
     caller_id: str
     timeout: int
     action: Action
+    # Requested when the number answers, before the two are connected.
+    reached: Action | None = None
 
 
 @dataclass(frozen=True)
@@ -437,11 +442,28 @@ def callback_answered(*, voicemail_id: str, volunteer_id: int) -> Reply:
             caller_id=voicemail.call.hotline_number.e164,
             timeout=CALLBACK_RING_SECONDS,
             action=Action(Next.CALLBACK_DONE, ids),
+            reached=Action(Next.CALLBACK_REACHED, ids),
         ),
     )
 
 
-def callback_dialled(*, voicemail_id: str, volunteer_id: int, outcome: LegOutcome) -> Reply:
+def callback_reached(*, voicemail_id: str, volunteer_id: int, leg_id: str) -> Reply:
+    """The caller picked up: the call is on the volunteer's desk. Nothing is played to
+    the caller before the two are connected."""
+    voicemail_callback_reached(voicemail_id=voicemail_id, volunteer_id=volunteer_id, leg_id=leg_id)
+    return reply()
+
+
+def callback_dialled(
+    *, voicemail_id: str, volunteer_id: int, outcome: LegOutcome, leg_id: str = ""
+) -> Reply:
     """How dialling the caller went; the volunteer's leg then ends."""
-    voicemail_callback_result(voicemail_id=voicemail_id, volunteer_id=volunteer_id, outcome=outcome)
+    voicemail_callback_result(
+        voicemail_id=voicemail_id, volunteer_id=volunteer_id, outcome=outcome, leg_id=leg_id
+    )
     return reply(Hangup())
+
+
+def callback_leg_ended(*, voicemail_id: str, leg_id: str) -> None:
+    """The volunteer's own leg of a call back ended."""
+    voicemail_callback_leg_ended(voicemail_id=voicemail_id, leg_id=leg_id)

@@ -14,6 +14,9 @@ from tuidang.lib.regions import region_choices
 
 MAX_FAMILY_MEMBERS = 30
 
+# A receipt is checked with the name given: without one it could never be confirmed.
+ALIAS_NEEDED = _("Ask for a name, even a made-up one: the receipt is checked with it.")
+
 
 class CallerDeclarationForm(forms.Form):
     renounces = forms.BooleanField(label=_("The caller renounces"), required=False)
@@ -43,6 +46,8 @@ class CallerDeclarationForm(forms.Form):
         data = super().clean() or {}
         if data.get("renounces") and not data.get("organizations"):
             self.add_error("organizations", _("Choose at least one organization."))
+        if data.get("renounces") and not (data.get("alias") or "").strip():
+            self.add_error("alias", ALIAS_NEEDED)
         if not data.get("renounces") and data.get("organizations"):
             self.add_error(
                 "renounces", _("Tick this if the caller renounces the organizations chosen.")
@@ -65,7 +70,9 @@ class FamilyDeclarationForm(forms.Form):
     relationship = forms.ChoiceField(
         label=_("Relationship"), choices=[("", "—"), *Relationship.choices], required=True
     )
-    alias = forms.CharField(label=_("Alias"), max_length=80, required=False)
+    alias = forms.CharField(
+        label=_("Alias"), max_length=80, error_messages={"required": ALIAS_NEEDED}
+    )
     organizations = forms.MultipleChoiceField(
         label=_("Organizations"),
         choices=Organization.choices,

@@ -199,6 +199,8 @@ def declaration_record(*, call: Call, people: list[Person], recorded_by: User) -
         for person in people:
             if not person.organizations:
                 raise ValueError("a declaration leaves at least one organization")
+            if not person.alias.strip():
+                raise ValueError("a declaration needs the name its receipt is checked with")
             family = bool(person.relationship)
             declaration = Declaration(
                 call=call,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -19,7 +20,8 @@ class BookRequestForm(forms.Form):
         label=_("Delivery"), choices=Delivery.choices, widget=forms.RadioSelect
     )
     address = forms.CharField(
-        label=_("Postal address (sealed, deleted once sent)"),
+        label=_("Address (sealed, deleted once sent)"),
+        help_text=_("By post: the postal address. A link: where to send it."),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -29,4 +31,22 @@ class BookRequestForm(forms.Form):
         data = super().clean() or {}
         if data.get("delivery") == Delivery.POST and not (data.get("address") or "").strip():
             self.add_error("address", _("A book sent by post needs an address."))
+        if data.get("delivery") == Delivery.LINK and not (data.get("address") or "").strip():
+            self.add_error("address", _("A link needs somewhere to be sent: an email or account."))
         return data
+
+
+def _zones() -> list[tuple[str, str]]:
+    return [
+        (name, name)
+        for name in sorted(zoneinfo.available_timezones())
+        if "/" in name or name == "UTC"
+    ]
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"),
+        choices=_zones,
+        help_text=_("The desk shows every time in it; callers' times also in China time."),
+    )

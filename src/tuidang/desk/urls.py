@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tuidang.desk.views import books, callbacks, cases, desk, screening, team
+from tuidang.desk.views import books, callbacks, cases, desk, profile, screening, team
 
 app_name = "desk"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("desk/", desk.desk, name="desk"),
     path("desk/live", desk.live, name="live"),
     path("desk/presence", desk.presence, name="presence"),
+    path("desk/settings", profile.profile, name="profile"),
     path(
         "desk/calls/<int:call_id>/declarations",
         desk.record_declarations,

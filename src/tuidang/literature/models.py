@@ -57,7 +57,8 @@ class BookRequest(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="book_requests")
     titles = models.ManyToManyField(Title, related_name="requests")
     delivery = models.CharField(_("delivery"), max_length=8, choices=Delivery.choices)
-    # A postal address identifies someone: sealed at rest, and emptied once the book is sent.
+    # A postal address (or where to send a link) identifies someone: sealed at rest, and
+    # emptied once the book is sent.
     address_sealed = models.BinaryField(blank=True)
     address = Sealed("address_sealed")
     state = models.CharField(max_length=8, choices=State.choices, default=State.OPEN)

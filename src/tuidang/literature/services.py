@@ -24,9 +24,11 @@ def book_request_create(
 ) -> BookRequest:
     if delivery == Delivery.POST and not address.strip():
         raise AddressRequired("a postal address is needed to send a book by post")
+    if delivery == Delivery.LINK and not address.strip():
+        raise AddressRequired("a link needs somewhere to be sent")
     request = BookRequest(call=call, delivery=delivery, requested_by=volunteer)
-    # Only kept for posting; any other delivery needs no address.
-    request.address = address.strip() if delivery == Delivery.POST else ""
+    # Kept for posting, or where to send a link; a book read over the phone needs none.
+    request.address = address.strip() if delivery in (Delivery.POST, Delivery.LINK) else ""
     request.save()
     request.titles.set(titles)
     audit_record(actor=volunteer.user, action=Action.CREATE, target=request)

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +26,11 @@ class Presence(models.TextChoices):
     AWAY = "away", _("Away")
 
 
+def validate_time_zone(name: str) -> None:
+    if name and name not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(name)s is not a time zone."), params={"name": name})
+
+
 class Volunteer(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="volunteer"
@@ -40,6 +48,15 @@ class Volunteer(models.Model):
     missed_offers = models.PositiveSmallIntegerField(default=0)
     # Experienced volunteers who talk with hostile callers; screening routes those to them.
     screener = models.BooleanField(_("in the screening group"), default=False)
+    # Times on the desk are shown in it; blank: the hotline's default (settings.TIME_ZONE).
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_time_zone],
+        help_text=_("Like Europe/Paris or America/Toronto: the desk shows times in it."),
+    )
 
     class Meta:
         indexes = [
@@ -53,6 +70,10 @@ class Volunteer(models.Model):
     @property
     def is_coordinator(self) -> bool:
         return self.role in (Role.COORDINATOR, Role.ADMIN)
+
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The volunteer's own time zone (the hotline's default until they choose one)."""
+        return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
 
     def language_codes(self) -> list[str]:
         return [entry.language for entry in self.languages.all()]

@@ -34,3 +34,11 @@ def volunteer_set_presence(*, volunteer: Volunteer, presence: str) -> Volunteer:
         volunteer_available.send(sender=Volunteer, volunteer=locked)
     locked.refresh_from_db()
     return locked
+
+
+def volunteer_set_time_zone(*, volunteer: Volunteer, time_zone: str) -> Volunteer:
+    """The zone the desk shows the volunteer's times in (blank: the hotline's default)."""
+    volunteer.time_zone = time_zone
+    volunteer.full_clean(validate_unique=False, validate_constraints=False)
+    volunteer.save(update_fields=["time_zone"])
+    return volunteer

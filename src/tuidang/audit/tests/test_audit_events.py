@@ -140,6 +140,11 @@ def test_opening_a_case_by_its_code_and_revoking_a_declaration(
         ("lin", "lookup", "calls.Call", call.case_code),  # the code tried
         ("lin", "view", "calls.Call", str(call.pk)),
         ("lin", "view", "calls.CallNote", str(note.public_id)),
+        # Each receipt's code is shown on the case: reading it is audited too.
+        *[
+            ("lin", "view", "declarations.Declaration", str(public_id))
+            for public_id in Declaration.objects.order_by("pk").values_list("public_id", flat=True)
+        ],
     ]
 
     declaration = Declaration.objects.order_by("pk").first()

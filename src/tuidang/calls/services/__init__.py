@@ -42,6 +42,8 @@ from tuidang.calls.services.voicemail import (
     NoNumberToCall,
     call_to_voicemail,
     voicemail_call_back,
+    voicemail_callback_leg_ended,
+    voicemail_callback_reached,
     voicemail_callback_result,
     voicemail_received,
 )
@@ -74,6 +76,8 @@ __all__ = [
     "offer_respond",
     "offer_withdrawn",
     "voicemail_call_back",
+    "voicemail_callback_leg_ended",
+    "voicemail_callback_reached",
     "voicemail_callback_result",
     "voicemail_received",
 ]

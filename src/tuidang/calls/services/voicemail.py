@@ -10,11 +10,12 @@ from django.utils import timezone
 from tuidang.audit.models import Action
 from tuidang.audit.services import audit_record
 from tuidang.calls import tasks
+from tuidang.calls.case_codes import new_case_code
 from tuidang.calls.models import Call, CallbackOutcome, Voicemail
 from tuidang.calls.ports import LegOutcome
-from tuidang.calls.services._shared import withdraw_pending_offers
+from tuidang.calls.services._shared import set_presence, withdraw_pending_offers
 from tuidang.lib.phone import normalise
-from tuidang.volunteers.models import Volunteer
+from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,86 @@ def voicemail_call_back(*, voicemail: Voicemail, volunteer: Volunteer) -> None:
 
 
 @transaction.atomic
+def voicemail_callback_reached(*, voicemail_id: str, volunteer_id: int, leg_id: str) -> Call | None:
+    """The caller picked up a call back: a call connected to the volunteer, on their desk
+    as any call is (its own case code, the caller's key, region and language), so that
+    what the caller says is recorded. ``leg_id`` is the volunteer's leg, which ends it.
+    None if the request or the volunteer is gone."""
+    existing = Call.objects.filter(provider_sid=leg_id).first()
+    if existing is not None:
+        return existing  # retried
+    voicemail = (
+        Voicemail.objects.select_related("call__hotline_number").filter(public_id=voicemail_id)
+    ).first()
+    volunteer = Volunteer.objects.select_for_update().filter(pk=volunteer_id).first()
+    if voicemail is None or volunteer is None or not leg_id:
+        return None
+    earlier, now = voicemail.call, timezone.now()
+    call = Call.objects.create(
+        provider_sid=leg_id,
+        hotline_number=earlier.hotline_number,
+        how_heard=earlier.how_heard,
+        caller_key=earlier.caller_key,
+        region=earlier.region,
+        last_digits=earlier.last_digits,
+        case_code=new_case_code(),
+        language=earlier.language,
+        state=Call.State.CONNECTED,
+        volunteer=volunteer,
+        started_at=now,
+        connected_at=now,
+    )
+    set_presence(volunteer, Presence.ON_CALL)
+    logger.info("Call back of %s connected as %s", earlier.case_code, call.case_code)
+    return call
+
+
+def _end_callback_call(leg_id: str) -> bool:
+    """End the call a call back connected, if it did; the volunteer goes to wrap-up.
+    True if the caller was reached on this leg."""
+    call = Call.objects.select_for_update().filter(provider_sid=leg_id).first()
+    if call is None:
+        return False
+    if call.state == Call.State.CONNECTED:
+        now = timezone.now()
+        call.state = Call.State.COMPLETED
+        call.ended_at = now
+        call.duration_seconds = int((now - (call.connected_at or now)).total_seconds())
+        call.save(update_fields=["state", "ended_at", "duration_seconds"])
+        if call.volunteer_id is not None:
+            volunteer = Volunteer.objects.select_for_update().get(pk=call.volunteer_id)
+            if volunteer.presence == Presence.ON_CALL:
+                set_presence(volunteer, Presence.WRAP_UP)
+    return True
+
+
+@transaction.atomic
+def voicemail_callback_leg_ended(*, voicemail_id: str, leg_id: str) -> Voicemail | None:
+    """The volunteer's leg of a call back ended, whoever hung up first. A caller it reached
+    is recorded as reached (the provider may not report the dial's end after the
+    volunteer hangs up); one it did not reach leaves the request as the dial left it."""
+    voicemail = Voicemail.objects.select_for_update().filter(public_id=voicemail_id).first()
+    if voicemail is None or not _end_callback_call(leg_id):
+        return voicemail
+    if voicemail.callback_outcome != CallbackOutcome.REACHED or voicemail.handled_at is None:
+        now = timezone.now()
+        voicemail.callback_outcome = CallbackOutcome.REACHED
+        voicemail.callback_at = voicemail.handled_at = now
+        voicemail.callback_number_sealed = b""
+        voicemail.save(
+            update_fields=[
+                "callback_outcome",
+                "callback_at",
+                "handled_at",
+                "callback_number_sealed",
+            ]
+        )
+    return voicemail
+
+
+@transaction.atomic
 def voicemail_callback_result(
-    *, voicemail_id: str, volunteer_id: int, outcome: LegOutcome
+    *, voicemail_id: str, volunteer_id: int, outcome: LegOutcome, leg_id: str = ""
 ) -> Voicemail | None:
     """How the call back went. Reaching the caller handles the request and deletes the
     sealed number; otherwise it stays open for another try. A volunteer who no longer
@@ -92,6 +171,8 @@ def voicemail_callback_result(
     voicemail = Voicemail.objects.select_for_update().filter(public_id=voicemail_id).first()
     if voicemail is None:
         return None
+    if leg_id and _end_callback_call(leg_id):
+        outcome = LegOutcome.COMPLETED  # the caller picked up: reached, however it ended
     now = timezone.now()
     voicemail.callback_at = now
     if Volunteer.objects.filter(pk=volunteer_id).exists():

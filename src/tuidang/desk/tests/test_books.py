@@ -101,3 +101,22 @@ def test_a_volunteer_cannot_add_requests_to_someone_elses_call(
 ) -> None:
     client.login(username="wing", password=PASSWORD)
     assert ask(client, call, titles, "read").status_code == 404
+
+
+def test_a_link_records_where_to_send_it_and_coordinators_see_the_case_code_grouped(
+    client: Client, call: Call, titles: list[Title], mei: Volunteer, lin: Volunteer
+) -> None:
+    from tuidang.calls.case_codes import format_case_code
+
+    client.login(username="mei", password=PASSWORD)
+    refused = ask(client, call, titles, "link")
+    assert refused.status_code == 400
+    assert "A link needs somewhere to be sent" in refused.text
+    assert ask(client, call, titles, "link", "wangming@example.org").status_code == 302
+    request = BookRequest.objects.get()
+    assert request.address == "wangming@example.org"
+    assert b"wangming" not in bytes(request.address_sealed)
+    client.login(username="lin", password=PASSWORD)
+    queue = client.get(reverse("desk:books")).text
+    assert "Send the link to" in queue and "wangming@example.org" in queue
+    assert format_case_code(call.case_code) in queue

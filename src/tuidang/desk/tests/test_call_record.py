@@ -144,6 +144,7 @@ def test_a_statement_is_sealed_and_the_region_can_be_corrected(
         reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
             "caller-organizations": ["party"],
             "caller-region": "CN-HE",
             "caller-statement": "I quit the Party of my own free will.",

@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tuidang.calls.case_codes import format_case_code
 from tuidang.calls.models import Voicemail
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import PhoneNetwork
@@ -32,20 +33,22 @@ def test_a_mandarin_volunteer_hears_a_mandarin_message_and_marks_it_handled(
 ) -> None:
     client.login(username="mei", password=PASSWORD)
     page = client.get(reverse("desk:callbacks"))
-    assert voicemail.call.case_code in page.text
+    assert format_case_code(voicemail.call.case_code) in page.text
     audio = client.get(reverse("desk:callback-audio", args=[voicemail.public_id]))
     assert audio["Content-Type"] == "audio/wav"
     assert audio.content.startswith(b"RIFF")
     assert "no-store" in audio["Cache-Control"]
     client.post(reverse("desk:callback-handled", args=[voicemail.public_id]))
-    assert voicemail.call.case_code not in client.get(reverse("desk:callbacks")).text
+    listed = client.get(reverse("desk:callbacks")).text
+    assert format_case_code(voicemail.call.case_code) not in listed
 
 
 def test_a_volunteer_of_another_language_neither_sees_nor_hears_it(
     client: Client, voicemail: Voicemail, wing: Volunteer
 ) -> None:
     client.login(username="wing", password=PASSWORD)
-    assert voicemail.call.case_code not in client.get(reverse("desk:callbacks")).text
+    page = client.get(reverse("desk:callbacks")).text
+    assert format_case_code(voicemail.call.case_code) not in page
     audio_url = reverse("desk:callback-audio", args=[voicemail.public_id])
     assert client.get(audio_url).status_code == 404
 
@@ -55,7 +58,7 @@ def test_a_coordinator_sees_every_request_whatever_their_languages(
 ) -> None:
     make_volunteer("olga", [Language.ENGLISH], role=Role.COORDINATOR)
     client.login(username="olga", password=PASSWORD)
-    assert voicemail.call.case_code in client.get(reverse("desk:callbacks")).text
+    assert format_case_code(voicemail.call.case_code) in client.get(reverse("desk:callbacks")).text
 
 
 def test_anonymous_visitors_cannot_fetch_a_recording(client: Client, voicemail: Voicemail) -> None:
@@ -104,3 +107,41 @@ def test_a_call_back_nobody_answers_stays_open(
     assert voicemail.callback_number == CALLER_NUMBER
     page = client.get(reverse("desk:callbacks")).text
     assert "No answer" in page
+
+
+def test_a_caller_reached_by_a_call_back_is_on_the_desk_and_recorded_when_the_volunteer_hangs_up(
+    client: Client, network: PhoneNetwork, voicemail: Voicemail, mei: Volunteer
+) -> None:
+    from tuidang.telephony.simulator.engine import calls_for
+    from tuidang.testing.personas import CALLER as CALLER_NUMBER
+
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("desk:callback-call", args=[voicemail.public_id]))
+    leg = network.answer(calls_for("client:mei").get().sid)
+    network.answer(calls_for(CALLER_NUMBER).get().sid)
+    desk = client.get(reverse("desk:desk")).text
+    assert "No call in front of you" not in desk
+    assert "On a call" in desk
+    assert "Record renunciations" in desk
+    # The volunteer puts their own phone down first.
+    network.hang_up(leg.sid)
+    voicemail.refresh_from_db()
+    assert voicemail.callback_outcome == "reached"
+    assert bytes(voicemail.callback_number_sealed) == b""
+    desk = client.get(reverse("desk:desk")).text
+    assert "Finish wrap-up" in desk
+    assert "Record renunciations" in desk
+
+
+def test_the_volunteers_phone_never_shows_the_number_it_calls_back(
+    client: Client, network: PhoneNetwork, voicemail: Voicemail, mei: Volunteer
+) -> None:
+    from tuidang.telephony.simulator.engine import calls_for
+    from tuidang.testing.personas import CALLER as CALLER_NUMBER
+
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("desk:callback-call", args=[voicemail.public_id]))
+    network.answer(calls_for("client:mei").get().sid)
+    phone = client.get(reverse("simulator:phone")).text
+    assert CALLER_NUMBER not in phone
+    assert CALLER_NUMBER[-8:] not in phone

@@ -28,6 +28,7 @@ def earlier_case(
         reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
             "caller-organizations": ["party"],
             "family-TOTAL_FORMS": "0",
             "family-INITIAL_FORMS": "0",

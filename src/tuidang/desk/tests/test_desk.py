@@ -105,6 +105,29 @@ def test_a_form_with_errors_keeps_what_was_typed_and_says_what_is_wrong(
     assert Declaration.objects.count() == 0
 
 
+@pytest.mark.parametrize("alias", ["", "   "])
+def test_a_renunciation_without_a_name_is_refused_for_its_receipt_could_never_be_checked(
+    client: Client, connected_call: Call, alias: str
+) -> None:
+    client.login(username="mei", password=PASSWORD)
+    response = client.post(
+        reverse("desk:record-declarations", args=[connected_call.pk]),
+        {
+            "caller-renounces": "on",
+            "caller-alias": alias,
+            "caller-organizations": ["party"],
+            **EMPTY_FAMILY,
+            "family-0-relationship": "parent",
+            "family-0-alias": alias,
+            "family-0-organizations": ["party"],
+            "family-0-asked_for_it": "on",
+        },
+    )
+    assert response.status_code == 400
+    assert response.text.count("the receipt is checked with it") == 2
+    assert Declaration.objects.count() == 0
+
+
 def test_an_empty_record_is_refused(client: Client, connected_call: Call) -> None:
     client.login(username="mei", password=PASSWORD)
     response = client.post(
@@ -174,7 +197,12 @@ def test_a_coordinator_can_record_on_any_call(
     client.login(username="lin", password=PASSWORD)
     response = client.post(
         reverse("desk:record-declarations", args=[connected_call.pk]),
-        {"caller-renounces": "on", "caller-organizations": ["party"], **EMPTY_FAMILY},
+        {
+            "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
+            "caller-organizations": ["party"],
+            **EMPTY_FAMILY,
+        },
     )
     assert response.status_code == 302
     assert Declaration.objects.count() == 1
@@ -191,6 +219,47 @@ def test_the_live_panel_asks_for_a_reload_only_when_the_call_changes(
     Call.objects.filter(pk=connected_call.pk).update(state=Call.State.COMPLETED)
     Volunteer.objects.filter(user__username="mei").update(presence=Presence.AVAILABLE)
     assert client.get(url, {"call": connected_call.pk}).get("HX-Refresh") is None
+
+
+def test_a_renunciation_sent_from_a_tab_left_open_after_wrap_up_shows_its_receipt(
+    client: Client, network: PhoneNetwork, connected_call: Call
+) -> None:
+    from tuidang.declarations.services import receipt_code
+    from tuidang.testing.desk import finish
+
+    client.login(username="mei", password=PASSWORD)
+    finish(network, client, connected_call)  # ended, wrap-up over; a second tab still open
+    response = client.post(
+        reverse("desk:record-declarations", args=[connected_call.pk]),
+        {
+            "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
+            "caller-organizations": ["party"],
+            **EMPTY_FAMILY,
+        },
+        follow=True,
+    )
+    declaration = Declaration.objects.get()
+    assert "1 declaration recorded." in response.text
+    assert f"code {receipt_code(declaration)}" in response.text
+    assert "no longer on your desk" in response.text
+
+
+def test_the_desk_follows_the_end_of_the_call_without_a_reload(
+    client: Client, connected_call: Call
+) -> None:
+    client.login(username="mei", password=PASSWORD)
+    url = reverse("desk:live")
+    shown = client.get(url, {"call": connected_call.pk}).text
+    assert "End call" in shown and "Talking with a volunteer" in shown
+    # The provider reports the call ended (a worker hung it up, or the caller did).
+    Call.objects.filter(pk=connected_call.pk).update(state=Call.State.COMPLETED)
+    Volunteer.objects.filter(user__username="mei").update(presence=Presence.WRAP_UP)
+    after = client.get(url, {"call": connected_call.pk})
+    assert after.get("HX-Refresh") is None  # what is typed stays
+    assert "End call" not in after.text and "Talking with a volunteer" not in after.text
+    assert "Completed" in after.text
+    assert "Finish wrap-up: ready for the next call" in after.text
 
 
 @pytest.mark.parametrize("total", ["abc", "-3", "", "1e9", "99999999999999999999999"])

@@ -130,3 +130,45 @@ def test_the_nights_next_to_the_first_and_the_last_reportable_are_not_linked(
     first = client.get(reverse("desk:screening"), {"night": "2000-01-01"})
     assert first.status_code == 200
     assert "?night=1999-12-31" not in first.text and "?night=2000-01-02" in first.text
+
+
+def test_the_night_report_says_china_time_and_shows_it(lin: Volunteer) -> None:
+    client = Client()
+    client.login(username="lin", password=PASSWORD)
+    page = client.get(reverse("desk:screening"), {"night": "2026-12-01"}).text
+    assert "Night of 2026-12-01 18:00 to 08:00 (China time)" in page
+    assert "<td>18:00</td>" in page and "<td>07:00</td>" in page
+
+
+def test_a_block_is_listed_by_the_case_code_of_its_caller_never_by_the_key(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, lin: Volunteer
+) -> None:
+    from tuidang.calls.case_codes import format_case_code
+    from tuidang.screening.services import block_create
+
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    call = last_call()
+    block_create(
+        caller_key=call.caller_key, policy=Policy.REJECT, hours=2, reason="r", actor=lin.user
+    )
+    client.login(username="lin", password=PASSWORD)
+    page = client.get(reverse("desk:screening")).text
+    assert f"The caller of case {format_case_code(call.case_code)}" in page
+    assert call.caller_key[:10] not in page
+
+
+def test_the_chinese_night_report_names_what_screening_did_in_chinese(
+    client: Client, network: PhoneNetwork, numbers: HotlineNumbers, lin: Volunteer
+) -> None:
+    score(HIRED, 4)
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    client.login(username="lin", password=PASSWORD)
+    night = (timezone.now().astimezone(CHINA) - timedelta(hours=8)).date()
+    Call.objects.update(
+        started_at=datetime(night.year, night.month, night.day, 23, 30, tzinfo=CHINA)
+    )
+    page = client.get(
+        reverse("desk:screening"), {"night": night.isoformat()}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).text
+    assert "× screening_group" not in page
+    assert "1 × 转给筛查小组" in page

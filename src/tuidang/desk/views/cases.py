@@ -24,7 +24,7 @@ from tuidang.calls.case_codes import (
 )
 from tuidang.calls.services import CaseLookupLimited, case_look_up
 from tuidang.declarations.models import Declaration, RevocationReason
-from tuidang.declarations.services import declaration_revoke
+from tuidang.declarations.services import declaration_revoke, receipt_code
 from tuidang.desk.decorators import coordinator_required, volunteer_required
 from tuidang.volunteers.models import Volunteer
 
@@ -71,6 +71,11 @@ def open_case(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
         if volunteer.is_coordinator or note.author_id == volunteer.pk
     ]
     audit_record_many(actor=request.user, action=Action.VIEW, targets=notes)
+    declarations = (
+        list(case.declarations.select_related("revocation").order_by("pk")) if case else []
+    )
+    # A receipt's code is read again to a caller who lost it (or never heard it).
+    audit_record_many(actor=request.user, action=Action.VIEW, targets=declarations)
     return render(
         request,
         "desk/case.html",
@@ -81,6 +86,10 @@ def open_case(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
             "not_found": not_found,
             "can_revoke": volunteer.is_coordinator,
             "notes": notes,
+            "receipts": [
+                {"declaration": declaration, "code": receipt_code(declaration)}
+                for declaration in declarations
+            ],
         },
         status=400 if request.GET and not form.is_valid() else 200,
     )

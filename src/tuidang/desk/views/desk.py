@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +19,7 @@ from tuidang.audit.models import Action
 from tuidang.audit.services import audit_record_many
 from tuidang.calls.case_codes import format_case_code
 from tuidang.calls.forms import CallRecordForm
+from tuidang.calls.models import Call
 from tuidang.calls.services import call_hang_up, call_record
 from tuidang.declarations.forms import (
     MAX_FAMILY_MEMBERS,
@@ -89,16 +91,27 @@ def desk(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
 @require_GET
 @volunteer_required
 def live(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
-    """Polled by the desk: presence and queues; a reload when the call in front changes."""
+    """Polled by the desk: presence and queues, the presence buttons and the shown call's
+    state and actions (swapped in place); a reload when the call in front changes."""
     call = current_call(volunteer)
     shown = request.GET.get("call", "")
+    shown_call = call if call is not None and shown == str(call.pk) else None
+    if shown_call is None and shown.isdigit() and len(shown) < 19:
+        shown_call = Call.objects.filter(pk=int(shown), volunteer=volunteer).first()
     response = render(
         request,
         "desk/_live.html",
-        {"volunteer": volunteer, "queues": queues(), "call": call},
+        {
+            "volunteer": volunteer,
+            "queues": queues(),
+            "call": call,
+            "shown_call": shown_call,
+            "oob": True,
+        },
     )
     # Only a new call reloads the page: a reload must never wipe a half-typed record, so a
-    # call that leaves the screen (wrap-up over, a new offer ringing) stays until then.
+    # call that leaves the screen (wrap-up over, a new offer ringing) stays until then;
+    # its state and buttons follow in place.
     if call is not None and shown != str(call.pk):
         response["HX-Refresh"] = "true"
     return response
@@ -157,7 +170,25 @@ def record_declarations(request: HttpRequest, volunteer: Volunteer, call_id: int
         ngettext("%(n)d declaration recorded.", "%(n)d declarations recorded.", len(created))
         % {"n": len(created)},
     )
+    if current_call(volunteer) != call:
+        # From a page left open after the call left the desk (another tab, wrap-up over):
+        # the receipts are on the case's page, never lost.
+        messages.info(
+            request,
+            _("This call is no longer on your desk: its receipts are here, on its case."),
+        )
+        return _go(request, f"{reverse('desk:open-case')}?code={call.case_code}")
     return redirect("desk:desk")
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    """Another page: by a redirect, or for htmx, which would swap in a part of it, by
+    asking it to load the page."""
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 @login_required

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -99,9 +100,16 @@ def _render_dashboard(request: HttpRequest, form: BlockForm, status: int = 200) 
     else:
         night, status = tonight, 400
     report = night_report(night)
-    blocks = Block.objects.filter(lifted_at__isnull=True, expires_at__gt=now).order_by(
-        "-created_at"
-    )[:200]
+    # Named by the last call of the key (its case code and region), never by the key.
+    last_call = Call.objects.filter(caller_key=OuterRef("caller_key")).order_by("-started_at")
+    blocks = (
+        Block.objects.filter(lifted_at__isnull=True, expires_at__gt=now)
+        .annotate(
+            last_case_code=Subquery(last_call.values("case_code")[:1]),
+            last_region=Subquery(last_call.values("region")[:1]),
+        )
+        .order_by("-created_at")[:200]
+    )
     context = {
         "flood": FloodState.objects.order_by("pk").first(),
         "report": report,
@@ -111,7 +119,9 @@ def _render_dashboard(request: HttpRequest, form: BlockForm, status: int = 200) 
         "next_night": night + timedelta(days=1) if night < night_form.last else None,
         "policy_labels": POLICY_LABELS,
         "blocks": blocks,
-        "events": ScreeningEvent.objects.order_by("-at")[:50],
+        "events": ScreeningEvent.objects.annotate(
+            last_case_code=Subquery(last_call.values("case_code")[:1])
+        ).order_by("-at")[:50],
         "form": form,
     }
     return render(request, "desk/screening.html", context, status=status)

@@ -72,6 +72,7 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "desk:desk": (signed_in(200), signed_in(405)),
     "desk:live": (signed_in(200), signed_in(405)),
     "desk:presence": (signed_in(405), signed_in(ELSEWHERE)),
+    "desk:profile": (signed_in(200), signed_in(400)),
     "desk:record-declarations": (signed_in(405), signed_in(404)),
     "desk:hang-up": (signed_in(405), signed_in(404)),
     "desk:record-call": (signed_in(405), signed_in(404)),
@@ -112,6 +113,7 @@ MATRIX: dict[str, tuple[Row, Row]] = {
             "offer-status",
             "callback",
             "callback-done",
+            "callback-reached",
             "callback-status",
         ]
     },

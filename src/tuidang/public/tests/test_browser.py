@@ -202,6 +202,9 @@ def record_the_call(desk: Page) -> None:
     caller_box.get_by_label("Communist Party").check()
     caller_box.get_by_label("Communist Youth League").check()
     desk.get_by_role("button", name="Add a family member").click()
+    # The new row comes in place, with what was typed kept.
+    expect(desk.get_by_role("group", name="Family member 2")).to_be_visible()
+    expect(caller_box.get_by_label("Alias")).to_have_value("Wang Ming")
     relatives = [
         ("Parent", "Old Wang", "Communist Party"),
         ("Child", "Little Wang", "Young Pioneers"),
@@ -218,7 +221,7 @@ def record_the_call(desk: Page) -> None:
     books = desk.get_by_role("region", name="Book request")
     books.get_by_label("九评共产党").check()
     books.get_by_label("By post").check()
-    books.get_by_label("Postal address (sealed, deleted once sent)").fill("河北省石家庄市某路12号")
+    books.get_by_label("Address (sealed, deleted once sent)").fill("河北省石家庄市某路12号")
     books.get_by_role("button", name="Record the book request").click()
     expect(desk.get_by_role("status")).to_contain_text("The book request is recorded.")
 

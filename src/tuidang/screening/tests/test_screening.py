@@ -174,6 +174,7 @@ def test_a_flagged_caller_who_renounces_is_a_conversion_and_stays_blocked(
         reverse("desk:record-declarations", args=[call.pk]),
         {
             "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
             "caller-organizations": ["party"],
             "family-TOTAL_FORMS": "0",
             "family-INITIAL_FORMS": "0",

@@ -207,8 +207,13 @@ class PhoneNetwork:
 
     def _bridge_dialled(self, leg: SimCall, dialer_sid: str) -> None:
         dialer = SimCall.objects.get(sid=dialer_sid)
-        since = self.clock().isoformat()
         dialing = dialer.waiting or {}
+        if dialing.get("reached"):
+            self._request(leg, dialing["reached"], ParentCallSid=dialer.sid)
+            dialer = self.refresh(dialer)
+            if dialer.ended:
+                return
+        since = self.clock().isoformat()
         dialer.waiting = {**dialing, "kind": "bridged", "with": leg.sid, "since": since}
         self._note(dialer, "system", "Connected")
         dialer.save()
@@ -651,9 +656,18 @@ class PhoneNetwork:
         )
         self._note(leg, "system", f"Incoming call from {leg.from_number}")
         leg.save(update_fields=["transcript"])
-        call.waiting = {"kind": "dialing", "with": leg.sid, "action": action, "base": base}
+        # <Number url>: requested on the dialled leg once it answers, before the bridge.
+        reached = urljoin(base, target.get("url", "")) if target.get("url") else ""
+        call.waiting = {
+            "kind": "dialing",
+            "with": leg.sid,
+            "action": action,
+            "base": base,
+            "reached": reached,
+        }
         call.deadline = None
-        self._note(call, "system", f"Dialling {number}")
+        # The volunteer's phone never shows the number it dials, as a real one would not.
+        self._note(call, "system", "Dialling the caller")
         call.save()
         return False
 

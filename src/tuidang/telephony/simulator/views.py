@@ -69,7 +69,8 @@ def _back(request: HttpRequest, call: SimCall) -> HttpResponse:
     if request.headers.get("HX-Request"):
         if call.direction == "inbound":
             return render(request, "simulator/_call_panel.html", _call_context(call))
-        return phone(request)
+        # The volunteer's phone, as the press left it (not the GET view: this is a POST).
+        return _phone(request)
     if call.direction == "inbound":
         return redirect("simulator:call", sid=call.sid)
     return redirect("desk:desk")
@@ -114,6 +115,10 @@ def phone_answer(request: HttpRequest, sid: str) -> HttpResponse:
 @login_required
 @require_GET
 def phone(request: HttpRequest) -> HttpResponse:
+    return _phone(request)
+
+
+def _phone(request: HttpRequest) -> HttpResponse:
     volunteer = volunteer_for(request)
     if volunteer is None:
         raise Http404

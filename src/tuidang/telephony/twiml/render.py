@@ -74,7 +74,10 @@ def _dial_queue(response: VoiceResponse, step: ivr.DialQueue, url: UrlFor) -> No
 
 def _dial_number(response: VoiceResponse, step: ivr.DialNumber, url: UrlFor) -> None:
     dial = Dial(caller_id=step.caller_id, timeout=step.timeout, action=url(step.action))
-    dial.number(step.number)
+    if step.reached is not None:
+        dial.number(step.number, url=url(step.reached), method="POST")
+    else:
+        dial.number(step.number)
     response.append(dial)
 
 

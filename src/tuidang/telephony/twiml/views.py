@@ -156,6 +156,11 @@ class TwimlWebhooks:
                 name=f"{name}-callback-done",
             ),
             path(
+                "callback/<uuid:public_id>/<int:volunteer_id>/reached",
+                view(self.callback_reached),
+                name=f"{name}-callback-reached",
+            ),
+            path(
                 "callback/<uuid:public_id>/<int:volunteer_id>/status",
                 view(self.callback_leg_status),
                 name=f"{name}-callback-status",
@@ -287,6 +292,18 @@ class TwimlWebhooks:
         reply = ivr.callback_answered(voicemail_id=str(public_id), volunteer_id=volunteer_id)
         return self._twiml(request, reply)
 
+    def callback_reached(
+        self, request: HttpRequest, public_id: str, volunteer_id: int
+    ) -> HttpResponse:
+        """The <Number> URL: the caller answered, on the dialled leg; the volunteer's leg
+        is its parent."""
+        reply = ivr.callback_reached(
+            voicemail_id=str(public_id),
+            volunteer_id=volunteer_id,
+            leg_id=_param(request, "ParentCallSid"),
+        )
+        return self._twiml(request, reply)
+
     def callback_dialled(
         self, request: HttpRequest, public_id: str, volunteer_id: int
     ) -> HttpResponse:
@@ -295,11 +312,16 @@ class TwimlWebhooks:
             voicemail_id=str(public_id),
             volunteer_id=volunteer_id,
             outcome=leg_outcome(_param(request, "DialCallStatus")) or LegOutcome.FAILED,
+            leg_id=_param(request, "CallSid"),
         )
         return self._twiml(request, reply)
 
     def callback_leg_status(
         self, request: HttpRequest, public_id: str, volunteer_id: int
     ) -> HttpResponse:
-        """The volunteer's own leg ended; the outcome comes from the Dial's action."""
+        """The volunteer's own leg changed; once it ended, a caller it reached is recorded
+        as reached and the call goes to wrap-up (the dial's action may never come)."""
+        outcome = leg_outcome(_param(request, "CallStatus"))
+        if outcome is not None and outcome.ended:
+            ivr.callback_leg_ended(voicemail_id=str(public_id), leg_id=_param(request, "CallSid"))
         return HttpResponse(status=204)

@@ -22,6 +22,7 @@ def renounce(client: Client, call: Call, count: int) -> None:
         f"/desk/calls/{call.pk}/declarations",
         {
             "caller-renounces": "on",
+            "caller-alias": "Wang Ming",
             "caller-organizations": ["party"],
             "family-TOTAL_FORMS": str(count - 1),
             "family-INITIAL_FORMS": "0",
@@ -30,6 +31,7 @@ def renounce(client: Client, call: Call, count: int) -> None:
                 for i in range(count - 1)
                 for key, value in {
                     f"family-{i}-relationship": "parent",
+                    f"family-{i}-alias": f"Old Wang {i}",
                     f"family-{i}-organizations": ["youth_league"],
                     f"family-{i}-asked_for_it": "on",
                 }.items()
