@@ -3,6 +3,7 @@ recorded is no finer than its batch (declarations/publication.py)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import threading
@@ -52,6 +53,14 @@ def a_call(n: int) -> Call:
     )
     assert call is not None
     return call
+
+
+_aliases = itertools.count()
+
+
+def unique_alias() -> str:
+    """A name no other declaration gives: never a duplicate by the counting rules."""
+    return f"Caller {next(_aliases)}"
 
 
 def renounce(call: Call, user: User, region: str, alias: str = "Wang Ming") -> Declaration:
@@ -146,7 +155,7 @@ def test_the_order_in_a_batch_is_independent_of_the_order_of_recording(
     batches = 300
     for _ in range(batches):
         for call, region in zip(calls, recorded, strict=True):
-            renounce(call, mei.user, region, alias="")  # no alias: never a duplicate
+            renounce(call, mei.user, region, alias=unique_alias())  # never a duplicate
         declarations_publish()
     log_checkpoint_sign()
     log = entries(client)
@@ -208,7 +217,7 @@ def test_a_crash_in_the_middle_publishes_nothing_and_the_next_run_everything(
 ) -> None:
     call = a_call(1)
     for region in REGIONS[:3]:
-        renounce(call, mei.user, region, alias="")
+        renounce(call, mei.user, region, alias=unique_alias())
     declaration_revoke(declaration=Declaration.objects.earliest("pk"), reason="withdrawn", by=None)
 
     def crash(*args: object, **kwargs: object) -> bytes:
@@ -299,7 +308,7 @@ def test_the_public_counts_move_only_at_publication_and_always_equal_the_log(
         before = (public_totals(), log_size())
         if action == "record":
             # No alias: the duplicate rule leaves them be; revocations come from the plan.
-            renounce(call, mei.user, REGIONS[n], alias="")
+            renounce(call, mei.user, REGIONS[n], alias=unique_alias())
         elif action == "revoke":
             counted = Declaration.objects.filter(revocation__isnull=True).order_by("pk")
             if target := counted[n : n + 1].first():
