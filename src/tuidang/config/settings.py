@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Before any login form hashes a password: the fleet's budget (accounts/budget.py).
+    "tuidang.accounts.middleware.LoginBudgetMiddleware",
     "tuidang.accounts.middleware.SessionExpiryMiddleware",
     "tuidang.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -231,6 +233,12 @@ AXES_LOCKOUT_CALLABLE = "tuidang.accounts.lockout.lockout_response"
 # where the volunteers are; failed attempts go at the first login after the cool-off.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login"]
+# Passwords hashed for logins per second across every app server (accounts/budget.py):
+# past it a login answers 429 at once, without hashing, unless the browser carries the
+# account's device cookie, given at a successful login and good for
+# LOGIN_DEVICE_COOKIE_DAYS.
+LOGIN_HASHES_PER_SECOND = env_int("LOGIN_HASHES_PER_SECOND", 2)
+LOGIN_DEVICE_COOKIE_DAYS = env_int("LOGIN_DEVICE_COOKIE_DAYS", 90)
 # How many proxies append to X-Forwarded-For in front of the app (one TLS proxy, when
 # BEHIND_TLS_PROXY is set). The client's address is read from that header only then.
 TRUSTED_PROXY_COUNT = env_int(
