@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the telephony pool answers nothing but the webhooks (SERVE_ONLY_PATHS).
+    "tuidang.lib.middleware.OnlyThesePathsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Above WhiteNoise, which answers static files without calling the rest: the policy
     # and cache headers cover every response (see "HTTP" below).
@@ -365,6 +367,11 @@ if SIMULATOR_DIALECT not in ("twilio", "telnyx"):
 # The base URL the provider calls, when the app sits behind a proxy that rewrites the
 # host or scheme. Twilio signs the URL it called, so validation must use that one.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
+# `tuidang serve` answers these paths in a pool of their own, on TELEPHONY_PORT, which the
+# proxy sends them to: logins and pages cannot take its threads (lib/.../serve.py).
+TELEPHONY_POOL_PATHS = ["/telephony/"]
+# The paths this process answers, all others 404; `serve` sets it for the telephony pool.
+SERVE_ONLY_PATHS = env_list("SERVE_ONLY_PATHS", [])
 OFFER_TIMEOUT_SECONDS = env_int("OFFER_TIMEOUT_SECONDS", 20)
 # After a call, a volunteer has this long to record it before routing offers them the next.
 WRAP_UP_SECONDS = env_int("WRAP_UP_SECONDS", 120)

@@ -1,0 +1,164 @@
+"""`tuidang serve` answers the telephony webhooks in a pool of their own: a flood of logins
+or page views can take every thread that serves people and callers still get through."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+from django.test import Client
+from pytest_django.fixtures import Settings
+from twilio.request_validator import RequestValidator
+
+from tuidang.calls.models import HotlineNumber, HowHeard
+from tuidang.lib.tests.test_serve import _free_port
+
+TOKEN = "pools-auth-token-" + "0" * 16
+LINE = "+18005550177"
+PEOPLE_THREADS = 2
+
+
+def _request(url: str, data: dict[str, str] | None = None, **headers: str) -> tuple[int, str]:
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310 - local
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - local
+            return int(response.status), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _database_url() -> str:
+    """The test database, for the served processes to share with this test."""
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{database['NAME']}"
+    user = database["USER"] or "postgres"
+    password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
+    host = database["HOST"] or "127.0.0.1"
+    return f"postgres://{user}{password}@{host}:{database['PORT'] or 5432}/{database['NAME']}"
+
+
+def _wait_for(condition: object, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"gave up waiting: {what}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        _request(url)
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """`tuidang serve` with a pool for people of one process and two threads, and a
+    telephony pool of one process and one thread, on this test's database."""
+    people_port, telephony_port = _free_port(), _free_port()
+    hold_dir = tmp_path / "hold"
+    hold_dir.mkdir()
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="tuidang.testing.held.settings",
+        DATABASE_URL=_database_url(),
+        VAR_DIR=str(tmp_path / "var"),
+        TWILIO_AUTH_TOKEN=TOKEN,
+        TASKS_BACKEND="immediate",
+        HOLD_DIR=str(hold_dir),
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tuidang.manage", "serve", "--no-worker",
+         "--port", str(people_port), "--workers", "1", "--threads", str(PEOPLE_THREADS),
+         "--telephony-port", str(telephony_port),
+         "--telephony-workers", "1", "--telephony-threads", "1"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    people, telephony = f"http://127.0.0.1:{people_port}", f"http://127.0.0.1:{telephony_port}"
+    try:
+        _wait_for(lambda: _answers(people + "/") and _answers(telephony + "/"), "both pools")
+        yield people, telephony, hold_dir
+    finally:
+        (hold_dir / "release").touch()
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _incoming_call(base: str) -> tuple[int, str]:
+    url = f"{base}/telephony/twilio/voice"
+    params = {
+        "AccountSid": "AC" + "0" * 32, "CallSid": "CA" + "7" * 32, "CallStatus": "ringing",
+        "Direction": "inbound", "From": "+8613812345678", "To": LINE, "Called": LINE,
+        "FromCountry": "CN", "ToCountry": "US",
+    }  # fmt: skip
+    signature = RequestValidator(TOKEN).compute_signature(url, params)
+    return _request(url, params, **{"X-Twilio-Signature": signature})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_is_answered_while_every_thread_serving_people_is_taken(
+    served: tuple[str, str, Path],
+) -> None:
+    HotlineNumber.objects.create(e164=LINE, name="Pools line", how_heard=HowHeard.BANKNOTES)
+    people, telephony, hold_dir = served
+
+    with ThreadPoolExecutor(max_workers=PEOPLE_THREADS + 1) as pool:
+        held: list[Future[tuple[int, str]]] = [
+            pool.submit(_request, people + "/hold/") for _ in range(PEOPLE_THREADS)
+        ]
+        _wait_for(
+            lambda: len(list(hold_dir.glob("held-*"))) == PEOPLE_THREADS,
+            "every thread of the pool for people taken",
+        )
+        # One more person waits for a thread of their pool, and gets none yet.
+        waiting = pool.submit(_request, people + "/accounts/login/")
+
+        status, twiml = _incoming_call(telephony)
+
+        assert status == 200
+        assert "<Gather" in twiml  # the caller hears the language menu
+        assert not any(request.done() for request in [*held, waiting])  # still all taken
+
+        (hold_dir / "release").touch()
+        assert [request.result()[0] for request in held] == [200] * PEOPLE_THREADS
+        assert waiting.result()[0] == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_telephony_pool_answers_nothing_but_the_webhooks(
+    served: tuple[str, str, Path],
+) -> None:
+    people, telephony, _ = served
+    assert _request(telephony + "/accounts/login/")[0] == 404
+    assert _request(telephony + "/admin/")[0] == 404
+    assert _request(people + "/accounts/login/")[0] == 200
+
+
+def test_a_process_limited_to_some_paths_refuses_others(settings: Settings) -> None:
+    settings.SERVE_ONLY_PATHS = ["/telephony/"]
+    client = Client()
+    assert client.get("/accounts/login/").status_code == 404
+    assert client.get("/").status_code == 404
+    # Unsigned, so refused, but by the webhook's own check: the path is served.
+    assert client.post("/telephony/twilio/voice").status_code == 403
+
+
+def test_every_process_serves_every_path_by_default() -> None:
+    assert django_settings.SERVE_ONLY_PATHS == []
