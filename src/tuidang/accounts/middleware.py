@@ -170,10 +170,6 @@ class LoginBudgetMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST" or not request.path.startswith(_accounts_folder()):
             return self.get_response(request)
-        if request.path == reverse("login"):
-            refused = self._over_budget(request)
-            if refused is not None:
-                return refused
         was_in = request.user.is_authenticated
         response = self.get_response(request)
         if not was_in and request.user.is_authenticated:
@@ -187,6 +183,14 @@ class LoginBudgetMiddleware:
                 samesite="Lax",
             )
         return response
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        # After the CSRF check (above in MIDDLEWARE): a forged post takes nothing.
+        if request.method != "POST" or request.path != reverse("login"):
+            return None
+        return self._over_budget(request)
 
     def _over_budget(self, request: HttpRequest) -> HttpResponse | None:
         from axes.handlers.proxy import AxesProxyHandler

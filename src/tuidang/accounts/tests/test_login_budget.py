@@ -260,3 +260,15 @@ def test_old_seconds_are_forgotten_by_the_database() -> None:
 def test_the_budget_follows_the_configuration() -> None:
     expected = RedisBudget if django_settings.REDIS_URL else DatabaseBudget
     assert isinstance(hash_budget(), expected)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("one_second")
+def test_posts_without_the_forms_csrf_token_take_nothing_from_the_budget(mei: Volunteer) -> None:
+    forger = Client(enforce_csrf_checks=True)
+    for n in range(5):
+        assert (
+            log_in(forger, f"name{n}", password="guess", address=flood_address(n)).status_code
+            == 403
+        )
+    assert log_in(Client(), "mei", address=MEI_AT_HOME).status_code == 302
