@@ -101,6 +101,21 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         server.wait(timeout=30)
 
 
+def _niceness_of_servers_on(url: str) -> set[int]:
+    """The CPU niceness of every granian process serving ``url``'s port (Linux's /proc)."""
+    port = url.rsplit(":", 1)[1]
+    found: set[int] = set()
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            arguments = (process / "cmdline").read_bytes().split(b"\0")
+            stat = (process / "stat").read_text()
+        except OSError:
+            continue
+        if b"granian" in b" ".join(arguments) and port.encode() in arguments:
+            found.add(int(stat.rsplit(")", 1)[1].split()[16]))  # field 19: nice
+    return found
+
+
 def _incoming_call(base: str) -> tuple[int, str]:
     url = f"{base}/telephony/twilio/voice"
     params = {
@@ -142,13 +157,16 @@ def test_a_call_is_answered_while_every_thread_serving_people_is_taken(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_telephony_pool_answers_nothing_but_the_webhooks(
+def test_the_telephony_pool_answers_nothing_but_the_webhooks_and_comes_first_for_the_cpu(
     served: tuple[str, str, Path],
 ) -> None:
     people, telephony, _ = served
     assert _request(telephony + "/accounts/login/")[0] == 404
     assert _request(telephony + "/admin/")[0] == 404
     assert _request(people + "/accounts/login/")[0] == 200
+    # Where both want a core, the webhooks' processes come first.
+    assert _niceness_of_servers_on(people) == {os.nice(0) + 10}
+    assert _niceness_of_servers_on(telephony) == {os.nice(0)}
 
 
 def test_a_process_limited_to_some_paths_refuses_others(settings: Settings) -> None:
