@@ -4,6 +4,7 @@ or page views can take every thread that serves people and callers still get thr
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,21 +14,25 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 from pytest_django.fixtures import Settings
 from twilio.request_validator import RequestValidator
 
+from tuidang.accounts.models import LoginHashWindow
 from tuidang.calls.models import HotlineNumber, HowHeard
 from tuidang.lib.tests.test_serve import _free_port
 
 TOKEN = "pools-auth-token-" + "0" * 16
 LINE = "+18005550177"
 PEOPLE_THREADS = 2
+BUDGET = 2  # password hashes a second, for the whole pool
 
 
 def _request(url: str, data: dict[str, str] | None = None, **headers: str) -> tuple[int, str]:
@@ -68,10 +73,12 @@ def _answers(url: str) -> bool:
     return True
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
-    """`tuidang serve` with a pool for people of one process and two threads, and a
-    telephony pool of one process and one thread, on this test's database."""
+@contextmanager
+def _serve(
+    tmp_path: Path, *, people_workers: int, people_threads: int, **environment: str
+) -> Iterator[tuple[str, str, Path]]:
+    """`tuidang serve` on this test's database, with a telephony pool of one process and
+    one thread; the URLs of both pools, and the folder of held requests."""
     people_port, telephony_port = _free_port(), _free_port()
     hold_dir = tmp_path / "hold"
     hold_dir.mkdir()
@@ -83,11 +90,12 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         TWILIO_AUTH_TOKEN=TOKEN,
         TASKS_BACKEND="immediate",
         HOLD_DIR=str(hold_dir),
+        **environment,
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "tuidang.manage", "serve", "--no-worker",
-         "--port", str(people_port), "--workers", "1", "--threads", str(PEOPLE_THREADS),
-         "--telephony-port", str(telephony_port),
+         "--port", str(people_port), "--workers", str(people_workers),
+         "--threads", str(people_threads), "--telephony-port", str(telephony_port),
          "--telephony-workers", "1", "--telephony-threads", "1"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
@@ -99,6 +107,13 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         (hold_dir / "release").touch()
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """A pool for people of one process and two threads."""
+    with _serve(tmp_path, people_workers=1, people_threads=PEOPLE_THREADS) as urls:
+        yield urls
 
 
 def _niceness_of_servers_on(url: str) -> set[int]:
@@ -116,11 +131,11 @@ def _niceness_of_servers_on(url: str) -> set[int]:
     return found
 
 
-def _incoming_call(base: str) -> tuple[int, str]:
+def _incoming_call(base: str, caller: int = 12345678) -> tuple[int, str]:
     url = f"{base}/telephony/twilio/voice"
     params = {
-        "AccountSid": "AC" + "0" * 32, "CallSid": "CA" + "7" * 32, "CallStatus": "ringing",
-        "Direction": "inbound", "From": "+8613812345678", "To": LINE, "Called": LINE,
+        "AccountSid": "AC" + "0" * 32, "CallSid": f"CA{caller:032d}", "CallStatus": "ringing",
+        "Direction": "inbound", "From": f"+86138{caller:08d}", "To": LINE, "Called": LINE,
         "FromCountry": "CN", "ToCountry": "US",
     }  # fmt: skip
     signature = RequestValidator(TOKEN).compute_signature(url, params)
@@ -180,3 +195,55 @@ def test_a_process_limited_to_some_paths_refuses_others(settings: Settings) -> N
 
 def test_every_process_serves_every_path_by_default() -> None:
     assert django_settings.SERVE_ONLY_PATHS == []
+
+
+def _fail_logins(people: str, client: int, attempts: int) -> list[int]:
+    """One browser failing logins, each from a new address (behind the trusted proxy)."""
+    session = requests.Session()
+    page = session.get(f"{people}/accounts/login/", timeout=60)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert token is not None
+    statuses = []
+    for n in range(attempts):
+        response = session.post(
+            f"{people}/accounts/login/",
+            data={
+                "csrfmiddlewaretoken": token.group(1),
+                "login": f"u{client}x{n}",
+                "password": "x",
+            },
+            headers={"X-Forwarded-For": f"10.{client}.0.{n + 1}", "Referer": people + "/"},
+            allow_redirects=False,
+            timeout=60,
+        )
+        statuses.append(response.status_code)
+    return statuses
+
+
+@pytest.mark.django_db(transaction=True)
+def test_during_a_login_flood_on_two_processes_calls_are_answered_and_the_budget_holds(
+    tmp_path: Path,
+) -> None:
+    """The short version of bench/login_flood.py: failed logins from many addresses on a
+    pool for people of two processes, while calls come in."""
+    HotlineNumber.objects.create(e164=LINE, name="Pools line", how_heard=HowHeard.BANKNOTES)
+    with (
+        _serve(tmp_path, people_workers=2, people_threads=2, TRUSTED_PROXY_COUNT="1") as (
+            people,
+            telephony,
+            _,
+        ),
+        ThreadPoolExecutor(max_workers=6) as pool,
+    ):
+        flood = [pool.submit(_fail_logins, people, client, 8) for client in range(4)]
+        calls = [_incoming_call(telephony, caller) for caller in range(10)]
+        statuses = [status for attempts in flood for status in attempts.result()]
+
+    assert all(status == 200 and "<Gather" in twiml for status, twiml in calls)
+    hashed = statuses.count(200)  # a wrong password, checked and refused
+    assert statuses.count(429) > 0  # past the budget: refused without hashing
+    assert hashed + statuses.count(429) == len(statuses)
+    # Both processes took from one budget, never more than it allows in a second.
+    windows = list(LoginHashWindow.objects.values_list("used", flat=True))
+    assert sum(windows) == hashed
+    assert max(windows) <= BUDGET
