@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 from pytest_django.fixtures import Settings
@@ -247,3 +248,16 @@ def test_during_a_login_flood_on_two_processes_calls_are_answered_and_the_budget
     windows = list(LoginHashWindow.objects.values_list("used", flat=True))
     assert sum(windows) == hashed
     assert max(windows) <= BUDGET
+
+
+def test_the_two_pools_cannot_share_a_port() -> None:
+    with pytest.raises(CommandError, match="port of their own"):
+        call_command("serve", "--no-worker", "--port", "9123", "--telephony-port", "9123")
+
+
+def test_a_telephony_port_that_is_not_a_number_is_refused_clearly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELEPHONY_PORT", "eighty")
+    with pytest.raises(CommandError, match="invalid int value: 'eighty'"):
+        call_command("serve", "--no-worker")

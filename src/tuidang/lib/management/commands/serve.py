@@ -9,7 +9,7 @@ The telephony provider's webhooks have a pool of their own, on a port of their o
 (``--telephony-port``, which the proxy sends ``TELEPHONY_POOL_PATHS`` to, and which answers
 nothing else): no login, admin or public page can take its threads. The pool for people
 runs at a lower CPU priority (``PEOPLE_POOL_NICENESS``), so that on a small machine a
-webhook waits for no password hash either. docs/deployment in docs/configuration.md.
+webhook waits for no password hash either. See docs/configuration.md, "Two pools".
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from types import FrameType
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Stop(Exception):
@@ -83,7 +83,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--telephony-port",
             type=int,
-            default=int(os.environ["TELEPHONY_PORT"]) if os.environ.get("TELEPHONY_PORT") else None,
+            default=os.environ.get("TELEPHONY_PORT") or None,  # argparse applies type=int
             help="port of the telephony webhooks' own pool (default: --port + 1)",
         )
         parser.add_argument(
@@ -99,6 +99,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
         telephony_port = options["telephony_port"] or port + 1
+        if telephony_port == port:
+            raise CommandError("The telephony webhooks need a port of their own, not --port.")
         workers, threads = default_workers_and_threads()
         children: list[subprocess.Popen[bytes]] = []
         uses_queue = settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend")
