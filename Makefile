@@ -61,6 +61,7 @@ bench: install
 		{ echo "The benchmarks need wrk: apt-get install wrk" >&2; exit 1; }
 	$(BIN)/python -m bench.webhook_bench --write-docs
 	$(BIN)/python -m bench.screening_night --write-docs
+	$(BIN)/python -m bench.login_flood --write-docs
 	$(BIN)/python -m bench.registry_bench --write-docs
 	$(BIN)/python -m bench.witness_bench --write-docs
 

@@ -1,5 +1,6 @@
 """Two rules every signed-in request passes: a second factor where one is required, and a
-session that ends after too long, or after too long without the person doing anything."""
+session that ends after too long, or after too long without the person doing anything;
+and the fleet's budget of password hashing that every login passes first."""
 
 from __future__ import annotations
 
@@ -12,10 +13,16 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import resolve_url
-from django.urls import Resolver404, resolve
+from django.shortcuts import render, resolve_url
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
+from tuidang.accounts.budget import (
+    DEVICE_COOKIE,
+    device_cookie_admits,
+    device_cookie_value,
+    login_hash_take,
+)
 from tuidang.accounts.policy import has_second_factor, second_factor_required
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -140,3 +147,74 @@ class SessionExpiryMiddleware:
         if next_url is None:
             return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))
         return redirect_to_login(next_url)
+
+
+# How long a login refused over the budget is told to wait: the budget is per second.
+RETRY_AFTER_SECONDS = 2
+
+
+class LoginBudgetMiddleware:
+    """Refuse a login over the fleet's budget of password hashes before anything hashes.
+
+    A login that django-axes has locked out goes on to axes' own 429 (it hashes nothing
+    either); one from a browser with the account's device cookie goes on without taking
+    from the budget, still counted per (username, address) by axes. Any other takes one
+    hash from the budget (accounts/budget.py), or is answered 429 with the login form
+    again, its username kept. A full login, whether it ends at the password or at the
+    second factor, gives the browser the account's device cookie.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or not request.path.startswith(_accounts_folder()):
+            return self.get_response(request)
+        was_in = request.user.is_authenticated
+        response = self.get_response(request)
+        if not was_in and request.user.is_authenticated:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                device_cookie_value(request.user.get_username()),
+                max_age=settings.LOGIN_DEVICE_COOKIE_DAYS * 24 * 3600,
+                path=_accounts_folder(),
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
+    ) -> HttpResponse | None:
+        # After the CSRF check (above in MIDDLEWARE): a forged post takes nothing.
+        if request.method != "POST" or request.path != reverse("login"):
+            return None
+        return self._over_budget(request)
+
+    def _over_budget(self, request: HttpRequest) -> HttpResponse | None:
+        from axes.handlers.proxy import AxesProxyHandler
+
+        username = request.POST.get("login", "")
+        if not isinstance(username, str) or not username:
+            return None  # the form answers a missing username without hashing
+        if not AxesProxyHandler.is_allowed(request, {"username": username}):
+            return None  # locked out: axes answers, without hashing
+        if device_cookie_admits(request.COOKIES.get(DEVICE_COOKIE), username):
+            return None
+        if login_hash_take():
+            return None
+        next_url = request.POST.get("next", "")
+        response = render(
+            request,
+            "account/login_busy.html",
+            {"login": username, "next": next_url, "retry_after": RETRY_AFTER_SECONDS},
+            status=429,
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+
+def _accounts_folder() -> str:
+    """The folder of the account pages, where the device cookie is sent."""
+    return reverse("login").rsplit("/", 2)[0] + "/"

@@ -44,3 +44,19 @@ class SecondFactorFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class LoginHashWindow(models.Model):
+    """How many passwords were hashed for logins in one second, across every app server.
+
+    The embedded store of the fleet's login budget (accounts/budget.py) when there is no
+    Redis: one row per second, its ``used`` raised by a conditional UPDATE that cannot
+    pass ``LOGIN_HASHES_PER_SECOND`` however many processes race for it. Rows older than
+    a minute are deleted as new seconds begin.
+    """
+
+    second = models.BigIntegerField(primary_key=True)  # Unix time, whole seconds
+    used = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.second}: {self.used}"

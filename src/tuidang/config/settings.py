@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the telephony pool answers nothing but the webhooks (SERVE_ONLY_PATHS).
+    "tuidang.lib.middleware.OnlyThesePathsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Above WhiteNoise, which answers static files without calling the rest: the policy
     # and cache headers cover every response (see "HTTP" below).
@@ -86,6 +88,8 @@ MIDDLEWARE = [
     "tuidang.volunteers.middleware.VolunteerTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Before any login form hashes a password: the fleet's budget (accounts/budget.py).
+    "tuidang.accounts.middleware.LoginBudgetMiddleware",
     "tuidang.accounts.middleware.SessionExpiryMiddleware",
     "tuidang.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -235,6 +239,12 @@ AXES_LOCKOUT_CALLABLE = "tuidang.accounts.lockout.lockout_response"
 # where the volunteers are; failed attempts go at the first login after the cool-off.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login"]
+# Passwords hashed for logins per second across every app server (accounts/budget.py):
+# past it a login answers 429 at once, without hashing, unless the browser carries the
+# account's device cookie, given at a successful login and good for
+# LOGIN_DEVICE_COOKIE_DAYS.
+LOGIN_HASHES_PER_SECOND = env_int("LOGIN_HASHES_PER_SECOND", 2)
+LOGIN_DEVICE_COOKIE_DAYS = env_int("LOGIN_DEVICE_COOKIE_DAYS", 90)
 # How many proxies append to X-Forwarded-For in front of the app (one TLS proxy, when
 # BEHIND_TLS_PROXY is set). The client's address is read from that header only then.
 TRUSTED_PROXY_COUNT = env_int(
@@ -372,6 +382,11 @@ if SIMULATOR_DIALECT not in ("twilio", "telnyx"):
 # The base URL the provider calls, when the app sits behind a proxy that rewrites the
 # host or scheme. Twilio signs the URL it called, so validation must use that one.
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
+# `tuidang serve` answers these paths in a pool of their own, on TELEPHONY_PORT, which the
+# proxy sends them to: logins and pages cannot take its threads (lib/.../serve.py).
+TELEPHONY_POOL_PATHS = ["/telephony/"]
+# The paths this process answers, all others 404; `serve` sets it for the telephony pool.
+SERVE_ONLY_PATHS = env_list("SERVE_ONLY_PATHS", [])
 OFFER_TIMEOUT_SECONDS = env_int("OFFER_TIMEOUT_SECONDS", 20)
 # After a call, a volunteer has this long to record it before routing offers them the next.
 WRAP_UP_SECONDS = env_int("WRAP_UP_SECONDS", 120)

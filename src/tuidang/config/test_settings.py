@@ -26,3 +26,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 for _alias, _db in DATABASES.items():  # noqa: F405
     if _db["ENGINE"] == SQLITE_ENGINE:  # noqa: F405
         _db.update(TEST={"NAME": str(VAR_DIR / f"test-{_alias}.sqlite3")})  # type: ignore[attr-defined]  # noqa: F405
+
+# Tests log in many times a second; the fleet's login budget is tested on its own
+# (accounts/tests/test_login_budget.py), with the limit it sets.
+LOGIN_HASHES_PER_SECOND = 10_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotFound
 from django.utils.cache import add_never_cache_headers
 
 
@@ -37,3 +37,21 @@ class NoStoreForPeopleMiddleware:
         if authenticated or personal:
             add_never_cache_headers(response)
         return response
+
+
+class OnlyThesePathsMiddleware:
+    """In a pool that serves some paths only (``SERVE_ONLY_PATHS``), 404 for every other.
+
+    `tuidang serve` runs the telephony webhooks in a pool of their own; if its port were
+    reached for a login or a page, that request would take a thread meant for a caller.
+    Without the setting (every other process) it answers nothing itself.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.only = tuple(settings.SERVE_ONLY_PATHS)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if self.only and not request.path.startswith(self.only):
+            return HttpResponseNotFound(b"Not found\n", content_type="text/plain")
+        return self.get_response(request)

@@ -1,9 +1,15 @@
-"""Serve the hotline: granian for the web, and a task worker beside it.
+"""Serve the hotline: granian for the web, in two pools, and a task worker beside it.
 
 Granian parses HTTP in Rust, outside Python's interpreter lock, and hands each request to
 the Django application on one of a few threads per process. A process per core, on
 SQLite too: writers of every process queue on one lock file (lib/sqlite), and nothing
 lives inside one process (docs/architecture.md).
+
+The telephony provider's webhooks have a pool of their own, on a port of their own
+(``--telephony-port``, which the proxy sends ``TELEPHONY_POOL_PATHS`` to, and which answers
+nothing else): no login, admin or public page can take its threads. The pool for people
+runs at a lower CPU priority (``PEOPLE_POOL_NICENESS``), so that on a small machine a
+webhook waits for no password hash either. See docs/configuration.md, "Two pools".
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from types import FrameType
 from typing import Any
 
@@ -44,6 +51,11 @@ def default_workers_and_threads() -> tuple[int, int]:
     return max(2, os.cpu_count() or 2), 2
 
 
+# How much less CPU the pool for people gets than the telephony pool when both want it:
+# Linux gives a process at niceness 10 about a tenth of the share of one at 0.
+PEOPLE_POOL_NICENESS = 10
+
+
 def server_command(*, bind_host: str, port: int, workers: int, threads: int) -> list[str]:
     """The web server's command line; ``make bench`` measures exactly this."""
     return [
@@ -69,6 +81,18 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, help="threads per process (default: 2)")
         parser.add_argument("--workers", type=int, help="processes (default: one per core)")
         parser.add_argument(
+            "--telephony-port",
+            type=int,
+            default=os.environ.get("TELEPHONY_PORT") or None,  # argparse applies type=int
+            help="port of the telephony webhooks' own pool (default: --port + 1)",
+        )
+        parser.add_argument(
+            "--telephony-workers", type=int, help="telephony pool processes (default: one per core)"
+        )
+        parser.add_argument(
+            "--telephony-threads", type=int, help="telephony pool threads per process (default: 2)"
+        )
+        parser.add_argument(
             "--no-worker", action="store_true", help="Do not start a task worker (run one apart)."
         )
 
@@ -79,10 +103,11 @@ class Command(BaseCommand):
                 "Choose a telephony provider: TELEPHONY_PROVIDER=twilio or telnyx, or "
                 "simulated for the demo's own phone network (make demo chooses it)."
             )
-        bind = f"{options['host']}:{options['port']}"
+        host, port = options["host"], options["port"]
+        telephony_port = options["telephony_port"] or port + 1
+        if telephony_port == port:
+            raise CommandError("The telephony webhooks need a port of their own, not --port.")
         workers, threads = default_workers_and_threads()
-        workers = options["workers"] or workers
-        threads = options["threads"] or threads
         children: list[subprocess.Popen[bytes]] = []
         uses_queue = settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend")
         # Stopping `serve` (Ctrl-C, or SIGTERM from a supervisor) stops what it started.
@@ -92,13 +117,32 @@ class Command(BaseCommand):
                 children.append(
                     subprocess.Popen([sys.executable, "-m", "tuidang.manage", "worker"])
                 )
-            self.stdout.write(f"Serving at http://{bind}/ (Ctrl-C stops)")
-            command = server_command(
-                bind_host=options["host"], port=options["port"], workers=workers, threads=threads
+            self.stdout.write(
+                f"Serving at http://{host}:{port}/ and the telephony webhooks "
+                f"({', '.join(settings.TELEPHONY_POOL_PATHS)}) at http://{host}:{telephony_port}/"
+                " (Ctrl-C stops)"
             )
-            server = subprocess.Popen(command)  # noqa: S603
-            children.append(server)
-            server.wait()
+            telephony = server_command(
+                bind_host=host,
+                port=telephony_port,
+                workers=options["telephony_workers"] or workers,
+                threads=options["telephony_threads"] or threads,
+            )
+            only_telephony = dict(
+                os.environ, SERVE_ONLY_PATHS=",".join(settings.TELEPHONY_POOL_PATHS)
+            )
+            servers = [subprocess.Popen(telephony, env=only_telephony)]  # noqa: S603
+            people = server_command(
+                bind_host=host,
+                port=port,
+                workers=options["workers"] or workers,
+                threads=options["threads"] or threads,
+            )
+            servers.append(subprocess.Popen(people, preexec_fn=_lower_priority))  # noqa: S603
+            children.extend(servers)
+            # Until either pool stops: the other is then stopped too, and serve exits.
+            while all(server.poll() is None for server in servers):
+                time.sleep(0.5)
         except (KeyboardInterrupt, Stop):
             pass
         finally:
@@ -110,3 +154,8 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+
+def _lower_priority() -> None:
+    """In the pool for people's process, before granian starts: below the telephony pool."""
+    os.nice(PEOPLE_POOL_NICENESS)
