@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 from stdnum import damm
@@ -111,6 +112,7 @@ def history_fill(
             voicemails + len(voicemail_rows),
         )
         progress("calls", calls, size.calls)
+    _reset_sequence(Call)
     scores, blocks = _screening(keys, hired, rng, now)
     progress("screening", scores, size.keys)
     declared = 0
@@ -141,7 +143,7 @@ def _volunteers(count: int, now: datetime) -> list[tuple[int, str]]:
     """``count`` volunteers (one coordinator in ten), away; (id, first language) each."""
     user_model = get_user_model()
     password = make_password(None)  # unusable: history's volunteers never log in
-    made = []
+    made: list[tuple[int, str]] = []
     for n in range(count):
         username = HISTORY_USERNAME.format(n)
         user, _created = user_model.objects.get_or_create(
@@ -172,7 +174,9 @@ def _call_chunks(size: HistorySize, rng: random.Random, now: datetime) -> Iterat
     step = YEAR.total_seconds() / max(1, size.calls)
     for start in range(0, size.calls, CHUNK):
         count = min(CHUNK, size.calls - start)
-        yield [YEAR.total_seconds() - (start + i) * step - rng.random() * step for i in range(count)]
+        yield [
+            YEAR.total_seconds() - (start + i) * step - rng.random() * step for i in range(count)
+        ]
 
 
 CALL_FIELDS = [
@@ -211,7 +215,9 @@ def _call_rows(
     rng: random.Random,
 ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], list[tuple[object, ...]]]:
     now = timezone.now()
-    rows, offers, voicemails = [], [], []
+    rows: list[tuple[object, ...]] = []
+    offers: list[tuple[object, ...]] = []
+    voicemails: list[tuple[object, ...]] = []
     for i, seconds in enumerate(ago):
         pk = first_id + i
         started = now - timedelta(seconds=seconds)
@@ -225,9 +231,7 @@ def _call_rows(
         policy, score = Policy.NORMAL, 0.0
         if is_hired:
             score = rng.uniform(2, 12)
-            state = rng.choice(
-                [Call.State.SCREENED, Call.State.DISCONNECTED, Call.State.ABANDONED]
-            )
+            state = rng.choice([Call.State.SCREENED, Call.State.DISCONNECTED, Call.State.ABANDONED])
             policy = Policy.MESSAGE if state == Call.State.SCREENED else Policy.SCREENING_GROUP
             if state == Call.State.ABANDONED:
                 queued = started + timedelta(seconds=8)
@@ -258,7 +262,15 @@ def _call_rows(
             offered = db_value(queued + timedelta(seconds=1))
             answered = db_value(connected - timedelta(seconds=1))
             offers.append(
-                (_uuid(rng), pk, volunteer, Offer.State.ACCEPTED, f"HLEG{pk:012d}", offered, answered)
+                (
+                    _uuid(rng),
+                    pk,
+                    volunteer,
+                    Offer.State.ACCEPTED,
+                    f"HLEG{pk:012d}",
+                    offered,
+                    answered,
+                )
             )
             if rng.random() < 0.1:  # a first volunteer let it ring out
                 other = volunteers[rng.randrange(len(volunteers))][0]
@@ -277,9 +289,19 @@ def _uuid(rng: random.Random) -> object:
     return db_value(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _screening(
-    keys: list[str], hired: int, rng: random.Random, now: datetime
-) -> tuple[int, int]:
+SCORE_FIELDS = [
+    "caller_key", "score", "updated_at", "flagged_at", "converted_at",
+    "block_policy", "block_expires_at",
+]  # fmt: skip
+
+
+SCORE_FIELDS = [
+    "caller_key", "score", "updated_at", "flagged_at", "converted_at",
+    "block_policy", "block_expires_at",
+]  # fmt: skip
+
+
+def _screening(keys: list[str], hired: int, rng: random.Random, now: datetime) -> tuple[int, int]:
     """A score for every key (hired ones high), and a block on most hired keys."""
     existing = set(CallerScore.objects.values_list("caller_key", flat=True))
     updated = db_value(now - timedelta(hours=1))
@@ -304,10 +326,7 @@ def _screening(
         with transaction.atomic():
             bulk_insert(
                 CallerScore,
-                [
-                    "caller_key", "score", "updated_at", "flagged_at", "converted_at",
-                    "block_policy", "block_expires_at",
-                ],  # fmt: skip
+                SCORE_FIELDS,
                 scores[start : start + CHUNK],
             )
     for start in range(0, len(blocks), CHUNK):
@@ -342,6 +361,14 @@ def _declaration_chunks(total: int, rng: random.Random, today: date) -> Iterator
                 )
             )
         yield rows
+
+
+def _reset_sequence(model: type[Call]) -> None:
+    """Calls were written with their ids: PostgreSQL's sequence must move past them."""
+    statements = connection.ops.sequence_reset_sql(no_style(), [model])
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql)
 
 
 def _analyze() -> None:
