@@ -112,7 +112,13 @@ def call_wait(*, provider_sid: str) -> QueueStatus:
     call = Call.objects.filter(provider_sid=provider_sid).first()
     if call is None:
         raise UnknownCall(provider_sid)
-    if call.waiting:
+    config = QueueConfig.for_language(call.language)
+    languages = [call.language] + ([config.fallback_language] if config.fallback_language else [])
+    # Routing locks every waiting call of the language (on SQLite, everyone's writes):
+    # only when someone could be offered a call. A volunteer who goes available after
+    # this look routes the waiting calls at once (calls/signals.py); one whose wrap-up
+    # ends is seen by the next hold cycle.
+    if call.waiting and routing.anyone_ready(languages, timezone.now()):
         call_route(language=call.language)
         call.refresh_from_db()
     ahead = Call.objects.filter(
@@ -120,8 +126,6 @@ def call_wait(*, provider_sid: str) -> QueueStatus:
         state__in=[Call.State.QUEUED, Call.State.OFFERED],
         queued_at__lt=call.queued_at or timezone.now(),
     ).count()
-    config = QueueConfig.for_language(call.language)
-    languages = [call.language] + ([config.fallback_language] if config.fallback_language else [])
     waited = (timezone.now() - (call.queued_at or timezone.now())).total_seconds()
     return QueueStatus(
         call=call,
