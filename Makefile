@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python -m bench.webhook_bench --write-docs
 	$(BIN)/python -m bench.screening_night --write-docs
 	$(BIN)/python -m bench.registry_bench --write-docs
+	$(BIN)/python -m bench.year_bench --write-docs
 
 lint: install
 	$(BIN)/ruff check src bench
