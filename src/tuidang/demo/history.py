@@ -263,7 +263,7 @@ def _call_rows(
             answered = db_value(connected - timedelta(seconds=1))
             offers.append(
                 (
-                    _uuid(rng),
+                    _uuid(),
                     pk,
                     volunteer,
                     Offer.State.ACCEPTED,
@@ -274,19 +274,20 @@ def _call_rows(
             )
             if rng.random() < 0.1:  # a first volunteer let it ring out
                 other = volunteers[rng.randrange(len(volunteers))][0]
-                offers.append((_uuid(rng), pk, other, Offer.State.MISSED, "", offered, offered))
+                offers.append((_uuid(), pk, other, Offer.State.MISSED, "", offered, offered))
         if state == Call.State.VOICEMAIL:
             voicemails.append(
                 (
-                    _uuid(rng), pk, f"HREC{pk:012d}", "", rng.randint(5, 120),
+                    _uuid(), pk, f"HREC{pk:012d}", "", rng.randint(5, 120),
                     Voicemail.State.STORED, "", db_value(ended), b"", "reached",
                 )
             )  # fmt: skip
     return rows, offers, voicemails
 
 
-def _uuid(rng: random.Random) -> object:
-    return db_value(uuid.UUID(int=rng.getrandbits(128), version=4))
+def _uuid() -> object:
+    """Random, as the models' own: a second fill must not meet the first one's."""
+    return db_value(uuid.uuid4())
 
 
 SCORE_FIELDS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tuidang.demo.history import HistorySize, history_fill
 
@@ -34,8 +34,7 @@ class Command(BaseCommand):
         )
         for name in ("calls", "keys", "declarations", "volunteers"):
             if getattr(size, name) < 1:
-                self.stderr.write(f"--{name} must be at least 1.")
-                raise SystemExit(2)
+                raise CommandError(f"--{name} must be at least 1.")
         started = time.monotonic()
         verbosity = int(options["verbosity"])
 
