@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python -m bench.login_flood --write-docs
 	$(BIN)/python -m bench.registry_bench --write-docs
 	$(BIN)/python -m bench.witness_bench --write-docs
+	$(BIN)/python -m bench.year_bench --write-docs
 
 lint: install
 	$(BIN)/ruff check src bench

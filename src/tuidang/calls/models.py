@@ -112,7 +112,8 @@ class Call(models.Model):
     hotline_number = models.ForeignKey(HotlineNumber, on_delete=models.PROTECT, related_name="+")
     # Denormalised from the number: its how-heard may change later, the attribution must not.
     how_heard = models.CharField(_("how heard"), max_length=16, choices=HowHeard.choices)
-    caller_key = models.CharField(max_length=64, db_index=True)  # repeat-caller lookups
+    # Indexed with started_at in Meta: a key's recent calls and its repeat calls.
+    caller_key = models.CharField(max_length=64)
     region = models.CharField(_("region"), max_length=80, blank=True)
     last_digits = models.CharField(_("last digits"), max_length=4, blank=True)
     withheld = models.BooleanField(_("number withheld"), default=False)
@@ -120,8 +121,14 @@ class Call(models.Model):
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
     menu_attempts = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.IVR)
+    # Indexed with connected_at in Meta, which serves the foreign key's lookups too.
     volunteer = models.ForeignKey(
-        Volunteer, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+        Volunteer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
+        db_index=False,
     )
     # Sliding-window counts and flood detection look at recent calls.
     started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
@@ -148,6 +155,23 @@ class Call(models.Model):
         indexes = [
             # Routing takes the longest-waiting queued call of each language.
             models.Index(fields=["state", "language", "queued_at"], name="call_routing_idx"),
+            # Every arriving call counts its key's calls of the last hour (screening, without
+            # Redis) and asks whether the key ever called: a range of one key's calls, however
+            # many a hired caller made in a year. The desk's caller history reads it too.
+            models.Index(fields=["caller_key", "started_at"], name="call_caller_recent_idx"),
+            # Each hold cycle estimates the wait from the last hour's connected calls of
+            # the caller's language.
+            models.Index(fields=["language", "connected_at"], name="call_wait_estimate_idx"),
+            # Routing, under its locks, rings first the volunteer who last spoke with the
+            # caller: the key's latest call that reached someone, not all of its calls.
+            models.Index(
+                fields=["caller_key", "connected_at"],
+                condition=Q(volunteer__isnull=False),
+                name="call_last_volunteer_idx",
+            ),
+            # The desk polls every second for the call in front of the volunteer: their
+            # latest connected call, not the thousands they took over the years.
+            models.Index(fields=["volunteer", "connected_at"], name="call_volunteer_recent_idx"),
         ]
 
     def __str__(self) -> str:

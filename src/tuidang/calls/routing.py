@@ -46,6 +46,12 @@ def eligible(languages: list[str], now: datetime) -> list[Volunteer]:
     )
 
 
+def anyone_ready(languages: list[str], now: datetime) -> bool:
+    """Whether routing could offer a call of ``languages`` to anyone now: read without a
+    lock, so that a hold cycle takes routing's locks (SQLite's one writer) only then."""
+    return Volunteer.objects.filter(ready_q(now), pk__in=speakers(languages)).exists()
+
+
 def on_duty(languages: list[str]) -> bool:
     return Volunteer.objects.filter(presence__in=ON_DUTY, pk__in=speakers(languages)).exists()
 

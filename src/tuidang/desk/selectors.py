@@ -48,12 +48,16 @@ def current_call(volunteer: Volunteer) -> Call | None:
 
 def queues() -> list[dict[str, Any]]:
     """How many callers wait in each language, every language listed."""
-    waiting = dict(
+    # Grouped by state and language, the routing index's own order: the waiting calls
+    # are counted in it, never the calls table whole (polled every second by every desk).
+    waiting: dict[str, int] = {}
+    for _state, language, n in (
         Call.objects.filter(state__in=[Call.State.QUEUED, Call.State.OFFERED])
-        .values_list("language")
+        .values_list("state", "language")
         .annotate(n=Count("pk"))
-        .values_list("language", "n")
-    )
+        .values_list("state", "language", "n")
+    ):
+        waiting[language] = waiting.get(language, 0) + n
     return [
         {"language": label, "waiting": waiting.get(code, 0)} for code, label in Language.choices
     ]

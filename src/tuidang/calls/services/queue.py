@@ -36,14 +36,28 @@ def _ring_on_commit(offer: Offer) -> None:
     transaction.on_commit(lambda: tasks.ring_volunteer.enqueue(offer_id=offer_id))
 
 
-@transaction.atomic
 def call_route(*, language: str) -> list[Offer]:
     """Offer the longest-waiting calls of ``language`` to volunteers (see routing.py).
 
     Both sides are taken with row locks and moved out of their waiting states in the same
     transaction, so two app servers routing at once never offer one call twice or one
     volunteer two calls (the partial unique index on Offer is the last line of defence).
+
+    Those locks cover every waiting call of the language (on SQLite, everyone's writes),
+    so they are taken only when someone could be offered a call: while every volunteer
+    is busy, callers join the queue and hold without them. A volunteer who goes available
+    routes the waiting calls at once (calls/signals.py), one freed by an offer that ended
+    routes after that commit, and one whose wrap-up ends is seen by the next hold cycle.
     """
+    config = QueueConfig.for_language(language)
+    languages = [language] + ([config.fallback_language] if config.fallback_language else [])
+    if not routing.anyone_ready(languages, timezone.now()):
+        return []
+    return _route_locked(language=language, config=config)
+
+
+@transaction.atomic
+def _route_locked(*, language: str, config: QueueConfig) -> list[Offer]:
     calls = list(
         Call.objects.select_for_update()
         .filter(state=Call.State.QUEUED, language=language)
@@ -53,7 +67,6 @@ def call_route(*, language: str) -> list[Offer]:
         return []
     calls.sort(key=lambda call: (call.queued_at or call.started_at, call.pk))
     now = timezone.now()
-    config = QueueConfig.for_language(language)
     primary = routing.eligible([language], now)
     with_fallback = (
         routing.eligible([language, config.fallback_language], now)
@@ -112,16 +125,15 @@ def call_wait(*, provider_sid: str) -> QueueStatus:
     call = Call.objects.filter(provider_sid=provider_sid).first()
     if call is None:
         raise UnknownCall(provider_sid)
-    if call.waiting:
-        call_route(language=call.language)
+    if call.waiting and call_route(language=call.language):
         call.refresh_from_db()
+    config = QueueConfig.for_language(call.language)
+    languages = [call.language] + ([config.fallback_language] if config.fallback_language else [])
     ahead = Call.objects.filter(
         language=call.language,
         state__in=[Call.State.QUEUED, Call.State.OFFERED],
         queued_at__lt=call.queued_at or timezone.now(),
     ).count()
-    config = QueueConfig.for_language(call.language)
-    languages = [call.language] + ([config.fallback_language] if config.fallback_language else [])
     waited = (timezone.now() - (call.queued_at or timezone.now())).total_seconds()
     return QueueStatus(
         call=call,

@@ -1,8 +1,11 @@
 """Routing strategies and the fallback chain, through whole simulated calls."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
@@ -211,3 +214,27 @@ def test_a_ringing_offer_moves_to_a_caller_only_where_routing_could_have_made_it
     assert not routing.may_ring(call, [mei.pk], now=now)
     assert not routing.may_ring(call, [wing.pk, mei.pk], now=now)
     assert routing.may_ring(call, [mei.pk], now=now + timedelta(seconds=61))
+
+
+def test_a_hold_cycle_while_no_one_is_free_takes_no_lock(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    """On SQLite every transaction holds the one writer's lock: callers on hold while every
+    volunteer is busy must not take it, and hold up everyone's writes, every cycle."""
+    go_available(mei)
+    call_in(network, "1")
+    accept(network, "client:mei")
+    waiting = call_in(network, "1", number="+8613912345678")
+    in_transaction: list[bool] = []
+
+    def watch(
+        execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+    ) -> Any:
+        in_transaction.append(connection.in_atomic_block)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        clock_moves_on(network)  # a hold cycle
+    assert said(network.refresh(waiting)).count("志愿者马上就来") == 2
+    assert in_transaction
+    assert not any(in_transaction)

@@ -1,0 +1,581 @@
+"""Every step of a call with a year of history behind it, against an empty history.
+
+For SQLite and PostgreSQL, each with an empty history and with a year (``tuidang
+fill-history``: 2,000,000 calls by default; built once and kept under var/bench-year/ by
+the generator's version), the hotline is served by `tuidang serve` and wrk replays, at 8
+connections, the webhooks of a call's life in order: the incoming call, the language
+choice, hold cycles, a key pressed on hold, and the status callback that ends the call;
+each request names a call the step before created, in the state that step left it.
+Rounds of each webhook alternate with rounds of the bare view (one SELECT, one INSERT).
+
+Then, on SQLite with the year: a night of hired callers (keys from the year, most of them
+known, scored and blocked) with genuine callers among them, in two shapes: calls arriving
+on a schedule (open loop), and 8 clients calling as fast as answers come (closed loop),
+each genuine caller going through the menu, the queue and a hold cycle. And the cost of
+300 desks polling once a second, from the server's processor time per poll.
+
+Traffic goes to 127.0.0.1 only; every run is bounded in time or in calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from twilio.request_validator import RequestValidator
+
+from bench.common import (
+    HOST,
+    HOTLINE,
+    PG_URL,
+    PORT,
+    PYTHON,
+    ROOT,
+    TOKEN,
+    machine,
+    server_env,
+    serving_defaults,
+    start_server,
+    stop_server,
+    update_docs,
+)
+from bench.webhook_bench import run_wrk
+
+BASE = f"http://{HOST}:{PORT}"
+WORK = ROOT / "var" / "bench-year"
+MANAGE = [PYTHON, "-m", "tuidang.manage"]
+VALIDATOR = RequestValidator(TOKEN)
+CONNECTIONS = 8
+# Genuine callers of a run dial from numbers no year holds.
+GENUINE_BLOCK = 90_000_000
+
+
+def generator_version() -> int:
+    from tuidang.demo.history import VERSION
+
+    return VERSION
+
+
+def history_number(n: int) -> str:
+    from tuidang.demo.history import history_number as number
+
+    return number(n)
+
+
+# --- Databases ----------------------------------------------------------------------
+
+
+def run_manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([*MANAGE, *args], env=env, check=True, cwd=ROOT)
+
+
+def add_hotline(env: dict[str, str]) -> None:
+    run_manage(
+        env, "shell", "-c",
+        "from tuidang.calls.models import HotlineNumber;"
+        f"HotlineNumber.objects.get_or_create(e164='{HOTLINE}', "
+        "defaults={'name': 'Banknotes', 'how_heard': 'banknotes'})",
+    )  # fmt: skip
+
+
+def fill(env: dict[str, str], args: argparse.Namespace) -> None:
+    started = time.monotonic()
+    run_manage(
+        env, "fill-history", "--calls", str(args.calls), "--keys", str(args.keys),
+        "--declarations", str(args.declarations), "--volunteers", "300",
+    )  # fmt: skip
+    print(f"year built in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def pg_admin(url: str) -> Any:
+    import psycopg
+
+    return psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True)
+
+
+def sqlite_database(history: str, args: argparse.Namespace) -> str:
+    """A working copy: of a fresh database, or of the year kept under var/bench-year/."""
+    work = WORK / "bench.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{work}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{work}"
+    env = server_env(url, WORK)
+    if history == "empty":
+        run_manage(env, "migrate", "-v", "0")
+        add_hotline(env)
+        return url
+    kept = WORK / f"year-v{generator_version()}-{args.calls}.sqlite3"
+    if not kept.exists():
+        building = kept.with_suffix(".building")
+        building.unlink(missing_ok=True)
+        build_env = server_env(f"sqlite:///{building}", WORK)
+        run_manage(build_env, "migrate", "-v", "0")
+        add_hotline(build_env)
+        fill(build_env, args)
+        with sqlite3.connect(building) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        building.rename(kept)
+    shutil.copyfile(kept, work)
+    run_manage(env, "migrate", "-v", "0")  # migrations newer than the kept year
+    return url
+
+
+def postgres_database(history: str, args: argparse.Namespace) -> str:
+    """A fresh database, or a copy of the year kept as a template database."""
+    name = PG_URL.rsplit("/", 1)[1]
+    template = f"{name}_year_v{generator_version()}_{args.calls}"
+    # The year's caller keys and sealed fields are made with var/bench-year's secrets.
+    marker = WORK / f"{template}.built"
+    with pg_admin(PG_URL) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        if history == "empty":
+            admin.execute(f'CREATE DATABASE "{name}"')
+        else:
+            exists = admin.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [template]
+            ).fetchone()
+            if not exists or not marker.exists():
+                admin.execute(f'DROP DATABASE IF EXISTS "{template}"')
+                admin.execute(f'CREATE DATABASE "{template}"')
+                template_url = PG_URL.rsplit("/", 1)[0] + "/" + template
+                build_env = server_env(template_url, WORK)
+                run_manage(build_env, "migrate", "-v", "0")
+                add_hotline(build_env)
+                fill(build_env, args)
+                marker.touch()
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    env = server_env(PG_URL, WORK)
+    run_manage(env, "migrate", "-v", "0")
+    if history == "empty":
+        add_hotline(env)
+    return PG_URL
+
+
+def sids_in_state(url: str, state: str, sids: list[str]) -> list[str]:
+    """Of ``sids``, the calls now in ``state``."""
+    wanted = set(sids)
+    query = "SELECT provider_sid FROM calls_call WHERE state = %s"
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            rows = connection.execute(query.replace("%s", "?"), (state,)).fetchall()
+    else:
+        import psycopg
+
+        with psycopg.connect(url) as connection:
+            rows = connection.execute(query, (state,)).fetchall()
+    return [sid for (sid,) in rows if sid in wanted]
+
+
+# --- Requests -----------------------------------------------------------------------
+
+
+def params_for(number: str, sid: str, **extra: str) -> dict[str, str]:
+    return {
+        "AccountSid": "AC" + "0" * 32, "ApiVersion": "2010-04-01", "CallSid": sid,
+        "CallStatus": "in-progress", "Direction": "inbound", "From": number, "Caller": number,
+        "To": HOTLINE, "Called": HOTLINE, "FromCountry": "CN", "FromState": "", "FromCity": "",
+        "FromZip": "", "ToCountry": "US", **extra,
+    }  # fmt: skip
+
+
+def write_requests(path: Path, url_path: str, calls: list[tuple[str, str]], **extra: str) -> None:
+    url = f"http://{HOST}:{PORT}{url_path}"
+    with path.open("w") as handle:
+        for number, sid in calls:
+            params = params_for(number, sid, **extra)
+            signature = VALIDATOR.compute_signature(url, params)
+            handle.write(f"{url_path}\t{signature}\t{urlencode(params)}\n")
+
+
+def bare_requests(path: Path, count: int) -> None:
+    calls = [
+        (history_number(GENUINE_BLOCK + n), "CA" + secrets.token_hex(16)) for n in range(count)
+    ]
+    write_requests(path, "/bench/bare", calls)
+
+
+# The steps of a call, in order: the webhook, its extra parameters, and the state the
+# step before leaves the call in (None: new calls).
+STEPS: list[tuple[str, str, dict[str, str], str | None]] = [
+    ("incoming call", "/telephony/twilio/voice", {"CallStatus": "ringing"}, None),
+    ("language", "/telephony/twilio/language", {"Digits": "1"}, "ivr"),
+    ("hold cycle", "/telephony/twilio/wait", {}, "queued"),
+    ("key on hold", "/telephony/twilio/wait-choice", {"Digits": "2"}, "queued"),
+    ("status: hung up", "/telephony/twilio/status",
+     {"CallStatus": "completed", "CallDuration": "40", "SequenceNumber": "1"}, "queued"),
+]  # fmt: skip
+
+
+def measure_call_path(
+    label: str, history: str, url: str, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """Each step of a call's life, in alternating rounds with the bare view."""
+    count = 600 * args.seconds
+    rng = random.Random(14)  # noqa: S311 - reproducible callers, not a secret
+    # Callers the year knows (an eighth of them hired keys, scored and many blocked),
+    # as in a night; the empty history knows none of them.
+    known = [history_number(rng.randrange(args.keys)) for _ in range(count * (args.rounds + 1))]
+    rows = []
+    rounds: dict[str, list[dict[str, float]]] = {}
+    bare_file = WORK / "requests-bare.tsv"
+    bare_requests(bare_file, count)
+    run_wrk(bare_file, CONNECTIONS, 2)  # warm-up
+    for _round in range(args.rounds):
+        calls = [(known.pop(), "CA" + secrets.token_hex(16)) for _ in range(count)]
+        for name, path, extra, state in STEPS:
+            if state is None:
+                live = calls
+            else:
+                now_in_state = set(sids_in_state(url, state, [sid for _n, sid in calls]))
+                live = [call for call in calls if call[1] in now_in_state]
+            if not live:
+                print(f"{label} {history}: no call left in state {state} for {name}", flush=True)
+                continue
+            requests_file = WORK / "requests-step.tsv"
+            write_requests(requests_file, path, live, **extra)
+            rounds.setdefault(name, []).append(run_wrk(requests_file, CONNECTIONS, args.seconds))
+            rounds.setdefault("bare view", []).append(run_wrk(bare_file, CONNECTIONS, args.seconds))
+            calls = live
+    for name in ["bare view"] + [step[0] for step in STEPS]:
+        results = rounds.get(name, [])
+        if not results:
+            continue
+        row = {
+            "database": label, "history": history, "endpoint": name,
+            "rps": sum(r["requests"] for r in results) / sum(r["seconds"] for r in results),
+            "p50_ms": statistics.median(r["p50_ms"] for r in results),
+            "p99_ms": statistics.median(r["p99_ms"] for r in results),
+            "errors": int(sum(r["errors"] for r in results)),
+        }  # fmt: skip
+        rows.append(row)
+        print(f"{label:10} {history:5} {name:16} {row['rps']:7.0f} req/s  p50 {row['p50_ms']:6.2f}"
+              f"  p99 {row['p99_ms']:6.2f}  errors {row['errors']}", flush=True)  # fmt: skip
+    return rows
+
+
+# --- The night ----------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def post(path: str, params: dict[str, str]) -> tuple[int, str, float]:
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    url = BASE + path
+    headers = {"X-Twilio-Signature": VALIDATOR.compute_signature(url, params)}
+    started = time.perf_counter()
+    response = session.post(url, data=params, headers=headers, timeout=10)
+    return response.status_code, response.text, (time.perf_counter() - started) * 1000
+
+
+def hired_call(number: str) -> dict[str, Any]:
+    sid = "CA" + secrets.token_hex(16)
+    status, _body, _ms = post(
+        "/telephony/twilio/voice", params_for(number, sid, CallStatus="ringing")
+    )
+    post("/telephony/twilio/status",
+         params_for(number, sid, CallStatus="completed", CallDuration="3", SequenceNumber="1"))  # fmt: skip
+    return {"kind": "hired", "ok": status == 200}
+
+
+def genuine_call(number: str) -> dict[str, Any]:
+    """Menu, queue, a hold cycle, then hanging up."""
+    sid = "CA" + secrets.token_hex(16)
+    s1, b1, ms1 = post("/telephony/twilio/voice", params_for(number, sid, CallStatus="ringing"))
+    s2, b2, ms2 = post("/telephony/twilio/language", params_for(number, sid, Digits="1"))
+    s3, _b3, ms3 = post("/telephony/twilio/wait", params_for(number, sid))
+    s4, _b4, ms4 = post("/telephony/twilio/status",
+                        params_for(number, sid, CallStatus="completed", CallDuration="60",
+                                   SequenceNumber="1"))  # fmt: skip
+    queued = s1 == s2 == s3 == 200 and s4 == 204 and "<Gather" in b1 and "<Enqueue" in b2
+    return {"kind": "genuine", "ok": queued, "latencies": [ms1, ms2, ms3, ms4]}
+
+
+def night_plan(args: argparse.Namespace, seed: int) -> list[tuple[str, str]]:
+    """Hired callers from the year's hired keys (each several times), genuine callers new."""
+    from tuidang.demo.history import HIRED_KEYS
+
+    rng = random.Random(seed)  # noqa: S311 - a reproducible order, not a secret
+    hired = max(1, int(args.keys * HIRED_KEYS))
+    plan = [("hired", history_number(rng.randrange(hired))) for _ in range(args.night_calls)]
+    plan += [("genuine", history_number(GENUINE_BLOCK + seed * 10_000 + k))
+             for k in range(args.night_calls // 10)]  # fmt: skip
+    rng.shuffle(plan)
+    return plan
+
+
+def play(kind: str, number: str) -> dict[str, Any]:
+    return (hired_call if kind == "hired" else genuine_call)(number)
+
+
+def night(shape: str, args: argparse.Namespace) -> dict[str, Any]:
+    plan = night_plan(args, seed=1 if shape == "open loop" else 2)
+    started = time.perf_counter()
+    if shape == "open loop":
+
+        def place(item: tuple[int, tuple[str, str]]) -> dict[str, Any]:
+            index, (kind, number) = item
+            delay = started + index / args.rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            return play(kind, number)
+
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            results = list(pool.map(place, enumerate(plan)))
+    else:
+        with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
+            results = list(pool.map(lambda item: play(*item), plan))
+    elapsed = time.perf_counter() - started
+    genuine = [r for r in results if r["kind"] == "genuine"]
+    latencies = sorted(ms for r in genuine for ms in r["latencies"])
+    result = {
+        "shape": shape, "calls": len(plan), "seconds": elapsed,
+        "reached": sum(1 for r in genuine if r["ok"]), "genuine": len(genuine),
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[max(0, int(len(latencies) * 0.99) - 1)],
+    }  # fmt: skip
+    print(f"night, {shape}: {result}", flush=True)
+    return result
+
+
+# --- The desks ----------------------------------------------------------------------
+
+
+def desk_session(env: dict[str, str]) -> str:
+    """A logged-in volunteer of the year (the session cookie's value)."""
+    output = subprocess.run(
+        [*MANAGE, "shell", "-c",
+         "from django.test import Client;"
+         "from tuidang.volunteers.models import Volunteer, Role;"
+         "v = Volunteer.objects.filter(role=Role.VOLUNTEER).order_by('pk').first();"
+         "c = Client(); c.force_login(v.user); print('SESSION', c.cookies['sessionid'].value)"],
+        env=env, check=True, capture_output=True, text=True, cwd=ROOT,
+    ).stdout  # fmt: skip
+    return next(line.split()[1] for line in output.splitlines() if line.startswith("SESSION"))
+
+
+def _stats() -> dict[int, list[str]]:
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+    return stats
+
+
+def _family(server: subprocess.Popen[bytes], stats: dict[int, list[str]]) -> set[int]:
+    """The server and every process it started, by parent."""
+    family, grew = {server.pid}, True
+    while grew:
+        more = {pid for pid, fields in stats.items() if int(fields[1]) in family} - family
+        family |= more
+        grew = bool(more)
+    return family
+
+
+def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """Processor time of the server and every process it started."""
+    stats = _stats()
+    # utime and stime, then cutime and cstime (children that have ended)
+    ticks = sum(sum(int(v) for v in stats[pid][11:15]) for pid in _family(server, stats))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _port_answers() -> bool:
+    try:
+        socket.create_connection((HOST, PORT), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+def stop_and_wait(server: subprocess.Popen[bytes]) -> None:
+    """Stop the server, and wait until nothing answers on its port: a worker left behind
+    would answer the next server's requests from the database before."""
+    family = _family(server, _stats())
+    stop_server(server)
+    deadline = time.monotonic() + 10
+    while _port_answers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in family - {server.pid}:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while _port_answers():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server's port is still answering")
+        time.sleep(0.2)
+
+
+def desk_polling(
+    env: dict[str, str], server: subprocess.Popen[bytes], seconds: int
+) -> dict[str, Any]:
+    """Polls of the desk's live panel at 8 connections: the server's processor time per
+    poll, and what 300 desks polling once a second would take of one core."""
+    cookie = desk_session(env)
+    lua = WORK / "desk_live.lua"
+    lua.write_text(
+        'wrk.method = "GET"\n'
+        f'wrk.headers["Cookie"] = "sessionid={cookie}"\n'
+        "function done(summary, latency, requests)\n"
+        '  io.write(string.format("RESULT %d %.3f %d %d\\n", summary.requests,\n'
+        "    summary.duration / 1e6, latency:percentile(99), summary.errors.status))\n"
+        "end\n"
+    )
+    command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "-s", str(lua),
+               f"{BASE}/desk/live?call="]  # fmt: skip
+    before = server_cpu_seconds(server)
+    output = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=seconds + 60
+    ).stdout
+    cpu = server_cpu_seconds(server) - before
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    polls, elapsed, p99_us, errors = line.split()[1:]
+    per_poll_ms = cpu / int(polls) * 1000
+    result = {
+        "polls": int(polls), "rps": int(polls) / float(elapsed), "p99_ms": int(p99_us) / 1000,
+        "errors": int(errors), "cpu_ms_per_poll": per_poll_ms,
+        "share_of_a_core_for_300": per_poll_ms * 300 / 1000,
+    }  # fmt: skip
+    print(f"desk polling: {result}", flush=True)
+    return result
+
+
+# --- The run ------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, default=2_000_000, help="the year's calls")
+    parser.add_argument("--keys", type=int, default=500_000, help="the year's caller keys")
+    parser.add_argument("--declarations", type=int, default=500_000)
+    parser.add_argument("--seconds", type=int, default=3, help="per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--night-calls", type=int, default=3000, help="hired calls a night")
+    parser.add_argument("--rate", type=float, default=100, help="open loop: calls a second")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    WORK.mkdir(parents=True, exist_ok=True)
+    env = server_env(f"sqlite:///{WORK / 'bench.sqlite3'}", WORK)
+    # The generator's numbers and version, read from it (no database is opened here).
+    os.environ.update(DJANGO_SETTINGS_MODULE="bench.settings", VAR_DIR=str(WORK))
+    import django
+
+    django.setup()
+    run_manage(env, "migrate", "-v", "0", "--database", "phone_network")
+    workers, threads = serving_defaults()
+    databases = [("SQLite", sqlite_database)]
+    if not args.skip_postgres:
+        databases.append(("PostgreSQL", postgres_database))
+    load = os.getloadavg()[0]
+    rows: list[dict[str, Any]] = []
+    nights: list[dict[str, Any]] = []
+    desks: dict[str, Any] = {}
+    for label, prepare in databases:
+        for history in ("empty", "year"):
+            url = prepare(history, args)
+            server = start_server(server_env(url, WORK), workers, threads)
+            try:
+                rows += measure_call_path(label, history, url, args)
+                if label == "SQLite" and history == "year":
+                    nights = [night("open loop", args), night("closed loop", args)]
+                    desks = desk_polling(server_env(url, WORK), server, args.seconds * 2)
+            finally:
+                stop_and_wait(server)
+    report = render(rows, nights, desks, args, f"{workers} × {threads}", load)
+    print(report)
+    if args.write_docs:
+        update_docs("year-bench", report)
+
+
+def render(
+    rows: list[dict[str, Any]],
+    nights: list[dict[str, Any]],
+    desks: dict[str, Any],
+    args: argparse.Namespace,
+    shape: str,
+    load: float,
+) -> str:
+    lines = [
+        f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}; load average "
+        f"{load:.1f} at the start (the machine is shared); `tuidang serve` {shape}; "
+        f"the year: {args.calls:,} calls, {args.keys:,} caller keys, "
+        f"{args.declarations:,} declarations; wrk at {CONNECTIONS} connections, "
+        f"{args.rounds} rounds of {args.seconds} s per webhook, alternating with the bare view.",
+        "",
+        "| database | history | webhook | req/s | p50 ms | p99 ms | errors | ÷ bare "
+        "| year ÷ empty (as shares of each run's bare view) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    index = {(r["database"], r["history"], r["endpoint"]): r for r in rows}
+    for r in rows:
+        bare = index.get((r["database"], r["history"], "bare view"))
+        empty = index.get((r["database"], "empty", r["endpoint"]))
+        to_bare = f"{r['rps'] / bare['rps']:.0%}" if bare and r["endpoint"] != "bare view" else ""
+        to_empty = ""
+        empty_bare = index.get((r["database"], "empty", "bare view"))
+        if empty and bare and empty_bare and r["history"] == "year":
+            # Each against its own run's bare view: the two runs meet different loads.
+            year_share, empty_share = r["rps"] / bare["rps"], empty["rps"] / empty_bare["rps"]
+            to_empty = f"{r['rps'] / empty['rps']:.2f} ({year_share / empty_share:.2f})"
+        lines.append(
+            f"| {r['database']} | {r['history']} | {r['endpoint']} | {r['rps']:.0f} | "
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {to_bare} | {to_empty} |"
+        )
+    if nights:
+        lines += [
+            "",
+            "A night of hired callers (the year's hired keys) with genuine callers among them, "
+            "on SQLite with the year; genuine callers' latency across all their webhooks "
+            "(incoming call, language, a hold cycle, hanging up):",
+            "",
+            "| shape | calls | seconds | genuine callers who reached a queue | p50 ms | p99 ms |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for n in nights:
+            shape_text = (
+                f"open loop, {args.rate:.0f} calls a second"
+                if n["shape"] == "open loop"
+                else f"closed loop, {CONNECTIONS} clients"
+            )
+            lines.append(
+                f"| {shape_text} | {n['calls']} | {n['seconds']:.0f} | {n['reached']} of "
+                f"{n['genuine']} | {n['p50_ms']:.1f} | {n['p99_ms']:.1f} |"
+            )
+    if desks:
+        lines += [
+            "",
+            f"The desk's live panel polled at {CONNECTIONS} connections on SQLite with the year: "
+            f"{desks['rps']:.0f} polls/s, p99 {desks['p99_ms']:.1f} ms, "
+            f"{desks['cpu_ms_per_poll']:.2f} ms of the server's processor time per poll: "
+            f"300 desks polling once a second take {desks['share_of_a_core_for_300']:.0%} "
+            "of one core.",
+        ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Every step of a call stays fast with a year behind it: no statement that a webhook on a
+call's path, the desk's polling or the team page runs reads a growing table whole.
+
+The database holds a small history (a few thousand calls with their offers, voicemails,
+screening rows and declarations, from ``demo/history.py``) with fresh statistics, enough
+for the planner to prefer an index wherever one serves; each statement recorded while
+calls go through every webhook is then explained by the database itself.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tuidang.calls.models import Call, HotlineNumber, HowHeard, QueueConfig
+from tuidang.demo.history import HistorySize, history_fill, history_number
+from tuidang.lib.languages import Language
+from tuidang.telephony.simulator.engine import InProcessTransport, PhoneNetwork, Reply
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    PASSWORD,
+    Clock,
+    HotlineNumbers,
+    go_available,
+)
+from tuidang.testing.plans import (
+    MIN_PAGES,
+    Recorder,
+    Statement,
+    full_scans,
+    postgresql_pages,
+    recording,
+)
+from tuidang.volunteers.models import Volunteer
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+SMALL_YEAR = HistorySize(calls=4000, keys=800, declarations=400, volunteers=40)
+ASKING_LINE = "+14155550199"
+
+
+class LabelledTransport(InProcessTransport):
+    """Labels the statements each webhook runs with the webhook's name."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Reply:
+        parts = [part for part in urlsplit(url).path.split("/") if part]
+        name = "/".join(part if len(part) < 32 else "<token>" for part in parts[2:])
+        with self.recorder.labelled(name):
+            return super().post(url, body, headers)
+
+
+def _a_night_of_calls(
+    network: PhoneNetwork, clock: Clock, client: Client, recorder: Recorder
+) -> None:
+    """Calls through every webhook: menus, hold, offers missed and taken, the bridge,
+    hanging up, voicemail; the desk and the team page polling meanwhile."""
+    QueueConfig.objects.create(language=Language.MANDARIN, voicemail_after_seconds=120)
+    HotlineNumber.objects.create(
+        e164=ASKING_LINE, name="Asking line", how_heard=HowHeard.UNKNOWN, ask_how_heard=True
+    )
+    mei = Volunteer.objects.get(user__username="mei")
+    go_available(mei)
+    # A caller known from the year, through the how-heard menu.
+    first = network.dial(from_number=history_number(SMALL_YEAR.keys - 1), to_number=ASKING_LINE)
+    network.press(first.sid, "1")
+    network.press(first.sid, "2")
+    offer_leg = network.calls_for("client:mei").get()
+    network.hang_up(offer_leg.sid)  # Mei misses it: the offer's leg ends unanswered
+    clock.advance(16)
+    network.tick()  # a hold cycle; Mei's phone rings again
+    leg = network.answer(network.calls_for("client:mei").filter(status="ringing").get().sid)
+    network.press(leg.sid, "1")  # accepted: bridged to the caller
+    client.login(username="mei", password=PASSWORD)
+    with recorder.labelled("desk/live"):
+        client.get(reverse("desk:live"), {"call": ""})
+    client.login(username="lin", password=PASSWORD)
+    with recorder.labelled("desk/team/live"):
+        client.get(reverse("desk:team-live"))
+    # A second caller waits while Mei talks, is offered voicemail and leaves a message.
+    second = network.dial(from_number=history_number(SMALL_YEAR.keys - 2), to_number=BANKNOTES_LINE)
+    network.press(second.sid, "1")
+    Call.objects.filter(provider_sid=second.sid).update(
+        queued_at=timezone.now() - timedelta(seconds=121)
+    )
+    clock.advance(16)
+    network.tick()
+    network.press(second.sid, "5")  # stays on hold
+    clock.advance(16)
+    network.tick()  # the offer of voicemail again
+    network.press(second.sid, "1")  # to voicemail
+    clock.advance(10)
+    network.press(second.sid, "#")
+    network.hang_up(first.sid)  # the conversation ends: status callbacks
+    with recorder.labelled("desk/live"):
+        client.login(username="mei", password=PASSWORD)
+        client.get(reverse("desk:live"), {"call": ""})
+
+
+@pytest.fixture
+def small_year(numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer) -> None:
+    history_fill(size=SMALL_YEAR)
+
+
+def test_no_step_of_a_call_reads_a_growing_table_whole(
+    small_year: None, clock: Clock, client: Client
+) -> None:
+    with recording() as recorder:
+        network = PhoneNetwork(clock=clock, transport=LabelledTransport(recorder))
+        _a_night_of_calls(network, clock, client, recorder)
+    labels = recorder.labels()
+    for webhook in (
+        "voice",
+        "language",
+        "how-heard",
+        "wait",
+        "wait-choice",
+        "queue-exit",
+        "voicemail",
+        "bridge",
+        "offer/<token>",
+        "offer/<token>/respond",
+        "status",
+        "desk/live",
+        "desk/team/live",
+    ):
+        assert webhook in labels, f"no statement recorded for {webhook}: {sorted(labels)}"
+    scans = full_scans(recorder.statements)
+    assert not scans, "\n".join(scans)
+    if connection.vendor == "postgresql":
+        # Large enough that PostgreSQL's planner would scan them if no index served.
+        pages = postgresql_pages({"calls_call", "calls_offer", "screening_callerscore"})
+        assert min(pages.values()) >= MIN_PAGES, pages
+
+
+def test_the_guard_sees_a_full_scan_of_the_calls(small_year: None) -> None:
+    """The guard itself: a query no index serves is reported."""
+    unindexed = Call.objects.filter(duration_seconds=7).values("pk").query
+    sql, params = unindexed.sql_with_params()
+    scans = full_scans([Statement("a report", sql, tuple(params))])
+    assert len(scans) == 1
+    assert "calls_call" in scans[0]

@@ -1,0 +1,171 @@
+"""Watching query plans: record the SQL a request runs, and ask the database how it would
+run each statement, so that a test fails on a full scan of a table that grows with the
+hotline's history (calls, offers, declarations, the log, screening rows, the audit log).
+
+SQLite: ``EXPLAIN QUERY PLAN``, where a full scan reads ``SCAN <table>`` (a search by an
+index reads ``SEARCH``), and so does a skip-scan, ``SEARCH <table> USING INDEX i
+(ANY(a) AND ...)``: an index whose leading column the query does not name, read whole
+for each of that column's values (SQLite picks one when ``ANALYZE`` found few values).
+PostgreSQL: ``EXPLAIN (FORMAT JSON)``, a ``Seq Scan`` node on the table. The plans only
+mean something once the tables hold enough rows and the planner knows it (``ANALYZE``
+after filling them: see ``demo/history.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, models
+
+from tuidang.audit.models import AuditEvent
+from tuidang.calls.models import Call, CallDisposition, CallNote, Offer, Voicemail
+from tuidang.declarations.models import Declaration, Revocation
+from tuidang.screening.models import Block, CallerScore, ScreeningEvent
+from tuidang.tlog.models import LogEntry
+
+GROWING: tuple[type[models.Model], ...] = (
+    Call,
+    Offer,
+    Voicemail,
+    CallDisposition,
+    CallNote,
+    Declaration,
+    Revocation,
+    LogEntry,
+    CallerScore,
+    Block,
+    ScreeningEvent,
+    AuditEvent,
+)
+
+
+def growing_tables() -> set[str]:
+    return {model._meta.db_table for model in GROWING}
+
+
+@dataclass(frozen=True)
+class Statement:
+    label: str
+    sql: str
+    params: tuple[Any, ...]
+
+
+@dataclass
+class Recorder:
+    """Every SELECT, UPDATE and DELETE run on the default database, with the label of what
+    ran it (a webhook, a page) at the time."""
+
+    label: str = ""
+    statements: list[Statement] = field(default_factory=list)
+
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        if not many and sql.lstrip().split(None, 1)[0].upper() in {"SELECT", "UPDATE", "DELETE"}:
+            self.statements.append(Statement(self.label, sql, tuple(params or ())))
+        return execute(sql, params, many, context)
+
+    @contextmanager
+    def labelled(self, label: str) -> Iterator[None]:
+        previous, self.label = self.label, label
+        try:
+            yield
+        finally:
+            self.label = previous
+
+    def labels(self) -> set[str]:
+        return {statement.label for statement in self.statements}
+
+
+@contextmanager
+def recording() -> Iterator[Recorder]:
+    recorder = Recorder()
+    with connection.execute_wrapper(recorder):
+        yield recorder
+
+
+# `"calls_call" U0`, `"calls_call" AS "U0"`, `calls_call AS s`: an alias and its table.
+_ALIAS = re.compile(r'"?(\w+)"?\s+(?:AS\s+)?"?(\w+)"?', re.IGNORECASE)
+
+
+def _aliases(sql: str, tables: set[str]) -> dict[str, str]:
+    found = {table: table for table in tables}
+    for table, alias in _ALIAS.findall(sql):
+        if table in tables and alias.upper() not in {"ON", "WHERE", "INNER", "LEFT", "SET"}:
+            found[alias] = table
+    return found
+
+
+def _sqlite_scans(statement: Statement, tables: set[str]) -> list[str]:
+    aliases = _aliases(statement.sql, tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {statement.sql}", statement.params)
+        details = [str(row[-1]) for row in cursor.fetchall()]
+    scans = []
+    for detail in details:
+        words = detail.split()
+        if len(words) < 2 or words[1] not in aliases:
+            continue
+        if words[0] == "SCAN" or (words[0] == "SEARCH" and "(ANY(" in detail):
+            scans.append(f"{aliases[words[1]]}: {detail}")
+    return scans
+
+
+# PostgreSQL reads a table of a few pages whole rather than through an index, rightly:
+# a sequential scan is reported only on a table at least this many pages long.
+MIN_PAGES = 8
+
+
+def postgresql_pages(tables: set[str]) -> dict[str, int]:
+    """The tables' sizes in pages as the planner knows them (after ANALYZE)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relpages FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s)",
+            [sorted(tables)],
+        )
+        return {name: int(pages) for name, pages in cursor.fetchall()}
+
+
+def _postgresql_scans(statement: Statement, tables: set[str]) -> list[str]:
+    pages = postgresql_pages(tables)
+    tables = {table for table in tables if pages.get(table, 0) >= MIN_PAGES}
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {statement.sql}", statement.params)
+        (plan,) = cursor.fetchone()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    scans = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") in tables:
+            scans.append(f"{node['Relation Name']}: Seq Scan (filter {node.get('Filter', '-')})")
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return scans
+
+
+def full_scans(statements: Sequence[Statement]) -> list[str]:
+    """A line for each statement that would read a growing table whole."""
+    tables = growing_tables()
+    scans_of = _postgresql_scans if connection.vendor == "postgresql" else _sqlite_scans
+    found = []
+    seen = set()
+    for statement in statements:
+        if (statement.label, statement.sql) in seen:
+            continue
+        seen.add((statement.label, statement.sql))
+        for scan in scans_of(statement, tables):
+            found.append(f"[{statement.label}] {scan}\n    {statement.sql}")
+    return found
