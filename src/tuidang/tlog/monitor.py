@@ -7,6 +7,12 @@ consistent with every checkpoint it saw before, kept in a state file. A checkpoi
 same size with another root, a smaller one after a larger one, a proof that fails or a bad
 signature is an alarm: kept in the state file with the offending checkpoint, and the
 checkpoint is not taken as seen.
+
+Given the public total, it also counts the entries as ``tuidang verify-log`` does
+(declarations less revocations) and raises the alarm when the total the site shows is not
+what the log counts. Counting is incremental: the state keeps the count, and the compact
+range of the entries counted, so each run reads only the new entries and proves them
+against the signed root by extending that range.
 """
 
 from __future__ import annotations
@@ -17,12 +23,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tuidang.tlog import merkle
 from tuidang.tlog.cosignature import WitnessKey, valid_cosignatures
 from tuidang.tlog.note import Checkpoint, NoteError, Verifier, open_note
 from tuidang.tlog.proofs import MissingTile, TreeHashes
-from tuidang.tlog.tiles import tile_path
+from tuidang.tlog.tiles import TILE_WIDTH, tile_path
 
 KEEP = 256  # checkpoints remembered (the first one seen and the latest ones)
 
@@ -57,6 +64,18 @@ class HttpLog:
     def tile(self, level: int, index: int, width: int) -> bytes | None:
         return self._get(f"/log/tile/{level}/{tile_path(index, width)}")
 
+    def entries(self, index: int, width: int) -> bytes | None:
+        return self._get(f"/log/tile/entries/{tile_path(index, width)}")
+
+    def public_total(self) -> int:
+        from tuidang.tlog.verify import VerificationError, public_total_of
+
+        page = self._get("/")
+        try:
+            return public_total_of(page or b"")
+        except VerificationError as exc:
+            raise Unreachable(f"/: {exc}") from exc
+
 
 @dataclass
 class MonitorReport:
@@ -77,9 +96,13 @@ def monitor_run(
     verifier: Verifier,
     state: Path,
     witnesses: Sequence[WitnessKey] = (),
+    read_entries: Callable[[int, int], bytes | None] | None = None,
+    public_total: Callable[[], int] | None = None,
 ) -> MonitorReport:
-    """One look at the log; the report's alarms are what is wrong (none: all is well)."""
-    seen: dict[str, list[dict[str, object]]] = {"checkpoints": [], "alarms": []}
+    """One look at the log; the report's alarms are what is wrong (none: all is well).
+    With ``read_entries`` (an entry bundle by tile index and width) and ``public_total``,
+    the total the site shows is checked against what the log counts."""
+    seen: dict[str, Any] = {"checkpoints": [], "alarms": []}
     if state.exists():
         seen = json.loads(state.read_text())
     report = MonitorReport()
@@ -112,7 +135,63 @@ def monitor_run(
         report.checked.append(
             f"it is consistent with the {len(seen['checkpoints'])} checkpoints seen before"
         )
+    if not report.alarms and read_entries is not None and public_total is not None:
+        _count(seen, report, checkpoint, read_entries, public_total)
     return _remember(state, seen, report, note)
+
+
+def _count(
+    seen: dict[str, Any],
+    report: MonitorReport,
+    checkpoint: Checkpoint,
+    read_entries: Callable[[int, int], bytes | None],
+    public_total: Callable[[], int],
+) -> None:
+    """Count the entries added since the last count, proven against the signed root, and
+    compare the count with the public total; the count is kept only when all is well."""
+    from tuidang.tlog.services import frontier_extend, frontier_root
+    from tuidang.tlog.verify import VerificationError, split_bundle
+
+    count = seen.get("count", {"size": 0, "frontier": [], "declarations": 0, "revocations": 0})
+    size, frontier = int(count["size"]), [base64.b64decode(node) for node in count["frontier"]]
+    declarations, revocations = int(count["declarations"]), int(count["revocations"])
+    if size > checkpoint.size:
+        return  # a shrink, which the comparison of checkpoints reports
+    for tile in range(size // TILE_WIDTH, -(-checkpoint.size // TILE_WIDTH)):
+        width = min(TILE_WIDTH, checkpoint.size - tile * TILE_WIDTH)
+        body = read_entries(tile, width)
+        try:
+            entries = split_bundle(body) if body is not None else []
+        except VerificationError as exc:
+            report.alarms.append(f"entry bundle {tile}: {exc}")
+            return
+        if len(entries) != width:
+            report.alarms.append(f"entry bundle {tile} holds {len(entries)} entries, not {width}")
+            return
+        new = entries[max(size - tile * TILE_WIDTH, 0) :]
+        frontier, _ = frontier_extend(frontier, size, [merkle.leaf_hash(e) for e in new])
+        size += len(new)
+        for entry in new:
+            try:
+                kind = json.loads(entry).get("kind")
+            except (ValueError, AttributeError):
+                kind = None
+            declarations += kind == "declaration"
+            revocations += kind == "revocation"
+    if frontier_root(frontier) != checkpoint.root:
+        report.alarms.append(f"the entries do not hash to the root of checkpoint {size}")
+        return
+    total, counted = public_total(), declarations - revocations
+    if total != counted:
+        report.alarms.append(f"the public total is {total}, the log counts {counted}")
+        return
+    report.checked.append(f"the public total, {total}, is what the log counts")
+    seen["count"] = {
+        "size": size,
+        "frontier": [_b64(node) for node in frontier],
+        "declarations": declarations,
+        "revocations": revocations,
+    }
 
 
 def _compare(tree: TreeHashes, new: Checkpoint, size: int, root: bytes) -> str | None:
@@ -131,9 +210,7 @@ def _compare(tree: TreeHashes, new: Checkpoint, size: int, root: bytes) -> str |
     return None
 
 
-def _remember(
-    state: Path, seen: dict[str, list[dict[str, object]]], report: MonitorReport, note: str
-) -> MonitorReport:
+def _remember(state: Path, seen: dict[str, Any], report: MonitorReport, note: str) -> MonitorReport:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     checkpoint = report.checkpoint
     if report.alarms:

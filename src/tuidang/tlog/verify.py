@@ -59,11 +59,15 @@ class HttpSource:
         return self._get(f"/log/tile/entries/{path}")
 
     def public_total(self) -> int:
-        page = self._get("/").decode()
-        match = re.search(r'data-testid="total">([\d,]+)<', page)
-        if match is None:
-            raise VerificationError("the public page shows no total")
-        return int(match.group(1).replace(",", ""))
+        return public_total_of(self._get("/"))
+
+
+def public_total_of(page: bytes) -> int:
+    """The total the public home page shows."""
+    match = re.search(r'data-testid="total">([\d,]+)<', page.decode(errors="replace"))
+    if match is None:
+        raise VerificationError("the public page shows no total")
+    return int(match.group(1).replace(",", ""))
 
 
 class LocalSource:

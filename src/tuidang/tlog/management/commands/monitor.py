@@ -20,7 +20,8 @@ from tuidang.tlog.note import NoteError, Verifier
 class Command(BaseCommand):
     help = (
         "Check a log's checkpoint against every checkpoint seen before (kept in --state): "
-        "exit 1 on a split view, a shrink or a bad signature."
+        "exit 1 on a split view, a shrink, a bad signature or a public total that is not what "
+        "the log counts."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -51,6 +52,8 @@ class Command(BaseCommand):
                     verifier=verifier,
                     state=options["state"],
                     witnesses=witnesses,
+                    read_entries=log.entries,
+                    public_total=log.public_total,
                 )
             except Unreachable as exc:
                 self.stderr.write(f"The log could not be read: {exc}")
