@@ -2,7 +2,8 @@
 them (`tuidang witness`, each with its own key file and SQLite database, in processes of
 their own). A declaration recorded on the desk is cosigned by both; with one witness
 stopped the log keeps signing and the site says it is not witnessed; restarted, the
-witness catches up; a forged checkpoint from a copy of the log with one entry changed is
+witness catches up from the size its 409 names; a forged checkpoint from a copy of the log
+with one entry changed is
 refused by both, kept as evidence, and raises the monitor's alarm."""
 
 import base64
@@ -28,10 +29,10 @@ from tuidang.testing.personas import PASSWORD, HotlineNumbers
 from tuidang.testing.publication import publish
 from tuidang.tlog import merkle
 from tuidang.tlog.cosignature import valid_cosignatures
-from tuidang.tlog.models import LogEntry, SignedCheckpoint
+from tuidang.tlog.models import LogEntry, SignedCheckpoint, WitnessState
 from tuidang.tlog.monitor import monitor_run
 from tuidang.tlog.note import Checkpoint
-from tuidang.tlog.services import log_append, signer, tile_hashes
+from tuidang.tlog.services import log_append, signer, tile_hashes, tree_hashes
 from tuidang.tlog.witnessing import configured_witnesses
 from tuidang.volunteers.models import Volunteer
 from tuidang.witness.keys import load_or_create_key
@@ -98,6 +99,12 @@ class WitnessProcess:
         with sqlite3.connect(self.database) as db:
             rows = db.execute("SELECT status FROM witness_evidence ORDER BY status").fetchall()
         return [status for (status,) in rows]
+
+    def size(self) -> int:
+        """The size of the latest checkpoint it cosigned, from its own database."""
+        with sqlite3.connect(self.database) as db:
+            (size,) = db.execute("SELECT size FROM witness_witnessedlog").fetchone()
+        return int(size)
 
     def post(self, body: bytes) -> int:
         request = urllib.request.Request(f"{self.url}/add-checkpoint", data=body, method="POST")  # noqa: S310
@@ -173,14 +180,26 @@ def test_a_witnessed_log_end_to_end(
     assert latest is not None and latest.size == 4
     assert "not yet witnessed by 2 of 2" in home()
 
-    # Restarted (on another port): it catches up at the next checkpoint.
+    # Restarted (on another port), it is sent checkpoint 4 by someone else (anyone may
+    # submit a log's checkpoint; or the log's own request whose answer was lost): it has
+    # cosigned size 4 while the log still thinks it is at 1.
     witnesses[1].start()
     configure(settings, witnesses)
     assert [w.url for w in configured_witnesses()] == [w.url for w in witnesses]
+    proof = tree_hashes(4).consistency_proof(1)
+    lines = ["old 1", *(base64.b64encode(node).decode() for node in proof)]
+    assert witnesses[1].post(("\n".join(lines) + "\n\n" + latest.note).encode()) == 200
+    assert witnesses[1].size() == 4
+    assert WitnessState.objects.get(witness=witnesses[1].name).size == 1
+    # The log's next request (old 1) is answered 409 with size 4; sent again from 4, the
+    # witness cosigns: it caught up from the size its 409 named.
     append(2)
     note = Client().get("/log/checkpoint").content.decode()
     assert len(valid_cosignatures(note, keys)) == 2
     assert "cosigned by 2 of 2" in home()
+    assert WitnessState.objects.get(witness=witnesses[1].name).size == 6
+    assert witnesses[1].size() == 6
+    assert witnesses[1].evidence() == []  # a stale old size is no misbehaviour
 
     # A copy of the log with its first entry changed, signed with the log's key.
     entries = [
