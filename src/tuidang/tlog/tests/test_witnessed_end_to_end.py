@@ -3,8 +3,8 @@ them (`tuidang witness`, each with its own key file and SQLite database, in proc
 their own). A declaration recorded on the desk is cosigned by both; with one witness
 stopped the log keeps signing and the site says it is not witnessed; restarted, the
 witness catches up from the size its 409 names; a forged checkpoint from a copy of the log
-with one entry changed is
-refused by both, kept as evidence, and raises the monitor's alarm."""
+with one entry changed is refused by both, kept as evidence, and raises the monitor's
+alarm."""
 
 import base64
 import os
