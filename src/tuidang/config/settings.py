@@ -318,6 +318,15 @@ TLOG_SIGNING_KEY = env_secret("TLOG_SIGNING_KEY", generated_into=_generate)
 # them must cosign a checkpoint for the site to call it witnessed (0: all of them).
 TLOG_WITNESSES = env_str("TLOG_WITNESSES", "")
 TLOG_WITNESS_QUORUM = env_int("TLOG_WITNESS_QUORUM", 0)
+# /readyz fails when entries have waited longer than this for a signed checkpoint.
+TLOG_CHECKPOINT_LAG_SECONDS = env_int("TLOG_CHECKPOINT_LAG_SECONDS", 300)
+
+# /metrics answers only a scrape with "Authorization: Bearer <METRICS_TOKEN>"; 404 unset.
+METRICS_TOKEN = (
+    env_secret("METRICS_TOKEN") if env_str("METRICS_TOKEN") or env_str("METRICS_TOKEN_FILE") else ""
+)
+# /readyz fails when no worker has said it is alive for this long.
+WORKER_SEEN_WITHIN_SECONDS = env_int("WORKER_SEEN_WITHIN_SECONDS", 60)
 
 # --- Telephony ------------------------------------------------------------------------
 # "simulated" drives the project's own phone network; "twilio" and "telnyx" real ones. The

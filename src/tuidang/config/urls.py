@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/", include("tuidang.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # /healthz, /readyz and /metrics (lib/health.py, lib/metrics.py).
+    path("", include("tuidang.lib.urls")),
 ]
 
 if settings.TELEPHONY_PROVIDER == "simulated":

@@ -21,3 +21,16 @@ class PeriodicJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (next {self.next_run_at:%Y-%m-%d %H:%M})"
+
+
+class WorkerHeartbeat(models.Model):
+    """When each worker process last said it was alive (`tuidang worker`, every few
+    seconds): /readyz fails when none has for a minute, since nothing would then ring
+    volunteers, publish declarations or sign checkpoints."""
+
+    # host:pid of the worker process: one row each, updated in place.
+    worker = models.CharField(max_length=255, unique=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.worker} (seen {self.seen_at:%Y-%m-%d %H:%M:%S})"

@@ -39,6 +39,10 @@ class NoStoreForPeopleMiddleware:
         return response
 
 
+# A load balancer polls every pool (lib/health.py).
+PROBES = frozenset({"/healthz", "/readyz"})
+
+
 class OnlyThesePathsMiddleware:
     """In a pool that serves some paths only (``SERVE_ONLY_PATHS``), 404 for every other.
 
@@ -52,6 +56,6 @@ class OnlyThesePathsMiddleware:
         self.only = tuple(settings.SERVE_ONLY_PATHS)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if self.only and not request.path.startswith(self.only):
+        if self.only and not request.path.startswith(self.only) and request.path not in PROBES:
             return HttpResponseNotFound(b"Not found\n", content_type="text/plain")
         return self.get_response(request)

@@ -7,4 +7,20 @@ class TlogConfig(AppConfig):
     verbose_name = "Transparency log"
 
     def ready(self) -> None:
+        from tuidang.lib.health import ReadinessCheck, readiness_check_register
+        from tuidang.lib.metrics import metrics_collector_register
         from tuidang.tlog import checks  # noqa: F401  (registers the witnesses' check)
+        from tuidang.tlog.health import (
+            LogCollector,
+            checkpoint_check,
+            signing_key_check,
+            witnessed_check,
+        )
+
+        for check in (
+            ReadinessCheck("signing_key", signing_key_check, cache_seconds=60),
+            ReadinessCheck("checkpoint", checkpoint_check, cache_seconds=5),
+            ReadinessCheck("witnessed", witnessed_check, required=False, cache_seconds=5),
+        ):
+            readiness_check_register(check)
+        metrics_collector_register("tlog.log", LogCollector())

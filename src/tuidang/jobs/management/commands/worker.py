@@ -31,6 +31,21 @@ def run_scheduler(stop: threading.Event, every: float | None) -> None:
         stop.wait(every)
 
 
+def run_heartbeat(stop: threading.Event) -> None:
+    """Say every few seconds that this worker is alive (/readyz reads it)."""
+    from tuidang.jobs.heartbeat import BEAT_SECONDS, this_worker, worker_heartbeat_beat
+
+    name = this_worker()
+    while not stop.is_set():
+        try:
+            worker_heartbeat_beat(worker=name)
+        except Exception:
+            logger.exception("The worker could not record its heartbeat")
+        finally:
+            close_old_connections()
+        stop.wait(BEAT_SECONDS)
+
+
 class Command(BaseCommand):
     help = "Run the background task worker, and enqueue the periodic jobs when due."
 
@@ -47,6 +62,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
+        threading.Thread(target=run_heartbeat, args=(stop,), name="heartbeat", daemon=True).start()
         if not options["no_scheduler"]:
             threading.Thread(
                 target=run_scheduler,
