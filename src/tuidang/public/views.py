@@ -27,7 +27,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     """A declarant checks with their receipt that their declaration is in the log.
     POST, so that the alias never lands in a URL, a log line or a browser's history."""
     form = ReceiptForm(request.POST or None)
-    return _verify_page(request, form=form, bundle_form=ProofBundleForm())
+    status = 400 if request.method == "POST" and not form.is_valid() else 200
+    return _verify_page(request, form=form, bundle_form=ProofBundleForm(), status=status)
 
 
 def _verify_page(
@@ -35,7 +36,7 @@ def _verify_page(
     *,
     form: ReceiptForm,
     bundle_form: ProofBundleForm,
-    status: int | None = None,
+    status: int,
     **bundle_context: object,
 ) -> HttpResponse:
     found: Confirmation | Pending | None = None
@@ -58,8 +59,6 @@ def _verify_page(
         "witnesses": configured_witnesses(),
         **bundle_context,
     }
-    if status is None:
-        status = 400 if form.is_bound and not form.is_valid() else 200
     return render(request, "public/verify.html", context, status=status)
 
 

@@ -68,6 +68,12 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     # The public site.
     "public:home": (every(200), every(405)),
     "public:verify": (every(200), every(400)),
+    "public:verify-proof": (every(405), every(400)),  # POST without a file
+    # The probes and the metrics (lib/health.py, lib/metrics.py): readiness depends on a
+    # worker having beaten; /metrics answers 404 while METRICS_TOKEN is not set.
+    "healthz": (every(200), every(405)),
+    "readyz": (every(frozenset({200, 503})), every(405)),
+    "metrics": (every(404), every(405)),
     # The desk.
     "desk:desk": (signed_in(200), signed_in(405)),
     "desk:live": (signed_in(200), signed_in(405)),
