@@ -26,7 +26,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
@@ -117,14 +117,14 @@ readiness_check_register(ReadinessCheck("migrations", _migrations, cache_seconds
 readiness_check_register(ReadinessCheck("cache", _cache, cache_seconds=1))
 
 
-@require_GET
+@require_safe  # GET, and HEAD for load balancers that send it
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
     """The process answers: nothing else is touched."""
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe  # GET, and HEAD for load balancers that send it
 @never_cache
 def readyz(request: HttpRequest) -> HttpResponse:
     """200 when every required check passes, 503 otherwise; each check in the body."""

@@ -104,3 +104,9 @@ def test_the_probes_answer_in_the_webhooks_pool(settings: Settings) -> None:
     assert client.get("/readyz").status_code in (200, 503)
     assert client.get("/verify").status_code == 404
     assert client.get("/metrics").status_code == 404
+
+
+def test_a_load_balancer_may_ask_with_head() -> None:
+    worker_heartbeat_beat(worker="host:1")
+    assert Client().head("/healthz").status_code == 200
+    assert Client().head("/readyz").status_code == 200
