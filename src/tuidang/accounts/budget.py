@@ -5,8 +5,10 @@ megabytes. django-axes limits guesses per (username, address) and per address
 (accounts/lockout.py), but a flood from many addresses stays below both and could keep
 every core hashing. So every login that would hash a password first takes a unit of this
 budget, ``LOGIN_HASHES_PER_SECOND`` for the whole hotline, kept in Redis when
-``REDIS_URL`` is set and otherwise in the database (``LoginHashWindow``); past it the
-login answers 429 at once, without hashing.
+``REDIS_URL`` is set, else in a small file of its own beside SQLite (``FileBudget``), else
+in PostgreSQL (``LoginHashWindow``); past it the login answers 429 at once, without
+hashing. Never in SQLite: its one writer is the webhooks' too, and a flood's counting
+would queue with the callers' writes behind a process the flood keeps busy.
 
 The real volunteer still gets in during a flood: a browser that has logged in to an
 account before carries a signed device cookie for it (OWASP's "device cookie"), and its
@@ -16,8 +18,11 @@ attempts at that account skip the fleet's budget while axes still counts them pe
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
+import os
+import struct
 import time
 from collections.abc import Callable
 from functools import cache
@@ -25,6 +30,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.core import signing
+from django.db import connection
 from django.db.models import F
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -87,15 +93,68 @@ class RedisBudget:
         return int(used) <= limit
 
 
+class FileBudget:
+    """The embedded store beside SQLite: a file of a few counters, one per second in a
+    ring of ``_KEEP_SECONDS``, read and raised under an advisory lock on the file.
+
+    Every process of one machine (where a SQLite database is served from) counts in the
+    same file, and the lock makes each take a read and a write that no other interleaves,
+    so racing processes never pass the limit. It writes nothing to the database: a flood
+    of logins never queues with the webhooks on SQLite's single writer. The file is
+    opened for each take, so a forked process never shares another's lock, and the
+    kernel drops the lock of a process that dies.
+    """
+
+    _SLOT = struct.Struct("<qq")  # the second (Unix time) and the hashes spent in it
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+
+    def take(self, second: int, limit: int) -> bool:
+        offset = (second % _KEEP_SECONDS) * self._SLOT.size
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            slot = os.pread(fd, self._SLOT.size, offset)
+            counted, used = self._SLOT.unpack(slot) if len(slot) == self._SLOT.size else (0, 0)
+            if counted > second:
+                return False  # the slot holds a later second: this one is long past
+            if counted < second:
+                used = 0  # a second a minute or more ago: forgotten
+            if used >= limit:
+                return False
+            os.pwrite(fd, self._SLOT.pack(second, used + 1), offset)
+            return True
+        finally:
+            os.close(fd)  # and with it the lock
+
+    def spent(self) -> dict[int, int]:
+        """The hashes spent in each second the file still remembers."""
+        try:
+            with open(self.path, "rb") as ring:
+                data = ring.read()
+        except FileNotFoundError:
+            return {}
+        usable = len(data) - len(data) % self._SLOT.size
+        return {
+            second: used
+            for second, used in self._SLOT.iter_unpack(data[:usable])
+            if used  # an empty slot, or one a sparse file left as zeros
+        }
+
+
 @cache
 def _redis_budget(url: str) -> RedisBudget:
     return RedisBudget(url)
 
 
 def hash_budget() -> HashBudget:
-    """Redis' counter when REDIS_URL is set, else the database's windows."""
+    """Redis' counter when REDIS_URL is set; else a file beside SQLite, or PostgreSQL's
+    windows (which has no single writer, and may serve app servers on several machines)."""
     if settings.REDIS_URL:
         return _redis_budget(settings.REDIS_URL)
+    if connection.vendor == "sqlite":
+        return FileBudget(settings.LOGIN_BUDGET_FILE)
     return DatabaseBudget()
 
 

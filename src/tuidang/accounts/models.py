@@ -49,8 +49,9 @@ class SecondFactorFailure(models.Model):
 class LoginHashWindow(models.Model):
     """How many passwords were hashed for logins in one second, across every app server.
 
-    The embedded store of the fleet's login budget (accounts/budget.py) when there is no
-    Redis: one row per second, its ``used`` raised by a conditional UPDATE that cannot
+    The store of the fleet's login budget (accounts/budget.py) on PostgreSQL when there
+    is no Redis (on SQLite a file of its own keeps it off the single writer): one row per
+    second, its ``used`` raised by a conditional UPDATE that cannot
     pass ``LOGIN_HASHES_PER_SECOND`` however many processes race for it. Rows older than
     a minute are deleted as new seconds begin.
     """

@@ -170,7 +170,8 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[env_str("TASKS_BACKEND", "databas
 
 # --- Accounts -------------------------------------------------------------------------
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # argon2 with Django's parameters, hashing in the idle scheduling class (accounts/hashers.py).
+    "tuidang.accounts.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -245,6 +246,9 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login"]
 # LOGIN_DEVICE_COOKIE_DAYS.
 LOGIN_HASHES_PER_SECOND = env_int("LOGIN_HASHES_PER_SECOND", 2)
 LOGIN_DEVICE_COOKIE_DAYS = env_int("LOGIN_DEVICE_COOKIE_DAYS", 90)
+# Where the budget is counted on SQLite without Redis: a file of its own, never the
+# database, whose one writer the webhooks need.
+LOGIN_BUDGET_FILE = VAR_DIR / "login-budget"
 # How many proxies append to X-Forwarded-For in front of the app (one TLS proxy, when
 # BEHIND_TLS_PROXY is set). The client's address is read from that header only then.
 TRUSTED_PROXY_COUNT = env_int(

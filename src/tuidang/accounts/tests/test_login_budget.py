@@ -4,16 +4,19 @@ refused before it hashes, while a volunteer's own browser still gets in."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
 from django.contrib.auth.hashers import MD5PasswordHasher
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,6 +26,7 @@ from tuidang.accounts import budget
 from tuidang.accounts.budget import (
     DEVICE_COOKIE,
     DatabaseBudget,
+    FileBudget,
     HashBudget,
     RedisBudget,
     device_cookie_admits,
@@ -61,6 +65,13 @@ def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(MD5PasswordHasher, "encode", encode)
     return checked
+
+
+@pytest.fixture(autouse=True)
+def budget_file(settings: Settings, tmp_path: Path) -> Path:
+    """A budget file of this test's own: the suite's var/ outlives a run."""
+    settings.LOGIN_BUDGET_FILE = tmp_path / "login-budget"
+    return settings.LOGIN_BUDGET_FILE  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -208,12 +219,14 @@ def test_a_device_cookie_admits_exactly_its_account(first: str, second: str) -> 
     )
 
 
-BUDGETS = ["database"] + (["redis"] if django_settings.REDIS_URL else [])
+BUDGETS = ["database", "file"] + (["redis"] if django_settings.REDIS_URL else [])
 
 
 @pytest.fixture(params=BUDGETS)
-def store(request: pytest.FixtureRequest) -> Iterator[HashBudget]:
-    if request.param == "redis":
+def store(request: pytest.FixtureRequest, budget_file: Path) -> Iterator[HashBudget]:
+    if request.param == "file":
+        yield FileBudget(budget_file)
+    elif request.param == "redis":
         redis_budget = RedisBudget(django_settings.REDIS_URL)
         redis_budget.redis.delete(*(redis_budget.key(int(NOW) + n) for n in range(3)))
         yield redis_budget
@@ -258,8 +271,83 @@ def test_old_seconds_are_forgotten_by_the_database() -> None:
 
 
 def test_the_budget_follows_the_configuration() -> None:
-    expected = RedisBudget if django_settings.REDIS_URL else DatabaseBudget
+    if django_settings.REDIS_URL:
+        expected: type[HashBudget] = RedisBudget
+    elif connection.vendor == "sqlite":
+        expected = FileBudget
+    else:
+        expected = DatabaseBudget
     assert isinstance(hash_budget(), expected)
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("one_second")
+def test_on_sqlite_a_flood_writes_nothing_to_the_database_for_the_budget(
+    mei: Volunteer, settings: Settings
+) -> None:
+    """SQLite has one writer, which the webhooks need: the flood's counting stays off it."""
+    if connection.vendor != "sqlite" or settings.REDIS_URL:
+        settings.REDIS_URL = ""  # the embedded store is what this is about
+    with CaptureQueriesContext(connection) as queries:
+        statuses = flood(6)
+    assert statuses == [200, 200, 429, 429, 429, 429]
+    budget_writes = [
+        query["sql"]
+        for query in queries.captured_queries
+        if "loginhashwindow" in query["sql"].lower()
+    ]
+    if connection.vendor == "sqlite":
+        assert budget_writes == []
+        assert FileBudget(settings.LOGIN_BUDGET_FILE).spent() == {int(NOW): 2}
+    else:  # PostgreSQL, many writers: its windows are the embedded store
+        assert budget_writes
+
+
+def _take_in_a_process(path: str, seconds: list[int], limit: int, results: Any) -> None:
+    ring = FileBudget(path)
+    results.put(sum(ring.take(second, limit) for second in seconds))
+
+
+def test_racing_processes_never_spend_more_than_the_file_budget(budget_file: Path) -> None:
+    """Processes, each opening the file itself, as a machine's app servers do."""
+    context = multiprocessing.get_context("fork")  # each opens the file for each take
+    results = context.Queue()
+    seconds = [int(NOW) + n % 3 for n in range(60)]
+    processes = [
+        context.Process(target=_take_in_a_process, args=(str(budget_file), seconds, 7, results))
+        for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    taken = sum(results.get(timeout=60) for _ in processes)
+    for process in processes:
+        process.join(timeout=30)
+    assert taken == 3 * 7
+    assert FileBudget(budget_file).spent() == {int(NOW): 7, int(NOW) + 1: 7, int(NOW) + 2: 7}
+
+
+@given(
+    attempts=st.lists(st.tuples(st.integers(0, 200), st.integers(1, 6)), max_size=40),
+    limit=st.integers(1, 5),
+)
+def test_the_file_budget_grants_each_second_its_limit_and_no_more(
+    tmp_path_factory: pytest.TempPathFactory, attempts: list[tuple[int, int]], limit: int
+) -> None:
+    """Whatever the seconds asked for in a clock's order, each gets min(asked, limit)."""
+    ring = FileBudget(tmp_path_factory.mktemp("ring") / "login-budget")
+    asked: dict[int, int] = {}
+    granted: dict[int, int] = {}
+    for step, count in sorted(attempts):
+        second = int(NOW) + step
+        for _ in range(count):
+            asked[second] = asked.get(second, 0) + 1
+            granted[second] = granted.get(second, 0) + ring.take(second, limit)
+    assert granted == {second: min(n, limit) for second, n in asked.items()}
+    # A second the ring has moved past is refused, never counted again from zero.
+    if asked:
+        first, last = min(asked), max(asked)
+        if last - first >= 60 and ring.spent().get(first) is None:
+            assert not ring.take(first, limit)
 
 
 @pytest.mark.django_db
