@@ -78,6 +78,9 @@ MIDDLEWARE = [
     # and cache headers cover every response (see "HTTP" below).
     "csp.middleware.CSPMiddleware",
     "tuidang.lib.middleware.NoStoreForPeopleMiddleware",
+    # The desk's poll, answered 204 when nothing changed, before sessions and logins
+    # (desk/poll.py): its token stands for them.
+    "tuidang.desk.poll.DeskPollMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
