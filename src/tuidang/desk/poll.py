@@ -15,8 +15,8 @@ What the desk shows has two versions, kept in the configured cache (Redis when
 
 A version is a random value, not a counter: a version the cache lost (evicted, restarted)
 reads as missing, and a missing version never answers 204 (the full view sets a new one).
-Each change bumps its versions as it saves and again once its transaction commits, so a
-poll that rendered the old rows between the two never keeps them.
+Each change bumps its versions once its transaction commits, and the full view reads the
+versions before the rows: a poll that read the old rows always carries the old version.
 
 The token is the volunteer's, bound to their session (a hash of the session key, checked
 against the session cookie) and to the call the desk shows, and lives
@@ -27,6 +27,7 @@ checks (expiry, idle time, second factor), and hands out a new token.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,8 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
 
 CALLS = "desk:calls"
 HEADER = "X-Desk-State"  # the token, in the response and back in the next poll
@@ -53,25 +56,33 @@ def _new_version() -> str:
 
 
 def versions_bump(*keys: str) -> None:
-    """New versions for ``keys`` now, and again once the transaction commits."""
+    """New versions for ``keys`` once the transaction commits (not before: a poll between
+    the bump and the commit would keep the old rows under the new version)."""
 
     def bump() -> None:
-        cache.set_many({key: _new_version() for key in keys}, timeout=None)
+        try:
+            cache.set_many({key: _new_version() for key in keys}, timeout=None)
+        except Exception:  # the call goes on; desks follow once their tokens expire
+            logger.warning("The desk's versions could not be bumped", exc_info=True)
 
-    bump()
     transaction.on_commit(bump)
 
 
 def versions_current(keys: list[str]) -> list[str]:
     """The versions of ``keys``, setting any the cache does not hold. Read before the rows
-    they stand for, so that a change after the read shows in the next poll."""
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            cache.add(key, _new_version(), timeout=None)
-    if len(found) < len(keys):
+    they stand for, so that a change after the read shows in the next poll. Without the
+    cache, versions no poll will match: every poll is answered in full."""
+    try:
         found = cache.get_many(keys)
-    return [str(found.get(key, "")) for key in keys]
+        for key in keys:
+            if key not in found:
+                cache.add(key, _new_version(), timeout=None)
+        if len(found) < len(keys):
+            found = cache.get_many(keys)
+    except Exception:
+        logger.warning("The desk's versions could not be read", exc_info=True)
+        found = {}
+    return [str(found.get(key) or "unknown-" + _new_version()) for key in keys]
 
 
 def _session_hash(session_key: str) -> str:
@@ -100,7 +111,10 @@ def unchanged(request: HttpRequest) -> bool:
     volunteer_id, session_hash, shown, *seen = parts
     if session_hash != _session_hash(session_key) or shown != request.GET.get("call", ""):
         return False
-    current = cache.get_many([CALLS, volunteer_key(int(volunteer_id))])
+    try:
+        current = cache.get_many([CALLS, volunteer_key(int(volunteer_id))])
+    except Exception:
+        return False  # the full view answers
     return [current.get(CALLS), current.get(volunteer_key(int(volunteer_id)))] == seen
 
 

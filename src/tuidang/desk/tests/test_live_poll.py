@@ -127,3 +127,20 @@ def test_an_old_token_gets_the_full_answer(
     later = time.time() + poll.TOKEN_MAX_AGE + 1
     monkeypatch.setattr("django.core.signing.time.time", lambda: later)
     assert polled(mei_client, token)[0] == 200
+
+
+def test_without_the_cache_every_poll_is_answered_in_full(
+    mei_client: Client, mei: Volunteer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = first_poll(mei_client)
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(cache, "get_many", down)
+    monkeypatch.setattr(cache, "set_many", down)
+    assert polled(mei_client, token)[0] == 200
+    volunteer_set_presence(volunteer=mei, presence="available")  # the change is kept
+    assert mei_client.get(URL, {"call": ""}).status_code == 200
+    mei.refresh_from_db()
+    assert mei.presence == "available"
