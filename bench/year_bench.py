@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +66,10 @@ VALIDATOR = RequestValidator(TOKEN)
 CONNECTIONS = 8
 # Genuine callers of a run dial from numbers no year holds.
 GENUINE_BLOCK = 90_000_000
+# A number that asks its callers how they heard of it (the how-heard menu).
+ASKING_LINE = "+18005550101"
+# Volunteers made available to take the calls of the volunteer's steps, each round.
+TAKERS = 100
 
 
 def generator_version() -> int:
@@ -87,11 +92,14 @@ def run_manage(env: dict[str, str], *args: str) -> None:
 
 
 def add_hotline(env: dict[str, str]) -> None:
+    """The hotline's number, and a second one that asks callers how they heard of it."""
     run_manage(
         env, "shell", "-c",
         "from tuidang.calls.models import HotlineNumber;"
         f"HotlineNumber.objects.get_or_create(e164='{HOTLINE}', "
-        "defaults={'name': 'Banknotes', 'how_heard': 'banknotes'})",
+        "defaults={'name': 'Banknotes', 'how_heard': 'banknotes'});"
+        f"HotlineNumber.objects.get_or_create(e164='{ASKING_LINE}', "
+        "defaults={'name': 'Leaflets', 'how_heard': 'unknown', 'ask_how_heard': True})",
     )  # fmt: skip
 
 
@@ -168,6 +176,18 @@ def postgres_database(history: str, args: argparse.Namespace) -> str:
     return PG_URL
 
 
+def sql(url: str, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """One statement on the benchmark's database, outside the server (%s placeholders)."""
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30) as connection:
+            return connection.execute(query.replace("%s", "?"), params).fetchall()
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        cursor = connection.execute(query, params)
+        return cursor.fetchall() if cursor.description else []
+
+
 def sids_in_state(url: str, state: str, sids: list[str]) -> list[str]:
     """Of ``sids``, the calls now in ``state``."""
     wanted = set(sids)
@@ -193,6 +213,14 @@ def params_for(number: str, sid: str, **extra: str) -> dict[str, str]:
         "To": HOTLINE, "Called": HOTLINE, "FromCountry": "CN", "FromState": "", "FromCity": "",
         "FromZip": "", "ToCountry": "US", **extra,
     }  # fmt: skip
+
+
+def write_signed(path: Path, items: list[tuple[str, dict[str, str]]]) -> None:
+    """Requests of different paths and parameters, signed, for signed_requests.lua."""
+    with path.open("w") as handle:
+        for url_path, params in items:
+            signature = VALIDATOR.compute_signature(f"http://{HOST}:{PORT}{url_path}", params)
+            handle.write(f"{url_path}\t{signature}\t{urlencode(params)}\n")
 
 
 def write_requests(path: Path, url_path: str, calls: list[tuple[str, str]], **extra: str) -> None:
@@ -253,7 +281,135 @@ def measure_call_path(
             rounds.setdefault(name, []).append(run_wrk(requests_file, CONNECTIONS, args.seconds))
             rounds.setdefault("bare view", []).append(run_wrk(bare_file, CONNECTIONS, args.seconds))
             calls = live
-    for name in ["bare view"] + [step[0] for step in STEPS]:
+    rows = summarise(label, history, rounds, ["bare view"] + [step[0] for step in STEPS])
+    others = measure_other_steps(label, history, url, args, bare_file)
+    # One bare-view row: its rounds with the call path's and with the other steps'.
+    return rows + [row for row in others if row["endpoint"] != "bare view"]
+
+
+# --- The other steps: how-heard, a volunteer's side, voicemail ------------------------
+
+
+def drive(items: list[tuple[str, dict[str, str]]]) -> None:
+    """Bring calls to a step's starting state (not measured)."""
+    with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
+        list(pool.map(lambda item: post(*item), items))
+
+
+def new_calls(count: int, first: int, line: str = HOTLINE) -> list[tuple[str, str]]:
+    """Genuine callers, queued (or in the how-heard menu on the asking line)."""
+    calls = [(history_number(GENUINE_BLOCK + first + k), "CA" + secrets.token_hex(16))
+             for k in range(count)]  # fmt: skip
+    drive([("/telephony/twilio/voice",
+            dict(params_for(n, sid, CallStatus="ringing"), To=line, Called=line))
+           for n, sid in calls])  # fmt: skip
+    drive([("/telephony/twilio/language", dict(params_for(n, sid, Digits="1"), To=line))
+           for n, sid in calls])  # fmt: skip
+    return calls
+
+
+def takers_available(url: str) -> None:
+    """TAKERS volunteers of Mandarin available (the empty history makes them first)."""
+    ids = [row[0] for row in sql(url,
+           "SELECT DISTINCT volunteer_id FROM volunteers_volunteerlanguage WHERE language = %s "
+           "ORDER BY volunteer_id LIMIT %s", ("cmn", TAKERS))]  # fmt: skip
+    if len(ids) < TAKERS:
+        run_manage(server_env(url, WORK), "shell", "-c",
+                   "from tuidang.testing.personas import make_volunteer\n"
+                   f"for k in range({TAKERS - len(ids)}): make_volunteer(f'taker{{k}}', ['cmn'])")  # fmt: skip
+    sql(url, "UPDATE calls_offer SET state = 'canceled' WHERE state = 'pending'")
+    sql(url, "UPDATE volunteers_volunteer SET presence = 'away' WHERE presence != 'away'")
+    sql(url,
+        "UPDATE volunteers_volunteer SET presence = 'available', presence_since = %s WHERE id IN "
+        "(SELECT volunteer_id FROM volunteers_volunteerlanguage WHERE language = %s "
+        " ORDER BY volunteer_id LIMIT %s)",
+        (datetime.now(UTC) if not url.startswith("sqlite") else datetime.now(UTC).isoformat(" "),
+         "cmn", TAKERS))  # fmt: skip
+
+
+def offers_of(url: str, sids: list[str]) -> list[tuple[str, str]]:
+    """The pending offers of these calls: (caller's CallSid, offer token as a UUID)."""
+    wanted = set(sids)
+    rows = sql(url, "SELECT c.provider_sid, o.token FROM calls_offer o JOIN calls_call c "
+                    "ON c.id = o.call_id WHERE o.state = 'pending'")  # fmt: skip
+    return [(sid, str(uuid.UUID(str(token)))) for sid, token in rows if sid in wanted]
+
+
+OTHER_STEPS = ["how-heard", "offer answered", "offer: key pressed", "bridge",
+               "queue exit: to voicemail", "voicemail recorded"]  # fmt: skip
+
+
+def measure_other_steps(
+    label: str, history: str, url: str, args: argparse.Namespace, bare_file: Path
+) -> list[dict[str, Any]]:
+    """The steps the call path above leaves out, each in alternating rounds with the bare
+    view: the how-heard menu; a volunteer's side (the offer answered, its key pressed, the
+    bridge); leaving the queue for voicemail and the message recorded. The calls are
+    brought to each step's starting state before its round; a round that outlasts its
+    calls replays them (as the provider retries: the same answer, nothing stored twice)."""
+    count = 100 * args.seconds
+    rounds: dict[str, list[dict[str, float]]] = {}
+    block = (
+        5_000_000 + (0 if history == "empty" else 1_000_000) + (label == "PostgreSQL") * 2_000_000
+    )
+    step_file = WORK / "requests-other.tsv"
+
+    def measured(name: str, items: list[tuple[str, dict[str, str]]]) -> None:
+        if not items:
+            print(f"{label} {history}: no call ready for {name}", flush=True)
+            return
+        write_signed(step_file, items)
+        rounds.setdefault(name, []).append(run_wrk(step_file, CONNECTIONS, args.seconds))
+        rounds.setdefault("bare view", []).append(run_wrk(bare_file, CONNECTIONS, args.seconds))
+
+    for index in range(args.rounds):
+        first = block + index * 10_000
+        asking = new_calls(count, first, ASKING_LINE)
+        in_menu = set(sids_in_state(url, "ivr", [sid for _n, sid in asking]))
+        measured("how-heard", [
+            ("/telephony/twilio/how-heard",
+             dict(params_for(n, sid, Digits="2"), To=ASKING_LINE, Called=ASKING_LINE))
+            for n, sid in asking if sid in in_menu])  # fmt: skip
+        drive([("/telephony/twilio/status", dict(params_for(n, sid, CallStatus="completed",
+                CallDuration="5", SequenceNumber="1"), To=ASKING_LINE)) for n, sid in asking])  # fmt: skip
+        # A volunteer's side: as many calls as volunteers ready, each offered to one.
+        takers_available(url)
+        offered_calls = new_calls(TAKERS, first + 2_000)
+        numbers = dict((sid, n) for n, sid in offered_calls)
+        offers = [(sid, token, "CA" + secrets.token_hex(16))
+                  for sid, token in offers_of(url, list(numbers))]  # fmt: skip
+        measured("offer answered", [
+            (f"/telephony/twilio/offer/{token}", params_for(numbers[sid], leg, Direction="outbound-api"))
+            for sid, token, leg in offers])  # fmt: skip
+        measured("offer: key pressed", [
+            (f"/telephony/twilio/offer/{token}/respond",
+             params_for(numbers[sid], leg, Digits="1", Direction="outbound-api"))
+            for sid, token, leg in offers])  # fmt: skip
+        measured("bridge", [
+            ("/telephony/twilio/bridge", params_for(numbers[sid], sid, DequeingCallSid=leg))
+            for sid, _token, leg in offers])  # fmt: skip
+        drive([("/telephony/twilio/status", params_for(n, sid, CallStatus="completed",
+                CallDuration="30", SequenceNumber="1")) for n, sid in offered_calls])  # fmt: skip
+        sql(url, "UPDATE volunteers_volunteer SET presence = 'away' WHERE presence != 'away'")
+        # Leaving the queue for voicemail, and the message recorded.
+        waiting = new_calls(count, first + 4_000)
+        queued = set(sids_in_state(url, "queued", [sid for _n, sid in waiting]))
+        measured("queue exit: to voicemail", [
+            ("/telephony/twilio/queue-exit", params_for(n, sid, QueueResult="leave"))
+            for n, sid in waiting if sid in queued])  # fmt: skip
+        left = set(sids_in_state(url, "voicemail", [sid for _n, sid in waiting]))
+        measured("voicemail recorded", [
+            ("/telephony/twilio/voicemail", params_for(n, sid, RecordingSid="RE" + sid[2:],
+             RecordingUrl=f"https://api.twilio.com/recordings/RE{sid[2:]}", RecordingDuration="20"))
+            for n, sid in waiting if sid in left])  # fmt: skip
+    return summarise(label, history, rounds, ["bare view", *OTHER_STEPS])
+
+
+def summarise(
+    label: str, history: str, rounds: dict[str, list[dict[str, float]]], names: list[str]
+) -> list[dict[str, Any]]:
+    rows = []
+    for name in names:
         results = rounds.get(name, [])
         if not results:
             continue
@@ -430,13 +586,20 @@ def stop_and_wait(server: subprocess.Popen[bytes]) -> None:
 def desk_polling(
     env: dict[str, str], server: subprocess.Popen[bytes], seconds: int
 ) -> dict[str, Any]:
-    """Polls of the desk's live panel at 8 connections: the server's processor time per
-    poll, and what 300 desks polling once a second would take of one core."""
+    """Polls of the desk's live panel at 8 connections, nothing changing (answered 204 with
+    the token of the first answer; see desk/poll.py and bench/desk_poll_bench.py): the
+    server's processor time per poll, and what 300 desks polling once a second would take
+    of one core."""
     cookie = desk_session(env)
+    # The token of the full answer: the polls after it, nothing having changed, get 204.
+    token = requests.get(
+        f"{BASE}/desk/live?call=", cookies={"sessionid": cookie}, timeout=10
+    ).headers.get("X-Desk-State", "")
     lua = WORK / "desk_live.lua"
     lua.write_text(
         'wrk.method = "GET"\n'
         f'wrk.headers["Cookie"] = "sessionid={cookie}"\n'
+        f'wrk.headers["X-Desk-State"] = "{token}"\n'
         "function done(summary, latency, requests)\n"
         '  io.write(string.format("RESULT %d %.3f %d %d\\n", summary.requests,\n'
         "    summary.duration / 1e6, latency:percentile(99), summary.errors.status))\n"
@@ -568,7 +731,8 @@ def render(
     if desks:
         lines += [
             "",
-            f"The desk's live panel polled at {CONNECTIONS} connections on SQLite with the year: "
+            f"The desk's live panel polled at {CONNECTIONS} connections on SQLite with the year, "
+            "nothing changing (answered 204 with its token): "
             f"{desks['rps']:.0f} polls/s, p99 {desks['p99_ms']:.1f} ms, "
             f"{desks['cpu_ms_per_poll']:.2f} ms of the server's processor time per poll: "
             f"300 desks polling once a second take {desks['share_of_a_core_for_300']:.0%} "

@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
+from tuidang.calls import selectors
 from tuidang.calls.models import Call, QueueConfig, Strategy
 from tuidang.screening.models import Policy
 from tuidang.volunteers.models import Presence, Volunteer, VolunteerLanguage
@@ -56,6 +57,15 @@ def on_duty(languages: list[str]) -> bool:
     return Volunteer.objects.filter(presence__in=ON_DUTY, pk__in=speakers(languages)).exists()
 
 
+def duty(languages: list[str], now: datetime) -> tuple[bool, bool]:
+    """Whether anyone of ``languages`` is on duty, and whether anyone is ready now: both
+    in one read without a lock (a hold cycle asks both)."""
+    counts = Volunteer.objects.filter(presence__in=ON_DUTY, pk__in=speakers(languages)).aggregate(
+        on_duty=Count("pk"), ready=Count("pk", filter=ready_q(now))
+    )
+    return bool(counts["on_duty"]), bool(counts["ready"])
+
+
 def last_volunteer_of(call: Call) -> int | None:
     """The volunteer who last spoke with this caller (by caller key), if any."""
     if call.withheld:
@@ -83,7 +93,7 @@ def may_ring(call: Call, volunteer_ids: list[int], *, now: datetime) -> bool:
     and for a caller routed to the screening group, others only while no screener is free.
     (When a bridge takes another caller than its offer's, the offers ringing for that
     caller move to the one left waiting only if so; see calls.services.offers._swap_offers.)"""
-    config = QueueConfig.for_language(call.language)
+    config = selectors.queue_config(call.language)
     overflow = _overflows(call, config, now, on_duty([call.language]))
     if not overflow and set(volunteer_ids) - set(
         speakers([call.language]).filter(volunteer_id__in=volunteer_ids)

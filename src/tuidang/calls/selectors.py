@@ -1,6 +1,6 @@
 """Cached reads for the webhook's hot path.
 
-Numbers and prompts change rarely and are read on every call, so they are cached (in
+Numbers, prompts and queue settings change rarely and are read on every call, so they are cached (in
 Redis when REDIS_URL is set, else in each process) for a minute. Saving or deleting one
 clears the cache at once where the cache is shared (see signals.py); with per-process
 caches, other app servers see the change within CACHE_SECONDS.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.db import models
 
-from tuidang.calls.models import HotlineNumber, NumberPrompt
+from tuidang.calls.models import Call, HotlineNumber, NumberPrompt, QueueConfig
 from tuidang.lib.phone import normalise
 
 CACHE_SECONDS = 60
@@ -47,3 +47,31 @@ def prompt_override(kind: str, language: str, number_id: int | None) -> NumberPr
         ) or _MISSING
         cache.set(key, found, CACHE_SECONDS)
     return None if found == _MISSING else found
+
+
+def number_by_id(number_id: int) -> HotlineNumber | None:
+    """A hotline number by its key (a call's own), active or not."""
+    key = f"calls:{generation()}:number-id:{number_id}"
+    found = cache.get(key)
+    if found is None:
+        found = HotlineNumber.objects.filter(pk=number_id).first() or _MISSING
+        cache.set(key, found, CACHE_SECONDS)
+    return None if found == _MISSING else found
+
+
+def with_number(call: Call) -> Call:
+    """``call`` with its hotline number from the cache (read by every prompt it hears)."""
+    number = number_by_id(call.hotline_number_id)
+    if number is not None:
+        call.hotline_number = number
+    return call
+
+
+def queue_config(language: str) -> QueueConfig:
+    """The queue settings of ``language`` (the defaults when coordinators set none)."""
+    key = f"calls:{generation()}:queue:{language}"
+    found = cache.get(key)
+    if found is None:
+        found = QueueConfig.objects.filter(language=language).first() or _MISSING
+        cache.set(key, found, CACHE_SECONDS)
+    return QueueConfig(language=language) if found == _MISSING else found

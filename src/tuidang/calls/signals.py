@@ -9,13 +9,14 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from tuidang.calls.models import HotlineNumber, NumberPrompt
+from tuidang.calls.models import HotlineNumber, NumberPrompt, QueueConfig
 from tuidang.volunteers.models import Volunteer
 from tuidang.volunteers.signals import volunteer_available
 
 
 @receiver([post_save, post_delete], sender=HotlineNumber)
 @receiver([post_save, post_delete], sender=NumberPrompt)
+@receiver([post_save, post_delete], sender=QueueConfig)
 def forget_cached_configuration(**kwargs: Any) -> None:
     try:
         cache.incr("calls:config-generation")

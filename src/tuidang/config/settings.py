@@ -74,6 +74,9 @@ MIDDLEWARE = [
     # First: the telephony pool answers nothing but the webhooks (SERVE_ONLY_PATHS).
     "tuidang.lib.middleware.OnlyThesePathsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The desk's poll, answered 204 with no body when nothing changed (desk/poll.py): its
+    # signed token stands for the session and the login; no policy to build for no page.
+    "tuidang.desk.poll.DeskPollMiddleware",
     # Above WhiteNoise, which answers static files without calling the rest: the policy
     # and cache headers cover every response (see "HTTP" below).
     "csp.middleware.CSPMiddleware",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from tuidang.calls import prompts
+from tuidang.calls import prompts, selectors
 from tuidang.calls.models import Call, HowHeard
 from tuidang.calls.services._shared import UnknownCall
 from tuidang.calls.services.queue import enqueue_call
@@ -28,6 +28,7 @@ def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
     call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
     if call is None:
         raise UnknownCall(provider_sid)
+    selectors.with_number(call)
     if call.state != Call.State.IVR:  # a retried request: the choice is already made
         return MenuResult(call=call, retry=False)
     language = prompts.language_for_digit(digits)

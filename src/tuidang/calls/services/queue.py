@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from tuidang.calls import routing, tasks
+from tuidang.calls import routing, selectors, tasks
 from tuidang.calls.models import Call, Offer, QueueConfig
 from tuidang.calls.services._shared import UnknownCall
 from tuidang.volunteers.models import Presence
@@ -49,11 +49,15 @@ def call_route(*, language: str) -> list[Offer]:
     routes the waiting calls at once (calls/signals.py), one freed by an offer that ended
     routes after that commit, and one whose wrap-up ends is seen by the next hold cycle.
     """
-    config = QueueConfig.for_language(language)
-    languages = [language] + ([config.fallback_language] if config.fallback_language else [])
-    if not routing.anyone_ready(languages, timezone.now()):
+    config = selectors.queue_config(language)
+    if not routing.anyone_ready(_languages(config), timezone.now()):
         return []
     return _route_locked(language=language, config=config)
+
+
+def _languages(config: QueueConfig) -> list[str]:
+    """A queue's language and its second language, if it has one."""
+    return [config.language] + ([config.fallback_language] if config.fallback_language else [])
 
 
 @transaction.atomic
@@ -125,10 +129,12 @@ def call_wait(*, provider_sid: str) -> QueueStatus:
     call = Call.objects.filter(provider_sid=provider_sid).first()
     if call is None:
         raise UnknownCall(provider_sid)
-    if call.waiting and call_route(language=call.language):
-        call.refresh_from_db()
-    config = QueueConfig.for_language(call.language)
-    languages = [call.language] + ([config.fallback_language] if config.fallback_language else [])
+    selectors.with_number(call)
+    # The settings once, from the cache; who is on duty and who is ready in one read.
+    config = selectors.queue_config(call.language)
+    on_duty, ready = routing.duty(_languages(config), timezone.now())
+    if call.waiting and ready and _route_locked(language=call.language, config=config):
+        call.refresh_from_db(fields=["state"])
     ahead = Call.objects.filter(
         language=call.language,
         state__in=[Call.State.QUEUED, Call.State.OFFERED],
@@ -139,6 +145,6 @@ def call_wait(*, provider_sid: str) -> QueueStatus:
         call=call,
         ahead=ahead,
         estimated_minutes=_estimated_minutes(call.language, ahead),
-        voicemail_now=call.state == Call.State.QUEUED and not routing.on_duty(languages),
+        voicemail_now=call.state == Call.State.QUEUED and not on_duty,
         offer_voicemail=waited >= config.voicemail_after_seconds,
     )

@@ -28,6 +28,7 @@ from tuidang.declarations.forms import (
 )
 from tuidang.declarations.publication import publication_next
 from tuidang.declarations.services import declaration_record, receipt_code
+from tuidang.desk import poll
 from tuidang.desk.decorators import volunteer_required
 from tuidang.desk.forms import BookRequestForm
 from tuidang.desk.selectors import call_of, caller_history, current_call, queues, talking_points
@@ -92,7 +93,12 @@ def desk(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
 @volunteer_required
 def live(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
     """Polled by the desk: presence and queues, the presence buttons and the shown call's
-    state and actions (swapped in place); a reload when the call in front changes."""
+    state and actions (swapped in place); a reload when the call in front changes.
+
+    The answer carries the poll token (``desk/poll.py``): while nothing it names changes,
+    the next polls are answered 204 before they reach this view."""
+    # The versions first: a change after this read shows in the next poll.
+    versions = poll.versions_current([poll.CALLS, poll.volunteer_key(volunteer.pk)])
     call = current_call(volunteer)
     shown = request.GET.get("call", "")
     shown_call = call if call is not None and shown == str(call.pk) else None
@@ -114,6 +120,13 @@ def live(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
     # its state and buttons follow in place.
     if call is not None and shown != str(call.pk):
         response["HX-Refresh"] = "true"
+    elif request.session.session_key:
+        response[poll.HEADER] = poll.token_for(
+            volunteer_id=volunteer.pk,
+            session_key=request.session.session_key,
+            shown=shown,
+            versions=versions,
+        )
     return response
 
 

@@ -49,6 +49,23 @@
   }
 
   document.body.addEventListener("htmx:afterSettle", follow);
+
+  // The live poll hands back the token of what it showed; while nothing changed the server
+  // answers 204 and htmx keeps the page as it is (desk/poll.py).
+  var pollToken = "";
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id === "live" && pollToken) {
+      event.detail.headers["X-Desk-State"] = pollToken;
+    }
+  });
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt.id !== "live" || !event.detail.xhr) { return; }
+    if (event.detail.xhr.status === 200) {
+      pollToken = event.detail.xhr.getResponseHeader("X-Desk-State") || "";
+    } else if (event.detail.xhr.status !== 204) {
+      pollToken = "";
+    }
+  });
   follow();
 
   var notify = document.getElementById("notify");

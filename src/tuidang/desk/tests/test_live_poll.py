@@ -1,0 +1,146 @@
+"""The desk's poll: 204 while nothing it shows changed, the new state as soon as it does,
+and only ever for the session the token was given to."""
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from tuidang.desk import poll
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    CALLER,
+    PASSWORD,
+    HotlineNumbers,
+    go_available,
+)
+from tuidang.volunteers.models import Volunteer
+from tuidang.volunteers.services import volunteer_set_presence
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+URL = "/desk/live"
+
+
+def first_poll(client: Client, shown: str = "") -> str:
+    response = client.get(URL, {"call": shown})
+    assert response.status_code == 200
+    token = response[poll.HEADER]
+    assert token
+    return token
+
+
+def polled(client: Client, token: str, shown: str = "") -> tuple[int, str]:
+    response = client.get(URL, {"call": shown}, headers={poll.HEADER: token})
+    return response.status_code, response.content.decode()
+
+
+@pytest.fixture
+def mei_client(mei: Volunteer) -> Client:
+    client = Client()
+    assert client.login(username="mei", password=PASSWORD)
+    return client
+
+
+def test_the_poll_url_is_the_one_the_middleware_answers() -> None:
+    assert reverse("desk:live") == URL
+
+
+def test_a_poll_where_nothing_changed_is_answered_204_with_no_body(mei_client: Client) -> None:
+    token = first_poll(mei_client)
+    assert polled(mei_client, token) == (204, "")
+    assert polled(mei_client, token) == (204, "")
+
+
+def test_the_volunteers_new_presence_shows_in_the_next_poll(
+    mei_client: Client, mei: Volunteer
+) -> None:
+    token = first_poll(mei_client)
+    volunteer_set_presence(volunteer=mei, presence="available")
+    status, body = polled(mei_client, token)
+    assert status == 200
+    assert "Go away" in body  # the buttons of an available volunteer
+
+
+def test_a_caller_who_starts_waiting_shows_in_every_desks_next_poll(
+    mei: Volunteer, wing: Volunteer, network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
+    go_available(mei)
+    wing_client = Client()  # wing speaks Cantonese: nothing of wing's own changes
+    assert wing_client.login(username="wing", password=PASSWORD)
+    token = first_poll(wing_client)
+    assert "<td>1</td>" not in wing_client.get(URL, {"call": ""}).text
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")  # Mandarin: offered to mei, waiting meanwhile
+    status, body = polled(wing_client, token)
+    assert status == 200
+    assert "<td>1</td>" in body
+    new_token = wing_client.get(URL, {"call": ""})[poll.HEADER]
+    assert polled(wing_client, new_token)[0] == 204
+
+
+def test_another_volunteers_token_is_refused_and_their_own_desk_shown(
+    mei_client: Client, wing: Volunteer
+) -> None:
+    meis_token = first_poll(mei_client)
+    wing_client = Client()
+    assert wing_client.login(username="wing", password=PASSWORD)
+    volunteer_set_presence(volunteer=wing, presence="available")
+    status, body = polled(wing_client, meis_token)
+    assert status == 200
+    assert "Go away" in body  # wing's presence, not mei's
+
+
+def test_a_logged_out_browser_with_a_token_is_sent_to_log_in(mei_client: Client) -> None:
+    token = first_poll(mei_client)
+    mei_client.logout()
+    response = mei_client.get(URL, {"call": ""}, headers={poll.HEADER: token})
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("tamper", [lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"), str.upper])
+def test_a_tampered_token_gets_the_full_answer(mei_client: Client, tamper: object) -> None:
+    token = first_poll(mei_client)
+    assert callable(tamper)
+    assert polled(mei_client, tamper(token))[0] == 200
+
+
+def test_a_token_for_another_shown_call_gets_the_full_answer(mei_client: Client) -> None:
+    token = first_poll(mei_client)
+    assert polled(mei_client, token, shown="12")[0] == 200
+
+
+def test_a_version_the_cache_lost_gets_the_full_answer(mei_client: Client) -> None:
+    token = first_poll(mei_client)
+    cache.delete(poll.CALLS)
+    assert polled(mei_client, token)[0] == 200
+
+
+def test_an_old_token_gets_the_full_answer(
+    mei_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    token = first_poll(mei_client)
+    later = time.time() + poll.TOKEN_MAX_AGE + 1
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    assert polled(mei_client, token)[0] == 200
+
+
+def test_without_the_cache_every_poll_is_answered_in_full(
+    mei_client: Client, mei: Volunteer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = first_poll(mei_client)
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr(cache, "get_many", down)
+    monkeypatch.setattr(cache, "set_many", down)
+    assert polled(mei_client, token)[0] == 200
+    volunteer_set_presence(volunteer=mei, presence="available")  # the change is kept
+    assert mei_client.get(URL, {"call": ""}).status_code == 200
+    mei.refresh_from_db()
+    assert mei.presence == "available"
