@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from hypothesis import settings as hypothesis_settings
 from django.contrib.auth.models import User
 
 from tuidang.calls.models import HotlineNumber, HowHeard
@@ -26,6 +27,11 @@ from tuidang.testing.personas import (
     make_volunteer,
 )
 from tuidang.volunteers.models import Role, Volunteer
+
+# No example may fail for being slow: this machine is shared, and how fast a test runs is
+# for the benchmarks to say (docs/benchmarks.md), never for a test to assert.
+hypothesis_settings.register_profile("tuidang", deadline=None)
+hypothesis_settings.load_profile("tuidang")
 
 
 @pytest.fixture(autouse=True, scope="session")
