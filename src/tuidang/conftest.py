@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from hypothesis import settings as hypothesis_settings
 from django.contrib.auth.models import User
+from hypothesis import settings as hypothesis_settings
 
 from tuidang.calls.models import HotlineNumber, HowHeard
 from tuidang.lib.languages import Language
