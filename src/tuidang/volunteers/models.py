@@ -46,6 +46,11 @@ class Volunteer(models.Model):
     # Longest idle first: routing orders available volunteers by when they became so.
     presence_since = models.DateTimeField(default=timezone.now)
     missed_offers = models.PositiveSmallIntegerField(default=0)
+    # While the volunteer's phone rings for a call back (presence ringing): the presence
+    # they return to if it reaches no one (away stays away; available is offered calls).
+    presence_after_callback = models.CharField(
+        max_length=16, choices=Presence.choices, blank=True, default=""
+    )
     # Experienced volunteers who talk with hostile callers; screening routes those to them.
     screener = models.BooleanField(_("in the screening group"), default=False)
     # Times on the desk are shown in it; blank: the hotline's default (settings.TIME_ZONE).
