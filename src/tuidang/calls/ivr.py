@@ -464,6 +464,8 @@ def callback_dialled(
     return reply(Hangup())
 
 
-def callback_leg_ended(*, voicemail_id: str, leg_id: str) -> None:
+def callback_leg_ended(*, voicemail_id: str, volunteer_id: int, leg_id: str) -> None:
     """The volunteer's own leg of a call back ended."""
-    voicemail_callback_leg_ended(voicemail_id=voicemail_id, leg_id=leg_id)
+    voicemail_callback_leg_ended(
+        voicemail_id=voicemail_id, volunteer_id=volunteer_id, leg_id=leg_id
+    )

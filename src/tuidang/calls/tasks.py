@@ -115,12 +115,18 @@ def delete_recording_at_provider(*, voicemail_id: int) -> None:
 
 @task()
 def ring_for_callback(*, voicemail_id: int, volunteer_id: int) -> None:
+    from tuidang.calls.services import voicemail as voicemail_services
+
     voicemail = Voicemail.objects.select_related("call__hotline_number").get(pk=voicemail_id)
     volunteer = Volunteer.objects.get(pk=volunteer_id)
-    voice_provider().ring_callback(
-        to=volunteer.phone_address,
-        from_=voicemail.call.hotline_number.e164,
-        voicemail_id=str(voicemail.public_id),
-        volunteer_id=volunteer.pk,
-        timeout=settings.OFFER_TIMEOUT_SECONDS,
-    )
+    try:
+        voice_provider().ring_callback(
+            to=volunteer.phone_address,
+            from_=voicemail.call.hotline_number.e164,
+            voicemail_id=str(voicemail.public_id),
+            volunteer_id=volunteer.pk,
+            timeout=settings.OFFER_TIMEOUT_SECONDS,
+        )
+    except Exception:
+        logger.exception("Could not ring volunteer %s for a call back", volunteer_id)
+        voicemail_services.callback_volunteer_free(volunteer_id)

@@ -156,13 +156,14 @@ def _volunteers(count: int, now: datetime) -> list[tuple[int, str]]:
             defaults={
                 "display_name": f"Volunteer {n}",
                 "role": Role.COORDINATOR if n % 10 == 0 else Role.VOLUNTEER,
-                "phone_address": f"client:{username}",
                 "presence": Presence.AWAY,
                 "presence_since": now,
                 "screener": n % 7 == 0,
             },
         )
         if created:
+            volunteer.phone_address = f"client:{username}"  # sealed: set once the row is made
+            volunteer.save(update_fields=["phone_address_sealed"])
             VolunteerLanguage.objects.bulk_create(
                 VolunteerLanguage(volunteer=volunteer, language=language) for language in languages
             )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.lib.languages import Language
+from tuidang.vault.fields import Sealed
 
 
 class Role(models.TextChoices):
@@ -37,15 +39,25 @@ class Volunteer(models.Model):
     )
     display_name = models.CharField(_("display name"), max_length=80)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.VOLUNTEER)
+    # Sealed values are bound to it (vault/fields.py).
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Where offers ring: an E.164 number, a sip: address, or client:<name> for a
     # softphone (the simulated network rings the volunteer's desk through client:).
-    phone_address = models.CharField(_("phone or SIP address"), max_length=200)
+    # Personal: sealed, opened only to ring the volunteer and for the volunteer
+    # themselves and administrators (the admin audits who opens a profile).
+    phone_address_sealed = models.BinaryField(_("phone or SIP address (encrypted)"), blank=True)
+    phone_address = Sealed("phone_address_sealed")
     presence = models.CharField(
         _("presence"), max_length=16, choices=Presence.choices, default=Presence.AWAY
     )
     # Longest idle first: routing orders available volunteers by when they became so.
     presence_since = models.DateTimeField(default=timezone.now)
     missed_offers = models.PositiveSmallIntegerField(default=0)
+    # While the volunteer's phone rings for a call back (presence ringing): the presence
+    # they return to if it reaches no one (away stays away; available is offered calls).
+    presence_after_callback = models.CharField(
+        max_length=16, choices=Presence.choices, blank=True, default=""
+    )
     # Experienced volunteers who talk with hostile callers; screening routes those to them.
     screener = models.BooleanField(_("in the screening group"), default=False)
     # Times on the desk are shown in it; blank: the hotline's default (settings.TIME_ZONE).

@@ -32,7 +32,7 @@ def stored(event: AuditEvent) -> tuple[str, str, str]:
 
 @pytest.mark.django_db
 def test_an_event_names_who_did_what_to_which_record(event: AuditEvent, mei: Volunteer) -> None:
-    assert stored(event) == ("mei", "view", str(mei.pk))
+    assert stored(event) == ("mei", "view", str(mei.public_id))
     assert event.target_type == "volunteers.Volunteer"
     assert event.actor == mei.user
     assert event.at is not None

@@ -222,7 +222,7 @@ def test_an_administrator_opening_and_changing_sensitive_records_in_the_admin(
 
     url = reverse("admin:volunteers_volunteer_change", args=[mei.pk])
     client.get(url)
-    assert events.new() == [("ada", "view", "volunteers.Volunteer", str(mei.pk))]
+    assert events.new() == [("ada", "view", "volunteers.Volunteer", str(mei.public_id))]
     form = {
         "user": mei.user.pk,
         "display_name": "Mei L.",
@@ -237,4 +237,4 @@ def test_an_administrator_opening_and_changing_sensitive_records_in_the_admin(
     }
     response = client.post(url, form)
     assert response.status_code == 302, response.context["adminform"].form.errors
-    assert events.new() == [("ada", "change", "volunteers.Volunteer", str(mei.pk))]
+    assert events.new() == [("ada", "change", "volunteers.Volunteer", str(mei.public_id))]

@@ -40,7 +40,9 @@ from tuidang.calls.services.queue import QueueStatus, call_route, call_wait
 from tuidang.calls.services.records import call_hang_up, call_record
 from tuidang.calls.services.voicemail import (
     NoNumberToCall,
+    VolunteerBusy,
     call_to_voicemail,
+    callback_volunteer_free,
     voicemail_call_back,
     voicemail_callback_leg_ended,
     voicemail_callback_reached,
@@ -58,6 +60,7 @@ __all__ = [
     "QueueStatus",
     "Token",
     "UnknownCall",
+    "VolunteerBusy",
     "call_choose_how_heard",
     "call_choose_language",
     "call_connect",
@@ -69,6 +72,7 @@ __all__ = [
     "call_status",
     "call_to_voicemail",
     "call_wait",
+    "callback_volunteer_free",
     "case_look_up",
     "offer_dial_ended",
     "offer_leg_ended",

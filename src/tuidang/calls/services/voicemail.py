@@ -11,9 +11,10 @@ from tuidang.audit.models import Action
 from tuidang.audit.services import audit_record
 from tuidang.calls import tasks
 from tuidang.calls.case_codes import new_case_code
-from tuidang.calls.models import Call, CallbackOutcome, Voicemail
+from tuidang.calls.models import Call, CallbackOutcome, Offer, Voicemail
 from tuidang.calls.ports import LegOutcome
 from tuidang.calls.services._shared import set_presence, withdraw_pending_offers
+from tuidang.calls.services.queue import route_on_commit
 from tuidang.lib.phone import normalise
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -68,11 +69,28 @@ class NoNumberToCall(Exception):
     """The caller withheld their number, or was reached and the number is gone."""
 
 
+class VolunteerBusy(Exception):
+    """The volunteer's phone already rings (an offer, or another call back), or they are on
+    a call: a call back would put two calls on one phone."""
+
+
+@transaction.atomic
 def voicemail_call_back(*, voicemail: Voicemail, volunteer: Volunteer) -> None:
     """Ring the volunteer's phone; when they answer, the provider dials the caller from
-    the hotline's own number, so the volunteer's number is never shown to the caller."""
+    the hotline's own number, so the volunteer's number is never shown to the caller.
+
+    The volunteer is ringing from now until the call back ends, as for an offer, so that
+    routing never offers them a queued call meanwhile (it takes the same row lock)."""
     if not voicemail.callback_number_sealed:
         raise NoNumberToCall(str(voicemail.public_id))
+    locked = Volunteer.objects.select_for_update().get(pk=volunteer.pk)
+    if locked.presence in (Presence.RINGING, Presence.ON_CALL):
+        raise VolunteerBusy(locked.presence)
+    locked.presence_after_callback = (
+        Presence.AWAY if locked.presence == Presence.AWAY else Presence.AVAILABLE
+    )
+    locked.save(update_fields=["presence_after_callback"])
+    set_presence(locked, Presence.RINGING)
     # The sealed number is used (never shown): calling it back is an audit event.
     audit_record(actor=volunteer.user, action=Action.CALL, target=voicemail)
     voicemail_id, volunteer_id = voicemail.pk, volunteer.pk
@@ -81,6 +99,27 @@ def voicemail_call_back(*, voicemail: Voicemail, volunteer: Volunteer) -> None:
             voicemail_id=voicemail_id, volunteer_id=volunteer_id
         )
     )
+
+
+@transaction.atomic
+def callback_volunteer_free(volunteer_id: int) -> None:
+    """A call back reached no one: its volunteer, still ringing for it, returns to the
+    presence they had (an available volunteer is offered waiting callers at once)."""
+    volunteer = Volunteer.objects.select_for_update().filter(pk=volunteer_id).first()
+    if (
+        volunteer is None
+        or volunteer.presence != Presence.RINGING
+        or not volunteer.presence_after_callback
+        or volunteer.offers.filter(state=Offer.State.PENDING).exists()
+    ):
+        return
+    presence = volunteer.presence_after_callback
+    volunteer.presence_after_callback = ""
+    volunteer.save(update_fields=["presence_after_callback"])
+    set_presence(volunteer, presence)
+    if presence == Presence.AVAILABLE:
+        for language in volunteer.language_codes():
+            route_on_commit(language)
 
 
 @transaction.atomic
@@ -113,6 +152,8 @@ def voicemail_callback_reached(*, voicemail_id: str, volunteer_id: int, leg_id: 
         started_at=now,
         connected_at=now,
     )
+    volunteer.presence_after_callback = ""
+    volunteer.save(update_fields=["presence_after_callback"])
     set_presence(volunteer, Presence.ON_CALL)
     logger.info("Call back of %s connected as %s", earlier.case_code, call.case_code)
     return call
@@ -138,12 +179,18 @@ def _end_callback_call(leg_id: str) -> bool:
 
 
 @transaction.atomic
-def voicemail_callback_leg_ended(*, voicemail_id: str, leg_id: str) -> Voicemail | None:
+def voicemail_callback_leg_ended(
+    *, voicemail_id: str, volunteer_id: int, leg_id: str
+) -> Voicemail | None:
     """The volunteer's leg of a call back ended, whoever hung up first. A caller it reached
     is recorded as reached (the provider may not report the dial's end after the
-    volunteer hangs up); one it did not reach leaves the request as the dial left it."""
+    volunteer hangs up); one it did not reach leaves the request as the dial left it, and
+    frees the volunteer."""
     voicemail = Voicemail.objects.select_for_update().filter(public_id=voicemail_id).first()
-    if voicemail is None or not _end_callback_call(leg_id):
+    if not _end_callback_call(leg_id):
+        callback_volunteer_free(volunteer_id)
+        return voicemail
+    if voicemail is None:
         return voicemail
     if voicemail.callback_outcome != CallbackOutcome.REACHED or voicemail.handled_at is None:
         now = timezone.now()
@@ -190,5 +237,7 @@ def voicemail_callback_result(
         voicemail.callback_outcome = CallbackOutcome.NO_ANSWER
     else:
         voicemail.callback_outcome = CallbackOutcome.FAILED
+    if outcome != LegOutcome.COMPLETED:
+        callback_volunteer_free(volunteer_id)  # their leg is hung up now
     voicemail.save(update_fields=fields)
     return voicemail

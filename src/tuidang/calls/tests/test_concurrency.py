@@ -18,7 +18,13 @@ from django.utils import timezone
 from tuidang.calls.models import Call, Offer
 from tuidang.lib.languages import Language
 from tuidang.telephony.simulator.engine import PhoneNetwork
-from tuidang.testing.personas import BANKNOTES_LINE, HotlineNumbers, go_available, make_volunteer
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    Clock,
+    HotlineNumbers,
+    go_available,
+    make_volunteer,
+)
 from tuidang.volunteers.models import Presence, Volunteer
 from tuidang.volunteers.services import volunteer_set_presence
 
@@ -154,3 +160,61 @@ def test_a_keypress_while_its_offer_moves_to_another_caller_takes_that_caller(
     assert Call.objects.get(provider_sid=first.sid).volunteer == mei
     assert Call.objects.get(provider_sid=second.sid).volunteer == lin
     assert set(Offer.objects.values_list("state", flat=True)) == {Offer.State.ACCEPTED}
+
+
+def test_call_backs_started_while_callers_arrive_never_ring_a_phone_twice(
+    numbers: HotlineNumbers, network: PhoneNetwork, clock: Clock
+) -> None:
+    """Ten volunteers start a call back while twenty callers arrive at once: each phone
+    rings either for the call back or for one offer, never both, and no caller is lost."""
+    from tuidang.calls.models import Voicemail
+    from tuidang.calls.services import VolunteerBusy, voicemail_call_back
+
+    for index in range(3):  # messages left while nobody is on duty
+        caller = network.dial(from_number=f"+86138{index:08d}", to_number=BANKNOTES_LINE)
+        network.press(caller.sid, "1")
+        clock.advance(8)
+        network.press(caller.sid, "#")
+    voicemails = list(Voicemail.objects.order_by("pk"))
+    volunteers = [make_volunteer(f"v{i}", [Language.MANDARIN]) for i in range(VOLUNTEERS)]
+    for volunteer in volunteers:
+        go_available(volunteer)
+    network.clock = timezone.now
+
+    @in_thread
+    def call_back(index: int) -> bool:
+        try:
+            voicemail_call_back(
+                voicemail=voicemails[index % len(voicemails)], volunteer=volunteers[index]
+            )
+        except VolunteerBusy:
+            return False
+        return True
+
+    @in_thread
+    def place_call(index: int) -> str:
+        caller = network.dial(from_number=f"+86139{index:08d}", to_number=BANKNOTES_LINE)
+        network.press(caller.sid, "1")
+        sid: str = caller.sid
+        return sid
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        callers = [pool.submit(place_call, index) for index in range(20)]
+        backs = [pool.submit(call_back, index) for index in range(VOLUNTEERS)]
+        sids = [future.result() for future in callers]
+        rang_back = [future.result() for future in backs]
+
+    offered = set(
+        Offer.objects.filter(state=Offer.State.PENDING).values_list("volunteer_id", flat=True)
+    )
+    for volunteer, calling_back in zip(volunteers, rang_back, strict=True):
+        legs = network.calls_for(volunteer.phone_address).filter(status="ringing")
+        assert legs.count() == 1, volunteer  # one call on the phone, never two
+        assert calling_back != (volunteer.pk in offered), volunteer
+    assert Call.objects.filter(provider_sid__in=sids).count() == 20
+    assert (
+        Call.objects.filter(
+            provider_sid__in=sids, state__in=[Call.State.QUEUED, Call.State.OFFERED]
+        ).count()
+        == 20
+    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
+from django.utils.translation import gettext
 
 from tuidang.calls.case_codes import format_case_code
 from tuidang.screening.models import Policy
@@ -21,3 +24,25 @@ def policy_label(value: str) -> str:
     """A screening policy's name in the reader's language, not its code."""
     labels = dict(Policy.choices)
     return str(labels.get(value, value))
+
+
+# How screening/flood.py words what flood mode counted (stored, and logged, in English).
+_FLOOD_COUNTS = re.compile(
+    r"^(?P<arrivals>\d+) calls in 5 min, (?P<on_duty>\d+) on duty, "
+    r"(?P<flagged>\d+)% flagged, (?P<new_keys>\d+) new keys$"
+)
+
+
+@register.filter
+def flood_counts(detail: str) -> str:
+    """Flood mode's counts in the reader's language; any other detail as it was written."""
+    match = _FLOOD_COUNTS.match(detail or "")
+    if match is None:
+        return detail
+    return (
+        gettext(
+            "%(arrivals)s calls in 5 min, %(on_duty)s on duty, %(flagged)s%% flagged, "
+            "%(new_keys)s new keys"
+        )
+        % match.groupdict()
+    )

@@ -145,3 +145,62 @@ def test_the_volunteers_phone_never_shows_the_number_it_calls_back(
     phone = client.get(reverse("simulator:phone")).text
     assert CALLER_NUMBER not in phone
     assert CALLER_NUMBER[-8:] not in phone
+
+
+def test_a_volunteer_ringing_for_a_call_back_is_offered_no_waiting_caller_until_it_ends(
+    client: Client, network: PhoneNetwork, clock: Clock, voicemail: Voicemail, mei: Volunteer
+) -> None:
+    from tuidang.calls.models import Call, Offer
+    from tuidang.telephony.simulator.engine import calls_for
+    from tuidang.testing.personas import go_available
+
+    go_available(mei)
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("desk:callback-call", args=[voicemail.public_id]))
+    waiting = network.dial(from_number="+8613900000077", to_number=BANKNOTES_LINE)
+    network.press(waiting.sid, "1")
+    # Mei's phone rings for the call back alone; the new caller waits.
+    assert calls_for("client:mei").filter(status="ringing").count() == 1
+    assert not Offer.objects.exists()
+    network.answer(calls_for("client:mei").get().sid)
+    network.tick()
+    assert not Offer.objects.exists()  # still not while the caller's phone rings
+    clock.advance(31)  # the caller called back does not answer
+    network.tick()
+    # Mei's call back is over: she is offered the caller who waited.
+    offer = Offer.objects.get()
+    assert offer.volunteer == mei
+    assert offer.call == Call.objects.get(provider_sid=waiting.sid)
+
+
+def test_a_call_back_refused_while_the_volunteers_phone_already_rings(
+    client: Client, network: PhoneNetwork, voicemail: Voicemail, mei: Volunteer
+) -> None:
+    from tuidang.telephony.simulator.engine import calls_for
+    from tuidang.testing.personas import go_available
+
+    go_available(mei)
+    caller = network.dial(from_number="+8613900000077", to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")  # an offer rings on Mei's phone
+    client.login(username="mei", password=PASSWORD)
+    page = client.post(reverse("desk:callback-call", args=[voicemail.public_id]), follow=True)
+    assert "already ringing or on a call" in page.text
+    assert calls_for("client:mei").count() == 1
+    assert calls_for(CALLER).count() == 0
+
+
+def test_an_away_volunteer_whose_call_back_reaches_no_one_stays_away(
+    client: Client, network: PhoneNetwork, clock: Clock, voicemail: Voicemail, mei: Volunteer
+) -> None:
+    from tuidang.telephony.simulator.engine import calls_for
+    from tuidang.volunteers.models import Presence
+
+    client.login(username="mei", password=PASSWORD)
+    client.post(reverse("desk:callback-call", args=[voicemail.public_id]))
+    mei.refresh_from_db()
+    assert mei.presence == Presence.RINGING
+    clock.advance(31)  # Mei does not answer her own phone
+    network.tick()
+    assert calls_for("client:mei").filter(status="ringing").count() == 0
+    mei.refresh_from_db()
+    assert mei.presence == Presence.AWAY

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tuidang.literature.models import Title
@@ -102,3 +102,49 @@ def test_on_a_laptop_the_renunciation_form_is_in_view_and_keys_work(
         desk.get_by_role("button", name="Finish wrap-up: ready for the next call")
     ).to_be_visible(timeout=10_000)
     expect(desk.get_by_test_id("call-state")).to_have_text("Completed")
+
+
+def _tops(desk: Page) -> list[float]:
+    """Where each part of the call starts on the page (from its top, scrolled or not), in
+    the order a volunteer works through them."""
+    parts = [
+        desk.get_by_test_id("case-code"),  # the call in front of the volunteer
+        desk.get_by_role("group", name="The caller", exact=True).get_by_label("Alias"),
+        desk.get_by_role("region", name="What this call was").get_by_label("Enquiry"),
+        desk.get_by_role("region", name="What this call was").get_by_label("Note"),
+        desk.get_by_role("region", name="Book request"),
+    ]
+    return [
+        part.evaluate("element => element.getBoundingClientRect().top + window.scrollY")
+        for part in parts
+    ]
+
+
+def test_on_a_phone_the_call_reads_in_the_same_order_as_on_a_laptop(
+    browser: Browser,  # noqa: F811
+    live_server: LiveServer,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    titles: list[Title],  # noqa: F811
+) -> None:
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    desk = context.new_page()
+    log_in(desk, base, "mei")
+    desk.get_by_role("button", name="Go available").click()
+    place_call(browser.new_context().new_page(), base)
+    answer_on_desk(desk)
+    expect(desk.get_by_test_id("case-code")).to_be_visible(timeout=10_000)
+    laptop = _tops(desk)
+
+    desk.set_viewport_size({"width": 390, "height": 844})
+    desk.reload()
+    expect(desk.get_by_test_id("case-code")).to_be_visible(timeout=10_000)
+    phone = _tops(desk)
+
+    # Top to bottom on the phone: the call, the renunciation form, the call types, the
+    # note, the book request; and in that order on the laptop too.
+    assert phone == sorted(phone) and len(set(phone)) == len(phone), phone
+    assert laptop == sorted(laptop), laptop
+    # Nothing wider than the phone: no sideways scrolling to reach a form.
+    assert desk.evaluate("document.documentElement.scrollWidth") <= 390

@@ -16,7 +16,7 @@ from tuidang.audit.models import Action
 from tuidang.audit.services import audit_record
 from tuidang.calls import recordings
 from tuidang.calls.models import Voicemail
-from tuidang.calls.services import NoNumberToCall, voicemail_call_back
+from tuidang.calls.services import NoNumberToCall, VolunteerBusy, voicemail_call_back
 from tuidang.desk.decorators import volunteer_required
 from tuidang.volunteers.models import Volunteer
 
@@ -60,6 +60,10 @@ def callback_call_back(request: HttpRequest, volunteer: Volunteer, public_id: st
         voicemail_call_back(voicemail=voicemail, volunteer=volunteer)
     except NoNumberToCall:
         messages.error(request, _("There is no number to call back: it was withheld."))
+    except VolunteerBusy:
+        messages.error(
+            request, _("Your phone is already ringing or on a call: call back once it is free.")
+        )
     else:
         messages.success(request, _("Your phone rings now; answer it to call the caller."))
     return redirect("desk:callbacks")

@@ -323,5 +323,9 @@ class TwimlWebhooks:
         as reached and the call goes to wrap-up (the dial's action may never come)."""
         outcome = leg_outcome(_param(request, "CallStatus"))
         if outcome is not None and outcome.ended:
-            ivr.callback_leg_ended(voicemail_id=str(public_id), leg_id=_param(request, "CallSid"))
+            ivr.callback_leg_ended(
+                voicemail_id=str(public_id),
+                volunteer_id=volunteer_id,
+                leg_id=_param(request, "CallSid"),
+            )
         return HttpResponse(status=204)

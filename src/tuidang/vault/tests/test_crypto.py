@@ -120,6 +120,10 @@ def test_an_upgrade_without_the_old_secret_makes_no_random_key(
     reads the key table with that secret no longer configured."""
     settings.VAR_DIR = tmp_path
     settings.FIELD_ENCRYPTION_KEY_LEGACY = "the-old-secret"
+    DataKey.objects.all().delete()  # Mei's phone was sealed under a key of the new kind
+    keys.forget_cached_keys()
+    mei.phone_address = "client:mei"
+    mei.save(update_fields=["phone_address_sealed"])
     record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     DataKey.objects.all().delete()  # as before versioned keys
     keys.forget_cached_keys()

@@ -71,6 +71,7 @@ def test_each_sealed_value_is_bound_to_the_place_it_always_was() -> None:
         "calls.CallNote.text_sealed": ("text", "text"),
         "calls.Voicemail.callback_number_sealed": ("callback_number", "number"),
         "literature.BookRequest.address_sealed": ("address", "address"),
+        "volunteers.Volunteer.phone_address_sealed": ("phone_address", "phone_address"),
     }
 
 

@@ -113,10 +113,12 @@ class Command(BaseCommand):
                     defaults={
                         "display_name": display_name,
                         "role": role,
-                        "phone_address": f"client:{username}",
                         "presence": Presence.AWAY,
                     },
                 )
+                if not volunteer.phone_address_sealed:
+                    volunteer.phone_address = f"client:{username}"  # sealed: set, not looked up
+                    volunteer.save(update_fields=["phone_address_sealed"])
                 for spoken in languages:
                     VolunteerLanguage.objects.get_or_create(volunteer=volunteer, language=spoken)
                 if volunteer.is_coordinator:
