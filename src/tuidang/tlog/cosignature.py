@@ -13,7 +13,6 @@ Nothing here knows Django.
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -21,18 +20,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from tuidang.tlog.note import DASH, NoteError
+from tuidang.tlog.note import DASH, NoteError, key_id, valid_name, vkey_parse, vkey_text
 
 COSIGNATURE_V1 = 0x04
 MAX_TIMESTAMP = 2**63 - 1
 
 
 def _key_id(name: str, public: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + bytes([COSIGNATURE_V1]) + public).digest()[:4]
-
-
-def _valid_name(name: str) -> bool:
-    return bool(name) and "+" not in name and not any(ch.isspace() for ch in name)
+    return key_id(name, COSIGNATURE_V1, public)
 
 
 def signed_message(body: str, timestamp: int) -> bytes:
@@ -56,7 +51,7 @@ class Cosignature:
     @classmethod
     def parse(cls, line: str) -> Cosignature:
         parts = line.rstrip("\n").split(" ")
-        if len(parts) != 3 or parts[0] != DASH or not _valid_name(parts[1]):
+        if len(parts) != 3 or parts[0] != DASH or not valid_name(parts[1]):
             raise NoteError(f"not a signature line: {line!r}")
         try:
             raw = base64.b64decode(parts[2], validate=True)
@@ -82,22 +77,11 @@ class WitnessKey:
         return _key_id(self.name, self.public)
 
     def __str__(self) -> str:
-        encoded = base64.b64encode(bytes([COSIGNATURE_V1]) + self.public).decode()
-        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+        return vkey_text(self.name, COSIGNATURE_V1, self.public)
 
     @classmethod
     def parse(cls, text: str) -> WitnessKey:
-        try:
-            name, key_id, encoded = text.strip().split("+", 2)
-            raw = base64.b64decode(encoded, validate=True)
-        except ValueError as exc:
-            raise NoteError("a witness key is name+keyid+base64key") from exc
-        if not _valid_name(name) or len(raw) != 33 or raw[0] != COSIGNATURE_V1:
-            raise NoteError("not a cosignature/v1 (Ed25519) witness key")
-        key = cls(name, raw[1:])
-        if key.key_id.hex() != key_id.lower():
-            raise NoteError("the key ID does not match the key")
-        return key
+        return cls(*vkey_parse(text, COSIGNATURE_V1, "cosignature/v1 witness"))
 
     def verify(self, cosignature: Cosignature, body: str) -> bool:
         """Whether ``cosignature`` is this witness's, and signs the checkpoint ``body``."""
@@ -118,7 +102,7 @@ class Cosigner:
     seed: bytes  # the 32-byte Ed25519 private key
 
     def __post_init__(self) -> None:
-        if not _valid_name(self.name) or len(self.seed) != 32:
+        if not valid_name(self.name) or len(self.seed) != 32:
             raise ValueError("a cosigner needs a name without spaces or '+' and a 32-byte seed")
 
     @property

@@ -26,12 +26,38 @@ class NoteError(Exception):
     """A note or checkpoint that is malformed, or not signed by the key we trust."""
 
 
+def key_id(name: str, key_type: int, public: bytes) -> bytes:
+    """A signed note's key ID: the first four bytes of SHA-256(name, newline, type, key)."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([key_type]) + public).digest()[:4]
+
+
 def _key_id(name: str, public: bytes) -> bytes:
-    return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public).digest()[:4]
+    return key_id(name, ED25519, public)
 
 
-def _valid_name(name: str) -> bool:
+def valid_name(name: str) -> bool:
     return bool(name) and "+" not in name and not any(ch.isspace() for ch in name)
+
+
+def vkey_text(name: str, key_type: int, public: bytes) -> str:
+    """A verifier key as signed notes write it: name+keyid+base64(type || key)."""
+    encoded = base64.b64encode(bytes([key_type]) + public).decode()
+    return f"{name}+{key_id(name, key_type, public).hex()}+{encoded}"
+
+
+def vkey_parse(text: str, key_type: int, what: str) -> tuple[str, bytes]:
+    """The name and 32-byte Ed25519 key of a verifier key of ``key_type``; ``what`` names
+    the kind of key in the errors."""
+    try:
+        name, hex_id, encoded = text.strip().split("+", 2)
+        raw = base64.b64decode(encoded, validate=True)
+    except ValueError as exc:
+        raise NoteError(f"a {what} key is name+keyid+base64key") from exc
+    if not valid_name(name) or len(raw) != 33 or raw[0] != key_type:
+        raise NoteError(f"not a {what} key of type {key_type:#04x} (Ed25519)")
+    if key_id(name, key_type, raw[1:]).hex() != hex_id.lower():
+        raise NoteError("the key ID does not match the key")
+    return name, raw[1:]
 
 
 @dataclass(frozen=True)
@@ -44,22 +70,11 @@ class Verifier:
         return _key_id(self.name, self.public)
 
     def __str__(self) -> str:
-        encoded = base64.b64encode(bytes([ED25519]) + self.public).decode()
-        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+        return vkey_text(self.name, ED25519, self.public)
 
     @classmethod
     def parse(cls, text: str) -> Verifier:
-        try:
-            name, key_id, encoded = text.strip().split("+", 2)
-            raw = base64.b64decode(encoded, validate=True)
-        except ValueError as exc:
-            raise NoteError("a verifier key is name+keyid+base64key") from exc
-        if not _valid_name(name) or len(raw) != 33 or raw[0] != ED25519:
-            raise NoteError("not an Ed25519 verifier key")
-        verifier = cls(name, raw[1:])
-        if verifier.key_id.hex() != key_id.lower():
-            raise NoteError("the key ID does not match the key")
-        return verifier
+        return cls(*vkey_parse(text, ED25519, "verifier"))
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,7 @@ class Signer:
     seed: bytes  # the 32-byte Ed25519 private key
 
     def __post_init__(self) -> None:
-        if not _valid_name(self.name) or len(self.seed) != 32:
+        if not valid_name(self.name) or len(self.seed) != 32:
             raise ValueError("a signer needs a name without spaces or '+' and a 32-byte seed")
 
     @property
