@@ -29,17 +29,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from twilio.request_validator import RequestValidator
 
 from bench.common import (
     HOST,
     PYTHON,
     ROOT,
-    TOKEN,
     machine,
     prepare_database,
     server_env,
     serving_defaults,
+    signed_post,
     stop_server,
     update_docs,
 )
@@ -56,20 +55,11 @@ def _free_port() -> int:
 PEOPLE_PORT, TELEPHONY_PORT = _free_port(), _free_port()
 PEOPLE = f"http://{HOST}:{PEOPLE_PORT}"
 TELEPHONY = f"http://{HOST}:{TELEPHONY_PORT}"
-VALIDATOR = RequestValidator(TOKEN)
 VOLUNTEER, PASSWORD = "mei", "a-long-bench-password-2026"
-_local = threading.local()
 
 
 def post(path: str, params: dict[str, str]) -> tuple[int, str, float]:
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = _local.session = requests.Session()
-    url = TELEPHONY + path
-    headers = {"X-Twilio-Signature": VALIDATOR.compute_signature(url, params)}
-    started = time.perf_counter()
-    response = session.post(url, data=params, headers=headers, timeout=30)
-    return response.status_code, response.text, (time.perf_counter() - started) * 1000
+    return signed_post(TELEPHONY + path, params, timeout=30)
 
 
 def nuisance_call(number: str) -> dict[str, object]:

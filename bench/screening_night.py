@@ -15,43 +15,30 @@ import secrets
 import shutil
 import sqlite3
 import statistics
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-
-import requests
-from twilio.request_validator import RequestValidator
 
 from bench.common import (
     HOST,
     HOTLINE,
     PORT,
     ROOT,
-    TOKEN,
     prepare_database,
     server_env,
     serving_defaults,
+    signed_post,
     start_server,
     stop_server,
     update_docs,
 )
 
 BASE = f"http://{HOST}:{PORT}"
-VALIDATOR = RequestValidator(TOKEN)
-_local = threading.local()
 
 
 def post(path: str, params: dict[str, str]) -> tuple[int, str, float]:
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = _local.session = requests.Session()
-    url = BASE + path
-    headers = {"X-Twilio-Signature": VALIDATOR.compute_signature(url, params)}
-    started = time.perf_counter()
-    response = session.post(url, data=params, headers=headers, timeout=10)
-    return response.status_code, response.text, (time.perf_counter() - started) * 1000
+    return signed_post(BASE + path, params)
 
 
 def call_params(number: str, sid: str, **extra: str) -> dict[str, str]:

@@ -30,7 +30,6 @@ import socket
 import sqlite3
 import statistics
 import subprocess
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +52,7 @@ from bench.common import (
     machine,
     server_env,
     serving_defaults,
+    signed_post,
     start_server,
     stop_server,
     update_docs,
@@ -428,18 +428,9 @@ def summarise(
 
 # --- The night ----------------------------------------------------------------------
 
-_local = threading.local()
-
 
 def post(path: str, params: dict[str, str]) -> tuple[int, str, float]:
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = _local.session = requests.Session()
-    url = BASE + path
-    headers = {"X-Twilio-Signature": VALIDATOR.compute_signature(url, params)}
-    started = time.perf_counter()
-    response = session.post(url, data=params, headers=headers, timeout=10)
-    return response.status_code, response.text, (time.perf_counter() - started) * 1000
+    return signed_post(BASE + path, params)
 
 
 def hired_call(number: str) -> dict[str, Any]:
