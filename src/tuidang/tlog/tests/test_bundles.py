@@ -105,3 +105,36 @@ def test_the_bundle_of_a_declaration_recorded_on_the_desk_verifies_offline(
     with pytest.raises(CommandError, match="does NOT verify"):
         call_command("verify_receipt", bundle, **keys)
     assert Client().get("/log/proof/99999").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+def test_recording_at_the_desk_never_waits_on_a_witness(
+    client: Client,
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    settings: Settings,
+) -> None:
+    """The volunteer's request asks no witness anything: cosignatures are gathered by the
+    worker after the batch is published and its checkpoint signed."""
+    from tuidang.tlog.models import Cosignature, SignedCheckpoint
+    from tuidang.witness.models import WitnessedLog
+
+    witnesses = [Witness(w, {signer().verifier.name: signer().verifier}) for w in (W1, W2)]
+    with serving(witnesses[0]) as url1, serving(witnesses[1]) as url2:
+        settings.TLOG_WITNESSES = f"{W1.key} {url1};{W2.key} {url2}"
+        call: Call = connect(network, mei)
+        client.login(username="mei", password=PASSWORD)
+        form = {"caller-renounces": "on", "caller-alias": "Wang", "caller-organizations": ["party"]}
+        form |= {"family-TOTAL_FORMS": "0", "family-INITIAL_FORMS": "0"}
+        checkpoints = SignedCheckpoint.objects.count()
+        assert client.post(f"/desk/calls/{call.pk}/declarations", form).status_code < 400
+        # Recorded, and nothing signed, sent to a witness or cosigned meanwhile.
+        assert Declaration.objects.count() == 1
+        assert SignedCheckpoint.objects.count() == checkpoints
+        assert not WitnessedLog.objects.filter(size__gt=0).exists()
+        assert not Cosignature.objects.exists()
+        publish()  # the worker's next batch: its checkpoint, then the witnesses
+        latest = SignedCheckpoint.objects.order_by("-size").first()
+        assert latest is not None
+        assert set(latest.cosignatures.values_list("witness", flat=True)) == {W1.name, W2.name}
