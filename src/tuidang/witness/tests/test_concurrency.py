@@ -50,3 +50,23 @@ def test_concurrent_submissions_never_roll_the_witness_back(round_: int) -> None
         list(pool.map(follow, targets))
     assert WitnessedLog.objects.get(origin=log.origin).size == max(targets)
     assert max(targets) in cosigned
+
+
+def test_a_submission_that_read_an_older_state_cannot_write_over_a_newer_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The interleaving the threads above may or may not hit, made certain: a submission
+    checked against size 10 while another moved the witness to 20 meanwhile. The
+    compare-and-swap refuses it with a 409 and the witness stays at 20."""
+    from tuidang.witness import services
+
+    log = ToyLog(origin="tuidang.example/interleaved")
+    witness = a_witness(log)
+    assert witness_add_checkpoint(witness=witness, request=log.request(0, 10)).status == 200
+    as_read = services._latest_locked(witness.cosigner.name, log.origin)
+    assert witness_add_checkpoint(witness=witness, request=log.request(10, 20)).status == 200
+    # The next submission sees the row as it was before the move to 20.
+    monkeypatch.setattr(services, "_latest_locked", lambda name, origin: as_read)
+    answer = witness_add_checkpoint(witness=witness, request=log.request(10, 15))
+    assert answer.status == 409
+    assert WitnessedLog.objects.get(origin=log.origin).size == 20
