@@ -7,12 +7,14 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from pytest_django.fixtures import Settings
 
 from tuidang.calls.models import Call, Offer
 from tuidang.declarations.models import Declaration
 from tuidang.demo.history import history_number
 from tuidang.lib.phone import caller_key
 from tuidang.screening.models import CallerScore
+from tuidang.tlog.models import LogEntry
 from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
@@ -56,3 +58,12 @@ def test_a_size_below_one_is_refused() -> None:
     with pytest.raises(CommandError, match="--calls must be at least 1"):
         fill(calls=0)
     assert not Call.objects.exists()
+
+
+def test_a_live_hotline_is_never_filled(settings: Settings) -> None:
+    """Invented declarations in a real registry's log could never be taken out again."""
+    settings.TELEPHONY_PROVIDER = "twilio"
+    with pytest.raises(CommandError, match="never on a live hotline"):
+        call_command("fill_history", calls=10, keys=5, declarations=5, volunteers=2)
+    assert not Call.objects.exists() and not Declaration.objects.exists()
+    assert not LogEntry.objects.exists()

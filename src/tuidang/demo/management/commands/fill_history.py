@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tuidang.demo.history import HistorySize, history_fill
@@ -26,6 +27,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=14)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.TELEPHONY_PROVIDER != "simulated":
+            # Invented declarations appended to a live log would stay in its total for ever.
+            raise CommandError(
+                "fill-history invents calls and declarations and appends them to the public "
+                "log for ever: it runs only where the simulated phone network is chosen "
+                "(TELEPHONY_PROVIDER=simulated, a demo or a benchmark), never on a live hotline."
+            )
         size = HistorySize(
             calls=options["calls"],
             keys=options["keys"],
