@@ -37,11 +37,7 @@ class BookRequestForm(forms.Form):
 
 
 def _zones() -> list[tuple[str, str]]:
-    return [
-        (name, name)
-        for name in sorted(time_zone_names())
-        if "/" in name or name == "UTC"
-    ]
+    return [(name, name) for name in sorted(time_zone_names()) if "/" in name or name == "UTC"]
 
 
 class TimeZoneForm(forms.Form):
