@@ -133,11 +133,11 @@ def _niceness_of_servers_on(url: str) -> set[int]:
     return found
 
 
-def _incoming_call(base: str, caller: int = 12345678) -> tuple[int, str]:
+def _incoming_call(base: str, caller: int = 12345678, line: str = LINE) -> tuple[int, str]:
     url = f"{base}/telephony/twilio/voice"
     params = {
         "AccountSid": "AC" + "0" * 32, "CallSid": f"CA{caller:032d}", "CallStatus": "ringing",
-        "Direction": "inbound", "From": f"+86138{caller:08d}", "To": LINE, "Called": LINE,
+        "Direction": "inbound", "From": f"+86138{caller:08d}", "To": line, "Called": line,
         "FromCountry": "CN", "ToCountry": "US",
     }  # fmt: skip
     signature = RequestValidator(TOKEN).compute_signature(url, params)
