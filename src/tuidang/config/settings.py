@@ -404,6 +404,11 @@ TELEPHONY_POOL_PATHS = ["/telephony/"]
 # The paths this process answers, all others 404; `serve` sets it for the telephony pool.
 SERVE_ONLY_PATHS = env_list("SERVE_ONLY_PATHS", [])
 OFFER_TIMEOUT_SECONDS = env_int("OFFER_TIMEOUT_SECONDS", 20)
+# Workers look this often for calls, offers and volunteers whose status callback never
+# came, and settle those that have been open at least RECONCILE_AFTER_SECONDS by asking
+# the provider where their legs stand (calls/services/reconcile.py).
+RECONCILE_INTERVAL_SECONDS = env_int("RECONCILE_INTERVAL_SECONDS", 30)
+RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 60)
 # After a call, a volunteer has this long to record it before routing offers them the next.
 WRAP_UP_SECONDS = env_int("WRAP_UP_SECONDS", 120)
 # The longest voicemail a caller can leave.
