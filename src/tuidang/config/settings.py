@@ -327,6 +327,9 @@ TLOG_WITNESSES = env_str("TLOG_WITNESSES", "")
 TLOG_WITNESS_QUORUM = env_int("TLOG_WITNESS_QUORUM", 0)
 # /readyz fails when entries have waited longer than this for a signed checkpoint.
 TLOG_CHECKPOINT_LAG_SECONDS = env_int("TLOG_CHECKPOINT_LAG_SECONDS", 300)
+# Workers look this often (and when they start) for entries no checkpoint covers, and
+# sign one: a crash between an append and its sign request leaves none behind for long.
+TLOG_CATCH_UP_INTERVAL_SECONDS = env_int("TLOG_CATCH_UP_INTERVAL_SECONDS", 60)
 
 # /metrics answers only a scrape with "Authorization: Bearer <METRICS_TOKEN>"; 404 unset.
 METRICS_TOKEN = (

@@ -17,9 +17,16 @@ logger = logging.getLogger(__name__)
 def run_scheduler(stop: threading.Event, every: float | None) -> None:
     """Every ``every`` seconds, enqueue what is due. Several workers may run this: the
     job's row lock lets only one of them enqueue each run (jobs/scheduler.py)."""
-    from tuidang.jobs.scheduler import scheduler_check_every, scheduler_tick
+    from tuidang.jobs.scheduler import scheduler_check_every, scheduler_start, scheduler_tick
 
     every = every or scheduler_check_every()
+    try:
+        if started := scheduler_start():
+            logger.info("Enqueued at start: %s", ", ".join(started))
+    except Exception:
+        logger.exception("The scheduler could not enqueue the jobs run at start")
+    finally:
+        close_old_connections()
     while not stop.is_set():
         try:
             if enqueued := scheduler_tick():
