@@ -335,8 +335,12 @@ TLOG_CATCH_UP_INTERVAL_SECONDS = env_int("TLOG_CATCH_UP_INTERVAL_SECONDS", 60)
 METRICS_TOKEN = (
     env_secret("METRICS_TOKEN") if env_str("METRICS_TOKEN") or env_str("METRICS_TOKEN_FILE") else ""
 )
-# /readyz fails when no worker has said it is alive for this long.
-WORKER_SEEN_WITHIN_SECONDS = env_int("WORKER_SEEN_WITHIN_SECONDS", 60)
+# /readyz fails when no worker has said it is alive for this long (they beat every
+# second; one stopped with SIGTERM says so at once).
+WORKER_SEEN_WITHIN_SECONDS = env_int("WORKER_SEEN_WITHIN_SECONDS", 2)
+# A task still running when its worker has been silent this long is run again by
+# another worker (jobs/heartbeat.py); every task is safe to run twice.
+TASKS_ORPHANED_AFTER_SECONDS = env_int("TASKS_ORPHANED_AFTER_SECONDS", 10)
 
 # --- Telephony ------------------------------------------------------------------------
 # "simulated" drives the project's own phone network; "twilio" and "telnyx" real ones. The
