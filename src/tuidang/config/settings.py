@@ -22,6 +22,7 @@ from tuidang.config.env import (
     env_str,
     generated_secrets,
 )
+from tuidang.lib.logcontext import logging_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env_str("TUIDANG_HOME", str(Path.cwd())))
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Each request's id, for its log lines and its X-Request-ID header.
+    "tuidang.lib.logcontext.RequestIdMiddleware",
     # First: the telephony pool answers nothing but the webhooks (SERVE_ONLY_PATHS).
     "tuidang.lib.middleware.OnlyThesePathsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -455,14 +458,12 @@ CONTENT_SECURITY_POLICY = {
 # --- Logging --------------------------------------------------------------------------
 # Log lines never carry a caller's number: webhook views only log caller keys.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# "json": one JSON object a line, with the request's and the call's ids (lib/logcontext.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+try:
+    LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+except ValueError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from None
 
 # Which secrets came from var/secrets/ rather than the environment: `check --deploy`
 # names them (lib/checks.py). Last, after every secret has been read.

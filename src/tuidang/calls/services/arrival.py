@@ -21,6 +21,7 @@ from tuidang.calls.screening import (
 from tuidang.calls.services._shared import UnknownCall, set_presence, withdraw_pending_offers
 from tuidang.calls.services.queue import enqueue_call, route_on_commit
 from tuidang.lib.inserts import insert
+from tuidang.lib.logcontext import log_context_bind
 from tuidang.lib.phone import identify_caller
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -85,6 +86,7 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
             if existing is not None:
                 return existing
             continue
+        log_context_bind(call_id=call.pk)
         logger.info("Call %s received on %s, case %s", provider_sid, number.e164, call.case_code)
         return call
     raise RuntimeError("could not allocate a case code")

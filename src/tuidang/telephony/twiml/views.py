@@ -30,6 +30,7 @@ from django.views.decorators.http import require_http_methods
 from tuidang.calls import ivr, selectors
 from tuidang.calls.ports import LegOutcome
 from tuidang.calls.services import call_status, offer_leg_ended
+from tuidang.lib.logcontext import log_context_bind
 from tuidang.lib.public_url import public_url
 from tuidang.telephony.twiml.render import TWIML_CONTENT_TYPE, render
 from tuidang.telephony.twiml.status import leg_outcome
@@ -50,6 +51,13 @@ def signature_required(view: View, is_signed: SignatureCheck) -> View:
         if not is_signed(request):
             logger.warning("Rejected a webhook with a missing or wrong signature: %s", request.path)
             return HttpResponseForbidden("Invalid signature\n", content_type="text/plain")
+        if settings.LOG_FORMAT == "json":
+            # JSON lines name the call (lib/logcontext.py): one indexed read, only then.
+            call_id = selectors.call_id_for_log(
+                provider_sid=_param(request, "CallSid"), offer_token=kwargs.get("token")
+            )
+            if call_id is not None:
+                log_context_bind(call_id=call_id)
         return view(request, *args, **kwargs)
 
     return wrapper
