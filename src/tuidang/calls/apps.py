@@ -16,6 +16,10 @@ class CallsConfig(AppConfig):
         sealed_store_register(RecordingStore())
         for rule in retention.RULES:
             retention_rule_register(rule)
+        from tuidang.calls.metrics import CallsCollector
+        from tuidang.lib.metrics import metrics_collector_register
+
+        metrics_collector_register("calls.waiting", CallsCollector())
         periodic_work_register(
             PeriodicWork(
                 name=RECONCILE_JOB,

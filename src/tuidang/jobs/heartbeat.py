@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -123,3 +123,16 @@ class WorkerCollector(Collector):
         )
         alive.add_metric([], WorkerHeartbeat.objects.filter(seen_at__gte=window).count())
         yield alive
+        # The queue: tasks ready to run, and how long the oldest has waited for a worker.
+        queued = DBTaskResult.objects.ready().aggregate(
+            depth=Count("pk"), oldest=Min("enqueued_at")
+        )
+        yield GaugeMetricFamily(
+            "tuidang_tasks_queued", "Tasks ready to run, not yet taken.", value=queued["depth"]
+        )
+        oldest = queued["oldest"]
+        yield GaugeMetricFamily(
+            "tuidang_tasks_lag_seconds",
+            "How long the oldest task ready to run has waited (0: none waits).",
+            value=(timezone.now() - oldest).total_seconds() if oldest else 0.0,
+        )
