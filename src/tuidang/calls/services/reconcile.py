@@ -137,10 +137,18 @@ def _callback_ring_limit() -> timedelta:
     return timedelta(seconds=3 * settings.OFFER_TIMEOUT_SECONDS) + _grace()
 
 
-def _busy_without_a_call(volunteer: Volunteer) -> bool:
-    """Whether ``volunteer`` is ringing or on a call with nothing to ring or talk on."""
+def _stuck(volunteer: Volunteer, now: datetime) -> bool:
+    """Whether ``volunteer`` is ringing or on a call with nothing to ring or talk on (a
+    call back's volunteer: once it must have ended)."""
     if volunteer.presence == Presence.RINGING:
-        return not volunteer.offers.filter(state=Offer.State.PENDING).exists()
+        if volunteer.offers.filter(state=Offer.State.PENDING).exists():
+            return False
+        return (
+            not volunteer.presence_after_callback
+            or now - volunteer.presence_since >= _callback_ring_limit()
+        )
+    if volunteer.presence != Presence.ON_CALL:
+        return False
     live_call = Q(call__ended_at__isnull=True) & ~Q(call__state__in=[Call.State.VOICEMAIL])
     return not (
         Call.objects.filter(
@@ -150,29 +158,30 @@ def _busy_without_a_call(volunteer: Volunteer) -> bool:
     )
 
 
+def _becomes(volunteer: Volunteer) -> str:
+    if volunteer.presence == Presence.ON_CALL:
+        return Presence.WRAP_UP  # as when a call ends: time to record it
+    return volunteer.presence_after_callback or Presence.AVAILABLE
+
+
 @transaction.atomic
 def _free(volunteer_id: int, now: datetime) -> Settlement | None:
     # Only the volunteer's row is locked: the last in the package's lock order.
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer_id)
-    if volunteer.presence not in (Presence.RINGING, Presence.ON_CALL):
+    if not _stuck(volunteer, now):
         return None
-    if not _busy_without_a_call(volunteer):
-        return None
-    was = volunteer.presence
-    if was == Presence.RINGING and volunteer.presence_after_callback:
-        if now - volunteer.presence_since < _callback_ring_limit():
-            return None
+    was, becomes = volunteer.presence, _becomes(volunteer)
+    if volunteer.presence_after_callback and was == Presence.RINGING:
         callback_volunteer_free(volunteer.pk)
-        return Settlement("volunteer", str(volunteer.pk), was, "free after a call back")
-    if was == Presence.RINGING:
+    elif was == Presence.RINGING:
         # Their place in the longest-idle order is kept, as when an offer is withdrawn.
         volunteer.presence = Presence.AVAILABLE
         volunteer.save(update_fields=["presence"])
         for language in volunteer.language_codes():
             route_on_commit(language)
     else:
-        set_presence(volunteer, Presence.WRAP_UP)  # as when a call ends: time to record it
-    return Settlement("volunteer", str(volunteer.pk), was, volunteer.presence)
+        set_presence(volunteer, Presence.WRAP_UP)
+    return Settlement("volunteer", str(volunteer.pk), was, becomes)
 
 
 def _settle_volunteers(now: datetime, dry_run: bool) -> list[Settlement]:
@@ -182,9 +191,11 @@ def _settle_volunteers(now: datetime, dry_run: bool) -> list[Settlement]:
     ).order_by("pk")
     for volunteer in stuck[:BATCH]:
         if dry_run:
-            if _busy_without_a_call(volunteer):
+            if _stuck(volunteer, now):
                 settled.append(
-                    Settlement("volunteer", str(volunteer.pk), volunteer.presence, "free")
+                    Settlement(
+                        "volunteer", str(volunteer.pk), volunteer.presence, _becomes(volunteer)
+                    )
                 )
             continue
         if (settlement := _free(volunteer.pk, now)) is not None:
