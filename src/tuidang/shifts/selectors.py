@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, QuerySet
 
 from tuidang.shifts.models import Assignment, CalendarFeed, QueueShifts, Slot, token_hash
@@ -11,6 +12,7 @@ from tuidang.volunteers.models import Volunteer
 
 # A shift lasts at most a day and a DST hour: slots_between reads starts from that far back.
 MAX_SHIFT = timedelta(hours=25)
+FALLBACK_CACHE_SECONDS = 300
 
 
 def on_shift(languages: list[str], now: datetime) -> QuerySet[Assignment]:
@@ -19,13 +21,22 @@ def on_shift(languages: list[str], now: datetime) -> QuerySet[Assignment]:
     return Assignment.objects.filter(language__in=languages, starts_at__lte=now, ends_at__gt=now)
 
 
+def fallback_cache_key(language: str) -> str:
+    return f"shifts:off-shift-fallback:{language}"
+
+
 def off_shift_fallback(language: str) -> bool:
     """Whether calls of ``language`` ring available volunteers off shift when no one on
-    shift is free (the default, and the hotline's behaviour before any shift exists)."""
-    setting = QueueShifts.objects.filter(language=language).values_list(
-        "off_shift_fallback", flat=True
-    )
-    return next(iter(setting), True)
+    shift is free (the default, and the hotline's behaviour before any shift exists).
+    Asked at every offer: read from the cache once known (``queue_shifts_set`` clears it)."""
+    found = cache.get(fallback_cache_key(language))
+    if found is None:
+        setting = QueueShifts.objects.filter(language=language).values_list(
+            "off_shift_fallback", flat=True
+        )
+        found = next(iter(setting), True)
+        cache.set(fallback_cache_key(language), found, FALLBACK_CACHE_SECONDS)
+    return bool(found)
 
 
 def current_assignment(volunteer: Volunteer, now: datetime) -> Assignment | None:

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tuidang.shifts import times
 from tuidang.shifts.models import Assignment, CalendarFeed, QueueShifts, Shift, Slot, token_hash
+from tuidang.shifts.selectors import fallback_cache_key
 from tuidang.volunteers.models import Presence, Volunteer
 from tuidang.volunteers.services import PresenceNotAllowed, volunteer_set_presence
-
-logger = logging.getLogger(__name__)
 
 SLOTS_JOB = "shift-slots"
 SHIFT_CHANGES_JOB = "shift-changes"
@@ -228,9 +227,11 @@ def assignment_drop(*, assignment: Assignment, by: Volunteer, now: datetime | No
 
 
 def queue_shifts_set(*, language: str, off_shift_fallback: bool) -> QueueShifts:
-    settings, _created = QueueShifts.objects.update_or_create(
-        language=language, defaults={"off_shift_fallback": off_shift_fallback}
-    )
+    with transaction.atomic():
+        settings, _created = QueueShifts.objects.update_or_create(
+            language=language, defaults={"off_shift_fallback": off_shift_fallback}
+        )
+        transaction.on_commit(lambda: cache.delete(fallback_cache_key(language)))
     return settings
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 from datetime import time, timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -304,3 +305,23 @@ def test_an_away_volunteer_on_shift_is_asked_to_go_available(
     assert "Your shift has started" not in client.get(reverse("desk:desk")).text
     slot_assign(slot=shift.slots.get(), volunteer=mei, by=mei)
     assert "Your shift has started" in client.get(reverse("desk:desk")).text
+
+
+def test_a_coordinator_keeps_a_queues_calls_for_volunteers_on_shift(
+    client: Client,
+    lin: Volunteer,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from tuidang.shifts.selectors import off_shift_fallback
+
+    assert off_shift_fallback(Language.MANDARIN)  # read once: now in the cache
+    coordinator_client(client, lin)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("desk:queue-shifts"), {"language": "cmn"})  # box unticked
+    assert not off_shift_fallback(Language.MANDARIN)
+    page = client.get(reverse("desk:coverage") + "?language=cmn").text
+    assert 'name="fallback" checked' not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("desk:queue-shifts"), {"language": "cmn", "fallback": "on"})
+    assert off_shift_fallback(Language.MANDARIN)
+    assert client.post(reverse("desk:queue-shifts"), {"language": "xx"}).status_code == 302
