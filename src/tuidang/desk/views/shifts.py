@@ -47,6 +47,12 @@ CHINA = ZoneInfo("Asia/Shanghai")
 @require_GET
 @volunteer_required
 def schedule(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
+    return _render_schedule(request, volunteer)
+
+
+def _render_schedule(
+    request: HttpRequest, volunteer: Volunteer, new_feed_url: str = ""
+) -> HttpResponse:
     now = timezone.now()
     mine = selectors.schedule_of(volunteer, now)
     languages = volunteer.language_codes()
@@ -70,6 +76,7 @@ def schedule(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
             "mine": mine,
             "open_slots": open_slots,
             "has_feed": selectors.has_feed(volunteer),
+            "new_feed_url": new_feed_url,
             "zone": volunteer.zone(),
         },
     )
@@ -114,14 +121,11 @@ def drop(request: HttpRequest, volunteer: Volunteer, assignment_id: int) -> Http
 @require_POST
 @volunteer_required
 def feed_new(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
+    """A new secret URL, shown in this answer only: it is never stored (only its hash is),
+    nor put in a message that would wait in a cookie or the session."""
     token = calendar_feed_create(volunteer=volunteer)
     url = request.build_absolute_uri(reverse("desk:feed", args=[token]))
-    messages.success(
-        request,
-        _("Your calendar URL (shown only now; any earlier one stopped working): %(url)s")
-        % {"url": url},
-    )
-    return redirect("desk:shifts")
+    return _render_schedule(request, volunteer, new_feed_url=url)
 
 
 @login_required
