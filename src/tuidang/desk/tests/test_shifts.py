@@ -325,3 +325,22 @@ def test_a_coordinator_keeps_a_queues_calls_for_volunteers_on_shift(
         client.post(reverse("desk:queue-shifts"), {"language": "cmn", "fallback": "on"})
     assert off_shift_fallback(Language.MANDARIN)
     assert client.post(reverse("desk:queue-shifts"), {"language": "xx"}).status_code == 302
+
+
+def test_a_shift_starting_refreshes_its_volunteers_desk(
+    mei: Volunteer, django_capture_on_commit_callbacks: Any
+) -> None:
+    from tuidang.desk import poll
+    from tuidang.shifts.services import shift_changes
+
+    slot = night_shift().slots.order_by("starts_at").first()
+    assert slot is not None
+    slot_assign(slot=slot, volunteer=mei, by=mei)
+    key = poll.volunteer_key(mei.pk)
+    before = poll.versions_current([key])
+    with django_capture_on_commit_callbacks(execute=True):
+        shift_changes(now=slot.starts_at - timedelta(minutes=1))  # not yet
+    assert poll.versions_current([key]) == before
+    with django_capture_on_commit_callbacks(execute=True):
+        shift_changes(now=slot.starts_at)
+    assert poll.versions_current([key]) != before
