@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tuidang.volunteers",
     "tuidang.calls",
     "tuidang.screening",
+    "tuidang.shifts",
     "tuidang.declarations",
     "tuidang.literature",
     "tuidang.tlog",
@@ -285,6 +286,10 @@ DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30)
 # multiples of it: hourly, on the hour), shuffled: the log's growth says nothing finer of
 # when one was recorded (docs/transparency-log.md "Publication in batches").
 PUBLICATION_INTERVAL_SECONDS = env_int("PUBLICATION_INTERVAL_SECONDS", 3600)
+# Shifts: their slots for the weeks ahead are written this often; starts and ends of
+# shifts (asking volunteers to go available, setting them away) are acted on this often.
+SHIFT_SLOTS_INTERVAL_SECONDS = env_int("SHIFT_SLOTS_INTERVAL_SECONDS", 3600)
+SHIFT_CHANGES_INTERVAL_SECONDS = env_int("SHIFT_CHANGES_INTERVAL_SECONDS", 60)
 
 # Uploads (recorded prompts). Served to the provider by a view of their own, not as /media/.
 MEDIA_ROOT = VAR_DIR / "media"

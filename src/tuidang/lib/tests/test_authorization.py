@@ -98,6 +98,21 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "desk:books-request": (signed_in(405), signed_in(404)),
     "desk:books": (coordinators(200), signed_in(405)),
     "desk:books-sent": (signed_in(405), coordinators(404)),
+    # Shifts: a volunteer's own schedule and feed; slots and coverage for coordinators.
+    "desk:shifts": (signed_in(200), signed_in(405)),
+    "desk:shift-new": (coordinators(200), coordinators(400)),
+    "desk:slot": (coordinators(404), signed_in(405)),
+    "desk:slot-sign-up": (signed_in(405), signed_in(404)),
+    "desk:slot-assign": (signed_in(405), coordinators(404)),
+    "desk:slot-cancel": (signed_in(405), coordinators(404)),
+    "desk:shift-drop": (signed_in(405), signed_in(404)),
+    "desk:feed-new": (signed_in(405), signed_in(200)),
+    "desk:feed-revoke": (signed_in(405), signed_in(ELSEWHERE)),
+    # A calendar app asks without a login: the token is the key (a sample one: 404).
+    "desk:feed": (every(404), every(405)),
+    "desk:coverage": (coordinators(200), signed_in(405)),
+    "desk:coverage-csv": (coordinators(200), signed_in(405)),
+    "desk:queue-shifts": (signed_in(405), coordinators(ELSEWHERE)),
     # The providers' webhooks: nobody gets in without the provider's signature.
     **{
         f"telephony:{provider}-{name}": (every(403), every(403))
