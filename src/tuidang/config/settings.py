@@ -275,6 +275,22 @@ DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30)
 # when one was recorded (docs/transparency-log.md "Publication in batches").
 PUBLICATION_INTERVAL_SECONDS = env_int("PUBLICATION_INTERVAL_SECONDS", 3600)
 
+# --- Declaring online -------------------------------------------------------------------
+# The web form's flood defence (screening/web.py): forms one address (by its keyed hash)
+# may post an hour, and all addresses together a minute before the form is in flood mode,
+# where each address may post fewer, the proof of work is harder and statements are held.
+ONLINE_PER_ADDRESS_HOUR = env_int("ONLINE_PER_ADDRESS_HOUR", 12)
+ONLINE_PER_ADDRESS_HOUR_IN_FLOOD = env_int("ONLINE_PER_ADDRESS_HOUR_IN_FLOOD", 3)
+ONLINE_FLOOD_PER_MINUTE = env_int("ONLINE_FLOOD_PER_MINUTE", 60)
+# The proof of work (ALTCHA): the largest number a browser may have to try.
+ONLINE_WORK = env_int("ONLINE_WORK", 20_000)
+ONLINE_WORK_IN_FLOOD = env_int("ONLINE_WORK_IN_FLOOD", 200_000)
+# Without JavaScript (no proof of work), a form is accepted this many seconds after it
+# was served, and its statement is held.
+ONLINE_NO_SCRIPT_DELAY_SECONDS = env_int("ONLINE_NO_SCRIPT_DELAY_SECONDS", 8)
+# A form is good for this long; its token is kept this long against a second post.
+ONLINE_FORM_HOURS = env_int("ONLINE_FORM_HOURS", 24)
+
 # Uploads (recorded prompts). Served to the provider by a view of their own, not as /media/.
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
@@ -288,6 +304,9 @@ STORAGES = {
 # The pepper turns a caller's number into a caller key. It lives outside the database:
 # whoever holds a database dump without it cannot test a guessed number against the keys.
 CALLER_KEY_PEPPER = env_secret("CALLER_KEY_PEPPER", generated_into=_generate)
+# The web form's rate limits key on an HMAC of the address under this secret, and its
+# proof-of-work challenges are signed with a key derived from it (screening/web.py).
+WEB_ADDRESS_PEPPER = env_secret("WEB_ADDRESS_PEPPER", generated_into=_generate)
 # Identifying free text is sealed under random data keys kept in the database wrapped by
 # this key-encryption key, which never enters the database or a backup (vault/keys.py).
 FIELD_KEK = env_secret("FIELD_KEK", generated_into=_generate)
