@@ -3,12 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.declarations.models import Organization, Relationship
 from tuidang.declarations.services import Person
 from tuidang.declarations.statements import MAX_ALIAS, MAX_STATEMENT
-from tuidang.lib.regions import region_choices
+from tuidang.lib.regions import MAINLAND, MAINLAND_UNKNOWN, UNKNOWN, region_name
 
 
 class ReceiptForm(forms.Form):
@@ -54,11 +55,29 @@ class ProofBundleForm(forms.Form):
 # --- Declaring online ----------------------------------------------------------------
 
 
-def _province_choices() -> list[tuple[str, object]]:
+def province_choices() -> list[tuple[str, object]]:
     """Where a declarant online is most likely from: the mainland's provinces, then Hong
     Kong, Macau and Taiwan (a short list keeps the page light; each person has one)."""
-    choices = region_choices()
-    return [choice for choice in choices[:3]]
+    chinese = (get_language() or "").startswith("zh")
+
+    def named(codes: list[str]) -> list[tuple[str, str]]:
+        return sorted(((code, region_name(code, chinese=chinese)) for code in codes), key=_name)
+
+    return [
+        (UNKNOWN, str(_("Unknown"))),
+        (
+            str(_("Mainland China")),
+            [
+                (MAINLAND_UNKNOWN, region_name(MAINLAND_UNKNOWN, chinese=chinese)),
+                *named(list(MAINLAND)),
+            ],
+        ),
+        (str(_("Hong Kong, Macau and Taiwan")), named(["HK", "MO", "TW"])),
+    ]
+
+
+def _name(pair: tuple[str, str]) -> str:
+    return pair[1]
 
 
 class PersonForm(forms.Form):
@@ -98,7 +117,7 @@ class PersonForm(forms.Form):
         self.for_self = for_self
         region = self.fields["region"]
         assert isinstance(region, forms.ChoiceField)
-        region.choices = _province_choices()
+        region.choices = province_choices()
         if for_self:
             del self.fields["relationship"]
         else:

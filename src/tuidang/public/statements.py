@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET
 
 from tuidang.declarations.models import Organization, Statement, StatementStatus
 from tuidang.declarations.statements import Filters, statements_published
-from tuidang.lib.regions import is_region, region_choices
+from tuidang.lib.regions import is_region
+from tuidang.public.forms import province_choices
 
 
 @require_GET
@@ -43,7 +44,7 @@ def statement_list(request: HttpRequest) -> HttpResponse:
         "following": following,
         "filters": filters,
         "errors": errors,
-        "regions": region_choices()[:3],
+        "regions": province_choices(),
         "organizations": Organization.choices,
         "next_query": _with(request, before=following),
     }
