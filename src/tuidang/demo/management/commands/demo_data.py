@@ -25,8 +25,11 @@ from django.db import transaction
 
 from tuidang.calls.models import HotlineNumber, HowHeard
 from tuidang.declarations.imports import Row, import_declarations
-from tuidang.declarations.models import DeclarationChannel, Organization, Relationship
-from tuidang.declarations.services import hotline_today
+from tuidang.declarations.models import DeclarationChannel, Organization, Relationship, Statement
+from tuidang.declarations.online import declaration_record_online
+from tuidang.declarations.publication import declarations_publish
+from tuidang.declarations.services import Person, hotline_today
+from tuidang.declarations.statements import statement_approve
 from tuidang.lib.languages import Language
 from tuidang.literature.models import BookLanguage, Format, Title
 from tuidang.tlog.services import log_checkpoint_sign
@@ -124,6 +127,7 @@ class Command(BaseCommand):
                 if volunteer.is_coordinator:
                     second_factors[username] = _second_factor(user)
         imported, _skipped = import_declarations(demo_history(hotline_today()))
+        statements = demo_statements()
         checkpoint = log_checkpoint_sign()  # as the worker would, within a second
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
         if imported:
@@ -133,6 +137,11 @@ class Command(BaseCommand):
                 f"Its log is signed at size {checkpoint.size} (/log/checkpoint); check it with"
                 " `tuidang verify-log --url <this site>`."
             )
+        self.stdout.write(
+            f"{statements} demo statements made online are published at /statements;"
+            " declare online at /declare, and moderate what is declared there at"
+            " /desk/statements/ (as lin)."
+        )
         self.stdout.write(
             "Declarations recorded at the desk are published in batches by the worker, every"
             " PUBLICATION_INTERVAL_SECONDS (`make demo`: 20 s); the desk says when a receipt"
@@ -156,6 +165,46 @@ class Command(BaseCommand):
             " Banknotes line and press 1 for Mandarin.\nMei's simulated phone rings on her"
             " desk: answer, press 1 to accept, and the call is hers.\n" + _dialect_line()
         )
+
+
+# Declarations made online with a statement, published by the demo's coordinator: what
+# /statements shows from the first start. The form's token keeps them from being made twice.
+DEMO_STATEMENTS = [
+    ("清风", "CN-GD", ("youth_league",), "我今天退出共青团，心里踏实了。"),
+    ("明月", "CN-SC", ("party",), "看了九评，明白了真相，声明退党。"),
+    ("山水", "CN-HB", ("young_pioneers",), "小时候戴过红领巾，今天声明退出少先队。"),
+]
+
+
+def demo_statements() -> int:
+    """The demo statements, declared online, approved and in the log; how many."""
+    people = [
+        Person(
+            alias=alias,
+            organizations=frozenset(organizations),
+            region=region,
+            statement=text,
+            consent_to_publish=True,
+        )
+        for alias, region, organizations, text in DEMO_STATEMENTS
+    ]
+    declarations, again = declaration_record_online(
+        token="demo-statements",  # noqa: S106 - the form's idempotency key, not a secret
+        people=people,
+        hold_statements=False,
+    )
+    if not again:
+        coordinator = get_user_model().objects.get(username="lin")
+        for declaration in declarations:
+            statement = Statement.objects.get(declaration=declaration)
+            statement_approve(
+                statement=statement,
+                text=declaration.statement,
+                alias=declaration.alias,
+                by=coordinator,
+            )
+        declarations_publish()  # as the worker's next batch would
+    return len(declarations)
 
 
 def _dialect_line() -> str:
