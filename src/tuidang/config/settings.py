@@ -331,6 +331,9 @@ RETENTION_CALL_DAYS = env_int("RETENTION_CALL_DAYS", 365)
 RETENTION_NOTE_DAYS = env_int("RETENTION_NOTE_DAYS", 180)
 RETENTION_RECORDING_DAYS = env_int("RETENTION_RECORDING_DAYS", 30)
 RETENTION_ADDRESS_DAYS = env_int("RETENTION_ADDRESS_DAYS", 90)
+# The declaration form's tokens (a second post of a form records nothing) and the rate
+# limits' counts by keyed address, if any outlived their hour.
+RETENTION_ONLINE_FORM_DAYS = env_int("RETENTION_ONLINE_FORM_DAYS", 1)
 RETENTION_INTERVAL_SECONDS = env_int("RETENTION_INTERVAL_SECONDS", 3600)
 # How many trailing digits of a caller's number a volunteer may see.
 CALLER_VISIBLE_DIGITS = env_int("CALLER_VISIBLE_DIGITS", 2)

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from tuidang.declarations.models import (
     Declaration,
     DeclarationChannel,
+    OnlineSubmission,
     Statement,
     StatementStatus,
 )
 from tuidang.declarations.receipts import Pending, receipt_confirm
 from tuidang.declarations.selectors import public_totals
+from tuidang.jobs.retention import retention_purge
+from tuidang.screening.models import WebHit
 from tuidang.testing.declaring import declare, form_fields, person
 from tuidang.testing.publication import publish
 
@@ -162,3 +167,19 @@ def test_the_page_with_its_assets_weighs_under_100_kb(client: Client) -> None:
     assert len(page.content) + sum(sizes) <= 100 * 1024
     # Nothing from anywhere else: no third-party script, font or CDN.
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html)
+
+
+def test_a_forms_token_and_its_rate_counts_are_forgotten_after_a_day(
+    client: Client, settings: Settings
+) -> None:
+    settings.REDIS_URL = ""  # the embedded counter: rows in the database
+    declare(client, person("you", "明心"))
+    assert OnlineSubmission.objects.exists()
+    assert WebHit.objects.exists()
+    retention_purge(now=timezone.now() + timedelta(hours=23), dry_run=False)
+    assert OnlineSubmission.objects.exists()
+    retention_purge(now=timezone.now() + timedelta(days=1, hours=1), dry_run=False)
+    assert not OnlineSubmission.objects.exists()
+    assert not WebHit.objects.exists()
+    # The declarations stay: only the form's token went.
+    assert Declaration.objects.count() == 1
