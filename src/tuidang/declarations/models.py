@@ -252,7 +252,7 @@ class OnlineSubmission(models.Model):
     twice (a double click, a resend over a slow link) records its people once and shows
     the same receipts. Kept a day (ONLINE_SUBMISSION_DAYS), then purged."""
 
-    token = models.CharField(max_length=64, unique=True)
+    token = models.CharField(max_length=64, unique=True)  # the SHA-256 of the form's token
     declarations = models.JSONField(default=list)  # the ids of the declarations it made
     created_at = models.DateTimeField(default=timezone.now)
 

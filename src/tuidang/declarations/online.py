@@ -9,6 +9,7 @@ same form posted twice (its token) records its people once.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from datetime import date
@@ -60,7 +61,7 @@ def declaration_record_online(
     try:
         with transaction.atomic():
             # Taken first: a second post of the same form waits here, then finds it taken.
-            submission = OnlineSubmission.objects.create(token=token)
+            submission = OnlineSubmission.objects.create(token=_key(token))
             created = [_declaration(person, today=today) for person in people]
             for declaration, person in zip(created, people, strict=True):
                 if person.consent_to_publish and person.statement.strip():
@@ -102,8 +103,13 @@ def _declaration(person: Person, *, today: date) -> Declaration:
     return declaration
 
 
+def _key(token: str) -> str:
+    """What is kept of a form's token: its SHA-256, a fixed 64 characters."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def _recorded(token: str) -> list[Declaration] | None:
-    submission = OnlineSubmission.objects.filter(token=token).first()
+    submission = OnlineSubmission.objects.filter(token=_key(token)).first()
     if submission is None:
         return None
     by_id = Declaration.objects.in_bulk(submission.declarations)
