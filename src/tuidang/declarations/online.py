@@ -108,6 +108,11 @@ def _key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def declarations_of_form(*, token: str) -> list[Declaration] | None:
+    """The declarations a form (by its token) recorded, or None if it recorded none."""
+    return _recorded(token)
+
+
 def _recorded(token: str) -> list[Declaration] | None:
     submission = OnlineSubmission.objects.filter(token=_key(token)).first()
     if submission is None:

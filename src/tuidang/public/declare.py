@@ -25,7 +25,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from tuidang.accounts.lockout import client_address
-from tuidang.declarations.online import declaration_record_online
+from tuidang.declarations.models import Declaration
+from tuidang.declarations.online import declaration_record_online, declarations_of_form
 from tuidang.declarations.services import receipt_code
 from tuidang.public.forms import DeclarationForm, PersonForm
 from tuidang.screening.web import address_key, challenge_for, web_admit, web_flood, work_verify
@@ -69,15 +70,20 @@ def declare(request: HttpRequest) -> HttpResponse:
     if valid and not chosen:
         people[0].add_error("alias", _("Fill in at least one person: yourself or someone else."))
         valid = False
-    token = form.cleaned_data.get("token", "") if form.is_valid() else ""
+    token = str(form.data.get("token", ""))
     age = _token_age(token) if token else None
-    if form.is_valid() and age is None:
-        form.add_error(
-            "token", _("This form has expired or was altered. Check it and send it again.")
+    if age is None:
+        # Missing, altered or expired: a new one, and the form as it was typed.
+        fresh = _fresh(
+            form, token_error=_("This form has expired or was altered. Check it and send it again.")
         )
-        return _page(request, form=_fresh(form), people=people, status=400)
-    if not valid or age is None:
+        return _page(request, form=fresh, people=people, status=400)
+    if not valid:
         return _page(request, form=form, people=people, status=400)
+    earlier = declarations_of_form(token=token)
+    if earlier is not None:
+        # Posted again (a double click, a resend): the same receipts, nothing recorded.
+        return _receipts(request, earlier)
     work = form.cleaned_data["work"]
     if work and not work_verify(payload=work, token=token):
         form.add_error("work", _("The browser check did not pass. Send the form again."))
@@ -111,6 +117,10 @@ def declare(request: HttpRequest) -> HttpResponse:
         people=[person.person() for person in chosen],
         hold_statements=admission.flood or not work,
     )
+    return _receipts(request, declarations)
+
+
+def _receipts(request: HttpRequest, declarations: list[Declaration]) -> HttpResponse:
     receipts = [
         {"alias": declaration.alias, "code": receipt_code(declaration)}
         for declaration in declarations
@@ -118,8 +128,9 @@ def declare(request: HttpRequest) -> HttpResponse:
     return render(request, "public/receipts.html", {"receipts": receipts}, status=201)
 
 
-def _fresh(form: DeclarationForm) -> DeclarationForm:
-    """The same form with a new token and challenge, its errors kept."""
+def _fresh(form: DeclarationForm, *, token_error: str = "") -> DeclarationForm:
+    """The same form with a new token and challenge, its errors kept (but the token's,
+    which ``token_error`` replaces)."""
     data = dict(form.data.items())
     data["token"] = _new_token()
     data["work"] = ""
@@ -127,7 +138,10 @@ def _fresh(form: DeclarationForm) -> DeclarationForm:
     fresh.is_valid()
     for field, errors in form.errors.items():
         for error in errors:
-            fresh.add_error(None if field == "__all__" else field, error)
+            if field != "token":
+                fresh.add_error(None if field == "__all__" else field, error)
+    if token_error:
+        fresh.add_error("token", token_error)
     return fresh
 
 

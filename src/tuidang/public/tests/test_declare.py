@@ -183,3 +183,29 @@ def test_a_forms_token_and_its_rate_counts_are_forgotten_after_a_day(
     assert not WebHit.objects.exists()
     # The declarations stay: only the form's token went.
     assert Declaration.objects.count() == 1
+
+
+def test_a_form_posted_again_past_the_limit_still_shows_its_receipts(
+    client: Client, settings: Settings
+) -> None:
+    settings.ONLINE_PER_ADDRESS_HOUR = 1
+    hidden = form_fields(client)
+    first = declare(client, person("you", "明心"), hidden=hidden)
+    again = declare(client, person("you", "明心"), hidden=hidden)
+    assert again.status_code == 201
+    assert again.context["receipts"] == first.context["receipts"]
+    assert Declaration.objects.count() == 1
+
+
+def test_a_form_without_its_token_gets_a_new_one_and_keeps_the_text(client: Client) -> None:
+    response = declare(
+        client, person("you", "明心", statement="我的话"), hidden={"token": "", "work": ""}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'data-testid="error-token"' in page
+    assert "我的话" in page
+    token = response.context["form"].data["token"]
+    resent = declare(client, person("you", "明心"), hidden=form_fields(client) | {"token": token})
+    # The new token is good: only the proof of work (for another token) is refused now.
+    assert 'data-testid="error-token"' not in resent.content.decode()
