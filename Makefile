@@ -66,6 +66,8 @@ bench: install
 	$(BIN)/python -m bench.witness_bench --write-docs
 	$(BIN)/python -m bench.year_bench --write-docs
 	$(BIN)/python -m bench.desk_poll_bench --write-docs
+	$(BIN)/python -m bench.statements_bench --write-docs
+	$(BIN)/python -m bench.declare_flood --write-docs
 
 lint: install
 	$(BIN)/ruff check src bench

@@ -291,6 +291,22 @@ PUBLICATION_INTERVAL_SECONDS = env_int("PUBLICATION_INTERVAL_SECONDS", 3600)
 SHIFT_SLOTS_INTERVAL_SECONDS = env_int("SHIFT_SLOTS_INTERVAL_SECONDS", 3600)
 SHIFT_CHANGES_INTERVAL_SECONDS = env_int("SHIFT_CHANGES_INTERVAL_SECONDS", 60)
 
+# --- Declaring online -------------------------------------------------------------------
+# The web form's flood defence (screening/web.py): forms one address (by its keyed hash)
+# may post an hour, and all addresses together a minute before the form is in flood mode,
+# where each address may post fewer, the proof of work is harder and statements are held.
+ONLINE_PER_ADDRESS_HOUR = env_int("ONLINE_PER_ADDRESS_HOUR", 12)
+ONLINE_PER_ADDRESS_HOUR_IN_FLOOD = env_int("ONLINE_PER_ADDRESS_HOUR_IN_FLOOD", 3)
+ONLINE_FLOOD_PER_MINUTE = env_int("ONLINE_FLOOD_PER_MINUTE", 60)
+# The proof of work (ALTCHA): the largest number a browser may have to try.
+ONLINE_WORK = env_int("ONLINE_WORK", 20_000)
+ONLINE_WORK_IN_FLOOD = env_int("ONLINE_WORK_IN_FLOOD", 200_000)
+# Without JavaScript (no proof of work), a form is accepted this many seconds after it
+# was served, and its statement is held.
+ONLINE_NO_SCRIPT_DELAY_SECONDS = env_int("ONLINE_NO_SCRIPT_DELAY_SECONDS", 8)
+# A form is good for this long; its token is kept this long against a second post.
+ONLINE_FORM_HOURS = env_int("ONLINE_FORM_HOURS", 24)
+
 # Uploads (recorded prompts). Served to the provider by a view of their own, not as /media/.
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
@@ -304,6 +320,9 @@ STORAGES = {
 # The pepper turns a caller's number into a caller key. It lives outside the database:
 # whoever holds a database dump without it cannot test a guessed number against the keys.
 CALLER_KEY_PEPPER = env_secret("CALLER_KEY_PEPPER", generated_into=_generate)
+# The web form's rate limits key on an HMAC of the address under this secret, and its
+# proof-of-work challenges are signed with a key derived from it (screening/web.py).
+WEB_ADDRESS_PEPPER = env_secret("WEB_ADDRESS_PEPPER", generated_into=_generate)
 # Identifying free text is sealed under random data keys kept in the database wrapped by
 # this key-encryption key, which never enters the database or a backup (vault/keys.py).
 FIELD_KEK = env_secret("FIELD_KEK", generated_into=_generate)
@@ -328,6 +347,9 @@ RETENTION_CALL_DAYS = env_int("RETENTION_CALL_DAYS", 365)
 RETENTION_NOTE_DAYS = env_int("RETENTION_NOTE_DAYS", 180)
 RETENTION_RECORDING_DAYS = env_int("RETENTION_RECORDING_DAYS", 30)
 RETENTION_ADDRESS_DAYS = env_int("RETENTION_ADDRESS_DAYS", 90)
+# The declaration form's tokens (a second post of a form records nothing) and the rate
+# limits' counts by keyed address, if any outlived their hour.
+RETENTION_ONLINE_FORM_DAYS = env_int("RETENTION_ONLINE_FORM_DAYS", 1)
 RETENTION_INTERVAL_SECONDS = env_int("RETENTION_INTERVAL_SECONDS", 3600)
 # How many trailing digits of a caller's number a volunteer may see.
 CALLER_VISIBLE_DIGITS = env_int("CALLER_VISIBLE_DIGITS", 2)

@@ -111,9 +111,17 @@ def test_the_domains_rules_make_the_purge_it_always_was(db: None) -> None:
         "caller scores",
         "blocks",
         "screening events",
+        "rate counts",
+        "online form tokens",
         "postal addresses",
     ]
-    assert set(cutoffs(later(0))) == {"recordings", "notes", "addresses", "calls"}
+    assert set(cutoffs(later(0))) == {
+        "recordings",
+        "notes",
+        "addresses",
+        "calls",
+        "online forms",
+    }
 
 
 def test_each_kind_of_data_goes_after_its_own_period(records: Records) -> None:

@@ -28,8 +28,11 @@ from django.utils import timezone
 from tuidang.calls.models import HotlineNumber, HowHeard
 from tuidang.calls.services import calls_reconcile
 from tuidang.declarations.imports import Row, import_declarations
-from tuidang.declarations.models import DeclarationChannel, Organization, Relationship
-from tuidang.declarations.services import hotline_today
+from tuidang.declarations.models import DeclarationChannel, Organization, Relationship, Statement
+from tuidang.declarations.online import declaration_record_online
+from tuidang.declarations.publication import declarations_publish
+from tuidang.declarations.services import Person, hotline_today
+from tuidang.declarations.statements import statement_approve
 from tuidang.lib.languages import Language
 from tuidang.literature.models import BookLanguage, Format, Title
 from tuidang.shifts.models import Shift
@@ -182,6 +185,7 @@ class Command(BaseCommand):
                     second_factors[username] = _second_factor(user)
         shifts_made = demo_shifts()
         imported, _skipped = import_declarations(demo_history(hotline_today()))
+        statements = demo_statements()
         checkpoint = log_checkpoint_sign()  # as the worker would, within a second
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
         if imported:
@@ -196,6 +200,11 @@ class Command(BaseCommand):
             " Berlin time, with the demo volunteers on some of their slots; coordinators see"
             " the coverage page at /desk/coverage/ (gaps in red), volunteers their own"
             " schedule at /desk/shifts/."
+        )
+        self.stdout.write(
+            f"{statements} demo statements made online are published at /statements;"
+            " declare online at /declare, and moderate what is declared there at"
+            " /desk/statements/ (as lin)."
         )
         self.stdout.write(
             "Declarations recorded at the desk are published in batches by the worker, every"
@@ -227,6 +236,46 @@ class Command(BaseCommand):
             " Banknotes line and press 1 for Mandarin.\nMei's simulated phone rings on her"
             " desk: answer, press 1 to accept, and the call is hers.\n" + _dialect_line()
         )
+
+
+# Declarations made online with a statement, published by the demo's coordinator: what
+# /statements shows from the first start. The form's token keeps them from being made twice.
+DEMO_STATEMENTS = [
+    ("清风", "CN-GD", ("youth_league",), "我今天退出共青团，心里踏实了。"),
+    ("明月", "CN-SC", ("party",), "看了九评，明白了真相，声明退党。"),
+    ("山水", "CN-HB", ("young_pioneers",), "小时候戴过红领巾，今天声明退出少先队。"),
+]
+
+
+def demo_statements() -> int:
+    """The demo statements, declared online, approved and in the log; how many."""
+    people = [
+        Person(
+            alias=alias,
+            organizations=frozenset(organizations),
+            region=region,
+            statement=text,
+            consent_to_publish=True,
+        )
+        for alias, region, organizations, text in DEMO_STATEMENTS
+    ]
+    declarations, again = declaration_record_online(
+        token="demo-statements",  # noqa: S106 - the form's idempotency key, not a secret
+        people=people,
+        hold_statements=False,
+    )
+    if not again:
+        coordinator = get_user_model().objects.get(username="lin")
+        for declaration in declarations:
+            statement = Statement.objects.get(declaration=declaration)
+            statement_approve(
+                statement=statement,
+                text=declaration.statement,
+                alias=declaration.alias,
+                by=coordinator,
+            )
+        declarations_publish()  # as the worker's next batch would
+    return len(declarations)
 
 
 def _dialect_line() -> str:
