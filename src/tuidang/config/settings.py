@@ -279,8 +279,53 @@ PUBLICATION_INTERVAL_SECONDS = env_int("PUBLICATION_INTERVAL_SECONDS", 3600)
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Recordings and uploaded prompts go where every node reads them (lib/storage.py,
+# docs/deployment.md): "database" (a table of files, the default), "s3" (an S3-compatible
+# store through django-storages) or "files" (under VAR_DIR: one machine only).
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "database")
+if STORAGE_BACKEND == "database":
+    _media = {"BACKEND": "tuidang.lib.storage.DatabaseStorage", "OPTIONS": {}}
+    _recordings = {
+        "BACKEND": "tuidang.lib.storage.DatabaseStorage",
+        "OPTIONS": {"area": "recordings", "overwrite": True},
+    }
+elif STORAGE_BACKEND == "s3":
+    # Private objects: prompts are served by the hotline's own view, recordings sealed.
+    if not env_str("S3_BUCKET"):
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs S3_BUCKET")
+    _s3 = {
+        "bucket_name": env_str("S3_BUCKET"),
+        "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+        "region_name": env_str("S3_REGION") or None,
+        "access_key": env_secret("S3_ACCESS_KEY_ID"),
+        "secret_key": env_secret("S3_SECRET_ACCESS_KEY"),
+        "default_acl": "private",
+        "querystring_auth": True,
+    }
+    _media = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": "media", "file_overwrite": False},
+    }
+    _recordings = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": "recordings", "file_overwrite": True},
+    }
+elif STORAGE_BACKEND == "files":
+    _media = {
+        "BACKEND": "tuidang.lib.storage.PrivateFileStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    }
+    _recordings = {
+        "BACKEND": "tuidang.lib.storage.PrivateFileStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "recordings"), "overwrite": True},
+    }
+else:
+    raise ImproperlyConfigured(
+        f"STORAGE_BACKEND must be database, s3 or files, not {STORAGE_BACKEND!r}"
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media,
+    "recordings": _recordings,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 

@@ -13,7 +13,7 @@ from tuidang.config.settings import *  # noqa: F403
 # Fast hashing: the suite creates many users; argon2 is tested on its own.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Static files come from the apps through the finders; no collectstatic for tests.
