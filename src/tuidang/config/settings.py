@@ -135,6 +135,9 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tuidang.sqlite3'}
 _default_db = dj_database_url.parse(
     DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True
 )
+# The password may come apart from the URL, as a secret (DATABASE_PASSWORD_FILE).
+if env_str("DATABASE_PASSWORD") or env_str("DATABASE_PASSWORD_FILE"):
+    _default_db["PASSWORD"] = env_secret("DATABASE_PASSWORD")
 # Our SQLite backend queues a process's writers on a lock of its own (lib/sqlite/base.py).
 SQLITE_ENGINE = "tuidang.lib.sqlite"
 if _default_db["ENGINE"] == "django.db.backends.sqlite3":
@@ -278,7 +281,8 @@ PUBLICATION_INTERVAL_SECONDS = env_int("PUBLICATION_INTERVAL_SECONDS", 3600)
 # Uploads (recorded prompts). Served to the provider by a view of their own, not as /media/.
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Collected static files; the container image collects them at build time, outside VAR_DIR.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 # Recordings and uploaded prompts go where every node reads them (lib/storage.py,
 # docs/deployment.md): "database" (a table of files, the default), "s3" (an S3-compatible
 # store through django-storages) or "files" (under VAR_DIR: one machine only).
@@ -467,6 +471,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _BEHIND_TLS_PRO
 # Only the proxy's X-Forwarded-Proto tells which requests came over TLS: without it, a
 # redirect would send every request back to itself (lib/checks.py says so at deploy).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SERVED_OVER_TLS and _BEHIND_TLS_PROXY)
+# The probes and Prometheus reach each app server directly over plain HTTP, inside the
+# fleet's network: not redirected (the proxy refuses /metrics from outside).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SERVED_OVER_TLS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
