@@ -153,7 +153,24 @@ DATABASES = {
         "OPTIONS": dict(_SQLITE_OPTIONS),
     },
 }
-DATABASE_ROUTERS = ["tuidang.telephony.simulator.routers.PhoneNetworkRouter"]
+# A read replica of PostgreSQL for the read-only public pages (lib/replica.py): the total,
+# the log's checkpoint, tiles and proofs, a receipt's check. Empty: they read the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+READ_REPLICA = ""
+if DATABASE_REPLICA_URL:
+    _replica_db = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
+        conn_health_checks=True,
+    )
+    if env_str("DATABASE_REPLICA_PASSWORD") or env_str("DATABASE_REPLICA_PASSWORD_FILE"):
+        _replica_db["PASSWORD"] = env_secret("DATABASE_REPLICA_PASSWORD")
+    DATABASES["replica"] = _replica_db
+    READ_REPLICA = "replica"
+DATABASE_ROUTERS = [
+    "tuidang.telephony.simulator.routers.PhoneNetworkRouter",  # first: its own database
+    "tuidang.lib.replica.ReplicaRouter",
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
