@@ -43,6 +43,7 @@ demo: export TELEPHONY_PROVIDER = simulated
 demo: migrate
 	$(BIN)/tuidang collectstatic --noinput --verbosity 0
 	$(BIN)/tuidang demo_data
+	$(BIN)/tuidang storage-import
 	export TLOG_WITNESSES="$$($(BIN)/tuidang demo_witnesses --config)"; \
 	$(BIN)/tuidang demo_witnesses & witnesses=$$!; \
 	trap 'kill $$witnesses 2>/dev/null' EXIT INT TERM; \

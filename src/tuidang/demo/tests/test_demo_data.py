@@ -26,3 +26,12 @@ def test_demo_data_loads_twice_without_duplicates() -> None:
     out = StringIO()
     call_command("verify_log", stdout=out)
     assert f"The log verifies at size {HISTORY_SIZE}." in out.getvalue()
+
+
+def test_the_demo_says_where_every_node_finds_recordings() -> None:
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    assert (
+        "Voicemail recordings (sealed) and uploaded prompts are kept in the database, where "
+        "every app server and worker reads them (STORAGE_BACKEND=database"
+    ) in out.getvalue()
