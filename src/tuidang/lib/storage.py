@@ -112,8 +112,9 @@ class DatabaseStorage(Storage):
         return when
 
     def url(self, name: str | None) -> str:
-        # Nothing here has a public address: views serve what they may (prompt audio).
-        raise NotImplementedError("files in the database are served by the hotline's views")
+        # Nothing here has an address of its own: views serve what they may (a prompt's
+        # audio at /telephony/prompts/<id>/audio). The admin shows the name alone.
+        return ""
 
 
 @deconstructible(path="tuidang.lib.storage.PrivateFileStorage")

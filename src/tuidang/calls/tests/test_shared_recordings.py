@@ -10,11 +10,19 @@ from typing import Any
 
 import boto3
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.http import FileResponse
+from django.test import Client
+from django.urls import reverse
 from moto import mock_aws
 from pytest_django.fixtures import Settings
 
 from tuidang.calls import recordings
+from tuidang.calls.models import NumberPrompt
+from tuidang.calls.prompts import PromptKind
+from tuidang.lib.languages import Language
+from tuidang.lib.models import StoredFile
 from tuidang.testing.personas import HotlineNumbers
 from tuidang.testing.records import AUDIO, record_a_call
 from tuidang.vault.backups import Database
@@ -74,8 +82,6 @@ def test_a_recording_stored_by_one_node_is_played_by_another(
 def test_what_the_database_keeps_of_a_recording_is_sealed(
     mei: Volunteer, numbers: HotlineNumbers
 ) -> None:
-    from tuidang.lib.models import StoredFile
-
     voicemail = record_a_call(volunteer=mei, caller=CALLER, sid="CA1").voicemail
 
     stored = bytes(StoredFile.objects.get(area="recordings", name=voicemail.stored_name).data)
@@ -126,3 +132,26 @@ def test_in_an_s3_store_a_recording_is_sealed_and_plays_back(
     assert recordings.stored_names() == [voicemail.stored_name]
     assert recordings.delete(voicemail)
     assert recordings.stored_names() == []
+
+
+@pytest.mark.django_db
+def test_a_prompt_uploaded_in_the_admin_is_listed_and_played_from_the_database(
+    client: Client, ada: Volunteer, numbers: HotlineNumbers
+) -> None:
+    prompt = NumberPrompt.objects.create(
+        number=numbers["banknotes"],
+        kind=PromptKind.GREETING,
+        language=Language.MANDARIN,
+        recording=SimpleUploadedFile("greeting.mp3", b"ID3 the greeting"),
+    )
+    client.force_login(ada.user)
+
+    listed = client.get(reverse("admin:calls_numberprompt_changelist"))
+    changed = client.get(reverse("admin:calls_numberprompt_change", args=[prompt.pk]))
+    played = client.get(reverse("telephony:prompt-audio", args=[prompt.pk]))
+
+    assert listed.status_code == 200 and "prompts/greeting" in listed.content.decode()
+    assert changed.status_code == 200
+    assert isinstance(played, FileResponse)
+    assert b"".join(played.streaming_content) == b"ID3 the greeting"
+    assert StoredFile.objects.get(area="media").name == prompt.recording.name
