@@ -60,3 +60,12 @@ def test_the_demo_has_shifts_in_several_zones_with_gaps_and_cover() -> None:
     assert any(hour.gap for hour in hours) and any(hour.scheduled for hour in hours)
     call_command("demo_data", verbosity=0)
     assert Shift.objects.count() == 7 + 5 + 4 + 3
+
+
+def test_the_demo_says_where_every_node_finds_recordings() -> None:
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    assert (
+        "Voicemail recordings (sealed) and uploaded prompts are kept in the database, where "
+        "every app server and worker reads them (STORAGE_BACKEND=database"
+    ) in out.getvalue()

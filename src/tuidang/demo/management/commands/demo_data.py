@@ -195,6 +195,7 @@ class Command(BaseCommand):
                 f"Its log is signed at size {checkpoint.size} (/log/checkpoint); check it with"
                 " `tuidang verify-log --url <this site>`."
             )
+        self.stdout.write(_storage_line())
         self.stdout.write(
             f"Shifts: {Shift.objects.count()} shifts ({shifts_made} new) in Taipei, Toronto and"
             " Berlin time, with the demo volunteers on some of their slots; coordinators see"
@@ -309,3 +310,16 @@ def _second_factor(user: AbstractBaseUser) -> tuple[str, str, list[str]]:
     ).get_unused_codes()
     url = get_mfa_adapter().build_totp_url(user, secret)
     return secret, url, codes
+
+
+def _storage_line() -> str:
+    """Where voicemail recordings and uploaded prompts go (STORAGE_BACKEND, lib/storage.py)."""
+    kept = {
+        "database": "in the database, where every app server and worker reads them",
+        "s3": "in the S3 bucket S3_BUCKET names, shared by every app server and worker",
+        "files": "under VAR_DIR on this machine only",
+    }[settings.STORAGE_BACKEND]
+    return (
+        f"Voicemail recordings (sealed) and uploaded prompts are kept {kept}"
+        f" (STORAGE_BACKEND={settings.STORAGE_BACKEND}; docs/deployment.md)."
+    )
