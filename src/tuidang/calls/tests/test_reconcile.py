@@ -6,13 +6,16 @@ simulated network ends the leg in its own records and tells the hotline nothing.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import datetime, timedelta
 
+import hypothesis
 import pytest
 from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
+from hypothesis import strategies as st
 
 from tuidang.calls.models import Call, Offer
 from tuidang.calls.services import calls_reconcile
@@ -34,8 +37,8 @@ def lose_callback(sid: str, status: str = "completed") -> None:
     SimCall.objects.filter(sid=sid).update(status=status, ended_at=timezone.now())
 
 
-def caller_waiting(network: PhoneNetwork) -> SimCall:
-    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+def caller_waiting(network: PhoneNetwork, number: str = CALLER) -> SimCall:
+    caller = network.dial(from_number=number, to_number=BANKNOTES_LINE)
     return network.press(caller.sid, "1")
 
 
@@ -250,3 +253,48 @@ def test_the_dry_run_says_what_it_would_settle_and_settles_nothing(
     assert Call.objects.get(provider_sid=caller.sid).state == Call.State.CONNECTED
     call_command("reconcile")
     assert Call.objects.get(provider_sid=caller.sid).state == Call.State.COMPLETED
+
+
+NUMBERS = itertools.count(10_000_000)
+
+
+@hypothesis.settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(
+    answered=st.booleans(),
+    caller_lost=st.booleans(),
+    volunteer_lost=st.booleans(),
+    caller_status=st.sampled_from(["completed", "canceled", "failed"]),
+)
+def test_after_a_run_no_one_is_stuck_and_only_ended_legs_were_settled(
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    answered: bool,
+    caller_lost: bool,
+    volunteer_lost: bool,
+    caller_status: str,
+) -> None:
+    """Whichever legs ended without a word, one run leaves every volunteer ringing or
+    talking on something live, and every call open exactly while its leg is live."""
+    Call.objects.all().delete()
+    SimCall.objects.all().delete()
+    Volunteer.objects.filter(pk=mei.pk).update(presence=Presence.AWAY, missed_offers=0)
+    go_available(mei)
+    # A new caller each time: screening would hold one caller ringing a dozen times.
+    caller = caller_waiting(network, number=f"+86139{next(NUMBERS):08d}")
+    leg = network.calls_for("client:mei").get()
+    if answered:
+        network.answer(leg.sid)
+        network.press(leg.sid, "1")
+    if caller_lost:
+        lose_callback(caller.sid, status=caller_status)
+    if volunteer_lost:
+        lose_callback(leg.sid, status="completed" if answered else "no-answer")
+    calls_reconcile(now=later())
+    assert nobody_stuck() == []
+    call = Call.objects.get(provider_sid=caller.sid)
+    assert (call.ended_at is not None) == network.refresh(caller).ended
