@@ -17,8 +17,8 @@ from django.conf import settings
 
 from tuidang.calls import prompts, selectors
 from tuidang.calls.case_codes import format_case_code
-from tuidang.calls.models import Call, Offer, Voicemail
-from tuidang.calls.ports import LegOutcome
+from tuidang.calls.models import Call, Offer, Transfer, Voicemail
+from tuidang.calls.ports import LegOutcome, Party
 from tuidang.calls.prompts import Prompt, PromptKind
 from tuidang.calls.services import (
     UnknownCall,
@@ -31,6 +31,8 @@ from tuidang.calls.services import (
     call_wait,
     offer_dial_ended,
     offer_respond,
+    transfer_offer_taken,
+    transfer_respond,
     voicemail_callback_leg_ended,
     voicemail_callback_reached,
     voicemail_callback_result,
@@ -63,6 +65,7 @@ class Next(enum.Enum):
     OFFER_DIAL_ENDED = "offer-dial-ended"
     CALLBACK_DONE = "callback-done"
     CALLBACK_REACHED = "callback-reached"
+    TRANSFER_RESPOND = "transfer-respond"
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,16 @@ class DialNumber:
 
 
 @dataclass(frozen=True)
+class Conference:
+    """Join the conference ``room``. Until someone who ``starts`` it is there, the leg
+    hears hold music; nobody hears a ``muted`` leg."""
+
+    room: str
+    starts: bool
+    muted: bool = False
+
+
+@dataclass(frozen=True)
 class Reject:
     """Refuse the call before answering: the caller hears it ring out, nobody pays."""
 
@@ -159,6 +172,7 @@ class Hangup:
 
 Step = (
     (Say | Play | Pause | Gather | Enqueue | Leave | Record | Redirect | DialQueue | DialNumber)
+    | Conference
     | Reject
     | Hangup
 )
@@ -408,6 +422,10 @@ def offer_key_pressed(*, token: str, digits: str, leg_id: str) -> Reply:
     accepted = offer_respond(token=token, digits=digits, leg_sid=leg_id)
     if accepted is None:
         return _offer_gone()
+    if accepted.call.conference:
+        # A caller a cold transfer left waiting holds in their conference, not the queue.
+        call = transfer_offer_taken(offer=accepted)
+        return reply(Conference(call.conference, starts=True), Hangup())
     return reply(
         DialQueue(
             accepted.call.language,
@@ -418,9 +436,57 @@ def offer_key_pressed(*, token: str, digits: str, leg_id: str) -> Reply:
 
 
 def offer_dial_finished(*, token: str) -> Reply:
-    """The volunteer's bridge attempt ended (talked, or found no caller)."""
+    """The volunteer's bridge attempt ended (talked, or found no caller). A bridge ended
+    by a warm transfer leaves the volunteer waiting for their colleague."""
     offer_dial_ended(token=token)
+    offer = Offer.objects.filter(token=token).first()
+    if offer is not None and offer.state == Offer.State.ACCEPTED:
+        transfer = Transfer.objects.filter(
+            call_id=offer.call_id,
+            from_volunteer_id=offer.volunteer_id,
+            warm=True,
+            state__in=[Transfer.State.RINGING, Transfer.State.CONSULTING],
+        ).first()
+        if transfer is not None:
+            return reply(Conference(str(transfer.token), starts=True), Hangup())
     return reply(Hangup())
+
+
+# --- Transfers ----------------------------------------------------------------------
+
+
+def transfer_answered(*, token: str) -> Reply:
+    """The receiving volunteer picked up: who hands them which call, and press 1."""
+    transfer = Transfer.objects.select_related("call", "from_volunteer").filter(token=token).first()
+    if transfer is None or transfer.state != Transfer.State.RINGING:
+        return _offer_gone()
+    whisper = speak([prompts.transfer_whisper(transfer.call.language, transfer.warm)] * 2)
+    respond = Action(Next.TRANSFER_RESPOND, {"token": token})
+    return reply(Gather(action=respond, spoken=whisper), Hangup())
+
+
+def transfer_key_pressed(*, token: str, digits: str, leg_id: str) -> Reply:
+    """1 takes the call: warm, into the room where the first volunteer waits; cold,
+    straight to the caller."""
+    transfer = transfer_respond(token=token, digits=digits, leg_sid=leg_id)
+    if transfer is None:
+        return _offer_gone()
+    return transfer_join(token=token, party=Party.RECEIVER)
+
+
+def transfer_join(*, token: str, party: Party) -> Reply:
+    """Where a leg moved by a transfer goes: the caller to their conference, to hold until
+    a volunteer is there; a volunteer to the caller, or, while a warm transfer is under
+    way, to the room where the two volunteers talk."""
+    transfer = Transfer.objects.select_related("call").filter(token=token).first()
+    if transfer is None or transfer.call.ended_at is not None:
+        return reply(Hangup())
+    room = transfer.call.conference
+    if party == Party.CALLER:
+        return reply(Conference(room, starts=False), Hangup())
+    if transfer.warm and transfer.state in (Transfer.State.RINGING, Transfer.State.CONSULTING):
+        room = str(transfer.token)
+    return reply(Conference(room, starts=True), Hangup())
 
 
 def callback_answered(*, voicemail_id: str, volunteer_id: int) -> Reply:

@@ -13,8 +13,8 @@ from django.conf import settings
 from django_tasks import task
 
 from tuidang.calls import recordings
-from tuidang.calls.models import Offer, Voicemail
-from tuidang.calls.ports import LegOutcome, voice_provider
+from tuidang.calls.models import Offer, Transfer, Voicemail
+from tuidang.calls.ports import LegOutcome, Party, VoiceProvider, voice_provider
 from tuidang.volunteers.models import Volunteer
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,71 @@ def withdraw_offer(*, offer_id: int) -> None:
 @task()
 def hang_up(*, leg_id: str) -> None:
     voice_provider().hang_up(leg_id=leg_id)
+
+
+@task()
+def start_transfer(*, transfer_id: int) -> None:
+    """Move the caller into the call's conference (hold music), then ring the volunteer
+    the call is handed to. Either failing, the transfer is not taken and the caller goes
+    back (see services/transfers.py)."""
+    from tuidang.calls.services import transfers
+
+    transfer = Transfer.objects.select_related("call__hotline_number", "to_volunteer").get(
+        pk=transfer_id
+    )
+    if transfer.state != Transfer.State.RINGING or transfer.to_volunteer is None:
+        return
+    token = str(transfer.token)
+    provider = voice_provider()
+    try:
+        provider.move_to_conference(
+            leg_id=transfer.call.provider_sid, transfer_token=token, party=Party.CALLER
+        )
+        if not transfer.warm:
+            # Cold: the first volunteer's part is over. Bridged from the queue, their leg
+            # has ended already with the bridge; moved into a conference before, it is
+            # ended here.
+            _hang_up_quietly(provider, transfer.from_leg_sid)
+        else:
+            provider.move_to_conference(
+                leg_id=transfer.from_leg_sid, transfer_token=token, party=Party.SENDER
+            )
+        leg_id = provider.ring_transfer(
+            to=transfer.to_volunteer.phone_address,
+            from_=transfer.call.hotline_number.e164,
+            transfer_token=token,
+            timeout=settings.OFFER_TIMEOUT_SECONDS,
+        )
+    except Exception:
+        logger.exception("Could not start transfer %s", transfer_id)
+        transfers.transfer_leg_ended(token=token, outcome=LegOutcome.FAILED)
+        return
+    if not transfers.transfer_leg_placed(transfer_id=transfer.pk, leg_sid=leg_id):
+        _hang_up_quietly(provider, leg_id)
+
+
+@task()
+def move_to_conference(*, transfer_id: int, party: str) -> None:
+    """Move the leg of ``party`` (the first volunteer back to the caller, or the receiving
+    one to them) into the call's conference."""
+    transfer = Transfer.objects.select_related("call").get(pk=transfer_id)
+    leg_id = transfer.from_leg_sid if party == Party.SENDER else transfer.leg_sid
+    if not leg_id:
+        return
+    try:
+        voice_provider().move_to_conference(
+            leg_id=leg_id, transfer_token=str(transfer.token), party=Party(party)
+        )
+    except Exception:
+        logger.exception("Could not move the %s of transfer %s to the caller", party, transfer_id)
+
+
+def _hang_up_quietly(provider: VoiceProvider, leg_id: str) -> None:
+    """End a leg that may have ended already (the provider then refuses)."""
+    try:
+        provider.hang_up(leg_id=leg_id)
+    except Exception:
+        logger.warning("Could not hang up leg of a transfer", exc_info=True)
 
 
 @task()

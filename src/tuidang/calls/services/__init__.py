@@ -8,7 +8,8 @@ deliver them out of order.
 By part of the call's life: ``arrival`` (receive, flood challenge, the caller's leg
 ending), ``menus`` (language, how heard), ``queue`` (waiting and routing), ``offers``
 (ringing volunteers, accepting, bridging), ``voicemail`` (messages and call backs) and
-``records`` (what volunteers record of a call), ``cases`` (opening an earlier case by its code,
+``records`` (what volunteers record of a call), ``transfers`` (handing a connected call
+to a colleague, through a conference), ``cases`` (opening an earlier case by its code,
 limited and audited). Work for the provider runs as tasks
 (``tuidang.calls.tasks``) once the transaction has committed.
 
@@ -38,6 +39,15 @@ from tuidang.calls.services.offers import (
 )
 from tuidang.calls.services.queue import QueueStatus, call_route, call_wait
 from tuidang.calls.services.records import call_hang_up, call_record
+from tuidang.calls.services.transfers import (
+    TransferRefused,
+    transfer_hand_over,
+    transfer_leg_ended,
+    transfer_leg_placed,
+    transfer_offer_taken,
+    transfer_respond,
+    transfer_start,
+)
 from tuidang.calls.services.voicemail import (
     NoNumberToCall,
     VolunteerBusy,
@@ -59,6 +69,7 @@ __all__ = [
     "NoNumberToCall",
     "QueueStatus",
     "Token",
+    "TransferRefused",
     "UnknownCall",
     "VolunteerBusy",
     "call_choose_how_heard",
@@ -79,6 +90,12 @@ __all__ = [
     "offer_leg_placed",
     "offer_respond",
     "offer_withdrawn",
+    "transfer_hand_over",
+    "transfer_leg_ended",
+    "transfer_leg_placed",
+    "transfer_offer_taken",
+    "transfer_respond",
+    "transfer_start",
     "voicemail_call_back",
     "voicemail_callback_leg_ended",
     "voicemail_callback_reached",

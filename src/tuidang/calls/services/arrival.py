@@ -20,6 +20,7 @@ from tuidang.calls.screening import (
 )
 from tuidang.calls.services._shared import UnknownCall, set_presence, withdraw_pending_offers
 from tuidang.calls.services.queue import enqueue_call, route_on_commit
+from tuidang.calls.services.transfers import transfer_call_ended
 from tuidang.lib.inserts import insert
 from tuidang.lib.phone import identify_caller
 from tuidang.volunteers.models import Presence, Volunteer
@@ -137,6 +138,7 @@ def call_status(
             logger.info("Call %s abandoned after %ss in queue", call.case_code, call.wait_seconds)
         elif call.state == Call.State.CONNECTED:
             call.state = Call.State.COMPLETED
+            transfer_call_ended(call)
             if call.volunteer_id is not None:
                 volunteer = Volunteer.objects.select_for_update().get(pk=call.volunteer_id)
                 set_presence(volunteer, Presence.WRAP_UP)

@@ -121,6 +121,10 @@ MATRIX: dict[str, tuple[Row, Row]] = {
             "callback-done",
             "callback-reached",
             "callback-status",
+            "transfer",
+            "transfer-respond",
+            "transfer-join",
+            "transfer-status",
         ]
     },
     # Recorded prompts are fetched by the provider for <Play>: public, like the prompts.

@@ -105,6 +105,10 @@ class _Hold:
     pause: int = 5
 
 
+class CallNotInProgress(Exception):
+    """The REST API was asked to move a call that is not (or no longer) in progress."""
+
+
 def new_sid() -> str:
     return "CA" + secrets.token_hex(16)
 
@@ -251,6 +255,29 @@ class PhoneNetwork:
         call.save(update_fields=["transcript"])
         return call
 
+    def redirect_call(self, sid: str, url: str) -> SimCall:
+        """A live call leaves whatever it plays (a queue, a bridge, a conference) and asks
+        ``url`` what next, as Twilio's ``calls(sid).update(url=...)`` does. A bridge's
+        other side carries on to its own Dial's action (or its Enqueue's)."""
+        call = SimCall.objects.get(sid=sid)
+        if call.ended or call.status != SimCall.Status.IN_PROGRESS:
+            raise CallNotInProgress(sid)
+        waiting = call.waiting or {}
+        call.queue_name = ""
+        call.enqueued_at = None
+        call.waiting = None
+        call.deadline = None
+        self._note(call, "system", "Moved")
+        call.save()
+        if waiting.get("kind") == "bridged":
+            self._bridge_ended(waiting["with"], since=waiting.get("since"))
+        elif waiting.get("kind") == "dialing":
+            self.end_call(waiting["with"])
+        call = self.refresh(call)
+        if not call.ended:
+            self._fetch_and_run(call, url)
+        return self.refresh(call)
+
     def end_call(self, sid: str) -> None:
         call = SimCall.objects.filter(sid=sid).first()
         if call is None or call.ended:
@@ -276,6 +303,43 @@ class PhoneNetwork:
     def calls_for(address: str) -> Any:
         """Calls ringing at or connected to ``address`` (a volunteer's client:name)."""
         return calls_for(address)
+
+    @staticmethod
+    def conference_of(sid: str) -> list[SimCall]:
+        """Who is in the conference the call ``sid`` is in (itself included), oldest first."""
+        waiting = SimCall.objects.get(sid=sid).waiting or {}
+        if waiting.get("kind") != "conference":
+            return []
+        return list(
+            SimCall.objects.filter(waiting__kind="conference", waiting__room=waiting["room"])
+            .exclude(status__in=SimCall.ENDED)
+            .order_by("pk")
+        )
+
+    @classmethod
+    def hears(cls, sid: str) -> list[str]:
+        """The calls whose voice reaches the call ``sid``: the other side of a bridge; in a
+        conference once started (someone who starts it is there), those not muted, and a
+        coach only by the one they coach. Until then, hold music and no one."""
+        call = SimCall.objects.get(sid=sid)
+        waiting = call.waiting or {}
+        if waiting.get("kind") == "bridged":
+            return [waiting["with"]]
+        room = cls.conference_of(sid)
+        if not any((other.waiting or {}).get("starts") for other in room):
+            return []
+        return [
+            other.sid
+            for other in room
+            if other.sid != sid
+            and not (other.waiting or {}).get("muted")
+            and (other.waiting or {}).get("coach", "") in ("", sid)
+        ]
+
+    @classmethod
+    def hears_hold_music(cls, sid: str) -> bool:
+        room = cls.conference_of(sid)
+        return bool(room) and not any((other.waiting or {}).get("starts") for other in room)
 
     @staticmethod
     def recording(sid: str) -> SimRecording:
@@ -578,8 +642,12 @@ class PhoneNetwork:
         target = next(iter(verb), None)
         if target is not None and target.tag == "Number":
             return self._dial_number(call, verb, target, action, base)
+        if target is not None and target.tag == "Conference":
+            return self._join_conference(call, target, action, base)
         if target is None or target.tag != "Queue":
-            self._note(call, "error", "The simulated network dials only <Queue> and <Number>")
+            self._note(
+                call, "error", "The simulated network dials only <Queue>, <Number> and <Conference>"
+            )
             call.save()
             self._after_dial(call, action, base, "failed", 0)
             return False
@@ -636,6 +704,28 @@ class PhoneNetwork:
         call.deadline = None
         self._note(call, "system", "Connected")
         call.save()
+        return False
+
+    def _join_conference(self, call: SimCall, target: ET.Element, action: str, base: str) -> bool:
+        """<Dial><Conference>: the call joins the room, held there until it leaves (hangs
+        up, or is moved by the REST API); the document then goes on after the Dial."""
+        room = (target.text or "").strip()
+        call.waiting = {
+            "kind": "conference",
+            "room": room,
+            "starts": target.get("startConferenceOnEnter", "true") == "true",
+            "muted": target.get("muted", "false") == "true",
+            "coach": target.get("callSidToCoach", "") if target.get("coach") == "true" else "",
+            "action": action,
+            "base": base,
+            "since": self.clock().isoformat(),
+        }
+        call.deadline = None
+        self._note(call, "system", "Joined a conference")
+        call.save()
+        if self.hears_hold_music(call.sid):
+            self._note(call, "play", "(hold music)")
+            call.save(update_fields=["transcript"])
         return False
 
     def _dial_number(

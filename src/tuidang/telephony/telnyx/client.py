@@ -92,6 +92,9 @@ class TelnyxProvider(TwimlLegs):
             raise TelnyxError("Telnyx placed a call without saying its CallSid")
         return str(sid)
 
+    def _redirect(self, *, leg_id: str, url: str) -> None:
+        self._send("POST", self._url("Calls", leg_id), {"Url": url, "Method": "POST"})
+
     def hang_up(self, *, leg_id: str) -> None:
         self._send("POST", self._url("Calls", leg_id), {"Status": "completed"})
 

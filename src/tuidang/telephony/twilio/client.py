@@ -31,6 +31,9 @@ class TwilioProvider(TwimlLegs):
         )
         return str(call.sid)
 
+    def _redirect(self, *, leg_id: str, url: str) -> None:
+        self.client.calls(leg_id).update(url=url, method="POST")
+
     def hang_up(self, *, leg_id: str) -> None:
         self.client.calls(leg_id).update(status="completed")
 
