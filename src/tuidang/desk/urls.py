@@ -19,6 +19,8 @@ urlpatterns = [
     ),
     path("desk/calls/<int:call_id>/hang-up", desk.hang_up, name="hang-up"),
     path("desk/calls/<int:call_id>/record", desk.record_call, name="record-call"),
+    path("desk/calls/<int:call_id>/transfer", desk.transfer, name="transfer"),
+    path("desk/calls/<int:call_id>/hand-over", desk.hand_over, name="hand-over"),
     path("desk/team/", team.team, name="team"),
     path("desk/team/live", team.team_live, name="team-live"),
     path("desk/cases/", cases.open_case, name="open-case"),

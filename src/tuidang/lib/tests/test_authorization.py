@@ -82,6 +82,8 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "desk:record-declarations": (signed_in(405), signed_in(404)),
     "desk:hang-up": (signed_in(405), signed_in(404)),
     "desk:record-call": (signed_in(405), signed_in(404)),
+    "desk:transfer": (signed_in(405), signed_in(404)),
+    "desk:hand-over": (signed_in(405), signed_in(404)),
     "desk:team": (coordinators(200), signed_in(405)),
     "desk:team-live": (coordinators(200), signed_in(405)),
     "desk:open-case": (signed_in(200), signed_in(405)),
@@ -257,7 +259,7 @@ def test_a_volunteer_cannot_act_on_another_volunteers_call(
 
     wing_client = Client()
     wing_client.force_login(wing.user)
-    for name in ["record-declarations", "record-call", "hang-up"]:
+    for name in ["record-declarations", "record-call", "hang-up", "transfer", "hand-over"]:
         url = reverse(f"desk:{name}", args=[call.pk])
         assert wing_client.post(url).status_code == 404, name
     assert wing_client.post(reverse("desk:books-request", args=[call.pk])).status_code == 404
