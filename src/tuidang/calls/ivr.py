@@ -17,7 +17,7 @@ from django.conf import settings
 
 from tuidang.calls import prompts, selectors
 from tuidang.calls.case_codes import format_case_code
-from tuidang.calls.models import Call, Offer, Transfer, Voicemail
+from tuidang.calls.models import Call, ListenIn, Offer, Transfer, Voicemail
 from tuidang.calls.ports import LegOutcome, Party
 from tuidang.calls.prompts import Prompt, PromptKind
 from tuidang.calls.services import (
@@ -29,6 +29,7 @@ from tuidang.calls.services import (
     call_receive,
     call_to_voicemail,
     call_wait,
+    listen_in_answered,
     offer_dial_ended,
     offer_respond,
     transfer_offer_taken,
@@ -439,16 +440,27 @@ def offer_dial_finished(*, token: str) -> Reply:
     """The volunteer's bridge attempt ended (talked, or found no caller). A bridge ended
     by a warm transfer leaves the volunteer waiting for their colleague."""
     offer_dial_ended(token=token)
-    offer = Offer.objects.filter(token=token).first()
-    if offer is not None and offer.state == Offer.State.ACCEPTED:
-        transfer = Transfer.objects.filter(
-            call_id=offer.call_id,
-            from_volunteer_id=offer.volunteer_id,
-            warm=True,
-            state__in=[Transfer.State.RINGING, Transfer.State.CONSULTING],
-        ).first()
-        if transfer is not None:
+    offer = Offer.objects.select_related("call").filter(token=token).first()
+    if offer is None or offer.state != Offer.State.ACCEPTED:
+        return reply(Hangup())
+    call = offer.call
+    transfer = Transfer.objects.filter(
+        call_id=call.pk,
+        from_volunteer_id=offer.volunteer_id,
+        state__in=[Transfer.State.RINGING, Transfer.State.CONSULTING],
+    ).first()
+    if transfer is not None:
+        # Warm: wait for the colleague in the transfer's room; cold: their part is over.
+        if transfer.warm:
             return reply(Conference(str(transfer.token), starts=True), Hangup())
+        return reply(Hangup())
+    if (
+        call.conference
+        and call.state == Call.State.CONNECTED
+        and call.volunteer_id == offer.volunteer_id
+    ):
+        # The caller moved into their conference (a coordinator listens in): follow them.
+        return reply(Conference(call.conference, starts=True), Hangup())
     return reply(Hangup())
 
 
@@ -535,3 +547,22 @@ def callback_leg_ended(*, voicemail_id: str, volunteer_id: int, leg_id: str) -> 
     voicemail_callback_leg_ended(
         voicemail_id=voicemail_id, volunteer_id=volunteer_id, leg_id=leg_id
     )
+
+
+# --- Listen-in ----------------------------------------------------------------------
+
+
+def listen_answered(*, token: str, leg_id: str) -> Reply:
+    """The coordinator picked up: into the call's conference, muted, never starting it."""
+    listen_in = listen_in_answered(token=token, leg_sid=leg_id)
+    if listen_in is None:
+        return _offer_gone()
+    return reply(Conference(listen_in.call.conference, starts=False, muted=True), Hangup())
+
+
+def listen_caller_join(*, token: str) -> Reply:
+    """The caller, moved out of their bridge for a listen-in: into their conference."""
+    listen_in = ListenIn.objects.select_related("call").filter(token=token).first()
+    if listen_in is None or listen_in.call.ended_at is not None:
+        return reply(Hangup())
+    return reply(Conference(listen_in.call.conference, starts=False), Hangup())

@@ -276,6 +276,35 @@ class Transfer(models.Model):
         return self.state in (self.State.RINGING, self.State.CONSULTING)
 
 
+class ListenIn(models.Model):
+    """A coordinator listening to a connected call, muted: heard by no one, or, while they
+    whisper, by the volunteer alone. The call's volunteer sees that they are there."""
+
+    class State(models.TextChoices):
+        RINGING = "ringing", _("Ringing")
+        LISTENING = "listening", _("Listening")
+        WHISPERING = "whispering", _("Whispering to the volunteer")
+        ENDED = "ended", _("Ended")
+
+    # Unguessable: it names the listen-in in the URLs the provider calls back.
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="listen_ins")
+    coordinator = models.ForeignKey(
+        Volunteer, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RINGING)
+    leg_sid = models.CharField(max_length=64, blank=True)  # the coordinator's leg
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.coordinator} on {self.call} ({self.state})"
+
+    @property
+    def live(self) -> bool:
+        return self.state != self.State.ENDED
+
+
 class CallbackOutcome(models.TextChoices):
     REACHED = "reached", _("Reached")
     NO_ANSWER = "no_answer", _("No answer")

@@ -82,6 +82,18 @@ class VoiceProvider(Protocol):
         """Take a live leg out of what it plays (a bridge, a conference) and have it ask the
         transfer's webhook for ``party`` where to go next."""
 
+    def ring_listener(self, *, to: str, from_: str, listen_token: str, timeout: int) -> str:
+        """Ring a coordinator who listens in (``listen_token``): when they answer, the
+        provider asks the listen-in's webhook what to play. Returns the leg's id."""
+
+    def move_to_listen_in(self, *, leg_id: str, listen_token: str) -> None:
+        """Take the caller's live leg out of its bridge and have it ask the listen-in's
+        webhook where to go (the call's conference)."""
+
+    def set_whisper(self, *, room: str, leg_id: str, to_leg_id: str) -> None:
+        """Let the participant ``leg_id`` of conference ``room`` be heard by ``to_leg_id``
+        alone (Twilio's coaching); ``to_leg_id`` empty: by no one (muted)."""
+
     def hang_up(self, *, leg_id: str) -> None:
         """End a leg in whatever state it is."""
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django_tasks import task
 
 from tuidang.calls import recordings
-from tuidang.calls.models import Offer, Transfer, Voicemail
+from tuidang.calls.models import ListenIn, Offer, Transfer, Voicemail
 from tuidang.calls.ports import LegOutcome, Party, VoiceProvider, voice_provider
 from tuidang.volunteers.models import Volunteer
 
@@ -120,6 +120,42 @@ def move_to_conference(*, transfer_id: int, party: str) -> None:
         )
     except Exception:
         logger.exception("Could not move the %s of transfer %s to the caller", party, transfer_id)
+
+
+@task()
+def start_listen_in(*, listen_in_id: int, move_caller: bool) -> None:
+    """Move the caller into the call's conference when they are not there yet (the
+    volunteer's leg follows them: services/listening.py), then ring the coordinator."""
+    from tuidang.calls.services import listening
+
+    listen_in = ListenIn.objects.select_related("call__hotline_number", "coordinator").get(
+        pk=listen_in_id
+    )
+    if listen_in.state != ListenIn.State.RINGING or listen_in.coordinator is None:
+        return
+    token = str(listen_in.token)
+    provider = voice_provider()
+    try:
+        if move_caller:
+            provider.move_to_listen_in(leg_id=listen_in.call.provider_sid, listen_token=token)
+        leg_id = provider.ring_listener(
+            to=listen_in.coordinator.phone_address,
+            from_=listen_in.call.hotline_number.e164,
+            listen_token=token,
+            timeout=settings.OFFER_TIMEOUT_SECONDS,
+        )
+    except Exception:
+        logger.exception("Could not start listen-in %s", listen_in_id)
+        listening.listen_in_leg_ended(token=token)
+        return
+    if not listening.listen_in_leg_placed(listen_in_id=listen_in.pk, leg_sid=leg_id):
+        _hang_up_quietly(provider, leg_id)
+
+
+@task()
+def whisper(*, room: str, leg_id: str, to_leg_id: str) -> None:
+    if leg_id:
+        voice_provider().set_whisper(room=room, leg_id=leg_id, to_leg_id=to_leg_id)
 
 
 def _hang_up_quietly(provider: VoiceProvider, leg_id: str) -> None:

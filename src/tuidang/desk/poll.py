@@ -153,10 +153,11 @@ def connect() -> None:
     """Bump the versions on every save that changes what a desk shows (``ready()``)."""
     from django.db.models.signals import post_save
 
-    from tuidang.calls.models import Call, Transfer
+    from tuidang.calls.models import Call, ListenIn, Transfer
     from tuidang.volunteers.models import Volunteer
 
     post_save.connect(_call_saved, sender=Call, dispatch_uid="desk.poll.call")
-    # A transfer's state shows on both volunteers' desks.
+    # A transfer's state shows on both volunteers' desks, a listen-in's on the volunteer's.
     post_save.connect(_transfer_saved, sender=Transfer, dispatch_uid="desk.poll.transfer")
+    post_save.connect(_transfer_saved, sender=ListenIn, dispatch_uid="desk.poll.listen_in")
     post_save.connect(_volunteer_saved, sender=Volunteer, dispatch_uid="desk.poll.volunteer")

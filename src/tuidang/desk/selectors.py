@@ -12,7 +12,14 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 from django.http import Http404
 
-from tuidang.calls.models import Call, CallDisposition, CallType, TalkingPoint, Transfer
+from tuidang.calls.models import (
+    Call,
+    CallDisposition,
+    CallType,
+    ListenIn,
+    TalkingPoint,
+    Transfer,
+)
 from tuidang.declarations.models import Declaration
 from tuidang.lib.languages import Language
 from tuidang.screening.models import CallerScore, Policy, ScreeningSettings
@@ -67,6 +74,15 @@ def live_transfer(call: Call) -> Transfer | None:
     return (
         call.transfers.filter(state__in=[Transfer.State.RINGING, Transfer.State.CONSULTING])
         .select_related("from_volunteer", "to_volunteer")
+        .first()
+    )
+
+
+def listener(call: Call) -> ListenIn | None:
+    """A coordinator in the call, listening or whispering: the volunteer sees they are."""
+    return (
+        call.listen_ins.filter(state__in=[ListenIn.State.LISTENING, ListenIn.State.WHISPERING])
+        .select_related("coordinator")
         .first()
     )
 

@@ -9,7 +9,8 @@ By part of the call's life: ``arrival`` (receive, flood challenge, the caller's 
 ending), ``menus`` (language, how heard), ``queue`` (waiting and routing), ``offers``
 (ringing volunteers, accepting, bridging), ``voicemail`` (messages and call backs) and
 ``records`` (what volunteers record of a call), ``transfers`` (handing a connected call
-to a colleague, through a conference), ``cases`` (opening an earlier case by its code,
+to a colleague, through a conference), ``listening`` (a coordinator listening in and
+whispering), ``cases`` (opening an earlier case by its code,
 limited and audited). Work for the provider runs as tasks
 (``tuidang.calls.tasks``) once the transaction has committed.
 
@@ -21,6 +22,14 @@ routing, which locks every waiting call of a language, runs only after commit.
 from tuidang.calls.services._shared import Token, UnknownCall
 from tuidang.calls.services.arrival import call_pass_challenge, call_receive, call_status
 from tuidang.calls.services.cases import CaseLookupLimited, case_look_up
+from tuidang.calls.services.listening import (
+    ListenInRefused,
+    listen_in_answered,
+    listen_in_leg_ended,
+    listen_in_start,
+    listen_in_stop,
+    listen_in_whisper,
+)
 from tuidang.calls.services.menus import (
     MENU_ATTEMPTS,
     MenuResult,
@@ -65,6 +74,7 @@ __all__ = [
     "MENU_ATTEMPTS",
     "MISSED_OFFERS_BEFORE_AWAY",
     "CaseLookupLimited",
+    "ListenInRefused",
     "MenuResult",
     "NoNumberToCall",
     "QueueStatus",
@@ -85,6 +95,11 @@ __all__ = [
     "call_wait",
     "callback_volunteer_free",
     "case_look_up",
+    "listen_in_answered",
+    "listen_in_leg_ended",
+    "listen_in_start",
+    "listen_in_stop",
+    "listen_in_whisper",
     "offer_dial_ended",
     "offer_leg_ended",
     "offer_leg_placed",

@@ -41,6 +41,7 @@ from tuidang.desk.selectors import (
     call_of,
     caller_history,
     current_call,
+    listener,
     live_transfer,
     queues,
     talking_points,
@@ -93,6 +94,7 @@ def render_desk(
         "family_formset": family_formset or FamilyFormSet(prefix="family"),
         "queues": queues(),
         "transfer": live_transfer(call) if call else None,
+        "listener": listener(call) if call else None,
         "transfer_form": transfer_form
         or (
             TransferForm(colleagues=transfer_colleagues(volunteer))
@@ -135,6 +137,7 @@ def live(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
             "call": call,
             "shown_call": shown_call,
             "transfer": live_transfer(shown_call) if shown_call else None,
+            "listener": listener(shown_call) if shown_call else None,
             "oob": True,
         },
     )

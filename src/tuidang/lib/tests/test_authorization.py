@@ -84,6 +84,9 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "desk:record-call": (signed_in(405), signed_in(404)),
     "desk:transfer": (signed_in(405), signed_in(404)),
     "desk:hand-over": (signed_in(405), signed_in(404)),
+    "desk:listen-in": (coordinators(405), coordinators(404)),
+    "desk:whisper": (coordinators(405), coordinators(404)),
+    "desk:stop-listening": (coordinators(405), coordinators(404)),
     "desk:team": (coordinators(200), signed_in(405)),
     "desk:team-live": (coordinators(200), signed_in(405)),
     "desk:open-case": (signed_in(200), signed_in(405)),
@@ -127,6 +130,9 @@ MATRIX: dict[str, tuple[Row, Row]] = {
             "transfer-respond",
             "transfer-join",
             "transfer-status",
+            "listen",
+            "listen-caller",
+            "listen-status",
         ]
     },
     # Recorded prompts are fetched by the provider for <Play>: public, like the prompts.

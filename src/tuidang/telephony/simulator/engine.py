@@ -278,6 +278,17 @@ class PhoneNetwork:
             self._fetch_and_run(call, url)
         return self.refresh(call)
 
+    def update_participant(self, room: str, sid: str, *, muted: bool, coach: str) -> None:
+        """The REST API's participant update: mute, or let one participant (``coach``, a
+        call's sid) alone hear this one, as Twilio's ``coaching`` does."""
+        call = SimCall.objects.get(sid=sid)
+        waiting = call.waiting or {}
+        if waiting.get("kind") != "conference" or waiting.get("room") != room:
+            raise CallNotInProgress(sid)
+        call.waiting = {**waiting, "muted": muted, "coach": coach}
+        self._note(call, "system", "Whispering" if coach else "Muted")
+        call.save()
+
     def end_call(self, sid: str) -> None:
         call = SimCall.objects.filter(sid=sid).first()
         if call is None or call.ended:

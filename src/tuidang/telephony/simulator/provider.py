@@ -60,6 +60,22 @@ class SimulatedProvider:
             leg_id, self._webhook(f"transfer/{transfer_token}/join/{party.value}")
         )
 
+    def ring_listener(self, *, to: str, from_: str, listen_token: str, timeout: int) -> str:
+        call = self.network.create_call(
+            to=to,
+            from_=from_,
+            url=self._webhook(f"listen/{listen_token}"),
+            status_callback=self._webhook(f"listen/{listen_token}/status"),
+            timeout=timeout,
+        )
+        return call.sid
+
+    def move_to_listen_in(self, *, leg_id: str, listen_token: str) -> None:
+        self.network.redirect_call(leg_id, self._webhook(f"listen/{listen_token}/caller"))
+
+    def set_whisper(self, *, room: str, leg_id: str, to_leg_id: str) -> None:
+        self.network.update_participant(room, leg_id, muted=not to_leg_id, coach=to_leg_id)
+
     def hang_up(self, *, leg_id: str) -> None:
         self.network.end_call(leg_id)
 

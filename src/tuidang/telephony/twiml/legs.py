@@ -63,3 +63,15 @@ class TwimlLegs:
         self._redirect(
             leg_id=leg_id, url=self._webhook("transfer-join", token=transfer_token, party=party)
         )
+
+    def ring_listener(self, *, to: str, from_: str, listen_token: str, timeout: int) -> str:
+        return self._place_call(
+            to=to,
+            from_=from_,
+            url=self._webhook("listen", token=listen_token),
+            status_callback=self._webhook("listen-status", token=listen_token),
+            timeout=timeout,
+        )
+
+    def move_to_listen_in(self, *, leg_id: str, listen_token: str) -> None:
+        self._redirect(leg_id=leg_id, url=self._webhook("listen-caller", token=listen_token))

@@ -29,7 +29,12 @@ from django.views.decorators.http import require_http_methods
 
 from tuidang.calls import ivr, selectors
 from tuidang.calls.ports import LegOutcome, Party
-from tuidang.calls.services import call_status, offer_leg_ended, transfer_leg_ended
+from tuidang.calls.services import (
+    call_status,
+    listen_in_leg_ended,
+    offer_leg_ended,
+    transfer_leg_ended,
+)
 from tuidang.lib.public_url import public_url
 from tuidang.telephony.twiml.render import TWIML_CONTENT_TYPE, render
 from tuidang.telephony.twiml.status import leg_outcome
@@ -160,6 +165,17 @@ class TwimlWebhooks:
                 "transfer/<uuid:token>/status",
                 view(self.transfer_leg_status),
                 name=f"{name}-transfer-status",
+            ),
+            path("listen/<uuid:token>", view(self.listen_answered), name=f"{name}-listen"),
+            path(
+                "listen/<uuid:token>/caller",
+                view(self.listen_caller_moved),
+                name=f"{name}-listen-caller",
+            ),
+            path(
+                "listen/<uuid:token>/status",
+                view(self.listen_leg_status),
+                name=f"{name}-listen-status",
             ),
             path(
                 "callback/<uuid:public_id>/<int:volunteer_id>",
@@ -321,6 +337,21 @@ class TwimlWebhooks:
         outcome = leg_outcome(_param(request, "CallStatus"))
         if outcome is not None and outcome.ended:
             transfer_leg_ended(token=str(token), outcome=outcome)
+        return HttpResponse(status=204)
+
+    # --- A coordinator listening in ----------------------------------------------------
+
+    def listen_answered(self, request: HttpRequest, token: str) -> HttpResponse:
+        reply = ivr.listen_answered(token=str(token), leg_id=_param(request, "CallSid"))
+        return self._twiml(request, reply)
+
+    def listen_caller_moved(self, request: HttpRequest, token: str) -> HttpResponse:
+        return self._twiml(request, ivr.listen_caller_join(token=str(token)))
+
+    def listen_leg_status(self, request: HttpRequest, token: str) -> HttpResponse:
+        outcome = leg_outcome(_param(request, "CallStatus"))
+        if outcome is not None and outcome.ended:
+            listen_in_leg_ended(token=str(token))
         return HttpResponse(status=204)
 
     # --- A volunteer's leg to call a caller back ----------------------------------------
