@@ -142,12 +142,14 @@ def _lock_transfer(token: Token) -> tuple[Transfer, Call] | None:
 
 @transaction.atomic
 def transfer_leg_placed(*, transfer_id: int, leg_sid: str) -> bool:
-    """Record the receiving volunteer's leg. False if the transfer ended meanwhile: nobody
-    else knew the leg to hang it up, so the caller of this must."""
+    """Record the receiving volunteer's leg. False if the transfer failed or was canceled
+    meanwhile: nobody else knew the leg to hang it up, so the caller of this must. (Taken
+    already, the leg answered before this ran: it is the call's now.)"""
     transfer = Transfer.objects.select_for_update().get(pk=transfer_id)
-    transfer.leg_sid = leg_sid
-    transfer.save(update_fields=["leg_sid"])
-    return transfer.state == Transfer.State.RINGING
+    if not transfer.leg_sid:
+        transfer.leg_sid = leg_sid
+        transfer.save(update_fields=["leg_sid"])
+    return transfer.state not in (Transfer.State.FAILED, Transfer.State.CANCELED)
 
 
 @transaction.atomic
