@@ -150,9 +150,10 @@ class Call(models.Model):
     harassment_flagged = models.BooleanField(_("flagged as harassment"), default=False)
     # Status callbacks arrive retried and out of order; older sequence numbers are ignored.
     provider_sequence = models.IntegerField(default=-1)
-    # The conference the caller was moved into for a transfer (a random name the provider
-    # sees); blank while the caller is bridged from the queue.
-    conference = models.CharField(max_length=64, blank=True, default="")
+    # The conference the caller was moved into for a transfer or a listen-in (a random name
+    # the provider sees); blank while the caller is bridged from the queue. A database
+    # default too, for INSERTs that do not name the column (old servers while upgrading).
+    conference = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [

@@ -158,8 +158,7 @@ class Command(BaseCommand):
             "To hand it on: log in as lin in a third window, 'Go available'; on Mei's desk"
             " 'Transfer the call' to Lin\n(warm: the two talk while the caller holds, then"
             " 'Hand the caller over'). Lin's phone rings on her desk.\nFrom Team, Lin can"
-            " 'Listen in' on a call, muted, and whisper to the volunteer alone.\n"
-            + _dialect_line()
+            " 'Listen in' on a call, muted, and whisper to the volunteer alone.\n" + _dialect_line()
         )
 
 
