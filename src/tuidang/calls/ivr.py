@@ -24,6 +24,7 @@ from tuidang.calls.services import (
     UnknownCall,
     call_choose_how_heard,
     call_choose_language,
+    call_conference_left,
     call_connect,
     call_pass_challenge,
     call_receive,
@@ -67,6 +68,7 @@ class Next(enum.Enum):
     CALLBACK_DONE = "callback-done"
     CALLBACK_REACHED = "callback-reached"
     TRANSFER_RESPOND = "transfer-respond"
+    CONFERENCE_EVENT = "conference-event"
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,8 @@ class Conference:
     room: str
     starts: bool
     muted: bool = False
+    # Where the provider reports participants joining and leaving.
+    events: Action | None = Action(Next.CONFERENCE_EVENT)
 
 
 @dataclass(frozen=True)
@@ -566,3 +570,9 @@ def listen_caller_join(*, token: str) -> Reply:
     if listen_in is None or listen_in.call.ended_at is not None:
         return reply(Hangup())
     return reply(Conference(listen_in.call.conference, starts=False), Hangup())
+
+
+def conference_participant_left(*, room: str, leg_id: str) -> None:
+    """A leg left a conference (status callback): the volunteer's, from their caller's,
+    with no transfer under way, ends the call as a bridge would have."""
+    call_conference_left(room=room, leg_sid=leg_id)

@@ -173,6 +173,10 @@ class Call(models.Model):
                 condition=Q(volunteer__isnull=False),
                 name="call_last_volunteer_idx",
             ),
+            # A conference's status callbacks name the call by its conference.
+            models.Index(
+                fields=["conference"], condition=~Q(conference=""), name="call_conference_idx"
+            ),
             # The desk polls every second for the call in front of the volunteer: their
             # latest connected call, not the thousands they took over the years.
             models.Index(fields=["volunteer", "connected_at"], name="call_volunteer_recent_idx"),

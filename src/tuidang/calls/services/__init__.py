@@ -50,6 +50,7 @@ from tuidang.calls.services.queue import QueueStatus, call_route, call_wait
 from tuidang.calls.services.records import call_hang_up, call_record
 from tuidang.calls.services.transfers import (
     TransferRefused,
+    call_conference_left,
     transfer_hand_over,
     transfer_leg_ended,
     transfer_leg_placed,
@@ -84,6 +85,7 @@ __all__ = [
     "VolunteerBusy",
     "call_choose_how_heard",
     "call_choose_language",
+    "call_conference_left",
     "call_connect",
     "call_hang_up",
     "call_pass_challenge",

@@ -275,6 +275,24 @@ def _fail(
 
 
 @transaction.atomic
+def call_conference_left(*, room: str, leg_sid: str) -> None:
+    """The provider says ``leg_sid`` left the conference ``room``. When that is the
+    caller's conference and the leg their volunteer's (who put the phone down), with no
+    transfer under way, the caller is hung up: nobody is left to talk with them."""
+    call = Call.objects.select_for_update().filter(conference=room).first() if room else None
+    if (
+        call is None
+        or call.state != Call.State.CONNECTED
+        or call.ended_at is not None
+        or call.transfers.filter(state__in=LIVE).exists()
+        or not leg_sid
+        or volunteer_leg(call, call.volunteer_id) != leg_sid
+    ):
+        return
+    hang_up_on_commit(call.provider_sid)
+
+
+@transaction.atomic
 def transfer_offer_taken(*, offer: Offer) -> Call:
     """``offer``, accepted, was for a caller waiting in their conference (a cold transfer
     not taken): the caller is the offer's volunteer's, who joins them there."""

@@ -91,3 +91,23 @@ def test_only_a_free_coordinator_listens_in(
     with pytest.raises(ListenInRefused):
         listen_in_start(call=call, coordinator=mei)
     assert not ListenIn.objects.exists()
+
+
+def test_a_volunteer_who_puts_the_phone_down_in_the_conference_ends_the_call(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
+) -> None:
+    """In a conference no bridge ends the caller's leg with the volunteer's: the
+    conference's status callback says the volunteer left, and the caller is hung up."""
+    call = connect(network, mei)
+    mei_leg = phone_of(network, mei)
+    go_available(lin)
+    listen_in_start(call=call, coordinator=lin)
+    lin_leg = network.answer(phone_of(network, lin).sid)
+
+    network.hang_up(mei_leg.sid)
+
+    assert network.refresh_sid(call.provider_sid).ended
+    call.refresh_from_db()
+    assert call.state == Call.State.COMPLETED
+    assert network.refresh(lin_leg).ended
+    assert presence(mei) == Presence.WRAP_UP

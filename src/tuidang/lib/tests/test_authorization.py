@@ -131,6 +131,7 @@ MATRIX: dict[str, tuple[Row, Row]] = {
             "transfer-join",
             "transfer-status",
             "listen",
+            "conference-event",
             "listen-caller",
             "listen-status",
         ]

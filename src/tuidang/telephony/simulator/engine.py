@@ -16,6 +16,7 @@ serialised against each other the way a real switch would.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import xml.etree.ElementTree as ET
@@ -103,6 +104,12 @@ class _Hold:
     waiting: dict[str, Any]
     # Seconds before the wait URL is fetched again (or the Gather times out).
     pause: int = 5
+
+
+def _events(target: ET.Element, base: str) -> tuple[str, list[str]]:
+    """Where a <Conference> reports its events, and which (statusCallbackEvent)."""
+    url = target.get("statusCallback", "")
+    return (urljoin(base, url) if url else "", target.get("statusCallbackEvent", "").split())
 
 
 class CallNotInProgress(Exception):
@@ -273,6 +280,8 @@ class PhoneNetwork:
             self._bridge_ended(waiting["with"], since=waiting.get("since"))
         elif waiting.get("kind") == "dialing":
             self.end_call(waiting["with"])
+        elif waiting.get("kind") == "conference":
+            self._conference_event(call, waiting, "participant-leave")
         call = self.refresh(call)
         if not call.ended:
             self._fetch_and_run(call, url)
@@ -730,14 +739,38 @@ class PhoneNetwork:
             "action": action,
             "base": base,
             "since": self.clock().isoformat(),
+            "events": _events(target, base),
         }
         call.deadline = None
         self._note(call, "system", "Joined a conference")
         call.save()
+        self._conference_event(call, call.waiting, "participant-join")
         if self.hears_hold_music(call.sid):
             self._note(call, "play", "(hold music)")
             call.save(update_fields=["transcript"])
         return False
+
+    def _conference_event(self, call: SimCall, joined: dict[str, Any], event: str) -> None:
+        """A conference's status callback, with the parameters Twilio sends, for the
+        events its <Conference statusCallbackEvent> asked for ("join", "leave")."""
+        url, wanted = joined.get("events") or ("", [])
+        if not url or event.removeprefix("participant-") not in wanted:
+            return
+        room = joined["room"]
+        self._request(
+            call,
+            url,
+            ConferenceSid="CF" + hashlib.sha256(room.encode()).hexdigest()[:32],
+            FriendlyName=room,
+            StatusCallbackEvent=event,
+            Muted=str(bool(joined.get("muted"))).lower(),
+            Hold="false",
+            Coaching=str(bool(joined.get("coach"))).lower(),
+            EndConferenceOnExit="false",
+            StartConferenceOnEnter=str(bool(joined.get("starts"))).lower(),
+            SequenceNumber=str(call.sequence),
+            Timestamp=self.clock().strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        )
 
     def _dial_number(
         self, call: SimCall, verb: ET.Element, target: ET.Element, action: str, base: str
@@ -873,6 +906,8 @@ class PhoneNetwork:
             self._bridge_ended(waiting["with"], since=waiting.get("since"))
         elif waiting.get("kind") == "dialing":
             self.end_call(waiting["with"])
+        elif waiting.get("kind") == "conference":
+            self._conference_event(call, waiting, "participant-leave")
         elif waiting.get("kind") == "ringing" and waiting.get("dialer"):
             dialer = SimCall.objects.filter(sid=waiting["dialer"]).first()
             if dialer is not None and not dialer.ended:

@@ -83,12 +83,18 @@ def _dial_number(response: VoiceResponse, step: ivr.DialNumber, url: UrlFor) -> 
 
 def _conference(response: VoiceResponse, step: ivr.Conference, url: UrlFor) -> None:
     dial = Dial()
+    events = (
+        {"status_callback": url(step.events), "status_callback_event": "join leave"}
+        if step.events is not None
+        else {}
+    )
     dial.conference(
         step.room,
         start_conference_on_enter=step.starts,
         end_conference_on_exit=False,
         muted=step.muted,
         beep=False,
+        **events,
     )
     response.append(dial)
 

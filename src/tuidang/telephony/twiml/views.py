@@ -166,6 +166,7 @@ class TwimlWebhooks:
                 view(self.transfer_leg_status),
                 name=f"{name}-transfer-status",
             ),
+            path("conference-event", view(self.conference_event), name=f"{name}-conference-event"),
             path("listen/<uuid:token>", view(self.listen_answered), name=f"{name}-listen"),
             path(
                 "listen/<uuid:token>/caller",
@@ -337,6 +338,15 @@ class TwimlWebhooks:
         outcome = leg_outcome(_param(request, "CallStatus"))
         if outcome is not None and outcome.ended:
             transfer_leg_ended(token=str(token), outcome=outcome)
+        return HttpResponse(status=204)
+
+    def conference_event(self, request: HttpRequest) -> HttpResponse:
+        """A conference's status callback (statusCallbackEvent "join leave"): a leg that
+        left its caller's conference may end the call; other events change nothing."""
+        if _param(request, "StatusCallbackEvent") == "participant-leave":
+            ivr.conference_participant_left(
+                room=_param(request, "FriendlyName"), leg_id=_param(request, "CallSid")
+            )
         return HttpResponse(status=204)
 
     # --- A coordinator listening in ----------------------------------------------------
