@@ -109,17 +109,23 @@ def start_transfer(*, transfer_id: int) -> None:
 @task()
 def move_to_conference(*, transfer_id: int, party: str) -> None:
     """Move the leg of ``party`` (the first volunteer back to the caller, or the receiving
-    one to them) into the call's conference."""
+    one to them) into the call's conference. A leg that has gone meanwhile (its phone put
+    down) leaves the caller to the head of the queue."""
+    from tuidang.calls.services import transfers
+
     transfer = Transfer.objects.select_related("call").get(pk=transfer_id)
     leg_id = transfer.from_leg_sid if party == Party.SENDER else transfer.leg_sid
-    if not leg_id:
-        return
     try:
+        if not leg_id:
+            raise ValueError("no leg to move")
         voice_provider().move_to_conference(
             leg_id=leg_id, transfer_token=str(transfer.token), party=Party(party)
         )
     except Exception:
-        logger.exception("Could not move the %s of transfer %s to the caller", party, transfer_id)
+        logger.warning(
+            "Could not move the %s of transfer %s to the caller", party, transfer_id, exc_info=True
+        )
+        transfers.transfer_caller_requeue(transfer_id=transfer_id)
 
 
 @task()

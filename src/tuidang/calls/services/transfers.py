@@ -305,6 +305,25 @@ def transfer_offer_taken(*, offer: Offer) -> Call:
     return call
 
 
+@transaction.atomic
+def transfer_caller_requeue(*, transfer_id: int) -> None:
+    """The volunteer meant to talk with the caller after a transfer could not be moved to
+    them (their phone was put down): the caller goes to the head of the queue, where
+    routing offers them as after a cold transfer not taken."""
+    call_id = Transfer.objects.filter(pk=transfer_id).values_list("call_id", flat=True).get()
+    call = Call.objects.select_for_update().get(pk=call_id)
+    if call.state != Call.State.CONNECTED or call.ended_at is not None:
+        return
+    if call.volunteer_id is not None:
+        volunteer = _lock_volunteers(call.volunteer_id)[call.volunteer_id]
+        if volunteer.presence == Presence.ON_CALL:
+            set_presence(volunteer, Presence.WRAP_UP)
+    call.state = Call.State.QUEUED
+    call.save(update_fields=["state"])
+    logger.info("Call %s back at the head of the queue after a transfer", call.case_code)
+    route_on_commit(call.language)
+
+
 def transfer_call_ended(call: Call) -> None:
     """A connected caller's leg ended (inside call_status, the call locked): a transfer
     under way ends with it, and the legs left in the conference are hung up."""

@@ -222,3 +222,26 @@ def test_a_volunteer_handed_a_call_can_hand_it_on(
     assert network.refresh(lin_leg).ended
     call.refresh_from_db()
     assert call.volunteer == zhou
+
+
+def test_a_first_volunteer_gone_when_the_transfer_fails_leaves_the_caller_first_in_line(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
+) -> None:
+    """Mei puts her phone down while Lin's rings; Lin declines: nobody is left to take the
+    caller back, so they wait at the head of the queue and the next one free takes them."""
+    call = connect(network, mei)
+    mei_leg = phone_of(network, mei)
+    go_available(lin)
+    transfer_start(call=call, volunteer=mei, to_volunteer_id=lin.pk, warm=True)
+    ringing = phone_of(network, lin)
+    network.hang_up(mei_leg.sid)
+
+    network.press(network.answer(ringing.sid).sid, "2")
+
+    call.refresh_from_db()
+    assert call.state == Call.State.OFFERED  # to Lin, the only one free
+    assert presence(mei) == Presence.WRAP_UP
+    lin_leg = answer_transfer(network, lin)
+    assert network.hears(caller_leg(call).sid) == [lin_leg.sid]
+    call.refresh_from_db()
+    assert (call.state, call.volunteer) == (Call.State.CONNECTED, lin)
