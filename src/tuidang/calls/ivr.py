@@ -17,20 +17,24 @@ from django.conf import settings
 
 from tuidang.calls import prompts, selectors
 from tuidang.calls.case_codes import format_case_code
-from tuidang.calls.models import Call, Offer, Voicemail
-from tuidang.calls.ports import LegOutcome
+from tuidang.calls.models import Call, ListenIn, Offer, Transfer, Voicemail
+from tuidang.calls.ports import LegOutcome, Party
 from tuidang.calls.prompts import Prompt, PromptKind
 from tuidang.calls.services import (
     UnknownCall,
     call_choose_how_heard,
     call_choose_language,
+    call_conference_left,
     call_connect,
     call_pass_challenge,
     call_receive,
     call_to_voicemail,
     call_wait,
+    listen_in_answered,
     offer_dial_ended,
     offer_respond,
+    transfer_offer_taken,
+    transfer_respond,
     voicemail_callback_leg_ended,
     voicemail_callback_reached,
     voicemail_callback_result,
@@ -63,6 +67,8 @@ class Next(enum.Enum):
     OFFER_DIAL_ENDED = "offer-dial-ended"
     CALLBACK_DONE = "callback-done"
     CALLBACK_REACHED = "callback-reached"
+    TRANSFER_RESPOND = "transfer-respond"
+    CONFERENCE_EVENT = "conference-event"
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,18 @@ class DialNumber:
 
 
 @dataclass(frozen=True)
+class Conference:
+    """Join the conference ``room``. Until someone who ``starts`` it is there, the leg
+    hears hold music; nobody hears a ``muted`` leg."""
+
+    room: str
+    starts: bool
+    muted: bool = False
+    # Where the provider reports participants joining and leaving.
+    events: Action | None = Action(Next.CONFERENCE_EVENT)
+
+
+@dataclass(frozen=True)
 class Reject:
     """Refuse the call before answering: the caller hears it ring out, nobody pays."""
 
@@ -159,6 +177,7 @@ class Hangup:
 
 Step = (
     (Say | Play | Pause | Gather | Enqueue | Leave | Record | Redirect | DialQueue | DialNumber)
+    | Conference
     | Reject
     | Hangup
 )
@@ -408,6 +427,10 @@ def offer_key_pressed(*, token: str, digits: str, leg_id: str) -> Reply:
     accepted = offer_respond(token=token, digits=digits, leg_sid=leg_id)
     if accepted is None:
         return _offer_gone()
+    if accepted.call.conference:
+        # A caller a cold transfer left waiting holds in their conference, not the queue.
+        call = transfer_offer_taken(offer=accepted)
+        return reply(Conference(call.conference, starts=True), Hangup())
     return reply(
         DialQueue(
             accepted.call.language,
@@ -418,9 +441,68 @@ def offer_key_pressed(*, token: str, digits: str, leg_id: str) -> Reply:
 
 
 def offer_dial_finished(*, token: str) -> Reply:
-    """The volunteer's bridge attempt ended (talked, or found no caller)."""
+    """The volunteer's bridge attempt ended (talked, or found no caller). A bridge ended
+    by a warm transfer leaves the volunteer waiting for their colleague."""
     offer_dial_ended(token=token)
+    offer = Offer.objects.select_related("call").filter(token=token).first()
+    if offer is None or offer.state != Offer.State.ACCEPTED:
+        return reply(Hangup())
+    call = offer.call
+    transfer = Transfer.objects.filter(
+        call_id=call.pk,
+        from_volunteer_id=offer.volunteer_id,
+        state__in=[Transfer.State.RINGING, Transfer.State.CONSULTING],
+    ).first()
+    if transfer is not None:
+        # Warm: wait for the colleague in the transfer's room; cold: their part is over.
+        if transfer.warm:
+            return reply(Conference(str(transfer.token), starts=True), Hangup())
+        return reply(Hangup())
+    if (
+        call.conference
+        and call.state == Call.State.CONNECTED
+        and call.volunteer_id == offer.volunteer_id
+    ):
+        # The caller moved into their conference (a coordinator listens in): follow them.
+        return reply(Conference(call.conference, starts=True), Hangup())
     return reply(Hangup())
+
+
+# --- Transfers ----------------------------------------------------------------------
+
+
+def transfer_answered(*, token: str) -> Reply:
+    """The receiving volunteer picked up: who hands them which call, and press 1."""
+    transfer = Transfer.objects.select_related("call", "from_volunteer").filter(token=token).first()
+    if transfer is None or transfer.state != Transfer.State.RINGING:
+        return _offer_gone()
+    whisper = speak([prompts.transfer_whisper(transfer.call.language, transfer.warm)] * 2)
+    respond = Action(Next.TRANSFER_RESPOND, {"token": token})
+    return reply(Gather(action=respond, spoken=whisper), Hangup())
+
+
+def transfer_key_pressed(*, token: str, digits: str, leg_id: str) -> Reply:
+    """1 takes the call: warm, into the room where the first volunteer waits; cold,
+    straight to the caller."""
+    transfer = transfer_respond(token=token, digits=digits, leg_sid=leg_id)
+    if transfer is None:
+        return _offer_gone()
+    return transfer_join(token=token, party=Party.RECEIVER)
+
+
+def transfer_join(*, token: str, party: Party) -> Reply:
+    """Where a leg moved by a transfer goes: the caller to their conference, to hold until
+    a volunteer is there; a volunteer to the caller, or, while a warm transfer is under
+    way, to the room where the two volunteers talk."""
+    transfer = Transfer.objects.select_related("call").filter(token=token).first()
+    if transfer is None or transfer.call.ended_at is not None:
+        return reply(Hangup())
+    room = transfer.call.conference
+    if party == Party.CALLER:
+        return reply(Conference(room, starts=False), Hangup())
+    if transfer.warm and transfer.state in (Transfer.State.RINGING, Transfer.State.CONSULTING):
+        room = str(transfer.token)
+    return reply(Conference(room, starts=True), Hangup())
 
 
 def callback_answered(*, voicemail_id: str, volunteer_id: int) -> Reply:
@@ -469,3 +551,28 @@ def callback_leg_ended(*, voicemail_id: str, volunteer_id: int, leg_id: str) -> 
     voicemail_callback_leg_ended(
         voicemail_id=voicemail_id, volunteer_id=volunteer_id, leg_id=leg_id
     )
+
+
+# --- Listen-in ----------------------------------------------------------------------
+
+
+def listen_answered(*, token: str, leg_id: str) -> Reply:
+    """The coordinator picked up: into the call's conference, muted, never starting it."""
+    listen_in = listen_in_answered(token=token, leg_sid=leg_id)
+    if listen_in is None:
+        return _offer_gone()
+    return reply(Conference(listen_in.call.conference, starts=False, muted=True), Hangup())
+
+
+def listen_caller_join(*, token: str) -> Reply:
+    """The caller, moved out of their bridge for a listen-in: into their conference."""
+    listen_in = ListenIn.objects.select_related("call").filter(token=token).first()
+    if listen_in is None or listen_in.call.ended_at is not None:
+        return reply(Hangup())
+    return reply(Conference(listen_in.call.conference, starts=False), Hangup())
+
+
+def conference_participant_left(*, room: str, leg_id: str) -> None:
+    """A leg left a conference (status callback): the volunteer's, from their caller's,
+    with no transfer under way, ends the call as a bridge would have."""
+    call_conference_left(room=room, leg_sid=leg_id)

@@ -150,6 +150,10 @@ class Call(models.Model):
     harassment_flagged = models.BooleanField(_("flagged as harassment"), default=False)
     # Status callbacks arrive retried and out of order; older sequence numbers are ignored.
     provider_sequence = models.IntegerField(default=-1)
+    # The conference the caller was moved into for a transfer or a listen-in (a random name
+    # the provider sees); blank while the caller is bridged from the queue. A database
+    # default too, for INSERTs that do not name the column (old servers while upgrading).
+    conference = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [
@@ -168,6 +172,10 @@ class Call(models.Model):
                 fields=["caller_key", "connected_at"],
                 condition=Q(volunteer__isnull=False),
                 name="call_last_volunteer_idx",
+            ),
+            # A conference's status callbacks name the call by its conference.
+            models.Index(
+                fields=["conference"], condition=~Q(conference=""), name="call_conference_idx"
             ),
             # The desk polls every second for the call in front of the volunteer: their
             # latest connected call, not the thousands they took over the years.
@@ -218,6 +226,88 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call} → {self.volunteer} ({self.state})"
+
+
+class Transfer(models.Model):
+    """A connected call handed by one volunteer to another, warm (the two talk first while
+    the caller holds) or cold. The caller waits in the call's conference while the other
+    volunteer's phone rings; the row is the record of the hand-over and how it ended."""
+
+    class State(models.TextChoices):
+        RINGING = "ringing", _("Ringing")
+        CONSULTING = "consulting", _("Talking before the hand-over")
+        COMPLETED = "completed", _("Handed over")
+        FAILED = "failed", _("Not taken")
+        CANCELED = "canceled", _("Caller hung up")
+
+    # Unguessable: it names the transfer in the URLs the provider calls back.
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="transfers")
+    from_volunteer = models.ForeignKey(
+        Volunteer, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Indexed with state in Meta: the desk of a volunteer consulting finds the call.
+    to_volunteer = models.ForeignKey(
+        Volunteer, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
+    )
+    warm = models.BooleanField(_("warm"), default=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RINGING)
+    # How a transfer not taken ended: a LegOutcome's value, or "declined".
+    outcome = models.CharField(max_length=16, blank=True)
+    from_leg_sid = models.CharField(max_length=64, blank=True)  # the first volunteer's leg
+    leg_sid = models.CharField(max_length=64, blank=True)  # the receiving volunteer's leg
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # A call is handed to one volunteer at a time.
+            models.UniqueConstraint(
+                fields=["call"],
+                condition=Q(state__in=["ringing", "consulting"]),
+                name="one_live_transfer_per_call",
+            )
+        ]
+        indexes = [
+            # The desk polls for the call in front of a volunteer talking before a hand-over.
+            models.Index(fields=["to_volunteer", "state"], name="transfer_receiver_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.call} → {self.to_volunteer} ({self.state})"
+
+    @property
+    def live(self) -> bool:
+        return self.state in (self.State.RINGING, self.State.CONSULTING)
+
+
+class ListenIn(models.Model):
+    """A coordinator listening to a connected call, muted: heard by no one, or, while they
+    whisper, by the volunteer alone. The call's volunteer sees that they are there."""
+
+    class State(models.TextChoices):
+        RINGING = "ringing", _("Ringing")
+        LISTENING = "listening", _("Listening")
+        WHISPERING = "whispering", _("Whispering to the volunteer")
+        ENDED = "ended", _("Ended")
+
+    # Unguessable: it names the listen-in in the URLs the provider calls back.
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="listen_ins")
+    coordinator = models.ForeignKey(
+        Volunteer, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RINGING)
+    leg_sid = models.CharField(max_length=64, blank=True)  # the coordinator's leg
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.coordinator} on {self.call} ({self.state})"
+
+    @property
+    def live(self) -> bool:
+        return self.state != self.State.ENDED
 
 
 class CallbackOutcome(models.TextChoices):

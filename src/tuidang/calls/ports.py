@@ -51,6 +51,15 @@ _ENDED = frozenset(
 )
 
 
+class Party(enum.StrEnum):
+    """Who a leg moved into a transfer's conference is: the caller, the volunteer who
+    hands the call over, or the one who receives it."""
+
+    CALLER = "caller"
+    SENDER = "sender"
+    RECEIVER = "receiver"
+
+
 class VoiceProvider(Protocol):
     """The provider's REST side. Each method talks to the provider once."""
 
@@ -64,6 +73,26 @@ class VoiceProvider(Protocol):
     ) -> str:
         """Ring a volunteer to call back the caller of voicemail ``voicemail_id`` (its
         public id). Returns the leg's id at the provider."""
+
+    def ring_transfer(self, *, to: str, from_: str, transfer_token: str, timeout: int) -> str:
+        """Ring the volunteer a call is handed to (transfer ``transfer_token``): when they
+        answer, the provider asks the transfer's webhook what to play. Returns the leg's id."""
+
+    def move_to_conference(self, *, leg_id: str, transfer_token: str, party: Party) -> None:
+        """Take a live leg out of what it plays (a bridge, a conference) and have it ask the
+        transfer's webhook for ``party`` where to go next."""
+
+    def ring_listener(self, *, to: str, from_: str, listen_token: str, timeout: int) -> str:
+        """Ring a coordinator who listens in (``listen_token``): when they answer, the
+        provider asks the listen-in's webhook what to play. Returns the leg's id."""
+
+    def move_to_listen_in(self, *, leg_id: str, listen_token: str) -> None:
+        """Take the caller's live leg out of its bridge and have it ask the listen-in's
+        webhook where to go (the call's conference)."""
+
+    def set_whisper(self, *, room: str, leg_id: str, to_leg_id: str) -> None:
+        """Let the participant ``leg_id`` of conference ``room`` be heard by ``to_leg_id``
+        alone (Twilio's coaching); ``to_leg_id`` empty: by no one (muted)."""
 
     def hang_up(self, *, leg_id: str) -> None:
         """End a leg in whatever state it is."""

@@ -16,8 +16,8 @@ from django.conf import settings
 from django_tasks import task
 
 from tuidang.calls import recordings
-from tuidang.calls.models import Offer, Voicemail
-from tuidang.calls.ports import LegOutcome, voice_provider
+from tuidang.calls.models import ListenIn, Offer, Transfer, Voicemail
+from tuidang.calls.ports import LegOutcome, Party, VoiceProvider, voice_provider
 from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,113 @@ def withdraw_offer(*, offer_id: int) -> None:
 def hang_up(*, leg_id: str) -> None:
     """Twice: the leg is already ended; ending it again changes nothing at the provider."""
     voice_provider().hang_up(leg_id=leg_id)
+
+
+@task()
+def start_transfer(*, transfer_id: int) -> None:
+    """Move the caller into the call's conference (hold music), then ring the volunteer
+    the call is handed to. Either failing, the transfer is not taken and the caller goes
+    back (see services/transfers.py)."""
+    from tuidang.calls.services import transfers
+
+    transfer = Transfer.objects.select_related("call__hotline_number", "to_volunteer").get(
+        pk=transfer_id
+    )
+    if transfer.state != Transfer.State.RINGING or transfer.to_volunteer is None:
+        return
+    token = str(transfer.token)
+    provider = voice_provider()
+    try:
+        provider.move_to_conference(
+            leg_id=transfer.call.provider_sid, transfer_token=token, party=Party.CALLER
+        )
+        if not transfer.warm:
+            # Cold: the first volunteer's part is over. Bridged from the queue, their leg
+            # has ended already with the bridge; moved into a conference before, it is
+            # ended here.
+            _hang_up_quietly(provider, transfer.from_leg_sid)
+        else:
+            provider.move_to_conference(
+                leg_id=transfer.from_leg_sid, transfer_token=token, party=Party.SENDER
+            )
+        leg_id = provider.ring_transfer(
+            to=transfer.to_volunteer.phone_address,
+            from_=transfer.call.hotline_number.e164,
+            transfer_token=token,
+            timeout=settings.OFFER_TIMEOUT_SECONDS,
+        )
+    except Exception:
+        logger.exception("Could not start transfer %s", transfer_id)
+        transfers.transfer_leg_ended(token=token, outcome=LegOutcome.FAILED)
+        return
+    if not transfers.transfer_leg_placed(transfer_id=transfer.pk, leg_sid=leg_id):
+        _hang_up_quietly(provider, leg_id)
+
+
+@task()
+def move_to_conference(*, transfer_id: int, party: str) -> None:
+    """Move the leg of ``party`` (the first volunteer back to the caller, or the receiving
+    one to them) into the call's conference. A leg that has gone meanwhile (its phone put
+    down) leaves the caller to the head of the queue."""
+    from tuidang.calls.services import transfers
+
+    transfer = Transfer.objects.select_related("call").get(pk=transfer_id)
+    leg_id = transfer.from_leg_sid if party == Party.SENDER else transfer.leg_sid
+    try:
+        if not leg_id:
+            raise ValueError("no leg to move")
+        voice_provider().move_to_conference(
+            leg_id=leg_id, transfer_token=str(transfer.token), party=Party(party)
+        )
+    except Exception:
+        logger.warning(
+            "Could not move the %s of transfer %s to the caller", party, transfer_id, exc_info=True
+        )
+        transfers.transfer_caller_requeue(transfer_id=transfer_id)
+
+
+@task()
+def start_listen_in(*, listen_in_id: int, move_caller: bool) -> None:
+    """Move the caller into the call's conference when they are not there yet (the
+    volunteer's leg follows them: services/listening.py), then ring the coordinator."""
+    from tuidang.calls.services import listening
+
+    listen_in = ListenIn.objects.select_related("call__hotline_number", "coordinator").get(
+        pk=listen_in_id
+    )
+    if listen_in.state != ListenIn.State.RINGING or listen_in.coordinator is None:
+        return
+    token = str(listen_in.token)
+    provider = voice_provider()
+    try:
+        if move_caller:
+            provider.move_to_listen_in(leg_id=listen_in.call.provider_sid, listen_token=token)
+        leg_id = provider.ring_listener(
+            to=listen_in.coordinator.phone_address,
+            from_=listen_in.call.hotline_number.e164,
+            listen_token=token,
+            timeout=settings.OFFER_TIMEOUT_SECONDS,
+        )
+    except Exception:
+        logger.exception("Could not start listen-in %s", listen_in_id)
+        listening.listen_in_leg_ended(token=token)
+        return
+    if not listening.listen_in_leg_placed(listen_in_id=listen_in.pk, leg_sid=leg_id):
+        _hang_up_quietly(provider, leg_id)
+
+
+@task()
+def whisper(*, room: str, leg_id: str, to_leg_id: str) -> None:
+    if leg_id:
+        voice_provider().set_whisper(room=room, leg_id=leg_id, to_leg_id=to_leg_id)
+
+
+def _hang_up_quietly(provider: VoiceProvider, leg_id: str) -> None:
+    """End a leg that may have ended already (the provider then refuses)."""
+    try:
+        provider.hang_up(leg_id=leg_id)
+    except Exception:
+        logger.warning("Could not hang up leg of a transfer", exc_info=True)
 
 
 @task()

@@ -10,6 +10,45 @@ from tuidang.declarations.statements import MAX_ALIAS, MAX_STATEMENT
 from tuidang.lib.languages import Language
 from tuidang.lib.zones import time_zone_names
 from tuidang.literature.models import Delivery, Title
+from tuidang.volunteers.models import Volunteer
+
+
+class TransferForm(forms.Form):
+    """To whom a call is handed, and whether the two volunteers talk first."""
+
+    to = forms.TypedChoiceField(
+        label=_("Transfer to"),
+        coerce=int,
+        error_messages={"invalid_choice": _("That colleague is no longer free: choose again.")},
+    )
+    warm = forms.TypedChoiceField(
+        label=_("How"),
+        choices=[
+            ("1", _("Warm: talk with them first while the caller holds")),
+            ("0", _("Cold: hand the caller over at once")),
+        ],
+        coerce=lambda value: value == "1",
+        initial="1",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, colleagues: list[Volunteer], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        to = self.fields["to"]
+        assert isinstance(to, forms.ChoiceField)  # nosec B101 - declared above
+        to.choices = [("", _("Choose a colleague"))] + [
+            (colleague.pk, _label(colleague)) for colleague in colleagues
+        ]
+
+
+def _label(colleague: Volunteer) -> str:
+    """Their name, the languages they speak, and the groups they are in."""
+    parts = [", ".join(entry.get_language_display() for entry in colleague.languages.all())]
+    if colleague.is_coordinator:
+        parts.append(str(_("coordinator")))
+    if colleague.screener:
+        parts.append(str(_("screening group")))
+    return f"{colleague.display_name} ({' · '.join(part for part in parts if part)})"
 
 
 class BookRequestForm(forms.Form):

@@ -152,6 +152,10 @@ def _call_saved(sender: Any, update_fields: Any = None, created: bool = False, *
         versions_bump(CALLS)
 
 
+def _transfer_saved(sender: Any, **_: Any) -> None:
+    versions_bump(CALLS)
+
+
 def _volunteer_saved(sender: Any, instance: Any, update_fields: Any = None, **_: Any) -> None:
     if update_fields is None or "presence" in update_fields:
         versions_bump(volunteer_key(instance.pk))
@@ -166,11 +170,14 @@ def connect() -> None:
     """Bump the versions on every save that changes what a desk shows (``ready()``)."""
     from django.db.models.signals import post_save
 
-    from tuidang.calls.models import Call
+    from tuidang.calls.models import Call, ListenIn, Transfer
     from tuidang.shifts.models import Assignment
     from tuidang.volunteers.models import Volunteer
 
     post_save.connect(_call_saved, sender=Call, dispatch_uid="desk.poll.call")
+    # A transfer's state shows on both volunteers' desks, a listen-in's on the volunteer's.
+    post_save.connect(_transfer_saved, sender=Transfer, dispatch_uid="desk.poll.transfer")
+    post_save.connect(_transfer_saved, sender=ListenIn, dispatch_uid="desk.poll.listen_in")
     post_save.connect(_volunteer_saved, sender=Volunteer, dispatch_uid="desk.poll.volunteer")
     post_save.connect(_assignment_saved, sender=Assignment, dispatch_uid="desk.poll.assignment")
 

@@ -12,7 +12,14 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 from django.http import Http404
 
-from tuidang.calls.models import Call, CallDisposition, CallType, TalkingPoint
+from tuidang.calls.models import (
+    Call,
+    CallDisposition,
+    CallType,
+    ListenIn,
+    TalkingPoint,
+    Transfer,
+)
 from tuidang.declarations.models import Declaration
 from tuidang.lib.languages import Language
 from tuidang.screening.models import CallerScore, Policy, ScreeningSettings
@@ -25,7 +32,13 @@ def call_of(volunteer: Volunteer, call_id: int) -> Call:
     """A call the volunteer may act on: their own; coordinators any. Else 404, so that
     a volunteer cannot even learn which calls exist."""
     call = Call.objects.filter(pk=call_id).first()
-    if call is None or (call.volunteer_id != volunteer.pk and not volunteer.is_coordinator):
+    if call is None or (
+        call.volunteer_id != volunteer.pk
+        and not volunteer.is_coordinator
+        and not call.transfers.filter(
+            to_volunteer=volunteer, state=Transfer.State.CONSULTING
+        ).exists()
+    ):
         raise Http404
     return call
 
@@ -38,11 +51,50 @@ def current_call(volunteer: Volunteer) -> Call | None:
         states = [Call.State.CONNECTED, Call.State.COMPLETED]
     else:
         return None
-    return (
+    call = (
         Call.objects.filter(volunteer=volunteer, state__in=states)
         .select_related("hotline_number")
         .order_by("-connected_at")
         .first()
+    )
+    if call is None and volunteer.presence == Presence.ON_CALL:
+        # Talking with a colleague who hands them this call (a warm transfer): it is on
+        # their desk already, with what was recorded, and they can record more.
+        transfer = (
+            Transfer.objects.filter(to_volunteer=volunteer, state=Transfer.State.CONSULTING)
+            .select_related("call__hotline_number")
+            .first()
+        )
+        call = transfer.call if transfer is not None else None
+    return call
+
+
+def live_transfer(call: Call) -> Transfer | None:
+    """The transfer of ``call`` under way, if any (ringing, or the two talking)."""
+    return (
+        call.transfers.filter(state__in=[Transfer.State.RINGING, Transfer.State.CONSULTING])
+        .select_related("from_volunteer", "to_volunteer")
+        .first()
+    )
+
+
+def listener(call: Call) -> ListenIn | None:
+    """A coordinator in the call, listening or whispering: the volunteer sees they are."""
+    return (
+        call.listen_ins.filter(state__in=[ListenIn.State.LISTENING, ListenIn.State.WHISPERING])
+        .select_related("coordinator")
+        .first()
+    )
+
+
+def transfer_colleagues(volunteer: Volunteer) -> list[Volunteer]:
+    """Who a call can be handed to now: the volunteers free to take one, by name (the
+    form shows each one's languages, and whether they coordinate or screen)."""
+    return list(
+        Volunteer.objects.filter(presence=Presence.AVAILABLE)
+        .exclude(pk=volunteer.pk)
+        .prefetch_related("languages")
+        .order_by("display_name")
     )
 
 

@@ -191,5 +191,14 @@ def whisper(language: str) -> Prompt:
     return Prompt(f"Hotline call in {name}. Press 1 to accept.", Language.ENGLISH)
 
 
+def transfer_whisper(language: str, warm: bool) -> Prompt:
+    name = _BY_LANGUAGE[Language(language)].NAME
+    kind = "Your colleague is on the line" if warm else "The caller is waiting"
+    return Prompt(
+        f"A colleague transfers a call in {name} to you. {kind}. Press 1 to accept.",
+        Language.ENGLISH,
+    )
+
+
 def offer_gone() -> Prompt:
     return Prompt("This call has been taken or the caller has hung up.", Language.ENGLISH)

@@ -9,7 +9,9 @@ By part of the call's life: ``arrival`` (receive, flood challenge, the caller's 
 ending), ``menus`` (language, how heard), ``queue`` (waiting and routing), ``offers``
 (ringing volunteers, accepting, bridging), ``voicemail`` (messages and call backs) and
 ``records`` (what volunteers record of a call), ``reconcile`` (settling what a lost
-status callback left open), ``cases`` (opening an earlier case by its code,
+status callback left open), ``transfers`` (handing a connected call to a colleague,
+through a conference), ``listening`` (a coordinator listening in and whispering),
+``cases`` (opening an earlier case by its code,
 limited and audited). Work for the provider runs as tasks
 (``tuidang.calls.tasks``) once the transaction has committed.
 
@@ -21,6 +23,14 @@ routing, which locks every waiting call of a language, runs only after commit.
 from tuidang.calls.services._shared import Token, UnknownCall
 from tuidang.calls.services.arrival import call_pass_challenge, call_receive, call_status
 from tuidang.calls.services.cases import CaseLookupLimited, case_look_up
+from tuidang.calls.services.listening import (
+    ListenInRefused,
+    listen_in_answered,
+    listen_in_leg_ended,
+    listen_in_start,
+    listen_in_stop,
+    listen_in_whisper,
+)
 from tuidang.calls.services.menus import (
     MENU_ATTEMPTS,
     MenuResult,
@@ -40,6 +50,16 @@ from tuidang.calls.services.offers import (
 from tuidang.calls.services.queue import QueueStatus, call_route, call_wait
 from tuidang.calls.services.reconcile import Settlement, calls_reconcile
 from tuidang.calls.services.records import call_hang_up, call_record
+from tuidang.calls.services.transfers import (
+    TransferRefused,
+    call_conference_left,
+    transfer_hand_over,
+    transfer_leg_ended,
+    transfer_leg_placed,
+    transfer_offer_taken,
+    transfer_respond,
+    transfer_start,
+)
 from tuidang.calls.services.voicemail import (
     NoNumberToCall,
     VolunteerBusy,
@@ -57,15 +77,18 @@ __all__ = [
     "MENU_ATTEMPTS",
     "MISSED_OFFERS_BEFORE_AWAY",
     "CaseLookupLimited",
+    "ListenInRefused",
     "MenuResult",
     "NoNumberToCall",
     "QueueStatus",
     "Settlement",
     "Token",
+    "TransferRefused",
     "UnknownCall",
     "VolunteerBusy",
     "call_choose_how_heard",
     "call_choose_language",
+    "call_conference_left",
     "call_connect",
     "call_hang_up",
     "call_pass_challenge",
@@ -78,11 +101,22 @@ __all__ = [
     "callback_volunteer_free",
     "calls_reconcile",
     "case_look_up",
+    "listen_in_answered",
+    "listen_in_leg_ended",
+    "listen_in_start",
+    "listen_in_stop",
+    "listen_in_whisper",
     "offer_dial_ended",
     "offer_leg_ended",
     "offer_leg_placed",
     "offer_respond",
     "offer_withdrawn",
+    "transfer_hand_over",
+    "transfer_leg_ended",
+    "transfer_leg_placed",
+    "transfer_offer_taken",
+    "transfer_respond",
+    "transfer_start",
     "voicemail_call_back",
     "voicemail_callback_leg_ended",
     "voicemail_callback_reached",

@@ -218,3 +218,88 @@ def test_call_backs_started_while_callers_arrive_never_ring_a_phone_twice(
         ).count()
         == 20
     )
+
+
+def test_100_calls_handed_between_10_volunteers_lose_no_caller_and_ring_no_phone_twice(
+    numbers: HotlineNumbers, network: PhoneNetwork
+) -> None:
+    """Every other caller a volunteer takes is handed on (cold) to whoever is free, while
+    the others keep answering: each call ends with someone, each phone rings with one
+    call at a time, and a transfer either reaches its colleague or gives the caller back."""
+    from tuidang.calls.models import Transfer
+    from tuidang.calls.services import TransferRefused, transfer_start
+
+    volunteers = [make_volunteer(f"v{i}", [Language.MANDARIN]) for i in range(VOLUNTEERS)]
+    for volunteer in volunteers:
+        go_available(volunteer)
+    network.clock = timezone.now
+
+    @in_thread
+    def place_call(index: int) -> str:
+        caller = network.dial(from_number=f"+86139{index:08d}", to_number=BANKNOTES_LINE)
+        network.press(caller.sid, "1")
+        sid: str = caller.sid
+        return sid
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        sids = list(pool.map(place_call, range(CALLERS)))
+
+    most_ringing_at_once: dict[str, int] = {}
+
+    @in_thread
+    def answer_calls(volunteer: Volunteer) -> int:
+        address = volunteer.phone_address
+        handed_on = 0
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while time.monotonic() < deadline:
+            ringing = list(network.calls_for(address).filter(status="ringing"))
+            most_ringing_at_once[address] = max(most_ringing_at_once.get(address, 0), len(ringing))
+            if not ringing:
+                if not Call.objects.filter(ended_at__isnull=True).exists():
+                    return handed_on
+                volunteer.refresh_from_db()
+                if volunteer.presence == Presence.WRAP_UP:
+                    volunteer_set_presence(volunteer=volunteer, presence=Presence.AVAILABLE)
+                time.sleep(0.01)
+                continue
+            network.press(network.answer(ringing[0].sid).sid, "1")
+            call = (
+                Call.objects.filter(volunteer=volunteer, state=Call.State.CONNECTED)
+                .exclude(transfers__state__in=["ringing", "consulting"])
+                .order_by("-connected_at")
+                .first()
+            )
+            if call is None:
+                continue  # a transfer that ended before the key was pressed
+            colleague = (
+                Volunteer.objects.filter(presence=Presence.AVAILABLE)
+                .exclude(pk=volunteer.pk)
+                .first()
+            )
+            if colleague is not None and not call.transfers.exists() and call.pk % 2:
+                try:
+                    transfer_start(
+                        call=call, volunteer=volunteer, to_volunteer_id=colleague.pk, warm=False
+                    )
+                    handed_on += 1
+                    continue
+                except TransferRefused:
+                    pass  # the colleague was taken meanwhile: this volunteer goes on
+            network.end_call(call.provider_sid)
+        return handed_on
+
+    with ThreadPoolExecutor(max_workers=VOLUNTEERS) as pool:
+        handed_on = list(pool.map(answer_calls, volunteers))
+
+    assert Call.objects.filter(provider_sid__in=sids, state=Call.State.COMPLETED).count() == (
+        CALLERS
+    )
+    transfers = Transfer.objects.all()
+    assert transfers.count() == sum(handed_on) > 0
+    assert not transfers.filter(state__in=["ringing", "consulting"]).exists()
+    # A transfer taken left the call with its colleague; one not taken went to the queue.
+    for transfer in transfers.filter(state="completed"):
+        assert transfer.call.volunteer_id == transfer.to_volunteer_id
+    assert set(most_ringing_at_once.values()) == {1}
+    assert not Offer.objects.filter(state=Offer.State.PENDING).exists()
+    assert not Volunteer.objects.filter(presence=Presence.RINGING).exists()

@@ -20,7 +20,13 @@ from tuidang.audit.services import audit_record_many
 from tuidang.calls.case_codes import format_case_code
 from tuidang.calls.forms import CallRecordForm
 from tuidang.calls.models import Call
-from tuidang.calls.services import call_hang_up, call_record
+from tuidang.calls.services import (
+    TransferRefused,
+    call_hang_up,
+    call_record,
+    transfer_hand_over,
+    transfer_start,
+)
 from tuidang.declarations.forms import (
     MAX_FAMILY_MEMBERS,
     CallerDeclarationForm,
@@ -30,8 +36,17 @@ from tuidang.declarations.publication import publication_next
 from tuidang.declarations.services import declaration_record, receipt_code
 from tuidang.desk import poll
 from tuidang.desk.decorators import volunteer_required
-from tuidang.desk.forms import BookRequestForm
-from tuidang.desk.selectors import call_of, caller_history, current_call, queues, talking_points
+from tuidang.desk.forms import BookRequestForm, TransferForm
+from tuidang.desk.selectors import (
+    call_of,
+    caller_history,
+    current_call,
+    listener,
+    live_transfer,
+    queues,
+    talking_points,
+    transfer_colleagues,
+)
 from tuidang.volunteers.models import Volunteer
 from tuidang.volunteers.services import PresenceNotAllowed, volunteer_set_presence
 
@@ -44,6 +59,7 @@ def render_desk(
     family_formset: Any = None,
     record_form: CallRecordForm | None = None,
     book_form: BookRequestForm | None = None,
+    transfer_form: TransferForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     call = current_call(volunteer)
@@ -77,6 +93,14 @@ def render_desk(
         or CallerDeclarationForm(prefix="caller", initial={"region": call.region if call else ""}),
         "family_formset": family_formset or FamilyFormSet(prefix="family"),
         "queues": queues(),
+        "transfer": live_transfer(call) if call else None,
+        "listener": listener(call) if call else None,
+        "transfer_form": transfer_form
+        or (
+            TransferForm(colleagues=transfer_colleagues(volunteer))
+            if call is not None and call.volunteer_id == volunteer.pk
+            else None
+        ),
     }
     return render(request, "desk/desk.html", context, status=status)
 
@@ -112,6 +136,8 @@ def live(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
             "queues": queues(),
             "call": call,
             "shown_call": shown_call,
+            "transfer": live_transfer(shown_call) if shown_call else None,
+            "listener": listener(shown_call) if shown_call else None,
             "oob": True,
         },
     )
@@ -228,4 +254,42 @@ def record_call(request: HttpRequest, volunteer: Volunteer, call_id: int) -> Htt
 def hang_up(request: HttpRequest, volunteer: Volunteer, call_id: int) -> HttpResponse:
     call = call_of(volunteer, call_id)
     call_hang_up(call=call)
+    return redirect("desk:desk")
+
+
+@login_required
+@require_POST
+@volunteer_required
+def transfer(request: HttpRequest, volunteer: Volunteer, call_id: int) -> HttpResponse:
+    """Hand the call in front of the volunteer to a free colleague, warm or cold."""
+    call = call_of(volunteer, call_id)
+    form = TransferForm(request.POST, colleagues=transfer_colleagues(volunteer))
+    if not form.is_valid():
+        return render_desk(request, volunteer, transfer_form=form, status=400)
+    try:
+        transfer_start(
+            call=call,
+            volunteer=volunteer,
+            to_volunteer_id=form.cleaned_data["to"],
+            warm=form.cleaned_data["warm"],
+        )
+    except TransferRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("desk:desk")
+    messages.success(request, _("Their phone rings; the caller hears music meanwhile."))
+    return redirect("desk:desk")
+
+
+@login_required
+@require_POST
+@volunteer_required
+def hand_over(request: HttpRequest, volunteer: Volunteer, call_id: int) -> HttpResponse:
+    """A warm transfer: the colleague, told about the call, now takes the caller."""
+    call = call_of(volunteer, call_id)
+    try:
+        transfer_hand_over(call=call, volunteer=volunteer)
+    except TransferRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("desk:desk")
+    messages.success(request, _("The caller is with your colleague now."))
     return redirect("desk:desk")

@@ -85,6 +85,11 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "desk:record-declarations": (signed_in(405), signed_in(404)),
     "desk:hang-up": (signed_in(405), signed_in(404)),
     "desk:record-call": (signed_in(405), signed_in(404)),
+    "desk:transfer": (signed_in(405), signed_in(404)),
+    "desk:hand-over": (signed_in(405), signed_in(404)),
+    "desk:listen-in": (signed_in(405), coordinators(404)),
+    "desk:whisper": (signed_in(405), coordinators(404)),
+    "desk:stop-listening": (signed_in(405), coordinators(404)),
     "desk:team": (coordinators(200), signed_in(405)),
     "desk:team-live": (coordinators(200), signed_in(405)),
     "desk:open-case": (signed_in(200), signed_in(405)),
@@ -141,6 +146,14 @@ MATRIX: dict[str, tuple[Row, Row]] = {
             "callback-done",
             "callback-reached",
             "callback-status",
+            "transfer",
+            "transfer-respond",
+            "transfer-join",
+            "transfer-status",
+            "listen",
+            "conference-event",
+            "listen-caller",
+            "listen-status",
         ]
     },
     # Recorded prompts are fetched by the provider for <Play>: public, like the prompts.
@@ -275,7 +288,7 @@ def test_a_volunteer_cannot_act_on_another_volunteers_call(
 
     wing_client = Client()
     wing_client.force_login(wing.user)
-    for name in ["record-declarations", "record-call", "hang-up"]:
+    for name in ["record-declarations", "record-call", "hang-up", "transfer", "hand-over"]:
         url = reverse(f"desk:{name}", args=[call.pk])
         assert wing_client.post(url).status_code == 404, name
     assert wing_client.post(reverse("desk:books-request", args=[call.pk])).status_code == 404

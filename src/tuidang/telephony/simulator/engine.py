@@ -16,6 +16,7 @@ serialised against each other the way a real switch would.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import xml.etree.ElementTree as ET
@@ -103,6 +104,16 @@ class _Hold:
     waiting: dict[str, Any]
     # Seconds before the wait URL is fetched again (or the Gather times out).
     pause: int = 5
+
+
+def _events(target: ET.Element, base: str) -> tuple[str, list[str]]:
+    """Where a <Conference> reports its events, and which (statusCallbackEvent)."""
+    url = target.get("statusCallback", "")
+    return (urljoin(base, url) if url else "", target.get("statusCallbackEvent", "").split())
+
+
+class CallNotInProgress(Exception):
+    """The REST API was asked to move a call that is not (or no longer) in progress."""
 
 
 def new_sid() -> str:
@@ -251,6 +262,42 @@ class PhoneNetwork:
         call.save(update_fields=["transcript"])
         return call
 
+    def redirect_call(self, sid: str, url: str) -> SimCall:
+        """A live call leaves whatever it plays (a queue, a bridge, a conference) and asks
+        ``url`` what next, as Twilio's ``calls(sid).update(url=...)`` does. A bridge's
+        other side carries on to its own Dial's action (or its Enqueue's)."""
+        call = SimCall.objects.get(sid=sid)
+        if call.ended or call.status != SimCall.Status.IN_PROGRESS:
+            raise CallNotInProgress(sid)
+        waiting = call.waiting or {}
+        call.queue_name = ""
+        call.enqueued_at = None
+        call.waiting = None
+        call.deadline = None
+        self._note(call, "system", "Moved")
+        call.save()
+        if waiting.get("kind") == "bridged":
+            self._bridge_ended(waiting["with"], since=waiting.get("since"))
+        elif waiting.get("kind") == "dialing":
+            self.end_call(waiting["with"])
+        elif waiting.get("kind") == "conference":
+            self._conference_event(call, waiting, "participant-leave")
+        call = self.refresh(call)
+        if not call.ended:
+            self._fetch_and_run(call, url)
+        return self.refresh(call)
+
+    def update_participant(self, room: str, sid: str, *, muted: bool, coach: str) -> None:
+        """The REST API's participant update: mute, or let one participant (``coach``, a
+        call's sid) alone hear this one, as Twilio's ``coaching`` does."""
+        call = SimCall.objects.get(sid=sid)
+        waiting = call.waiting or {}
+        if waiting.get("kind") != "conference" or waiting.get("room") != room:
+            raise CallNotInProgress(sid)
+        call.waiting = {**waiting, "muted": muted, "coach": coach}
+        self._note(call, "system", "Whispering" if coach else "Muted")
+        call.save()
+
     def end_call(self, sid: str) -> None:
         call = SimCall.objects.filter(sid=sid).first()
         if call is None or call.ended:
@@ -276,6 +323,43 @@ class PhoneNetwork:
     def calls_for(address: str) -> Any:
         """Calls ringing at or connected to ``address`` (a volunteer's client:name)."""
         return calls_for(address)
+
+    @staticmethod
+    def conference_of(sid: str) -> list[SimCall]:
+        """Who is in the conference the call ``sid`` is in (itself included), oldest first."""
+        waiting = SimCall.objects.get(sid=sid).waiting or {}
+        if waiting.get("kind") != "conference":
+            return []
+        return list(
+            SimCall.objects.filter(waiting__kind="conference", waiting__room=waiting["room"])
+            .exclude(status__in=SimCall.ENDED)
+            .order_by("pk")
+        )
+
+    @classmethod
+    def hears(cls, sid: str) -> list[str]:
+        """The calls whose voice reaches the call ``sid``: the other side of a bridge; in a
+        conference once started (someone who starts it is there), those not muted, and a
+        coach only by the one they coach. Until then, hold music and no one."""
+        call = SimCall.objects.get(sid=sid)
+        waiting = call.waiting or {}
+        if waiting.get("kind") == "bridged":
+            return [waiting["with"]]
+        room = cls.conference_of(sid)
+        if not any((other.waiting or {}).get("starts") for other in room):
+            return []
+        return [
+            other.sid
+            for other in room
+            if other.sid != sid
+            and not (other.waiting or {}).get("muted")
+            and (other.waiting or {}).get("coach", "") in ("", sid)
+        ]
+
+    @classmethod
+    def hears_hold_music(cls, sid: str) -> bool:
+        room = cls.conference_of(sid)
+        return bool(room) and not any((other.waiting or {}).get("starts") for other in room)
 
     @staticmethod
     def recording(sid: str) -> SimRecording:
@@ -578,8 +662,12 @@ class PhoneNetwork:
         target = next(iter(verb), None)
         if target is not None and target.tag == "Number":
             return self._dial_number(call, verb, target, action, base)
+        if target is not None and target.tag == "Conference":
+            return self._join_conference(call, target, action, base)
         if target is None or target.tag != "Queue":
-            self._note(call, "error", "The simulated network dials only <Queue> and <Number>")
+            self._note(
+                call, "error", "The simulated network dials only <Queue>, <Number> and <Conference>"
+            )
             call.save()
             self._after_dial(call, action, base, "failed", 0)
             return False
@@ -637,6 +725,52 @@ class PhoneNetwork:
         self._note(call, "system", "Connected")
         call.save()
         return False
+
+    def _join_conference(self, call: SimCall, target: ET.Element, action: str, base: str) -> bool:
+        """<Dial><Conference>: the call joins the room, held there until it leaves (hangs
+        up, or is moved by the REST API); the document then goes on after the Dial."""
+        room = (target.text or "").strip()
+        call.waiting = {
+            "kind": "conference",
+            "room": room,
+            "starts": target.get("startConferenceOnEnter", "true") == "true",
+            "muted": target.get("muted", "false") == "true",
+            "coach": target.get("callSidToCoach", "") if target.get("coach") == "true" else "",
+            "action": action,
+            "base": base,
+            "since": self.clock().isoformat(),
+            "events": _events(target, base),
+        }
+        call.deadline = None
+        self._note(call, "system", "Joined a conference")
+        call.save()
+        self._conference_event(call, call.waiting, "participant-join")
+        if self.hears_hold_music(call.sid):
+            self._note(call, "play", "(hold music)")
+            call.save(update_fields=["transcript"])
+        return False
+
+    def _conference_event(self, call: SimCall, joined: dict[str, Any], event: str) -> None:
+        """A conference's status callback, with the parameters Twilio sends, for the
+        events its <Conference statusCallbackEvent> asked for ("join", "leave")."""
+        url, wanted = joined.get("events") or ("", [])
+        if not url or event.removeprefix("participant-") not in wanted:
+            return
+        room = joined["room"]
+        self._request(
+            call,
+            url,
+            ConferenceSid="CF" + hashlib.sha256(room.encode()).hexdigest()[:32],
+            FriendlyName=room,
+            StatusCallbackEvent=event,
+            Muted=str(bool(joined.get("muted"))).lower(),
+            Hold="false",
+            Coaching=str(bool(joined.get("coach"))).lower(),
+            EndConferenceOnExit="false",
+            StartConferenceOnEnter=str(bool(joined.get("starts"))).lower(),
+            SequenceNumber=str(call.sequence),
+            Timestamp=self.clock().strftime("%a, %d %b %Y %H:%M:%S +0000"),
+        )
 
     def _dial_number(
         self, call: SimCall, verb: ET.Element, target: ET.Element, action: str, base: str
@@ -772,6 +906,8 @@ class PhoneNetwork:
             self._bridge_ended(waiting["with"], since=waiting.get("since"))
         elif waiting.get("kind") == "dialing":
             self.end_call(waiting["with"])
+        elif waiting.get("kind") == "conference":
+            self._conference_event(call, waiting, "participant-leave")
         elif waiting.get("kind") == "ringing" and waiting.get("dialer"):
             dialer = SimCall.objects.filter(sid=waiting["dialer"]).first()
             if dialer is not None and not dialer.ended:

@@ -8,7 +8,7 @@ never a default). It rings phones on the network and asks the hotline's webhooks
 
 from __future__ import annotations
 
-from tuidang.calls.ports import LegOutcome, LegUnknown
+from tuidang.calls.ports import LegOutcome, LegUnknown, Party
 from tuidang.telephony.simulator.dialects import Dialect, configured_dialect
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.telephony.simulator.models import SimRecording
@@ -46,6 +46,37 @@ class SimulatedProvider:
             timeout=timeout,
         )
         return call.sid
+
+    def ring_transfer(self, *, to: str, from_: str, transfer_token: str, timeout: int) -> str:
+        call = self.network.create_call(
+            to=to,
+            from_=from_,
+            url=self._webhook(f"transfer/{transfer_token}"),
+            status_callback=self._webhook(f"transfer/{transfer_token}/status"),
+            timeout=timeout,
+        )
+        return call.sid
+
+    def move_to_conference(self, *, leg_id: str, transfer_token: str, party: Party) -> None:
+        self.network.redirect_call(
+            leg_id, self._webhook(f"transfer/{transfer_token}/join/{party.value}")
+        )
+
+    def ring_listener(self, *, to: str, from_: str, listen_token: str, timeout: int) -> str:
+        call = self.network.create_call(
+            to=to,
+            from_=from_,
+            url=self._webhook(f"listen/{listen_token}"),
+            status_callback=self._webhook(f"listen/{listen_token}/status"),
+            timeout=timeout,
+        )
+        return call.sid
+
+    def move_to_listen_in(self, *, leg_id: str, listen_token: str) -> None:
+        self.network.redirect_call(leg_id, self._webhook(f"listen/{listen_token}/caller"))
+
+    def set_whisper(self, *, room: str, leg_id: str, to_leg_id: str) -> None:
+        self.network.update_participant(room, leg_id, muted=not to_leg_id, coach=to_leg_id)
 
     def hang_up(self, *, leg_id: str) -> None:
         self.network.end_call(leg_id)

@@ -94,6 +94,24 @@ class TelnyxProvider(TwimlLegs):
             raise TelnyxError("Telnyx placed a call without saying its CallSid")
         return str(sid)
 
+    def _redirect(self, *, leg_id: str, url: str) -> None:
+        self._send("POST", self._url("Calls", leg_id), {"Url": url, "Method": "POST"})
+
+    def set_whisper(self, *, room: str, leg_id: str, to_leg_id: str) -> None:
+        found = self._send(
+            "GET", self._url("Conferences") + f"?FriendlyName={quote(room)}&Status=in-progress"
+        )
+        conferences = (found or {}).get("conferences") or []
+        if not conferences:
+            raise TelnyxError("Telnyx knows no conference of that name in progress")
+        participant = self._url("Conferences", str(conferences[0]["sid"]), "Participants", leg_id)
+        if to_leg_id:
+            self._send(
+                "POST", participant, {"Muted": False, "Coaching": True, "CallSidToCoach": to_leg_id}
+            )
+        else:
+            self._send("POST", participant, {"Muted": True, "Coaching": False})
+
     def hang_up(self, *, leg_id: str) -> None:
         self._send("POST", self._url("Calls", leg_id), {"Status": "completed"})
 

@@ -33,6 +33,19 @@ class TwilioProvider(TwimlLegs):
         )
         return str(call.sid)
 
+    def _redirect(self, *, leg_id: str, url: str) -> None:
+        self.client.calls(leg_id).update(url=url, method="POST")
+
+    def set_whisper(self, *, room: str, leg_id: str, to_leg_id: str) -> None:
+        (conference,) = self.client.conferences.list(
+            friendly_name=room, status="in-progress", limit=1
+        )
+        participant = self.client.conferences(conference.sid).participants(leg_id)
+        if to_leg_id:
+            participant.update(muted=False, coaching=True, call_sid_to_coach=to_leg_id)
+        else:
+            participant.update(muted=True, coaching=False)
+
     def hang_up(self, *, leg_id: str) -> None:
         self.client.calls(leg_id).update(status="completed")
 

@@ -8,17 +8,22 @@ only how it places a call differs. Its client names itself (its name in
 
 from __future__ import annotations
 
+from tuidang.calls.ports import Party
 from tuidang.lib.public_url import public_url
 
 
 class TwimlLegs:
-    """The port's two ringing methods, for a client that implements ``_place_call``."""
+    """The port's ringing methods and the move into a transfer's conference, for a client
+    that implements ``_place_call`` and ``_redirect`` (a live leg to new TwiML)."""
 
     name: str
 
     def _place_call(
         self, *, to: str, from_: str, url: str, status_callback: str, timeout: int
     ) -> str:
+        raise NotImplementedError
+
+    def _redirect(self, *, leg_id: str, url: str) -> None:
         raise NotImplementedError
 
     def _webhook(self, step: str, **ids: str) -> str:
@@ -44,3 +49,29 @@ class TwimlLegs:
             status_callback=self._webhook("callback-status", **ids),
             timeout=timeout,
         )
+
+    def ring_transfer(self, *, to: str, from_: str, transfer_token: str, timeout: int) -> str:
+        return self._place_call(
+            to=to,
+            from_=from_,
+            url=self._webhook("transfer", token=transfer_token),
+            status_callback=self._webhook("transfer-status", token=transfer_token),
+            timeout=timeout,
+        )
+
+    def move_to_conference(self, *, leg_id: str, transfer_token: str, party: Party) -> None:
+        self._redirect(
+            leg_id=leg_id, url=self._webhook("transfer-join", token=transfer_token, party=party)
+        )
+
+    def ring_listener(self, *, to: str, from_: str, listen_token: str, timeout: int) -> str:
+        return self._place_call(
+            to=to,
+            from_=from_,
+            url=self._webhook("listen", token=listen_token),
+            status_callback=self._webhook("listen-status", token=listen_token),
+            timeout=timeout,
+        )
+
+    def move_to_listen_in(self, *, leg_id: str, listen_token: str) -> None:
+        self._redirect(leg_id=leg_id, url=self._webhook("listen-caller", token=listen_token))

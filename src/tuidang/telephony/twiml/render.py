@@ -81,6 +81,24 @@ def _dial_number(response: VoiceResponse, step: ivr.DialNumber, url: UrlFor) -> 
     response.append(dial)
 
 
+def _conference(response: VoiceResponse, step: ivr.Conference, url: UrlFor) -> None:
+    dial = Dial()
+    events = (
+        {"status_callback": url(step.events), "status_callback_event": "join leave"}
+        if step.events is not None
+        else {}
+    )
+    dial.conference(
+        step.room,
+        start_conference_on_enter=step.starts,
+        end_conference_on_exit=False,
+        muted=step.muted,
+        beep=False,
+        **events,
+    )
+    response.append(dial)
+
+
 def _reject(response: VoiceResponse, step: ivr.Reject, url: UrlFor) -> None:
     response.reject()
 
@@ -100,6 +118,7 @@ _VERBS: dict[type, Callable[[VoiceResponse, Any, UrlFor], None]] = {
     ivr.Redirect: _redirect,
     ivr.DialQueue: _dial_queue,
     ivr.DialNumber: _dial_number,
+    ivr.Conference: _conference,
     ivr.Reject: _reject,
     ivr.Hangup: _hangup,
 }

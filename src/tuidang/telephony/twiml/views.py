@@ -29,8 +29,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from tuidang.calls import ivr, selectors
-from tuidang.calls.ports import LegOutcome
-from tuidang.calls.services import call_status, offer_leg_ended
+from tuidang.calls.ports import LegOutcome, Party
+from tuidang.calls.services import (
+    call_status,
+    listen_in_leg_ended,
+    offer_leg_ended,
+    transfer_leg_ended,
+)
 from tuidang.lib.logcontext import log_context_bind
 from tuidang.lib.metrics import webhook_observe
 from tuidang.lib.public_url import public_url
@@ -174,6 +179,34 @@ class TwimlWebhooks:
                 view(self.offer_leg_status),
                 name=f"{name}-offer-status",
             ),
+            path("transfer/<uuid:token>", view(self.transfer_answered), name=f"{name}-transfer"),
+            path(
+                "transfer/<uuid:token>/respond",
+                view(self.transfer_key_pressed),
+                name=f"{name}-transfer-respond",
+            ),
+            path(
+                "transfer/<uuid:token>/join/<str:party>",
+                view(self.transfer_joined),
+                name=f"{name}-transfer-join",
+            ),
+            path(
+                "transfer/<uuid:token>/status",
+                view(self.transfer_leg_status),
+                name=f"{name}-transfer-status",
+            ),
+            path("conference-event", view(self.conference_event), name=f"{name}-conference-event"),
+            path("listen/<uuid:token>", view(self.listen_answered), name=f"{name}-listen"),
+            path(
+                "listen/<uuid:token>/caller",
+                view(self.listen_caller_moved),
+                name=f"{name}-listen-caller",
+            ),
+            path(
+                "listen/<uuid:token>/status",
+                view(self.listen_leg_status),
+                name=f"{name}-listen-status",
+            ),
             path(
                 "callback/<uuid:public_id>/<int:volunteer_id>",
                 view(self.callback_answered),
@@ -311,6 +344,53 @@ class TwimlWebhooks:
     def offer_leg_status(self, request: HttpRequest, token: str) -> HttpResponse:
         outcome = leg_outcome(_param(request, "CallStatus")) or LegOutcome.FAILED
         offer_leg_ended(token=token, outcome=outcome)
+        return HttpResponse(status=204)
+
+    # --- A transfer: the receiving volunteer's leg, and legs moved to a conference ------
+
+    def transfer_answered(self, request: HttpRequest, token: str) -> HttpResponse:
+        return self._twiml(request, ivr.transfer_answered(token=str(token)))
+
+    def transfer_key_pressed(self, request: HttpRequest, token: str) -> HttpResponse:
+        reply = ivr.transfer_key_pressed(
+            token=str(token), digits=_digits(request), leg_id=_param(request, "CallSid")
+        )
+        return self._twiml(request, reply)
+
+    def transfer_joined(self, request: HttpRequest, token: str, party: str) -> HttpResponse:
+        """Where a leg moved by the REST API (calls.ports: move_to_conference) goes."""
+        if party not in {member.value for member in Party}:
+            return HttpResponseBadRequest("Unknown party\n", content_type="text/plain")
+        return self._twiml(request, ivr.transfer_join(token=str(token), party=Party(party)))
+
+    def transfer_leg_status(self, request: HttpRequest, token: str) -> HttpResponse:
+        outcome = leg_outcome(_param(request, "CallStatus"))
+        if outcome is not None and outcome.ended:
+            transfer_leg_ended(token=str(token), outcome=outcome)
+        return HttpResponse(status=204)
+
+    def conference_event(self, request: HttpRequest) -> HttpResponse:
+        """A conference's status callback (statusCallbackEvent "join leave"): a leg that
+        left its caller's conference may end the call; other events change nothing."""
+        if _param(request, "StatusCallbackEvent") == "participant-leave":
+            ivr.conference_participant_left(
+                room=_param(request, "FriendlyName"), leg_id=_param(request, "CallSid")
+            )
+        return HttpResponse(status=204)
+
+    # --- A coordinator listening in ----------------------------------------------------
+
+    def listen_answered(self, request: HttpRequest, token: str) -> HttpResponse:
+        reply = ivr.listen_answered(token=str(token), leg_id=_param(request, "CallSid"))
+        return self._twiml(request, reply)
+
+    def listen_caller_moved(self, request: HttpRequest, token: str) -> HttpResponse:
+        return self._twiml(request, ivr.listen_caller_join(token=str(token)))
+
+    def listen_leg_status(self, request: HttpRequest, token: str) -> HttpResponse:
+        outcome = leg_outcome(_param(request, "CallStatus"))
+        if outcome is not None and outcome.ended:
+            listen_in_leg_ended(token=str(token))
         return HttpResponse(status=204)
 
     # --- A volunteer's leg to call a caller back ----------------------------------------

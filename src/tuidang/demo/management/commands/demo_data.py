@@ -235,7 +235,11 @@ class Command(BaseCommand):
             + "\nTo place a call: log in as mei in one browser window and press"
             " 'Go available';\nin another window (or a private one) open /sim/, call the"
             " Banknotes line and press 1 for Mandarin.\nMei's simulated phone rings on her"
-            " desk: answer, press 1 to accept, and the call is hers.\n" + _dialect_line()
+            " desk: answer, press 1 to accept, and the call is hers.\n"
+            "To hand it on: log in as lin in a third window, 'Go available'; on Mei's desk"
+            " 'Transfer the call' to Lin\n(warm: the two talk while the caller holds, then"
+            " 'Hand the caller over'). Lin's phone rings on her desk.\nFrom Team, Lin can"
+            " 'Listen in' on a call, muted, and whisper to the volunteer alone.\n" + _dialect_line()
         )
 
 
