@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tuidang.screening",
     "tuidang.declarations",
     "tuidang.literature",
+    "tuidang.reports",
     "tuidang.tlog",
     "tuidang.witness",
     "tuidang.telephony",
@@ -274,6 +275,9 @@ DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30)
 # multiples of it: hourly, on the hour), shuffled: the log's growth says nothing finer of
 # when one was recorded (docs/transparency-log.md "Publication in batches").
 PUBLICATION_INTERVAL_SECONDS = env_int("PUBLICATION_INTERVAL_SECONDS", 3600)
+# The reports' counts are rebuilt, and volunteers' presence sampled, this often
+# (docs/reports.md).
+REPORTS_INTERVAL_SECONDS = env_int("REPORTS_INTERVAL_SECONDS", 60)
 
 # Uploads (recorded prompts). Served to the provider by a view of their own, not as /media/.
 MEDIA_ROOT = VAR_DIR / "media"
