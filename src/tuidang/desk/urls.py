@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from tuidang.desk.views import books, callbacks, cases, desk, profile, screening, team
+from tuidang.desk.views import (
+    books,
+    callbacks,
+    cases,
+    desk,
+    profile,
+    reports,
+    screening,
+    team,
+    wallboard,
+)
 
 app_name = "desk"
 
@@ -42,4 +52,16 @@ urlpatterns = [
     path("literature/calls/<int:call_id>/books", books.request_books, name="books-request"),
     path("literature/requests/", books.queue, name="books"),
     path("literature/requests/<uuid:public_id>/sent", books.mark_sent, name="books-sent"),
+    # Reports from the kept counts, and the wallboard.
+    path("desk/reports/", reports.reports, name="reports"),
+    path("desk/reports.csv", reports.reports_csv, name="reports-csv"),
+    path("desk/occupancy/", reports.volunteer_occupancy, name="occupancy"),
+    path("desk/wallboard/", wallboard.wallboard, name="wallboard"),
+    path("desk/wallboard/board", wallboard.wallboard_board, name="wallboard-board"),
+    path("desk/wallboard/links", wallboard.link_create, name="wallboard-link-create"),
+    path(
+        "desk/wallboard/links/<int:link_id>/revoke",
+        wallboard.link_revoke,
+        name="wallboard-link-revoke",
+    ),
 ]

@@ -98,6 +98,17 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "desk:books-request": (signed_in(405), signed_in(404)),
     "desk:books": (coordinators(200), signed_in(405)),
     "desk:books-sent": (signed_in(405), coordinators(404)),
+    # Reports and the wallboard; a volunteer sees only their own occupancy.
+    "desk:reports": (coordinators(200), signed_in(405)),
+    "desk:reports-csv": (coordinators(200), signed_in(405)),
+    "desk:occupancy": (signed_in(200), signed_in(405)),
+    "desk:wallboard": (coordinators(200), signed_in(405)),
+    "desk:wallboard-board": (coordinators(200), signed_in(405)),
+    "desk:wallboard-link-create": (signed_in(405), coordinators(400)),
+    "desk:wallboard-link-revoke": (signed_in(405), coordinators(404)),
+    # A wall screen's read-only link needs no login, only a token that was not revoked.
+    "wall": (every(404), every(405)),
+    "wall-board": (every(404), every(405)),
     # The providers' webhooks: nobody gets in without the provider's signature.
     **{
         f"telephony:{provider}-{name}": (every(403), every(403))
