@@ -292,6 +292,16 @@ def counts_rebuild(*, first: date, last: date) -> None:
     days_rebuild(first=first, last=last)
 
 
+def counts_backfill(*, first: date, last: date) -> None:
+    """``counts_rebuild`` a week at a time: each a transaction of its own, none holding
+    the lock long (``tuidang backfill-reports``, history)."""
+    day = first
+    while day <= last:
+        end = min(day + timedelta(days=6), last)
+        counts_rebuild(first=day, last=end)
+        day = end + timedelta(days=1)
+
+
 def presence_sample(*, now: datetime, weight_seconds: int) -> bool:
     """Add ``weight_seconds`` to each volunteer's hour in the presence they are in now.
     False if a sample at ``now`` was already taken (a retried run adds nothing)."""

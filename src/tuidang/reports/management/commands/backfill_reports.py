@@ -3,14 +3,14 @@ count a span again (after a queue's service-level threshold changed)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Max, Min
 
 from tuidang.calls.models import Call
-from tuidang.reports.counting import counts_rebuild, hotline_zone
+from tuidang.reports.counting import counts_backfill, hotline_zone
 
 
 def _day(text: str) -> date:
@@ -40,12 +40,7 @@ class Command(BaseCommand):
         last = _day(options["until"]) if options["until"] else _local(span["last"], zone)
         if last < first:
             raise CommandError(f"--until {last} is before --since {first}")
-        day = first
-        while day <= last:
-            # A week at a time: each a transaction of its own, none holding the lock long.
-            end = min(day + timedelta(days=6), last)
-            counts_rebuild(first=day, last=end)
-            day = end + timedelta(days=1)
+        counts_backfill(first=first, last=last)
         self.stdout.write(f"Counted the calls of {first} to {last}.")
 
 
