@@ -34,7 +34,7 @@ from tuidang.lib.bulk import bulk_insert, db_value
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import caller_key
 from tuidang.reports.counting import counts_backfill, floor_hour, hotline_zone
-from tuidang.reports.models import VolunteerHour
+from tuidang.reports.models import PresenceHour, VolunteerHour
 from tuidang.screening.models import Block, CallerScore, Policy
 from tuidang.volunteers.models import Presence, Role, Volunteer, VolunteerLanguage
 
@@ -171,6 +171,27 @@ def _kept_counts(size: HistorySize, now: datetime, rng: random.Random) -> int:
         for (hour, volunteer_id), (talk, wrap) in hours.items()
     )
     VolunteerHour.objects.bulk_create(rows, batch_size=CHUNK, ignore_conflicts=True)
+    everyone: dict[datetime, list[int]] = {}
+    for (hour, _volunteer), (talk, wrap) in hours.items():
+        total = everyone.setdefault(hour, [0, 0, 0])
+        total[0] += talk
+        total[1] += wrap
+        total[2] += max(0, 3600 - talk - wrap)
+    PresenceHour.objects.bulk_create(
+        (
+            PresenceHour(
+                hour=hour,
+                local_day=hour.astimezone(zone).date(),
+                local_hour=hour.astimezone(zone).hour,
+                talk_seconds=talk,
+                wrap_up_seconds=wrap,
+                available_seconds=available,
+            )
+            for hour, (talk, wrap, available) in everyone.items()
+        ),
+        batch_size=CHUNK,
+        ignore_conflicts=True,
+    )
     return len(hours)
 
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, QuerySet
 
 from tuidang.calls.models import Call, CallbackOutcome
 from tuidang.declarations.models import Declaration
@@ -31,6 +31,7 @@ from tuidang.reports.models import (
     SUMMED,
     DayCount,
     HourCount,
+    PresenceHour,
     RebuildLock,
     Sample,
     ServiceLevel,
@@ -242,9 +243,19 @@ def hours_rebuild(*, start: datetime, end: datetime) -> int:
             threshold = limits.get(call.language, ServiceLevel.DEFAULT_SECONDS)
             cells[(floor_hour(call.started_at), call.language)].add(call_tally(call, threshold))
         HourCount.objects.filter(hour__gte=start, hour__lt=end).delete()
+        zone = hotline_zone()
         HourCount.objects.bulk_create(
-            HourCount(hour=hour, language=language, **tally.values())
-            for (hour, language), tally in sorted(cells.items())
+            (
+                HourCount(
+                    hour=hour,
+                    language=language,
+                    local_day=hour.astimezone(zone).date(),
+                    local_hour=hour.astimezone(zone).hour,
+                    **tally.values(),
+                )
+                for (hour, language), tally in sorted(cells.items())
+            ),
+            batch_size=500,
         )
     return len(cells)
 
@@ -302,6 +313,15 @@ def counts_backfill(*, first: date, last: date) -> None:
         day = end + timedelta(days=1)
 
 
+def presence_hour(hour: datetime) -> QuerySet[PresenceHour]:
+    """The all-volunteers row of ``hour``, made if missing, to update."""
+    local = hour.astimezone(hotline_zone())
+    PresenceHour.objects.get_or_create(
+        hour=hour, defaults={"local_day": local.date(), "local_hour": local.hour}
+    )
+    return PresenceHour.objects.filter(hour=hour)
+
+
 def presence_sample(*, now: datetime, weight_seconds: int) -> bool:
     """Add ``weight_seconds`` to each volunteer's hour in the presence they are in now.
     False if a sample at ``now`` was already taken (a retried run adds nothing)."""
@@ -320,6 +340,7 @@ def presence_sample(*, now: datetime, weight_seconds: int) -> bool:
                 VolunteerHour.objects.filter(hour=hour, volunteer_id=volunteer_id).update(
                     **{field: F(field) + weight_seconds}
                 )
+                presence_hour(hour).update(**{field: F(field) + weight_seconds})
     except IntegrityError:
         return False
     return True

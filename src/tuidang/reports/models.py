@@ -57,15 +57,25 @@ MAXED = ("longest_wait_seconds",)
 
 
 class HourCount(Counts):
-    """The calls that started in one UTC hour, per language: the reports by hour and the
-    charts by hour of day (8,760 hours a year per language, whatever the calls)."""
+    """The calls that started in one UTC hour, per language: the reports by day, hour of
+    day and language, and every report's total (8,760 hours a year per language, however
+    many calls)."""
 
     hour = models.DateTimeField()
     language = models.CharField(max_length=8, choices=Language.choices, blank=True)
+    # Denormalised from the hour in the hotline's time zone when the cell is counted: a
+    # report groups by plain columns, not by a time-zone conversion of every row (which
+    # SQLite does in Python). Counted again by `tuidang backfill-reports` if it changes.
+    local_day = models.DateField()
+    local_hour = models.PositiveSmallIntegerField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["hour", "language"], name="one_hour_count_cell")
+        ]
+        indexes = [
+            # Every report reads a span of the hotline's days.
+            models.Index(fields=["local_day"], name="hour_count_local_day_idx"),
         ]
 
     def __str__(self) -> str:
@@ -115,6 +125,23 @@ class VolunteerHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h {self.volunteer_id}"
+
+
+class PresenceHour(models.Model):
+    """The volunteers' sampled seconds of one UTC hour, summed over all of them: the
+    reports' wrap-up time (8,760 rows a year, however many volunteers)."""
+
+    hour = models.DateTimeField(unique=True)
+    # As in HourCount: the hotline's day and hour of day, set when the row is made.
+    local_day = models.DateField(db_index=True)
+    local_hour = models.PositiveSmallIntegerField()
+    available_seconds = models.BigIntegerField(default=0)
+    ringing_seconds = models.BigIntegerField(default=0)
+    talk_seconds = models.BigIntegerField(default=0)
+    wrap_up_seconds = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h"
 
 
 class Sample(models.Model):

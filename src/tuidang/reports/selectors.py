@@ -7,14 +7,20 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import F, Max, QuerySet, Sum
-from django.db.models.functions import ExtractHour, TruncDate
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.calls.models import HotlineNumber, HowHeard
 from tuidang.lib.languages import Language
 from tuidang.lib.regions import region_name
 from tuidang.reports.counting import day_span, hotline_zone
-from tuidang.reports.models import MAXED, SUMMED, DayCount, HourCount, VolunteerHour
+from tuidang.reports.models import (
+    MAXED,
+    SUMMED,
+    DayCount,
+    HourCount,
+    PresenceHour,
+    VolunteerHour,
+)
 from tuidang.volunteers.models import Volunteer
 
 BREAKDOWNS = {
@@ -25,14 +31,9 @@ BREAKDOWNS = {
     "channel": _("Channel"),
     "province": _("Province"),
 }
-# The cell field each breakdown groups the day cells by.
-DAY_FIELDS = {
-    "day": "day",
-    "language": "language",
-    "number": "number_id",
-    "channel": "how_heard",
-    "province": "region",
-}
+# The cell field each breakdown groups the hour cells, or else the day cells, by.
+HOUR_FIELDS = {"day": "local_day", "hour": "local_hour", "language": "language"}
+DAY_FIELDS = {"number": "number_id", "channel": "how_heard", "province": "region"}
 
 
 def _totals() -> dict[str, Any]:
@@ -113,37 +114,30 @@ def _labels(by: str, keys: list[Any]) -> dict[Any, str]:
 
 
 def _wrap_up(first: date, last: date, by: str) -> dict[Any, int]:
-    """Sampled wrap-up seconds by day or hour of day (volunteers' time is not by call)."""
-    start, end = day_span(first, last)
-    hours = VolunteerHour.objects.filter(hour__gte=start, hour__lt=end)
-    zone = hotline_zone()
-    if by == "day":
-        grouped = hours.annotate(key=TruncDate("hour", tzinfo=zone))
-    elif by == "hour":
-        grouped = hours.annotate(key=ExtractHour("hour", tzinfo=zone))
-    else:
+    """Sampled wrap-up seconds by day or hour of day, or in all (``None``): volunteers'
+    time is kept by hour, not by call, so not by language, number or province."""
+    hours = PresenceHour.objects.filter(local_day__gte=first, local_day__lte=last)
+    if by not in HOUR_FIELDS or by == "language":
         total = hours.aggregate(total=Sum("wrap_up_seconds"))["total"] or 0
         return {None: int(total)}
     return {
         key: int(seconds or 0)
-        for key, seconds in grouped.values("key")
+        for key, seconds in hours.values(HOUR_FIELDS[by])
         .annotate(seconds=Sum("wrap_up_seconds"))
-        .values_list("key", "seconds")
+        .values_list(HOUR_FIELDS[by], "seconds")
     }
 
 
 def report(*, first: date, last: date, by: str) -> Report:
-    """The counts of the hotline days ``first`` to ``last`` by ``by`` (``BREAKDOWNS``)."""
+    """The counts of the hotline days ``first`` to ``last`` by ``by`` (``BREAKDOWNS``):
+    by day, hour of day and language from the hour cells, by number, channel and
+    province from the day cells; the total from the hour cells."""
     if by not in BREAKDOWNS:
         raise ValueError(by)
+    hours = HourCount.objects.filter(local_day__gte=first, local_day__lte=last)
     cells: QuerySet[Any, dict[str, Any]]
-    if by == "hour":
-        start, end = day_span(first, last)
-        cells = (
-            HourCount.objects.filter(hour__gte=start, hour__lt=end)
-            .annotate(key=ExtractHour("hour", tzinfo=hotline_zone()))
-            .values("key")
-        )
+    if by in HOUR_FIELDS:
+        cells = hours.annotate(key=F(HOUR_FIELDS[by])).values("key")
     else:
         cells = (
             DayCount.objects.filter(day__gte=first, day__lte=last)
@@ -153,25 +147,25 @@ def report(*, first: date, last: date, by: str) -> Report:
     grouped = list(cells.annotate(**_totals()).order_by("key"))
     keys = [row["key"] for row in grouped]
     labels = _labels(by, keys)
-    wrap = _wrap_up(first, last, by)
+    timed = by in ("day", "hour")
+    wrap = _wrap_up(first, last, by) if timed else {}
     rows = [
         Row(
             key=row["key"],
             label=labels[row["key"]],
             counts={name: row[name] or 0 for name in (*SUMMED, *MAXED)},
-            wrap_up_seconds=wrap.get(row["key"], 0) if by in ("day", "hour") else None,
+            wrap_up_seconds=wrap.get(row["key"], 0) if timed else None,
         )
         for row in grouped
     ]
-    if by not in ("day", "hour"):
+    if not timed:
         rows.sort(key=lambda row: (-row.offered, row.label))
-    whole = DayCount.objects.filter(day__gte=first, day__lte=last).aggregate(**_totals())
-    total_wrap = sum(_wrap_up(first, last, "total").values())
+    whole = hours.aggregate(**_totals())
     total = Row(
         key=None,
         label=str(_("Total")),
         counts={name: whole[name] or 0 for name in (*SUMMED, *MAXED)},
-        wrap_up_seconds=total_wrap,
+        wrap_up_seconds=_wrap_up(first, last, "total")[None],
     )
     return Report(first=first, last=last, by=by, rows=rows, total=total)
 

@@ -8,17 +8,22 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tuidang.desk.decorators import coordinator_required
 from tuidang.reports.models import WallboardLink
 from tuidang.reports.wallboard import (
+    CACHE_KEY,
+    CACHE_SECONDS,
     board,
+    board_read,
     wallboard_link_create,
     wallboard_link_open,
     wallboard_link_revoke,
@@ -58,7 +63,7 @@ def wallboard(request: HttpRequest, coordinator: Volunteer) -> HttpResponse:
 @require_GET
 @coordinator_required
 def wallboard_board(request: HttpRequest, coordinator: Volunteer) -> HttpResponse:
-    return render(request, "desk/_wallboard.html", {"board": board()})
+    return HttpResponse(_board_html())
 
 
 @login_required
@@ -85,6 +90,17 @@ def link_revoke(request: HttpRequest, coordinator: Volunteer, link_id: int) -> H
     return redirect("desk:wallboard")
 
 
+def _board_html() -> str:
+    """The board's fragment in the reader's language, rendered at most once a second for
+    every screen that polls it (the cache is shared by the app servers with Redis)."""
+    key = f"{CACHE_KEY}:html:{get_language()}"
+    html = cache.get(key)
+    if not isinstance(html, str):
+        html = render_to_string("desk/_wallboard.html", {"board": board_read()})
+        cache.set(key, html, timeout=CACHE_SECONDS)
+    return html
+
+
 def _opened(token: str) -> None:
     if wallboard_link_open(token) is None:
         raise Http404(_("This wallboard link does not exist or was revoked."))
@@ -101,4 +117,4 @@ def wall(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def wall_board(request: HttpRequest, token: str) -> HttpResponse:
     _opened(token)
-    return render(request, "desk/_wallboard.html", {"board": board()})
+    return HttpResponse(_board_html())
