@@ -1,9 +1,9 @@
 """The wallboard: each language queue now, and today so far; and its read-only links.
 
-What a board shows is read at most once a second for all the screens that show it (in the
-configured cache, Redis when ``REDIS_URL`` is set, so every app server shares it): a
-screen polls every second and sees a change within two. It holds counts only, never a
-caller's data.
+What a board shows is read at most once a second for all the screens that show it (the
+desk renders it into the configured cache, Redis when ``REDIS_URL`` is set, so every app
+server shares it): a screen polls every second and sees a change within two. It holds
+counts only, never a caller's data.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
@@ -26,6 +25,7 @@ from tuidang.reports.counting import SHORT_ABANDON_SECONDS, hotline_zone, thresh
 from tuidang.reports.models import ServiceLevel, WallboardLink
 from tuidang.volunteers.models import Presence, Volunteer, VolunteerLanguage
 
+# The board's fragment, rendered once a second for every screen (desk/views/wallboard.py).
 CACHE_KEY = "reports:wallboard"
 CACHE_SECONDS = 1
 WAITING = (Call.State.QUEUED, Call.State.OFFERED)
@@ -34,7 +34,6 @@ WAITING = (Call.State.QUEUED, Call.State.OFFERED)
 @dataclass(frozen=True)
 class QueueNow:
     language: str
-    label: str
     waiting: int
     longest_wait_seconds: int
     available: int
@@ -45,6 +44,11 @@ class QueueNow:
     answered_today: int
     in_threshold_today: int
     abandoned_today: int
+
+    @property
+    def label(self) -> str:
+        """The queue's language, named in the reader's language."""
+        return str(Language(self.language).label)
 
     @property
     def service_level_today(self) -> float | None:
@@ -103,14 +107,13 @@ def board_read(now: datetime | None = None) -> Board:
         )
     }
     queues = []
-    for language, label in Language.choices:
+    for language in Language.values:
         here = waiting.get(language, {})
         since = here.get("since")
         day = today.get(language, {})
         queues.append(
             QueueNow(
                 language=language,
-                label=str(label),
                 waiting=here.get("n", 0),
                 longest_wait_seconds=int((now - since).total_seconds()) if since else 0,
                 available=staff.get((language, Presence.AVAILABLE), 0),
@@ -124,16 +127,6 @@ def board_read(now: datetime | None = None) -> Board:
             )
         )
     return Board(read_at=now, queues=queues)
-
-
-def board() -> Board:
-    """The board as every screen shows it: read at most once a second."""
-    found = cache.get(CACHE_KEY)
-    if isinstance(found, Board):
-        return found
-    fresh = board_read()
-    cache.set(CACHE_KEY, fresh, timeout=CACHE_SECONDS)
-    return fresh
 
 
 def _hash(token: str) -> str:

@@ -104,3 +104,29 @@ def test_a_volunteer_sees_only_their_own_occupancy(
     assert client.get(reverse("desk:reports"), SPAN).status_code == 200
     client.login(username="mei", password=PASSWORD)
     assert client.get(reverse("desk:reports"), SPAN).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+def test_the_reports_and_the_wallboard_have_no_english_left_in_chinese(
+    client: Client, lin: Volunteer, counted: None
+) -> None:
+    from tuidang.desk.tests.test_chinese import untranslated
+    from tuidang.reports.counting import presence_sample
+
+    presence_sample(now=TEN, weight_seconds=60)
+    client.force_login(lin.user)
+    query = "?first=2026-03-01&last=2026-03-03&by="
+    names = frozenset({"Banknotes line", "Website line", "Lin (coordinator)", lin.display_name})
+    found = {
+        url: untranslated(client, url, data=names)
+        for url in [
+            *(
+                reverse("desk:reports") + query + by
+                for by in ("day", "hour", "language", "number", "channel", "province")
+            ),
+            reverse("desk:occupancy") + "?first=2026-03-02&last=2026-03-02",
+            reverse("desk:wallboard"),
+            reverse("desk:wallboard-board"),
+        ]
+    }
+    assert {url: left for url, left in found.items() if left} == {}
