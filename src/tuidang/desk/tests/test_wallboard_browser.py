@@ -71,3 +71,31 @@ def test_the_waiting_count_rises_and_falls_without_a_reload_and_the_report_shows
     expect(total.nth(0)).to_have_text("1")  # offered
     expect(total.nth(1)).to_have_text("1")  # answered
     expect(wall.get_by_test_id("chart-day")).to_be_visible()
+
+
+def test_a_wall_screen_shows_the_board_without_a_login_and_loses_it_once_revoked(
+    browser: Browser,  # noqa: F811
+    live_server: LiveServer,
+    numbers: HotlineNumbers,
+    lin: Volunteer,
+) -> None:
+    base = live_server.url
+    coordinator = browser.new_context().new_page()
+    log_in_coordinator(coordinator, base)
+    coordinator.goto(f"{base}/desk/wallboard/")
+    coordinator.get_by_label("Name of the screen").fill("Taipei office")
+    coordinator.get_by_role("button", name="Make a link").click()
+    link = coordinator.get_by_test_id("new-link").inner_text()
+
+    screen = browser.new_context().new_page()  # no login
+    screen.goto(link)
+    expect(screen.get_by_test_id("waiting-cmn")).to_have_text("0")
+    expect(screen.locator("#wallboard")).to_contain_text("Mandarin")
+
+    coordinator.get_by_role("button", name="Revoke").click()
+    expect(coordinator.get_by_role("status")).to_contain_text("no longer opens the wallboard")
+    # The screen's next poll is refused: the board leaves the screen without a reload.
+    expect(screen.get_by_role("alert")).to_have_text(
+        "This wallboard link no longer works.", timeout=5_000
+    )
+    expect(screen.get_by_test_id("waiting-cmn")).to_have_count(0)
