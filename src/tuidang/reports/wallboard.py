@@ -1,8 +1,8 @@
 """The wallboard: each language queue now, and today so far; and its read-only links.
 
 What a board shows is read at most once a second for all the screens that show it (the
-desk renders it into the configured cache, Redis when ``REDIS_URL`` is set, so every app
-server shares it): a screen polls every second and sees a change within two. It holds
+desk renders it into the cache the hotline's processes share: Redis with ``REDIS_URL``,
+else files under var/cache): a screen polls every second and sees a change within two. It holds
 counts only, never a caller's data.
 """
 
