@@ -192,14 +192,10 @@ def shares(*, title: str, parts: Sequence[tuple[str, float]], testid: str = "") 
         )
     return _svg(
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="img" '
-        'class="chart" data-testid="{}" font-family="sans-serif"><title>{}</title>'
-        '<text x="{}" y="17" font-size="12" fill="{}">{}</text>{}</svg>',
+        'class="chart" data-testid="{}" font-family="sans-serif"><title>{}</title>{}</svg>',
         WIDTH,
         height,
         testid,
-        title,
-        LEFT,
-        INK,
         title,
         format_html_join("", "{}", ((row,) for row in rows)),
     )

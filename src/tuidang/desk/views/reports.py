@@ -60,7 +60,7 @@ def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.0f}"
 
 
-def _charts(first: date, last: date) -> list[SafeString]:
+def _charts(first: date, last: date) -> list[tuple[str, SafeString]]:
     by_hour = report(first=first, last=last, by="hour")
     by_day = report(first=first, last=last, by="day")
     by_channel = report(first=first, last=last, by="channel")
@@ -79,19 +79,30 @@ def _charts(first: date, last: date) -> list[SafeString]:
             testid=testid,
         )
 
+    hour_title = _("Calls and service level by hour of day")
+    day_title = _("Calls and service level by day")
+    channel_title = _("Channel mix (calls offered)")
+    renunciations_title = _("Renunciations by day")
+    renunciations = [row.renunciations for row in by_day.rows]
     return [
-        calls(_("Calls and service level by hour of day"), by_hour.rows, "chart-hour"),
-        calls(_("Calls and service level by day"), by_day.rows, "chart-day"),
-        charts.shares(
-            title=_("Channel mix (calls offered)"),
-            parts=[(row.label, row.offered) for row in by_channel.rows],
-            testid="chart-channel",
+        (hour_title, calls(hour_title, by_hour.rows, "chart-hour")),
+        (day_title, calls(day_title, by_day.rows, "chart-day")),
+        (
+            channel_title,
+            charts.shares(
+                title=channel_title,
+                parts=[(row.label, row.offered) for row in by_channel.rows],
+                testid="chart-channel",
+            ),
         ),
-        charts.columns(
-            title=_("Renunciations by day"),
-            labels=[row.label for row in by_day.rows],
-            bars=[charts.Series(_("Renunciations"), [row.renunciations for row in by_day.rows])],
-            testid="chart-renunciations",
+        (
+            renunciations_title,
+            charts.columns(
+                title=renunciations_title,
+                labels=[row.label for row in by_day.rows],
+                bars=[charts.Series(_("Renunciations"), renunciations)],
+                testid="chart-renunciations",
+            ),
         ),
     ]
 
