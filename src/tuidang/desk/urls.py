@@ -10,6 +10,8 @@ from tuidang.desk.views import (
     profile,
     reports,
     screening,
+    shifts,
+    statements,
     team,
     wallboard,
 )
@@ -43,6 +45,21 @@ urlpatterns = [
     path(
         "desk/callbacks/<uuid:public_id>/call", callbacks.callback_call_back, name="callback-call"
     ),
+    # Shifts: a volunteer's schedule and calendar feed; coordinators' slots and coverage.
+    path("desk/shifts/", shifts.schedule, name="shifts"),
+    path("desk/shifts/new", shifts.shift_new, name="shift-new"),
+    path("desk/shifts/slots/<int:slot_id>", shifts.slot_detail, name="slot"),
+    path("desk/shifts/slots/<int:slot_id>/sign-up", shifts.sign_up, name="slot-sign-up"),
+    path("desk/shifts/slots/<int:slot_id>/assign", shifts.slot_assign_view, name="slot-assign"),
+    path("desk/shifts/slots/<int:slot_id>/cancel", shifts.slot_cancel_view, name="slot-cancel"),
+    path("desk/shifts/assignments/<int:assignment_id>/drop", shifts.drop, name="shift-drop"),
+    path("desk/shifts/feed", shifts.feed_new, name="feed-new"),
+    path("desk/shifts/feed/revoke", shifts.feed_revoke, name="feed-revoke"),
+    # The calendar app asks without a login: the secret in the URL is the key.
+    path("shifts/feed/<str:token>.ics", shifts.feed, name="feed"),
+    path("desk/coverage/", shifts.coverage_page, name="coverage"),
+    path("desk/coverage.csv", shifts.coverage_csv, name="coverage-csv"),
+    path("desk/coverage/queue", shifts.queue_setting, name="queue-shifts"),
     # Screening: the coordinators' page, and the flag on the desk.
     path("screening/", screening.dashboard, name="screening"),
     path("screening/blocks", screening.block, name="screening-block"),
@@ -52,6 +69,9 @@ urlpatterns = [
     path("literature/calls/<int:call_id>/books", books.request_books, name="books-request"),
     path("literature/requests/", books.queue, name="books"),
     path("literature/requests/<uuid:public_id>/sent", books.mark_sent, name="books-sent"),
+    # Statements: the coordinators' moderation before publication.
+    path("desk/statements/", statements.queue, name="statements"),
+    path("desk/statements/<int:statement_id>", statements.decide, name="statement-decide"),
     # Reports from the kept counts, and the wallboard.
     path("desk/reports/", reports.reports, name="reports"),
     path("desk/reports.csv", reports.reports_csv, name="reports-csv"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tuidang.public import views
+from tuidang.public import declare, statements, views
 
 app_name = "public"
 
@@ -8,4 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("verify", views.verify, name="verify"),
     path("verify/proof", views.verify_bundle, name="verify-proof"),
+    path("declare", declare.declare, name="declare"),
+    path("statements", statements.statement_list, name="statements"),
+    path("statements/<int:statement_id>", statements.statement_detail, name="statement"),
 ]

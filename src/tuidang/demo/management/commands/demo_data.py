@@ -9,8 +9,9 @@ changes nothing that is already there.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
@@ -22,14 +23,21 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from tuidang.calls.models import Call, HotlineNumber, HowHeard
+from tuidang.calls.services import calls_reconcile
 from tuidang.declarations.imports import Row, import_declarations
-from tuidang.declarations.models import DeclarationChannel, Organization, Relationship
-from tuidang.declarations.services import hotline_today
+from tuidang.declarations.models import DeclarationChannel, Organization, Relationship, Statement
+from tuidang.declarations.online import declaration_record_online
+from tuidang.declarations.publication import declarations_publish
+from tuidang.declarations.services import Person, hotline_today
+from tuidang.declarations.statements import statement_approve
 from tuidang.demo.history import HistorySize, history_fill
 from tuidang.lib.languages import Language
 from tuidang.literature.models import BookLanguage, Format, Title
+from tuidang.shifts.models import Shift
+from tuidang.shifts.services import ShiftRefused, shift_create, slot_assign
 from tuidang.tlog.services import log_checkpoint_sign
 from tuidang.volunteers.models import Presence, Role, Volunteer, VolunteerLanguage
 
@@ -95,6 +103,58 @@ def demo_history(today: date) -> list[Row]:
     return rows
 
 
+# Where the demo volunteers live, and their shifts: (language, zone, first day from today,
+# days of the week it repeats on counted from that day, start, end, min, target, who).
+ZONES = {
+    "mei": "Asia/Taipei",
+    "wing": "America/Toronto",
+    "grace": "Europe/Berlin",
+    "lin": "America/Toronto",
+}
+SHIFTS = [
+    # Evenings in China, from Taipei: every day.
+    (Language.MANDARIN, "Asia/Taipei", range(7), time(19), time(23), 1, 2, ["mei"]),
+    # China's late morning is Toronto's night (across midnight there).
+    (Language.MANDARIN, "America/Toronto", range(5), time(22), time(2), 1, 2, ["lin"]),
+    (Language.CANTONESE, "America/Toronto", range(0, 7, 2), time(20), time(23), 1, 1, ["wing"]),
+    (Language.ENGLISH, "Europe/Berlin", range(3), time(9), time(13), 1, 1, ["grace"]),
+]
+
+
+def demo_shifts() -> int:
+    """The demo's weekly shifts and who is on their slots (once: none exist yet)."""
+    for username, zone in ZONES.items():
+        Volunteer.objects.filter(user__username=username, time_zone="").update(time_zone=zone)
+    if Shift.objects.exists():
+        return 0
+    made = 0
+    for language, zone, weekdays, start, end, minimum, target, who in SHIFTS:
+        today = timezone.now().astimezone(ZoneInfo(zone)).date()
+        for offset in weekdays:
+            shift, _notes = shift_create(
+                language=language,
+                time_zone=zone,
+                weekly=True,
+                first_date=today + timedelta(days=offset),
+                last_date=None,
+                start_time=start,
+                end_time=end,
+                min_heads=minimum,
+                target_heads=target,
+                notice_hours=24,
+            )
+            made += 1
+            for username in who:
+                volunteer = Volunteer.objects.get(user__username=username)
+                # Every other week: the coverage page shows gaps as well as cover.
+                for slot in shift.slots.order_by("starts_at")[::2]:
+                    try:
+                        slot_assign(slot=slot, volunteer=volunteer, by=volunteer)
+                    except ShiftRefused:
+                        continue
+    return made
+
+
 class Command(BaseCommand):
     help = "Load demo data (idempotent) and print how to use the demo."
 
@@ -130,7 +190,9 @@ class Command(BaseCommand):
                     VolunteerLanguage.objects.get_or_create(volunteer=volunteer, language=spoken)
                 if volunteer.is_coordinator:
                     second_factors[username] = _second_factor(user)
+        shifts_made = demo_shifts()
         imported, _skipped = import_declarations(demo_history(hotline_today()))
+        statements = demo_statements()
         history_calls = 0
         if not Call.objects.filter(provider_sid__startswith="HIST").exists():
             history_calls = history_fill(size=CALL_HISTORY).calls
@@ -143,6 +205,18 @@ class Command(BaseCommand):
                 f"Its log is signed at size {checkpoint.size} (/log/checkpoint); check it with"
                 " `tuidang verify-log --url <this site>`."
             )
+        self.stdout.write(_storage_line())
+        self.stdout.write(
+            f"Shifts: {Shift.objects.count()} shifts ({shifts_made} new) in Taipei, Toronto and"
+            " Berlin time, with the demo volunteers on some of their slots; coordinators see"
+            " the coverage page at /desk/coverage/ (gaps in red), volunteers their own"
+            " schedule at /desk/shifts/."
+        )
+        self.stdout.write(
+            f"{statements} demo statements made online are published at /statements;"
+            " declare online at /declare, and moderate what is declared there at"
+            " /desk/statements/ (as lin)."
+        )
         if history_calls:
             self.stdout.write(
                 f"Eight weeks of invented calls ({history_calls:,}) are counted in the reports."
@@ -157,6 +231,13 @@ class Command(BaseCommand):
             " PUBLICATION_INTERVAL_SECONDS (`make demo`: 20 s); the desk says when a receipt"
             " becomes checkable."
         )
+        if settings.TELEPHONY_PROVIDER_CLASS:
+            stuck = calls_reconcile(dry_run=True)
+            self.stdout.write(
+                f"The workers' reconciler finds {len(stuck)} calls, offers or volunteers left"
+                f" stuck by a lost status callback now; it looks every"
+                f" {settings.RECONCILE_INTERVAL_SECONDS} s (`tuidang reconcile --dry-run`)."
+            )
         self.stdout.write(
             "\nLog in at /accounts/login/ with the password "
             f"{DEMO_PASSWORD!r} as one of:\n"
@@ -175,6 +256,46 @@ class Command(BaseCommand):
             " Banknotes line and press 1 for Mandarin.\nMei's simulated phone rings on her"
             " desk: answer, press 1 to accept, and the call is hers.\n" + _dialect_line()
         )
+
+
+# Declarations made online with a statement, published by the demo's coordinator: what
+# /statements shows from the first start. The form's token keeps them from being made twice.
+DEMO_STATEMENTS = [
+    ("清风", "CN-GD", ("youth_league",), "我今天退出共青团，心里踏实了。"),
+    ("明月", "CN-SC", ("party",), "看了九评，明白了真相，声明退党。"),
+    ("山水", "CN-HB", ("young_pioneers",), "小时候戴过红领巾，今天声明退出少先队。"),
+]
+
+
+def demo_statements() -> int:
+    """The demo statements, declared online, approved and in the log; how many."""
+    people = [
+        Person(
+            alias=alias,
+            organizations=frozenset(organizations),
+            region=region,
+            statement=text,
+            consent_to_publish=True,
+        )
+        for alias, region, organizations, text in DEMO_STATEMENTS
+    ]
+    declarations, again = declaration_record_online(
+        token="demo-statements",  # noqa: S106 - the form's idempotency key, not a secret
+        people=people,
+        hold_statements=False,
+    )
+    if not again:
+        coordinator = get_user_model().objects.get(username="lin")
+        for declaration in declarations:
+            statement = Statement.objects.get(declaration=declaration)
+            statement_approve(
+                statement=statement,
+                text=declaration.statement,
+                alias=declaration.alias,
+                by=coordinator,
+            )
+        declarations_publish()  # as the worker's next batch would
+    return len(declarations)
 
 
 def _dialect_line() -> str:
@@ -208,3 +329,16 @@ def _second_factor(user: AbstractBaseUser) -> tuple[str, str, list[str]]:
     ).get_unused_codes()
     url = get_mfa_adapter().build_totp_url(user, secret)
     return secret, url, codes
+
+
+def _storage_line() -> str:
+    """Where voicemail recordings and uploaded prompts go (STORAGE_BACKEND, lib/storage.py)."""
+    kept = {
+        "database": "in the database, where every app server and worker reads them",
+        "s3": "in the S3 bucket S3_BUCKET names, shared by every app server and worker",
+        "files": "under VAR_DIR on this machine only",
+    }[settings.STORAGE_BACKEND]
+    return (
+        f"Voicemail recordings (sealed) and uploaded prompts are kept {kept}"
+        f" (STORAGE_BACKEND={settings.STORAGE_BACKEND}; docs/deployment.md)."
+    )
