@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "tuidang.shifts",
     "tuidang.declarations",
     "tuidang.literature",
+    "tuidang.reports",
     "tuidang.tlog",
     "tuidang.witness",
     "tuidang.telephony",
@@ -326,6 +327,9 @@ ONLINE_WORK_IN_FLOOD = env_int("ONLINE_WORK_IN_FLOOD", 200_000)
 ONLINE_NO_SCRIPT_DELAY_SECONDS = env_int("ONLINE_NO_SCRIPT_DELAY_SECONDS", 8)
 # A form is good for this long; its token is kept this long against a second post.
 ONLINE_FORM_HOURS = env_int("ONLINE_FORM_HOURS", 24)
+# The reports' counts are rebuilt, and volunteers' presence sampled, this often
+# (docs/reports.md).
+REPORTS_INTERVAL_SECONDS = env_int("REPORTS_INTERVAL_SECONDS", 60)
 
 # Uploads (recorded prompts). Served to the provider by a view of their own, not as /media/.
 MEDIA_ROOT = VAR_DIR / "media"

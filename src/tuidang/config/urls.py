@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("tuidang.public.urls")),
     # The desk's pages: /desk/, /screening/ and /literature/.
     path("", include("tuidang.desk.urls")),
+    # The wallboard through a read-only link, for a screen on a wall (no login).
+    path("wallboard/", include("tuidang.desk.wall_urls")),
     path("telephony/", include("tuidang.telephony.urls")),
     path("log/", include("tuidang.tlog.urls")),
     path("accounts/", include("tuidang.accounts.urls")),

@@ -4,8 +4,9 @@
 volunteers in several languages; calls over the past year, most of them from a small
 pool of hired callers' keys that ring again and again and a few from genuine callers
 (their offers, voicemails and the volunteers who took them); a screening score for every
-caller key and blocks on many of the hired ones; and declarations with their log entries,
-through the registry's own import (``declarations.imports``).
+caller key and blocks on many of the hired ones; declarations with their log entries,
+through the registry's own import (``declarations.imports``); and the reports' counts of
+those calls with the volunteers' hours they imply (``reports``).
 
 Caller keys are those of the numbers ``history_number(n)``, so a benchmark that dials one
 of them meets the key's whole year.
@@ -32,6 +33,8 @@ from tuidang.declarations.imports import Row, import_declarations
 from tuidang.lib.bulk import bulk_insert, db_value
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import caller_key
+from tuidang.reports.counting import counts_backfill, floor_hour, hotline_zone
+from tuidang.reports.models import PresenceHour, VolunteerHour
 from tuidang.screening.models import Block, CallerScore, Policy
 from tuidang.volunteers.models import Presence, Role, Volunteer, VolunteerLanguage
 
@@ -64,6 +67,8 @@ class HistorySize:
     keys: int = 500_000
     declarations: int = 500_000
     volunteers: int = 300
+    # How far back the calls go (the demo's eight weeks; a year for the benchmarks).
+    span: timedelta = YEAR
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class HistoryFilled:
     blocks: int
     declarations: int
     volunteers: int
+    volunteer_hours: int = 0
 
 
 def history_number(n: int) -> str:
@@ -121,6 +127,8 @@ def history_fill(
         imported, _skipped = import_declarations(rows_)
         declared += imported
         progress("declarations", declared, size.declarations)
+    volunteer_hours = _kept_counts(size, now, random.Random(seed + 1))  # noqa: S311 - invented
+    progress("reports' counts", volunteer_hours, volunteer_hours)
     _analyze()
     return HistoryFilled(
         calls=calls,
@@ -130,7 +138,61 @@ def history_fill(
         blocks=blocks,
         declarations=declared,
         volunteers=len(volunteers),
+        volunteer_hours=volunteer_hours,
     )
+
+
+def _kept_counts(size: HistorySize, now: datetime, rng: random.Random) -> int:
+    """The reports' counts of the calls just written (``reports.counting``, as the job
+    keeps them), and the volunteers' hours their calls imply: each call's talk, an invented
+    wrap-up after it, and the rest of the hour available. How many volunteer hours."""
+    zone = hotline_zone()
+    counts_backfill(
+        first=(now - size.span).astimezone(zone).date(), last=now.astimezone(zone).date()
+    )
+    hours: dict[tuple[datetime, int], list[int]] = {}
+    answered = Call.objects.filter(
+        provider_sid__startswith="HIST", volunteer__isnull=False, connected_at__isnull=False
+    ).values_list("volunteer_id", "connected_at", "ended_at")
+    for volunteer_id, connected, ended in answered.iterator(chunk_size=CHUNK):
+        if connected is None or ended is None or volunteer_id is None:
+            continue  # never: the filter says so, the row's types do not
+        cell = hours.setdefault((floor_hour(connected), volunteer_id), [0, 0])
+        cell[0] += int((ended - connected).total_seconds())
+        cell[1] += rng.randint(20, 180)
+    rows = (
+        VolunteerHour(
+            hour=hour,
+            volunteer_id=volunteer_id,
+            talk_seconds=talk,
+            wrap_up_seconds=wrap,
+            available_seconds=max(0, 3600 - talk - wrap),
+        )
+        for (hour, volunteer_id), (talk, wrap) in hours.items()
+    )
+    VolunteerHour.objects.bulk_create(rows, batch_size=CHUNK, ignore_conflicts=True)
+    everyone: dict[datetime, list[int]] = {}
+    for (hour, _volunteer), (talk, wrap) in hours.items():
+        total = everyone.setdefault(hour, [0, 0, 0])
+        total[0] += talk
+        total[1] += wrap
+        total[2] += max(0, 3600 - talk - wrap)
+    PresenceHour.objects.bulk_create(
+        (
+            PresenceHour(
+                hour=hour,
+                local_day=hour.astimezone(zone).date(),
+                local_hour=hour.astimezone(zone).hour,
+                talk_seconds=talk,
+                wrap_up_seconds=wrap,
+                available_seconds=available,
+            )
+            for hour, (talk, wrap, available) in everyone.items()
+        ),
+        batch_size=CHUNK,
+        ignore_conflicts=True,
+    )
+    return len(hours)
 
 
 def _hotline_number() -> HotlineNumber:
@@ -173,12 +235,11 @@ def _volunteers(count: int, now: datetime) -> list[tuple[int, str]]:
 
 def _call_chunks(size: HistorySize, rng: random.Random, now: datetime) -> Iterator[list[float]]:
     """The calls' start times in order, as seconds before now, a chunk at a time."""
-    step = YEAR.total_seconds() / max(1, size.calls)
+    span = size.span.total_seconds()
+    step = span / max(1, size.calls)
     for start in range(0, size.calls, CHUNK):
         count = min(CHUNK, size.calls - start)
-        yield [
-            YEAR.total_seconds() - (start + i) * step - rng.random() * step for i in range(count)
-        ]
+        yield [span - (start + i) * step - rng.random() * step for i in range(count)]
 
 
 CALL_FIELDS = [

@@ -8,10 +8,12 @@ from tuidang.desk.views import (
     cases,
     desk,
     profile,
+    reports,
     screening,
     shifts,
     statements,
     team,
+    wallboard,
 )
 
 app_name = "desk"
@@ -75,4 +77,16 @@ urlpatterns = [
     # Statements: the coordinators' moderation before publication.
     path("desk/statements/", statements.queue, name="statements"),
     path("desk/statements/<int:statement_id>", statements.decide, name="statement-decide"),
+    # Reports from the kept counts, and the wallboard.
+    path("desk/reports/", reports.reports, name="reports"),
+    path("desk/reports.csv", reports.reports_csv, name="reports-csv"),
+    path("desk/occupancy/", reports.volunteer_occupancy, name="occupancy"),
+    path("desk/wallboard/", wallboard.wallboard, name="wallboard"),
+    path("desk/wallboard/board", wallboard.wallboard_board, name="wallboard-board"),
+    path("desk/wallboard/links", wallboard.link_create, name="wallboard-link-create"),
+    path(
+        "desk/wallboard/links/<int:link_id>/revoke",
+        wallboard.link_revoke,
+        name="wallboard-link-revoke",
+    ),
 ]

@@ -1,6 +1,8 @@
 """The demo hotline: `tuidang demo_data` loads it, again without duplicates."""
 
+from datetime import datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -10,6 +12,7 @@ from tuidang.calls.models import Call
 from tuidang.declarations.models import Declaration, Statement, StatementStatus
 from tuidang.demo.management.commands.demo_data import DEMO_STATEMENTS, HISTORY_SIZE
 from tuidang.desk.coverage import coverage
+from tuidang.reports.selectors import occupancy, report
 from tuidang.shifts.models import Assignment, Shift
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.volunteers.models import Volunteer
@@ -22,7 +25,9 @@ def test_demo_data_loads_twice_without_duplicates() -> None:
     counts = (Volunteer.objects.count(), Call.objects.count(), Declaration.objects.count())
     call_command("demo_data", verbosity=0)
     assert (Volunteer.objects.count(), Call.objects.count(), Declaration.objects.count()) == counts
-    assert Volunteer.objects.filter(languages__language="yue").count() == 1
+    # One Cantonese speaker among the demo's people (history's invented volunteers apart).
+    people = Volunteer.objects.exclude(user__username__startswith="history-")
+    assert people.filter(languages__language="yue").count() == 1
     # The demo registry's history and its statements made online are in the log, signed,
     # and verify; the statements are published.
     size = HISTORY_SIZE + len(DEMO_STATEMENTS)
@@ -69,3 +74,19 @@ def test_the_demo_says_where_every_node_finds_recordings() -> None:
         "Voicemail recordings (sealed) and uploaded prompts are kept in the database, where "
         "every app server and worker reads them (STORAGE_BACKEND=database"
     ) in out.getvalue()
+
+
+def test_the_demo_s_reports_show_eight_weeks_of_calls() -> None:
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    text = out.getvalue()
+    assert "/desk/reports/" in text and "/desk/wallboard/" in text
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    whole = report(first=today - timedelta(weeks=8), last=today, by="day")
+    assert whole.total is not None
+    answered = Call.objects.filter(
+        provider_sid__startswith="HIST", queued_at__isnull=False, connected_at__isnull=False
+    ).count()
+    assert whole.total.answered == answered > 0
+    assert len(whole.rows) >= 50  # a row for (nearly) every day of the eight weeks
+    assert occupancy(first=today - timedelta(weeks=8), last=today)

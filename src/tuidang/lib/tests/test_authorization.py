@@ -123,6 +123,17 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "desk:queue-shifts": (signed_in(405), coordinators(ELSEWHERE)),
     "desk:statements": (coordinators(200), signed_in(405)),
     "desk:statement-decide": (signed_in(405), coordinators(404)),
+    # Reports and the wallboard; a volunteer sees only their own occupancy.
+    "desk:reports": (coordinators(200), signed_in(405)),
+    "desk:reports-csv": (coordinators(200), signed_in(405)),
+    "desk:occupancy": (signed_in(200), signed_in(405)),
+    "desk:wallboard": (coordinators(200), signed_in(405)),
+    "desk:wallboard-board": (coordinators(200), signed_in(405)),
+    "desk:wallboard-link-create": (signed_in(405), coordinators(400)),
+    "desk:wallboard-link-revoke": (signed_in(405), coordinators(404)),
+    # A wall screen's read-only link needs no login, only a token that was not revoked.
+    "wall": (every(404), every(405)),
+    "wall-board": (every(404), every(405)),
     # The providers' webhooks: nobody gets in without the provider's signature.
     **{
         f"telephony:{provider}-{name}": (every(403), every(403))

@@ -25,7 +25,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from tuidang.calls.models import HotlineNumber, HowHeard
+from tuidang.calls.models import Call, HotlineNumber, HowHeard
 from tuidang.calls.services import calls_reconcile
 from tuidang.declarations.imports import Row, import_declarations
 from tuidang.declarations.models import DeclarationChannel, Organization, Relationship, Statement
@@ -33,6 +33,7 @@ from tuidang.declarations.online import declaration_record_online
 from tuidang.declarations.publication import declarations_publish
 from tuidang.declarations.services import Person, hotline_today
 from tuidang.declarations.statements import statement_approve
+from tuidang.demo.history import HistorySize, history_fill
 from tuidang.lib.languages import Language
 from tuidang.literature.models import BookLanguage, Format, Title
 from tuidang.shifts.models import Shift
@@ -68,6 +69,12 @@ PEOPLE = [
 # historical registry would be (idempotent by key), so the public total, the statistics
 # and the log have something to show and to verify.
 HISTORY_SIZE = 60
+# Eight weeks of invented calls (demo/history.py at a small scale), so that the reports,
+# their charts and occupancy show something true from the first run. No declarations:
+# the registry's demo history above is the log's.
+CALL_HISTORY = HistorySize(
+    calls=8_000, keys=2_000, declarations=0, volunteers=12, span=timedelta(weeks=8)
+)
 # Codes of the closed list (lib/regions.py): Guangdong, Sichuan, Henan, Shandong, Hunan, ...
 PROVINCES = ["CN-GD", "CN-SC", "CN-HA", "CN-SD", "CN-HN", "CN-LN", "CN-FJ", ""]
 
@@ -186,6 +193,9 @@ class Command(BaseCommand):
         shifts_made = demo_shifts()
         imported, _skipped = import_declarations(demo_history(hotline_today()))
         statements = demo_statements()
+        history_calls = 0
+        if not Call.objects.filter(provider_sid__startswith="HIST").exists():
+            history_calls = history_fill(size=CALL_HISTORY).calls
         checkpoint = log_checkpoint_sign()  # as the worker would, within a second
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
         if imported:
@@ -206,6 +216,15 @@ class Command(BaseCommand):
             f"{statements} demo statements made online are published at /statements;"
             " declare online at /declare, and moderate what is declared there at"
             " /desk/statements/ (as lin)."
+        )
+        if history_calls:
+            self.stdout.write(
+                f"Eight weeks of invented calls ({history_calls:,}) are counted in the reports."
+            )
+        self.stdout.write(
+            "Coordinators read the reports at /desk/reports/ (charts, CSV), put the live"
+            " wallboard at /desk/wallboard/\n(with a read-only link for a wall screen, made"
+            " there), and everyone reads their occupancy at /desk/occupancy/."
         )
         self.stdout.write(
             "Declarations recorded at the desk are published in batches by the worker, every"
