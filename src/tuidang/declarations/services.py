@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -331,3 +332,20 @@ class Tally:
             ["people", *Organization.values],
             {(stored[day][0],): tuple(totals) for day, totals in self.days.items()},
         )
+        transaction.on_commit(statistics_changed)
+
+
+# What is cached from the rollups (the public pages, the open data) is keyed by this
+# generation, which moves once the transaction that changed them (a publication, an
+# import's batch) commits: a cached page is never older than the last publication.
+STATISTICS_GENERATION = "declarations:statistics-generation"
+
+
+def statistics_generation() -> str:
+    """The current generation; a new random one when the cache lost it, so that nothing
+    cached under an earlier one is ever taken for current."""
+    return str(cache.get_or_set(STATISTICS_GENERATION, secrets.token_hex, timeout=None))
+
+
+def statistics_changed() -> None:
+    cache.set(STATISTICS_GENERATION, secrets.token_hex(), timeout=None)

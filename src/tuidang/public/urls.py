@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tuidang.public import views
+from tuidang.public import data, views
 
 app_name = "public"
 
@@ -8,4 +8,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("verify", views.verify, name="verify"),
     path("verify/proof", views.verify_bundle, name="verify-proof"),
+    path("numbers", data.numbers, name="numbers"),
+    path("history", data.history, name="history"),
+    path("data/", data.data_index, name="data"),
+    path("data/totals.json", data.totals_json, name="data-totals"),
+    path("data/daily.csv", data.daily_counts_csv, name="data-daily"),
 ]

@@ -69,6 +69,11 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "public:home": (every(200), every(405)),
     "public:verify": (every(200), every(400)),
     "public:verify-proof": (every(405), every(400)),  # POST without a file
+    "public:numbers": (every(200), every(405)),
+    "public:history": (every(200), every(405)),
+    "public:data": (every(200), every(405)),
+    "public:data-totals": (every(200), every(405)),
+    "public:data-daily": (every(200), every(405)),
     # The probes and the metrics (lib/health.py, lib/metrics.py): readiness depends on a
     # worker having beaten; /metrics answers 404 while METRICS_TOKEN is not set.
     "healthz": (every(200), every(405)),
