@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python -m bench.witness_bench --write-docs
 	$(BIN)/python -m bench.year_bench --write-docs
 	$(BIN)/python -m bench.desk_poll_bench --write-docs
+	$(BIN)/python -m bench.public_bench --write-docs
 
 lint: install
 	$(BIN)/ruff check src bench
