@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from tuidang.calls.models import Call
+from tuidang.calls.models import Call, HotlineNumber
 from tuidang.declarations.models import Declaration
 from tuidang.demo.management.commands.demo_data import HISTORY_SIZE
 from tuidang.tlog.models import SignedCheckpoint
@@ -26,3 +26,8 @@ def test_demo_data_loads_twice_without_duplicates() -> None:
     out = StringIO()
     call_command("verify_log", stdout=out)
     assert f"The log verifies at size {HISTORY_SIZE}." in out.getvalue()
+    # Its open data is what the log counts, and the numbers to call are on the site.
+    out = StringIO()
+    call_command("verify_log", figures=True, stdout=out)
+    assert "are what the log counts" in out.getvalue()
+    assert HotlineNumber.objects.filter(public=True).count() == 2

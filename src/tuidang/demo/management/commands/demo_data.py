@@ -97,7 +97,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             for e164, name, how_heard in NUMBERS:
                 HotlineNumber.objects.get_or_create(
-                    e164=e164, defaults={"name": name, "how_heard": how_heard}
+                    e164=e164, defaults={"name": name, "how_heard": how_heard, "public": True}
                 )
             for name, language, book_format in TITLES:
                 Title.objects.get_or_create(name=name, language=language, format=book_format)
@@ -133,6 +133,11 @@ class Command(BaseCommand):
                 f"Its log is signed at size {checkpoint.size} (/log/checkpoint); check it with"
                 " `tuidang verify-log --url <this site>`."
             )
+        self.stdout.write(
+            "The home page lists the numbers to call (/numbers) and draws the total's history"
+            " (/history); the open data is at /data/ (totals.json, daily.csv), and"
+            " `tuidang verify-log --figures` recomputes every figure of it from the log."
+        )
         self.stdout.write(
             "Declarations recorded at the desk are published in batches by the worker, every"
             " PUBLICATION_INTERVAL_SECONDS (`make demo`: 20 s); the desk says when a receipt"
