@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from django.db.models import QuerySet, Sum
 
-from tuidang.declarations.models import DailyTotal, MonthlyRollup, Rollup
+from tuidang.declarations.models import DailyTotal, HowHeardTotal, MonthlyRollup, Rollup
 from tuidang.declarations.services import hotline_today
 
 
@@ -74,6 +74,14 @@ def renunciations_by(dimension: str) -> dict[str, int]:
         raise ValueError(f"no rollup by {dimension!r}")
     rows = MonthlyRollup.objects.values(dimension).annotate(n=Sum("count")).order_by()
     counts = {str(row[dimension] or ""): int(row["n"]) for row in rows if row["n"]}
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def people_by_how_heard() -> dict[str, int]:
+    """People counted by how they heard of the number they called ("" when not told, and
+    for declarations not made by phone), most first."""
+    rows = HowHeardTotal.objects.values("how_heard").annotate(n=Sum("people")).order_by()
+    counts = {str(row["how_heard"]): int(row["n"]) for row in rows if row["n"]}
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 

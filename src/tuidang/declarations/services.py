@@ -27,6 +27,7 @@ from tuidang.declarations.models import (
     DailyTotal,
     Declaration,
     DeclarationChannel,
+    HowHeardTotal,
     MonthlyRollup,
     Organization,
     Relationship,
@@ -287,6 +288,7 @@ def rollup_count(declarations: list[Declaration], step: int) -> None:
             region=declaration.region,
             channel=declaration.channel,
             step=step,
+            how_heard=declaration.how_heard,
         )
     tally.save()
 
@@ -301,10 +303,19 @@ class Tally:
     def __init__(self) -> None:
         self.cells: Counter[tuple[date, str, str, str]] = Counter()
         self.days: dict[date, list[int]] = {}
+        self.heard: Counter[tuple[date, str]] = Counter()
 
     def add(
-        self, *, day: date, organizations: Iterable[str], region: str, channel: str, step: int
+        self,
+        *,
+        day: date,
+        organizations: Iterable[str],
+        region: str,
+        channel: str,
+        step: int,
+        how_heard: str = "",
     ) -> None:
+        self.heard[day.replace(day=1), how_heard] += step
         totals = self.days.get(day)
         if totals is None:
             totals = self.days[day] = [0] * (1 + len(self._COLUMN))
@@ -331,6 +342,12 @@ class Tally:
             ["day"],
             ["people", *Organization.values],
             {(stored[day][0],): tuple(totals) for day, totals in self.days.items()},
+        )
+        bulk_add_counts(
+            HowHeardTotal,
+            ["month", "how_heard"],
+            ["people"],
+            {(db_value(month), heard): (n,) for (month, heard), n in self.heard.items()},
         )
         transaction.on_commit(statistics_changed)
 

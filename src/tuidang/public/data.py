@@ -19,11 +19,12 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from tuidang.calls.models import HotlineNumber
+from tuidang.calls.models import HotlineNumber, HowHeard
 from tuidang.declarations.models import DeclarationChannel, Organization
 from tuidang.declarations.selectors import (
     daily_cells,
     people_by_day,
+    people_by_how_heard,
     public_totals,
     renunciations_by,
 )
@@ -78,6 +79,21 @@ def _channel_label(channel: str) -> str:
     return channel
 
 
+def _how_heard_bars() -> list[charts.Bar]:
+    """People by how they heard of the number, each with its share of those who said."""
+    counts = people_by_how_heard()
+    told = sum(n for key, n in counts.items() if key not in ("", HowHeard.UNKNOWN)) or 1
+    bars = []
+    for key, n in counts.items():
+        if key in ("", HowHeard.UNKNOWN):
+            label = _("Not told, or not by phone")
+        else:
+            name = str(HowHeard(key).label) if key in HowHeard.values else key
+            label = f"{name} ({n / told:.0%})"
+        bars.append(charts.Bar(key or "none", label, n))
+    return bars
+
+
 def history_charts() -> dict[str, SafeString]:
     """Every chart of the history page, in the page's language, by name."""
 
@@ -107,6 +123,11 @@ def history_charts() -> dict[str, SafeString]:
                 [charts.Bar(key, _channel_label(key), n) for key, n in channels.items()],
                 title=_("Renunciations by channel"),
                 name="by-channel",
+            ),
+            "by_how_heard": charts.ranked_bars(
+                _how_heard_bars(),
+                title=_("People by how they heard of the number they called"),
+                name="by-how-heard",
             ),
         }
 
@@ -141,6 +162,7 @@ def _totals_file() -> DataFile:
         },
         "renunciations_by_channel": renunciations_by("channel"),
         "renunciations_by_region": renunciations_by("region"),
+        "people_by_how_heard": people_by_how_heard(),
     }
     body = json.dumps(document, ensure_ascii=False, indent=1).encode() + b"\n"
     return DataFile.of(body, "application/json")

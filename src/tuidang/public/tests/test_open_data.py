@@ -81,6 +81,7 @@ def test_the_open_data_adds_up_to_what_the_log_counts(
     assert {r["region"] for r in rows} == {call.region}
     assert sum(totals["renunciations_by_channel"].values()) == 3
     assert totals["renunciations_by_region"] == {call.region: 3}
+    assert totals["people_by_how_heard"] == {"banknotes": 2}
 
     # The log's own count, written by verify-log, is the published file, line for line.
     figures = tmp_path / "figures.csv"
@@ -94,7 +95,9 @@ def test_the_open_data_adds_up_to_what_the_log_counts(
     publish()
     rows = daily_rows(client)
     assert sum(int(r["count"]) for r in rows) == 1
-    assert json.loads(client.get(reverse("public:data-totals")).content)["total"] == 1
+    totals = json.loads(client.get(reverse("public:data-totals")).content)
+    assert totals["total"] == 1
+    assert totals["people_by_how_heard"] == {"banknotes": 1}
     call_command("verify_log", figures=True, write_figures=figures)
     assert figures.read_bytes() == client.get(reverse("public:data-daily")).content
 
@@ -139,6 +142,10 @@ def test_the_charts_say_the_counts_of_the_registry(
     assert bar_count(page, "by-organization", "youth_league") == 1
     assert bar_count(page, "by-channel", "relayed") == 2
     assert bar_count(page, "by-region", call.region) == 3
+    # Both people called the banknotes line: all of those who said how they heard.
+    assert call.how_heard == "banknotes"
+    assert bar_count(page, "by-how-heard", "banknotes") == 2
+    assert "Banknotes (100%)" in page
     assert region_name(call.region, chinese=False) in page
     total = re.search(r'data-chart="total-over-time".*?data-count="(\d+)"', page, re.S)
     assert total is not None and int(total.group(1)) == 2
