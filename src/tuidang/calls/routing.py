@@ -6,6 +6,11 @@ when none of them is on duty or the call has waited past the overflow time, also
 the queue's second language; when none of either is on duty, voicemail (see
 ``call_wait``). A caller who rings back is offered first to the volunteer who spoke with
 them last, when that volunteer is free.
+
+The schedule (shifts) orders each pool: volunteers on shift for the call's languages come
+first; those off shift follow, or are left out when the queue says so
+(``shifts.selectors.off_shift_fallback``). Routing reads the on-shift assignments through
+their index, worked out ahead by the shifts app's periodic job.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from tuidang.calls import selectors
 from tuidang.calls.models import Call, QueueConfig, Strategy
 from tuidang.screening.models import Policy
+from tuidang.shifts.selectors import off_shift_fallback, on_shift
 from tuidang.volunteers.models import Presence, Volunteer, VolunteerLanguage
 
 ON_DUTY = [Presence.AVAILABLE, Presence.RINGING, Presence.ON_CALL, Presence.WRAP_UP]
@@ -39,12 +45,16 @@ def speakers(languages: list[str]) -> QuerySet[VolunteerLanguage, int]:
 
 
 def eligible(languages: list[str], now: datetime) -> list[Volunteer]:
-    """Ready volunteers for ``languages``, longest idle first, locked for this transaction."""
-    return list(
+    """Ready volunteers for ``languages``, on shift first, then longest idle first, locked
+    for this transaction."""
+    ready = (
         Volunteer.objects.select_for_update()
         .filter(ready_q(now), pk__in=speakers(languages))
-        .order_by("presence_since", "pk")
+        .annotate(on_shift=Exists(on_shift(languages, now).filter(volunteer=OuterRef("pk"))))
     )
+    if not off_shift_fallback(languages[0]):
+        ready = ready.filter(on_shift=True)
+    return list(ready.order_by("-on_shift", "presence_since", "pk"))
 
 
 def anyone_ready(languages: list[str], now: datetime) -> bool:

@@ -23,6 +23,7 @@ from tuidang.config.env import (
     env_str,
     generated_secrets,
 )
+from tuidang.lib.logcontext import logging_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env_str("TUIDANG_HOME", str(Path.cwd())))
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "tuidang.volunteers",
     "tuidang.calls",
     "tuidang.screening",
+    "tuidang.shifts",
     "tuidang.declarations",
     "tuidang.literature",
     "tuidang.tlog",
@@ -72,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Each request's id, for its log lines and its X-Request-ID header.
+    "tuidang.lib.logcontext.RequestIdMiddleware",
     # First: the telephony pool answers nothing but the webhooks (SERVE_ONLY_PATHS).
     "tuidang.lib.middleware.OnlyThesePathsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -287,6 +291,10 @@ DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30)
 # multiples of it: hourly, on the hour), shuffled: the log's growth says nothing finer of
 # when one was recorded (docs/transparency-log.md "Publication in batches").
 PUBLICATION_INTERVAL_SECONDS = env_int("PUBLICATION_INTERVAL_SECONDS", 3600)
+# Shifts: their slots for the weeks ahead are written this often; starts and ends of
+# shifts (asking volunteers to go available, setting them away) are acted on this often.
+SHIFT_SLOTS_INTERVAL_SECONDS = env_int("SHIFT_SLOTS_INTERVAL_SECONDS", 3600)
+SHIFT_CHANGES_INTERVAL_SECONDS = env_int("SHIFT_CHANGES_INTERVAL_SECONDS", 60)
 
 # Uploads (recorded prompts). Served to the provider by a view of their own, not as /media/.
 MEDIA_ROOT = VAR_DIR / "media"
@@ -340,13 +348,20 @@ TLOG_WITNESSES = env_str("TLOG_WITNESSES", "")
 TLOG_WITNESS_QUORUM = env_int("TLOG_WITNESS_QUORUM", 0)
 # /readyz fails when entries have waited longer than this for a signed checkpoint.
 TLOG_CHECKPOINT_LAG_SECONDS = env_int("TLOG_CHECKPOINT_LAG_SECONDS", 300)
+# Workers look this often (and when they start) for entries no checkpoint covers, and
+# sign one: a crash between an append and its sign request leaves none behind for long.
+TLOG_CATCH_UP_INTERVAL_SECONDS = env_int("TLOG_CATCH_UP_INTERVAL_SECONDS", 60)
 
 # /metrics answers only a scrape with "Authorization: Bearer <METRICS_TOKEN>"; 404 unset.
 METRICS_TOKEN = (
     env_secret("METRICS_TOKEN") if env_str("METRICS_TOKEN") or env_str("METRICS_TOKEN_FILE") else ""
 )
-# /readyz fails when no worker has said it is alive for this long.
-WORKER_SEEN_WITHIN_SECONDS = env_int("WORKER_SEEN_WITHIN_SECONDS", 60)
+# /readyz fails when no worker has said it is alive for this long (they beat every
+# second; one stopped with SIGTERM says so at once).
+WORKER_SEEN_WITHIN_SECONDS = env_int("WORKER_SEEN_WITHIN_SECONDS", 2)
+# A task still running when its worker has been silent this long is run again by
+# another worker (jobs/heartbeat.py); every task is safe to run twice.
+TASKS_ORPHANED_AFTER_SECONDS = env_int("TASKS_ORPHANED_AFTER_SECONDS", 10)
 
 # --- Telephony ------------------------------------------------------------------------
 # "simulated" drives the project's own phone network; "twilio" and "telnyx" real ones. The
@@ -417,6 +432,11 @@ TELEPHONY_POOL_PATHS = ["/telephony/"]
 # The paths this process answers, all others 404; `serve` sets it for the telephony pool.
 SERVE_ONLY_PATHS = env_list("SERVE_ONLY_PATHS", [])
 OFFER_TIMEOUT_SECONDS = env_int("OFFER_TIMEOUT_SECONDS", 20)
+# Workers look this often for calls, offers and volunteers whose status callback never
+# came, and settle those that have been open at least RECONCILE_AFTER_SECONDS by asking
+# the provider where their legs stand (calls/services/reconcile.py).
+RECONCILE_INTERVAL_SECONDS = env_int("RECONCILE_INTERVAL_SECONDS", 30)
+RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 60)
 # After a call, a volunteer has this long to record it before routing offers them the next.
 WRAP_UP_SECONDS = env_int("WRAP_UP_SECONDS", 120)
 # The longest voicemail a caller can leave.
@@ -456,14 +476,12 @@ CONTENT_SECURITY_POLICY = {
 # --- Logging --------------------------------------------------------------------------
 # Log lines never carry a caller's number: webhook views only log caller keys.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# "json": one JSON object a line, with the request's and the call's ids (lib/logcontext.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+try:
+    LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+except ValueError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from None
 
 # Which secrets came from var/secrets/ rather than the environment: `check --deploy`
 # names them (lib/checks.py). Last, after every secret has been read.

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tuidang.lib.languages import Language
 from tuidang.lib.zones import time_zone_names
 from tuidang.literature.models import Delivery, Title
 
@@ -46,3 +47,61 @@ class TimeZoneForm(forms.Form):
         choices=_zones,
         help_text=_("The desk shows every time in it; callers' times also in China time."),
     )
+
+
+class ShiftForm(forms.Form):
+    """A coordinator's new shift, in the wall clock of a zone."""
+
+    language = forms.ChoiceField(label=_("Language queue"), choices=Language.choices)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=_zones,
+        help_text=_("The shift's times are in this zone's clock, daylight saving included."),
+    )
+    weekly = forms.BooleanField(label=_("Every week"), required=False, initial=True)
+    first_date = forms.DateField(
+        label=_("Date (the first, for a weekly shift)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    last_date = forms.DateField(
+        label=_("Last date (weekly, optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    start_time = forms.TimeField(
+        label=_("Starts"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    end_time = forms.TimeField(
+        label=_("Ends"),
+        help_text=_("At or before the start: the next day."),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    min_heads = forms.IntegerField(label=_("Minimum volunteers"), min_value=0, max_value=50)
+    target_heads = forms.IntegerField(label=_("Target volunteers"), min_value=1, max_value=50)
+    notice_hours = forms.IntegerField(
+        label=_("Notice to drop (hours)"),
+        min_value=0,
+        max_value=24 * 60,
+        initial=24,
+        help_text=_("Closer to the start than this, only a coordinator takes a volunteer off."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("start_time") is not None and data.get("start_time") == data.get("end_time"):
+            self.add_error("end_time", _("A shift cannot start and end at the same time."))
+        minimum, target = data.get("min_heads"), data.get("target_heads")
+        if minimum is not None and target is not None and target < minimum:
+            self.add_error("target_heads", _("The target cannot be below the minimum."))
+        first, last = data.get("first_date"), data.get("last_date")
+        if first is not None and last is not None and last < first:
+            self.add_error("last_date", _("The last date cannot come before the first."))
+        return data
+
+
+class AssignForm(forms.Form):
+    volunteer = forms.TypedChoiceField(label=_("Volunteer"), coerce=int)
+
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["volunteer"].choices = choices  # type: ignore[attr-defined]

@@ -157,15 +157,22 @@ def _volunteer_saved(sender: Any, instance: Any, update_fields: Any = None, **_:
         versions_bump(volunteer_key(instance.pk))
 
 
+def _assignment_saved(sender: Any, instance: Any, update_fields: Any = None, **_: Any) -> None:
+    # A shift starting (or a volunteer put on one) asks them to go available.
+    versions_bump(volunteer_key(instance.volunteer_id))
+
+
 def connect() -> None:
     """Bump the versions on every save that changes what a desk shows (``ready()``)."""
     from django.db.models.signals import post_save
 
     from tuidang.calls.models import Call
+    from tuidang.shifts.models import Assignment
     from tuidang.volunteers.models import Volunteer
 
     post_save.connect(_call_saved, sender=Call, dispatch_uid="desk.poll.call")
     post_save.connect(_volunteer_saved, sender=Volunteer, dispatch_uid="desk.poll.volunteer")
+    post_save.connect(_assignment_saved, sender=Assignment, dispatch_uid="desk.poll.assignment")
 
 
 def wsgi_shortcut(application: WSGIApplication) -> WSGIApplication:

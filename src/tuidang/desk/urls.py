@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tuidang.desk.views import books, callbacks, cases, desk, profile, screening, team
+from tuidang.desk.views import books, callbacks, cases, desk, profile, screening, shifts, team
 
 app_name = "desk"
 
@@ -33,6 +33,21 @@ urlpatterns = [
     path(
         "desk/callbacks/<uuid:public_id>/call", callbacks.callback_call_back, name="callback-call"
     ),
+    # Shifts: a volunteer's schedule and calendar feed; coordinators' slots and coverage.
+    path("desk/shifts/", shifts.schedule, name="shifts"),
+    path("desk/shifts/new", shifts.shift_new, name="shift-new"),
+    path("desk/shifts/slots/<int:slot_id>", shifts.slot_detail, name="slot"),
+    path("desk/shifts/slots/<int:slot_id>/sign-up", shifts.sign_up, name="slot-sign-up"),
+    path("desk/shifts/slots/<int:slot_id>/assign", shifts.slot_assign_view, name="slot-assign"),
+    path("desk/shifts/slots/<int:slot_id>/cancel", shifts.slot_cancel_view, name="slot-cancel"),
+    path("desk/shifts/assignments/<int:assignment_id>/drop", shifts.drop, name="shift-drop"),
+    path("desk/shifts/feed", shifts.feed_new, name="feed-new"),
+    path("desk/shifts/feed/revoke", shifts.feed_revoke, name="feed-revoke"),
+    # The calendar app asks without a login: the secret in the URL is the key.
+    path("shifts/feed/<str:token>.ics", shifts.feed, name="feed"),
+    path("desk/coverage/", shifts.coverage_page, name="coverage"),
+    path("desk/coverage.csv", shifts.coverage_csv, name="coverage-csv"),
+    path("desk/coverage/queue", shifts.queue_setting, name="queue-shifts"),
     # Screening: the coordinators' page, and the flag on the desk.
     path("screening/", screening.dashboard, name="screening"),
     path("screening/blocks", screening.block, name="screening-block"),

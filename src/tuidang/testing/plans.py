@@ -26,6 +26,7 @@ from tuidang.audit.models import AuditEvent
 from tuidang.calls.models import Call, CallDisposition, CallNote, Offer, Voicemail
 from tuidang.declarations.models import Declaration, Revocation
 from tuidang.screening.models import Block, CallerScore, ScreeningEvent
+from tuidang.shifts.models import Assignment, Slot
 from tuidang.tlog.models import LogEntry
 
 GROWING: tuple[type[models.Model], ...] = (
@@ -41,6 +42,8 @@ GROWING: tuple[type[models.Model], ...] = (
     Block,
     ScreeningEvent,
     AuditEvent,
+    Slot,  # every week, for every shift
+    Assignment,  # routing asks who is on shift at every offer
 )
 
 

@@ -4,10 +4,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from tuidang.calls.models import Call, HotlineNumber
 from tuidang.declarations.models import Declaration
 from tuidang.demo.management.commands.demo_data import HISTORY_SIZE
+from tuidang.desk.coverage import coverage
+from tuidang.shifts.models import Assignment, Shift
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.volunteers.models import Volunteer
 
@@ -31,3 +34,27 @@ def test_demo_data_loads_twice_without_duplicates() -> None:
     call_command("verify_log", figures=True, stdout=out)
     assert "are what the log counts" in out.getvalue()
     assert HotlineNumber.objects.filter(public=True).count() == 2
+
+
+def test_demo_data_says_what_the_reconciler_finds() -> None:
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    assert "reconciler finds 0 calls, offers or volunteers left stuck" in out.getvalue()
+
+
+def test_the_demo_has_shifts_in_several_zones_with_gaps_and_cover() -> None:
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    assert "/desk/coverage/" in out.getvalue()
+    assert set(Shift.objects.values_list("time_zone", flat=True)) == {
+        "Asia/Taipei",
+        "America/Toronto",
+        "Europe/Berlin",
+    }
+    assert Assignment.objects.exists()
+    zones = set(Volunteer.objects.exclude(time_zone="").values_list("time_zone", flat=True))
+    assert len(zones) >= 3
+    hours = coverage(["cmn"], timezone.now())["cmn"]
+    assert any(hour.gap for hour in hours) and any(hour.scheduled for hour in hours)
+    call_command("demo_data", verbosity=0)
+    assert Shift.objects.count() == 7 + 5 + 4 + 3

@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from tuidang.calls.case_codes import format_case_code
 from tuidang.screening.models import Policy
+from tuidang.shifts.models import Assignment
+from tuidang.shifts.selectors import current_assignment
+from tuidang.volunteers.models import Volunteer
 
 register = template.Library()
 
@@ -46,3 +50,10 @@ def flood_counts(detail: str) -> str:
         )
         % match.groupdict()
     )
+
+
+@register.simple_tag
+def shift_now(volunteer: Volunteer) -> Assignment | None:
+    """The volunteer's shift going on now, if any: an away volunteer on shift is asked to
+    go available."""
+    return current_assignment(volunteer, timezone.now())

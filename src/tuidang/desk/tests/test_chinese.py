@@ -176,3 +176,42 @@ def walk(
         found[f"{url} (coordinator)"] = untranslated(client, url, language=language)
 
     return {url: strings for url, strings in found.items() if strings}
+
+
+def test_the_shift_pages_have_no_english_left(
+    client: Client, mei: Volunteer, lin: Volunteer
+) -> None:
+    from datetime import time, timedelta
+
+    from django.utils import timezone
+
+    from tuidang.shifts.services import shift_create, slot_assign
+
+    shift, _notes = shift_create(
+        language="cmn",
+        time_zone="America/Toronto",
+        weekly=True,
+        first_date=timezone.now().date() + timedelta(days=1),
+        last_date=None,
+        start_time=time(22),
+        end_time=time(2),
+        min_heads=1,
+        target_heads=2,
+        notice_hours=24,
+    )
+    first, second = shift.slots.order_by("starts_at")[:2]
+    slot_assign(slot=first, volunteer=mei, by=mei)
+    found: dict[str, list[str]] = {}
+    client.force_login(mei.user)
+    client.post(reverse("desk:feed-new"))
+    found["shifts"] = untranslated(client, reverse("desk:shifts"))
+    client.force_login(lin.user)
+    slot_assign(slot=second, volunteer=lin, by=lin)  # inside nothing: Drop shown
+    for url in [
+        reverse("desk:shifts"),
+        reverse("desk:shift-new"),
+        reverse("desk:slot", args=[first.pk]),
+        reverse("desk:coverage"),
+    ]:
+        found[url] = untranslated(client, url, data=frozenset({"CSV"}))
+    assert {url: strings for url, strings in found.items() if strings} == {}

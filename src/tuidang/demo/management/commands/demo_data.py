@@ -9,8 +9,9 @@ changes nothing that is already there.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
@@ -22,13 +23,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from tuidang.calls.models import HotlineNumber, HowHeard
+from tuidang.calls.services import calls_reconcile
 from tuidang.declarations.imports import Row, import_declarations
 from tuidang.declarations.models import DeclarationChannel, Organization, Relationship
 from tuidang.declarations.services import hotline_today
 from tuidang.lib.languages import Language
 from tuidang.literature.models import BookLanguage, Format, Title
+from tuidang.shifts.models import Shift
+from tuidang.shifts.services import ShiftRefused, shift_create, slot_assign
 from tuidang.tlog.services import log_checkpoint_sign
 from tuidang.volunteers.models import Presence, Role, Volunteer, VolunteerLanguage
 
@@ -88,6 +93,58 @@ def demo_history(today: date) -> list[Row]:
     return rows
 
 
+# Where the demo volunteers live, and their shifts: (language, zone, first day from today,
+# days of the week it repeats on counted from that day, start, end, min, target, who).
+ZONES = {
+    "mei": "Asia/Taipei",
+    "wing": "America/Toronto",
+    "grace": "Europe/Berlin",
+    "lin": "America/Toronto",
+}
+SHIFTS = [
+    # Evenings in China, from Taipei: every day.
+    (Language.MANDARIN, "Asia/Taipei", range(7), time(19), time(23), 1, 2, ["mei"]),
+    # China's late morning is Toronto's night (across midnight there).
+    (Language.MANDARIN, "America/Toronto", range(5), time(22), time(2), 1, 2, ["lin"]),
+    (Language.CANTONESE, "America/Toronto", range(0, 7, 2), time(20), time(23), 1, 1, ["wing"]),
+    (Language.ENGLISH, "Europe/Berlin", range(3), time(9), time(13), 1, 1, ["grace"]),
+]
+
+
+def demo_shifts() -> int:
+    """The demo's weekly shifts and who is on their slots (once: none exist yet)."""
+    for username, zone in ZONES.items():
+        Volunteer.objects.filter(user__username=username, time_zone="").update(time_zone=zone)
+    if Shift.objects.exists():
+        return 0
+    made = 0
+    for language, zone, weekdays, start, end, minimum, target, who in SHIFTS:
+        today = timezone.now().astimezone(ZoneInfo(zone)).date()
+        for offset in weekdays:
+            shift, _notes = shift_create(
+                language=language,
+                time_zone=zone,
+                weekly=True,
+                first_date=today + timedelta(days=offset),
+                last_date=None,
+                start_time=start,
+                end_time=end,
+                min_heads=minimum,
+                target_heads=target,
+                notice_hours=24,
+            )
+            made += 1
+            for username in who:
+                volunteer = Volunteer.objects.get(user__username=username)
+                # Every other week: the coverage page shows gaps as well as cover.
+                for slot in shift.slots.order_by("starts_at")[::2]:
+                    try:
+                        slot_assign(slot=slot, volunteer=volunteer, by=volunteer)
+                    except ShiftRefused:
+                        continue
+    return made
+
+
 class Command(BaseCommand):
     help = "Load demo data (idempotent) and print how to use the demo."
 
@@ -123,6 +180,7 @@ class Command(BaseCommand):
                     VolunteerLanguage.objects.get_or_create(volunteer=volunteer, language=spoken)
                 if volunteer.is_coordinator:
                     second_factors[username] = _second_factor(user)
+        shifts_made = demo_shifts()
         imported, _skipped = import_declarations(demo_history(hotline_today()))
         checkpoint = log_checkpoint_sign()  # as the worker would, within a second
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
@@ -139,10 +197,23 @@ class Command(BaseCommand):
             " `tuidang verify-log --figures` recomputes every figure of it from the log."
         )
         self.stdout.write(
+            f"Shifts: {Shift.objects.count()} shifts ({shifts_made} new) in Taipei, Toronto and"
+            " Berlin time, with the demo volunteers on some of their slots; coordinators see"
+            " the coverage page at /desk/coverage/ (gaps in red), volunteers their own"
+            " schedule at /desk/shifts/."
+        )
+        self.stdout.write(
             "Declarations recorded at the desk are published in batches by the worker, every"
             " PUBLICATION_INTERVAL_SECONDS (`make demo`: 20 s); the desk says when a receipt"
             " becomes checkable."
         )
+        if settings.TELEPHONY_PROVIDER_CLASS:
+            stuck = calls_reconcile(dry_run=True)
+            self.stdout.write(
+                f"The workers' reconciler finds {len(stuck)} calls, offers or volunteers left"
+                f" stuck by a lost status callback now; it looks every"
+                f" {settings.RECONCILE_INTERVAL_SECONDS} s (`tuidang reconcile --dry-run`)."
+            )
         self.stdout.write(
             "\nLog in at /accounts/login/ with the password "
             f"{DEMO_PASSWORD!r} as one of:\n"

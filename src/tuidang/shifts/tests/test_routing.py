@@ -1,0 +1,88 @@
+"""Calls ring volunteers on shift first; off shift only as the queue allows, through whole
+simulated calls."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tuidang.calls.models import Call
+from tuidang.lib.languages import Language
+from tuidang.shifts.services import queue_shifts_set, shift_create, slot_assign
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    CALLER,
+    HotlineNumbers,
+    go_available,
+    make_volunteer,
+)
+from tuidang.volunteers.models import Volunteer
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+
+def on_shift_now(volunteer: Volunteer) -> None:
+    """A one-off Mandarin shift from an hour ago to two hours ahead, with ``volunteer`` on it."""
+    now = timezone.now()
+    start = now - timedelta(hours=1)
+    shift, _notes = shift_create(
+        language=Language.MANDARIN,
+        time_zone="UTC",
+        weekly=False,
+        first_date=start.date(),
+        last_date=None,
+        start_time=start.time().replace(microsecond=0),
+        end_time=(now + timedelta(hours=2)).time().replace(microsecond=0),
+        min_heads=1,
+        target_heads=1,
+        notice_hours=0,
+    )
+    slot_assign(slot=shift.slots.get(), volunteer=volunteer, by=volunteer)
+
+
+def ringing(network: PhoneNetwork, volunteer: Volunteer) -> bool:
+    return bool(network.calls_for(f"client:{volunteer.user.username}").exists())
+
+
+def call_in(network: PhoneNetwork) -> None:
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+
+
+def test_a_call_rings_the_volunteer_on_shift_before_one_idle_longer_off_shift(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    bo = make_volunteer("bo", [Language.MANDARIN])
+    go_available(mei)  # off shift, idle longest
+    on_shift_now(bo)
+    go_available(bo)
+    call_in(network)
+    assert ringing(network, bo)
+    assert not ringing(network, mei)
+
+
+def test_off_shift_volunteers_take_the_call_when_no_one_on_shift_is_free(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    bo = make_volunteer("bo", [Language.MANDARIN])
+    on_shift_now(bo)  # on shift, but away
+    go_available(mei)
+    call_in(network)
+    assert ringing(network, mei)
+
+
+def test_a_queue_can_keep_its_calls_for_volunteers_on_shift(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    queue_shifts_set(language=Language.MANDARIN, off_shift_fallback=False)
+    bo = make_volunteer("bo", [Language.MANDARIN])
+    on_shift_now(bo)
+    go_available(mei)
+    call_in(network)
+    assert not ringing(network, mei)
+    assert Call.objects.get().state == Call.State.QUEUED
+    go_available(bo)  # the volunteer on shift comes back: the waiting call rings them
+    assert ringing(network, bo)
