@@ -204,7 +204,10 @@ def test_the_shift_pages_have_no_english_left(
     found: dict[str, list[str]] = {}
     client.force_login(mei.user)
     client.post(reverse("desk:feed-new"))
-    found["shifts"] = untranslated(client, reverse("desk:shifts"))
+    for language in ("zh-hans", TRADITIONAL):
+        found[f"shifts {language}"] = untranslated(
+            client, reverse("desk:shifts"), language=language
+        )
     client.force_login(lin.user)
     slot_assign(slot=second, volunteer=lin, by=lin)  # inside nothing: Drop shown
     for url in [
@@ -213,5 +216,8 @@ def test_the_shift_pages_have_no_english_left(
         reverse("desk:slot", args=[first.pk]),
         reverse("desk:coverage"),
     ]:
-        found[url] = untranslated(client, url, data=frozenset({"CSV"}))
+        for language in ("zh-hans", TRADITIONAL):
+            found[f"{url} {language}"] = untranslated(
+                client, url, data=frozenset({"CSV"}), language=language
+            )
     assert {url: strings for url, strings in found.items() if strings} == {}
