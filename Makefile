@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-sqlite test-postgres lint audit-deps fmt browser install migrate bench messages messages-hant clean
+.PHONY: demo test test-sqlite test-postgres lint audit-deps fmt browser deploy-tools install migrate bench messages messages-hant clean
 
 ## Install pinned dependencies into .venv (again only when pyproject.toml changes).
 install: $(STAMP)
@@ -23,6 +23,13 @@ browser:
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "The browser tests need Debian's chromium: apt-get install chromium" >&2; exit 1; fi
 
+## Debian's HAProxy and systemd-analyze, which check the files in deploy/ (lib/tests/test_deploy_files.py).
+deploy-tools:
+	@if [ -x /usr/sbin/haproxy ] && command -v systemd-analyze >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy systemd >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy systemd >/dev/null; \
+	else echo "The deployment tests need Debian's haproxy and systemd: apt-get install haproxy systemd" >&2; exit 1; fi
+
 migrate: install
 	$(BIN)/tuidang migrate --noinput
 	$(BIN)/tuidang migrate --noinput --database phone_network
@@ -36,6 +43,7 @@ demo: export TELEPHONY_PROVIDER = simulated
 demo: migrate
 	$(BIN)/tuidang collectstatic --noinput --verbosity 0
 	$(BIN)/tuidang demo_data
+	$(BIN)/tuidang storage-import
 	export TLOG_WITNESSES="$$($(BIN)/tuidang demo_witnesses --config)"; \
 	$(BIN)/tuidang demo_witnesses & witnesses=$$!; \
 	trap 'kill $$witnesses 2>/dev/null' EXIT INT TERM; \
@@ -43,7 +51,7 @@ demo: migrate
 
 ## Every test: lint, the suite on the embedded SQLite, and again on PostgreSQL (with Redis
 ## when REDIS_URL is set) when DATABASE_URL names one.
-test: install browser lint test-sqlite
+test: install browser deploy-tools lint test-sqlite
 	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "DATABASE_URL is not set: the PostgreSQL run is skipped."; fi
 
@@ -66,6 +74,8 @@ bench: install
 	$(BIN)/python -m bench.witness_bench --write-docs
 	$(BIN)/python -m bench.year_bench --write-docs
 	$(BIN)/python -m bench.desk_poll_bench --write-docs
+	$(BIN)/python -m bench.statements_bench --write-docs
+	$(BIN)/python -m bench.declare_flood --write-docs
 	$(BIN)/python -m bench.public_bench --write-docs
 
 lint: install

@@ -105,6 +105,17 @@ def network(clock: Clock) -> PhoneNetwork:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language: a page a test client fetched in
+    Chinese leaves Chinese active in the thread, which a later test would read."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """Every test starts with an empty cache, as a freshly started server does."""
     from django.core.cache import cache

@@ -240,8 +240,8 @@ class CallbackOutcome(models.TextChoices):
 class Voicemail(models.Model):
     """A message a caller left: a callback request for volunteers.
 
-    The recording is fetched from the provider into encrypted storage (``var/recordings``,
-    sealed to this row) and then deleted at the provider.
+    The recording is fetched from the provider into encrypted storage every node shares
+    (``calls/recordings.py``, sealed to this row) and then deleted at the provider.
     """
 
     class State(models.TextChoices):

@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from tuidang.calls import recordings
 from tuidang.calls.models import Call, CallNote, Voicemail
@@ -65,13 +64,16 @@ def purge_recordings(report: PurgeReport, before: datetime, batch_size: int) -> 
     known = {
         f"{pid}{recordings.SUFFIX}" for pid in Voicemail.objects.values_list("public_id", flat=True)
     }
-    for path in recordings.stored_files():
-        if path.name in known:
+    for name in recordings.stored_names():
+        if name in known:
             continue
-        made = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.get_current_timezone())
+        try:
+            made = recordings.stored_at(name)
+        except FileNotFoundError:
+            continue  # deleted meanwhile
         if made < before:
             if not report.dry_run:
-                path.unlink(missing_ok=True)
+                recordings.delete_name(name)
             report.add("orphaned recording files", 1)
 
 

@@ -140,6 +140,9 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tuidang.sqlite3'}
 _default_db = dj_database_url.parse(
     DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 600), conn_health_checks=True
 )
+# The password may come apart from the URL, as a secret (DATABASE_PASSWORD_FILE).
+if env_str("DATABASE_PASSWORD") or env_str("DATABASE_PASSWORD_FILE"):
+    _default_db["PASSWORD"] = env_secret("DATABASE_PASSWORD")
 # Our SQLite backend queues a process's writers on a lock of its own (lib/sqlite/base.py).
 SQLITE_ENGINE = "tuidang.lib.sqlite"
 if _default_db["ENGINE"] == "django.db.backends.sqlite3":
@@ -155,7 +158,24 @@ DATABASES = {
         "OPTIONS": dict(_SQLITE_OPTIONS),
     },
 }
-DATABASE_ROUTERS = ["tuidang.telephony.simulator.routers.PhoneNetworkRouter"]
+# A read replica of PostgreSQL for the read-only public pages (lib/replica.py): the total,
+# the log's checkpoint, tiles and proofs, a receipt's check. Empty: they read the primary.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+READ_REPLICA = ""
+if DATABASE_REPLICA_URL:
+    _replica_db = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 600),
+        conn_health_checks=True,
+    )
+    if env_str("DATABASE_REPLICA_PASSWORD") or env_str("DATABASE_REPLICA_PASSWORD_FILE"):
+        _replica_db["PASSWORD"] = env_secret("DATABASE_REPLICA_PASSWORD")
+    DATABASES["replica"] = _replica_db
+    READ_REPLICA = "replica"
+DATABASE_ROUTERS = [
+    "tuidang.telephony.simulator.routers.PhoneNetworkRouter",  # first: its own database
+    "tuidang.lib.replica.ReplicaRouter",
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Every process of the hotline reads the same cache: the desk's poll versions
@@ -296,12 +316,74 @@ PUBLICATION_INTERVAL_SECONDS = env_int("PUBLICATION_INTERVAL_SECONDS", 3600)
 SHIFT_SLOTS_INTERVAL_SECONDS = env_int("SHIFT_SLOTS_INTERVAL_SECONDS", 3600)
 SHIFT_CHANGES_INTERVAL_SECONDS = env_int("SHIFT_CHANGES_INTERVAL_SECONDS", 60)
 
+# --- Declaring online -------------------------------------------------------------------
+# The web form's flood defence (screening/web.py): forms one address (by its keyed hash)
+# may post an hour, and all addresses together a minute before the form is in flood mode,
+# where each address may post fewer, the proof of work is harder and statements are held.
+ONLINE_PER_ADDRESS_HOUR = env_int("ONLINE_PER_ADDRESS_HOUR", 12)
+ONLINE_PER_ADDRESS_HOUR_IN_FLOOD = env_int("ONLINE_PER_ADDRESS_HOUR_IN_FLOOD", 3)
+ONLINE_FLOOD_PER_MINUTE = env_int("ONLINE_FLOOD_PER_MINUTE", 60)
+# The proof of work (ALTCHA): the largest number a browser may have to try.
+ONLINE_WORK = env_int("ONLINE_WORK", 20_000)
+ONLINE_WORK_IN_FLOOD = env_int("ONLINE_WORK_IN_FLOOD", 200_000)
+# Without JavaScript (no proof of work), a form is accepted this many seconds after it
+# was served, and its statement is held.
+ONLINE_NO_SCRIPT_DELAY_SECONDS = env_int("ONLINE_NO_SCRIPT_DELAY_SECONDS", 8)
+# A form is good for this long; its token is kept this long against a second post.
+ONLINE_FORM_HOURS = env_int("ONLINE_FORM_HOURS", 24)
+
 # Uploads (recorded prompts). Served to the provider by a view of their own, not as /media/.
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Collected static files; the container image collects them at build time, outside VAR_DIR.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# Recordings and uploaded prompts go where every node reads them (lib/storage.py,
+# docs/deployment.md): "database" (a table of files, the default), "s3" (an S3-compatible
+# store through django-storages) or "files" (under VAR_DIR: one machine only).
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "database")
+if STORAGE_BACKEND == "database":
+    _media = {"BACKEND": "tuidang.lib.storage.DatabaseStorage", "OPTIONS": {}}
+    _recordings = {
+        "BACKEND": "tuidang.lib.storage.DatabaseStorage",
+        "OPTIONS": {"area": "recordings", "overwrite": True},
+    }
+elif STORAGE_BACKEND == "s3":
+    # Private objects: prompts are served by the hotline's own view, recordings sealed.
+    if not env_str("S3_BUCKET"):
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs S3_BUCKET")
+    _s3 = {
+        "bucket_name": env_str("S3_BUCKET"),
+        "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+        "region_name": env_str("S3_REGION") or None,
+        "access_key": env_secret("S3_ACCESS_KEY_ID"),
+        "secret_key": env_secret("S3_SECRET_ACCESS_KEY"),
+        "default_acl": "private",
+        "querystring_auth": True,
+    }
+    _media = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": "media", "file_overwrite": False},
+    }
+    _recordings = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": "recordings", "file_overwrite": True},
+    }
+elif STORAGE_BACKEND == "files":
+    _media = {
+        "BACKEND": "tuidang.lib.storage.PrivateFileStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    }
+    _recordings = {
+        "BACKEND": "tuidang.lib.storage.PrivateFileStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "recordings"), "overwrite": True},
+    }
+else:
+    raise ImproperlyConfigured(
+        f"STORAGE_BACKEND must be database, s3 or files, not {STORAGE_BACKEND!r}"
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media,
+    "recordings": _recordings,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
@@ -309,6 +391,9 @@ STORAGES = {
 # The pepper turns a caller's number into a caller key. It lives outside the database:
 # whoever holds a database dump without it cannot test a guessed number against the keys.
 CALLER_KEY_PEPPER = env_secret("CALLER_KEY_PEPPER", generated_into=_generate)
+# The web form's rate limits key on an HMAC of the address under this secret, and its
+# proof-of-work challenges are signed with a key derived from it (screening/web.py).
+WEB_ADDRESS_PEPPER = env_secret("WEB_ADDRESS_PEPPER", generated_into=_generate)
 # Identifying free text is sealed under random data keys kept in the database wrapped by
 # this key-encryption key, which never enters the database or a backup (vault/keys.py).
 FIELD_KEK = env_secret("FIELD_KEK", generated_into=_generate)
@@ -333,6 +418,9 @@ RETENTION_CALL_DAYS = env_int("RETENTION_CALL_DAYS", 365)
 RETENTION_NOTE_DAYS = env_int("RETENTION_NOTE_DAYS", 180)
 RETENTION_RECORDING_DAYS = env_int("RETENTION_RECORDING_DAYS", 30)
 RETENTION_ADDRESS_DAYS = env_int("RETENTION_ADDRESS_DAYS", 90)
+# The declaration form's tokens (a second post of a form records nothing) and the rate
+# limits' counts by keyed address, if any outlived their hour.
+RETENTION_ONLINE_FORM_DAYS = env_int("RETENTION_ONLINE_FORM_DAYS", 1)
 RETENTION_INTERVAL_SECONDS = env_int("RETENTION_INTERVAL_SECONDS", 3600)
 # How many trailing digits of a caller's number a volunteer may see.
 CALLER_VISIBLE_DIGITS = env_int("CALLER_VISIBLE_DIGITS", 2)
@@ -455,6 +543,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if _BEHIND_TLS_PRO
 # Only the proxy's X-Forwarded-Proto tells which requests came over TLS: without it, a
 # redirect would send every request back to itself (lib/checks.py says so at deploy).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SERVED_OVER_TLS and _BEHIND_TLS_PROXY)
+# The probes and Prometheus reach each app server directly over plain HTTP, inside the
+# fleet's network: not redirected (the proxy refuses /metrics from outside).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SERVED_OVER_TLS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

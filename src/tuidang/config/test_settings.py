@@ -13,13 +13,22 @@ from tuidang.config.settings import *  # noqa: F403
 # Fast hashing: the suite creates many users; argon2 is tested on its own.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Static files come from the apps through the finders; no collectstatic for tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# A second database standing for a read replica (lib/tests/test_replica.py), created only
+# for the tests that ask for it; READ_REPLICA stays off unless a test turns it on.
+if "replica" not in DATABASES:  # noqa: F405
+    DATABASES["replica"] = {  # noqa: F405
+        **DATABASES["default"],  # noqa: F405
+        "TEST": {"NAME": f"test_{DATABASES['default']['NAME']}_replica"},  # noqa: F405
+    }
+READ_REPLICA = ""
 
 # Test databases on SQLite live in files, not in shared memory: concurrency tests run many
 # threads, and only file databases give each its own connection with real locking.

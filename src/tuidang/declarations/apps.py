@@ -7,6 +7,8 @@ class DeclarationsConfig(AppConfig):
 
     def ready(self) -> None:
         from tuidang.declarations.publication import PUBLICATION_JOB, publication_run
+        from tuidang.declarations.retention import FORM_TOKENS
+        from tuidang.jobs.retention import retention_rule_register
         from tuidang.jobs.scheduler import PeriodicWork, periodic_work_register
 
         periodic_work_register(
@@ -16,3 +18,4 @@ class DeclarationsConfig(AppConfig):
                 run=publication_run,
             )
         )
+        retention_rule_register(FORM_TOKENS)

@@ -31,6 +31,8 @@ class Relationship(models.TextChoices):
     GRANDPARENT = "grandparent", _("Grandparent")
     GRANDCHILD = "grandchild", _("Grandchild")
     RELATIVE = "relative", _("Other relative")
+    # Declaring online, for someone who asked them to.
+    FRIEND = "friend", _("Friend")
 
 
 class DeclarationChannel(models.TextChoices):
@@ -243,6 +245,112 @@ class DailyTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.people}"
+
+
+class OnlineSubmission(models.Model):
+    """One posted declaration form, by the token it was issued with: the same form posted
+    twice (a double click, a resend over a slow link) records its people once and shows
+    the same receipts. Kept a day (ONLINE_SUBMISSION_DAYS), then purged."""
+
+    token = models.CharField(max_length=64, unique=True)  # the SHA-256 of the form's token
+    declarations = models.JSONField(default=list)  # the ids of the declarations it made
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Online submission of {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class StatementStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for moderation")
+    # Received while the declaration form was flooded, or without the proof of work:
+    # moderated after the others.
+    HELD = "held", _("Held: received during a flood")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class RejectionReason(models.TextChoices):
+    IDENTIFYING = "identifying", _("It would identify someone")
+    ABUSIVE = "abusive", _("Abusive or off topic")
+    NOT_A_STATEMENT = "not_a_statement", _("Not a statement")
+    OTHER = "other", _("Other")
+
+
+class Statement(models.Model):
+    """A consented statement on its way to publication. The declarant's words stay sealed
+    on the declaration; what is published is this separate copy, written by a coordinator
+    from the masked draft, with the alias it is published under."""
+
+    declaration = models.OneToOneField(
+        Declaration, on_delete=models.PROTECT, related_name="published_statement"
+    )
+    status = models.CharField(max_length=16, choices=StatementStatus.choices)
+    # The reviewed copy, public once published; empty until then.
+    text = models.TextField(blank=True)
+    alias = models.CharField(max_length=80, blank=True)
+    # Copied from the declaration, for the list's filters without a join.
+    region = models.CharField(max_length=80, blank=True)
+    party = models.BooleanField(default=False)
+    youth_league = models.BooleanField(default=False)
+    young_pioneers = models.BooleanField(default=False)
+    declared_on = models.DateField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    rejection = models.CharField(max_length=16, choices=RejectionReason.choices, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # The public list, newest first, a page at a time (keyset on id).
+            models.Index(
+                fields=["-id"],
+                name="statement_published_idx",
+                condition=models.Q(status="published"),
+            ),
+            # The list by province and by day.
+            models.Index(
+                fields=["region", "-id"],
+                name="statement_region_idx",
+                condition=models.Q(status="published"),
+            ),
+            models.Index(
+                fields=["declared_on", "-id"],
+                name="statement_day_idx",
+                condition=models.Q(status="published"),
+            ),
+            # The coordinators' queue.
+            models.Index(
+                fields=["status", "id"],
+                name="statement_queue_idx",
+                condition=models.Q(status__in=["pending", "held"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Statement {self.pk} ({self.status})"
+
+    def organizations(self) -> list[str]:
+        return [org for org in Organization.values if getattr(self, org)]
+
+
+class StatementGram(models.Model):
+    """The search index of published statements: every two characters side by side
+    (bigrams), so that Chinese, written without spaces, is found by any word in it. A
+    query's bigrams narrow the list through this index; the text itself confirms."""
+
+    gram = models.CharField(max_length=2)
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["gram", "statement"], name="one_gram_per_statement")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gram}: {self.statement_id}"
 
 
 class HowHeardTotal(models.Model):

@@ -36,6 +36,7 @@ from tuidang.declarations.models import (
     Rollup,
     Subject,
 )
+from tuidang.declarations.statements import statement_withdraw
 from tuidang.lib.bulk import bulk_add_counts, db_value
 from tuidang.lib.regions import CODES, UNKNOWN, is_region
 from tuidang.tlog.services import commitment
@@ -271,6 +272,8 @@ def declaration_revoke(*, declaration: Declaration, reason: str, by: User | None
         if existing is not None:
             return existing
         revocation = Revocation.objects.create(declaration=locked, reason=reason, revoked_by=by)
+        # Withdrawn or a duplicate, its statement leaves the published list.
+        statement_withdraw(declaration_id=locked.pk)
         if by is not None:  # None: the duplicate rule, not a person
             audit_record(actor=by, action=Action.CHANGE, target=locked)
     logger.info("Declaration %s revoked: %s", declaration.log_index, reason)

@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tuidang.declarations.models import RejectionReason
+from tuidang.declarations.statements import MAX_ALIAS, MAX_STATEMENT
 from tuidang.lib.languages import Language
 from tuidang.lib.zones import time_zone_names
 from tuidang.literature.models import Delivery, Title
@@ -105,3 +107,27 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["volunteer"].choices = choices  # type: ignore[attr-defined]
+
+
+class StatementModerationForm(forms.Form):
+    """A coordinator's decision on a statement: publish this copy, or reject it."""
+
+    text = forms.CharField(
+        label=_("Text to publish"), max_length=MAX_STATEMENT, required=False, widget=forms.Textarea
+    )
+    alias = forms.CharField(label=_("Published under"), max_length=MAX_ALIAS, required=False)
+    decision = forms.ChoiceField(choices=[("approve", _("Publish")), ("reject", _("Reject"))])
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=[("", "—"), *RejectionReason.choices], required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "approve":
+            if not (data.get("text") or "").strip():
+                self.add_error("text", _("Write the text to publish."))
+            if not (data.get("alias") or "").strip():
+                self.add_error("alias", _("Give the alias to publish it under."))
+        elif data.get("decision") == "reject" and not data.get("reason"):
+            self.add_error("reason", _("Choose why it is rejected."))
+        return data

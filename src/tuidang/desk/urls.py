@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from tuidang.desk.views import books, callbacks, cases, desk, profile, screening, shifts, team
+from tuidang.desk.views import (
+    books,
+    callbacks,
+    cases,
+    desk,
+    profile,
+    screening,
+    shifts,
+    statements,
+    team,
+)
 
 app_name = "desk"
 
@@ -57,4 +67,7 @@ urlpatterns = [
     path("literature/calls/<int:call_id>/books", books.request_books, name="books-request"),
     path("literature/requests/", books.queue, name="books"),
     path("literature/requests/<uuid:public_id>/sent", books.mark_sent, name="books-sent"),
+    # Statements: the coordinators' moderation before publication.
+    path("desk/statements/", statements.queue, name="statements"),
+    path("desk/statements/<int:statement_id>", statements.decide, name="statement-decide"),
 ]

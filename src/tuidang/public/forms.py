@@ -1,7 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from tuidang.declarations.models import Organization, Relationship
+from tuidang.declarations.services import Person
+from tuidang.declarations.statements import MAX_ALIAS, MAX_STATEMENT
+from tuidang.lib.regions import MAINLAND, MAINLAND_UNKNOWN, UNKNOWN, region_name
 
 
 class ReceiptForm(forms.Form):
@@ -42,3 +50,118 @@ class ProofBundleForm(forms.Form):
             return str(upload.read().decode("utf-8"))
         except UnicodeDecodeError:
             raise forms.ValidationError(_("This file is not a proof: it is not text.")) from None
+
+
+# --- Declaring online ----------------------------------------------------------------
+
+
+def province_choices() -> list[tuple[str, object]]:
+    """Where a declarant online is most likely from: the mainland's provinces, then Hong
+    Kong, Macau and Taiwan (a short list keeps the page light; each person has one)."""
+    chinese = (get_language() or "").startswith("zh")
+
+    def named(codes: list[str]) -> list[tuple[str, str]]:
+        return sorted(((code, region_name(code, chinese=chinese)) for code in codes), key=_name)
+
+    return [
+        (UNKNOWN, str(_("Unknown"))),
+        (
+            str(_("Mainland China")),
+            [
+                (MAINLAND_UNKNOWN, region_name(MAINLAND_UNKNOWN, chinese=chinese)),
+                *named(list(MAINLAND)),
+            ],
+        ),
+        (str(_("Hong Kong, Macau and Taiwan")), named(["HK", "MO", "TW"])),
+    ]
+
+
+def _name(pair: tuple[str, str]) -> str:
+    return pair[1]
+
+
+class PersonForm(forms.Form):
+    """One person of a declaration made online: the declarant, or someone they speak for.
+    A block left empty is nobody; a block begun must be finished."""
+
+    alias = forms.CharField(
+        label=_("Alias or name"),
+        max_length=MAX_ALIAS,
+        required=False,
+        help_text=_("Any name you will remember: you need it to check your receipt."),
+    )
+    relationship = forms.ChoiceField(
+        label=_("Who is this person to you?"), choices=[("", "—")], required=False
+    )
+    organizations = forms.MultipleChoiceField(
+        label=_("Organizations left"),
+        choices=Organization.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    region = forms.ChoiceField(label=_("Province"), choices=[], required=False)
+    statement = forms.CharField(
+        label=_("Statement (optional)"),
+        max_length=MAX_STATEMENT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    consent = forms.BooleanField(
+        label=_("Publish this statement under this alias"),
+        required=False,
+        help_text=_("Only after a volunteer has removed anything that could identify anyone."),
+    )
+
+    def __init__(self, *args: Any, for_self: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.for_self = for_self
+        region = self.fields["region"]
+        assert isinstance(region, forms.ChoiceField)
+        region.choices = province_choices()
+        if for_self:
+            del self.fields["relationship"]
+        else:
+            relationship = self.fields["relationship"]
+            assert isinstance(relationship, forms.ChoiceField)
+            relationship.choices = [("", "—"), *Relationship.choices]
+
+    def has_content(self) -> bool:
+        """Whether anything was typed in this block (shown open when the form returns)."""
+        return self.is_bound and any(
+            value for key, value in self.data.items() if key.startswith(f"{self.prefix}-")
+        )
+
+    def is_empty(self) -> bool:
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        return not (data.get("alias") or data.get("organizations") or data.get("statement"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.is_empty():
+            return data
+        if not (data.get("alias") or "").strip() and "alias" not in self.errors:
+            self.add_error("alias", _("Give a name or alias: your receipt is checked with it."))
+        if not data.get("organizations") and "organizations" not in self.errors:
+            self.add_error("organizations", _("Choose at least one organization."))
+        if not self.for_self and not data.get("relationship") and "relationship" not in self.errors:
+            self.add_error("relationship", _("Say who this person is to you."))
+        return data
+
+    def person(self) -> Person:
+        data = self.cleaned_data
+        return Person(
+            alias=data["alias"].strip(),
+            organizations=frozenset(data["organizations"]),
+            relationship=data.get("relationship", ""),
+            consent_to_publish=bool(data["consent"]),
+            statement=data["statement"].strip(),
+            region=data["region"],
+        )
+
+
+class DeclarationForm(forms.Form):
+    """What the whole form carries besides its people: its token (idempotency, and when
+    it was served) and the proof of work its page solved, if scripts ran."""
+
+    token = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    work = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tuidang.public import data, views
+from tuidang.public import data, declare, statements, views
 
 app_name = "public"
 
@@ -8,6 +8,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("verify", views.verify, name="verify"),
     path("verify/proof", views.verify_bundle, name="verify-proof"),
+    path("declare", declare.declare, name="declare"),
+    path("statements", statements.statement_list, name="statements"),
+    path("statements/<int:statement_id>", statements.statement_detail, name="statement"),
     path("numbers", data.numbers, name="numbers"),
     path("history", data.history, name="history"),
     path("data/", data.data_index, name="data"),

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tuidang.declarations.receipts import Confirmation, Pending, receipt_confirm
 from tuidang.declarations.selectors import public_totals
+from tuidang.lib.replica import replica_reads
 from tuidang.public.cache import cached
 from tuidang.public.data import history_charts, public_numbers
 from tuidang.public.forms import ProofBundleForm, ReceiptForm
@@ -18,6 +19,7 @@ from tuidang.tlog.witnessing import configured_witnesses, witness_quorum
 
 
 @require_GET
+@replica_reads  # the public total may lag the primary by the replication lag
 def home(request: HttpRequest) -> HttpResponse:
     context = {
         "totals": cached("totals", public_totals, per_language=False),
@@ -31,6 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @never_cache
+@replica_reads  # reads only: the receipt is checked, nothing is recorded
 def verify(request: HttpRequest) -> HttpResponse:
     """A declarant checks with their receipt that their declaration is in the log.
     POST, so that the alias never lands in a URL, a log line or a browser's history."""

@@ -145,3 +145,23 @@ class FloodState(models.Model):
 
     def __str__(self) -> str:
         return "flood" if self.active else "normal"
+
+
+class WebHit(models.Model):
+    """Declaration forms posted in one window, per keyed hash of the address (or ``*``
+    for all of them): the embedded rate limit, where Redis is not configured. A row lives
+    only as long as its window matters (screening/web.py deletes the older ones)."""
+
+    key = models.CharField(max_length=64)
+    window = models.BigIntegerField()  # its start, in seconds since the epoch
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window"], name="one_web_hit_cell")]
+        indexes = [
+            # The purge of windows no limit looks at any more.
+            models.Index(fields=["window"], name="web_hit_window_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]} {self.window}: {self.count}"

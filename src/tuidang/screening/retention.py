@@ -11,7 +11,7 @@ from datetime import datetime
 from django.db import transaction
 
 from tuidang.jobs.retention import PurgeReport, RetentionRule, batches
-from tuidang.screening.models import Block, CallerScore, ScreeningEvent
+from tuidang.screening.models import Block, CallerScore, ScreeningEvent, WebHit
 
 PURGED_KEY_PREFIX = "purged-"
 
@@ -50,4 +50,24 @@ CALLER_KEYS = RetentionRule(
     days_setting="RETENTION_CALL_DAYS",
     kinds=("caller scores", "blocks", "screening events"),
     purge=purge_caller_keys,
+)
+
+
+def purge_web_hits(report: PurgeReport, before: datetime, batch_size: int) -> None:
+    """The declaration form's rate counts by keyed address (screening/web.py), which each
+    count trims to the last hour already: here, those left when the posts stopped."""
+    due = WebHit.objects.filter(window__lt=int(before.timestamp()))
+    if report.dry_run:
+        report.add("rate counts", due.count())
+        return
+    for ids in batches(due, batch_size):
+        deleted, _ = WebHit.objects.filter(pk__in=ids).delete()
+        report.add("rate counts", deleted)
+
+
+WEB_HITS = RetentionRule(
+    period="online forms",
+    days_setting="RETENTION_ONLINE_FORM_DAYS",
+    kinds=("rate counts",),
+    purge=purge_web_hits,
 )

@@ -16,7 +16,8 @@ from datetime import datetime
 from hashlib import sha256 as _sha256
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, models, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from tuidang.lib.bulk import bulk_insert, db_value
@@ -215,6 +216,11 @@ def log_checkpoint_sign() -> SignedCheckpoint | None:
     return checkpoint
 
 
+def _reading(model: type[models.Model]) -> BaseDatabaseWrapper:
+    """The connection the routers read ``model`` from, for SQL below the ORM."""
+    return connections[router.db_for_read(model)]
+
+
 CATCH_UP_JOB = "checkpoint"
 
 
@@ -240,7 +246,8 @@ def tile_hashes(level: int, index: int, width: int) -> bytes | None:
         for hashes in full:
             return bytes(hashes)
     first = index * TILE_WIDTH
-    quote = connection.ops.quote_name
+    database = _reading(LogEntry)  # the read replica inside a public page (lib/replica.py)
+    quote = database.ops.quote_name
     # Below the ORM: a receipt's proof reads three or four tiles, and should take a
     # millisecond all told. Names from the models' metadata, quoted; values are parameters.
     if level == 0:
@@ -256,7 +263,7 @@ def tile_hashes(level: int, index: int, width: int) -> bytes | None:
             f"ORDER BY {quote('index')}"
         )
         params = [level, first, first + width]
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if len(rows) != width:
@@ -269,7 +276,8 @@ def tiles_hashes(tiles: list[tuple[int, int, int]]) -> dict[tuple[int, int], lis
     (one per level on its path, and without the compact range those at the log's right
     edge too), each as its list of hashes (TreeHashes checks they are all there). A full
     tile is one FullTile row, or its 256 rows if it has none."""
-    quote = connection.ops.quote_name
+    database = _reading(LogEntry)  # the read replica inside a public page (lib/replica.py)
+    quote = database.ops.quote_name
     index, level = quote("index"), quote("level")
     full = quote(FullTile._meta.db_table)
     # Names from the models' metadata, quoted; values are parameters.
@@ -302,7 +310,7 @@ def tiles_hashes(tiles: list[tuple[int, int, int]]) -> dict[tuple[int, int], lis
         return {}
     found: dict[tuple[int, int], list[bytes]] = {(level, tile): [] for level, tile, _ in tiles}
     size = merkle.HASH_SIZE
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2", params)
         # Nothing per row but what must be done.
         for tile_level, position, stored in cursor.fetchall():

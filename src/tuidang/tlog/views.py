@@ -1,10 +1,12 @@
-"""The log as static, cacheable files in the C2SP tlog-tiles layout."""
+"""The log as static, cacheable files in the C2SP tlog-tiles layout, read from the read
+replica when there is one (lib/replica.py)."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from tuidang.lib.replica import replica_reads
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.tlog.services import entry_bundle, tile_hashes
 from tuidang.tlog.tiles import TILE_WIDTH, parse_tile_path
@@ -15,6 +17,7 @@ SHORT = "public, max-age=5"
 
 
 @require_GET
+@replica_reads
 def checkpoint(request: HttpRequest) -> HttpResponse:
     latest = SignedCheckpoint.objects.order_by("-size").first()
     if latest is None:
@@ -35,6 +38,7 @@ def _tile_response(body: bytes | None, width: int) -> HttpResponse:
 
 
 @require_GET
+@replica_reads
 def tile(request: HttpRequest, level: str, path: str) -> HttpResponse:
     try:
         index, width = parse_tile_path(path)
@@ -46,6 +50,7 @@ def tile(request: HttpRequest, level: str, path: str) -> HttpResponse:
 
 
 @require_GET
+@replica_reads
 def entries(request: HttpRequest, path: str) -> HttpResponse:
     try:
         index, width = parse_tile_path(path)
@@ -55,6 +60,7 @@ def entries(request: HttpRequest, path: str) -> HttpResponse:
 
 
 @require_GET
+@replica_reads
 def proof(request: HttpRequest, index: str) -> HttpResponse:
     """The entry's proof bundle, which `tuidang verify-receipt` checks offline."""
     from tuidang.tlog.inclusion import proof_bundle

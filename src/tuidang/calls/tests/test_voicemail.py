@@ -32,7 +32,7 @@ def test_a_message_left_is_stored_encrypted_and_deleted_at_the_provider(
     assert network.recording(voicemail.recording_sid).deleted
     audio = recordings.load(voicemail)
     assert audio.startswith(b"RIFF")
-    sealed = (recordings.directory() / voicemail.stored_name).read_bytes()
+    sealed = recordings.read_sealed(voicemail.stored_name)
     assert b"RIFF" not in sealed and b"WAVE" not in sealed
 
 

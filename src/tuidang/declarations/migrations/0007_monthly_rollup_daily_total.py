@@ -11,12 +11,13 @@ def fill(apps, schema_editor):
     MonthlyRollup = apps.get_model("declarations", "MonthlyRollup")
     Declaration = apps.get_model("declarations", "Declaration")
     DailyTotal = apps.get_model("declarations", "DailyTotal")
+    alias = schema_editor.connection.alias  # the database being migrated, not the default
     months = (
-        Rollup.objects.annotate(month=TruncMonth("day"))
+        Rollup.objects.using(alias).annotate(month=TruncMonth("day"))
         .values("month", "organization", "region", "channel")
         .annotate(total=Sum("count"))
     )
-    MonthlyRollup.objects.bulk_create(
+    MonthlyRollup.objects.using(alias).bulk_create(
         MonthlyRollup(
             month=row["month"], organization=row["organization"], region=row["region"],
             channel=row["channel"], count=row["total"],
@@ -24,7 +25,7 @@ def fill(apps, schema_editor):
         for row in months
     )
     days = (
-        Declaration.objects.filter(log_index__isnull=False, revocation__isnull=True)
+        Declaration.objects.using(alias).filter(log_index__isnull=False, revocation__isnull=True)
         .values("declared_on")
         .annotate(
             people=Count("pk"),
@@ -33,7 +34,7 @@ def fill(apps, schema_editor):
             young_pioneers_count=Count("pk", filter=Q(young_pioneers=True)),
         )
     )
-    DailyTotal.objects.bulk_create(
+    DailyTotal.objects.using(alias).bulk_create(
         DailyTotal(
             day=row["declared_on"], people=row["people"], party=row["party_count"],
             youth_league=row["youth_league_count"], young_pioneers=row["young_pioneers_count"],

@@ -9,8 +9,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 from tuidang.declarations.selectors import people_by_how_heard
 
-BEFORE = [("declarations", "0012_receipt_index")]
-AFTER = [("declarations", "0013_how_heard_total")]
+BEFORE = [("declarations", "0013_online_declarations_and_statements")]
+AFTER = [("declarations", "0014_how_heard_total")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tuidang.calls.models import Call, HotlineNumber
-from tuidang.declarations.models import Declaration
-from tuidang.demo.management.commands.demo_data import HISTORY_SIZE
+from tuidang.declarations.models import Declaration, Statement, StatementStatus
+from tuidang.demo.management.commands.demo_data import DEMO_STATEMENTS, HISTORY_SIZE
 from tuidang.desk.coverage import coverage
 from tuidang.shifts.models import Assignment, Shift
 from tuidang.tlog.models import SignedCheckpoint
@@ -23,12 +23,19 @@ def test_demo_data_loads_twice_without_duplicates() -> None:
     call_command("demo_data", verbosity=0)
     assert (Volunteer.objects.count(), Call.objects.count(), Declaration.objects.count()) == counts
     assert Volunteer.objects.filter(languages__language="yue").count() == 1
-    # The demo registry's history is in the log, signed, and verifies.
-    assert counts[2] == HISTORY_SIZE
-    assert SignedCheckpoint.objects.get().size == HISTORY_SIZE
+    # The demo registry's history and its statements made online are in the log, signed,
+    # and verify; the statements are published.
+    size = HISTORY_SIZE + len(DEMO_STATEMENTS)
+    assert counts[2] == size
+    latest = SignedCheckpoint.objects.order_by("-size").first()
+    assert latest is not None
+    assert latest.size == size
     out = StringIO()
     call_command("verify_log", stdout=out)
-    assert f"The log verifies at size {HISTORY_SIZE}." in out.getvalue()
+    assert f"The log verifies at size {size}." in out.getvalue()
+    assert Statement.objects.filter(status=StatementStatus.PUBLISHED).count() == len(
+        DEMO_STATEMENTS
+    )
     # Its open data is what the log counts, and the numbers to call are on the site.
     out = StringIO()
     call_command("verify_log", figures=True, stdout=out)
@@ -58,3 +65,12 @@ def test_the_demo_has_shifts_in_several_zones_with_gaps_and_cover() -> None:
     assert any(hour.gap for hour in hours) and any(hour.scheduled for hour in hours)
     call_command("demo_data", verbosity=0)
     assert Shift.objects.count() == 7 + 5 + 4 + 3
+
+
+def test_the_demo_says_where_every_node_finds_recordings() -> None:
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    assert (
+        "Voicemail recordings (sealed) and uploaded prompts are kept in the database, where "
+        "every app server and worker reads them (STORAGE_BACKEND=database"
+    ) in out.getvalue()

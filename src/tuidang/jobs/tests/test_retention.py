@@ -111,17 +111,25 @@ def test_the_domains_rules_make_the_purge_it_always_was(db: None) -> None:
         "caller scores",
         "blocks",
         "screening events",
+        "rate counts",
+        "online form tokens",
         "postal addresses",
     ]
-    assert set(cutoffs(later(0))) == {"recordings", "notes", "addresses", "calls"}
+    assert set(cutoffs(later(0))) == {
+        "recordings",
+        "notes",
+        "addresses",
+        "calls",
+        "online forms",
+    }
 
 
 def test_each_kind_of_data_goes_after_its_own_period(records: Records) -> None:
-    file = recordings.directory() / records.voicemail.stored_name
+    name = records.voicemail.stored_name
     assert retention_purge(now=later(29)).counts["recordings"] == 0
 
     assert retention_purge(now=later(31)).counts["recordings"] == 1
-    assert not file.exists() and not Voicemail.objects.exists()
+    assert name not in recordings.stored_names() and not Voicemail.objects.exists()
     assert CallNote.objects.count() == 1
     assert BookRequest.objects.get().address == ADDRESS
 
@@ -230,7 +238,7 @@ def test_a_recording_the_provider_still_holds_is_deleted_there_before_its_row(
     assert SimRecording.objects.get(sid="RE3").deleted
     assert report.counts == {**report.counts, "recordings": 1, AT_PROVIDER: 0}
     assert not Voicemail.objects.exists()
-    assert list(recordings.stored_files()) == []
+    assert recordings.stored_names() == []
 
 
 @pytest.mark.django_db(databases=["default", "phone_network"])

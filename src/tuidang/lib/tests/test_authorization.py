@@ -74,6 +74,9 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "public:data": (every(200), every(405)),
     "public:data-totals": (every(200), every(405)),
     "public:data-daily": (every(200), every(405)),
+    "public:declare": (every(200), every(400)),  # POST without the form's token
+    "public:statements": (every(200), every(405)),
+    "public:statement": (every(404), every(405)),
     # The probes and the metrics (lib/health.py, lib/metrics.py): readiness depends on a
     # worker having beaten; /metrics answers 404 while METRICS_TOKEN is not set.
     "healthz": (every(200), every(405)),
@@ -118,6 +121,8 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "desk:coverage": (coordinators(200), signed_in(405)),
     "desk:coverage-csv": (coordinators(200), signed_in(405)),
     "desk:queue-shifts": (signed_in(405), coordinators(ELSEWHERE)),
+    "desk:statements": (coordinators(200), signed_in(405)),
+    "desk:statement-decide": (signed_in(405), coordinators(404)),
     # The providers' webhooks: nobody gets in without the provider's signature.
     **{
         f"telephony:{provider}-{name}": (every(403), every(403))

@@ -16,6 +16,7 @@ import pytest
 SECRETS = [
     "SECRET_KEY",
     "CALLER_KEY_PEPPER",
+    "WEB_ADDRESS_PEPPER",
     "FIELD_KEK",
     "BACKUP_KEY",
     "TLOG_SIGNING_KEY",

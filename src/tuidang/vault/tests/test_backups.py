@@ -33,6 +33,7 @@ from tuidang.declarations.services import Person, declaration_record
 from tuidang.testing.personas import CALLER, HotlineNumbers
 from tuidang.testing.publication import publish
 from tuidang.testing.records import ALIAS, AUDIO, record_a_call
+from tuidang.testing.storage import keep_files_under
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.tlog.services import verifier_key
 from tuidang.vault import backups
@@ -174,7 +175,7 @@ def test_the_restore_drill_rebuilds_the_published_log_and_opens_sealed_values(
     fresh_database: str,
     settings: Settings,
 ) -> None:
-    settings.VAR_DIR = tmp_path / "var"
+    keep_files_under(settings, tmp_path / "var")
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     declaration_record(
         call=records.call,
@@ -215,7 +216,7 @@ def test_the_restore_drill_rebuilds_the_published_log_and_opens_sealed_values(
     )
     assert aliases.strip().splitlines()[-1] == str(sorted([ALIAS, "Li Hua"]))
     sealed = (restored_recordings / records.voicemail.stored_name).read_bytes()
-    assert sealed == (recordings.directory() / records.voicemail.stored_name).read_bytes()
+    assert sealed == recordings.read_sealed(records.voicemail.stored_name)
     assert recordings.load(records.voicemail) == AUDIO
 
 
@@ -289,8 +290,7 @@ def test_restore_needs_the_kek_the_backup_was_made_under(
 def test_restoring_over_the_hotline_brings_back_its_data_recordings_and_prompts(
     mei: Volunteer, numbers: HotlineNumbers, tmp_path: Path, settings: Settings
 ) -> None:
-    settings.VAR_DIR = tmp_path / "var"
-    settings.MEDIA_ROOT = tmp_path / "var" / "media"
+    keep_files_under(settings, tmp_path / "var")
     (settings.MEDIA_ROOT / "prompts").mkdir(parents=True)
     (settings.MEDIA_ROOT / "prompts" / "welcome.mp3").write_bytes(b"ID3 welcome")
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
@@ -419,7 +419,7 @@ def test_a_recording_deleted_by_retention_during_a_backup_is_left_out(
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings.VAR_DIR = tmp_path / "var"
+    keep_files_under(settings, tmp_path / "var")
     first = record_a_call(volunteer=mei, caller=CALLER, sid="CA1").voicemail
     second = record_a_call(volunteer=mei, caller="+8613900001111", sid="CA2").voicemail
     listed = backups._sealed_files
@@ -444,7 +444,7 @@ def test_a_recording_deleted_by_retention_during_a_backup_is_left_out(
 def test_a_recording_and_a_backup_are_written_for_their_owner_alone(
     mei: Volunteer, numbers: HotlineNumbers, tmp_path: Path, settings: Settings
 ) -> None:
-    settings.VAR_DIR = tmp_path / "var"
+    keep_files_under(settings, tmp_path / "var")
     previous = os.umask(0o022)  # even in a process that did not start from `tuidang`
     try:
         records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
@@ -452,7 +452,23 @@ def test_a_recording_and_a_backup_are_written_for_their_owner_alone(
         backup_create(path=backup)
     finally:
         os.umask(previous)
-    recording = recordings.directory() / records.voicemail.stored_name
+    recording = tmp_path / "var" / "recordings" / records.voicemail.stored_name
     assert oct(recording.stat().st_mode & 0o777) == oct(0o600)
-    assert oct(recordings.directory().stat().st_mode & 0o777) == oct(0o700)
+    assert oct(recording.parent.stat().st_mode & 0o777) == oct(0o700)
     assert oct(backup.stat().st_mode & 0o777) == oct(0o600)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recordings_kept_in_the_database_come_back_with_it(
+    mei: Volunteer, numbers: HotlineNumbers, tmp_path: Path, settings: Settings
+) -> None:
+    settings.VAR_DIR = tmp_path / "var"
+    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+    backup = tmp_path / "hotline.backup"
+    backup_create(path=backup)
+    recordings.delete(records.voicemail)  # lost
+
+    backup_restore(path=backup, force=True)
+
+    assert recordings.load(records.voicemail) == AUDIO
+    assert not (tmp_path / "var" / "recordings").exists()

@@ -19,7 +19,8 @@ def _place(volunteer: Any) -> dict[str, str]:
 
 def seal_numbers(apps: Any, schema_editor: Any) -> None:
     Volunteer = apps.get_model("volunteers", "Volunteer")
-    for volunteer in Volunteer.objects.order_by("pk"):
+    # The database being migrated, not the default.
+    for volunteer in Volunteer.objects.using(schema_editor.connection.alias).order_by("pk"):
         volunteer.public_id = uuid.uuid4()
         volunteer.phone_address_sealed = (
             seal(volunteer.phone_address, **_place(volunteer)) if volunteer.phone_address else b""
@@ -29,7 +30,8 @@ def seal_numbers(apps: Any, schema_editor: Any) -> None:
 
 def open_numbers(apps: Any, schema_editor: Any) -> None:
     Volunteer = apps.get_model("volunteers", "Volunteer")
-    for volunteer in Volunteer.objects.order_by("pk"):
+    # The database being migrated, not the default.
+    for volunteer in Volunteer.objects.using(schema_editor.connection.alias).order_by("pk"):
         blob = bytes(volunteer.phone_address_sealed)
         volunteer.phone_address = unseal(blob, **_place(volunteer)) if blob else ""
         volunteer.save(update_fields=["phone_address"])

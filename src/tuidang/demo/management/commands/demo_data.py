@@ -28,8 +28,11 @@ from django.utils import timezone
 from tuidang.calls.models import HotlineNumber, HowHeard
 from tuidang.calls.services import calls_reconcile
 from tuidang.declarations.imports import Row, import_declarations
-from tuidang.declarations.models import DeclarationChannel, Organization, Relationship
-from tuidang.declarations.services import hotline_today
+from tuidang.declarations.models import DeclarationChannel, Organization, Relationship, Statement
+from tuidang.declarations.online import declaration_record_online
+from tuidang.declarations.publication import declarations_publish
+from tuidang.declarations.services import Person, hotline_today
+from tuidang.declarations.statements import statement_approve
 from tuidang.lib.languages import Language
 from tuidang.literature.models import BookLanguage, Format, Title
 from tuidang.shifts.models import Shift
@@ -182,6 +185,7 @@ class Command(BaseCommand):
                     second_factors[username] = _second_factor(user)
         shifts_made = demo_shifts()
         imported, _skipped = import_declarations(demo_history(hotline_today()))
+        statements = demo_statements()
         checkpoint = log_checkpoint_sign()  # as the worker would, within a second
         self.stdout.write(self.style.SUCCESS("Demo data is loaded."))
         if imported:
@@ -191,6 +195,7 @@ class Command(BaseCommand):
                 f"Its log is signed at size {checkpoint.size} (/log/checkpoint); check it with"
                 " `tuidang verify-log --url <this site>`."
             )
+        self.stdout.write(_storage_line())
         self.stdout.write(
             "The home page lists the numbers to call (/numbers) and draws the total's history"
             " (/history); the open data is at /data/ (totals.json, daily.csv), and"
@@ -201,6 +206,11 @@ class Command(BaseCommand):
             " Berlin time, with the demo volunteers on some of their slots; coordinators see"
             " the coverage page at /desk/coverage/ (gaps in red), volunteers their own"
             " schedule at /desk/shifts/."
+        )
+        self.stdout.write(
+            f"{statements} demo statements made online are published at /statements;"
+            " declare online at /declare, and moderate what is declared there at"
+            " /desk/statements/ (as lin)."
         )
         self.stdout.write(
             "Declarations recorded at the desk are published in batches by the worker, every"
@@ -234,6 +244,46 @@ class Command(BaseCommand):
         )
 
 
+# Declarations made online with a statement, published by the demo's coordinator: what
+# /statements shows from the first start. The form's token keeps them from being made twice.
+DEMO_STATEMENTS = [
+    ("清风", "CN-GD", ("youth_league",), "我今天退出共青团，心里踏实了。"),
+    ("明月", "CN-SC", ("party",), "看了九评，明白了真相，声明退党。"),
+    ("山水", "CN-HB", ("young_pioneers",), "小时候戴过红领巾，今天声明退出少先队。"),
+]
+
+
+def demo_statements() -> int:
+    """The demo statements, declared online, approved and in the log; how many."""
+    people = [
+        Person(
+            alias=alias,
+            organizations=frozenset(organizations),
+            region=region,
+            statement=text,
+            consent_to_publish=True,
+        )
+        for alias, region, organizations, text in DEMO_STATEMENTS
+    ]
+    declarations, again = declaration_record_online(
+        token="demo-statements",  # noqa: S106 - the form's idempotency key, not a secret
+        people=people,
+        hold_statements=False,
+    )
+    if not again:
+        coordinator = get_user_model().objects.get(username="lin")
+        for declaration in declarations:
+            statement = Statement.objects.get(declaration=declaration)
+            statement_approve(
+                statement=statement,
+                text=declaration.statement,
+                alias=declaration.alias,
+                by=coordinator,
+            )
+        declarations_publish()  # as the worker's next batch would
+    return len(declarations)
+
+
 def _dialect_line() -> str:
     """Which provider's webhooks the simulated network calls, and how to see the other."""
     if settings.SIMULATOR_DIALECT == "telnyx":
@@ -265,3 +315,16 @@ def _second_factor(user: AbstractBaseUser) -> tuple[str, str, list[str]]:
     ).get_unused_codes()
     url = get_mfa_adapter().build_totp_url(user, secret)
     return secret, url, codes
+
+
+def _storage_line() -> str:
+    """Where voicemail recordings and uploaded prompts go (STORAGE_BACKEND, lib/storage.py)."""
+    kept = {
+        "database": "in the database, where every app server and worker reads them",
+        "s3": "in the S3 bucket S3_BUCKET names, shared by every app server and worker",
+        "files": "under VAR_DIR on this machine only",
+    }[settings.STORAGE_BACKEND]
+    return (
+        f"Voicemail recordings (sealed) and uploaded prompts are kept {kept}"
+        f" (STORAGE_BACKEND={settings.STORAGE_BACKEND}; docs/deployment.md)."
+    )

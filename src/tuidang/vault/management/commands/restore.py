@@ -29,8 +29,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--recordings-dir",
             type=Path,
-            help="where the recordings go (default: var/recordings, or nowhere with "
-            "--database-url)",
+            help="where recordings kept on local disk (STORAGE_BACKEND=files) go (default: "
+            "var/recordings, or nowhere with --database-url); those kept in the database "
+            "come back with it",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

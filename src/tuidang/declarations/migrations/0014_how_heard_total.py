@@ -27,7 +27,7 @@ def count_published(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('declarations', '0012_receipt_index'),
+        ('declarations', '0013_online_declarations_and_statements'),
     ]
 
     operations = [
