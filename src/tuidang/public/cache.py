@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -39,7 +40,10 @@ T = TypeVar("T")
 
 
 def generation() -> str:
-    return f"{statistics_generation()}.{numbers_generation()}"
+    # The replica read from (``READ_REPLICA``) is part of it: a page read from a replica
+    # that lags is never served as one read from the primary, nor the other way round.
+    replica = getattr(settings, "READ_REPLICA", "")
+    return f"{statistics_generation()}.{numbers_generation()}.{replica}"
 
 
 def cached(name: str, build: Callable[[], T], *, per_language: bool = True) -> T:

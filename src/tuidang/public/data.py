@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 
 import phonenumbers
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.safestring import SafeString
@@ -20,7 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tuidang.calls.models import HotlineNumber, HowHeard
-from tuidang.declarations.models import DeclarationChannel, Organization
+from tuidang.declarations.models import (
+    DeclarationChannel,
+    Organization,
+    Statement,
+    StatementStatus,
+)
 from tuidang.declarations.selectors import (
     daily_cells,
     people_by_day,
@@ -181,3 +187,37 @@ def totals_json(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 def daily_counts_csv(request: HttpRequest) -> HttpResponseBase:
     return data_response(request, "daily.csv", _daily_file)
+
+
+def _statements_file() -> DataFile:
+    published = (
+        Statement.objects.filter(status=StatementStatus.PUBLISHED)
+        .select_related("declaration")
+        .order_by("id")
+    )
+    lines = []
+    for statement in published.iterator(chunk_size=2000):
+        record = {
+            "id": statement.pk,
+            "alias": statement.alias,
+            "day": statement.declared_on.isoformat(),
+            "region": statement.region,
+            "organizations": statement.organizations(),
+            "text": statement.text,
+            "published_at": statement.published_at.isoformat() if statement.published_at else None,
+            "log_index": statement.declaration.log_index,
+        }
+        lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return DataFile.of("".join(lines).encode(), "application/jsonl; charset=utf-8")
+
+
+@require_GET
+def statements_jsonl(request: HttpRequest) -> HttpResponseBase:
+    """The published statements, a JSON object a line. Moderation publishes and withdraws
+    them outside the statistics' publications, so the file is keyed by what the published
+    ones are now (how many, the last id, the last publication: one read of an index)."""
+    state = Statement.objects.filter(status=StatementStatus.PUBLISHED).aggregate(
+        n=Count("id"), last=Max("id"), at=Max("published_at")
+    )
+    version = f"{state['n']}.{state['last']}.{state['at'].timestamp() if state['at'] else 0}"
+    return data_response(request, f"statements.jsonl:{version}", _statements_file)

@@ -16,4 +16,5 @@ urlpatterns = [
     path("data/", data.data_index, name="data"),
     path("data/totals.json", data.totals_json, name="data-totals"),
     path("data/daily.csv", data.daily_counts_csv, name="data-daily"),
+    path("data/statements.jsonl", data.statements_jsonl, name="data-statements"),
 ]

@@ -74,6 +74,7 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "public:data": (every(200), every(405)),
     "public:data-totals": (every(200), every(405)),
     "public:data-daily": (every(200), every(405)),
+    "public:data-statements": (every(200), every(405)),
     "public:declare": (every(200), every(400)),  # POST without the form's token
     "public:statements": (every(200), every(405)),
     "public:statement": (every(404), every(405)),
