@@ -60,3 +60,18 @@ def test_the_file_holds_the_published_statements_and_no_other(
         by=lin.user,
     )
     assert lines(client) == []  # withdrawn: it leaves the file at once
+
+
+def test_a_statement_is_shown_in_the_readers_script_with_the_original_kept(
+    client: Client, lin: Volunteer
+) -> None:
+    published(client, lin.user, person("you", "甲", statement="全家一起退出共产党。", consent=True))
+    publish()
+    traditional = client.get(reverse("public:statements"), headers={"accept-language": "zh-hant"})
+    assert "全家一起退出共產黨。" in traditional.text
+    assert 'data-testid="statement-original">全家一起退出共产党。' in traditional.text
+    simplified = client.get(reverse("public:statements"), headers={"accept-language": "zh-hans"})
+    assert "全家一起退出共产党。" in simplified.text
+    assert "statement-original" not in simplified.text
+    # The open data keeps the words as they were written.
+    assert lines(client)[0]["text"] == "全家一起退出共产党。"
