@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-sqlite test-postgres lint audit-deps fmt browser deploy-tools install migrate bench messages clean
+.PHONY: demo test test-sqlite test-postgres lint audit-deps fmt browser deploy-tools install migrate bench messages messages-hant clean
 
 ## Install pinned dependencies into .venv (again only when pyproject.toml changes).
 install: $(STAMP)
@@ -77,6 +77,7 @@ bench: install
 	$(BIN)/python -m bench.statements_bench --write-docs
 	$(BIN)/python -m bench.declare_flood --write-docs
 	$(BIN)/python -m bench.reports_bench --write-docs
+	$(BIN)/python -m bench.public_bench --write-docs
 
 lint: install
 	$(BIN)/ruff check src bench
@@ -104,6 +105,11 @@ messages: install
 	cd src/tuidang && ../../$(BIN)/tuidang makemessages -l zh_Hans --no-location --no-wrap \
 		--ignore 'tests/*' --ignore conftest.py --ignore 'migrations/*'
 	cd src/tuidang && ../../$(BIN)/tuidang compilemessages
+	$(MAKE) messages-hant
+
+## Traditional Chinese, made from the Simplified catalogue (lib/management/commands/hant_messages.py).
+messages-hant: install
+	$(BIN)/tuidang hant_messages
 
 clean:
 	rm -rf $(VENV) var build src/*.egg-info

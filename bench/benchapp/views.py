@@ -13,3 +13,9 @@ def bare(request: HttpRequest) -> HttpResponse:
     return HttpResponse(
         "<Response/>" if number else "<Response><Hangup/></Response>", content_type="text/xml"
     )
+
+
+def bare_page(request: HttpRequest) -> HttpResponse:
+    """The floor for a page served from the cache: Django's middleware and a constant body,
+    no template, no cache, no database."""
+    return HttpResponse(b"<!doctype html><p>ok</p>", content_type="text/html; charset=utf-8")

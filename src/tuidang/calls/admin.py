@@ -12,8 +12,8 @@ class NumberPromptInline(admin.StackedInline[NumberPrompt, HotlineNumber]):
 
 @admin.register(HotlineNumber)
 class HotlineNumberAdmin(admin.ModelAdmin[HotlineNumber]):
-    list_display = ["name", "e164", "how_heard", "language", "active"]
-    list_filter = ["how_heard", "active"]
+    list_display = ["name", "e164", "how_heard", "language", "active", "public"]
+    list_filter = ["how_heard", "active", "public"]
     inlines = [NumberPromptInline]
 
 

@@ -48,6 +48,17 @@ class HotlineNumber(models.Model):
         default=False,
         help_text=_("For numbers whose how-heard is Unknown."),
     )
+    public = models.BooleanField(
+        _("shown on the public site"),
+        default=False,
+        help_text=_("A number printed only on banknotes or flyers may stay off the site."),
+    )
+    hours = models.CharField(
+        _("hours"),
+        max_length=80,
+        blank=True,
+        help_text=_("When it is answered, as the public site shows it; blank: around the clock."),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -351,3 +351,23 @@ class StatementGram(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gram}: {self.statement_id}"
+
+
+class HowHeardTotal(models.Model):
+    """People counted per month by how they heard of the number they called (the call's
+    ``how_heard``: banknotes, flyers, the website…; blank when not told, and for
+    declarations not made by phone), kept beside the rollups by the same transactions, for
+    the share each channel of the numbers brings. The log does not hold how-heard: it
+    says nothing of a call that an entry need not."""
+
+    month = models.DateField()  # its first day
+    how_heard = models.CharField(max_length=16, blank=True)
+    people = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "how_heard"], name="one_how_heard_cell")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.how_heard}: {self.people}"

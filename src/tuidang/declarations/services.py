@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,6 +27,7 @@ from tuidang.declarations.models import (
     DailyTotal,
     Declaration,
     DeclarationChannel,
+    HowHeardTotal,
     MonthlyRollup,
     Organization,
     Relationship,
@@ -289,6 +291,7 @@ def rollup_count(declarations: list[Declaration], step: int) -> None:
             region=declaration.region,
             channel=declaration.channel,
             step=step,
+            how_heard=declaration.how_heard,
         )
     tally.save()
 
@@ -303,10 +306,19 @@ class Tally:
     def __init__(self) -> None:
         self.cells: Counter[tuple[date, str, str, str]] = Counter()
         self.days: dict[date, list[int]] = {}
+        self.heard: Counter[tuple[date, str]] = Counter()
 
     def add(
-        self, *, day: date, organizations: Iterable[str], region: str, channel: str, step: int
+        self,
+        *,
+        day: date,
+        organizations: Iterable[str],
+        region: str,
+        channel: str,
+        step: int,
+        how_heard: str = "",
     ) -> None:
+        self.heard[day.replace(day=1), how_heard] += step
         totals = self.days.get(day)
         if totals is None:
             totals = self.days[day] = [0] * (1 + len(self._COLUMN))
@@ -334,3 +346,26 @@ class Tally:
             ["people", *Organization.values],
             {(stored[day][0],): tuple(totals) for day, totals in self.days.items()},
         )
+        bulk_add_counts(
+            HowHeardTotal,
+            ["month", "how_heard"],
+            ["people"],
+            {(db_value(month), heard): (n,) for (month, heard), n in self.heard.items()},
+        )
+        transaction.on_commit(statistics_changed)
+
+
+# What is cached from the rollups (the public pages, the open data) is keyed by this
+# generation, which moves once the transaction that changed them (a publication, an
+# import's batch) commits: a cached page is never older than the last publication.
+STATISTICS_GENERATION = "declarations:statistics-generation"
+
+
+def statistics_generation() -> str:
+    """The current generation; a new random one when the cache lost it, so that nothing
+    cached under an earlier one is ever taken for current."""
+    return str(cache.get_or_set(STATISTICS_GENERATION, secrets.token_hex, timeout=None))
+
+
+def statistics_changed() -> None:
+    cache.set(STATISTICS_GENERATION, secrets.token_hex(), timeout=None)

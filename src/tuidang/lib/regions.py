@@ -8,9 +8,9 @@ empty string a region not known at all (a withheld number). Nothing else is ever
 or written to the transparency log, so a region typed at the desk or read from a file is
 one of these codes or is refused.
 
-Names are shown in the interface's language, English or Simplified Chinese: the
-mainland's and Hong Kong's, Macau's and Taiwan's from the table below, the countries'
-from the Unicode CLDR through Babel.
+Names are shown in the interface's language, English, Simplified or Traditional Chinese:
+the mainland's and Hong Kong's, Macau's and Taiwan's from the table below (in Traditional
+characters through lib/chinese.py), the countries' from the Unicode CLDR through Babel.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from babel import Locale
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from tuidang.lib.chinese import TRADITIONAL, to_traditional
 
 UNKNOWN = ""
 MAINLAND_UNKNOWN = "CN"
@@ -98,15 +100,19 @@ def is_region(value: object) -> bool:
 
 
 @functools.cache
-def _locale(chinese: bool) -> Locale:
-    return Locale.parse("zh_Hans" if chinese else "en")
+def _locale(chinese: bool, traditional: bool = False) -> Locale:
+    return Locale.parse(("zh_Hant" if traditional else "zh_Hans") if chinese else "en")
 
 
 def region_name(code: str, *, chinese: bool | None = None) -> str:
-    """The region's name, in the interface's language unless ``chinese`` says which; a
-    value not on the list (never stored) is shown as unknown."""
+    """The region's name, in the interface's language unless ``chinese`` says which
+    (then English or Simplified Chinese); a value not on the list (never stored) is shown
+    as unknown."""
     if chinese is None:
-        chinese = (get_language() or "").startswith("zh")
+        language = (get_language() or "").lower()
+        if language == TRADITIONAL:
+            return _traditional_name(code)
+        chinese = language.startswith("zh")
     names = MAINLAND.get(code) or NAMED.get(code)
     if names is not None:
         return names[1] if chinese else names[0]
@@ -115,14 +121,22 @@ def region_name(code: str, *, chinese: bool | None = None) -> str:
     return str(_("Unknown"))
 
 
+def _traditional_name(code: str) -> str:
+    names = MAINLAND.get(code) or NAMED.get(code)
+    if names is not None:
+        return to_traditional(names[1])
+    if code in CODES:
+        return str(_locale(True, traditional=True).territories.get(code, code))
+    return str(_("Unknown"))
+
+
 def region_choices() -> list[tuple[str, object]]:
     """The list as a form offers it, in the interface's language: unknown, then the
     mainland's provinces, then Hong Kong, Macau and Taiwan, then the other countries,
     each group in the order of its names."""
-    chinese = (get_language() or "").startswith("zh")
 
     def named(codes: Iterable[str]) -> list[tuple[str, str]]:
-        pairs = [(code, region_name(code, chinese=chinese)) for code in codes]
+        pairs = [(code, region_name(code)) for code in codes]
         return sorted(pairs, key=lambda pair: pair[1])
 
     return [
@@ -130,7 +144,7 @@ def region_choices() -> list[tuple[str, object]]:
         (
             str(_("Mainland China")),
             [
-                (MAINLAND_UNKNOWN, region_name(MAINLAND_UNKNOWN, chinese=chinese)),
+                (MAINLAND_UNKNOWN, region_name(MAINLAND_UNKNOWN)),
                 *named(list(MAINLAND)),
             ],
         ),

@@ -5,14 +5,23 @@ database), so the same checks run against production and in the tests. The total
 counts (entries of kind "declaration" less those of kind "revocation") is compared with
 the public total: over HTTP read from the public page, locally given by the app that keeps
 it (`tuidang verify-log` is a command of the declarations for that reason).
+
+With ``figures``, the counts the open data publishes are recomputed from the entries as
+well: each day's renunciations by region, organization and channel (a declaration counts
+once in each organization it names, on its date, region and channel; a revocation takes
+that back), compared cell by cell with the open data's CSV (``/data/daily.csv``, or
+locally what the declarations give), and may be written out in the same form.
 """
 
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -38,6 +47,38 @@ class Source(Protocol):
 
     def public_total(self) -> int: ...
 
+    def daily_counts(self) -> Counter[Cell]: ...
+
+
+# A day (YYYY-MM-DD), a region, an organization and a channel: a cell of the open data.
+Cell = tuple[str, str, str, str]
+DAILY_CSV_HEADER = ["day", "region", "organization", "channel", "count"]
+
+
+def daily_csv(cells: Iterable[tuple[object, str, str, str, int]]) -> Iterable[str]:
+    """The open data's daily counts as CSV lines, the header first (docs/open-data.md)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(DAILY_CSV_HEADER)
+    yield buffer.getvalue()
+    for day, region, organization, channel, count in cells:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([str(day), region, organization, channel, count])
+        yield buffer.getvalue()
+
+
+def parse_daily_csv(text: str) -> Counter[Cell]:
+    rows = csv.reader(io.StringIO(text))
+    if next(rows, None) != DAILY_CSV_HEADER:
+        raise VerificationError(f"the daily counts do not start with {','.join(DAILY_CSV_HEADER)}")
+    counts: Counter[Cell] = Counter()
+    for row in rows:
+        if len(row) != len(DAILY_CSV_HEADER) or not row[4].lstrip("-").isdigit():
+            raise VerificationError(f"a malformed line in the daily counts: {row!r}")
+        counts[row[0], row[1], row[2], row[3]] += int(row[4])
+    return counts
+
 
 class HttpSource:
     def __init__(self, base_url: str) -> None:
@@ -61,6 +102,9 @@ class HttpSource:
     def public_total(self) -> int:
         return public_total_of(self._get("/"))
 
+    def daily_counts(self) -> Counter[Cell]:
+        return parse_daily_csv(self._get("/data/daily.csv").decode())
+
 
 def public_total_of(page: bytes) -> int:
     """The total the public home page shows."""
@@ -73,8 +117,13 @@ def public_total_of(page: bytes) -> int:
 class LocalSource:
     """This database's log; ``public_total`` gives the total shown on the public page."""
 
-    def __init__(self, public_total: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        public_total: Callable[[], int],
+        daily_counts: Callable[[], Iterable[tuple[object, str, str, str, int]]] = tuple,
+    ) -> None:
         self._public_total = public_total
+        self._daily_counts = daily_counts
 
     def checkpoint(self) -> str:
         from tuidang.tlog.models import SignedCheckpoint
@@ -98,6 +147,12 @@ class LocalSource:
     def public_total(self) -> int:
         return self._public_total()
 
+    def daily_counts(self) -> Counter[Cell]:
+        counts: Counter[Cell] = Counter()
+        for day, region, organization, channel, count in self._daily_counts():
+            counts[str(day), region, organization, channel] += count
+        return counts
+
 
 def split_bundle(bundle: bytes) -> list[bytes]:
     entries, position = [], 0
@@ -118,6 +173,8 @@ class Report:
     declarations: int = 0
     revocations: int = 0
     checked: list[str] = field(default_factory=list)
+    # Renunciations by day, region, organization and channel, as the entries count them.
+    cells: Counter[Cell] = field(default_factory=Counter)
 
 
 def check_cosignatures(note: str, witnesses: Sequence[WitnessKey], quorum: int) -> list[str]:
@@ -139,8 +196,10 @@ def verify(
     state: Path | None = None,
     witnesses: Sequence[WitnessKey] = (),
     quorum: int | None = None,
+    figures: bool = False,
 ) -> Report:
-    """``quorum`` (default: all of ``witnesses``) valid cosignatures are required."""
+    """``quorum`` (default: all of ``witnesses``) valid cosignatures are required; with
+    ``figures``, the source's daily counts must be what the entries count."""
     note = source.checkpoint()
     checkpoint = Checkpoint.parse(open_note(note, verifier))
     report = Report(checkpoint)
@@ -171,17 +230,23 @@ def verify(
                 f"the log is not an extension of the checkpoint seen before (size {old_size})"
             )
         report.checked.append(f"the log extends the checkpoint seen before (size {old_size})")
-    for entry in entries:
-        kind = json.loads(entry).get("kind")
-        if kind == "declaration":
-            report.declarations += 1
-        elif kind == "revocation":
-            report.revocations += 1
+    count_entries(entries, report)
     total = source.public_total()
     expected = report.declarations - report.revocations
     if total != expected:
         raise VerificationError(f"the public total is {total}, the log counts {expected}")
     report.checked.append(f"the public total, {total}, is what the log counts")
+    if figures:
+        published = +source.daily_counts()  # + drops the cells at zero
+        if published != +report.cells:
+            wrong = sorted(set(published.items()) ^ set((+report.cells).items()))[:3]
+            raise VerificationError(
+                f"the daily counts published are not what the log counts (e.g. {wrong})"
+            )
+        report.checked.append(
+            f"the daily counts by region, organization and channel ({len(published)} cells, "
+            f"{published.total()} renunciations) are what the log counts"
+        )
     if state is not None:
         remembered = {"size": checkpoint.size, "root": base64.b64encode(checkpoint.root).decode()}
         if witnesses:  # the size last seen cosigned by enough of the witnesses given
@@ -192,6 +257,25 @@ def verify(
     return report
 
 
+def count_entries(entries: Sequence[bytes], report: Report) -> None:
+    """Count the declarations and revocations, and the renunciations in each cell."""
+    declared: dict[int, list[Cell]] = {}
+    for index, entry in enumerate(entries):
+        fields = json.loads(entry)
+        kind = fields.get("kind")
+        if kind == "declaration":
+            report.declarations += 1
+            cells = [
+                (str(fields["date"]), str(fields["region"]), str(org), str(fields["channel"]))
+                for org in fields.get("organizations", ())
+            ]
+            declared[index] = cells
+            report.cells.update(cells)
+        elif kind == "revocation":
+            report.revocations += 1
+            report.cells.subtract(declared.get(fields.get("revokes"), ()))
+
+
 def log_verify(
     *,
     url: str | None,
@@ -200,11 +284,13 @@ def log_verify(
     local_total: Callable[[], int],
     witnesses: Sequence[str] = (),
     quorum: int | None = None,
+    local_figures: Callable[[], Iterable[tuple[object, str, str, str, int]]] | None = None,
 ) -> Report:
     """Verify the log of the hotline at ``url`` (default: this database, whose public total
     ``local_total`` gives) against the verifier ``key`` (default: this hotline's own),
     remembering the checkpoint in ``state`` when given, and requiring ``quorum`` (default:
-    all) valid cosignatures by the ``witnesses`` (their verifier keys) when given. Raises
+    all) valid cosignatures by the ``witnesses`` (their verifier keys) when given, and
+    checking the daily counts (locally those ``local_figures`` gives) when it is. Raises
     BadKey, or VerificationError or NoteError when the log does not verify."""
     from tuidang.tlog.services import verifier_key
 
@@ -215,5 +301,8 @@ def log_verify(
         raise BadKey(str(exc)) from exc
     if quorum is not None and not 0 <= quorum <= len(witness_keys):
         raise BadKey(f"a quorum of {quorum} with {len(witness_keys)} witness keys")
-    source: Source = HttpSource(url) if url else LocalSource(local_total)
-    return verify(source, verifier, state=state, witnesses=witness_keys, quorum=quorum)
+    figures = local_figures is not None
+    source: Source = HttpSource(url) if url else LocalSource(local_total, local_figures or tuple)
+    return verify(
+        source, verifier, state=state, witnesses=witness_keys, quorum=quorum, figures=figures
+    )

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tuidang.calls.models import Call
+from tuidang.calls.models import Call, HotlineNumber
 from tuidang.declarations.models import Declaration, Statement, StatementStatus
 from tuidang.demo.management.commands.demo_data import DEMO_STATEMENTS, HISTORY_SIZE
 from tuidang.desk.coverage import coverage
@@ -41,6 +41,11 @@ def test_demo_data_loads_twice_without_duplicates() -> None:
     assert Statement.objects.filter(status=StatementStatus.PUBLISHED).count() == len(
         DEMO_STATEMENTS
     )
+    # Its open data is what the log counts, and the numbers to call are on the site.
+    out = StringIO()
+    call_command("verify_log", figures=True, stdout=out)
+    assert "are what the log counts" in out.getvalue()
+    assert HotlineNumber.objects.filter(public=True).count() == 2
 
 
 def test_demo_data_says_what_the_reconciler_finds() -> None:

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tuidang.calls.models import Call
+from tuidang.lib.chinese import TRADITIONAL, to_traditional
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER, Clock, HotlineNumbers
@@ -68,18 +69,40 @@ def is_interface_words(text: str) -> bool:
     return bool(words)
 
 
-def untranslated(client: Client, url: str, data: frozenset[str] = frozenset()) -> list[str]:
+def untranslated(
+    client: Client, url: str, data: frozenset[str] = frozenset(), language: str = "zh-hans"
+) -> list[str]:
     """The texts of ``url`` in Chinese that read as they do in English, but for ``data``
-    (what the page shows of the records, the same in every language)."""
+    (what the page shows of the records, the same in every language); in Traditional
+    Chinese, also those left in Simplified characters."""
     english = client.get(url, headers={"accept-language": "en"})
-    chinese = client.get(url, headers={"accept-language": "zh-hans"})
+    chinese = client.get(url, headers={"accept-language": language})
     assert english.status_code == chinese.status_code == 200, url
     assert re.search("[\u4e00-\u9fff]", chinese.text), url  # it is in Chinese at all
+    assert chinese.headers["Content-Language"] == language, url
     same = set(texts(english.text)) & set(texts(chinese.text)) - data
-    return sorted(text for text in same if is_interface_words(text))
+    left = {text for text in same if is_interface_words(text)}
+    if language == TRADITIONAL:
+        left |= {text for text in texts(chinese.text) if in_simplified(text)}
+    return sorted(left)
+
+
+# Characters OpenCC would convert that Traditional Chinese also writes as they are
+# (里 a village, 干 a shield, 台 a stage, 后 a queen): their presence proves nothing.
+IN_BOTH_SCRIPTS = set("里干台后于余只才向松冬谷丑斗")
+# The switch names each language in itself.
+LANGUAGE_NAMES = {"简体中文"}
+
+
+def in_simplified(text: str) -> bool:
+    """Whether ``text`` holds a character written otherwise in Traditional Chinese."""
+    return text not in LANGUAGE_NAMES and any(
+        to_traditional(char) != char for char in set(text) - IN_BOTH_SCRIPTS
+    )
 
 
 def test_it_finds_an_english_string_left_in_a_chinese_page() -> None:
+    assert in_simplified("通话") and not in_simplified("通話") and not in_simplified("烏干達")
     english = "<p>通话</p><p>End call</p><button title='Answer'>x</button>"
     assert sorted(t for t in texts(english) if is_interface_words(t)) == ["Answer", "End call"]
     assert not is_interface_words("Mei · 1234-5678 · E.164")
@@ -93,6 +116,30 @@ def test_the_desks_pages_on_a_calls_path_have_no_english_left(
     mei: Volunteer,
     lin: Volunteer,
 ) -> None:
+    assert walk(client, network, clock, mei, lin, language="zh-hans") == {}
+
+
+def test_the_desks_pages_in_traditional_chinese_have_no_english_nor_simplified_left(
+    client: Client,
+    network: PhoneNetwork,
+    clock: Clock,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    lin: Volunteer,
+) -> None:
+    assert walk(client, network, clock, mei, lin, language=TRADITIONAL) == {}
+
+
+def walk(
+    client: Client,
+    network: PhoneNetwork,
+    clock: Clock,
+    mei: Volunteer,
+    lin: Volunteer,
+    *,
+    language: str,
+) -> dict[str, list[str]]:
+    """The strings left untranslated on each page a call's path meets, by page."""
     # A message waiting to be called back, left while nobody was on duty.
     caller = network.dial(from_number="+8613900000055", to_number=BANKNOTES_LINE)
     network.press(caller.sid, "1")
@@ -110,12 +157,14 @@ def test_the_desks_pages_on_a_calls_path_have_no_english_left(
         reverse("desk:open-case") + f"?code={call.case_code}",
     ]
     for url in on_call:
-        found[url] = untranslated(client, url, data=frozenset({mei.phone_address}))
+        found[url] = untranslated(
+            client, url, data=frozenset({mei.phone_address}), language=language
+        )
     client.post(reverse("desk:record-call", args=[call.pk]), {"types": ["renunciation"]})
     client.post(reverse("desk:hang-up", args=[call.pk]))
     assert Call.objects.get(pk=call.pk).ended_at is not None
     for url in [reverse("desk:desk"), reverse("desk:open-case") + f"?code={call.case_code}"]:
-        found[f"{url} (wrap-up)"] = untranslated(client, url)
+        found[f"{url} (wrap-up)"] = untranslated(client, url, language=language)
 
     client.force_login(lin.user)
     for url in [
@@ -124,10 +173,9 @@ def test_the_desks_pages_on_a_calls_path_have_no_english_left(
         reverse("desk:screening"),
         reverse("desk:callbacks"),
     ]:
-        found[f"{url} (coordinator)"] = untranslated(client, url)
+        found[f"{url} (coordinator)"] = untranslated(client, url, language=language)
 
-    left = {url: strings for url, strings in found.items() if strings}
-    assert left == {}
+    return {url: strings for url, strings in found.items() if strings}
 
 
 def test_the_shift_pages_have_no_english_left(
@@ -156,7 +204,10 @@ def test_the_shift_pages_have_no_english_left(
     found: dict[str, list[str]] = {}
     client.force_login(mei.user)
     client.post(reverse("desk:feed-new"))
-    found["shifts"] = untranslated(client, reverse("desk:shifts"))
+    for language in ("zh-hans", TRADITIONAL):
+        found[f"shifts {language}"] = untranslated(
+            client, reverse("desk:shifts"), language=language
+        )
     client.force_login(lin.user)
     slot_assign(slot=second, volunteer=lin, by=lin)  # inside nothing: Drop shown
     for url in [
@@ -165,5 +216,8 @@ def test_the_shift_pages_have_no_english_left(
         reverse("desk:slot", args=[first.pk]),
         reverse("desk:coverage"),
     ]:
-        found[url] = untranslated(client, url, data=frozenset({"CSV"}))
+        for language in ("zh-hans", TRADITIONAL):
+            found[f"{url} {language}"] = untranslated(
+                client, url, data=frozenset({"CSV"}), language=language
+            )
     assert {url: strings for url, strings in found.items() if strings} == {}

@@ -69,6 +69,12 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "public:home": (every(200), every(405)),
     "public:verify": (every(200), every(400)),
     "public:verify-proof": (every(405), every(400)),  # POST without a file
+    "public:numbers": (every(200), every(405)),
+    "public:history": (every(200), every(405)),
+    "public:data": (every(200), every(405)),
+    "public:data-totals": (every(200), every(405)),
+    "public:data-daily": (every(200), every(405)),
+    "public:data-statements": (every(200), every(405)),
     "public:declare": (every(200), every(400)),  # POST without the form's token
     "public:statements": (every(200), every(405)),
     "public:statement": (every(404), every(405)),

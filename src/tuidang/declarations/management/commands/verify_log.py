@@ -11,9 +11,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tuidang.declarations.selectors import public_totals
+from tuidang.declarations.selectors import daily_cells, public_totals
 from tuidang.tlog.note import NoteError
-from tuidang.tlog.verify import BadKey, VerificationError, log_verify
+from tuidang.tlog.verify import BadKey, VerificationError, daily_csv, log_verify
 
 
 class Command(BaseCommand):
@@ -34,6 +34,17 @@ class Command(BaseCommand):
             help="a witness's verifier key; repeatable: the checkpoint must be cosigned",
         )
         parser.add_argument(
+            "--figures",
+            action="store_true",
+            help="also recompute the open data's daily counts from the log and compare them",
+        )
+        parser.add_argument(
+            "--write-figures",
+            type=Path,
+            metavar="CSV",
+            help="write the daily counts the log holds, in the form of /data/daily.csv",
+        )
+        parser.add_argument(
             "--quorum",
             type=int,
             help="how many of the witnesses given must cosign it (default: all of them)",
@@ -48,6 +59,7 @@ class Command(BaseCommand):
                 local_total=lambda: public_totals().total,
                 witnesses=options["witness"],
                 quorum=options["quorum"],
+                local_figures=daily_cells if options["figures"] else None,
             )
         except BadKey as exc:
             raise CommandError(f"bad verifier key or quorum: {exc}") from exc
@@ -55,4 +67,9 @@ class Command(BaseCommand):
             raise CommandError(f"the log does NOT verify: {exc}") from exc
         for line in report.checked:
             self.stdout.write(f"ok  {line}")
+        if options["write_figures"]:
+            cells = sorted((+report.cells).items())
+            with options["write_figures"].open("w", encoding="utf-8") as out:
+                out.writelines(daily_csv((*cell, count) for cell, count in cells))
+            self.stdout.write(f"The log's daily counts are in {options['write_figures']}.")
         self.stdout.write(self.style.SUCCESS(f"The log verifies at size {report.checkpoint.size}."))

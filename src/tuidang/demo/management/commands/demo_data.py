@@ -164,7 +164,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             for e164, name, how_heard in NUMBERS:
                 HotlineNumber.objects.get_or_create(
-                    e164=e164, defaults={"name": name, "how_heard": how_heard}
+                    e164=e164, defaults={"name": name, "how_heard": how_heard, "public": True}
                 )
             for name, language, book_format in TITLES:
                 Title.objects.get_or_create(name=name, language=language, format=book_format)
@@ -206,6 +206,11 @@ class Command(BaseCommand):
                 " `tuidang verify-log --url <this site>`."
             )
         self.stdout.write(_storage_line())
+        self.stdout.write(
+            "The home page lists the numbers to call (/numbers) and draws the total's history"
+            " (/history); the open data is at /data/ (totals.json, daily.csv), and"
+            " `tuidang verify-log --figures` recomputes every figure of it from the log."
+        )
         self.stdout.write(
             f"Shifts: {Shift.objects.count()} shifts ({shifts_made} new) in Taipei, Toronto and"
             " Berlin time, with the demo volunteers on some of their slots; coordinators see"
