@@ -105,6 +105,13 @@ class _Hold:
     pause: int = 5
 
 
+def default_transport() -> Transport:
+    """The transport ``SIMULATOR_TRANSPORT`` names: in-process unless it says http."""
+    if settings.SIMULATOR_TRANSPORT == "http":
+        return HttpTransport()
+    return InProcessTransport()
+
+
 def new_sid() -> str:
     return "CA" + secrets.token_hex(16)
 
@@ -122,7 +129,7 @@ class PhoneNetwork:
         clock: Callable[[], datetime] = timezone.now,
         dialect: Dialect | None = None,
     ) -> None:
-        self.transport = transport or InProcessTransport()
+        self.transport = transport or default_transport()
         self.dialect = dialect or configured_dialect()
         self.base_url = (base_url or default_base_url()).rstrip("/")
         self.clock = clock
