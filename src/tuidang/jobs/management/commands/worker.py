@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,24 @@ def run_heartbeat(stop: threading.Event) -> None:
         stop.wait(BEAT_SECONDS)
 
 
+# Seconds between tries while the database cannot be reached (a restart, a failover).
+RECONNECT_SECONDS = 1.0
+
+
+def run_tasks() -> None:
+    """Run tasks until the worker is asked to stop. When the database goes away, wait for
+    it and carry on: django-tasks' worker exits on the first error it cannot reach the
+    database with, which would leave no worker to ring volunteers once it is back."""
+    while True:
+        try:
+            call_command("db_worker", interval=0.2)
+            return  # asked to stop (SIGTERM, SIGINT)
+        except (OperationalError, InterfaceError):
+            logger.warning("The task queue's database cannot be reached; trying again")
+            connections.close_all()
+            time.sleep(RECONNECT_SECONDS)
+
+
 class Command(BaseCommand):
     help = "Run the background task worker, and enqueue the periodic jobs when due."
 
@@ -71,6 +90,6 @@ class Command(BaseCommand):
                 daemon=True,
             ).start()
         try:
-            call_command("db_worker", interval=0.2)
+            run_tasks()
         finally:
             stop.set()
