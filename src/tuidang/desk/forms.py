@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tuidang.lib.zones import time_zone_names
 from tuidang.literature.models import Delivery, Title
 
 
@@ -37,11 +37,7 @@ class BookRequestForm(forms.Form):
 
 
 def _zones() -> list[tuple[str, str]]:
-    return [
-        (name, name)
-        for name in sorted(zoneinfo.available_timezones())
-        if "/" in name or name == "UTC"
-    ]
+    return [(name, name) for name in sorted(time_zone_names()) if "/" in name or name == "UTC"]
 
 
 class TimeZoneForm(forms.Form):

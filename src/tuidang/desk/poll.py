@@ -6,8 +6,9 @@ desk says which versions of that state it last saw, in a signed token, and a mid
 the top of the stack (``DeskPollMiddleware``) answers 204 when they still hold, without
 loading the session, the user, a template or any row.
 
-What the desk shows has two versions, kept in the configured cache (Redis when
-``REDIS_URL`` is set, so every app server reads the same ones):
+What the desk shows has two versions, kept in the configured cache, which every process
+reads the same (Redis when ``REDIS_URL`` is set, else files under var/cache): a version is
+bumped by the webhook's process and read by the desk's:
 
 - ``desk:calls``: bumped whenever a call's state or its volunteer changes (the queues'
   counts and the shown call's state and buttons);

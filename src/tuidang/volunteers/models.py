@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.lib.languages import Language
+from tuidang.lib.zones import time_zone_names
 from tuidang.vault.fields import Sealed
 
 
@@ -29,7 +30,7 @@ class Presence(models.TextChoices):
 
 
 def validate_time_zone(name: str) -> None:
-    if name and name not in zoneinfo.available_timezones():
+    if name and name not in time_zone_names():
         raise ValidationError(_("%(name)s is not a time zone."), params={"name": name})
 
 

@@ -1,7 +1,11 @@
 """The desk's poll: 204 while nothing it shows changed, the new state as soon as it does,
 and only ever for the session the token was given to."""
 
+from pathlib import Path
+
 import pytest
+import requests
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
@@ -144,3 +148,30 @@ def test_without_the_cache_every_poll_is_answered_in_full(
     assert mei_client.get(URL, {"call": ""}).status_code == 200
     mei.refresh_from_db()
     assert mei.presence == "available"
+
+
+def test_a_call_taken_by_the_telephony_pool_shows_on_a_desk_served_by_another_process(
+    tmp_path: Path, mei: Volunteer, numbers: HotlineNumbers
+) -> None:
+    """`tuidang serve` on SQLite without Redis: the webhook that bumps the desks' version
+    runs in the telephony pool's process, the desk's poll in the pool for people's. The
+    version must be one both read, or the desk answers 204 while a new caller is there."""
+    from tuidang.lib.tests.test_serving_pools import _incoming_call, _serve
+
+    browser = Client()
+    browser.force_login(mei.user)
+    cookie = {"Cookie": f"sessionid={browser.cookies['sessionid'].value}"}
+    # The served processes read the session this test wrote: the same secret key.
+    with _serve(
+        tmp_path, people_workers=1, people_threads=1,
+        SECRET_KEY=django_settings.SECRET_KEY, REDIS_URL="",
+    ) as (people, telephony, _):  # fmt: skip
+        desk = f"{people}{URL}?call="
+        first = requests.get(desk, headers=cookie, timeout=30)
+        assert first.status_code == 200
+        token = {poll.HEADER: first.headers[poll.HEADER]}
+        assert requests.get(desk, headers=cookie | token, timeout=30).status_code == 204
+
+        assert _incoming_call(telephony, line=BANKNOTES_LINE)[0] == 200
+
+        assert requests.get(desk, headers=cookie | token, timeout=30).status_code == 200

@@ -40,3 +40,30 @@ def test_a_time_zone_that_is_not_one_is_refused(client: Client, mei: Volunteer, 
     assert response.status_code == 400
     mei.refresh_from_db()
     assert mei.time_zone == ""
+
+
+def test_the_time_zone_database_is_read_once_not_on_every_request(
+    client: Client, mei: Volunteer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing the zones walks ~600 files: on each request it cost a webhook ~6 ms."""
+    import zoneinfo
+
+    from tuidang.lib.zones import time_zone_names
+
+    walks: list[int] = []
+    listing = zoneinfo.available_timezones
+
+    def counted() -> set[str]:
+        walks.append(1)
+        return listing()
+
+    monkeypatch.setattr(zoneinfo, "available_timezones", counted)
+    time_zone_names.cache_clear()
+    mei.time_zone = "Asia/Taipei"
+    mei.save(update_fields=["time_zone"])
+    for _ in range(3):
+        assert client.get(reverse("public:home")).status_code == 200
+    client.login(username="mei", password=PASSWORD)
+    for _ in range(3):
+        assert "Asia/Taipei" in client.get(reverse("desk:profile")).text
+    assert len(walks) <= 1
