@@ -18,7 +18,7 @@ declaration through ``declarations.services.declaration_record`` and hang up. Wh
 4. PostgreSQL is stopped (``pg_ctl stop -m fast``) and started again: a restart, with a
    moment between in which ``/readyz`` is asked.
 
-Afterwards it writes what a test asserts (``lib/tests/test_fleet_faults.py``, in
+Afterwards it writes what a test asserts (``testing/tests/test_fleet_faults.py``, in
 ``make test``) and what ``bench/fleet_faults.py`` reports (``make bench``): each genuine
 caller's fate, the calls, offers and volunteers left in a state that should have moved on,
 the acknowledged declarations missing, ``tuidang verify-log`` against the fleet (again
@@ -103,6 +103,16 @@ def wait_for(what: str, done: Callable[[], bool], seconds: float) -> bool:
 # --- The processes -----------------------------------------------------------------------
 
 
+def _pg(program: str) -> str:
+    """PostgreSQL's ``program``: on the PATH, or where Debian keeps it."""
+    found = shutil.which(program)
+    if found:
+        return found
+    for candidate in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{program}"), reverse=True):
+        return str(candidate)
+    raise RuntimeError(f"{program} not found: make fleet-tools installs PostgreSQL")
+
+
 def _as_postgres() -> list[str]:
     """initdb refuses root: as root, PostgreSQL runs as the postgres user."""
     if os.geteuid() != 0:
@@ -127,7 +137,16 @@ class PostgreSQL:
 
     def _ctl(self, *args: str) -> None:
         subprocess.run(
-            [*_as_postgres(), "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", *args],
+            [
+                *_as_postgres(),
+                _pg("pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-w",
+                *args,
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -139,13 +158,13 @@ class PostgreSQL:
             self.log.touch()
             shutil.chown(self.log, "postgres")
         subprocess.run(
-            [*_as_postgres(), "initdb", "-D", str(self.data), "-U", "postgres",
+            [*_as_postgres(), _pg("initdb"), "-D", str(self.data), "-U", "postgres",
              "--auth=trust", "--no-sync"],
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         self._ctl("-o", self.options, "start")
         subprocess.run(
-            ["psql", "-h", HOST, "-p", str(self.port), "-U", "postgres", "-q",
+            [_pg("psql"), "-h", HOST, "-p", str(self.port), "-U", "postgres", "-q",
              "-c", "CREATE DATABASE hotline"],
             check=True,
         )  # fmt: skip
@@ -754,7 +773,7 @@ def settle_and_check(night: Night) -> None:
             or Voicemail.objects.filter(state=Voicemail.State.RECORDED).exists()
         )
 
-    wait_for("settled", lambda: not unsettled(), 90)
+    wait_for("settled", lambda: not unsettled(), 60)
     for call in Call.objects.filter(state__in=STUCK_CALL_STATES):
         report.stuck_calls.append(f"call {call.pk}: {call.state}")
     for offer in Offer.objects.filter(state=Offer.State.PENDING):
@@ -814,7 +833,7 @@ def checkpoint_caught_up(night: Night) -> None:
         latest = SignedCheckpoint.objects.order_by("-size").values_list("size", flat=True).first()
         return not pending and latest == LogEntry.objects.count()
 
-    wait_for("checkpoint", caught_up, 60)
+    wait_for("checkpoint", caught_up, 45)
     night.report.verify_log_ok = night.verify_log()
 
 

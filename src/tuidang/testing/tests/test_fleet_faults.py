@@ -24,7 +24,7 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     report = tmp_path_factory.mktemp("fleet") / "report.json"
     subprocess.run(
         [sys.executable, "-m", "tuidang.testing.fleet", "--genuine", "8", "--hired", "10",
-         "--seconds", "60", "--volunteers", "2", "--json", str(report)],
+         "--seconds", "45", "--volunteers", "2", "--json", str(report)],
         check=True, timeout=900, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     result: dict[str, Any] = json.loads(Path(report).read_text())
