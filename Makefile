@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-sqlite test-postgres lint audit-deps fmt browser install migrate bench messages clean
+.PHONY: demo test test-sqlite test-postgres lint audit-deps fmt browser fleet-tools install migrate bench messages clean
 
 ## Install pinned dependencies into .venv (again only when pyproject.toml changes).
 install: $(STAMP)
@@ -22,6 +22,17 @@ browser:
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "The browser tests need Debian's chromium: apt-get install chromium" >&2; exit 1; fi
+
+## What the fleet's fault test starts beside the hotline: Debian's HAProxy, Redis and
+## PostgreSQL's initdb and pg_ctl (testing/fleet.py).
+fleet-tools:
+	@missing=""; command -v haproxy >/dev/null || missing="$$missing haproxy"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v initdb >/dev/null && command -v pg_ctl >/dev/null || missing="$$missing postgresql"; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "The fleet's fault test needs:$$missing (apt-get install$$missing)" >&2; exit 1; fi
 
 migrate: install
 	$(BIN)/tuidang migrate --noinput
@@ -43,7 +54,7 @@ demo: migrate
 
 ## Every test: lint, the suite on the embedded SQLite, and again on PostgreSQL (with Redis
 ## when REDIS_URL is set) when DATABASE_URL names one.
-test: install browser lint test-sqlite
+test: install browser fleet-tools lint test-sqlite
 	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "DATABASE_URL is not set: the PostgreSQL run is skipped."; fi
 
@@ -66,6 +77,7 @@ bench: install
 	$(BIN)/python -m bench.witness_bench --write-docs
 	$(BIN)/python -m bench.year_bench --write-docs
 	$(BIN)/python -m bench.desk_poll_bench --write-docs
+	$(BIN)/python -m bench.fleet_faults --write-docs
 
 lint: install
 	$(BIN)/ruff check src bench
