@@ -85,9 +85,15 @@ class HttpTransport:
         self.timeout = timeout
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> Reply:
-        response = self.session.post(
-            url, data=body, headers={"Content-Type": FORM, **headers}, timeout=self.timeout
-        )
+        import requests
+
+        try:
+            response = self.session.post(
+                url, data=body, headers={"Content-Type": FORM, **headers}, timeout=self.timeout
+            )
+        except requests.RequestException:
+            # No answer (refused, reset, timed out): to the caller, as an error answer is.
+            return Reply(502, "")
         return Reply(response.status_code, response.text)
 
 
