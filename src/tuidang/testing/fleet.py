@@ -465,6 +465,7 @@ class Report:
     stuck_calls: list[str] = field(default_factory=list)
     stuck_offers: list[str] = field(default_factory=list)
     stuck_volunteers: list[str] = field(default_factory=list)
+    tasks_left_running: list[str] = field(default_factory=list)  # claimed, never finished
     declarations_acknowledged: int = 0
     declarations_missing: int = 0
     verify_log: list[str] = field(default_factory=list)  # each run's last line
@@ -472,6 +473,7 @@ class Report:
     readiness: list[Readiness] = field(default_factory=list)
     worker_killed_mid_task: bool = False
     faults: list[str] = field(default_factory=list)
+    calls_arriving_until: float = 0.0  # seconds into the night of the last first ring
     readyz_at_end: dict[str, list[str]] = field(default_factory=dict)  # failing checks
     seconds: float = 0.0
 
@@ -492,6 +494,9 @@ class Night:
                    rng.uniform(0.5, 3))
             for k in range(hired)
         ]  # fmt: skip
+        # A genuine caller rings at the very end, so that calls arrive all through the faults.
+        if genuine:
+            self.callers[genuine - 1].at = seconds
         self.callers.sort(key=lambda caller: caller.at)
         self.desks: list[Desk] = []
         self.acknowledged: list[str] = []  # public ids of declarations the desk saw recorded
@@ -650,6 +655,7 @@ class Night:
             time.sleep(0.2)
         thread.join(timeout=180)
         self.report.seconds = round(self.now(), 1)
+        self.report.calls_arriving_until = round(max(c.at for c in self.callers), 1)
 
     def _quiet(self) -> bool:
         """Every caller done and no phone on the network still ringing or talking."""
@@ -680,7 +686,9 @@ def _observe(fleet: Fleet, record: dict[str, int], status_ok: Callable[[int], bo
 
 
 def faults(night: Night) -> None:
-    """The four faults, spread over the night, each after the log was verified."""
+    """The four faults, each begun while calls still arrive, the log verified after each.
+    The dependencies go first: an app server started again may take a while to be ready
+    on a loaded machine, and /readyz is asked of both servers while each is down."""
     fleet = night.fleet
     report = night.report
 
@@ -691,23 +699,7 @@ def faults(night: Night) -> None:
     def note(text: str) -> None:
         report.faults.append(f"{night.now():.0f} s: {text}")
 
-    at(0.15)
-    victim = fleet.servers[0]
-    victim.kill()
-    note(f"{victim.name} killed (SIGKILL)")
-    at(0.3)
-    victim.start()
-    wait_for(victim.name, lambda: readyz(victim.port) == 200, 120)
-    note(f"{victim.name} started again")
-    night.verify_log()
-
-    at(0.4)
-    worker = fleet.workers[0]
-    report.worker_killed_mid_task = _kill_mid_task(fleet, worker)
-    note(f"{worker.name} killed (SIGKILL), mid-task: {report.worker_killed_mid_task}")
-    night.verify_log()
-
-    at(0.55)
+    at(0.1)
     redis = Readiness("redis")
     fleet.redis.stop()
     note("Redis stopped")
@@ -718,7 +710,7 @@ def faults(night: Night) -> None:
     report.readiness.append(redis)
     night.verify_log()
 
-    at(0.75)
+    at(0.25)
     postgres = Readiness("postgresql")
     fleet.postgres.stop()
     note("PostgreSQL stopped (pg_ctl stop -m fast)")
@@ -729,6 +721,24 @@ def faults(night: Night) -> None:
     report.readiness.append(postgres)
     night.verify_log()
 
+    at(0.4)
+    victim = fleet.servers[0]
+    victim.kill()
+    note(f"{victim.name} killed (SIGKILL)")
+    at(0.5)
+    victim.start()
+    note(f"{victim.name} starting again")
+
+    at(0.55)
+    worker = fleet.workers[0]
+    report.worker_killed_mid_task = _kill_mid_task(fleet, worker)
+    note(f"{worker.name} killed (SIGKILL), mid-task: {report.worker_killed_mid_task}")
+    night.verify_log()
+
+    wait_for(victim.name, partial(_answers, victim.port, 200), 120)
+    note(f"{victim.name} ready again")
+    night.verify_log()
+
 
 def _kill_mid_task(fleet: Fleet, worker: Node) -> bool:
     """SIGKILL ``worker`` the moment it is seen running a task (or, failing that within
@@ -736,7 +746,7 @@ def _kill_mid_task(fleet: Fleet, worker: Node) -> bool:
     import psycopg
 
     worker_id = fleet.worker_id(worker)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 30
     caught = False
     with contextlib.suppress(psycopg.Error), psycopg.connect(fleet.postgres.url) as connection:
         while time.monotonic() < deadline and worker_id:
@@ -760,6 +770,8 @@ STUCK_CALL_STATES = ("ivr", "queued", "offered", "connected")
 
 def settle_and_check(night: Night) -> None:
     """Give the fleet a moment to settle what it should, then count what it did not."""
+    from django_tasks_db.models import DBTaskResult
+
     from tuidang.calls.models import Call, Offer, Voicemail
     from tuidang.declarations.models import Declaration
     from tuidang.volunteers.models import Presence, Volunteer
@@ -777,7 +789,11 @@ def settle_and_check(night: Night) -> None:
     for call in Call.objects.filter(state__in=STUCK_CALL_STATES):
         report.stuck_calls.append(f"call {call.pk}: {call.state}")
     for offer in Offer.objects.filter(state=Offer.State.PENDING):
-        report.stuck_offers.append(f"offer {offer.pk}: {offer.state}")
+        rung = "its volunteer's phone rung" if offer.leg_sid else "never rung"
+        report.stuck_offers.append(f"offer {offer.pk} for call {offer.call_id}: pending, {rung}")
+    report.tasks_left_running = sorted(
+        DBTaskResult.objects.filter(status="RUNNING").values_list("task_path", flat=True)
+    )
     busy = Volunteer.objects.filter(presence__in=(Presence.RINGING, Presence.ON_CALL))
     for volunteer in busy:
         report.stuck_volunteers.append(f"{volunteer.user.username}: {volunteer.presence}")
