@@ -158,9 +158,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Every process of the hotline reads the same cache: the desk's poll versions
 # (desk/poll.py) are bumped by a webhook in the telephony pool and read by the pool for
 # people, and a coordinator's change to a number reaches the webhooks. In Redis with
-# REDIS_URL (every app server); else in files under var/cache, which every process of the
-# one machine serving SQLite shares (a process's own memory would keep a desk on 204
-# while a caller waits).
+# REDIS_URL (every app server); else in diskcache's SQLite files under var/cache, shared
+# by every process of the one machine serving SQLite, apart from the hotline's database
+# (a process's own memory would keep a desk on "nothing changed" while a caller waits).
 REDIS_URL = env_str("REDIS_URL", "")
 CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
@@ -168,14 +168,7 @@ if REDIS_URL:
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-            # Few keys, most kept until replaced: culling would only drop live versions.
-            "OPTIONS": {"MAX_ENTRIES": 50_000},
-        }
-    }
+    CACHES = {"default": {"BACKEND": "diskcache.DjangoCache", "LOCATION": str(VAR_DIR / "cache")}}
 
 # --- Background tasks -----------------------------------------------------------------
 # The database backend is the embedded queue: `tuidang worker` runs its jobs, and

@@ -8,7 +8,12 @@ from tuidang.config.env import private_files
 
 private_files()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tuidang.config.settings")
-application = get_wsgi_application()
+# Every desk polls once a second: one whose state did not change is answered before
+# Django's request handling (desk/poll.py).
+django_application = get_wsgi_application()
+from tuidang.desk.poll import wsgi_shortcut  # noqa: E402 - after the apps are loaded
+
+application = wsgi_shortcut(django_application)
 
 # Everything loaded now (Django, the apps, their libraries, and the URLs with every view,
 # which the first request would otherwise import) lives as long as the process. Frozen,

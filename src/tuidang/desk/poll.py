@@ -30,14 +30,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, parse_cookie
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +100,17 @@ def token_for(*, volunteer_id: int, session_key: str, shown: str, versions: list
 
 
 def unchanged(request: HttpRequest) -> bool:
-    """Whether ``request`` is a desk poll whose token still holds: the session's own, for
-    the call shown, not expired, every version as the desk last saw it."""
-    token = request.headers.get(HEADER)
-    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    """Whether ``request`` is a desk poll whose token still holds (see ``token_holds``)."""
+    return token_holds(
+        token=request.headers.get(HEADER),
+        session_key=request.COOKIES.get(settings.SESSION_COOKIE_NAME),
+        shown=request.GET.get("call", ""),
+    )
+
+
+def token_holds(*, token: str | None, session_key: str | None, shown: str) -> bool:
+    """Whether a poll's token still holds: the session's own, for the call shown, not
+    expired, every version as the desk last saw it."""
     if not token or not session_key or len(token) > 300:
         return False
     try:
@@ -109,8 +120,8 @@ def unchanged(request: HttpRequest) -> bool:
     parts = value.split("|")
     if len(parts) != 5:
         return False
-    volunteer_id, session_hash, shown, *seen = parts
-    if session_hash != _session_hash(session_key) or shown != request.GET.get("call", ""):
+    volunteer_id, session_hash, token_shown, *seen = parts
+    if session_hash != _session_hash(session_key) or token_shown != shown:
         return False
     try:
         current = cache.get_many([CALLS, volunteer_key(int(volunteer_id))])
@@ -155,3 +166,29 @@ def connect() -> None:
 
     post_save.connect(_call_saved, sender=Call, dispatch_uid="desk.poll.call")
     post_save.connect(_volunteer_saved, sender=Volunteer, dispatch_uid="desk.poll.volunteer")
+
+
+def wsgi_shortcut(application: WSGIApplication) -> WSGIApplication:
+    """The WSGI application, with an unchanged desk's poll answered 204 before Django's
+    request handling (``config/wsgi.py``): the same check as ``DeskPollMiddleware``,
+    without building a request or running the middleware above it. Anything else, and
+    every poll in a process that does not serve the desk (``SERVE_ONLY_PATHS``), goes to
+    ``application``."""
+    only = tuple(settings.SERVE_ONLY_PATHS)
+    if only and not _PATH.startswith(only):
+        return application
+
+    def shortcut(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == _PATH and environ.get("REQUEST_METHOD") == "GET":
+            query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+            cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+            if token_holds(
+                token=environ.get("HTTP_" + HEADER.upper().replace("-", "_")),
+                session_key=cookies.get(settings.SESSION_COOKIE_NAME),
+                shown=(query.get("call") or [""])[-1],
+            ):
+                start_response("204 No Content", [("Cache-Control", "no-store")])
+                return []
+        return application(environ, start_response)
+
+    return shortcut

@@ -2,6 +2,7 @@
 and only ever for the session the token was given to."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -175,3 +176,79 @@ def test_a_call_taken_by_the_telephony_pool_shows_on_a_desk_served_by_another_pr
         assert _incoming_call(telephony, line=BANKNOTES_LINE)[0] == 200
 
         assert requests.get(desk, headers=cookie | token, timeout=30).status_code == 200
+
+
+class _Served:
+    """The WSGI application a server runs (config/wsgi.py), counting what reached Django."""
+
+    def __init__(self) -> None:
+        from django.core.handlers.wsgi import WSGIHandler
+
+        self.django = WSGIHandler()
+        self.reached_django = 0
+        self.application = poll.wsgi_shortcut(self._django)
+
+    def _django(self, environ: Any, start_response: Any) -> Any:
+        self.reached_django += 1
+        return self.django(environ, start_response)
+
+    def get(self, client: Client, token: str, shown: str = "") -> tuple[str, bytes]:
+        from wsgiref.util import setup_testing_defaults
+
+        environ: dict[str, Any] = {
+            "PATH_INFO": URL,
+            "QUERY_STRING": f"call={shown}",
+            "HTTP_COOKIE": f"sessionid={client.cookies['sessionid'].value}",
+            "HTTP_X_DESK_STATE": token,
+        }
+        setup_testing_defaults(environ)
+        environ["HTTP_HOST"] = "testserver"
+        answered: list[str] = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            answered.append(status)
+            return answered.append
+
+        body = b"".join(self.application(environ, start_response))
+        return answered[0], body
+
+
+def test_the_server_answers_an_unchanged_poll_before_django_and_a_changed_one_in_full(
+    mei_client: Client, mei: Volunteer
+) -> None:
+    served = _Served()
+    token = first_poll(mei_client)
+    assert served.get(mei_client, token) == ("204 No Content", b"")
+    assert served.reached_django == 0
+
+    volunteer_set_presence(volunteer=mei, presence="available")
+    status, body = served.get(mei_client, token)
+    assert status.startswith("200")
+    assert b"Go away" in body
+    assert served.reached_django == 1
+
+
+@pytest.mark.parametrize("tamper", ["token", "session", "shown"])
+def test_the_servers_shortcut_refuses_what_the_middleware_refuses(
+    mei_client: Client, tamper: str
+) -> None:
+    served = _Served()
+    token = first_poll(mei_client)
+    if tamper == "token":
+        token = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    elif tamper == "session":
+        mei_client.cookies["sessionid"] = "another-session-key"
+    status, _ = served.get(mei_client, token, shown="123456789" if tamper == "shown" else "")
+    assert not status.startswith("204")
+    assert served.reached_django == 1
+
+
+def test_a_pool_that_serves_only_the_webhooks_takes_no_shortcut_to_the_desk(
+    mei_client: Client, settings: Any
+) -> None:
+    token = first_poll(mei_client)
+    settings.SERVE_ONLY_PATHS = ["/telephony/"]
+    served = _Served()
+    status, _ = served.get(mei_client, token)
+    assert status.startswith("404")
+    assert served.reached_django == 1
