@@ -55,6 +55,8 @@ def main() -> None:
             f"| calls that heard an application error (the caller rang again) | "
             f"{report.application_errors} |",
             f"| calls, offers and volunteers left in a state that should have moved on | {stuck} |",
+            f"| tasks a killed worker left running, never run again | "
+            f"{', '.join(report.tasks_left_running) or 'none'} |",
             f"| declarations acknowledged at the desk / missing | "
             f"{report.declarations_acknowledged} / {report.declarations_missing} |",
             f"| `tuidang verify-log` after each fault and at the end | "
@@ -69,7 +71,14 @@ def main() -> None:
     print(asdict(report))
     if args.write_docs:
         update_docs("fleet-faults", text)
-    if lost or stuck or report.declarations_missing or not report.verify_log_ok:
+    if (
+        lost
+        or stuck
+        or report.tasks_left_running
+        or report.voicemails_not_playable
+        or report.declarations_missing
+        or not report.verify_log_ok
+    ):
         raise SystemExit("The fleet lost a caller, a declaration or the log's consistency")
 
 
