@@ -74,6 +74,15 @@ class VoiceProvider(Protocol):
     def delete_recording(self, *, recording_id: str) -> None:
         """Delete a recording at the provider; one already gone is not an error."""
 
+    def call_state(self, *, leg_id: str) -> LegOutcome | None:
+        """Where the leg ``leg_id`` stands now, by the provider's own record (the
+        reconciler asks when a status callback seems lost). None for a status the domain
+        does not know; ``LegUnknown`` when the provider has no such leg."""
+
+
+class LegUnknown(Exception):
+    """The provider has no record of a leg (never placed, or long forgotten)."""
+
 
 NO_PROVIDER = (
     "No telephony provider is chosen: set TELEPHONY_PROVIDER to twilio or telnyx, or to "

@@ -8,10 +8,12 @@ caches, other app servers see the change within CACHE_SECONDS.
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.cache import cache
 from django.db import models
 
-from tuidang.calls.models import Call, HotlineNumber, NumberPrompt, QueueConfig
+from tuidang.calls.models import Call, HotlineNumber, NumberPrompt, Offer, QueueConfig
 from tuidang.lib.phone import normalise
 
 CACHE_SECONDS = 60
@@ -75,3 +77,13 @@ def queue_config(language: str) -> QueueConfig:
         found = QueueConfig.objects.filter(language=language).first() or _MISSING
         cache.set(key, found, CACHE_SECONDS)
     return QueueConfig(language=language) if found == _MISSING else found
+
+
+def call_id_for_log(*, provider_sid: str = "", offer_token: object = None) -> int | None:
+    """The hotline's id of the call a webhook is about (by an offer's token, or by the
+    caller's leg), for its log lines; None when it names no call we hold."""
+    if isinstance(offer_token, uuid.UUID | str):
+        return Offer.objects.filter(token=offer_token).values_list("call_id", flat=True).first()
+    if provider_sid:
+        return Call.objects.filter(provider_sid=provider_sid).values_list("pk", flat=True).first()
+    return None

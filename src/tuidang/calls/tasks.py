@@ -3,6 +3,9 @@
 Services enqueue these once their transaction has committed. The tasks report back to
 the services, which they import where they run: the services import this module, so a
 module-level import here would make the two import each other.
+
+Every task may run twice: a worker killed mid-task has its task run again by another
+(jobs/heartbeat.py). Each says at its definition why a second run does no harm.
 """
 
 from __future__ import annotations
@@ -15,17 +18,21 @@ from django_tasks import task
 from tuidang.calls import recordings
 from tuidang.calls.models import Offer, Voicemail
 from tuidang.calls.ports import LegOutcome, voice_provider
-from tuidang.volunteers.models import Volunteer
+from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
 
 
 @task()
 def ring_volunteer(*, offer_id: int) -> None:
+    """Twice: a leg already recorded is not placed again. A run killed after the provider
+    placed the leg and before it was recorded rings the volunteer a second time; the
+    offer's webhooks name the offer, not the leg, so either answers it, and the
+    reconciler settles the offer by the leg recorded."""
     from tuidang.calls.services import offers
 
     offer = Offer.objects.select_related("volunteer", "call__hotline_number").get(pk=offer_id)
-    if offer.state != Offer.State.PENDING:
+    if offer.state != Offer.State.PENDING or offer.leg_sid:
         return
     try:
         leg_id = voice_provider().ring_offer(
@@ -46,7 +53,8 @@ def ring_volunteer(*, offer_id: int) -> None:
 
 @task()
 def withdraw_offer(*, offer_id: int) -> None:
-    """Stop a withdrawn offer's phone ringing, then free its volunteer."""
+    """Stop a withdrawn offer's phone ringing, then free its volunteer. Twice: hanging up
+    an ended leg is refused and passed over, and a volunteer already freed stays so."""
     from tuidang.calls.services import offers
 
     offer = Offer.objects.get(pk=offer_id)
@@ -62,12 +70,15 @@ def withdraw_offer(*, offer_id: int) -> None:
 
 @task()
 def hang_up(*, leg_id: str) -> None:
+    """Twice: the leg is already ended; ending it again changes nothing at the provider."""
     voice_provider().hang_up(leg_id=leg_id)
 
 
 @task()
 def store_voicemail(*, voicemail_id: int) -> None:
-    """Fetch a recording into encrypted storage, then delete it at the provider."""
+    """Fetch a recording into encrypted storage, then delete it at the provider. Twice: a
+    stored message is not fetched again; one killed mid-way is fetched again into the same
+    file, and a recording already deleted at the provider is not an error."""
     voicemail = Voicemail.objects.filter(pk=voicemail_id).first()
     if voicemail is None:
         # Retention deleted the row (only once the provider no longer held the recording).
@@ -96,7 +107,8 @@ def store_voicemail(*, voicemail_id: int) -> None:
 def delete_recording_at_provider(*, voicemail_id: int) -> None:
     """Delete a voicemail's recording at the provider without fetching it (retention, for
     a message never fetched or not deleted there). Its row keeps the recording's sid and
-    URL until this succeeds; retention deletes the row after that."""
+    URL until this succeeds; retention deletes the row after that. Twice: a recording
+    already deleted at the provider is not an error, and its row says so."""
     voicemail = Voicemail.objects.filter(pk=voicemail_id).first()
     if voicemail is None or not voicemail.provider_url:
         return
@@ -115,10 +127,16 @@ def delete_recording_at_provider(*, voicemail_id: int) -> None:
 
 @task()
 def ring_for_callback(*, voicemail_id: int, volunteer_id: int) -> None:
+    """Twice: a call back that is over (the volunteer no longer ringing for it) is not
+    rung again. One killed after the provider placed the leg rings the volunteer a second
+    time while the first still rings: they answer either, and the other is left to ring
+    out, as the provider's leg the task never recorded."""
     from tuidang.calls.services import voicemail as voicemail_services
 
     voicemail = Voicemail.objects.select_related("call__hotline_number").get(pk=voicemail_id)
     volunteer = Volunteer.objects.get(pk=volunteer_id)
+    if volunteer.presence != Presence.RINGING or not volunteer.presence_after_callback:
+        return
     try:
         voice_provider().ring_callback(
             to=volunteer.phone_address,

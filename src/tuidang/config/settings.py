@@ -23,6 +23,7 @@ from tuidang.config.env import (
     env_str,
     generated_secrets,
 )
+from tuidang.lib.logcontext import logging_config
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = Path(env_str("TUIDANG_HOME", str(Path.cwd())))
@@ -72,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Each request's id, for its log lines and its X-Request-ID header.
+    "tuidang.lib.logcontext.RequestIdMiddleware",
     # First: the telephony pool answers nothing but the webhooks (SERVE_ONLY_PATHS).
     "tuidang.lib.middleware.OnlyThesePathsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -336,13 +339,20 @@ TLOG_WITNESSES = env_str("TLOG_WITNESSES", "")
 TLOG_WITNESS_QUORUM = env_int("TLOG_WITNESS_QUORUM", 0)
 # /readyz fails when entries have waited longer than this for a signed checkpoint.
 TLOG_CHECKPOINT_LAG_SECONDS = env_int("TLOG_CHECKPOINT_LAG_SECONDS", 300)
+# Workers look this often (and when they start) for entries no checkpoint covers, and
+# sign one: a crash between an append and its sign request leaves none behind for long.
+TLOG_CATCH_UP_INTERVAL_SECONDS = env_int("TLOG_CATCH_UP_INTERVAL_SECONDS", 60)
 
 # /metrics answers only a scrape with "Authorization: Bearer <METRICS_TOKEN>"; 404 unset.
 METRICS_TOKEN = (
     env_secret("METRICS_TOKEN") if env_str("METRICS_TOKEN") or env_str("METRICS_TOKEN_FILE") else ""
 )
-# /readyz fails when no worker has said it is alive for this long.
-WORKER_SEEN_WITHIN_SECONDS = env_int("WORKER_SEEN_WITHIN_SECONDS", 60)
+# /readyz fails when no worker has said it is alive for this long (they beat every
+# second; one stopped with SIGTERM says so at once).
+WORKER_SEEN_WITHIN_SECONDS = env_int("WORKER_SEEN_WITHIN_SECONDS", 2)
+# A task still running when its worker has been silent this long is run again by
+# another worker (jobs/heartbeat.py); every task is safe to run twice.
+TASKS_ORPHANED_AFTER_SECONDS = env_int("TASKS_ORPHANED_AFTER_SECONDS", 10)
 
 # --- Telephony ------------------------------------------------------------------------
 # "simulated" drives the project's own phone network; "twilio" and "telnyx" real ones. The
@@ -421,6 +431,11 @@ TELEPHONY_POOL_PATHS = ["/telephony/"]
 # The paths this process answers, all others 404; `serve` sets it for the telephony pool.
 SERVE_ONLY_PATHS = env_list("SERVE_ONLY_PATHS", [])
 OFFER_TIMEOUT_SECONDS = env_int("OFFER_TIMEOUT_SECONDS", 20)
+# Workers look this often for calls, offers and volunteers whose status callback never
+# came, and settle those that have been open at least RECONCILE_AFTER_SECONDS by asking
+# the provider where their legs stand (calls/services/reconcile.py).
+RECONCILE_INTERVAL_SECONDS = env_int("RECONCILE_INTERVAL_SECONDS", 30)
+RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 60)
 # After a call, a volunteer has this long to record it before routing offers them the next.
 WRAP_UP_SECONDS = env_int("WRAP_UP_SECONDS", 120)
 # The longest voicemail a caller can leave.
@@ -460,14 +475,12 @@ CONTENT_SECURITY_POLICY = {
 # --- Logging --------------------------------------------------------------------------
 # Log lines never carry a caller's number: webhook views only log caller keys.
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# "json": one JSON object a line, with the request's and the call's ids (lib/logcontext.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+try:
+    LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+except ValueError as _exc:
+    raise ImproperlyConfigured(str(_exc)) from None
 
 # Which secrets came from var/secrets/ rather than the environment: `check --deploy`
 # names them (lib/checks.py). Last, after every secret has been read.

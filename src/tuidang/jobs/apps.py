@@ -11,5 +11,5 @@ class JobsConfig(AppConfig):
         from tuidang.lib.health import ReadinessCheck, readiness_check_register
         from tuidang.lib.metrics import metrics_collector_register
 
-        readiness_check_register(ReadinessCheck("worker", worker_check, cache_seconds=5))
+        readiness_check_register(ReadinessCheck("worker", worker_check, cache_seconds=0.5))
         metrics_collector_register("jobs.workers", WorkerCollector())

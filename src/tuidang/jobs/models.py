@@ -24,13 +24,18 @@ class PeriodicJob(models.Model):
 
 
 class WorkerHeartbeat(models.Model):
-    """When each worker process last said it was alive (`tuidang worker`, every few
-    seconds): /readyz fails when none has for a minute, since nothing would then ring
-    volunteers, publish declarations or sign checkpoints."""
+    """When each worker process last said it was alive (`tuidang worker`, every second):
+    /readyz fails when none has for WORKER_SEEN_WITHIN_SECONDS, since nothing would then
+    ring volunteers, publish declarations or sign checkpoints; and a task left running by
+    a worker silent for TASKS_ORPHANED_AFTER_SECONDS is run again by another."""
 
     # host:pid of the worker process: one row each, updated in place.
     worker = models.CharField(max_length=255, unique=True)
     seen_at = models.DateTimeField(default=timezone.now)
+    # Told to stop (SIGTERM): it finishes its task and beats meanwhile, so the task is not
+    # taken for orphaned, but /readyz no longer counts it. A database default too, for
+    # the old workers' INSERTs while a fleet is upgraded.
+    stopping = models.BooleanField(default=False, db_default=False)
 
     def __str__(self) -> str:
         return f"{self.worker} (seen {self.seen_at:%Y-%m-%d %H:%M:%S})"

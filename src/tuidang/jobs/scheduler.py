@@ -30,6 +30,9 @@ class PeriodicWork:
     name: str
     interval_setting: str
     run: Callable[[datetime], str]
+    # Also run as soon as a worker starts, whatever the schedule: for work that catches
+    # up with what a crash left undone (the log's checkpoint), safe to run at any time.
+    at_start: bool = False
 
     def every(self) -> timedelta:
         seconds = getattr(settings, self.interval_setting)
@@ -114,6 +117,17 @@ def scheduler_tick(*, now: datetime | None = None) -> list[str]:
             periodic_run.enqueue(name=work.name, now=now.isoformat())
             enqueued.append(work.name)
     return enqueued
+
+
+def scheduler_start() -> list[str]:
+    """Enqueue the registered jobs that run when a worker starts; their names."""
+    from tuidang.jobs.tasks import periodic_run
+
+    now = timezone.now()
+    started = [work.name for work in _registered.values() if work.at_start]
+    for name in started:
+        periodic_run.enqueue(name=name, now=now.isoformat())
+    return started
 
 
 def scheduler_check_every() -> float:

@@ -14,7 +14,8 @@ from tuidang.jobs.scheduler import RETENTION_JOB, periodic_job_finished, periodi
 
 @task()
 def retention_run(*, now: str) -> str:
-    """The scheduled purge, as of the moment the scheduler claimed it."""
+    """The scheduled purge, as of the moment the scheduler claimed it. Twice: what the
+    first run purged is gone, and the second finds nothing more due."""
     claimed, began = datetime.fromisoformat(now), timezone.now()
     report = retention_purge(now=claimed)
     summary = report.summary()
@@ -26,7 +27,9 @@ def retention_run(*, now: str) -> str:
 
 @task()
 def periodic_run(*, name: str, now: str) -> str:
-    """A registered job's run, as of the moment the scheduler claimed it."""
+    """A registered job's run, as of the moment the scheduler claimed it. Twice: every
+    registered job is written to be (publication locks what it publishes, the reconciler
+    and the log's catch-up check the state again under their locks)."""
     claimed, began = datetime.fromisoformat(now), timezone.now()
     try:
         summary = periodic_work(name).run(claimed)

@@ -407,7 +407,7 @@ class Fleet:
 
     def worker_id(self, worker: Node) -> str:
         """The task worker's id, as db_worker logs it when it starts."""
-        found = re.findall(r"worker_id=(\w+)", worker.log.read_text(errors="replace"))
+        found = re.findall(r"worker_id=(\S+)", worker.log.read_text(errors="replace"))
         return found[-1] if found else ""
 
     def stop(self) -> None:

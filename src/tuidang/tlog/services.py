@@ -12,6 +12,7 @@ import base64
 import hashlib
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from hashlib import sha256 as _sha256
 
 from django.conf import settings
@@ -212,6 +213,24 @@ def log_checkpoint_sign() -> SignedCheckpoint | None:
     if created and settings.TLOG_WITNESSES:
         transaction.on_commit(_cosignatures_soon)
     return checkpoint
+
+
+CATCH_UP_JOB = "checkpoint"
+
+
+def log_checkpoint_catch_up(claimed: datetime) -> str:
+    """The periodic job (and a worker's first): sign a checkpoint whenever the tree head
+    is ahead of the latest one, whatever was lost. Each append asks for a checkpoint once
+    it commits; a process killed between the commit and that request, or a sign task
+    lost with its worker, would otherwise leave the published checkpoint (and the total
+    a verifier accepts) behind the registry until the next declaration."""
+    latest = SignedCheckpoint.objects.order_by("-size").values_list("size", flat=True).first()
+    size = log_size()
+    if size == 0 or (latest is not None and latest >= size):
+        return f"checkpoint {latest or 0} covers the log"
+    signed = log_checkpoint_sign()
+    logger.info("Caught up: checkpoint %s signed, the last was %s", size, latest or 0)
+    return f"signed checkpoint {signed.size if signed else 0} (was {latest or 0})"
 
 
 def tile_hashes(level: int, index: int, width: int) -> bytes | None:

@@ -12,12 +12,15 @@ MAX_ATTEMPTS = 8  # asked again after 1, 2, 4 … 128 seconds, then at the next 
 
 @task()
 def sign_checkpoint() -> None:
+    """Twice: a checkpoint that already covers the log is returned, not signed again."""
     log_checkpoint_sign()
 
 
 @task()
 def gather_cosignatures(attempt: int = 0) -> None:
-    """Ask the witnesses to cosign the latest checkpoint; those not reached again later."""
+    """Ask the witnesses to cosign the latest checkpoint; those not reached again later.
+    Twice: a witness asked again for a checkpoint it cosigned answers with its cosignature
+    or a conflict, and a cosignature is stored once per witness and checkpoint."""
     from tuidang.tlog.witnessing import Outcome, cosignatures_gather
 
     outcomes = cosignatures_gather()

@@ -8,7 +8,8 @@ deliver them out of order.
 By part of the call's life: ``arrival`` (receive, flood challenge, the caller's leg
 ending), ``menus`` (language, how heard), ``queue`` (waiting and routing), ``offers``
 (ringing volunteers, accepting, bridging), ``voicemail`` (messages and call backs) and
-``records`` (what volunteers record of a call), ``cases`` (opening an earlier case by its code,
+``records`` (what volunteers record of a call), ``reconcile`` (settling what a lost
+status callback left open), ``cases`` (opening an earlier case by its code,
 limited and audited). Work for the provider runs as tasks
 (``tuidang.calls.tasks``) once the transaction has committed.
 
@@ -37,6 +38,7 @@ from tuidang.calls.services.offers import (
     offer_withdrawn,
 )
 from tuidang.calls.services.queue import QueueStatus, call_route, call_wait
+from tuidang.calls.services.reconcile import Settlement, calls_reconcile
 from tuidang.calls.services.records import call_hang_up, call_record
 from tuidang.calls.services.voicemail import (
     NoNumberToCall,
@@ -58,6 +60,7 @@ __all__ = [
     "MenuResult",
     "NoNumberToCall",
     "QueueStatus",
+    "Settlement",
     "Token",
     "UnknownCall",
     "VolunteerBusy",
@@ -73,6 +76,7 @@ __all__ = [
     "call_to_voicemail",
     "call_wait",
     "callback_volunteer_free",
+    "calls_reconcile",
     "case_look_up",
     "offer_dial_ended",
     "offer_leg_ended",

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tuidang.calls import selectors
 from tuidang.calls.case_codes import new_case_code
+from tuidang.calls.metrics import count_call_ended, count_screening_decision
 from tuidang.calls.models import Call
 from tuidang.calls.ports import LegOutcome
 from tuidang.calls.screening import (
@@ -21,6 +22,7 @@ from tuidang.calls.screening import (
 from tuidang.calls.services._shared import UnknownCall, set_presence, withdraw_pending_offers
 from tuidang.calls.services.queue import enqueue_call, route_on_commit
 from tuidang.lib.inserts import insert
+from tuidang.lib.logcontext import log_context_bind
 from tuidang.lib.phone import identify_caller
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -85,6 +87,8 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
             if existing is not None:
                 return existing
             continue
+        log_context_bind(call_id=call.pk)
+        count_screening_decision(call.screening_policy)
         logger.info("Call %s received on %s, case %s", provider_sid, number.e164, call.case_code)
         return call
     raise RuntimeError("could not allocate a case code")
@@ -143,4 +147,5 @@ def call_status(
     call.save(update_fields=fields)
     if call.ended_at is not None:
         call_ended(call=call)
+        count_call_ended(call.state)
     return call

@@ -140,8 +140,10 @@ def _release_offer(
 
 
 @transaction.atomic
-def offer_leg_ended(*, token: Token, outcome: LegOutcome) -> None:
-    """The volunteer's leg of an offer ended (status callback), or could not be placed."""
+def offer_leg_ended(*, token: Token, outcome: LegOutcome, missed: bool = True) -> None:
+    """The volunteer's leg of an offer ended (status callback), or could not be placed.
+    ``missed`` False: the leg was lost on our side (the reconciler found it gone), which
+    does not count against the volunteer."""
     try:
         offer, call = _lock_offer(Offer.objects.filter(token=token))
     except Offer.DoesNotExist:
@@ -152,6 +154,9 @@ def offer_leg_ended(*, token: Token, outcome: LegOutcome) -> None:
     offer.state = Offer.State.MISSED
     offer.responded_at = timezone.now()
     offer.save(update_fields=["state", "responded_at"])
+    if not missed:
+        _release_offer(offer, call)
+        return
     volunteer.missed_offers += 1
     volunteer.save(update_fields=["missed_offers"])
     away = volunteer.missed_offers >= MISSED_OFFERS_BEFORE_AWAY

@@ -11,6 +11,7 @@ from tuidang.audit.models import Action
 from tuidang.audit.services import audit_record
 from tuidang.calls import tasks
 from tuidang.calls.case_codes import new_case_code
+from tuidang.calls.metrics import count_call_ended
 from tuidang.calls.models import Call, CallbackOutcome, Offer, Voicemail
 from tuidang.calls.ports import LegOutcome
 from tuidang.calls.services._shared import set_presence, withdraw_pending_offers
@@ -171,6 +172,7 @@ def _end_callback_call(leg_id: str) -> bool:
         call.ended_at = now
         call.duration_seconds = int((now - (call.connected_at or now)).total_seconds())
         call.save(update_fields=["state", "ended_at", "duration_seconds"])
+        count_call_ended(call.state)
         if call.volunteer_id is not None:
             volunteer = Volunteer.objects.select_for_update().get(pk=call.volunteer_id)
             if volunteer.presence == Presence.ON_CALL:

@@ -26,3 +26,9 @@ def test_demo_data_loads_twice_without_duplicates() -> None:
     out = StringIO()
     call_command("verify_log", stdout=out)
     assert f"The log verifies at size {HISTORY_SIZE}." in out.getvalue()
+
+
+def test_demo_data_says_what_the_reconciler_finds() -> None:
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    assert "reconciler finds 0 calls, offers or volunteers left stuck" in out.getvalue()

@@ -165,6 +165,8 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "simulator:hang-up": (every(405), every(404)),
     "simulator:phone": (signed_in(200), signed_in(405)),
     "simulator:phone-answer": (every(405), every(404)),
+    # Twilio's REST question about a call (simulator/rest.py): no such call here.
+    "simulator:rest-call": (every(404), every(405)),
     # The admin: staff only, through the accounts' login with its second factor.
     "admin:index": (ADMIN_ONLY, ADMIN_ONLY),
     "admin:login": ((LOGIN, 403, 403, ELSEWHERE), (LOGIN, 403, 403, 200)),

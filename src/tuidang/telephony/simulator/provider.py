@@ -8,9 +8,12 @@ never a default). It rings phones on the network and asks the hotline's webhooks
 
 from __future__ import annotations
 
+from tuidang.calls.ports import LegOutcome, LegUnknown
 from tuidang.telephony.simulator.dialects import Dialect, configured_dialect
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.telephony.simulator.models import SimRecording
+from tuidang.telephony.simulator.rest import call_resource
+from tuidang.telephony.twiml.status import leg_outcome
 
 
 class SimulatedProvider:
@@ -46,6 +49,13 @@ class SimulatedProvider:
 
     def hang_up(self, *, leg_id: str) -> None:
         self.network.end_call(leg_id)
+
+    def call_state(self, *, leg_id: str) -> LegOutcome | None:
+        """What the network's REST stub answers about the leg (simulator/rest.py)."""
+        resource = call_resource(leg_id)
+        if resource is None:
+            raise LegUnknown(leg_id)
+        return leg_outcome(str(resource["status"]))
 
     def fetch_recording(self, *, url: str) -> bytes:
         sid = url.rstrip("/").rsplit("/", 1)[-1]

@@ -12,4 +12,9 @@ urlpatterns = [
     path("calls/<str:sid>/hang-up", views.hang_up, name="hang-up"),
     path("phone", views.phone, name="phone"),
     path("phone/<str:sid>/answer", views.phone_answer, name="phone-answer"),
+    path(
+        "2010-04-01/Accounts/<str:account>/Calls/<str:sid>.json",
+        views.rest_call,
+        name="rest-call",
+    ),
 ]

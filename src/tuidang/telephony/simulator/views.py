@@ -7,13 +7,14 @@ hold hear the wait URL again while someone has a phone page open.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
 from tuidang.telephony.simulator.forms import KEYS, DialForm, KeyForm
 from tuidang.telephony.simulator.models import SimCall
+from tuidang.telephony.simulator.rest import call_resource
 from tuidang.volunteers.selectors import volunteer_for
 
 
@@ -133,3 +134,20 @@ def _phone(request: HttpRequest) -> HttpResponse:
             "keys": KEYS,
         },
     )
+
+
+@require_GET
+def rest_call(request: HttpRequest, account: str, sid: str) -> JsonResponse:
+    """Twilio's ``Calls/<sid>.json``: where a call stands (simulator/rest.py)."""
+    resource = call_resource(sid)
+    if resource is None:
+        # Twilio's own error body for a call it does not know.
+        return JsonResponse(
+            {
+                "code": 20404,
+                "message": f"The requested resource {request.path} was not found",
+                "status": 404,
+            },
+            status=404,
+        )
+    return JsonResponse(resource)

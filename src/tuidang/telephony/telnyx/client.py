@@ -15,7 +15,9 @@ from urllib.parse import quote, urlsplit
 import requests
 from django.conf import settings
 
+from tuidang.calls.ports import LegOutcome, LegUnknown
 from tuidang.telephony.twiml.legs import TwimlLegs
+from tuidang.telephony.twiml.status import leg_outcome
 
 API_BASE = "https://api.telnyx.com/v2"
 TIMEOUT_SECONDS = 10
@@ -94,6 +96,19 @@ class TelnyxProvider(TwimlLegs):
 
     def hang_up(self, *, leg_id: str) -> None:
         self._send("POST", self._url("Calls", leg_id), {"Status": "completed"})
+
+    def call_state(self, *, leg_id: str) -> LegOutcome | None:
+        try:
+            answer = self._send("GET", self._url("Calls", leg_id))
+        except TelnyxError as exc:
+            if exc.status == 404:
+                raise LegUnknown(leg_id) from None
+            raise
+        call = answer.get("data", answer) if isinstance(answer, dict) else {}
+        status = call.get("status") or call.get("Status")
+        if not isinstance(status, str):
+            raise TelnyxError("Telnyx described a call without its status")
+        return leg_outcome(status)
 
     def fetch_recording(self, *, url: str) -> bytes:
         # Telnyx's RecordingUrl is a link to the audio; its API wants the key, and no

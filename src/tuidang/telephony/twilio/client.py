@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from tuidang.calls.ports import LegOutcome, LegUnknown
 from tuidang.telephony.twiml.legs import TwimlLegs
+from tuidang.telephony.twiml.status import leg_outcome
 
 
 class TwilioProvider(TwimlLegs):
@@ -33,6 +35,17 @@ class TwilioProvider(TwimlLegs):
 
     def hang_up(self, *, leg_id: str) -> None:
         self.client.calls(leg_id).update(status="completed")
+
+    def call_state(self, *, leg_id: str) -> LegOutcome | None:
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            call = self.client.calls(leg_id).fetch()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                raise LegUnknown(leg_id) from None
+            raise
+        return leg_outcome(str(call.status))
 
     def fetch_recording(self, *, url: str) -> bytes:
         import requests

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -30,6 +31,8 @@ from django.views.decorators.http import require_http_methods
 from tuidang.calls import ivr, selectors
 from tuidang.calls.ports import LegOutcome
 from tuidang.calls.services import call_status, offer_leg_ended
+from tuidang.lib.logcontext import log_context_bind
+from tuidang.lib.metrics import webhook_observe
 from tuidang.lib.public_url import public_url
 from tuidang.telephony.twiml.render import TWIML_CONTENT_TYPE, render
 from tuidang.telephony.twiml.status import leg_outcome
@@ -50,7 +53,32 @@ def signature_required(view: View, is_signed: SignatureCheck) -> View:
         if not is_signed(request):
             logger.warning("Rejected a webhook with a missing or wrong signature: %s", request.path)
             return HttpResponseForbidden("Invalid signature\n", content_type="text/plain")
+        if settings.LOG_FORMAT == "json":
+            # JSON lines name the call (lib/logcontext.py): one indexed read, only then.
+            call_id = selectors.call_id_for_log(
+                provider_sid=_param(request, "CallSid"), offer_token=kwargs.get("token")
+            )
+            if call_id is not None:
+                log_context_bind(call_id=call_id)
         return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def timed(view: View) -> View:
+    """Observe how long the webhook took, labelled with its URL's name (lib/metrics.py)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        started = time.perf_counter()
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            match = request.resolver_match
+            webhook_observe(
+                endpoint=(match.url_name if match else None) or "unnamed",
+                seconds=time.perf_counter() - started,
+            )
 
     return wrapper
 
@@ -105,11 +133,12 @@ class TwimlWebhooks:
         self._url_names = {step: f"telephony:{name}-{step.value}" for step in ivr.Next}
 
     def webhook(self, view: View) -> View:
-        """Exempt from CSRF (the signature replaces it), signature first, GET or POST."""
+        """Exempt from CSRF (the signature replaces it), signature first, GET or POST;
+        timed for /metrics."""
         wrapped = signature_required(view, self.is_signed)
         wrapped = sensitive_post_parameters(*_NUMBER_FIELDS)(wrapped)
         wrapped = require_http_methods(["GET", "POST"])(wrapped)
-        return csrf_exempt(wrapped)
+        return csrf_exempt(timed(wrapped))
 
     @property
     def urlpatterns(self) -> list[URLPattern]:

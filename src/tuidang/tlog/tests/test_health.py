@@ -106,6 +106,7 @@ def test_metrics_need_the_bearer_token(settings: Settings) -> None:
 
 def test_metrics_say_the_size_age_and_witnessing_of_the_log(settings: Settings) -> None:
     settings.METRICS_TOKEN = TOKEN
+    settings.WORKER_SEEN_WITHIN_SECONDS = 60  # still alive half a minute on
     settings.TLOG_WITNESSES = f"{W1.key} http://127.0.0.1:9;{W2.key} http://127.0.0.1:9"
     settings.TLOG_WITNESS_QUORUM = 1
     append(3)

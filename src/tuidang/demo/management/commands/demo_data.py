@@ -24,6 +24,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from tuidang.calls.models import HotlineNumber, HowHeard
+from tuidang.calls.services import calls_reconcile
 from tuidang.declarations.imports import Row, import_declarations
 from tuidang.declarations.models import DeclarationChannel, Organization, Relationship
 from tuidang.declarations.services import hotline_today
@@ -138,6 +139,13 @@ class Command(BaseCommand):
             " PUBLICATION_INTERVAL_SECONDS (`make demo`: 20 s); the desk says when a receipt"
             " becomes checkable."
         )
+        if settings.TELEPHONY_PROVIDER_CLASS:
+            stuck = calls_reconcile(dry_run=True)
+            self.stdout.write(
+                f"The workers' reconciler finds {len(stuck)} calls, offers or volunteers left"
+                f" stuck by a lost status callback now; it looks every"
+                f" {settings.RECONCILE_INTERVAL_SECONDS} s (`tuidang reconcile --dry-run`)."
+            )
         self.stdout.write(
             "\nLog in at /accounts/login/ with the password "
             f"{DEMO_PASSWORD!r} as one of:\n"

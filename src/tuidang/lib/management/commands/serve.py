@@ -15,10 +15,12 @@ webhook waits for no password hash either. See docs/configuration.md, "Two pools
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -112,6 +114,8 @@ class Command(BaseCommand):
         uses_queue = settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend")
         # Stopping `serve` (Ctrl-C, or SIGTERM from a supervisor) stops what it started.
         signal.signal(signal.SIGTERM, _stop)
+        # Where every process started here counts its events for /metrics (lib/metrics.py).
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_metrics_directory(port)))
         try:
             if uses_queue and not options["no_worker"]:
                 children.append(
@@ -154,6 +158,15 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+
+def _metrics_directory(port: int) -> Path:
+    """An empty directory for this server's counts: those of an earlier run are gone with
+    the processes that made them."""
+    directory = Path(settings.VAR_DIR) / "metrics" / str(port)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, mode=0o700)
+    return directory
 
 
 def _lower_priority() -> None:

@@ -221,3 +221,28 @@ def test_telnyx_is_chosen_by_name_and_needs_its_secrets(tmp_path: Path) -> None:
         [sys.executable, "-c", probe], env=configured, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "tuidang.telephony.telnyx.client.TelnyxProvider"
+
+
+def test_where_a_leg_stands_is_asked_of_its_call_resource(
+    stub: Stub, provider: TelnyxProvider
+) -> None:
+    from tuidang.calls.ports import LegOutcome
+
+    stub.answers[("GET", f"{CALLS}/v3:leg-1")] = (
+        200,
+        json.dumps({"call_sid": "v3:leg-1", "status": "completed"}).encode(),
+    )
+    stub.answers[("GET", f"{CALLS}/v3:leg-2")] = (
+        200,
+        json.dumps({"data": {"call_sid": "v3:leg-2", "status": "in-progress"}}).encode(),
+    )
+    assert provider.call_state(leg_id="v3:leg-1") == LegOutcome.COMPLETED
+    assert provider.call_state(leg_id="v3:leg-2") == LegOutcome.ANSWERED
+    assert stub.seen[0].headers["authorization"] == f"Bearer {API_KEY}"
+
+
+def test_a_leg_telnyx_does_not_know_is_unknown(stub: Stub, provider: TelnyxProvider) -> None:
+    from tuidang.calls.ports import LegUnknown
+
+    with pytest.raises(LegUnknown):
+        provider.call_state(leg_id="v3:never")

@@ -1,0 +1,252 @@
+"""The reconciler settles what a lost status callback left open, by asking the provider.
+
+A callback is "lost" here as it is when the server it was sent to is killed: the
+simulated network ends the leg in its own records and tells the hotline nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+from django.utils import timezone
+
+from tuidang.calls.models import Call, Offer
+from tuidang.calls.services import calls_reconcile
+from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.telephony.simulator.models import SimCall
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, HotlineNumbers, go_available
+from tuidang.volunteers.models import Presence, Volunteer
+
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
+
+
+def later(minutes: int = 5) -> datetime:
+    """A reconciler's run some minutes from now, when everything open is overdue."""
+    return timezone.now() + timedelta(minutes=minutes)
+
+
+def lose_callback(sid: str, status: str = "completed") -> None:
+    """The network ends the leg; its status callback never reaches the hotline."""
+    SimCall.objects.filter(sid=sid).update(status=status, ended_at=timezone.now())
+
+
+def caller_waiting(network: PhoneNetwork) -> SimCall:
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    return network.press(caller.sid, "1")
+
+
+def talking(network: PhoneNetwork, volunteer: Volunteer) -> SimCall:
+    go_available(volunteer)
+    caller = caller_waiting(network)
+    leg = network.answer(network.calls_for(f"client:{volunteer.user.username}").get().sid)
+    network.press(leg.sid, "1")
+    assert Call.objects.get(provider_sid=caller.sid).state == Call.State.CONNECTED
+    return caller
+
+
+def nobody_stuck() -> list[str]:
+    """Volunteers ringing with no offer ringing, or on a call with no call."""
+    stuck = []
+    for volunteer in Volunteer.objects.all():
+        ringing = volunteer.offers.filter(state=Offer.State.PENDING).exists()
+        talking = (
+            Call.objects.filter(
+                volunteer=volunteer, state=Call.State.CONNECTED, ended_at__isnull=True
+            ).exists()
+            or volunteer.offers.filter(
+                state=Offer.State.ACCEPTED, call__ended_at__isnull=True
+            ).exists()
+        )
+        if volunteer.presence == Presence.RINGING and not ringing:
+            stuck.append(volunteer.display_name)
+        if volunteer.presence == Presence.ON_CALL and not talking:
+            stuck.append(volunteer.display_name)
+    return stuck
+
+
+def test_a_call_whose_end_was_never_reported_is_completed_and_its_volunteer_wraps_up(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    caller = talking(network, mei)
+    lose_callback(caller.sid)
+    settled = calls_reconcile(now=later())
+    call = Call.objects.get(provider_sid=caller.sid)
+    assert call.state == Call.State.COMPLETED
+    assert call.ended_at is not None
+    assert [item.kind for item in settled] == ["call"]
+    mei.refresh_from_db()
+    assert mei.presence == Presence.WRAP_UP
+    assert nobody_stuck() == []
+
+
+def test_live_calls_are_left_alone_however_long_they_last(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    caller = talking(network, mei)
+    waiting = caller_waiting(network)  # nobody free: it waits
+    assert calls_reconcile(now=later(minutes=120)) == []
+    assert Call.objects.get(provider_sid=caller.sid).state == Call.State.CONNECTED
+    assert Call.objects.get(provider_sid=waiting.sid).state == Call.State.QUEUED
+    mei.refresh_from_db()
+    assert mei.presence == Presence.ON_CALL
+
+
+def test_nothing_is_settled_before_its_callback_had_time_to_come(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    caller = talking(network, mei)
+    lose_callback(caller.sid)
+    assert calls_reconcile() == []
+    assert Call.objects.get(provider_sid=caller.sid).state == Call.State.CONNECTED
+
+
+def test_a_waiting_caller_who_hung_up_unreported_is_abandoned_and_nobody_rings_for_them(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    go_available(mei)
+    caller = caller_waiting(network)
+    leg = network.calls_for("client:mei").get()
+    lose_callback(caller.sid)
+    calls_reconcile(now=later())
+    assert Call.objects.get(provider_sid=caller.sid).state == Call.State.ABANDONED
+    assert Offer.objects.get().state == Offer.State.CANCELED
+    assert network.refresh(leg).ended  # her phone stopped ringing
+    mei.refresh_from_db()
+    assert mei.presence == Presence.AVAILABLE
+    assert nobody_stuck() == []
+
+
+def test_an_offer_whose_leg_died_is_missed_and_the_caller_is_offered_again(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
+) -> None:
+    go_available(mei)
+    caller = caller_waiting(network)
+    dead = network.calls_for("client:mei").get()
+    lose_callback(dead.sid, status="no-answer")
+    go_available(lin)
+    settled = calls_reconcile(now=later())
+    assert [item.kind for item in settled] == ["offer"]
+    first = Offer.objects.get(volunteer=mei)
+    assert first.state == Offer.State.MISSED
+    # The caller still waits, and now rings Lin.
+    call = Call.objects.get(provider_sid=caller.sid)
+    assert call.state == Call.State.OFFERED
+    assert Offer.objects.get(volunteer=lin).state == Offer.State.PENDING
+    assert nobody_stuck() == []
+
+
+def test_an_offer_whose_leg_was_never_placed_is_settled_without_counting_against_her(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    go_available(mei)
+    caller = caller_waiting(network)
+    offer = Offer.objects.get()
+    # The worker that was placing the leg died before it recorded it.
+    Offer.objects.filter(pk=offer.pk).update(leg_sid="")
+    SimCall.objects.filter(to_number="client:mei").delete()
+    calls_reconcile(now=later())
+    offer.refresh_from_db()
+    assert offer.state == Offer.State.MISSED
+    mei.refresh_from_db()
+    assert mei.missed_offers == 0
+    assert Call.objects.get(provider_sid=caller.sid).waiting
+    assert nobody_stuck() == []
+
+
+def test_a_volunteer_left_ringing_with_no_offer_is_available_again(
+    numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    go_available(mei)
+    Volunteer.objects.filter(pk=mei.pk).update(presence=Presence.RINGING)
+    settled = calls_reconcile(now=later())
+    assert [(item.kind, item.now) for item in settled] == [("volunteer", Presence.AVAILABLE)]
+    mei.refresh_from_db()
+    assert mei.presence == Presence.AVAILABLE
+
+
+def test_a_volunteer_left_on_a_call_with_no_call_goes_to_wrap_up(
+    numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    Volunteer.objects.filter(pk=mei.pk).update(presence=Presence.ON_CALL)
+    calls_reconcile(now=later())
+    mei.refresh_from_db()
+    assert mei.presence == Presence.WRAP_UP
+
+
+def test_a_volunteer_calling_back_is_freed_only_once_a_call_back_must_have_ended(
+    numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    Volunteer.objects.filter(pk=mei.pk).update(
+        presence=Presence.RINGING,
+        presence_after_callback=Presence.AVAILABLE,
+        presence_since=timezone.now(),
+    )
+    assert calls_reconcile(now=timezone.now() + timedelta(seconds=70)) == []
+    calls_reconcile(now=later(minutes=10))
+    mei.refresh_from_db()
+    assert mei.presence == Presence.AVAILABLE
+
+
+def test_a_second_run_finds_nothing_left(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    caller = talking(network, mei)
+    lose_callback(caller.sid)
+    assert len(calls_reconcile(now=later())) == 1
+    assert calls_reconcile(now=later()) == []
+
+
+def test_two_runs_at_once_settle_each_call_once(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
+) -> None:
+    """Two workers' runs race (on PostgreSQL with row locks; SQLite takes turns)."""
+    callers = [talking(network, mei), talking(network, lin)]
+    for caller in callers:
+        lose_callback(caller.sid)
+    settled: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            settled.extend(str(item) for item in calls_reconcile(now=later()))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for caller in callers:
+        assert Call.objects.get(provider_sid=caller.sid).state == Call.State.COMPLETED
+    for volunteer in (mei, lin):
+        volunteer.refresh_from_db()
+        assert volunteer.presence == Presence.WRAP_UP
+    assert nobody_stuck() == []
+
+
+def test_the_dry_run_says_what_it_would_settle_and_settles_nothing(
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caller = talking(network, mei)
+    lose_callback(caller.sid)
+    Call.objects.filter(provider_sid=caller.sid).update(
+        started_at=timezone.now() - timedelta(hours=1)
+    )
+    call_command("reconcile", "--dry-run")
+    out = capsys.readouterr().out
+    case_code = Call.objects.get(provider_sid=caller.sid).case_code
+    assert f"call {case_code}: connected -> completed" in out
+    assert "Would settle 1" in out
+    assert CALLER not in out
+    assert Call.objects.get(provider_sid=caller.sid).state == Call.State.CONNECTED
+    call_command("reconcile")
+    assert Call.objects.get(provider_sid=caller.sid).state == Call.State.COMPLETED
