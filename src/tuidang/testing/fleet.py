@@ -405,10 +405,12 @@ class Fleet:
         if not wait_for("proxy", lambda: readyz(self.proxy_port) == 200, 30):
             raise RuntimeError("HAProxy never answered")
 
-    def worker_id(self, worker: Node) -> str:
-        """The task worker's id, as db_worker logs it when it starts."""
-        found = re.findall(r"worker_id=(\S+)", worker.log.read_text(errors="replace"))
-        return found[-1] if found else ""
+    def worker_ids(self, worker: Node) -> list[str]:
+        """The names the task queue may know ``worker`` by: its heartbeat's (host:pid),
+        and whatever id django-tasks logged when it started."""
+        assert worker.process is not None
+        logged = re.findall(r"worker_id=(\S+)", worker.log.read_text(errors="replace"))
+        return [f"{socket.gethostname()}:{worker.process.pid}", *logged[-1:]]
 
     def stop(self) -> None:
         if self.proxy is not None and self.proxy.poll() is None:
@@ -431,6 +433,7 @@ class Caller:
     talk_seconds: float  # hired: how long before hanging up; genuine: the conversation
     sids: list[str] = field(default_factory=list)
     done: bool = False
+    redial_at: float = 0.0  # after an application error, when the caller rings again
 
 
 @dataclass
@@ -551,9 +554,14 @@ class Night:
             return
         if call.ended:
             if call.status == SimCall.Status.FAILED and len(caller.sids) < 6:
-                # Heard "an application error has occurred": a genuine caller rings again.
-                self.report.application_errors += 1
-                self._dial(caller)
+                # Heard "an application error has occurred": a genuine caller rings again
+                # a few seconds later.
+                if not caller.redial_at:
+                    self.report.application_errors += 1
+                    caller.redial_at = self.now() + 5
+                elif self.now() >= caller.redial_at:
+                    caller.redial_at = 0.0
+                    self._dial(caller)
             else:
                 caller.done = True
             return
@@ -668,6 +676,8 @@ class Night:
     def verify_log(self) -> bool:
         """``tuidang verify-log`` against the fleet through its proxy, remembering the last
         checkpoint it saw, so that each run also checks consistency with the one before."""
+        # The proxy takes a server back a second after it is ready again (rise 2).
+        wait_for("the proxy", partial(_answers, self.fleet.proxy_port, 200), 30)
         done = self.fleet.manage(
             "verify-log", "--url", self.fleet.base_url, "--state", str(self.state_file)
         )
@@ -745,15 +755,15 @@ def _kill_mid_task(fleet: Fleet, worker: Node) -> bool:
     the time allowed, anyway); whether it was caught mid-task."""
     import psycopg
 
-    worker_id = fleet.worker_id(worker)
+    worker_ids = fleet.worker_ids(worker)
     deadline = time.monotonic() + 30
     caught = False
     with contextlib.suppress(psycopg.Error), psycopg.connect(fleet.postgres.url) as connection:
-        while time.monotonic() < deadline and worker_id:
+        while time.monotonic() < deadline:
             row = connection.execute(
                 "SELECT 1 FROM django_tasks_database_dbtaskresult"
-                " WHERE status = 'RUNNING' AND worker_ids ? %s LIMIT 1",
-                (worker_id,),
+                " WHERE status = 'RUNNING' AND worker_ids ?| %s LIMIT 1",
+                (worker_ids,),
             ).fetchone()
             if row is not None:
                 caught = True
