@@ -13,8 +13,10 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
+import pytest
 
 from tuidang.testing.fleet import PostgreSQL, wait_for
 
@@ -76,3 +78,32 @@ def test_the_worker_runs_its_jobs_again_after_postgresql_restarts(tmp_path: Path
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait()
         postgres.destroy()
+
+
+@pytest.mark.django_db
+def test_a_task_its_worker_was_running_when_the_database_went_away_is_queued_again() -> None:
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from tuidang.jobs.management.commands.worker import tasks_requeue_own
+
+    now = timezone.now()
+
+    def task(worker: str) -> DBTaskResult[Any, Any]:
+        return DBTaskResult.objects.create(
+            task_path="tuidang.jobs.tasks.retention_run",
+            args_kwargs={"args": [], "kwargs": {}},
+            status="RUNNING",
+            worker_ids=[worker],
+            backend_name="default",
+            queue_name="default",
+            run_after=now,
+            started_at=now,
+        )
+
+    own, others = task("host:7"), task("host:8")
+    assert tasks_requeue_own("host:7") == 1
+    own.refresh_from_db()
+    others.refresh_from_db()
+    assert own.status == "READY"
+    assert others.status == "RUNNING"  # another worker's, alive, still running it

@@ -91,17 +91,39 @@ class _Worker(Worker):
 RECONNECT_SECONDS = 1.0
 
 
+def tasks_requeue_own(name: str) -> int:
+    """Queue again the tasks the worker ``name`` was running when its database went away:
+    their end was never written, and its heartbeat says it is alive, so no other worker
+    takes them as orphans. Tasks run one at a time, so none of them is still running."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).values_list(
+        "pk", "worker_ids"
+    )
+    own = [pk for pk, worker_ids in running if worker_ids and worker_ids[-1] == name]
+    return DBTaskResult.objects.filter(pk__in=own, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.READY, started_at=None
+    )
+
+
 def run_tasks(worker: _Worker) -> None:
     """Run tasks until the worker is told to stop. When the database goes away, wait for
-    it and carry on: django-tasks' worker exits on the first error it cannot reach the
-    database with, which would leave no worker to ring volunteers once it is back."""
+    it and carry on, queueing again the task it was running: django-tasks' worker exits on
+    the first error it cannot reach the database with, which would leave no worker to ring
+    volunteers once it is back."""
+    lost = False
     while True:
         try:
+            if lost and tasks_requeue_own(worker.worker_id):
+                logger.warning("The task the database outage interrupted is queued again")
+            lost = False
             worker.run()
             return  # told to stop (SIGTERM, SIGINT)
         except (OperationalError, InterfaceError):
             if worker.stopping.is_set():
                 raise
+            lost = True
             logger.warning("The task queue's database cannot be reached; trying again")
             connections.close_all()
             time.sleep(RECONNECT_SECONDS)
