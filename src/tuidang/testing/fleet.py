@@ -793,6 +793,8 @@ def settle_and_check(night: Night) -> None:
             Call.objects.filter(state__in=STUCK_CALL_STATES).exists()
             or Offer.objects.filter(state=Offer.State.PENDING).exists()
             or Voicemail.objects.filter(state=Voicemail.State.RECORDED).exists()
+            # A task its dead worker left running is queued again some seconds later.
+            or DBTaskResult.objects.filter(status="RUNNING").exists()
         )
 
     wait_for("settled", lambda: not unsettled(), 60)

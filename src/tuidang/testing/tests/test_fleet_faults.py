@@ -81,7 +81,9 @@ def test_the_log_verifies_and_every_checkpoint_was_consistent_with_the_last(
 ) -> None:
     assert night["verify_log_ok"], night["verify_log"]
     # Each run after a fault checked its checkpoint against the one the last run saw.
-    assert all(line.startswith("The log verifies") for line in night["verify_log"])
+    assert all(line.startswith("The log verifies") for line in night["verify_log"]), night[
+        "verify_log"
+    ]
 
 
 def test_readyz_said_not_ready_while_a_dependency_was_down_and_ready_after(
