@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test test-sqlite test-postgres lint audit-deps fmt browser deploy-tools install migrate bench messages messages-hant clean
+.PHONY: demo test test-sqlite test-postgres lint audit-deps fmt browser deploy-tools fleet-tools install migrate bench messages messages-hant clean
 
 ## Install pinned dependencies into .venv (again only when pyproject.toml changes).
 install: $(STAMP)
@@ -30,6 +30,17 @@ deploy-tools:
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy systemd >/dev/null; \
 	else echo "The deployment tests need Debian's haproxy and systemd: apt-get install haproxy systemd" >&2; exit 1; fi
 
+## What the fleet's fault test starts beside the hotline: Debian's HAProxy, Redis and
+## PostgreSQL's initdb and pg_ctl (testing/fleet.py).
+fleet-tools:
+	@missing=""; command -v haproxy >/dev/null || missing="$$missing haproxy"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v initdb >/dev/null && command -v pg_ctl >/dev/null || missing="$$missing postgresql"; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "The fleet's fault test needs:$$missing (apt-get install$$missing)" >&2; exit 1; fi
+
 migrate: install
 	$(BIN)/tuidang migrate --noinput
 	$(BIN)/tuidang migrate --noinput --database phone_network
@@ -51,7 +62,7 @@ demo: migrate
 
 ## Every test: lint, the suite on the embedded SQLite, and again on PostgreSQL (with Redis
 ## when REDIS_URL is set) when DATABASE_URL names one.
-test: install browser deploy-tools lint test-sqlite
+test: install browser deploy-tools fleet-tools lint test-sqlite
 	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "DATABASE_URL is not set: the PostgreSQL run is skipped."; fi
 
@@ -78,6 +89,7 @@ bench: install
 	$(BIN)/python -m bench.declare_flood --write-docs
 	$(BIN)/python -m bench.reports_bench --write-docs
 	$(BIN)/python -m bench.public_bench --write-docs
+	$(BIN)/python -m bench.fleet_faults --write-docs
 
 lint: install
 	$(BIN)/ruff check src bench

@@ -155,7 +155,8 @@ DATABASES = {
     # keeps its state in a database of its own so the hotline's database never holds them.
     "phone_network": {
         "ENGINE": SQLITE_ENGINE,
-        "NAME": str(VAR_DIR / "phone-network.sqlite3"),
+        # Nodes of a fleet with a VAR_DIR each share one network: name its file.
+        "NAME": env_str("PHONE_NETWORK_DATABASE", str(VAR_DIR / "phone-network.sqlite3")),
         "OPTIONS": dict(_SQLITE_OPTIONS),
     },
 }
@@ -514,6 +515,14 @@ SIMULATOR_DIALECT = env_str("SIMULATOR_DIALECT", "twilio")
 if SIMULATOR_DIALECT not in ("twilio", "telnyx"):
     raise ImproperlyConfigured(
         f"SIMULATOR_DIALECT must be twilio or telnyx, not {SIMULATOR_DIALECT!r}"
+    )
+# How the simulated network delivers webhooks: "in-process" (through Django's request
+# stack in the process that rings, the default) or "http" (to PUBLIC_BASE_URL, as a
+# provider does; the fleet test sends them through its proxy this way).
+SIMULATOR_TRANSPORT = env_str("SIMULATOR_TRANSPORT", "in-process")
+if SIMULATOR_TRANSPORT not in ("in-process", "http"):
+    raise ImproperlyConfigured(
+        f"SIMULATOR_TRANSPORT must be in-process or http, not {SIMULATOR_TRANSPORT!r}"
     )
 # The base URL the provider calls, when the app sits behind a proxy that rewrites the
 # host or scheme. Twilio signs the URL it called, so validation must use that one.

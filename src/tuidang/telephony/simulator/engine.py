@@ -86,9 +86,15 @@ class HttpTransport:
         self.timeout = timeout
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> Reply:
-        response = self.session.post(
-            url, data=body, headers={"Content-Type": FORM, **headers}, timeout=self.timeout
-        )
+        import requests
+
+        try:
+            response = self.session.post(
+                url, data=body, headers={"Content-Type": FORM, **headers}, timeout=self.timeout
+            )
+        except requests.RequestException:
+            # No answer (refused, reset, timed out): to the caller, as an error answer is.
+            return Reply(502, "")
         return Reply(response.status_code, response.text)
 
 
@@ -116,6 +122,13 @@ class CallNotInProgress(Exception):
     """The REST API was asked to move a call that is not (or no longer) in progress."""
 
 
+def default_transport() -> Transport:
+    """The transport ``SIMULATOR_TRANSPORT`` names: in-process unless it says http."""
+    if settings.SIMULATOR_TRANSPORT == "http":
+        return HttpTransport()
+    return InProcessTransport()
+
+
 def new_sid() -> str:
     return "CA" + secrets.token_hex(16)
 
@@ -133,7 +146,7 @@ class PhoneNetwork:
         clock: Callable[[], datetime] = timezone.now,
         dialect: Dialect | None = None,
     ) -> None:
-        self.transport = transport or InProcessTransport()
+        self.transport = transport or default_transport()
         self.dialect = dialect or configured_dialect()
         self.base_url = (base_url or default_base_url()).rstrip("/")
         self.clock = clock

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Worker
 
@@ -86,6 +87,48 @@ class _Worker(Worker):
         super().shutdown(signum, frame)
 
 
+# Seconds between tries while the database cannot be reached (a restart, a failover).
+RECONNECT_SECONDS = 1.0
+
+
+def tasks_requeue_own(name: str) -> int:
+    """Queue again the tasks the worker ``name`` was running when its database went away:
+    their end was never written, and its heartbeat says it is alive, so no other worker
+    takes them as orphans. Tasks run one at a time, so none of them is still running."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).values_list(
+        "pk", "worker_ids"
+    )
+    own = [pk for pk, worker_ids in running if worker_ids and worker_ids[-1] == name]
+    return DBTaskResult.objects.filter(pk__in=own, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.READY, started_at=None
+    )
+
+
+def run_tasks(worker: _Worker) -> None:
+    """Run tasks until the worker is told to stop. When the database goes away, wait for
+    it and carry on, queueing again the task it was running: django-tasks' worker exits on
+    the first error it cannot reach the database with, which would leave no worker to ring
+    volunteers once it is back."""
+    lost = False
+    while True:
+        try:
+            if lost and tasks_requeue_own(worker.worker_id):
+                logger.warning("The task the database outage interrupted is queued again")
+            lost = False
+            worker.run()
+            return  # told to stop (SIGTERM, SIGINT)
+        except (OperationalError, InterfaceError):
+            if worker.stopping.is_set():
+                raise
+            lost = True
+            logger.warning("The task queue's database cannot be reached; trying again")
+            connections.close_all()
+            time.sleep(RECONNECT_SECONDS)
+
+
 class Command(BaseCommand):
     help = "Run the background task worker, and enqueue the periodic jobs when due."
 
@@ -130,7 +173,7 @@ class Command(BaseCommand):
         )
         worker.configure_signals()
         try:
-            worker.run()
+            run_tasks(worker)
         finally:
             stop.set()
             heartbeat.join(timeout=5)
