@@ -86,6 +86,15 @@ def readyz_failing(port: int) -> list[str]:
     return [name for name, check in body.get("checks", {}).items() if not check.get("ok")]
 
 
+def _has_checkpoint(port: int) -> bool:
+    """Whether the log served on ``port`` has signed a checkpoint yet."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/log/checkpoint", timeout=3) as response:  # nosec B310
+            return int(response.status) == 200
+    except OSError:
+        return False
+
+
 def _answers(port: int, expected: int | Callable[[int], bool]) -> bool:
     status = readyz(port)
     return expected(status) if callable(expected) else status == expected
@@ -678,6 +687,9 @@ class Night:
         checkpoint it saw, so that each run also checks consistency with the one before."""
         # The proxy takes a server back a second after it is ready again (rise 2).
         wait_for("the proxy", partial(_answers, self.fleet.proxy_port, 200), 30)
+        # Early in the night no declaration may be published yet: an empty log has no
+        # checkpoint to verify (404). The first batch is due within the interval.
+        wait_for("a first checkpoint", partial(_has_checkpoint, self.fleet.proxy_port), 60)
         done = self.fleet.manage(
             "verify-log", "--url", self.fleet.base_url, "--state", str(self.state_file)
         )
