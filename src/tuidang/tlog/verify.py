@@ -36,6 +36,15 @@ class VerificationError(Exception):
     pass
 
 
+class FiguresMoved(VerificationError):
+    """The public figures disagree with the log, and the checkpoint moved meanwhile: a
+    batch was published between the two reads, on a hotline that is live."""
+
+
+# How often a check is made again when a publication lands between its reads.
+MOVED_RETRIES = 3
+
+
 class BadKey(Exception):
     """The verifier key given cannot be read."""
 
@@ -189,6 +198,13 @@ def check_cosignatures(note: str, witnesses: Sequence[WitnessKey], quorum: int) 
     return cosigned
 
 
+def _unless_moved(source: Source, note: str) -> None:
+    """Raise FiguresMoved when the source's checkpoint is no longer ``note``: the figures
+    read after it may be those of the next batch, not a disagreement."""
+    if source.checkpoint() != note:
+        raise FiguresMoved("the checkpoint moved while the figures were read")
+
+
 def verify(
     source: Source,
     verifier: Verifier,
@@ -234,11 +250,13 @@ def verify(
     total = source.public_total()
     expected = report.declarations - report.revocations
     if total != expected:
+        _unless_moved(source, note)
         raise VerificationError(f"the public total is {total}, the log counts {expected}")
     report.checked.append(f"the public total, {total}, is what the log counts")
     if figures:
         published = +source.daily_counts()  # + drops the cells at zero
         if published != +report.cells:
+            _unless_moved(source, note)
             wrong = sorted(set(published.items()) ^ set((+report.cells).items()))[:3]
             raise VerificationError(
                 f"the daily counts published are not what the log counts (e.g. {wrong})"
@@ -303,6 +321,14 @@ def log_verify(
         raise BadKey(f"a quorum of {quorum} with {len(witness_keys)} witness keys")
     figures = local_figures is not None
     source: Source = HttpSource(url) if url else LocalSource(local_total, local_figures or tuple)
+    for _attempt in range(MOVED_RETRIES):
+        try:
+            return verify(
+                source, verifier, state=state, witnesses=witness_keys, quorum=quorum,
+                figures=figures,
+            )  # fmt: skip
+        except FiguresMoved:
+            continue  # against the new checkpoint, and the figures that go with it
     return verify(
         source, verifier, state=state, witnesses=witness_keys, quorum=quorum, figures=figures
     )
