@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tuidang.audit.models import Action
+from tuidang.audit.services import audit_record
 from tuidang.shifts import times
 from tuidang.shifts.models import Assignment, CalendarFeed, QueueShifts, Shift, Slot, token_hash
 from tuidang.shifts.selectors import fallback_cache_key
@@ -196,7 +198,7 @@ def slot_assign(
                     "end": clash.ends_at.astimezone(zone).strftime("%H:%M %Z"),
                 }
             )
-        return Assignment.objects.create(
+        assignment = Assignment.objects.create(
             slot=slot,
             volunteer=volunteer,
             starts_at=slot.starts_at,
@@ -205,11 +207,16 @@ def slot_assign(
             assigned_by=by,
             created_at=now,
         )
+        if by.pk != volunteer.pk:
+            # A coordinator put someone else on a shift: the log says who, and when.
+            audit_record(actor=by.user, action=Action.CREATE, target=assignment)
+        return assignment
 
 
 def assignment_drop(*, assignment: Assignment, by: Volunteer, now: datetime | None = None) -> None:
     """Take a volunteer off a slot. A volunteer drops their own until the shift's notice
-    period before it starts; after that, only a coordinator."""
+    period before it starts; after that, only a coordinator. A coordinator's removal of
+    someone else is recorded in the audit log, as is their putting someone on a slot."""
     now = now or timezone.now()
     if not by.is_coordinator:
         if assignment.volunteer_id != by.pk:
@@ -223,7 +230,11 @@ def assignment_drop(*, assignment: Assignment, by: Volunteer, now: datetime | No
                 )
                 % {"hours": assignment.slot.shift.notice_hours}
             )
-    assignment.delete()
+    with transaction.atomic():
+        if assignment.volunteer_id != by.pk:
+            # A coordinator took someone else off a shift: the log says who, and when.
+            audit_record(actor=by.user, action=Action.DELETE, target=assignment)
+        assignment.delete()
 
 
 def queue_shifts_set(*, language: str, off_shift_fallback: bool) -> QueueShifts:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from tuidang.audit.models import Action, AuditEvent
 from tuidang.lib.languages import Language
 from tuidang.shifts.models import Assignment, Shift
 from tuidang.shifts.services import (
@@ -123,6 +124,24 @@ def test_a_coordinator_drops_a_volunteer_inside_the_notice_period(
     assignment = slot_assign(slot=slot, volunteer=mei, by=lin, now=NOW)
     assignment_drop(assignment=assignment, by=lin, now=NOW)
     assert not Assignment.objects.exists()
+
+
+def test_a_coordinator_putting_someone_on_a_shift_or_off_it_is_in_the_audit_log(
+    mei: Volunteer, lin: Volunteer
+) -> None:
+    first, second = weekly().slots.order_by("starts_at")[:2]
+    # A volunteer's own sign-up and drop are theirs to make: nothing to audit.
+    own = slot_assign(slot=first, volunteer=mei, by=mei, now=NOW)
+    assignment_drop(assignment=own, by=mei, now=NOW - timedelta(days=2))
+    assert not AuditEvent.objects.exists()
+    put = slot_assign(slot=second, volunteer=mei, by=lin, now=NOW)
+    target = str(put.pk)
+    assignment_drop(assignment=put, by=lin, now=NOW)
+    events = AuditEvent.objects.order_by("pk")
+    assert [(e.actor_name, e.action, e.target_type, e.target_id) for e in events] == [
+        ("lin", Action.CREATE, "shifts.Assignment", target),
+        ("lin", Action.DELETE, "shifts.Assignment", target),
+    ]
 
 
 def test_a_volunteer_cannot_put_someone_else_on_a_shift_or_drop_theirs(mei: Volunteer) -> None:
