@@ -80,6 +80,7 @@ def shift_create(
     min_heads: int,
     target_heads: int,
     notice_hours: int,
+    number: str = "",
     now: datetime | None = None,
 ) -> tuple[Shift, list[WallTimeNote]]:
     """A new shift with its slots for the weeks ahead, and what is odd about its wall
@@ -101,6 +102,7 @@ def shift_create(
             min_heads=min_heads,
             target_heads=target_heads,
             notice_hours=notice_hours,
+            number=number,
             created_at=now,
         )
         shift.full_clean()
@@ -204,6 +206,7 @@ def slot_assign(
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,
             language=slot.language,
+            number=slot.shift.number,
             assigned_by=by,
             created_at=now,
         )

@@ -20,7 +20,7 @@ from tuidang.calls.models import Call
 from tuidang.lib.languages import Language
 from tuidang.shifts.models import Assignment, CalendarFeed, Shift, Slot
 from tuidang.shifts.services import shift_create, slot_assign
-from tuidang.testing.personas import PASSWORD, HotlineNumbers, make_volunteer
+from tuidang.testing.personas import BANKNOTES_LINE, PASSWORD, HotlineNumbers, make_volunteer
 from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db
@@ -243,6 +243,33 @@ def test_a_coordinator_creates_a_shift_and_is_told_of_a_time_that_does_not_exist
     response = client.post(reverse("desk:shift-new"), form, follow=True)
     assert "2027-03-14 02:30 does not exist in America/Toronto" in response.text
     assert Shift.objects.get().slots.exists()
+
+
+def test_a_coordinator_makes_a_shift_for_one_hotline_number(
+    client: Client, lin: Volunteer, numbers: HotlineNumbers
+) -> None:
+    coordinator_client(client, lin)
+    page = client.get(reverse("desk:shift-new"))
+    assert f"({BANKNOTES_LINE})" in page.text
+    form = {
+        "language": "cmn",
+        "time_zone": "Asia/Taipei",
+        "weekly": "on",
+        "first_date": "2026-12-06",
+        "start_time": "09:00",
+        "end_time": "13:00",
+        "min_heads": "1",
+        "target_heads": "2",
+        "notice_hours": "24",
+        "number": BANKNOTES_LINE,
+    }
+    client.post(reverse("desk:shift-new"), form, follow=True)
+    assert Shift.objects.get().number == BANKNOTES_LINE
+    # A number that is not one of the hotline's is refused, the rest kept.
+    response = client.post(reverse("desk:shift-new"), {**form, "number": "+15550000000"})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.text
+    assert Shift.objects.count() == 1
 
 
 @pytest.mark.parametrize(

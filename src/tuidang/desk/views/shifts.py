@@ -205,6 +205,7 @@ def shift_new(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
                 min_heads=data["min_heads"],
                 target_heads=data["target_heads"],
                 notice_hours=data["notice_hours"],
+                number=data["number"] or "",
             )
         except ShiftRefused as refused:
             form.add_error(None, str(refused))
