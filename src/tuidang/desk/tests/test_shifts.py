@@ -264,7 +264,10 @@ def test_a_coordinator_makes_a_shift_for_one_hotline_number(
         "number": BANKNOTES_LINE,
     }
     client.post(reverse("desk:shift-new"), form, follow=True)
-    assert Shift.objects.get().number == BANKNOTES_LINE
+    shift = Shift.objects.get()
+    assert shift.number == BANKNOTES_LINE
+    slot = client.get(reverse("desk:slot", args=[shift.slots.order_by("starts_at")[0].pk]))
+    assert re.search(r'data-testid="slot-number">\+18005550100<', slot.text)
     # A number that is not one of the hotline's is refused, the rest kept.
     response = client.post(reverse("desk:shift-new"), {**form, "number": "+15550000000"})
     assert response.status_code == 400
