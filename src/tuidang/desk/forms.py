@@ -117,6 +117,17 @@ class ShiftForm(forms.Form):
         return data
 
 
+class ShiftEditForm(forms.Form):
+    """A coordinator's change to a shift: its times, head-counts, notice and last date."""
+
+    start_time = ShiftForm.base_fields["start_time"]
+    end_time = ShiftForm.base_fields["end_time"]
+    last_date = ShiftForm.base_fields["last_date"]
+    min_heads = ShiftForm.base_fields["min_heads"]
+    target_heads = ShiftForm.base_fields["target_heads"]
+    notice_hours = ShiftForm.base_fields["notice_hours"]
+
+
 class AssignForm(forms.Form):
     volunteer = forms.TypedChoiceField(label=_("Volunteer"), coerce=int)
 
