@@ -10,7 +10,9 @@ them last, when that volunteer is free.
 The schedule (shifts) orders each pool: volunteers on shift for the call's languages come
 first; those off shift follow, or are left out when the queue says so
 (``shifts.selectors.off_shift_fallback``). Routing reads the on-shift assignments through
-their index, worked out ahead by the shifts app's periodic job.
+their index, worked out ahead by the shifts app's periodic job. A shift may be for one
+hotline number: for a call on a number, volunteers on a shift for that number or for
+every number come before those on shift for another number only, who rank as off shift.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from tuidang.calls import selectors
-from tuidang.calls.models import Call, QueueConfig, Strategy
+from tuidang.calls.models import Call, HotlineNumber, QueueConfig, Strategy
 from tuidang.screening.models import Policy
 from tuidang.shifts.selectors import off_shift_fallback, on_shift
 from tuidang.volunteers.models import Presence, Volunteer, VolunteerLanguage
@@ -50,7 +52,13 @@ def eligible(languages: list[str], now: datetime) -> list[Volunteer]:
     ready = (
         Volunteer.objects.select_for_update()
         .filter(ready_q(now), pk__in=speakers(languages))
-        .annotate(on_shift=Exists(on_shift(languages, now).filter(volunteer=OuterRef("pk"))))
+        .annotate(
+            on_shift=Exists(on_shift(languages, now).filter(volunteer=OuterRef("pk"))),
+            # On a shift for one number: whether it is the call's is asked per call.
+            shift_for_a_number=Exists(
+                on_shift(languages, now).exclude(number="").filter(volunteer=OuterRef("pk"))
+            ),
+        )
     )
     if not off_shift_fallback(languages[0]):
         ready = ready.filter(on_shift=True)
@@ -120,6 +128,31 @@ def may_ring(call: Call, volunteer_ids: list[int], *, now: datetime) -> bool:
     return not free_screeners.exists()
 
 
+def _on_shift_for_its_number_first(
+    call: Call, config: QueueConfig, pool: list[Volunteer], now: datetime
+) -> list[Volunteer]:
+    """The pool with volunteers on shift for the call's number, or for every number,
+    first; the others keep their order. Asked only when someone in the pool is on a
+    shift for one number."""
+    if not any(getattr(volunteer, "shift_for_a_number", False) for volunteer in pool):
+        return pool
+    number = (
+        HotlineNumber.objects.filter(pk=call.hotline_number_id)
+        .values_list("e164", flat=True)
+        .first()
+    )
+    here = set(
+        on_shift(_languages_of(config), now, number or "")
+        .filter(volunteer_id__in=[volunteer.pk for volunteer in pool])
+        .values_list("volunteer_id", flat=True)
+    )
+    return sorted(pool, key=lambda volunteer: volunteer.pk not in here)  # stable
+
+
+def _languages_of(config: QueueConfig) -> list[str]:
+    return [config.language] + ([config.fallback_language] if config.fallback_language else [])
+
+
 def choose(
     call: Call,
     config: QueueConfig,
@@ -138,6 +171,7 @@ def choose(
         screeners = [volunteer for volunteer in pool if volunteer.screener]
         pool = screeners or pool
     size = config.ring_group_size if config.strategy == Strategy.RING_GROUP else 1
+    pool = _on_shift_for_its_number_first(call, config, pool, now)
     preferred = last_volunteer_of(call)
     ordered = sorted(pool, key=lambda volunteer: volunteer.pk != preferred)  # stable
     chosen = ordered[: max(size, 1)]

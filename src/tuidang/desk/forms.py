@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tuidang.calls.models import HotlineNumber
 from tuidang.declarations.models import RejectionReason
 from tuidang.declarations.statements import MAX_ALIAS, MAX_STATEMENT
 from tuidang.lib.languages import Language
@@ -126,6 +127,21 @@ class ShiftForm(forms.Form):
         initial=24,
         help_text=_("Closer to the start than this, only a coordinator takes a volunteer off."),
     )
+    number = forms.ChoiceField(
+        label=_("Hotline number"),
+        required=False,
+        help_text=_(
+            "Calls on this number ring volunteers on its shifts first; leave empty for every "
+            "number."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        numbers = HotlineNumber.objects.filter(active=True).order_by("name")
+        self.fields["number"].choices = [("", _("Every number"))] + [  # type: ignore[attr-defined]
+            (number.e164, f"{number.name} ({number.e164})") for number in numbers
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -138,6 +154,17 @@ class ShiftForm(forms.Form):
         if first is not None and last is not None and last < first:
             self.add_error("last_date", _("The last date cannot come before the first."))
         return data
+
+
+class ShiftEditForm(forms.Form):
+    """A coordinator's change to a shift: its times, head-counts, notice and last date."""
+
+    start_time = ShiftForm.base_fields["start_time"]
+    end_time = ShiftForm.base_fields["end_time"]
+    last_date = ShiftForm.base_fields["last_date"]
+    min_heads = ShiftForm.base_fields["min_heads"]
+    target_heads = ShiftForm.base_fields["target_heads"]
+    notice_hours = ShiftForm.base_fields["notice_hours"]
 
 
 class AssignForm(forms.Form):

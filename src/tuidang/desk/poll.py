@@ -166,9 +166,14 @@ def _assignment_saved(sender: Any, instance: Any, update_fields: Any = None, **_
     versions_bump(volunteer_key(instance.volunteer_id))
 
 
+def _assignment_deleted(sender: Any, instance: Any, **_: Any) -> None:
+    # A volunteer taken off a shift (dropped, a cancelled date, a deleted shift).
+    versions_bump(volunteer_key(instance.volunteer_id))
+
+
 def connect() -> None:
     """Bump the versions on every save that changes what a desk shows (``ready()``)."""
-    from django.db.models.signals import post_save
+    from django.db.models.signals import post_delete, post_save
 
     from tuidang.calls.models import Call, ListenIn, Transfer
     from tuidang.shifts.models import Assignment
@@ -180,6 +185,9 @@ def connect() -> None:
     post_save.connect(_transfer_saved, sender=ListenIn, dispatch_uid="desk.poll.listen_in")
     post_save.connect(_volunteer_saved, sender=Volunteer, dispatch_uid="desk.poll.volunteer")
     post_save.connect(_assignment_saved, sender=Assignment, dispatch_uid="desk.poll.assignment")
+    post_delete.connect(
+        _assignment_deleted, sender=Assignment, dispatch_uid="desk.poll.assignment-deleted"
+    )
 
 
 def wsgi_shortcut(application: WSGIApplication) -> WSGIApplication:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tuidang.lib.languages import Language
+from tuidang.lib.phone import validate_e164
 from tuidang.volunteers.models import Volunteer, validate_time_zone
 
 
@@ -36,6 +37,12 @@ class Shift(models.Model):
     target_heads = models.PositiveSmallIntegerField(_("target volunteers"), default=2)
     # Volunteers drop their own slot only this long before it starts; later, a coordinator.
     notice_hours = models.PositiveSmallIntegerField(_("notice to drop (hours)"), default=24)
+    # Blank: the shift answers the queue on every hotline number. Else one number's E.164
+    # (the number itself, not a key: the calls app sits above this one): routing prefers
+    # volunteers on a shift for the call's number or for every number.
+    number = models.CharField(
+        _("hotline number"), max_length=20, blank=True, default="", validators=[validate_e164]
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -81,6 +88,7 @@ class Assignment(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     language = models.CharField(max_length=8, choices=Language.choices)
+    number = models.CharField(max_length=20, blank=True, default="")  # the shift's
     assigned_by = models.ForeignKey(
         Volunteer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

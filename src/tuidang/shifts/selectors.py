@@ -15,10 +15,14 @@ MAX_SHIFT = timedelta(hours=25)
 FALLBACK_CACHE_SECONDS = 300
 
 
-def on_shift(languages: list[str], now: datetime) -> QuerySet[Assignment]:
+def on_shift(
+    languages: list[str], now: datetime, number: str | None = None
+) -> QuerySet[Assignment]:
     """Assignments of ``languages`` that cover ``now``: filter by ``volunteer`` (an
-    ``OuterRef``) to ask whether one volunteer is on shift (assignment_on_shift_idx)."""
-    return Assignment.objects.filter(language__in=languages, starts_at__lte=now, ends_at__gt=now)
+    ``OuterRef``) to ask whether one volunteer is on shift (assignment_on_shift_idx).
+    With ``number``, only those of shifts for that hotline number or for every number."""
+    found = Assignment.objects.filter(language__in=languages, starts_at__lte=now, ends_at__gt=now)
+    return found if number is None else found.filter(number__in=["", number])
 
 
 def fallback_cache_key(language: str) -> str:

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tuidang.audit.models import Action
+from tuidang.audit.services import audit_record, audit_record_many
 from tuidang.shifts import times
 from tuidang.shifts.models import Assignment, CalendarFeed, QueueShifts, Shift, Slot, token_hash
 from tuidang.shifts.selectors import fallback_cache_key
@@ -78,6 +80,7 @@ def shift_create(
     min_heads: int,
     target_heads: int,
     notice_hours: int,
+    number: str = "",
     now: datetime | None = None,
 ) -> tuple[Shift, list[WallTimeNote]]:
     """A new shift with its slots for the weeks ahead, and what is odd about its wall
@@ -99,6 +102,7 @@ def shift_create(
             min_heads=min_heads,
             target_heads=target_heads,
             notice_hours=notice_hours,
+            number=number,
             created_at=now,
         )
         shift.full_clean()
@@ -153,6 +157,109 @@ def slot_cancel(*, slot: Slot) -> Slot:
     return slot
 
 
+def shift_update(
+    *,
+    shift: Shift,
+    by: Volunteer,
+    start_time: time,
+    end_time: time,
+    last_date: date | None,
+    min_heads: int,
+    target_heads: int,
+    notice_hours: int,
+    now: datetime | None = None,
+) -> int:
+    """A coordinator changes a shift. Its occurrences that have not started follow: moved
+    to the new times, their volunteers with them; gone past a new last date, or on a date
+    the new start does not exist, their volunteers taken off (audited, desks told). Refused,
+    changing nothing, when it would put a volunteer on two shifts at once. How many
+    volunteers were taken off."""
+    now = now or timezone.now()
+    if not by.is_coordinator:
+        raise ShiftRefused(_("Only a coordinator changes the schedule."))
+    if target_heads < min_heads:
+        raise ShiftRefused(_("The target cannot be below the minimum."))
+    if start_time == end_time:
+        raise ShiftRefused(_("A shift cannot start and end at the same time."))
+    with transaction.atomic():
+        shift = Shift.objects.select_for_update().get(pk=shift.pk)
+        if shift.weekly and last_date is not None and last_date < shift.first_date:
+            raise ShiftRefused(_("The last date cannot come before the first."))
+        shift.start_time, shift.end_time = start_time, end_time
+        shift.last_date = last_date if shift.weekly else None
+        shift.min_heads, shift.target_heads = min_heads, target_heads
+        shift.notice_hours = notice_hours
+        shift.full_clean()
+        shift.save()
+        zone = shift.zone()
+        gone: list[Assignment] = []
+        for slot in shift.slots.filter(starts_at__gt=now, cancelled=False):
+            found = times.occurrence(slot.local_date, start_time, end_time, zone)
+            on_slot = list(slot.assignments.select_related("volunteer"))
+            if found is None or (shift.weekly and last_date and slot.local_date > last_date):
+                gone += on_slot
+                slot.delete()
+                continue
+            slot.starts_at, slot.ends_at = found.starts_at, found.ends_at
+            slot.start_oddity = found.start_oddity or ""
+            slot.end_oddity = found.end_oddity or ""
+            slot.save()
+            for assignment in on_slot:
+                _refuse_clash(assignment, found.starts_at, found.ends_at)
+                assignment.starts_at, assignment.ends_at = found.starts_at, found.ends_at
+                assignment.save(update_fields=["starts_at", "ends_at"])
+        if gone:
+            audit_record_many(actor=by.user, action=Action.DELETE, targets=gone)
+        _materialise(shift, now)
+    return len(gone)
+
+
+def _refuse_clash(assignment: Assignment, starts_at: datetime, ends_at: datetime) -> None:
+    volunteer = assignment.volunteer
+    clash = (
+        Assignment.objects.filter(volunteer=volunteer, ends_at__gt=starts_at, starts_at__lt=ends_at)
+        .exclude(slot__shift_id=assignment.slot.shift_id)
+        .first()
+    )
+    if clash is not None:
+        zone = volunteer.zone()
+        raise ShiftRefused(
+            _("%(name)s is already on a shift then, from %(start)s to %(end)s.")
+            % {
+                "name": volunteer.display_name,
+                "start": clash.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                "end": clash.ends_at.astimezone(zone).strftime("%H:%M %Z"),
+            }
+        )
+
+
+def shift_delete(*, shift: Shift, by: Volunteer, now: datetime | None = None) -> int:
+    """A coordinator deletes a shift: its occurrences that have not started go, and their
+    volunteers are taken off (each removal audited; their desks are told). Occurrences
+    already started or past stay, as the record of who was on; a shift left with none is
+    deleted, else it ends on its last. How many volunteers were taken off."""
+    now = now or timezone.now()
+    if not by.is_coordinator:
+        raise ShiftRefused(_("Only a coordinator changes the schedule."))
+    with transaction.atomic():
+        shift = Shift.objects.select_for_update().get(pk=shift.pk)
+        ahead = shift.slots.filter(starts_at__gt=now)
+        removed = list(Assignment.objects.filter(slot__in=ahead))
+        if removed:
+            audit_record_many(actor=by.user, action=Action.DELETE, targets=removed)
+        for assignment in removed:
+            assignment.delete()
+        ahead.delete()
+        last = shift.slots.order_by("-local_date").values_list("local_date", flat=True).first()
+        if last is None:
+            shift.delete()
+        elif shift.weekly:
+            # No more occurrences: the periodic job stops at the last date.
+            shift.last_date = last
+            shift.save(update_fields=["last_date"])
+    return len(removed)
+
+
 def slot_assign(
     *, slot: Slot, volunteer: Volunteer, by: Volunteer, now: datetime | None = None
 ) -> Assignment:
@@ -196,20 +303,26 @@ def slot_assign(
                     "end": clash.ends_at.astimezone(zone).strftime("%H:%M %Z"),
                 }
             )
-        return Assignment.objects.create(
+        assignment = Assignment.objects.create(
             slot=slot,
             volunteer=volunteer,
             starts_at=slot.starts_at,
             ends_at=slot.ends_at,
             language=slot.language,
+            number=slot.shift.number,
             assigned_by=by,
             created_at=now,
         )
+        if by.pk != volunteer.pk:
+            # A coordinator put someone else on a shift: the log says who, and when.
+            audit_record(actor=by.user, action=Action.CREATE, target=assignment)
+        return assignment
 
 
 def assignment_drop(*, assignment: Assignment, by: Volunteer, now: datetime | None = None) -> None:
     """Take a volunteer off a slot. A volunteer drops their own until the shift's notice
-    period before it starts; after that, only a coordinator."""
+    period before it starts; after that, only a coordinator. A coordinator's removal of
+    someone else is recorded in the audit log, as is their putting someone on a slot."""
     now = now or timezone.now()
     if not by.is_coordinator:
         if assignment.volunteer_id != by.pk:
@@ -223,7 +336,11 @@ def assignment_drop(*, assignment: Assignment, by: Volunteer, now: datetime | No
                 )
                 % {"hours": assignment.slot.shift.notice_hours}
             )
-    assignment.delete()
+    with transaction.atomic():
+        if assignment.volunteer_id != by.pk:
+            # A coordinator took someone else off a shift: the log says who, and when.
+            audit_record(actor=by.user, action=Action.DELETE, target=assignment)
+        assignment.delete()
 
 
 def queue_shifts_set(*, language: str, off_shift_fallback: bool) -> QueueShifts:

@@ -17,10 +17,11 @@ from icalendar import Calendar
 
 from tuidang.calls.case_codes import new_case_code
 from tuidang.calls.models import Call
+from tuidang.desk.poll import versions_current, volunteer_key
 from tuidang.lib.languages import Language
 from tuidang.shifts.models import Assignment, CalendarFeed, Shift, Slot
 from tuidang.shifts.services import shift_create, slot_assign
-from tuidang.testing.personas import PASSWORD, HotlineNumbers, make_volunteer
+from tuidang.testing.personas import BANKNOTES_LINE, PASSWORD, HotlineNumbers, make_volunteer
 from tuidang.volunteers.models import Volunteer
 
 pytestmark = pytest.mark.django_db
@@ -245,6 +246,36 @@ def test_a_coordinator_creates_a_shift_and_is_told_of_a_time_that_does_not_exist
     assert Shift.objects.get().slots.exists()
 
 
+def test_a_coordinator_makes_a_shift_for_one_hotline_number(
+    client: Client, lin: Volunteer, numbers: HotlineNumbers
+) -> None:
+    coordinator_client(client, lin)
+    page = client.get(reverse("desk:shift-new"))
+    assert f"({BANKNOTES_LINE})" in page.text
+    form = {
+        "language": "cmn",
+        "time_zone": "Asia/Taipei",
+        "weekly": "on",
+        "first_date": "2026-12-06",
+        "start_time": "09:00",
+        "end_time": "13:00",
+        "min_heads": "1",
+        "target_heads": "2",
+        "notice_hours": "24",
+        "number": BANKNOTES_LINE,
+    }
+    client.post(reverse("desk:shift-new"), form, follow=True)
+    shift = Shift.objects.get()
+    assert shift.number == BANKNOTES_LINE
+    slot = client.get(reverse("desk:slot", args=[shift.slots.order_by("starts_at")[0].pk]))
+    assert re.search(r'data-testid="slot-number">\+18005550100<', slot.text)
+    # A number that is not one of the hotline's is refused, the rest kept.
+    response = client.post(reverse("desk:shift-new"), {**form, "number": "+15550000000"})
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.text
+    assert Shift.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -344,3 +375,50 @@ def test_a_shift_starting_refreshes_its_volunteers_desk(
     with django_capture_on_commit_callbacks(execute=True):
         shift_changes(now=slot.starts_at)
     assert poll.versions_current([key]) != before
+
+
+def test_a_coordinator_deletes_a_shift_and_its_volunteers_desk_is_told(
+    client: Client, lin: Volunteer, mei: Volunteer, django_capture_on_commit_callbacks: Any
+) -> None:
+    shift = night_shift()
+    slot = shift.slots.order_by("starts_at")[1]
+    slot_assign(slot=slot, volunteer=mei, by=mei)
+    coordinator_client(client, lin)
+    page = client.get(reverse("desk:slot", args=[slot.pk]))
+    assert "Delete this shift from now on" in page.text
+    (seen,) = versions_current([volunteer_key(mei.pk)])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("desk:shift-delete", args=[shift.pk]), follow=True)
+    assert "1 volunteer was taken off its dates ahead" in response.text
+    assert not Assignment.objects.filter(volunteer=mei).exists()
+    # Mei's desk poll no longer matches: her desk shows her schedule without it.
+    assert versions_current([volunteer_key(mei.pk)]) != [seen]
+
+
+def test_a_coordinator_changes_a_shift_and_a_bad_change_keeps_what_was_typed(
+    client: Client, lin: Volunteer, mei: Volunteer
+) -> None:
+    shift = night_shift()
+    slot = shift.slots.order_by("starts_at")[1]
+    slot_assign(slot=slot, volunteer=mei, by=mei)
+    coordinator_client(client, lin)
+    page = client.get(reverse("desk:shift-edit", args=[shift.pk]))
+    assert 'value="22:00"' in page.text
+    form = {
+        "start_time": "23:00",
+        "end_time": "23:00",
+        "min_heads": "1",
+        "target_heads": "2",
+        "notice_hours": "36",
+    }
+    bad = client.post(reverse("desk:shift-edit", args=[shift.pk]), form)
+    assert bad.status_code == 400
+    assert "cannot start and end at the same time" in bad.text
+    assert 'value="36"' in bad.text
+    good = client.post(
+        reverse("desk:shift-edit", args=[shift.pk]), {**form, "end_time": "03:00"}, follow=True
+    )
+    assert "0 volunteers were taken off dates it no longer has" in good.text
+    moved = Assignment.objects.get(volunteer=mei)
+    assert moved.starts_at == slot.starts_at + timedelta(hours=1)
+    assert Shift.objects.get().notice_hours == 36

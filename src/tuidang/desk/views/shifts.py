@@ -17,11 +17,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tuidang.desk.coverage import DAYS, coverage
 from tuidang.desk.decorators import coordinator_required, volunteer_required
-from tuidang.desk.forms import AssignForm, ShiftForm
+from tuidang.desk.forms import AssignForm, ShiftEditForm, ShiftForm
 from tuidang.lib.languages import Language
 from tuidang.shifts import selectors
 from tuidang.shifts.feed import feed_calendar
@@ -34,6 +35,8 @@ from tuidang.shifts.services import (
     calendar_feed_revoke,
     queue_shifts_set,
     shift_create,
+    shift_delete,
+    shift_update,
     slot_assign,
     slot_cancel,
 )
@@ -205,6 +208,7 @@ def shift_new(request: HttpRequest, volunteer: Volunteer) -> HttpResponse:
                 min_heads=data["min_heads"],
                 target_heads=data["target_heads"],
                 notice_hours=data["notice_hours"],
+                number=data["number"] or "",
             )
         except ShiftRefused as refused:
             form.add_error(None, str(refused))
@@ -288,6 +292,67 @@ def slot_cancel_view(request: HttpRequest, volunteer: Volunteer, slot_id: int) -
     slot_cancel(slot=slot)
     messages.success(request, _("This occurrence is cancelled; its volunteers were taken off."))
     return redirect("desk:slot", slot_id=slot.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@coordinator_required
+def shift_edit(request: HttpRequest, volunteer: Volunteer, shift_id: int) -> HttpResponse:
+    shift = get_object_or_404(Shift, pk=shift_id)
+    initial = {
+        field: getattr(shift, field)
+        for field in (
+            "start_time",
+            "end_time",
+            "last_date",
+            "min_heads",
+            "target_heads",
+            "notice_hours",
+        )
+    }
+    form = ShiftEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            removed = shift_update(shift=shift, by=volunteer, **form.cleaned_data)
+        except ShiftRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Shift changed; %(count)s volunteer was taken off a date it no longer has.",
+                    "Shift changed; %(count)s volunteers were taken off dates it no longer has.",
+                    removed,
+                )
+                % {"count": removed},
+            )
+            return redirect(reverse("desk:coverage") + f"?language={shift.language}")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "desk/shift_edit.html",
+        {"form": form, "shift": shift, "volunteer": volunteer},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+@coordinator_required
+def shift_delete_view(request: HttpRequest, volunteer: Volunteer, shift_id: int) -> HttpResponse:
+    shift = get_object_or_404(Shift, pk=shift_id)
+    language = shift.language
+    removed = shift_delete(shift=shift, by=volunteer)
+    messages.success(
+        request,
+        ngettext(
+            "Shift deleted from now on; %(count)s volunteer was taken off its dates ahead.",
+            "Shift deleted from now on; %(count)s volunteers were taken off its dates ahead.",
+            removed,
+        )
+        % {"count": removed},
+    )
+    return redirect(reverse("desk:coverage") + f"?language={language}")
 
 
 def _languages(request: HttpRequest) -> list[str]:

@@ -15,6 +15,7 @@ from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.personas import (
     BANKNOTES_LINE,
     CALLER,
+    WEBSITE_LINE,
     HotlineNumbers,
     go_available,
     make_volunteer,
@@ -24,8 +25,9 @@ from tuidang.volunteers.models import Volunteer
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
 
 
-def on_shift_now(volunteer: Volunteer) -> None:
-    """A one-off Mandarin shift from an hour ago to two hours ahead, with ``volunteer`` on it."""
+def on_shift_now(volunteer: Volunteer, number: str = "") -> None:
+    """A one-off Mandarin shift from an hour ago to two hours ahead (for ``number`` only,
+    if given), with ``volunteer`` on it."""
     now = timezone.now()
     start = now - timedelta(hours=1)
     shift, _notes = shift_create(
@@ -39,6 +41,7 @@ def on_shift_now(volunteer: Volunteer) -> None:
         min_heads=1,
         target_heads=1,
         notice_hours=0,
+        number=number,
     )
     slot_assign(slot=shift.slots.get(), volunteer=volunteer, by=volunteer)
 
@@ -86,3 +89,26 @@ def test_a_queue_can_keep_its_calls_for_volunteers_on_shift(
     assert Call.objects.get().state == Call.State.QUEUED
     go_available(bo)  # the volunteer on shift comes back: the waiting call rings them
     assert ringing(network, bo)
+
+
+@pytest.mark.parametrize("bo_number", ["", BANKNOTES_LINE])
+def test_a_call_rings_the_volunteer_on_shift_for_its_number_or_every_number_first(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, bo_number: str
+) -> None:
+    on_shift_now(mei, number=WEBSITE_LINE)  # on shift for the other line, idle longest
+    go_available(mei)
+    bo = make_volunteer("bo", [Language.MANDARIN])
+    on_shift_now(bo, number=bo_number)
+    go_available(bo)
+    call_in(network)  # on the banknotes line
+    assert ringing(network, bo)
+    assert not ringing(network, mei)
+
+
+def test_a_volunteer_on_shift_for_another_number_still_takes_the_call_when_alone(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    on_shift_now(mei, number=WEBSITE_LINE)
+    go_available(mei)
+    call_in(network)
+    assert ringing(network, mei)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from tuidang.audit.models import Action, AuditEvent
 from tuidang.lib.languages import Language
 from tuidang.shifts.models import Assignment, Shift
 from tuidang.shifts.services import (
@@ -14,6 +15,8 @@ from tuidang.shifts.services import (
     assignment_drop,
     shift_changes,
     shift_create,
+    shift_delete,
+    shift_update,
     slot_assign,
     slot_cancel,
     slots_materialise,
@@ -125,6 +128,24 @@ def test_a_coordinator_drops_a_volunteer_inside_the_notice_period(
     assert not Assignment.objects.exists()
 
 
+def test_a_coordinator_putting_someone_on_a_shift_or_off_it_is_in_the_audit_log(
+    mei: Volunteer, lin: Volunteer
+) -> None:
+    first, second = weekly().slots.order_by("starts_at")[:2]
+    # A volunteer's own sign-up and drop are theirs to make: nothing to audit.
+    own = slot_assign(slot=first, volunteer=mei, by=mei, now=NOW)
+    assignment_drop(assignment=own, by=mei, now=NOW - timedelta(days=2))
+    assert not AuditEvent.objects.exists()
+    put = slot_assign(slot=second, volunteer=mei, by=lin, now=NOW)
+    target = str(put.pk)
+    assignment_drop(assignment=put, by=lin, now=NOW)
+    events = AuditEvent.objects.order_by("pk")
+    assert [(e.actor_name, e.action, e.target_type, e.target_id) for e in events] == [
+        ("lin", Action.CREATE, "shifts.Assignment", target),
+        ("lin", Action.DELETE, "shifts.Assignment", target),
+    ]
+
+
 def test_a_volunteer_cannot_put_someone_else_on_a_shift_or_drop_theirs(mei: Volunteer) -> None:
     other = make_volunteer("bo", [Language.MANDARIN])
     slot = weekly().slots.order_by("starts_at")[3]
@@ -173,3 +194,82 @@ def test_at_the_start_of_a_shift_its_volunteers_are_marked_to_be_asked(mei: Volu
     assert shift_changes(now=slot.starts_at) == (1, 0)
     assignment.refresh_from_db()
     assert assignment.started
+
+
+def test_deleting_a_shift_takes_its_volunteers_off_the_dates_ahead_and_keeps_the_past(
+    mei: Volunteer, lin: Volunteer
+) -> None:
+    shift = weekly()
+    first, second, *_rest = shift.slots.order_by("starts_at")
+    slot_assign(slot=first, volunteer=mei, by=mei, now=NOW)
+    ahead = slot_assign(slot=second, volunteer=mei, by=mei, now=NOW)
+    with pytest.raises(ShiftRefused, match="Only a coordinator"):
+        shift_delete(shift=shift, by=mei, now=NOW)
+    # During the first occurrence: it stays, with its volunteer; the rest go.
+    during = first.starts_at + timedelta(hours=1)
+    assert shift_delete(shift=shift, by=lin, now=during) == 1
+    assert [a.slot_id for a in Assignment.objects.all()] == [first.pk]
+    assert list(Shift.objects.get().slots.all()) == [first]
+    assert slots_materialise(now=during + timedelta(weeks=2)) == 0
+    deleted = AuditEvent.objects.get()
+    assert (deleted.action, deleted.target_id) == (Action.DELETE, str(ahead.pk))
+
+
+def test_deleting_a_shift_that_has_not_started_removes_it(lin: Volunteer) -> None:
+    shift = weekly()
+    assert shift_delete(shift=shift, by=lin, now=NOW) == 0
+    assert not Shift.objects.exists()
+
+
+def change(shift: Shift, by: Volunteer, **extra: object) -> int:
+    fields: dict[str, object] = {
+        "start_time": shift.start_time,
+        "end_time": shift.end_time,
+        "last_date": shift.last_date,
+        "min_heads": shift.min_heads,
+        "target_heads": shift.target_heads,
+        "notice_hours": shift.notice_hours,
+        "now": NOW,
+    }
+    fields.update(extra)
+    return shift_update(shift=shift, by=by, **fields)  # type: ignore[arg-type]
+
+
+def test_a_changed_shift_moves_its_volunteers_and_drops_those_past_its_new_last_date(
+    mei: Volunteer, lin: Volunteer
+) -> None:
+    shift = weekly()
+    slots = list(shift.slots.order_by("starts_at"))
+    for slot in slots[:3]:
+        slot_assign(slot=slot, volunteer=mei, by=mei, now=NOW)
+    # An hour later, to the 14th only (the third occurrence is the 15th).
+    removed = change(shift, lin, start_time=time(23), end_time=time(3), last_date=date(2027, 3, 14))
+    assert removed == 1
+    on = list(Assignment.objects.filter(volunteer=mei).order_by("starts_at"))
+    assert [a.starts_at for a in on] == [
+        datetime(2027, 3, 2, 4, 0, tzinfo=UTC),
+        datetime(2027, 3, 9, 4, 0, tzinfo=UTC),
+    ]
+    assert [a.slot.starts_at for a in on] == [a.starts_at for a in on]
+    assert Shift.objects.get().slots.count() == 2
+    assert slots_materialise(now=NOW + timedelta(weeks=3)) == 0
+    assert AuditEvent.objects.get().action == Action.DELETE
+
+
+def test_a_change_that_would_overlap_a_volunteers_other_shift_is_refused(
+    mei: Volunteer, lin: Volunteer
+) -> None:
+    night = weekly()
+    # Tuesdays 01:00-02:00 UTC: after the night shift's 22:00-02:00 Toronto (03:00-07:00 UTC).
+    early = weekly(start=time(1), end=time(2), zone="UTC", first_date=date(2027, 3, 2))
+    slot_assign(slot=night.slots.order_by("starts_at")[0], volunteer=mei, by=mei, now=NOW)
+    slot_assign(slot=early.slots.order_by("starts_at")[0], volunteer=mei, by=mei, now=NOW)
+    with pytest.raises(ShiftRefused, match="Mei is already on a shift then"):
+        change(night, lin, start_time=time(20))  # 01:00 UTC: over the early one
+    assert Shift.objects.get(pk=night.pk).start_time == time(22)
+    assert Assignment.objects.get(slot__shift=night).starts_at == datetime(
+        2027, 3, 2, 3, 0, tzinfo=UTC
+    )
+    # Head-counts and notice change without moving anyone.
+    assert change(night, lin, min_heads=2, target_heads=3, notice_hours=48) == 0
+    assert Shift.objects.get(pk=night.pk).target_heads == 3

@@ -119,6 +119,8 @@ SHIFTS = [
     (Language.CANTONESE, "America/Toronto", range(0, 7, 2), time(20), time(23), 1, 1, ["wing"]),
     (Language.ENGLISH, "Europe/Berlin", range(3), time(9), time(13), 1, 1, ["grace"]),
 ]
+# The Toronto Cantonese evenings answer the banknotes line only: its calls ring them first.
+BANKNOTES_ONLY = (Language.CANTONESE, "America/Toronto")
 
 
 def demo_shifts() -> int:
@@ -142,6 +144,7 @@ def demo_shifts() -> int:
                 min_heads=minimum,
                 target_heads=target,
                 notice_hours=24,
+                number="+18005550100" if (language, zone) == BANKNOTES_ONLY else "",
             )
             made += 1
             for username in who:
@@ -213,7 +216,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Shifts: {Shift.objects.count()} shifts ({shifts_made} new) in Taipei, Toronto and"
-            " Berlin time, with the demo volunteers on some of their slots; coordinators see"
+            " Berlin time (the Cantonese ones for the banknotes line only),"
+            " with the demo volunteers on some of their slots; coordinators see"
             " the coverage page at /desk/coverage/ (gaps in red), volunteers their own"
             " schedule at /desk/shifts/."
         )
