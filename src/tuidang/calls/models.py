@@ -256,6 +256,9 @@ class Voicemail(models.Model):
         _("callback outcome"), max_length=16, choices=CallbackOutcome.choices, blank=True
     )
     callback_at = models.DateTimeField(null=True, blank=True)
+    # The volunteer's leg of the call back that reached the caller (the call it connected):
+    # the reconciler ends that call as the leg's lost status callback would have.
+    callback_leg_sid = models.CharField(max_length=64, blank=True, default="", db_index=True)
     callback_by = models.ForeignKey(
         Volunteer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

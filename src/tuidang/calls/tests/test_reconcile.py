@@ -17,11 +17,17 @@ from django.db import connections
 from django.utils import timezone
 from hypothesis import strategies as st
 
-from tuidang.calls.models import Call, Offer
-from tuidang.calls.services import calls_reconcile
-from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.calls.models import Call, Offer, Voicemail
+from tuidang.calls.services import calls_reconcile, voicemail_call_back
+from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
 from tuidang.telephony.simulator.models import SimCall
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, HotlineNumbers, go_available
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    CALLER,
+    Clock,
+    HotlineNumbers,
+    go_available,
+)
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
@@ -192,6 +198,59 @@ def test_a_volunteer_calling_back_is_freed_only_once_a_call_back_must_have_ended
     calls_reconcile(now=later(minutes=10))
     mei.refresh_from_db()
     assert mei.presence == Presence.AVAILABLE
+
+
+@pytest.fixture
+def voicemail(network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers) -> Voicemail:
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")  # nobody on duty: voicemail
+    clock.advance(8)
+    network.press(caller.sid, "#")
+    return Voicemail.objects.get()
+
+
+def test_a_volunteer_left_ringing_for_a_call_back_is_freed_once_the_provider_says_it_ended(
+    network: PhoneNetwork, voicemail: Voicemail, mei: Volunteer
+) -> None:
+    go_available(mei)
+    voicemail_call_back(voicemail=voicemail, volunteer=mei)
+    leg = calls_for("client:mei").get()
+    mei.refresh_from_db()
+    assert mei.callback_leg_sid == leg.sid
+    assert CALLER.lstrip("+") not in mei.callback_leg_sid  # the leg's id, not the number
+    # Sooner than three offer timeouts: the provider, not the clock, tells.
+    soon = timezone.now() + timedelta(seconds=70)
+    assert calls_reconcile(now=soon) == []  # still ringing at the provider
+    lose_callback(leg.sid, status="no-answer")
+    settled = calls_reconcile(now=soon)
+    assert [str(s) for s in settled] == [f"volunteer {mei.pk}: ringing -> available"]
+    mei.refresh_from_db()
+    assert mei.presence == Presence.AVAILABLE
+    voicemail.refresh_from_db()
+    assert voicemail.handled_at is None  # open for another try
+
+
+def test_a_call_back_call_whose_end_was_never_reported_marks_the_caller_reached(
+    network: PhoneNetwork, voicemail: Voicemail, mei: Volunteer
+) -> None:
+    go_available(mei)
+    voicemail_call_back(voicemail=voicemail, volunteer=mei)
+    leg = network.answer(calls_for("client:mei").get().sid)
+    network.answer(calls_for(CALLER).get().sid)
+    call = Call.objects.get(provider_sid=leg.sid)
+    assert call.state == Call.State.CONNECTED
+    assert calls_reconcile(now=later()) == []  # talking
+    lose_callback(leg.sid)
+    calls_reconcile(now=later())
+    call.refresh_from_db()
+    assert call.state == Call.State.COMPLETED
+    voicemail.refresh_from_db()
+    assert voicemail.callback_outcome == "reached"
+    assert voicemail.handled_at is not None
+    assert bytes(voicemail.callback_number_sealed) == b""
+    mei.refresh_from_db()
+    assert mei.presence == Presence.WRAP_UP
+    assert nobody_stuck() == []
 
 
 def test_a_second_run_finds_nothing_left(
