@@ -132,6 +132,10 @@ class Call(models.Model):
     )
     # Sliding-window counts and flood detection look at recent calls.
     started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
+    # When a webhook of the caller's leg last showed it alive (the wait URL, fetched again
+    # and again on hold), or the reconciler last found it live: it asks only about calls
+    # quiet for RECONCILE_QUIET_SECONDS. Written at most every HEARD_EVERY_SECONDS.
+    heard_at = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)

@@ -29,7 +29,7 @@ from tuidang.calls.ports import LegOutcome, LegUnknown, VoiceProvider, voice_pro
 from tuidang.calls.services._shared import set_presence
 from tuidang.calls.services.arrival import call_status
 from tuidang.calls.services.offers import offer_dial_ended, offer_leg_ended
-from tuidang.calls.services.queue import route_on_commit
+from tuidang.calls.services.queue import call_heard, route_on_commit
 from tuidang.calls.services.voicemail import (
     callback_volunteer_free,
     voicemail_callback_leg_ended,
@@ -69,30 +69,42 @@ def _grace() -> timedelta:
     return timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
 
 
-def _leg_state(provider: VoiceProvider, leg_id: str) -> LegOutcome | None:
-    """The leg's outcome if it has ended, None if it is live (or cannot be told now)."""
+def _ask(provider: VoiceProvider, leg_id: str) -> tuple[bool, LegOutcome | None]:
+    """Whether the provider answered, and the leg's outcome if it has ended (None: live)."""
     try:
         outcome = provider.call_state(leg_id=leg_id)
     except LegUnknown:
-        return LegOutcome.FAILED  # never placed, or forgotten: not live in any case
+        return True, LegOutcome.FAILED  # never placed, or forgotten: not live in any case
     except Exception:
         logger.warning("Could not ask the provider where a leg stands", exc_info=True)
-        return None
-    return outcome if outcome is not None and outcome.ended else None
+        return False, None
+    return True, outcome if outcome is not None and outcome.ended else None
+
+
+def _leg_state(provider: VoiceProvider, leg_id: str) -> LegOutcome | None:
+    """The leg's outcome if it has ended, None if it is live (or cannot be told now)."""
+    return _ask(provider, leg_id)[1]
 
 
 def _open_calls(now: datetime) -> Iterator[Call]:
     # The routing index's leading column (state) finds the open calls, however many ended.
+    # Those heard from lately (on hold, or found live by an earlier run) are not asked about.
+    quiet = now - timedelta(seconds=settings.RECONCILE_QUIET_SECONDS)
     yield from Call.objects.filter(
-        state__in=OPEN_STATES, ended_at__isnull=True, started_at__lt=now - _grace()
+        Q(heard_at__isnull=True) | Q(heard_at__lt=quiet),
+        state__in=OPEN_STATES,
+        ended_at__isnull=True,
+        started_at__lt=now - _grace(),
     ).order_by("pk")[:BATCH]
 
 
 def _settle_calls(provider: VoiceProvider, now: datetime, dry_run: bool) -> list[Settlement]:
     settled = []
     for call in _open_calls(now):
-        outcome = _leg_state(provider, call.provider_sid)
+        answered, outcome = _ask(provider, call.provider_sid)
         if outcome is None:
+            if answered and not dry_run:
+                call_heard(call, now)  # live: not asked again until quiet that long
             continue
         if not dry_run:
             # What the lost status callback would have done, and no more if it came after all.

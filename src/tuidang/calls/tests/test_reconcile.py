@@ -18,9 +18,11 @@ from django.utils import timezone
 from hypothesis import strategies as st
 
 from tuidang.calls.models import Call, Offer, Voicemail
+from tuidang.calls.ports import LegOutcome
 from tuidang.calls.services import calls_reconcile, voicemail_call_back
 from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
 from tuidang.telephony.simulator.models import SimCall
+from tuidang.telephony.simulator.provider import SimulatedProvider
 from tuidang.testing.personas import (
     BANKNOTES_LINE,
     CALLER,
@@ -241,7 +243,7 @@ def test_a_call_back_call_whose_end_was_never_reported_marks_the_caller_reached(
     assert call.state == Call.State.CONNECTED
     assert calls_reconcile(now=later()) == []  # talking
     lose_callback(leg.sid)
-    calls_reconcile(now=later())
+    calls_reconcile(now=later(minutes=10))  # found live above: asked again once quiet
     call.refresh_from_db()
     assert call.state == Call.State.COMPLETED
     voicemail.refresh_from_db()
@@ -251,6 +253,32 @@ def test_a_call_back_call_whose_end_was_never_reported_marks_the_caller_reached(
     mei.refresh_from_db()
     assert mei.presence == Presence.WRAP_UP
     assert nobody_stuck() == []
+
+
+def test_a_caller_on_hold_heard_from_lately_is_not_asked_about(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    ask = SimulatedProvider.call_state
+
+    def counted(self: SimulatedProvider, *, leg_id: str) -> LegOutcome | None:
+        asked.append(leg_id)
+        return ask(self, leg_id=leg_id)
+
+    monkeypatch.setattr(SimulatedProvider, "call_state", counted)
+    go_available(mei)
+    caller = caller_waiting(network)  # on hold, fetching the wait URL
+    assert calls_reconcile(now=timezone.now() + timedelta(seconds=70)) == []
+    assert caller.sid not in asked
+    # Quiet for long: asked once, found live, then left alone again for a while.
+    quiet_long = later(minutes=10)
+    assert calls_reconcile(now=quiet_long) == []
+    assert calls_reconcile(now=quiet_long + timedelta(seconds=30)) == []
+    assert asked.count(caller.sid) == 1
+    # Its end lost, once quiet again, it is settled.
+    lose_callback(caller.sid)
+    calls_reconcile(now=later(minutes=20))
+    assert Call.objects.get(provider_sid=caller.sid).ended_at is not None
 
 
 def test_a_second_run_finds_nothing_left(
@@ -300,8 +328,9 @@ def test_the_dry_run_says_what_it_would_settle_and_settles_nothing(
 ) -> None:
     caller = talking(network, mei)
     lose_callback(caller.sid)
+    an_hour_ago = timezone.now() - timedelta(hours=1)  # and last heard from then, on hold
     Call.objects.filter(provider_sid=caller.sid).update(
-        started_at=timezone.now() - timedelta(hours=1)
+        started_at=an_hour_ago, heard_at=an_hour_ago
     )
     call_command("reconcile", "--dry-run")
     out = capsys.readouterr().out
