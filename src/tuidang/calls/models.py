@@ -262,7 +262,7 @@ class Voicemail(models.Model):
     callback_at = models.DateTimeField(null=True, blank=True)
     # The volunteer's leg of the call back that reached the caller (the call it connected):
     # the reconciler ends that call as the leg's lost status callback would have.
-    callback_leg_sid = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    callback_leg_sid = models.CharField(max_length=64, blank=True, db_default="", db_index=True)
     callback_by = models.ForeignKey(
         Volunteer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='voicemail',
             name='callback_leg_sid',
-            field=models.CharField(blank=True, db_index=True, default='', max_length=64),
+            field=models.CharField(blank=True, db_index=True, db_default='', max_length=64),
         ),
     ]
