@@ -143,6 +143,10 @@ class Call(models.Model):
     )
     # Sliding-window counts and flood detection look at recent calls.
     started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
+    # When a webhook of the caller's leg last showed it alive (the wait URL, fetched again
+    # and again on hold), or the reconciler last found it live: it asks only about calls
+    # quiet for RECONCILE_QUIET_SECONDS. Written at most every HEARD_EVERY_SECONDS.
+    heard_at = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -357,6 +361,9 @@ class Voicemail(models.Model):
         _("callback outcome"), max_length=16, choices=CallbackOutcome.choices, blank=True
     )
     callback_at = models.DateTimeField(null=True, blank=True)
+    # The volunteer's leg of the call back that reached the caller (the call it connected):
+    # the reconciler ends that call as the leg's lost status callback would have.
+    callback_leg_sid = models.CharField(max_length=64, blank=True, db_default="", db_index=True)
     callback_by = models.ForeignKey(
         Volunteer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -237,7 +237,7 @@ def ring_for_callback(*, voicemail_id: int, volunteer_id: int) -> None:
     """Twice: a call back that is over (the volunteer no longer ringing for it) is not
     rung again. One killed after the provider placed the leg rings the volunteer a second
     time while the first still rings: they answer either, and the other is left to ring
-    out, as the provider's leg the task never recorded."""
+    out; the volunteer's record keeps the leg placed last, which the reconciler asks about."""
     from tuidang.calls.services import voicemail as voicemail_services
 
     voicemail = Voicemail.objects.select_related("call__hotline_number").get(pk=voicemail_id)
@@ -245,7 +245,7 @@ def ring_for_callback(*, voicemail_id: int, volunteer_id: int) -> None:
     if volunteer.presence != Presence.RINGING or not volunteer.presence_after_callback:
         return
     try:
-        voice_provider().ring_callback(
+        leg_id = voice_provider().ring_callback(
             to=volunteer.phone_address,
             from_=voicemail.call.hotline_number.e164,
             voicemail_id=str(voicemail.public_id),
@@ -255,3 +255,8 @@ def ring_for_callback(*, voicemail_id: int, volunteer_id: int) -> None:
     except Exception:
         logger.exception("Could not ring volunteer %s for a call back", volunteer_id)
         voicemail_services.callback_volunteer_free(volunteer_id)
+        return
+    # The reconciler asks the provider about this leg if its status callback is lost.
+    Volunteer.objects.filter(
+        pk=volunteer_id, presence=Presence.RINGING, presence_after_callback__gt=""
+    ).update(callback_leg_sid=leg_id)

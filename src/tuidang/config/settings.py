@@ -538,6 +538,9 @@ OFFER_TIMEOUT_SECONDS = env_int("OFFER_TIMEOUT_SECONDS", 20)
 # the provider where their legs stand (calls/services/reconcile.py).
 RECONCILE_INTERVAL_SECONDS = env_int("RECONCILE_INTERVAL_SECONDS", 30)
 RECONCILE_AFTER_SECONDS = env_int("RECONCILE_AFTER_SECONDS", 60)
+# A call whose webhooks showed it alive this recently (a caller on hold fetches the wait
+# URL again and again) is not asked about: a busy night sends few requests to the provider.
+RECONCILE_QUIET_SECONDS = env_int("RECONCILE_QUIET_SECONDS", 180)
 # After a call, a volunteer has this long to record it before routing offers them the next.
 WRAP_UP_SECONDS = env_int("WRAP_UP_SECONDS", 120)
 # The longest voicemail a caller can leave.

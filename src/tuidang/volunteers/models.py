@@ -59,6 +59,8 @@ class Volunteer(models.Model):
     presence_after_callback = models.CharField(
         max_length=16, choices=Presence.choices, blank=True, default=""
     )
+    # The provider's id of that call back's leg, once placed: the reconciler asks about it.
+    callback_leg_sid = models.CharField(max_length=64, blank=True, default="")
     # Experienced volunteers who talk with hostile callers; screening routes those to them.
     screener = models.BooleanField(_("in the screening group"), default=False)
     # Times on the desk are shown in it; blank: the hotline's default (settings.TIME_ZONE).

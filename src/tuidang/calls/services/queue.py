@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -124,11 +124,24 @@ def _estimated_minutes(language: str, ahead: int) -> int | None:
     return max(1, round(average * (ahead + 1) / 60))
 
 
+# A call heard from is marked at most this often: one small write a minute per caller.
+HEARD_EVERY_SECONDS = 60
+
+
+def call_heard(call: Call, now: datetime | None = None) -> None:
+    """A webhook showed ``call``'s leg alive: the reconciler need not ask the provider."""
+    now = now or timezone.now()
+    if call.heard_at is None or now - call.heard_at >= timedelta(seconds=HEARD_EVERY_SECONDS):
+        Call.objects.filter(pk=call.pk).update(heard_at=now)
+        call.heard_at = now
+
+
 def call_wait(*, provider_sid: str) -> QueueStatus:
     """The caller is on hold. Routing runs again so no waiting call is ever forgotten."""
     call = Call.objects.filter(provider_sid=provider_sid).first()
     if call is None:
         raise UnknownCall(provider_sid)
+    call_heard(call)
     selectors.with_number(call)
     # The settings once, from the cache; who is on duty and who is ready in one read.
     config = selectors.queue_config(call.language)

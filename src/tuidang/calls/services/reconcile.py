@@ -24,13 +24,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tuidang.calls.models import Call, Offer
+from tuidang.calls.models import Call, Offer, Voicemail
 from tuidang.calls.ports import LegOutcome, LegUnknown, VoiceProvider, voice_provider
 from tuidang.calls.services._shared import set_presence
 from tuidang.calls.services.arrival import call_status
 from tuidang.calls.services.offers import offer_dial_ended, offer_leg_ended
-from tuidang.calls.services.queue import route_on_commit
-from tuidang.calls.services.voicemail import callback_volunteer_free
+from tuidang.calls.services.queue import call_heard, route_on_commit
+from tuidang.calls.services.voicemail import (
+    callback_volunteer_free,
+    voicemail_callback_leg_ended,
+)
 from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
@@ -66,36 +69,56 @@ def _grace() -> timedelta:
     return timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
 
 
-def _leg_state(provider: VoiceProvider, leg_id: str) -> LegOutcome | None:
-    """The leg's outcome if it has ended, None if it is live (or cannot be told now)."""
+def _ask(provider: VoiceProvider, leg_id: str) -> tuple[bool, LegOutcome | None]:
+    """Whether the provider answered, and the leg's outcome if it has ended (None: live)."""
     try:
         outcome = provider.call_state(leg_id=leg_id)
     except LegUnknown:
-        return LegOutcome.FAILED  # never placed, or forgotten: not live in any case
+        return True, LegOutcome.FAILED  # never placed, or forgotten: not live in any case
     except Exception:
         logger.warning("Could not ask the provider where a leg stands", exc_info=True)
-        return None
-    return outcome if outcome is not None and outcome.ended else None
+        return False, None
+    return True, outcome if outcome is not None and outcome.ended else None
+
+
+def _leg_state(provider: VoiceProvider, leg_id: str) -> LegOutcome | None:
+    """The leg's outcome if it has ended, None if it is live (or cannot be told now)."""
+    return _ask(provider, leg_id)[1]
 
 
 def _open_calls(now: datetime) -> Iterator[Call]:
     # The routing index's leading column (state) finds the open calls, however many ended.
+    # Those heard from lately (on hold, or found live by an earlier run) are not asked about.
+    quiet = now - timedelta(seconds=settings.RECONCILE_QUIET_SECONDS)
     yield from Call.objects.filter(
-        state__in=OPEN_STATES, ended_at__isnull=True, started_at__lt=now - _grace()
+        Q(heard_at__isnull=True) | Q(heard_at__lt=quiet),
+        state__in=OPEN_STATES,
+        ended_at__isnull=True,
+        started_at__lt=now - _grace(),
     ).order_by("pk")[:BATCH]
 
 
 def _settle_calls(provider: VoiceProvider, now: datetime, dry_run: bool) -> list[Settlement]:
     settled = []
     for call in _open_calls(now):
-        outcome = _leg_state(provider, call.provider_sid)
+        answered, outcome = _ask(provider, call.provider_sid)
         if outcome is None:
+            if answered and not dry_run:
+                call_heard(call, now)  # live: not asked again until quiet that long
             continue
         if not dry_run:
             # What the lost status callback would have done, and no more if it came after all.
-            call_status(
-                provider_sid=call.provider_sid, outcome=outcome, sequence=None, duration=None
-            )
+            called_back = Voicemail.objects.filter(callback_leg_sid=call.provider_sid).first()
+            if called_back is not None:  # a call back's leg: the caller was reached
+                voicemail_callback_leg_ended(
+                    voicemail_id=str(called_back.public_id),
+                    volunteer_id=call.volunteer_id or 0,
+                    leg_id=call.provider_sid,
+                )
+            else:
+                call_status(
+                    provider_sid=call.provider_sid, outcome=outcome, sequence=None, duration=None
+                )
         settled.append(Settlement("call", call.case_code, call.state, outcome.value))
     return settled
 
@@ -133,20 +156,32 @@ def _settle_offers(provider: VoiceProvider, now: datetime, dry_run: bool) -> lis
 
 def _callback_ring_limit() -> timedelta:
     # A call back's volunteer rings until they answer, then while the caller's phone
-    # rings: each at most the offer timeout. Its leg is not recorded, so time tells.
+    # rings: each at most the offer timeout. Before its leg is recorded, time tells.
     return timedelta(seconds=3 * settings.OFFER_TIMEOUT_SECONDS) + _grace()
 
 
-def _stuck(volunteer: Volunteer, now: datetime) -> bool:
+def _callback_leg_ended(provider: VoiceProvider, volunteer: Volunteer) -> bool | None:
+    """Whether the leg of the call back ``volunteer`` rings for has ended, by the provider;
+    None if no leg is recorded (not placed yet, or the task placing it died)."""
+    if volunteer.presence != Presence.RINGING or not volunteer.presence_after_callback:
+        return None
+    if not volunteer.callback_leg_sid:
+        return None
+    return _leg_state(provider, volunteer.callback_leg_sid) is not None
+
+
+def _stuck(volunteer: Volunteer, now: datetime, leg_ended: bool | None = None) -> bool:
     """Whether ``volunteer`` is ringing or on a call with nothing to ring or talk on (a
-    call back's volunteer: once it must have ended)."""
+    call back's volunteer: once its leg has ended, ``leg_ended``, or, with no leg
+    recorded, must have)."""
     if volunteer.presence == Presence.RINGING:
         if volunteer.offers.filter(state=Offer.State.PENDING).exists():
             return False
-        return (
-            not volunteer.presence_after_callback
-            or now - volunteer.presence_since >= _callback_ring_limit()
-        )
+        if not volunteer.presence_after_callback:
+            return True
+        if volunteer.callback_leg_sid:
+            return bool(leg_ended)
+        return now - volunteer.presence_since >= _callback_ring_limit()
     if volunteer.presence != Presence.ON_CALL:
         return False
     live_call = Q(call__ended_at__isnull=True) & ~Q(call__state__in=[Call.State.VOICEMAIL])
@@ -165,10 +200,12 @@ def _becomes(volunteer: Volunteer) -> str:
 
 
 @transaction.atomic
-def _free(volunteer_id: int, now: datetime) -> Settlement | None:
+def _free(volunteer_id: int, now: datetime, leg: str, leg_ended: bool | None) -> Settlement | None:
     # Only the volunteer's row is locked: the last in the package's lock order.
     volunteer = Volunteer.objects.select_for_update().get(pk=volunteer_id)
-    if not _stuck(volunteer, now):
+    if volunteer.callback_leg_sid != leg:
+        return None  # another call back's leg since the provider was asked
+    if not _stuck(volunteer, now, leg_ended):
         return None
     was, becomes = volunteer.presence, _becomes(volunteer)
     if volunteer.presence_after_callback and was == Presence.RINGING:
@@ -184,21 +221,24 @@ def _free(volunteer_id: int, now: datetime) -> Settlement | None:
     return Settlement("volunteer", str(volunteer.pk), was, becomes)
 
 
-def _settle_volunteers(now: datetime, dry_run: bool) -> list[Settlement]:
+def _settle_volunteers(provider: VoiceProvider, now: datetime, dry_run: bool) -> list[Settlement]:
     settled = []
     stuck = Volunteer.objects.filter(
         presence__in=[Presence.RINGING, Presence.ON_CALL], presence_since__lt=now - _grace()
     ).order_by("pk")
     for volunteer in stuck[:BATCH]:
+        # Asked before the row is locked: no lock is held while the provider answers.
+        leg_ended = _callback_leg_ended(provider, volunteer)
         if dry_run:
-            if _stuck(volunteer, now):
+            if _stuck(volunteer, now, leg_ended):
                 settled.append(
                     Settlement(
                         "volunteer", str(volunteer.pk), volunteer.presence, _becomes(volunteer)
                     )
                 )
             continue
-        if (settlement := _free(volunteer.pk, now)) is not None:
+        settlement = _free(volunteer.pk, now, volunteer.callback_leg_sid, leg_ended)
+        if settlement is not None:
             settled.append(settlement)
     return settled
 
@@ -212,7 +252,7 @@ def calls_reconcile(*, now: datetime | None = None, dry_run: bool = False) -> li
     provider = voice_provider()
     settled = _settle_calls(provider, now, dry_run)
     settled += _settle_offers(provider, now, dry_run)
-    settled += _settle_volunteers(now, dry_run)
+    settled += _settle_volunteers(provider, now, dry_run)
     for settlement in settled:
         logger.info("Reconciled %s %s from %s", settlement.kind, settlement.name, settlement.was)
     return settled

@@ -90,7 +90,8 @@ def voicemail_call_back(*, voicemail: Voicemail, volunteer: Volunteer) -> None:
     locked.presence_after_callback = (
         Presence.AWAY if locked.presence == Presence.AWAY else Presence.AVAILABLE
     )
-    locked.save(update_fields=["presence_after_callback"])
+    locked.callback_leg_sid = ""  # recorded once the leg is placed (tasks.ring_for_callback)
+    locked.save(update_fields=["presence_after_callback", "callback_leg_sid"])
     set_presence(locked, Presence.RINGING)
     # The sealed number is used (never shown): calling it back is an audit event.
     audit_record(actor=volunteer.user, action=Action.CALL, target=voicemail)
@@ -156,6 +157,8 @@ def voicemail_callback_reached(*, voicemail_id: str, volunteer_id: int, leg_id: 
     volunteer.presence_after_callback = ""
     volunteer.save(update_fields=["presence_after_callback"])
     set_presence(volunteer, Presence.ON_CALL)
+    voicemail.callback_leg_sid = leg_id  # the reconciler ends the call through it
+    voicemail.save(update_fields=["callback_leg_sid"])
     logger.info("Call back of %s connected as %s", earlier.case_code, call.case_code)
     return call
 

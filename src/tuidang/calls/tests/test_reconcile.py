@@ -17,11 +17,19 @@ from django.db import connections
 from django.utils import timezone
 from hypothesis import strategies as st
 
-from tuidang.calls.models import Call, Offer
-from tuidang.calls.services import calls_reconcile
-from tuidang.telephony.simulator.engine import PhoneNetwork
+from tuidang.calls.models import Call, Offer, Voicemail
+from tuidang.calls.ports import LegOutcome
+from tuidang.calls.services import calls_reconcile, voicemail_call_back
+from tuidang.telephony.simulator.engine import PhoneNetwork, calls_for
 from tuidang.telephony.simulator.models import SimCall
-from tuidang.testing.personas import BANKNOTES_LINE, CALLER, HotlineNumbers, go_available
+from tuidang.telephony.simulator.provider import SimulatedProvider
+from tuidang.testing.personas import (
+    BANKNOTES_LINE,
+    CALLER,
+    Clock,
+    HotlineNumbers,
+    go_available,
+)
 from tuidang.volunteers.models import Presence, Volunteer
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
@@ -194,6 +202,85 @@ def test_a_volunteer_calling_back_is_freed_only_once_a_call_back_must_have_ended
     assert mei.presence == Presence.AVAILABLE
 
 
+@pytest.fixture
+def voicemail(network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers) -> Voicemail:
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")  # nobody on duty: voicemail
+    clock.advance(8)
+    network.press(caller.sid, "#")
+    return Voicemail.objects.get()
+
+
+def test_a_volunteer_left_ringing_for_a_call_back_is_freed_once_the_provider_says_it_ended(
+    network: PhoneNetwork, voicemail: Voicemail, mei: Volunteer
+) -> None:
+    go_available(mei)
+    voicemail_call_back(voicemail=voicemail, volunteer=mei)
+    leg = calls_for("client:mei").get()
+    mei.refresh_from_db()
+    assert mei.callback_leg_sid == leg.sid
+    assert CALLER.lstrip("+") not in mei.callback_leg_sid  # the leg's id, not the number
+    # Sooner than three offer timeouts: the provider, not the clock, tells.
+    soon = timezone.now() + timedelta(seconds=70)
+    assert calls_reconcile(now=soon) == []  # still ringing at the provider
+    lose_callback(leg.sid, status="no-answer")
+    settled = calls_reconcile(now=soon)
+    assert [str(s) for s in settled] == [f"volunteer {mei.pk}: ringing -> available"]
+    mei.refresh_from_db()
+    assert mei.presence == Presence.AVAILABLE
+    voicemail.refresh_from_db()
+    assert voicemail.handled_at is None  # open for another try
+
+
+def test_a_call_back_call_whose_end_was_never_reported_marks_the_caller_reached(
+    network: PhoneNetwork, voicemail: Voicemail, mei: Volunteer
+) -> None:
+    go_available(mei)
+    voicemail_call_back(voicemail=voicemail, volunteer=mei)
+    leg = network.answer(calls_for("client:mei").get().sid)
+    network.answer(calls_for(CALLER).get().sid)
+    call = Call.objects.get(provider_sid=leg.sid)
+    assert call.state == Call.State.CONNECTED
+    assert calls_reconcile(now=later()) == []  # talking
+    lose_callback(leg.sid)
+    calls_reconcile(now=later(minutes=10))  # found live above: asked again once quiet
+    call.refresh_from_db()
+    assert call.state == Call.State.COMPLETED
+    voicemail.refresh_from_db()
+    assert voicemail.callback_outcome == "reached"
+    assert voicemail.handled_at is not None
+    assert bytes(voicemail.callback_number_sealed) == b""
+    mei.refresh_from_db()
+    assert mei.presence == Presence.WRAP_UP
+    assert nobody_stuck() == []
+
+
+def test_a_caller_on_hold_heard_from_lately_is_not_asked_about(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    ask = SimulatedProvider.call_state
+
+    def counted(self: SimulatedProvider, *, leg_id: str) -> LegOutcome | None:
+        asked.append(leg_id)
+        return ask(self, leg_id=leg_id)
+
+    monkeypatch.setattr(SimulatedProvider, "call_state", counted)
+    go_available(mei)
+    caller = caller_waiting(network)  # on hold, fetching the wait URL
+    assert calls_reconcile(now=timezone.now() + timedelta(seconds=70)) == []
+    assert caller.sid not in asked
+    # Quiet for long: asked once, found live, then left alone again for a while.
+    quiet_long = later(minutes=10)
+    assert calls_reconcile(now=quiet_long) == []
+    assert calls_reconcile(now=quiet_long + timedelta(seconds=30)) == []
+    assert asked.count(caller.sid) == 1
+    # Its end lost, once quiet again, it is settled.
+    lose_callback(caller.sid)
+    calls_reconcile(now=later(minutes=20))
+    assert Call.objects.get(provider_sid=caller.sid).ended_at is not None
+
+
 def test_a_second_run_finds_nothing_left(
     network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
 ) -> None:
@@ -241,8 +328,9 @@ def test_the_dry_run_says_what_it_would_settle_and_settles_nothing(
 ) -> None:
     caller = talking(network, mei)
     lose_callback(caller.sid)
+    an_hour_ago = timezone.now() - timedelta(hours=1)  # and last heard from then, on hold
     Call.objects.filter(provider_sid=caller.sid).update(
-        started_at=timezone.now() - timedelta(hours=1)
+        started_at=an_hour_ago, heard_at=an_hour_ago
     )
     call_command("reconcile", "--dry-run")
     out = capsys.readouterr().out

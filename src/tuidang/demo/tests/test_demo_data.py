@@ -5,6 +5,7 @@ from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -52,6 +53,8 @@ def test_demo_data_says_what_the_reconciler_finds() -> None:
     out = StringIO()
     call_command("demo_data", stdout=out)
     assert "reconciler finds 0 calls, offers or volunteers left stuck" in out.getvalue()
+    quiet = settings.RECONCILE_QUIET_SECONDS
+    assert f"only about calls not heard from for {quiet} s" in out.getvalue()
 
 
 def test_the_demo_has_shifts_in_several_zones_with_gaps_and_cover() -> None:

@@ -245,7 +245,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"The workers' reconciler finds {len(stuck)} calls, offers or volunteers left"
                 f" stuck by a lost status callback now; it looks every"
-                f" {settings.RECONCILE_INTERVAL_SECONDS} s (`tuidang reconcile --dry-run`)."
+                f" {settings.RECONCILE_INTERVAL_SECONDS} s (`tuidang reconcile --dry-run`),"
+                f" asking the provider only about calls not heard from for"
+                f" {settings.RECONCILE_QUIET_SECONDS} s."
             )
         self.stdout.write(
             "\nLog in at /accounts/login/ with the password "
