@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0014_voicemail_callback_leg_sid'),
+        ('calls', '0016_voicemail_callback_leg_sid'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calls', '0013_call_indexes_for_a_year_of_history'),
+        ('calls', '0015_hotline_number_public'),
     ]
 
     operations = [
