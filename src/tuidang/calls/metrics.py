@@ -17,6 +17,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from tuidang.calls.models import Call
+from tuidang.lib.languages import Language
 from tuidang.lib.metrics import metrics_counter
 
 CALLS_ENDED = metrics_counter(
@@ -55,10 +56,13 @@ class CallsCollector(Collector):
             .annotate(callers=Count("pk"), since=Min("queued_at"))
             .order_by("language")
         )
-        for row in rows:
-            language = row["language"] or "none"
-            waiting.add_metric([language], row["callers"])
-            since = row["since"]
+        found = {row["language"] or "none": row for row in rows}
+        # Every queue's language, at 0 when no one waits: an alert reads a series, not
+        # its absence.
+        for language in sorted(set(Language.values) | set(found)):
+            row = found.get(language)
+            waiting.add_metric([language], row["callers"] if row else 0)
+            since = row["since"] if row else None
             longest.add_metric([language], (now - since).total_seconds() if since else 0.0)
         yield waiting
         yield longest

@@ -356,6 +356,11 @@ def test_every_metric_the_alerts_and_the_dashboard_name_is_exported(
     settings.METRICS_TOKEN = "a token for Prometheus"
     until(lambda: proxy.get("/healthz")[0] == 200)
     proxy.get("/telephony/no-such-webhook")  # so the proxy has counted a webhook response
+    unsigned = urllib.request.Request(  # noqa: S310  (http, built here)
+        f"{live_server.url}/telephony/twilio/voice", data=b"CallSid=CA1", method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError):  # refused, and timed as a webhook
+        urllib.request.urlopen(unsigned, timeout=10)  # noqa: S310
     scrape = urllib.request.Request(  # noqa: S310  (http, built here)
         f"{live_server.url}/metrics", headers={"Authorization": "Bearer a token for Prometheus"}
     )
