@@ -8,32 +8,22 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tuidang.public.tests.test_browser import (  # noqa: F401 - fixtures used by name
     browser,
     csp_violations,
     log_in,
+    log_in_coordinator,
 )
 from tuidang.shifts.models import Slot
-from tuidang.testing.personas import PASSWORD, totp_code
 from tuidang.volunteers.models import Volunteer
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, databases=["default", "phone_network"]),
 ]
-
-
-def log_in_coordinator(page: Page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("lin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_label("Code").fill(totp_code())
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
 
 
 def test_a_volunteer_in_another_zone_signs_up_and_the_coverage_gap_narrows(

@@ -2,10 +2,8 @@
 hands her caller to Lin, the coordinator, who records the renunciation; and Lin listening
 in, which Mei's desk shows."""
 
-import re
-
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tuidang.declarations.models import Declaration
@@ -13,25 +11,16 @@ from tuidang.public.tests.test_browser import (  # noqa: F401 - fixtures used by
     answer_on_desk,
     browser,
     log_in,
+    log_in_coordinator,
     place_call,
 )
-from tuidang.testing.personas import PASSWORD, HotlineNumbers, totp_code
+from tuidang.testing.personas import HotlineNumbers
 from tuidang.volunteers.models import Volunteer
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, databases=["default", "phone_network"]),
 ]
-
-
-def log_in_coordinator(page: Page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("lin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_label("Code").fill(totp_code())
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
 
 
 def test_mei_hands_her_caller_to_the_coordinator_who_records_the_renunciation(

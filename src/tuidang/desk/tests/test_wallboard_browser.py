@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tuidang.public.tests.test_browser import (  # noqa: F401 - fixtures used by name
@@ -14,26 +12,17 @@ from tuidang.public.tests.test_browser import (  # noqa: F401 - fixtures used by
     browser,
     csp_violations,
     log_in,
+    log_in_coordinator,
     place_call,
 )
 from tuidang.reports.counting import reports_run
-from tuidang.testing.personas import PASSWORD, HotlineNumbers, totp_code
+from tuidang.testing.personas import HotlineNumbers
 from tuidang.volunteers.models import Volunteer
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, databases=["default", "phone_network"]),
 ]
-
-
-def log_in_coordinator(page: Page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("lin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_label("Code").fill(totp_code())
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
 
 
 def test_the_waiting_count_rises_and_falls_without_a_reload_and_the_report_shows_the_call(

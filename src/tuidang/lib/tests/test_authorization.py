@@ -119,6 +119,8 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "desk:slot-sign-up": (signed_in(405), signed_in(404)),
     "desk:slot-assign": (signed_in(405), coordinators(404)),
     "desk:slot-cancel": (signed_in(405), coordinators(404)),
+    "desk:shift-edit": (coordinators(404), coordinators(404)),
+    "desk:shift-delete": (signed_in(405), coordinators(404)),
     "desk:shift-drop": (signed_in(405), signed_in(404)),
     "desk:feed-new": (signed_in(405), signed_in(200)),
     "desk:feed-revoke": (signed_in(405), signed_in(ELSEWHERE)),

@@ -99,6 +99,17 @@ def log_in(page: Page, base: str, username: str) -> None:
     expect(page).to_have_url(re.compile(r"/desk/$"))
 
 
+def log_in_coordinator(page: Page, base: str, username: str = "lin") -> None:
+    """A coordinator's login: the password, then the authenticator app's code."""
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Code").fill(totp_code())
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/desk/$"))
+
+
 def test_a_coordinator_logs_in_with_the_code_from_their_authenticator_app(
     browser: Browser, live_server: LiveServer, lin: Volunteer
 ) -> None:
