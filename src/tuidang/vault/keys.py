@@ -141,6 +141,11 @@ def _first_key() -> _View:
 
     legacy = settings.FIELD_ENCRYPTION_KEY_LEGACY
     if not legacy and (found := _sealed_data_found()):
+        # The table was read empty before the sealed data was looked for: another process
+        # may have made the first key and sealed under it in between (each read sees the
+        # latest commit, a key's before what it sealed). Then it is the key.
+        if (view := _load()).rows:
+            return view
         # Sealed under FIELD_ENCRYPTION_KEY before versioned keys: a random key 1 would
         # open none of it, and would stay key 1 when the secret came back.
         raise KeyUnavailable(

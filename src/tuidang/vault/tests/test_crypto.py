@@ -2,6 +2,7 @@ import hashlib
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -137,6 +138,47 @@ def test_an_upgrade_without_the_old_secret_makes_no_random_key(
 
     settings.FIELD_ENCRYPTION_KEY_LEGACY = "the-old-secret"  # configured again
     assert Declaration.objects.get().alias == ALIAS
+
+
+def test_a_first_key_another_process_made_meanwhile_is_used_not_refused(
+    monkeypatch: pytest.MonkeyPatch, mei: Volunteer, numbers: HotlineNumbers
+) -> None:
+    """Two processes start sealing on a new installation: this one reads the key table
+    empty; before it looks for sealed data, the other makes key 1 and commits what it
+    sealed under it. That data is no legacy installation's: this process takes key 1."""
+    for column in sealed_columns():  # a new installation: nothing sealed, no key
+        column.model._default_manager.update(**{column.column: b""})
+    DataKey.objects.all().delete()
+    keys.forget_cached_keys()
+    look = keys._sealed_data_found
+
+    def the_other_process_sealed_meanwhile() -> str:
+        monkeypatch.setattr(keys, "_sealed_data_found", look)
+        keys.forget_cached_keys()
+        record_a_call(volunteer=mei, caller=CALLER, sid="CA1")  # makes key 1, seals
+        keys.forget_cached_keys()
+        return look()
+
+    monkeypatch.setattr(keys, "_sealed_data_found", the_other_process_sealed_meanwhile)
+    monkeypatch.setattr(keys, "_load", _empty_once(keys._load))
+
+    sealed = seal("Li Hua", **PLACE)
+    assert DataKey.objects.count() == 1
+    assert sealed
+    assert Declaration.objects.get().alias == ALIAS
+
+
+def _empty_once(load: Any) -> Any:
+    """The key table as the first read saw it (empty), then as it is."""
+    reads = iter([True])
+
+    def reading() -> Any:
+        view = load()
+        if next(reads, False):
+            return type(view)(rows={}, loaded_at=view.loaded_at)
+        return view
+
+    return reading
 
 
 def test_a_recording_alone_is_enough_to_refuse_a_random_first_key(
