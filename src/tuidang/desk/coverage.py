@@ -18,11 +18,10 @@ from django.db.models.functions import TruncHour
 
 from tuidang.calls.models import Call
 from tuidang.shifts.models import Slot
-from tuidang.shifts.selectors import slots_between
+from tuidang.shifts.selectors import covering_hours, short_of_minimum, slots_between
 
 DAYS = 14
 DEMAND_WEEKS = 8
-HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class Hour:
     @property
     def gap(self) -> bool:
         """Fewer volunteers than the minimum, or no shift at all."""
-        return not self.slots or self.scheduled < self.minimum
+        return short_of_minimum(self.slots)
 
     @property
     def short(self) -> bool:
@@ -79,9 +78,7 @@ def coverage(languages: list[str], now: datetime, days: int = DAYS) -> dict[str,
     for language in languages:
         own = [slot for slot in slots if slot.language == language]
         hours = []
-        at = start
-        while at < end:
-            covering = tuple(s for s in own if s.starts_at < at + HOUR and s.ends_at > at)
+        for at, covering in covering_hours(own, start, end):
             weekday, hour = _hour_of_week(at)
             hours.append(
                 Hour(
@@ -94,6 +91,5 @@ def coverage(languages: list[str], now: datetime, days: int = DAYS) -> dict[str,
                     slots=covering,
                 )
             )
-            at += HOUR
         table[language] = hours
     return table

@@ -24,12 +24,15 @@ from tuidang.calls.models import Call
 from tuidang.lib.languages import Language
 from tuidang.reports.counting import SHORT_ABANDON_SECONDS, hotline_zone, seconds, thresholds
 from tuidang.reports.models import ServiceLevel, WallboardLink
+from tuidang.shifts.selectors import next_gaps, on_shift
 from tuidang.volunteers.models import Presence, Volunteer, VolunteerLanguage
 
 # The board's fragment, rendered once a second for every screen (desk/views/wallboard.py).
 CACHE_KEY = "reports:wallboard"
 CACHE_SECONDS = 1
 WAITING = (Call.State.QUEUED, Call.State.OFFERED)
+# How far ahead the board looks for the next coverage gap: the coverage page's fortnight.
+GAP_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class QueueNow:
     language: str
     waiting: int
     longest_wait_seconds: int
+    on_shift: int
     available: int
     ringing: int
     on_call: int
@@ -45,6 +49,8 @@ class QueueNow:
     answered_today: int
     in_threshold_today: int
     abandoned_today: int
+    # The first hour short of its shifts' minimum, or with no shift; None: none in 14 days.
+    next_gap: datetime | None
 
     @property
     def label(self) -> str:
@@ -62,6 +68,8 @@ class QueueNow:
 class Board:
     read_at: datetime
     queues: list[QueueNow]
+    # The hotline's time zone: the board's times are shown in it, whoever renders it.
+    zone: str
 
 
 def _today_start(now: datetime) -> datetime:
@@ -89,6 +97,13 @@ def board_read(now: datetime | None = None) -> Board:
         .annotate(n=Count("id"))
         .values_list("language", "volunteer__presence", "n")
     }
+    on_shift_now: dict[str, int] = dict(
+        on_shift(Language.values, now)
+        .values("language")
+        .annotate(n=Count("volunteer", distinct=True))
+        .values_list("language", "n")
+    )
+    gaps = next_gaps(Language.values, now, GAP_DAYS)
     limits = thresholds()
     today: dict[str, Counter[str]] = defaultdict(Counter)
     calls = Call.objects.filter(started_at__gte=_today_start(now), queued_at__isnull=False)
@@ -112,6 +127,7 @@ def board_read(now: datetime | None = None) -> Board:
                 language=language,
                 waiting=len(waiting[language]),
                 longest_wait_seconds=seconds(oldest, now) if oldest else 0,
+                on_shift=on_shift_now.get(language, 0),
                 available=staff.get((language, Presence.AVAILABLE), 0),
                 ringing=staff.get((language, Presence.RINGING), 0),
                 on_call=staff.get((language, Presence.ON_CALL), 0),
@@ -120,9 +136,10 @@ def board_read(now: datetime | None = None) -> Board:
                 answered_today=day["answered"],
                 in_threshold_today=day["in_time"],
                 abandoned_today=day["abandoned"],
+                next_gap=gaps[language],
             )
         )
-    return Board(read_at=now, queues=queues)
+    return Board(read_at=now, queues=queues, zone=hotline_zone().key)
 
 
 def _hash(token: str) -> str:

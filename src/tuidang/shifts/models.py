@@ -108,6 +108,8 @@ class Assignment(models.Model):
             # The shift-changes job: starts and ends not yet acted on.
             models.Index(fields=["started", "starts_at"], name="assignment_start_idx"),
             models.Index(fields=["released", "ends_at"], name="assignment_end_idx"),
+            # The wallboard: who is on shift now, per language.
+            models.Index(fields=["language", "ends_at"], name="assignment_now_idx"),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
 from django.db.models import Count, QuerySet
@@ -12,6 +13,7 @@ from tuidang.volunteers.models import Volunteer
 
 # A shift lasts at most a day and a DST hour: slots_between reads starts from that far back.
 MAX_SHIFT = timedelta(hours=25)
+HOUR = timedelta(hours=1)
 FALLBACK_CACHE_SECONDS = 300
 
 
@@ -75,6 +77,46 @@ def slots_between(
         .annotate(heads=Count("assignments"))
         .order_by("starts_at", "pk")
     )
+
+
+def covering_hours(
+    slots: Sequence[Slot], start: datetime, end: datetime
+) -> Iterator[tuple[datetime, tuple[Slot, ...]]]:
+    """Each hour from ``start`` (on the hour) to ``end``, with the slots that overlap it.
+    ``slots`` are one queue's, soonest first, as ``slots_between`` gives them."""
+    upcoming = iter(slots)
+    following = next(upcoming, None)
+    active: list[Slot] = []
+    at = start
+    while at < end:
+        while following is not None and following.starts_at < at + HOUR:
+            active.append(following)
+            following = next(upcoming, None)
+        active = [slot for slot in active if slot.ends_at > at]
+        yield at, tuple(active)
+        at += HOUR
+
+
+def short_of_minimum(covering: Sequence[Slot]) -> bool:
+    """A gap: no shift in the hour, or fewer volunteers on its shifts than their minimum."""
+    heads = sum(getattr(slot, "heads", 0) for slot in covering)
+    return not covering or heads < sum(slot.shift.min_heads for slot in covering)
+
+
+def next_gaps(languages: list[str], now: datetime, days: int) -> dict[str, datetime | None]:
+    """Per language, the start of the first hour from this one, ``days`` ahead at most,
+    that is a gap (as on the coverage page); None if there is none."""
+    start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    end = start + timedelta(days=days)
+    slots = slots_between(start, end, languages)
+    gaps: dict[str, datetime | None] = {}
+    for language in languages:
+        own = [slot for slot in slots if slot.language == language]
+        gaps[language] = next(
+            (at for at, covering in covering_hours(own, start, end) if short_of_minimum(covering)),
+            None,
+        )
+    return gaps
 
 
 def feed_owner(token: str) -> Volunteer | None:

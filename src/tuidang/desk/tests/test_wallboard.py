@@ -42,6 +42,9 @@ def test_a_wall_screen_shows_the_board_without_a_login_until_revoked(
     assert page.status_code == 200
     text = page.content.decode()
     assert re.search(r'data-testid="waiting-cmn">1<', text)
+    assert re.search(r'data-testid="on-shift-cmn">0<', text)
+    # No shift is scheduled at all: the gap is now, and said so.
+    assert "Coverage gap now" in text
     # Counts only: nothing of the caller.
     assert call.case_code not in text and "CN-GD" not in text and "Guangdong" not in text
     board = screen.get(url + "board")

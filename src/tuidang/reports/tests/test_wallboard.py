@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from django.template.loader import render_to_string
 
 from tuidang.calls.models import Call
 from tuidang.reports.models import ServiceLevel, WallboardLink
@@ -15,6 +17,8 @@ from tuidang.reports.wallboard import (
     wallboard_link_open,
     wallboard_link_revoke,
 )
+from tuidang.shifts.models import Slot
+from tuidang.shifts.services import shift_create, slot_assign
 from tuidang.testing.personas import HotlineNumbers
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -88,3 +92,49 @@ def test_a_link_keeps_only_a_hash_and_stops_at_once_when_revoked(lin: Volunteer)
     assert wallboard_link_open(token + "x") is None
     wallboard_link_revoke(link=link, coordinator=lin)
     assert wallboard_link_open(token) is None
+
+
+def _china_shift(start: time, end: time, *, min_heads: int) -> None:
+    """A one-off Mandarin shift today in China time (NOON's date there)."""
+    shift_create(
+        language="cmn",
+        time_zone="Asia/Shanghai",
+        weekly=False,
+        first_date=date(2026, 3, 2),
+        last_date=None,
+        start_time=start,
+        end_time=end,
+        min_heads=min_heads,
+        target_heads=min_heads + 1,
+        notice_hours=0,
+        now=NOON - timedelta(days=1),
+    )
+
+
+def test_each_queue_shows_who_is_on_shift_and_its_next_coverage_gap(
+    mei: Volunteer, lin: Volunteer
+) -> None:
+    # Nothing scheduled: every hour is a gap, from this one.
+    queues = {queue.language: queue for queue in board_read(NOON).queues}
+    assert (queues["cmn"].on_shift, queues["cmn"].next_gap) == (0, NOON)
+    # 10:00-14:00 China time with Mei and Lin on it (minimum two), then 14:00-15:00 with
+    # a minimum of one and no one on it yet.
+    _china_shift(time(10), time(14), min_heads=2)
+    _china_shift(time(14), time(15), min_heads=1)
+    morning, afternoon = Slot.objects.order_by("starts_at")
+    for volunteer in (mei, lin):
+        slot_assign(slot=morning, volunteer=volunteer, by=lin, now=NOON - timedelta(days=1))
+    queues = {queue.language: queue for queue in board_read(NOON).queues}
+    assert queues["cmn"].on_shift == 2
+    assert queues["en"].on_shift == 0  # Lin speaks English, but her shift is Mandarin's
+    assert queues["cmn"].next_gap == NOON + timedelta(hours=2)  # 14:00 in China
+    # Someone signs up for 14:00: the gap moves on to 15:00.
+    slot_assign(slot=afternoon, volunteer=mei, by=lin, now=NOON - timedelta(days=1))
+    board = board_read(NOON)
+    assert board.queues[0].next_gap == NOON + timedelta(hours=3)
+    # On the screen, in China time whoever renders it, and how long until then.
+    html = render_to_string("desk/_wallboard.html", {"board": board})
+    assert "Next coverage gap <strong>Mon 15:00</strong> (in 3\xa0hours)" in html
+    assert re.search(r'data-testid="on-shift-cmn">2<', html)
+    # At 14:30 China time the morning's two are off shift.
+    assert board_read(NOON + timedelta(hours=2, minutes=30)).queues[0].on_shift == 1
