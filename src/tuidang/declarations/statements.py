@@ -16,7 +16,7 @@ from datetime import date
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from tuidang.audit.models import Action
@@ -33,6 +33,13 @@ from tuidang.declarations.models import (
 MAX_STATEMENT = 2000
 MAX_ALIAS = 80
 PAGE = 20
+# A search's bigram found in fewer statements than this is "rare": the page is read from
+# its statements. When every bigram is common, the page is read newest first, each
+# statement checked for the bigrams by the index, until a page is full or this many ids
+# were passed: common bigrams that seldom meet then give a page short of full (even
+# empty) with a link to search on below it, never a read of the whole table.
+RARE_GRAM = 5_000
+SEARCH_WINDOW = 50_000
 
 
 class NotModerated(ValueError):
@@ -119,6 +126,33 @@ def grams(text: str) -> set[str]:
     }
 
 
+def _having_grams(
+    found: QuerySet[Statement], wanted: list[str]
+) -> tuple[QuerySet[Statement], bool]:
+    """``found`` narrowed to statements with every bigram of ``wanted``, read the cheaper
+    way round (``RARE_GRAM``): a rare bigram's few statements, or newest first with an
+    index lookup per bigram (then True: the caller bounds the walk). Each bigram's count
+    is read only as far as ``RARE_GRAM``."""
+    if not wanted:
+        return found, False
+    seen = {gram: StatementGram.objects.filter(gram=gram)[:RARE_GRAM].count() for gram in wanted}
+    rarest = min(wanted, key=seen.__getitem__)
+    for gram in wanted:
+        if gram == rarest and seen[gram] < RARE_GRAM:
+            among = StatementGram.objects.filter(gram=gram).values("statement_id")
+            found = found.filter(id__in=among)
+        else:
+            found = found.filter(
+                Exists(StatementGram.objects.filter(gram=gram, statement_id=OuterRef("pk")))
+            )
+    return found, seen[rarest] >= RARE_GRAM
+
+
+def _newest_id() -> int:
+    newest = Statement.objects.order_by("-id").values_list("id", flat=True).first()
+    return newest or 0
+
+
 @dataclass(frozen=True)
 class Filters:
     region: str = ""
@@ -140,14 +174,20 @@ def statements_published(
     if filters.day is not None:
         found = found.filter(declared_on=filters.day)
     words = _folded(filters.words.strip())
-    for gram in sorted(grams(words))[:6]:
-        found = found.filter(id__in=StatementGram.objects.filter(gram=gram).values("statement_id"))
+    found, walks = _having_grams(found, sorted(grams(words))[:6])
     if words and len(words) < 2:
         found = found.filter(text__icontains=words)
     if before is not None:
         found = found.filter(id__lt=before)
+    floor = None
+    if walks:
+        top = before if before is not None else _newest_id() + 1
+        floor = top - SEARCH_WINDOW
+        found = found.filter(id__gte=floor)
     page = list(found.select_related("declaration").order_by("-id")[: PAGE + 1])
     following = page[PAGE - 1].pk if len(page) > PAGE else None
+    if following is None and floor is not None and floor > 1:
+        following = floor  # searched this far: the next page goes on below
     page = page[:PAGE]
     if words:
         # The bigrams are there, in any order: the words themselves must be.

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from tuidang.declarations import statements as listing
 from tuidang.declarations.models import Declaration, RevocationReason, Statement
 from tuidang.declarations.services import declaration_revoke
 from tuidang.declarations.statements import PAGE, statement_approve
@@ -77,6 +78,29 @@ def test_chinese_words_are_found_without_spaces(client: Client, lin: Volunteer) 
     assert [s.text for s in one.context["statements"]] == ["全家一起三退。"]
     none = client.get(reverse("public:statements"), {"q": "踏实心里"})
     assert none.context["statements"] == []
+
+
+@pytest.mark.parametrize(("rare", "window"), [(1, 2), (2, 3), (1_000, 1_000)])
+def test_a_search_finds_every_match_page_by_page_whichever_way_it_reads(
+    client: Client, lin: Volunteer, monkeypatch: pytest.MonkeyPatch, rare: int, window: int
+) -> None:
+    """Common bigrams are read newest first a window of ids at a time, rare ones from
+    their few statements: followed page by page, the matches are the same either way."""
+    monkeypatch.setattr(listing, "RARE_GRAM", rare)
+    monkeypatch.setattr(listing, "SEARCH_WINDOW", window)
+    monkeypatch.setattr(listing, "PAGE", 2)
+    texts = ["心里踏实", "九评", "心里踏实，九评", "平安", "九评心里", "心里踏实了", "踏实"]
+    for n, text in enumerate(texts):
+        published(client, lin.user, person("you", f"人{n}", statement=text, consent=True))
+    query = "?q=心里踏实"
+    found: list[str] = []
+    for _ in range(len(texts) + 1):  # a page at least per statement: the walk must end
+        page = client.get(reverse("public:statements") + query)
+        found.extend(s.text for s in page.context["statements"])
+        if page.context["following"] is None:
+            break
+        query = "?" + page.context["next_query"]
+    assert found == ["心里踏实了", "心里踏实，九评", "心里踏实"]
 
 
 def test_the_list_filters_by_province_and_organization(client: Client, lin: Volunteer) -> None:
