@@ -120,7 +120,9 @@ def _empty_cache() -> None:
     """Every test starts with an empty cache, as a freshly started server does."""
     from django.core.cache import cache
 
+    from tuidang.lib import memo
     from tuidang.vault.keys import forget_cached_keys
 
     cache.clear()
+    memo.forget()
     forget_cached_keys()  # the data keys of the last test's database are gone

@@ -10,6 +10,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from tuidang.calls.models import HotlineNumber, NumberPrompt, QueueConfig
+from tuidang.lib import memo
 from tuidang.volunteers.models import Volunteer
 from tuidang.volunteers.signals import volunteer_available
 
@@ -22,6 +23,7 @@ def forget_cached_configuration(**kwargs: Any) -> None:
         cache.incr("calls:config-generation")
     except ValueError:  # not cached yet: nothing to forget
         cache.set("calls:config-generation", 2, timeout=None)
+    memo.forget()  # the public pages naming the numbers; other processes within a second
 
 
 @receiver(volunteer_available)

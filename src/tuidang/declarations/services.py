@@ -37,6 +37,7 @@ from tuidang.declarations.models import (
     Subject,
 )
 from tuidang.declarations.statements import statement_withdraw
+from tuidang.lib import memo
 from tuidang.lib.bulk import bulk_add_counts, db_value
 from tuidang.lib.regions import CODES, UNKNOWN, is_region
 from tuidang.tlog.services import commitment
@@ -369,3 +370,4 @@ def statistics_generation() -> str:
 
 def statistics_changed() -> None:
     cache.set(STATISTICS_GENERATION, secrets.token_hex(), timeout=None)
+    memo.forget()  # this process's public pages; the others' within memo.HOLD_SECONDS

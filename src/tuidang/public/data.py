@@ -39,7 +39,7 @@ from tuidang.lib.chinese import in_reader_script
 from tuidang.lib.languages import Language
 from tuidang.lib.regions import region_name
 from tuidang.public import charts
-from tuidang.public.cache import DataFile, cached, data_response
+from tuidang.public.cache import DataFile, cached, data_response, page
 from tuidang.tlog.services import verifier_key
 from tuidang.tlog.verify import daily_csv
 
@@ -147,7 +147,7 @@ def numbers(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/history.html", {"charts": history_charts()})
+    return page(request, "history", "public/history.html", lambda: {"charts": history_charts()})
 
 
 @require_GET

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tuidang.declarations.receipts import Confirmation, Pending, receipt_confirm
 from tuidang.declarations.selectors import public_totals
 from tuidang.lib.replica import replica_reads
-from tuidang.public.cache import cached
+from tuidang.public.cache import cached, page
 from tuidang.public.data import history_charts, public_numbers
 from tuidang.public.forms import ProofBundleForm, ReceiptForm
 from tuidang.tlog.bundles import BadBundle, ProvenEntry, bundle_verify
@@ -21,14 +21,16 @@ from tuidang.tlog.witnessing import configured_witnesses, witness_quorum
 @require_GET
 @replica_reads  # the public total may lag the primary by the replication lag
 def home(request: HttpRequest) -> HttpResponse:
-    context = {
-        "totals": cached("totals", public_totals, per_language=False),
-        "log_key": verifier_key(),
-        "witnessing": witnessing(),
-        "numbers": public_numbers(),
-        "charts": history_charts(),
-    }
-    return render(request, "public/home.html", context)
+    def context() -> dict[str, object]:
+        return {
+            "totals": cached("totals", public_totals, per_language=False),
+            "log_key": verifier_key(),
+            "witnessing": witnessing(),
+            "numbers": public_numbers(),
+            "charts": history_charts(),
+        }
+
+    return page(request, "home", "public/home.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,43 @@
+"""A moment's memory in each process, in front of the shared cache.
+
+The public pages are read thousands of times a second when a story sends readers to
+them, and each is the same for every anonymous reader until the next publication. Asking
+the shared cache (Redis, or files under var/cache without it) whether its generation
+moved costs more than serving the page: each process keeps what it served for
+``HOLD_SECONDS`` instead. A change made in this process is seen at once (``forget``);
+other processes see it within ``HOLD_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+HOLD_SECONDS = 1.0
+# Keys are few (a page or a file per language); old generations' keys make it grow, so
+# past this many everything is forgotten at once.
+MAX_KEYS = 256
+
+_held: dict[str, tuple[float, object]] = {}
+clock = time.monotonic  # tests move it
+
+
+def held(key: str, build: Callable[[], T], seconds: float = HOLD_SECONDS) -> T:
+    """``build()``'s result, kept in this process for ``seconds``."""
+    now = clock()
+    found = _held.get(key)
+    if found is not None and found[0] > now:
+        return found[1]  # type: ignore[return-value]
+    value = build()
+    if len(_held) >= MAX_KEYS:
+        _held.clear()
+    _held[key] = (now + seconds, value)
+    return value
+
+
+def forget() -> None:
+    """Forget everything held: what changed is read afresh by this process's next request."""
+    _held.clear()
