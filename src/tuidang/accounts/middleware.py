@@ -41,6 +41,7 @@ SETUP_URL_NAMES = frozenset(
         "logout",
         "account_logout",
         "set_language",
+        "language",
     }
 )
 

@@ -15,8 +15,8 @@ publication reaches every process within a second, and a reader's request asks n
 the cache or the database in between.
 
 The pages a story sends readers to (``page``) are kept whole, as every anonymous reader
-gets them: only the CSRF token of the language switch is the reader's own, put in as the
-page is served.
+gets them (they hold no form: the language is chosen with a link, ``lib/language.py``),
+and with the open data's files also gzipped once for the readers that accept it.
 
 Files of the open data carry an ETag (a digest of their bytes) and ``Cache-Control``: a
 client that sends the ETag back (``If-None-Match``) gets ``304 Not Modified`` from the
@@ -25,7 +25,9 @@ cache alone.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -37,7 +39,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.translation import get_language
 
 from tuidang.calls.selectors import generation as numbers_generation
@@ -52,6 +54,8 @@ T = TypeVar("T")
 
 # Stands in a kept page for the reader's CSRF token (letters only: nothing escapes it).
 CSRF_PLACEHOLDER = "csrftokenofthereaderkeptpage"
+# As Django's GZipMiddleware reads Accept-Encoding.
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 
 
 def generation() -> str:
@@ -77,43 +81,81 @@ def cached(name: str, build: Callable[[], T], *, per_language: bool = True) -> T
     return memo.held(f"public:{name}:{language}:{replica}", shared)
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """Bytes as kept, and gzipped once for the readers whose browsers accept it."""
+
+    body: bytes
+    gzipped: bytes
+
+    @classmethod
+    def of(cls, body: bytes) -> Encoded:
+        return cls(body, gzip.compress(body, compresslevel=6, mtime=0))
+
+    def response(self, request: HttpRequest, content_type: str, etag: str = "") -> HttpResponse:
+        """The bytes the reader accepts, gzipped if they may be (``Vary`` says so)."""
+        zipped = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+        response = HttpResponse(self.gzipped if zipped else self.body, content_type=content_type)
+        if zipped:
+            response["Content-Encoding"] = "gzip"
+        if etag:
+            response["ETag"] = etag
+        patch_vary_headers(response, ["Accept-Encoding"])
+        return response
+
+
 def page(
     request: HttpRequest, name: str, template: str, context: Callable[[], dict[str, object]]
 ) -> HttpResponse:
     """``template`` as every anonymous reader gets it, rendered once per generation and
     language. A reader who is logged in, has a message waiting or asks with a query string
-    gets it rendered for them."""
+    gets it rendered for them. Should the page ever hold a form, each reader's CSRF token
+    is put in as it is served, and it is not compressed (a secret beside text an attacker
+    chooses must not be, for BREACH)."""
     if request.GET or request.user.is_authenticated or len(get_messages(request)):
         return render(request, template, context())
 
-    def build() -> str:
-        return render_to_string(
+    def build() -> str | Encoded:
+        text = render_to_string(
             template, {**context(), "csrf_token": CSRF_PLACEHOLDER}, request=request
         )
+        return text if CSRF_PLACEHOLDER in text else Encoded.of(text.encode())
 
-    body = cached(f"page:{name}", build)
-    return HttpResponse(body.replace(CSRF_PLACEHOLDER, get_token(request)))
+    kept = cached(f"page:{name}", build)
+    if isinstance(kept, str):
+        return HttpResponse(kept.replace(CSRF_PLACEHOLDER, get_token(request)))
+    return kept.response(request, "text/html; charset=utf-8")
 
 
 @dataclass(frozen=True)
 class DataFile:
-    body: bytes
+    encoded: Encoded
     content_type: str
     etag: str
 
+    @property
+    def body(self) -> bytes:
+        return self.encoded.body
+
     @classmethod
     def of(cls, body: bytes, content_type: str) -> DataFile:
-        return cls(body, content_type, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        return cls(Encoded.of(body), content_type, f'"{digest}"')
 
 
 def data_response(
     request: HttpRequest, name: str, build: Callable[[], DataFile]
 ) -> HttpResponseBase:
-    """A file of the open data from the cache, or 304 when the client has it already."""
+    """A file of the open data from the cache, or 304 when the client has it already.
+    Its gzipped bytes are another representation of it, with an ETag of their own."""
     data = cached(name, build, per_language=False)
-    response = get_conditional_response(request, etag=data.etag)
+    zipped = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+    etag = f'{data.etag[:-1]}-gzip"' if zipped else data.etag
+    response: HttpResponseBase | None = get_conditional_response(request, etag=etag)
     if response is None:
-        response = HttpResponse(data.body, content_type=data.content_type)
-    response["ETag"] = data.etag
+        response = data.encoded.response(request, data.content_type, etag)
+    else:
+        response["ETag"] = etag
+        patch_vary_headers(response, ["Accept-Encoding"])
     patch_cache_control(response, public=True, max_age=DATA_MAX_AGE)
     return response

@@ -208,6 +208,7 @@ MATRIX: dict[str, tuple[Row, Row]] = {
     "mfa_remove_webauthn": (signed_in(REAUTH), signed_in(REAUTH)),
     "mfa_edit_webauthn": (signed_in(REAUTH), signed_in(REAUTH)),
     "set_language": (every(ELSEWHERE), every(ELSEWHERE)),
+    "language": (every(404), every(405)),  # the sample names no language
     # The simulated phone network (demo and tests only): a caller's phone is open to
     # anyone, as callers have no accounts; a volunteer's phone only to its volunteer.
     "simulator:caller": (every(200), every(400)),

@@ -37,7 +37,7 @@ def test_a_reader_switches_to_traditional_chinese_and_finds_the_numbers_and_the_
 
     page = browser.new_context(locale="en-US").new_page()
     page.goto(f"{live_server.url}/")
-    page.get_by_role("button", name="繁體中文").click()
+    page.get_by_role("link", name="繁體中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-hant")
     expect(page.get_by_role("heading", name="撥打的號碼")).to_be_visible()
     number = page.get_by_test_id("numbers-to-call").get_by_role("link", name="+1 800-555-0100")

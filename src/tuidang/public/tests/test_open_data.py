@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import re
@@ -130,6 +131,28 @@ def test_a_data_file_is_not_sent_again_until_a_publication_changes_it(
     assert changed.status_code == 200
     assert changed["ETag"] != etag
     assert len(list(csv.reader(io.StringIO(changed.content.decode())))) == 1 + 3  # header, cells
+
+
+def test_a_data_file_is_gzipped_for_a_client_that_accepts_it_with_an_etag_of_its_own(
+    client: Client,
+) -> None:
+    plain = client.get(reverse("public:data-daily"))
+    zipped = client.get(reverse("public:data-daily"), headers={"accept-encoding": "gzip"})
+    assert zipped["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.content) == plain.content
+    assert zipped["ETag"] != plain["ETag"]
+    assert "Accept-Encoding" in zipped["Vary"]
+    # Each representation is revalidated by its own ETag, not by the other's.
+    again = client.get(
+        reverse("public:data-daily"),
+        headers={"accept-encoding": "gzip", "if-none-match": zipped["ETag"]},
+    )
+    assert again.status_code == 304
+    other = client.get(
+        reverse("public:data-daily"),
+        headers={"accept-encoding": "gzip", "if-none-match": plain["ETag"]},
+    )
+    assert other.status_code == 200 and other["Content-Encoding"] == "gzip"
 
 
 def test_the_charts_say_the_counts_of_the_registry(
