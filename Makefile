@@ -114,9 +114,9 @@ fmt: install
 
 ## Gather new interface strings into the catalogues and compile them (needs GNU gettext).
 messages: install
-	cd src/tuidang && ../../$(BIN)/tuidang makemessages -l zh_Hans --no-location --no-wrap \
+	cd src/tuidang && TUIDANG_HOME=$(CURDIR) ../../$(BIN)/tuidang makemessages -l zh_Hans --no-location --no-wrap \
 		--ignore 'tests/*' --ignore conftest.py --ignore 'migrations/*'
-	cd src/tuidang && ../../$(BIN)/tuidang compilemessages
+	cd src/tuidang && TUIDANG_HOME=$(CURDIR) ../../$(BIN)/tuidang compilemessages
 	$(MAKE) messages-hant
 
 ## Traditional Chinese, made from the Simplified catalogue (lib/management/commands/hant_messages.py).
