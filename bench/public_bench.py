@@ -16,8 +16,6 @@ Traffic goes to 127.0.0.1 only; every run is bounded in time.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import shutil
 import statistics
@@ -29,6 +27,7 @@ from bench.common import (
     HOST,
     PORT,
     ROOT,
+    machine,
     prepare_database,
     server_env,
     serving_defaults,
@@ -158,10 +157,11 @@ def main() -> None:
 
 
 def render(rows: list[dict[str, object]], args: argparse.Namespace, shape: str) -> str:
-    cache = "Redis" if args.redis else "each process's memory"
+    cache = "Redis" if args.redis else "files under var/cache (no Redis)"
     lines = [
-        f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}: "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, SQLite, cache in {cache}, "
+        f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}, SQLite, "
+        f"the shared cache in {cache}, each process holding a page a second, "
+        "every request asking with `Accept-Encoding: gzip, deflate, br` as browsers do, "
         f"`tuidang serve` (granian) processes × threads: {shape}; "
         f"wrk in {args.rounds} alternating rounds of {args.seconds} s per cell.",
         "",
