@@ -6,7 +6,8 @@ below the ORM with COUNT published statements of web declarations, each with its
 spread over a year, the provinces and the organizations. Then, in this process through
 Django's whole request stack (the test client: no network, no port), alternating: the
 bare view, the list's first page, a page deep in the list (keyset, by id), a province, an
-organization, a day, a Chinese search and a permalink; the median and p99 of each, and
+organization, a day, a Chinese search (and one for two words no statement holds together)
+and a permalink; the median and p99 of each, and
 the p99 against the bare view's.
 
 `make bench` runs it with the million; try it with `--count 2000` while working.
@@ -36,6 +37,7 @@ PHRASES = [
     "愿天下人都看清真相，平安。",
 ]
 SEARCH = "心里踏实"
+SEARCH_APART = "踏实 九评"
 CHUNK = 20_000
 
 
@@ -119,6 +121,9 @@ def measure(count: int, samples: int, rounds: int) -> list[dict[str, Any]]:
         "by organization": "/statements?organization=young_pioneers",
         "by day": "/statements?day=2026-06-01",
         "search in Chinese": f"/statements?q={SEARCH}",
+        # Two common words no statement holds both of: the search reads one window of ids
+        # (declarations/statements.py, SEARCH_WINDOW) and says it will go on below it.
+        "search, two words never together": f"/statements?q={SEARCH_APART}",
         "permalink": f"/statements/{deep}",
     }
     results: dict[str, list[float]] = {kind: [] for kind in pages}
