@@ -190,13 +190,23 @@ def test_the_telephony_pool_answers_nothing_but_the_webhooks_and_comes_first_for
     assert _request(telephony + "/accounts/login/")[0] == 404
     assert _request(telephony + "/admin/")[0] == 404
     assert _request(people + "/accounts/login/")[0] == 200
-    # Where both want a core, the webhooks' processes come first.
+    # Where both want a core, the webhooks' processes come first; by default both pools
+    # may run on every core.
     assert _niceness_of_servers_on(people) == {os.nice(0) + 10}
     assert _niceness_of_servers_on(telephony) == {os.nice(0)}
-    # And the first core is the webhooks' alone, where there is more than one.
     cores = frozenset(os.sched_getaffinity(0))
-    assert _cores_of_servers_on(telephony) == {cores}
-    if len(cores) > 1:
+    assert _cores_of_servers_on(people) == _cores_of_servers_on(telephony) == {cores}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asked_to_the_webhooks_keep_the_first_core_to_themselves(tmp_path: Path) -> None:
+    with _serve(tmp_path, people_workers=1, people_threads=1, TELEPHONY_OWN_CORE="true") as (
+        people,
+        telephony,
+        _,
+    ):
+        cores = frozenset(os.sched_getaffinity(0))
+        assert _cores_of_servers_on(telephony) == {cores}
         assert _cores_of_servers_on(people) == {cores - {min(cores)}}
 
 
