@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from tuidang.calls import prompts, selectors
+from tuidang.calls import prompts
 from tuidang.calls.case_codes import format_case_code
 from tuidang.calls.models import Call, ListenIn, Offer, Transfer, Voicemail
 from tuidang.calls.ports import LegOutcome, Party
@@ -249,7 +249,7 @@ def _language_menu(call: Call) -> Reply:
     number's cached configuration (a change to a number or prompt renders it again)."""
     number = call.hotline_number
     return Reply(
-        cache_key=f"language-menu:{selectors.generation()}:{number.pk}",
+        cache_key=f"language-menu:{number.pk}",
         build=lambda: _one_key_menu(Next.LANGUAGE, prompts.greeting_and_menu(number)),
     )
 

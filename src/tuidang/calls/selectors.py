@@ -1,19 +1,25 @@
 """Cached reads for the webhook's hot path.
 
-Numbers, prompts and queue settings change rarely and are read on every call, so they are cached (in
-Redis when REDIS_URL is set, else in each process) for a minute. Saving or deleting one
-clears the cache at once where the cache is shared (see signals.py); with per-process
-caches, other app servers see the change within CACHE_SECONDS.
+Numbers, prompts and queue settings change rarely and are read on every call, so they are
+cached: in the shared cache (Redis with REDIS_URL, else files every process of the
+machine reads) for a minute, under a key that names the configuration's generation, and
+in front of it in each process for a second (``lib/memo.py``), so that a webhook reads
+none of them from anywhere but its own memory. Saving or deleting one moves the
+generation and forgets what this process holds (see signals.py): the other processes see
+the change within a second.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import models
 
 from tuidang.calls.models import Call, HotlineNumber, NumberPrompt, Offer, QueueConfig
+from tuidang.lib import memo
 from tuidang.lib.phone import normalise
 
 CACHE_SECONDS = 60
@@ -25,39 +31,53 @@ def generation() -> int:
     return int(cache.get_or_set("calls:config-generation", 1, timeout=None) or 1)
 
 
+def kept(name: str, build: Callable[[], Any]) -> Any:
+    """``build()`` (``_MISSING`` for None) for this generation of the configuration, from
+    this process's memory, else the shared cache, else the database."""
+
+    def shared() -> Any:
+        key = f"calls:{generation()}:{name}"
+        found = cache.get(key)
+        if found is None:
+            found = build()
+            found = _MISSING if found is None else found
+            cache.set(key, found, CACHE_SECONDS)
+        return found
+
+    return memo.held(f"calls:config:{name}", shared)
+
+
 def hotline_number(dialled: str) -> HotlineNumber | None:
     """The active hotline number a caller dialled, or None."""
-    key = f"calls:{generation()}:number:{dialled}"
-    found = cache.get(key)
-    if found is None:
+
+    def read() -> HotlineNumber | None:
         e164 = normalise(dialled) or dialled
-        found = HotlineNumber.objects.filter(e164=e164, active=True).first() or _MISSING
-        cache.set(key, found, CACHE_SECONDS)
+        return HotlineNumber.objects.filter(e164=e164, active=True).first()
+
+    found = kept(f"number:{dialled}", read)
     return None if found == _MISSING else found
 
 
 def prompt_override(kind: str, language: str, number_id: int | None) -> NumberPrompt | None:
     """The coordinators' prompt for ``kind``: the number's own, else every number's."""
-    key = f"calls:{generation()}:prompt:{number_id}:{kind}:{language}"
-    found = cache.get(key)
-    if found is None:
-        found = (
+
+    def read() -> NumberPrompt | None:
+        return (
             NumberPrompt.objects.filter(kind=kind, language=language)
             .filter(models.Q(number_id=number_id) | models.Q(number__isnull=True))
             .order_by(models.F("number").asc(nulls_last=True))
             .first()
-        ) or _MISSING
-        cache.set(key, found, CACHE_SECONDS)
+        )
+
+    found = kept(f"prompt:{number_id}:{kind}:{language}", read)
     return None if found == _MISSING else found
 
 
 def number_by_id(number_id: int) -> HotlineNumber | None:
     """A hotline number by its key (a call's own), active or not."""
-    key = f"calls:{generation()}:number-id:{number_id}"
-    found = cache.get(key)
-    if found is None:
-        found = HotlineNumber.objects.filter(pk=number_id).first() or _MISSING
-        cache.set(key, found, CACHE_SECONDS)
+    found = kept(
+        f"number-id:{number_id}", lambda: HotlineNumber.objects.filter(pk=number_id).first()
+    )
     return None if found == _MISSING else found
 
 
@@ -71,11 +91,7 @@ def with_number(call: Call) -> Call:
 
 def queue_config(language: str) -> QueueConfig:
     """The queue settings of ``language`` (the defaults when coordinators set none)."""
-    key = f"calls:{generation()}:queue:{language}"
-    found = cache.get(key)
-    if found is None:
-        found = QueueConfig.objects.filter(language=language).first() or _MISSING
-        cache.set(key, found, CACHE_SECONDS)
+    found = kept(f"queue:{language}", lambda: QueueConfig.objects.filter(language=language).first())
     return QueueConfig(language=language) if found == _MISSING else found
 
 

@@ -17,9 +17,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 HOLD_SECONDS = 1.0
-# Keys are few (a page or a file per language); old generations' keys make it grow, so
-# past this many everything is forgotten at once.
-MAX_KEYS = 256
+# Keys are few (a page or a file per language, a number's or a queue's settings, a
+# prompt); old generations' keys make it grow, so past this many all are forgotten at once.
+MAX_KEYS = 4096
 
 _held: dict[str, tuple[float, object]] = {}
 clock = time.monotonic  # tests move it

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.urls import URLPattern, path
 from django.views.decorators.csrf import csrf_exempt
@@ -240,11 +239,10 @@ class TwimlWebhooks:
             return HttpResponse(render(reply.all_steps(), url), content_type=TWIML_CONTENT_TYPE)
         # The same for every request with this key (e.g. a number's language menu): rendered
         # once and kept as long as the number's cached configuration.
-        key = f"{self.name}:{reply.cache_key}:{base}"
-        body = cache.get(key)
-        if body is None:
-            body = render(reply.all_steps(), url).encode()
-            cache.set(key, body, selectors.CACHE_SECONDS)
+        body = selectors.kept(
+            f"twiml:{self.name}:{reply.cache_key}:{base}",
+            lambda: render(reply.all_steps(), url).encode(),
+        )
         return HttpResponse(body, content_type=TWIML_CONTENT_TYPE)
 
     # --- The caller's leg ---------------------------------------------------------------
