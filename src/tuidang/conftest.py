@@ -1,4 +1,5 @@
-"""The suite's fixtures: personas, the hotline's numbers and a simulated phone network.
+"""The suite's fixtures: personas, the hotline's numbers, a simulated phone network, and
+Debian's Chromium for the browser tests.
 
 The helpers behind them live in ``tuidang.testing``; a test imports from there what it uses
 (``from tuidang.testing.personas import PASSWORD``), never from this file.
@@ -6,8 +7,9 @@ The helpers behind them live in ``tuidang.testing``; a test imports from there w
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -27,6 +29,11 @@ from tuidang.testing.personas import (
     make_volunteer,
 )
 from tuidang.volunteers.models import Role, Volunteer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+    from tuidang.literature.models import Title
 
 # No example may fail for being slow: this machine is shared, and how fast a test runs is
 # for the benchmarks to say (docs/benchmarks.md), never for a test to assert.
@@ -126,3 +133,68 @@ def _empty_cache() -> None:
     cache.clear()
     memo.forget()
     forget_cached_keys()  # the data keys of the last test's database are gone
+
+
+@pytest.fixture
+def titles(db: None) -> list[Title]:
+    """The one book the desk offers in the browser tests."""
+    from tuidang.literature.models import BookLanguage, Format, Title
+
+    return [
+        Title.objects.create(
+            name="九评共产党", language=BookLanguage.SIMPLIFIED, format=Format.PRINTED
+        )
+    ]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, once for a module of browser tests (tuidang.testing.browser)."""
+    from playwright.sync_api import sync_playwright
+
+    from tuidang.testing.browser import launch_chromium
+
+    # Playwright's sync API runs an event loop in this thread, where the tests also make
+    # their ORM calls, between the pages they drive.
+    allowed = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+    if allowed is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = allowed
+
+
+@pytest.fixture
+def csp_violations(browser: Browser, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every page the test opens is watched for what the Content Security Policy blocked,
+    and any such report fails the test (the page would be missing a piece it counts on)."""
+    from tuidang.testing.browser import watch_for_csp_violations
+
+    violations: list[str] = []
+    open_context, open_page = browser.new_context, browser.new_page
+
+    def new_context(**options: Any) -> BrowserContext:
+        context = open_context(**options)
+        watch_for_csp_violations(context, violations)
+        return context
+
+    def new_page(**options: Any) -> Page:
+        page = open_page(**options)
+        watch_for_csp_violations(page, violations)
+        return page
+
+    monkeypatch.setattr(browser, "new_context", new_context)
+    monkeypatch.setattr(browser, "new_page", new_page)
+    yield violations
+    assert violations == []
+
+
+@pytest.fixture(autouse=True)
+def _browser_tests_watch_the_content_security_policy(request: pytest.FixtureRequest) -> None:
+    """A test marked ``browser`` is watched whether or not it asks for the reports."""
+    if request.node.get_closest_marker("browser") is not None:
+        request.getfixturevalue("csp_violations")

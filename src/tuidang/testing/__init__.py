@@ -7,6 +7,8 @@
 - ``tuidang.testing.logins``: logging in through the login form (``log_in``).
 - ``tuidang.testing.publication``: the worker's publication, now (``publish``): what is
   recorded is public only once its batch is.
+- ``tuidang.testing.browser``: Debian's Chromium for the browser tests, and what they do
+  in it: log in, ring the hotline, answer on the desk.
 
 ``tuidang.conftest`` turns these into fixtures; a test imports what it uses from here.
 Nothing here runs at import time beyond importing the models it needs.

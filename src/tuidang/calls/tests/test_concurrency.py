@@ -7,8 +7,9 @@ on SQLite the write lock that every transaction takes at BEGIN IMMEDIATE).
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 import pytest
@@ -48,23 +49,56 @@ def in_thread(function: Callable[..., T]) -> Callable[..., T]:
     return run
 
 
-def test_100_concurrent_calls_with_10_volunteers(
-    numbers: HotlineNumbers, network: PhoneNetwork
-) -> None:
+@in_thread
+def call_the_hotline(network: PhoneNetwork, index: int) -> str:
+    """Caller ``index`` dials the banknotes line and presses 1 for Mandarin; returns the
+    call's sid."""
+    caller = network.dial(from_number=f"+86139{index:08d}", to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    sid: str = caller.sid
+    return sid
+
+
+def on_duty(network: PhoneNetwork) -> list[Volunteer]:
+    """VOLUNTEERS Mandarin volunteers, available; the network on real time from now, as
+    the threads race for real."""
     volunteers = [make_volunteer(f"v{i}", [Language.MANDARIN]) for i in range(VOLUNTEERS)]
     for volunteer in volunteers:
         go_available(volunteer)
-    network.clock = timezone.now  # real time: the threads race for real
+    network.clock = timezone.now
+    return volunteers
 
-    @in_thread
-    def place_call(index: int) -> str:
-        caller = network.dial(from_number=f"+86139{index:08d}", to_number=BANKNOTES_LINE)
-        network.press(caller.sid, "1")
-        sid: str = caller.sid
-        return sid
+
+def each_ring(
+    network: PhoneNetwork,
+    volunteer: Volunteer,
+    most_ringing_at_once: dict[str, int],
+    while_quiet: Callable[[], None] = lambda: None,
+) -> Iterator[str]:
+    """The sid of the leg ringing on the volunteer's phone, each time it rings, until no
+    call is left open (or DEADLINE_SECONDS have passed); ``while_quiet`` runs each time it
+    does not. Notes the most legs that rang at once on each phone."""
+    address = volunteer.phone_address
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        ringing = list(network.calls_for(address).filter(status="ringing"))
+        most_ringing_at_once[address] = max(most_ringing_at_once.get(address, 0), len(ringing))
+        if ringing:
+            yield ringing[0].sid
+            continue
+        if not Call.objects.filter(ended_at__isnull=True).exists():
+            return
+        while_quiet()
+        time.sleep(0.01)
+
+
+def test_100_concurrent_calls_with_10_volunteers(
+    numbers: HotlineNumbers, network: PhoneNetwork
+) -> None:
+    volunteers = on_duty(network)
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        sids = list(pool.map(place_call, range(CALLERS)))
+        sids = list(pool.map(partial(call_the_hotline, network), range(CALLERS)))
 
     assert Call.objects.filter(provider_sid__in=sids).count() == CALLERS
     pending = list(Offer.objects.filter(state=Offer.State.PENDING))
@@ -76,18 +110,9 @@ def test_100_concurrent_calls_with_10_volunteers(
 
     @in_thread
     def answer_calls(volunteer: Volunteer) -> int:
-        address = volunteer.phone_address
         served = 0
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while time.monotonic() < deadline:
-            ringing = list(network.calls_for(address).filter(status="ringing"))
-            most_ringing_at_once[address] = max(most_ringing_at_once.get(address, 0), len(ringing))
-            if not ringing:
-                if not Call.objects.filter(ended_at__isnull=True).exists():
-                    return served
-                time.sleep(0.01)
-                continue
-            leg = network.answer(ringing[0].sid)
+        for ringing in each_ring(network, volunteer, most_ringing_at_once):
+            leg = network.answer(ringing)
             network.press(leg.sid, "1")
             # Whoever presses 1 takes the caller at the front of the queue; an offer whose
             # caller was taken meanwhile rang on for another, so every press connects.
@@ -176,10 +201,7 @@ def test_call_backs_started_while_callers_arrive_never_ring_a_phone_twice(
         clock.advance(8)
         network.press(caller.sid, "#")
     voicemails = list(Voicemail.objects.order_by("pk"))
-    volunteers = [make_volunteer(f"v{i}", [Language.MANDARIN]) for i in range(VOLUNTEERS)]
-    for volunteer in volunteers:
-        go_available(volunteer)
-    network.clock = timezone.now
+    volunteers = on_duty(network)
 
     @in_thread
     def call_back(index: int) -> bool:
@@ -191,15 +213,8 @@ def test_call_backs_started_while_callers_arrive_never_ring_a_phone_twice(
             return False
         return True
 
-    @in_thread
-    def place_call(index: int) -> str:
-        caller = network.dial(from_number=f"+86139{index:08d}", to_number=BANKNOTES_LINE)
-        network.press(caller.sid, "1")
-        sid: str = caller.sid
-        return sid
-
     with ThreadPoolExecutor(max_workers=8) as pool:
-        callers = [pool.submit(place_call, index) for index in range(20)]
+        callers = [pool.submit(call_the_hotline, network, index) for index in range(20)]
         backs = [pool.submit(call_back, index) for index in range(VOLUNTEERS)]
         sids = [future.result() for future in callers]
         rang_back = [future.result() for future in backs]
@@ -229,40 +244,24 @@ def test_100_calls_handed_between_10_volunteers_lose_no_caller_and_ring_no_phone
     from tuidang.calls.models import Transfer
     from tuidang.calls.services import TransferRefused, transfer_start
 
-    volunteers = [make_volunteer(f"v{i}", [Language.MANDARIN]) for i in range(VOLUNTEERS)]
-    for volunteer in volunteers:
-        go_available(volunteer)
-    network.clock = timezone.now
-
-    @in_thread
-    def place_call(index: int) -> str:
-        caller = network.dial(from_number=f"+86139{index:08d}", to_number=BANKNOTES_LINE)
-        network.press(caller.sid, "1")
-        sid: str = caller.sid
-        return sid
+    volunteers = on_duty(network)
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        sids = list(pool.map(place_call, range(CALLERS)))
+        sids = list(pool.map(partial(call_the_hotline, network), range(CALLERS)))
 
     most_ringing_at_once: dict[str, int] = {}
 
     @in_thread
     def answer_calls(volunteer: Volunteer) -> int:
-        address = volunteer.phone_address
         handed_on = 0
-        deadline = time.monotonic() + DEADLINE_SECONDS
-        while time.monotonic() < deadline:
-            ringing = list(network.calls_for(address).filter(status="ringing"))
-            most_ringing_at_once[address] = max(most_ringing_at_once.get(address, 0), len(ringing))
-            if not ringing:
-                if not Call.objects.filter(ended_at__isnull=True).exists():
-                    return handed_on
-                volunteer.refresh_from_db()
-                if volunteer.presence == Presence.WRAP_UP:
-                    volunteer_set_presence(volunteer=volunteer, presence=Presence.AVAILABLE)
-                time.sleep(0.01)
-                continue
-            network.press(network.answer(ringing[0].sid).sid, "1")
+
+        def back_from_wrap_up() -> None:
+            volunteer.refresh_from_db()
+            if volunteer.presence == Presence.WRAP_UP:
+                volunteer_set_presence(volunteer=volunteer, presence=Presence.AVAILABLE)
+
+        for ringing in each_ring(network, volunteer, most_ringing_at_once, back_from_wrap_up):
+            network.press(network.answer(ringing).sid, "1")
             call = (
                 Call.objects.filter(volunteer=volunteer, state=Call.State.CONNECTED)
                 .exclude(transfers__state__in=["ringing", "consulting"])

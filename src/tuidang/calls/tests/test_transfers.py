@@ -31,6 +31,17 @@ def answer_transfer(network: PhoneNetwork, volunteer: Volunteer, key: str = "1")
     return network.press(leg.sid, key)
 
 
+def mei_on_a_call_and_lin_free(
+    network: PhoneNetwork, mei: Volunteer, lin: Volunteer
+) -> tuple[Call, SimCall]:
+    """Mei connected to a caller, Lin available to take the call over: the call, and Mei's
+    leg of it."""
+    call = connect(network, mei)
+    mei_leg = phone_of(network, mei)
+    go_available(lin)
+    return call, mei_leg
+
+
 def presence(volunteer: Volunteer) -> str:
     volunteer.refresh_from_db()
     return volunteer.presence
@@ -39,9 +50,7 @@ def presence(volunteer: Volunteer) -> str:
 def test_a_warm_transfer_lets_the_two_volunteers_talk_while_the_caller_holds(
     network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
 ) -> None:
-    call = connect(network, mei)
-    mei_leg = phone_of(network, mei)
-    go_available(lin)
+    call, mei_leg = mei_on_a_call_and_lin_free(network, mei, lin)
 
     transfer_start(call=call, volunteer=mei, to_volunteer_id=lin.pk, warm=True)
 
@@ -87,9 +96,7 @@ def test_a_warm_transfer_lets_the_two_volunteers_talk_while_the_caller_holds(
 def test_a_cold_transfer_hands_the_caller_over_at_once(
     network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
 ) -> None:
-    call = connect(network, mei)
-    mei_leg = phone_of(network, mei)
-    go_available(lin)
+    call, mei_leg = mei_on_a_call_and_lin_free(network, mei, lin)
 
     transfer_start(call=call, volunteer=mei, to_volunteer_id=lin.pk, warm=False)
 
@@ -116,9 +123,7 @@ def test_a_warm_transfer_not_taken_returns_the_caller_to_the_first_volunteer(
     how: str,
     outcome: str,
 ) -> None:
-    call = connect(network, mei)
-    mei_leg = phone_of(network, mei)
-    go_available(lin)
+    call, mei_leg = mei_on_a_call_and_lin_free(network, mei, lin)
     transfer_start(call=call, volunteer=mei, to_volunteer_id=lin.pk, warm=True)
 
     ringing = phone_of(network, lin)
@@ -144,8 +149,7 @@ def test_a_warm_transfer_not_taken_returns_the_caller_to_the_first_volunteer(
 def test_a_cold_transfer_not_taken_puts_the_caller_first_in_the_queue(
     network: PhoneNetwork, clock: Clock, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
 ) -> None:
-    call = connect(network, mei)
-    go_available(lin)
+    call, _ = mei_on_a_call_and_lin_free(network, mei, lin)
     transfer_start(call=call, volunteer=mei, to_volunteer_id=lin.pk, warm=False)
     # Meanwhile another caller waits: they came later, so the first caller goes first.
     later = network.dial(from_number="+8613900000002", to_number=numbers["banknotes"].e164)
@@ -170,9 +174,7 @@ def test_a_cold_transfer_not_taken_puts_the_caller_first_in_the_queue(
 def test_the_caller_hanging_up_during_a_transfer_frees_the_colleague(
     network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
 ) -> None:
-    call = connect(network, mei)
-    mei_leg = phone_of(network, mei)
-    go_available(lin)
+    call, mei_leg = mei_on_a_call_and_lin_free(network, mei, lin)
     transfer_start(call=call, volunteer=mei, to_volunteer_id=lin.pk, warm=True)
     ringing = phone_of(network, lin)
 
@@ -203,8 +205,7 @@ def test_a_call_goes_only_to_a_colleague_who_is_free(
 def test_a_volunteer_handed_a_call_can_hand_it_on(
     network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, lin: Volunteer
 ) -> None:
-    call = connect(network, mei)
-    go_available(lin)
+    call, _ = mei_on_a_call_and_lin_free(network, mei, lin)
     transfer_start(call=call, volunteer=mei, to_volunteer_id=lin.pk, warm=False)
     lin_leg = answer_transfer(network, lin)
     zhou = make_volunteer("zhou", [Language.MANDARIN])
@@ -229,9 +230,7 @@ def test_a_first_volunteer_gone_when_the_transfer_fails_leaves_the_caller_first_
 ) -> None:
     """Mei puts her phone down while Lin's rings; Lin declines: nobody is left to take the
     caller back, so they wait at the head of the queue and the next one free takes them."""
-    call = connect(network, mei)
-    mei_leg = phone_of(network, mei)
-    go_available(lin)
+    call, mei_leg = mei_on_a_call_and_lin_free(network, mei, lin)
     transfer_start(call=call, volunteer=mei, to_volunteer_id=lin.pk, warm=True)
     ringing = phone_of(network, lin)
     network.hang_up(mei_leg.sid)

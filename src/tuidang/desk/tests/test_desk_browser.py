@@ -7,14 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tuidang.literature.models import Title
-from tuidang.public.tests.test_browser import (  # noqa: F401 - fixtures used by name
-    answer_on_desk,
-    browser,
-    csp_violations,
-    log_in,
-    place_call,
-    titles,
-)
+from tuidang.testing.browser import log_in, place_call, take_a_call
 from tuidang.testing.personas import HotlineNumbers
 from tuidang.volunteers.models import Volunteer
 
@@ -25,18 +18,14 @@ pytestmark = [
 
 
 def test_recording_one_part_of_the_call_keeps_what_was_typed_in_the_others(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     live_server: LiveServer,
     numbers: HotlineNumbers,
     mei: Volunteer,
-    titles: list[Title],  # noqa: F811
+    titles: list[Title],
 ) -> None:
-    base = live_server.url
     desk = browser.new_context().new_page()
-    log_in(desk, base, "mei")
-    desk.get_by_role("button", name="Go available").click()
-    place_call(browser.new_context().new_page(), base)
-    answer_on_desk(desk)
+    take_a_call(browser, live_server.url, desk)
 
     kinds = desk.get_by_role("region", name="What this call was")
     kinds.get_by_label("Note").fill("Her uncle wants to quit too")
@@ -66,11 +55,11 @@ def test_recording_one_part_of_the_call_keeps_what_was_typed_in_the_others(
 
 
 def test_on_a_laptop_the_renunciation_form_is_in_view_and_keys_work(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     live_server: LiveServer,
     numbers: HotlineNumbers,
     mei: Volunteer,
-    titles: list[Title],  # noqa: F811
+    titles: list[Title],
 ) -> None:
     base = live_server.url
     desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
@@ -121,19 +110,14 @@ def _tops(desk: Page) -> list[float]:
 
 
 def test_on_a_phone_the_call_reads_in_the_same_order_as_on_a_laptop(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     live_server: LiveServer,
     numbers: HotlineNumbers,
     mei: Volunteer,
-    titles: list[Title],  # noqa: F811
+    titles: list[Title],
 ) -> None:
-    base = live_server.url
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    desk = context.new_page()
-    log_in(desk, base, "mei")
-    desk.get_by_role("button", name="Go available").click()
-    place_call(browser.new_context().new_page(), base)
-    answer_on_desk(desk)
+    desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    take_a_call(browser, live_server.url, desk)
     expect(desk.get_by_test_id("case-code")).to_be_visible(timeout=10_000)
     laptop = _tops(desk)
 

@@ -11,13 +11,8 @@ from django.utils import timezone
 from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
-from tuidang.public.tests.test_browser import (  # noqa: F401 - fixtures used by name
-    browser,
-    csp_violations,
-    log_in,
-    log_in_coordinator,
-)
 from tuidang.shifts.models import Slot
+from tuidang.testing.browser import log_in, log_in_with_code
 from tuidang.volunteers.models import Volunteer
 
 pytestmark = [
@@ -27,7 +22,7 @@ pytestmark = [
 
 
 def test_a_volunteer_in_another_zone_signs_up_and_the_coverage_gap_narrows(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     live_server: LiveServer,
     mei: Volunteer,
     lin: Volunteer,
@@ -40,7 +35,7 @@ def test_a_volunteer_in_another_zone_signs_up_and_the_coverage_gap_narrows(
     tomorrow = (timezone.now().astimezone(lin.zone()) + timedelta(days=1)).date()
 
     coordinator = browser.new_context().new_page()
-    log_in_coordinator(coordinator, base)
+    log_in_with_code(coordinator, base)
     coordinator.get_by_role("link", name="Coverage").click()
     coordinator.get_by_role("link", name="New shift").click()
     coordinator.get_by_label("Language queue").select_option("cmn")

@@ -7,13 +7,7 @@ from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
 from tuidang.declarations.models import Declaration
-from tuidang.public.tests.test_browser import (  # noqa: F401 - fixtures used by name
-    answer_on_desk,
-    browser,
-    log_in,
-    log_in_coordinator,
-    place_call,
-)
+from tuidang.testing.browser import log_in_with_code, take_a_call
 from tuidang.testing.personas import HotlineNumbers
 from tuidang.volunteers.models import Volunteer
 
@@ -24,7 +18,7 @@ pytestmark = [
 
 
 def test_mei_hands_her_caller_to_the_coordinator_who_records_the_renunciation(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     live_server: LiveServer,
     numbers: HotlineNumbers,
     mei: Volunteer,
@@ -32,12 +26,9 @@ def test_mei_hands_her_caller_to_the_coordinator_who_records_the_renunciation(
 ) -> None:
     base = live_server.url
     mei_desk = browser.new_context().new_page()
-    log_in(mei_desk, base, "mei")
-    mei_desk.get_by_role("button", name="Go available").click()
-    place_call(browser.new_context().new_page(), base)
-    answer_on_desk(mei_desk)
+    take_a_call(browser, base, mei_desk)
     lin_desk = browser.new_context().new_page()
-    log_in_coordinator(lin_desk, base)
+    log_in_with_code(lin_desk, base)
     lin_desk.get_by_role("button", name="Go available").click()
 
     mei_desk.reload()  # the colleagues free now
@@ -77,7 +68,7 @@ def test_mei_hands_her_caller_to_the_coordinator_who_records_the_renunciation(
 
 
 def test_mei_sees_the_coordinator_listening_in_and_whispering(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     live_server: LiveServer,
     numbers: HotlineNumbers,
     mei: Volunteer,
@@ -85,15 +76,12 @@ def test_mei_sees_the_coordinator_listening_in_and_whispering(
 ) -> None:
     base = live_server.url
     mei_desk = browser.new_context().new_page()
-    log_in(mei_desk, base, "mei")
-    mei_desk.get_by_role("button", name="Go available").click()
-    place_call(browser.new_context().new_page(), base)
-    answer_on_desk(mei_desk)
+    take_a_call(browser, base, mei_desk)
     expect(mei_desk.get_by_test_id("listener")).to_have_count(0)
 
     lin_context = browser.new_context()
     lin_desk = lin_context.new_page()
-    log_in_coordinator(lin_desk, base)
+    log_in_with_code(lin_desk, base)
     lin_desk.get_by_role("button", name="Go available").click()
     team = lin_context.new_page()
     team.goto(f"{base}/desk/team/")

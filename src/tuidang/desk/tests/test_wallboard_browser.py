@@ -7,15 +7,8 @@ from django.utils import timezone
 from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
-from tuidang.public.tests.test_browser import (  # noqa: F401 - fixtures used by name
-    answer_on_desk,
-    browser,
-    csp_violations,
-    log_in,
-    log_in_coordinator,
-    place_call,
-)
 from tuidang.reports.counting import reports_run
+from tuidang.testing.browser import answer_on_desk, log_in, log_in_with_code, place_call
 from tuidang.testing.personas import HotlineNumbers
 from tuidang.volunteers.models import Volunteer
 
@@ -26,7 +19,7 @@ pytestmark = [
 
 
 def test_the_waiting_count_rises_and_falls_without_a_reload_and_the_report_shows_the_call(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     live_server: LiveServer,
     numbers: HotlineNumbers,
     mei: Volunteer,
@@ -34,7 +27,7 @@ def test_the_waiting_count_rises_and_falls_without_a_reload_and_the_report_shows
 ) -> None:
     base = live_server.url
     wall = browser.new_context().new_page()
-    log_in_coordinator(wall, base)
+    log_in_with_code(wall, base)
     wall.goto(f"{base}/desk/wallboard/")
     waiting = wall.get_by_test_id("waiting-cmn")
     expect(waiting).to_have_text("0")
@@ -63,14 +56,14 @@ def test_the_waiting_count_rises_and_falls_without_a_reload_and_the_report_shows
 
 
 def test_a_wall_screen_shows_the_board_without_a_login_and_loses_it_once_revoked(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     live_server: LiveServer,
     numbers: HotlineNumbers,
     lin: Volunteer,
 ) -> None:
     base = live_server.url
     coordinator = browser.new_context().new_page()
-    log_in_coordinator(coordinator, base)
+    log_in_with_code(coordinator, base)
     coordinator.goto(f"{base}/desk/wallboard/")
     coordinator.get_by_label("Name of the screen").fill("Taipei office")
     coordinator.get_by_role("button", name="Make a link").click()

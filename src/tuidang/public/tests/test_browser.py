@@ -7,29 +7,26 @@ request and the call's types, end the call and finish wrap-up; the public page's
 goes up once the batch is published. Once at a desktop's size, once on a phone's.
 """
 
-import os
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    ConsoleMessage,
-    Page,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from tuidang.literature.models import Title
+from tuidang.testing.browser import (
+    DESK,
+    answer_on_desk,
+    enter_password,
+    log_in,
+    log_in_with_code,
+    place_call,
+    take_a_call,
+)
 from tuidang.testing.personas import PASSWORD, HotlineNumbers, totp_code
 from tuidang.testing.publication import publish
 from tuidang.volunteers.models import Volunteer
-
-CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,91 +34,15 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def titles(db: None) -> list[Title]:
-    from tuidang.literature.models import BookLanguage, Format, Title
-
-    return [
-        Title.objects.create(
-            name="九评共产党", language=BookLanguage.SIMPLIFIED, format=Format.PRINTED
-        )
-    ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
-    # make for setup happen before any page is driven.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(autouse=True)
-def csp_violations(browser: Browser, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every page a test opens is watched: Chromium reports a script, style or event
-    handler that the Content Security Policy blocked on the console, and any such report
-    fails the test (the page would be missing a piece it counts on)."""
-    violations: list[str] = []
-
-    def watch(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text:
-            violations.append(f"{message.location.get('url')}: {message.text}")
-
-    open_context, open_page = browser.new_context, browser.new_page
-
-    def new_context(**options: Any) -> BrowserContext:
-        context = open_context(**options)
-        context.on("console", watch)
-        return context
-
-    def new_page(**options: Any) -> Page:
-        page = open_page(**options)
-        page.on("console", watch)
-        return page
-
-    monkeypatch.setattr(browser, "new_context", new_context)
-    monkeypatch.setattr(browser, "new_page", new_page)
-    yield violations
-    assert violations == []
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
-
-
-def log_in_coordinator(page: Page, base: str, username: str = "lin") -> None:
-    """A coordinator's login: the password, then the authenticator app's code."""
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_label("Code").fill(totp_code())
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
-
-
 def test_a_coordinator_logs_in_with_the_code_from_their_authenticator_app(
     browser: Browser, live_server: LiveServer, lin: Volunteer
 ) -> None:
     page = browser.new_context().new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("lin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    enter_password(page, live_server.url, "lin")
     expect(page.get_by_role("heading", name="Second factor")).to_be_visible()
     page.get_by_label("Code").fill(totp_code())
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
+    expect(page).to_have_url(DESK)
     page.goto(f"{live_server.url}/desk/team/")
     expect(page).to_have_url(re.compile(r"/desk/team/$"))
 
@@ -152,13 +73,7 @@ def test_a_coordinator_adds_a_security_key_and_logs_in_with_it(
             }
         },
     )
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("lin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_label("Code").fill(totp_code())
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
+    log_in_with_code(page, base, "lin")
 
     page.goto(f"{base}/accounts/2fa/webauthn/add/")
     page.get_by_label("Password").fill(PASSWORD)  # allauth asks again before a change
@@ -169,39 +84,15 @@ def test_a_coordinator_adds_a_security_key_and_logs_in_with_it(
     assert Authenticator.objects.filter(user=lin.user, type="webauthn").count() == 1
 
     page.get_by_role("button", name="Log out").click()
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("lin")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    enter_password(page, base, "lin")
     page.get_by_role("button", name="Use a security key").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
+    expect(page).to_have_url(DESK)
 
 
 def total(page: Page, base: str) -> tuple[int, int]:
     page.goto(f"{base}/")
     read = page.get_by_test_id
     return int(read("total").inner_text().replace(",", "")), int(read("today").inner_text())
-
-
-def place_call(page: Page, base: str) -> None:
-    page.goto(f"{base}/sim/")
-    page.get_by_label("Hotline number").select_option(value="+18005550100")
-    page.get_by_role("button", name="Call", exact=True).click()
-    expect(page.get_by_test_id("transcript")).to_contain_text("普通话请按1")
-    page.get_by_role("button", name="1", exact=True).click()
-    expect(page.get_by_test_id("transcript")).to_contain_text("Waiting in queue cmn")
-
-
-def answer_on_desk(desk: Page) -> None:
-    expect(desk.get_by_test_id("phone-ringing")).to_be_visible(timeout=10_000)
-    desk.get_by_role("button", name="Answer").click()
-    phone = desk.locator("#phone")
-    expect(phone).to_contain_text("Hotline call in Mandarin. Press 1 to accept.")
-    phone.get_by_role("button", name="1", exact=True).click()
-    # The desk reloads by itself when the call is in front of the volunteer.
-    expect(desk.get_by_test_id("case-code")).to_have_text(
-        re.compile(r"^\d{3} \d{3} \d{3}$"), timeout=10_000
-    )
 
 
 def record_the_call(desk: Page) -> None:
@@ -300,12 +191,8 @@ def test_the_whole_call_works_on_a_phone_sized_screen(
 def test_a_form_with_errors_says_what_is_wrong_and_keeps_what_was_typed(
     browser: Browser, live_server: LiveServer, numbers: HotlineNumbers, mei: Volunteer
 ) -> None:
-    base = live_server.url
     desk = browser.new_context().new_page()
-    log_in(desk, base, "mei")
-    desk.get_by_role("button", name="Go available").click()
-    place_call(browser.new_context().new_page(), base)
-    answer_on_desk(desk)
+    take_a_call(browser, live_server.url, desk)
 
     desk.get_by_label("The caller renounces").check()
     desk.get_by_role("group", name="The caller", exact=True).get_by_label("Alias").fill("Wang Ming")
@@ -324,13 +211,7 @@ def test_the_admin_and_its_scripts_work_under_the_content_security_policy(
     (the inline forms' "Add another" link and the date shortcuts are made by them)."""
     base = live_server.url
     page = browser.new_context().new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill("ada")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_label("Code").fill(totp_code())
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/desk/$"))
+    log_in_with_code(page, base, "ada")
 
     page.goto(f"{base}/admin/")
     expect(page.get_by_role("link", name="Audit events")).to_be_visible()

@@ -1,6 +1,6 @@
 """In Chromium, as a reader in Hong Kong or Taiwan: the home page in Traditional Chinese
 shows the numbers to call and the total's history, drawn without a script of its own and
-under the Content Security Policy (the fixtures of test_browser.py watch for violations)."""
+under the Content Security Policy (the suite watches every browser test for violations)."""
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -8,7 +8,6 @@ from pytest_django.live_server_helper import LiveServer
 
 from tuidang.calls.models import Call
 from tuidang.declarations.services import Person, declaration_record
-from tuidang.public.tests.test_browser import browser, csp_violations  # noqa: F401  (fixtures)
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect
 from tuidang.testing.personas import HotlineNumbers
@@ -22,7 +21,7 @@ pytestmark = [
 
 
 def test_a_reader_switches_to_traditional_chinese_and_finds_the_numbers_and_the_chart(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     live_server: LiveServer,
     network: PhoneNetwork,
     numbers: HotlineNumbers,

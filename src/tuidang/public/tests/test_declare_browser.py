@@ -5,49 +5,21 @@ And the same declaration with JavaScript off."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from tuidang.declarations.models import Statement, StatementStatus
-from tuidang.testing.personas import PASSWORD, totp_code
+from tuidang.testing.browser import log_in_with_code
 from tuidang.testing.publication import publish
 from tuidang.volunteers.models import Volunteer
 
-CHROMIUM = "/usr/bin/chromium"
 PHONE = "13812345678"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # The ORM calls the tests make happen between pages, in Playwright's thread.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-def watched(context: BrowserContext, violations: list[str]) -> Page:
-    """A page whose Content Security Policy reports fail the test."""
-    page = context.new_page()
-    page.on(
-        "console",
-        lambda message: (
-            violations.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return page
 
 
 def total(page: Page, base: str) -> int:
@@ -72,12 +44,10 @@ def fill_four_people(page: Page) -> None:
         page.locator(f"#id_p{n}-region").select_option("CN-GD")
 
 
-def declare_in_chinese(browser: Browser, base: str, *, javascript: bool) -> tuple[Page, list[str]]:
-    violations: list[str] = []
-    context = browser.new_context(
+def declare_in_chinese(browser: Browser, base: str, *, javascript: bool) -> Page:
+    page = browser.new_context(
         locale="zh-CN", java_script_enabled=javascript, viewport={"width": 390, "height": 844}
-    )
-    page = watched(context, violations)
+    ).new_page()
     page.goto(f"{base}/")
     page.get_by_role("link", name="在线三退").click()
     expect(page.get_by_role("heading", name="在线三退")).to_be_visible()
@@ -88,7 +58,7 @@ def declare_in_chinese(browser: Browser, base: str, *, javascript: bool) -> tupl
     expect(page.get_by_test_id("keep-offline")).to_be_visible()
     # Nothing runs past a phone's width.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    return page, violations
+    return page
 
 
 def check_receipt(page: Page, base: str, *, row: int, alias: str) -> None:
@@ -100,13 +70,13 @@ def check_receipt(page: Page, base: str, *, row: int, alias: str) -> None:
 
 
 def test_a_declarant_renounces_for_four_in_chinese_and_a_coordinator_publishes_the_statement(
-    browser: Browser, live_server: LiveServer, lin: Volunteer
+    browser: Browser, live_server: LiveServer, lin: Volunteer, csp_violations: list[str]
 ) -> None:
     base = live_server.url
     reader = browser.new_context(locale="zh-CN").new_page()
     before = total(reader, base)
 
-    page, violations = declare_in_chinese(browser, base, javascript=True)
+    page = declare_in_chinese(browser, base, javascript=True)
     check_receipt(page, base, row=1, alias="大山")
     expect(page.get_by_test_id("pending")).to_be_visible()
     publish()
@@ -117,13 +87,7 @@ def test_a_declarant_renounces_for_four_in_chinese_and_a_coordinator_publishes_t
     assert Statement.objects.get().status == StatementStatus.PENDING
 
     desk = browser.new_context().new_page()
-    desk.goto(f"{base}/accounts/login/")
-    desk.get_by_label("Username").fill("lin")
-    desk.get_by_label("Password").fill(PASSWORD)
-    desk.get_by_role("button", name="Log in").click()
-    desk.get_by_label("Code").fill(totp_code())
-    desk.get_by_role("button", name="Log in").click()
-    expect(desk).to_have_url(re.compile(r"/desk/$"))
+    log_in_with_code(desk, base, "lin")
     desk.goto(f"{base}/desk/statements/")
     text = desk.get_by_label("Text to publish")
     expect(text).to_have_value(re.compile(r"\[☎ \*\*\*\]"))
@@ -140,18 +104,18 @@ def test_a_declarant_renounces_for_four_in_chinese_and_a_coordinator_publishes_t
     expect(reader.get_by_test_id("permalink")).to_have_text("明心")
     reader.get_by_test_id("permalink").click()
     expect(reader.get_by_test_id("proof-link")).to_be_visible()
-    assert violations == []
+    assert csp_violations == []
 
 
 def test_the_same_declaration_succeeds_with_javascript_off(
-    browser: Browser, live_server: LiveServer, settings: Settings
+    browser: Browser, live_server: LiveServer, settings: Settings, csp_violations: list[str]
 ) -> None:
     # Without scripts the server asks for a short wait instead of the proof of work; the
     # test does not race a clock, so the wait is none here (test_declare.py holds it).
     settings.ONLINE_NO_SCRIPT_DELAY_SECONDS = 0
-    page, violations = declare_in_chinese(browser, live_server.url, javascript=False)
+    page = declare_in_chinese(browser, live_server.url, javascript=False)
     check_receipt(page, live_server.url, row=0, alias="明心")
     expect(page.get_by_test_id("pending")).to_be_visible()
     # Without the proof of work, the statement is held for moderation behind the rest.
     assert Statement.objects.get().status == StatementStatus.HELD
-    assert violations == []
+    assert csp_violations == []

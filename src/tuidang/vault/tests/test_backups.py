@@ -32,7 +32,7 @@ from tuidang.declarations.publication import declarations_publish
 from tuidang.declarations.services import Person, declaration_record
 from tuidang.testing.personas import CALLER, HotlineNumbers
 from tuidang.testing.publication import publish
-from tuidang.testing.records import ALIAS, AUDIO, record_a_call
+from tuidang.testing.records import ALIAS, AUDIO, Records, record_a_call
 from tuidang.testing.storage import keep_files_under
 from tuidang.tlog.models import SignedCheckpoint
 from tuidang.tlog.services import verifier_key
@@ -167,6 +167,21 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def a_call(mei: Volunteer, numbers: HotlineNumbers, tmp_path: Path, settings: Settings) -> Records:
+    """Mei's call, with all it records (the voicemail kept in the database), under a
+    VAR_DIR of the test's own."""
+    settings.VAR_DIR = tmp_path / "var"
+    return record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
+
+
+def back_up(tmp_path: Path) -> Path:
+    """The hotline's backup, taken now, as a file in ``tmp_path``."""
+    backup = tmp_path / "hotline.backup"
+    backup_create(path=backup)
+    return backup
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_restore_drill_rebuilds_the_published_log_and_opens_sealed_values(
     mei: Volunteer,
@@ -221,18 +236,12 @@ def test_the_restore_drill_rebuilds_the_published_log_and_opens_sealed_values(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("a_call")
 def test_restore_refuses_a_database_that_is_not_empty_unless_forced(
-    mei: Volunteer,
-    numbers: HotlineNumbers,
-    tmp_path: Path,
-    fresh_database: str,
-    settings: Settings,
+    tmp_path: Path, fresh_database: str
 ) -> None:
-    settings.VAR_DIR = tmp_path / "var"
-    record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     publish()
-    backup = tmp_path / "hotline.backup"
-    backup_create(path=backup)
+    backup = back_up(tmp_path)
     target = Database.from_url(fresh_database)
     backup_restore(path=backup, database=target)
 
@@ -243,17 +252,11 @@ def test_restore_refuses_a_database_that_is_not_empty_unless_forced(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("a_call")
 def test_restore_refuses_a_tampered_backup_and_touches_nothing(
-    mei: Volunteer,
-    numbers: HotlineNumbers,
-    tmp_path: Path,
-    fresh_database: str,
-    settings: Settings,
+    tmp_path: Path, fresh_database: str
 ) -> None:
-    settings.VAR_DIR = tmp_path / "var"
-    record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
-    backup = tmp_path / "hotline.backup"
-    backup_create(path=backup)
+    backup = back_up(tmp_path)
     blob = bytearray(backup.read_bytes())
     blob[len(blob) // 2] ^= 1
     backup.write_bytes(bytes(blob))
@@ -268,17 +271,11 @@ def test_restore_refuses_a_tampered_backup_and_touches_nothing(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("a_call")
 def test_restore_needs_the_kek_the_backup_was_made_under(
-    mei: Volunteer,
-    numbers: HotlineNumbers,
-    tmp_path: Path,
-    fresh_database: str,
-    settings: Settings,
+    tmp_path: Path, fresh_database: str, settings: Settings
 ) -> None:
-    settings.VAR_DIR = tmp_path / "var"
-    record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
-    backup = tmp_path / "hotline.backup"
-    backup_create(path=backup)
+    backup = back_up(tmp_path)
     settings.FIELD_KEK = "the KEK of another installation"
 
     with pytest.raises(BackupError, match="set FIELD_KEK to the KEK of the backup's time"):
@@ -294,8 +291,7 @@ def test_restoring_over_the_hotline_brings_back_its_data_recordings_and_prompts(
     (settings.MEDIA_ROOT / "prompts").mkdir(parents=True)
     (settings.MEDIA_ROOT / "prompts" / "welcome.mp3").write_bytes(b"ID3 welcome")
     records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
-    backup = tmp_path / "hotline.backup"
-    backup_create(path=backup)
+    backup = back_up(tmp_path)
     # Then the disk is lost: a newer call, the recording and the prompt are gone.
     record_a_call(volunteer=mei, caller="+8613900001111", sid="CA2")
     recordings.delete(records.voicemail)
@@ -313,17 +309,11 @@ def test_restoring_over_the_hotline_brings_back_its_data_recordings_and_prompts(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_taken_while_volunteers_record_is_consistent(
-    mei: Volunteer,
-    numbers: HotlineNumbers,
-    tmp_path: Path,
-    fresh_database: str,
-    settings: Settings,
+    a_call: Records, mei: Volunteer, tmp_path: Path, fresh_database: str
 ) -> None:
     """Declarations keep arriving while the backup runs; the restored database is one
     moment of the hotline: every declaration has its log entry, the tree head and tiles
     match the entries, and the total matches the log."""
-    settings.VAR_DIR = tmp_path / "var"
-    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
     stop = threading.Event()
     recorded: list[bool] = []
 
@@ -331,7 +321,7 @@ def test_a_backup_taken_while_volunteers_record_is_consistent(
         try:
             while not stop.is_set():
                 declaration_record(
-                    call=records.call,
+                    call=a_call.call,
                     people=[
                         Person(
                             alias=f"Relative {len(recorded)}",
@@ -351,8 +341,7 @@ def test_a_backup_taken_while_volunteers_record_is_consistent(
     try:
         while len(recorded) < 5:
             time.sleep(0.01)
-        backup = tmp_path / "hotline.backup"
-        backup_create(path=backup)
+        backup = back_up(tmp_path)
         during = len(recorded)
     finally:
         stop.set()
@@ -448,8 +437,7 @@ def test_a_recording_and_a_backup_are_written_for_their_owner_alone(
     previous = os.umask(0o022)  # even in a process that did not start from `tuidang`
     try:
         records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
-        backup = tmp_path / "hotline.backup"
-        backup_create(path=backup)
+        backup = back_up(tmp_path)
     finally:
         os.umask(previous)
     recording = tmp_path / "var" / "recordings" / records.voicemail.stored_name
@@ -459,16 +447,11 @@ def test_a_recording_and_a_backup_are_written_for_their_owner_alone(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_recordings_kept_in_the_database_come_back_with_it(
-    mei: Volunteer, numbers: HotlineNumbers, tmp_path: Path, settings: Settings
-) -> None:
-    settings.VAR_DIR = tmp_path / "var"
-    records = record_a_call(volunteer=mei, caller=CALLER, sid="CA1")
-    backup = tmp_path / "hotline.backup"
-    backup_create(path=backup)
-    recordings.delete(records.voicemail)  # lost
+def test_recordings_kept_in_the_database_come_back_with_it(a_call: Records, tmp_path: Path) -> None:
+    backup = back_up(tmp_path)
+    recordings.delete(a_call.voicemail)  # lost
 
     backup_restore(path=backup, force=True)
 
-    assert recordings.load(records.voicemail) == AUDIO
+    assert recordings.load(a_call.voicemail) == AUDIO
     assert not (tmp_path / "var" / "recordings").exists()
