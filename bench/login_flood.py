@@ -265,7 +265,7 @@ def main() -> None:
     report = "\n".join(
         [
             f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; load average "
-            f"{load[0]:.1f} at the end (other engineers' work shares these cores). SQLite, "
+            f"{load[0]:.1f} at the end (the bench's own servers, flood and callers). SQLite, "
             f"`tuidang serve` with two pools of {workers} × {threads}, "
             f"{len(plan)} calls at {args.rate:.0f} a second in each night, "
             f"{args.rounds} nights of each kind in turns, each on a fresh database.",

@@ -535,10 +535,6 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
 # `tuidang serve` answers these paths in a pool of their own, on TELEPHONY_PORT, which the
 # proxy sends them to: logins and pages cannot take its threads (lib/.../serve.py).
 TELEPHONY_POOL_PATHS = ["/telephony/"]
-# On a machine of two cores or more, the pool for people never runs on the first: a
-# flood of logins or page views cannot take that core from the webhooks, which run on
-# every core. Off, both pools share every core (the pool for people still niced).
-TELEPHONY_OWN_CORE = env_bool("TELEPHONY_OWN_CORE", False)
 # The paths this process answers, all others 404; `serve` sets it for the telephony pool.
 SERVE_ONLY_PATHS = env_list("SERVE_ONLY_PATHS", [])
 OFFER_TIMEOUT_SECONDS = env_int("OFFER_TIMEOUT_SECONDS", 20)

@@ -29,7 +29,6 @@ from twilio.request_validator import RequestValidator
 from tuidang.accounts.budget import FileBudget
 from tuidang.accounts.models import LoginHashWindow
 from tuidang.calls.models import HotlineNumber, HowHeard
-from tuidang.lib.management.commands.serve import people_pool_cores
 from tuidang.lib.tests.test_serve import _free_port
 
 TOKEN = "pools-auth-token-" + "0" * 16
@@ -119,10 +118,10 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         yield urls
 
 
-def _servers_on(url: str) -> dict[int, str]:
-    """Every granian process serving ``url``'s port, by pid, with its stat (Linux's /proc)."""
+def _niceness_of_servers_on(url: str) -> set[int]:
+    """The CPU niceness of every granian process serving ``url``'s port (Linux's /proc)."""
     port = url.rsplit(":", 1)[1]
-    found: dict[int, str] = {}
+    found: set[int] = set()
     for process in Path("/proc").glob("[0-9]*"):
         try:
             arguments = (process / "cmdline").read_bytes().split(b"\0")
@@ -130,16 +129,8 @@ def _servers_on(url: str) -> dict[int, str]:
         except OSError:
             continue
         if b"granian" in b" ".join(arguments) and port.encode() in arguments:
-            found[int(process.name)] = stat
+            found.add(int(stat.rsplit(")", 1)[1].split()[16]))  # field 19: nice
     return found
-
-
-def _niceness_of_servers_on(url: str) -> set[int]:
-    return {int(stat.rsplit(")", 1)[1].split()[16]) for stat in _servers_on(url).values()}
-
-
-def _cores_of_servers_on(url: str) -> set[frozenset[int]]:
-    return {frozenset(os.sched_getaffinity(pid)) for pid in _servers_on(url)}
 
 
 def _incoming_call(base: str, caller: int = 12345678, line: str = LINE) -> tuple[int, str]:
@@ -190,31 +181,9 @@ def test_the_telephony_pool_answers_nothing_but_the_webhooks_and_comes_first_for
     assert _request(telephony + "/accounts/login/")[0] == 404
     assert _request(telephony + "/admin/")[0] == 404
     assert _request(people + "/accounts/login/")[0] == 200
-    # Where both want a core, the webhooks' processes come first; by default both pools
-    # may run on every core.
+    # Where both want a core, the webhooks' processes come first.
     assert _niceness_of_servers_on(people) == {os.nice(0) + 10}
     assert _niceness_of_servers_on(telephony) == {os.nice(0)}
-    cores = frozenset(os.sched_getaffinity(0))
-    assert _cores_of_servers_on(people) == _cores_of_servers_on(telephony) == {cores}
-
-
-@pytest.mark.django_db(transaction=True)
-def test_asked_to_the_webhooks_keep_the_first_core_to_themselves(tmp_path: Path) -> None:
-    with _serve(tmp_path, people_workers=1, people_threads=1, TELEPHONY_OWN_CORE="true") as (
-        people,
-        telephony,
-        _,
-    ):
-        cores = frozenset(os.sched_getaffinity(0))
-        assert _cores_of_servers_on(telephony) == {cores}
-        assert _cores_of_servers_on(people) == {cores - {min(cores)}}
-
-
-def test_the_pool_for_people_leaves_the_first_core_to_the_webhooks_if_there_are_two() -> None:
-    assert people_pool_cores({0, 1}, own_core=True) == {1}
-    assert people_pool_cores({2, 3, 5}, own_core=True) == {3, 5}
-    assert people_pool_cores({0}, own_core=True) == {0}  # one core: shared, niced
-    assert people_pool_cores({0, 1}, own_core=False) == {0, 1}
 
 
 def test_a_process_limited_to_some_paths_refuses_others(settings: Settings) -> None:

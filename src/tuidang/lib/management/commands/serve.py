@@ -170,16 +170,5 @@ def _metrics_directory(port: int) -> Path:
 
 
 def _lower_priority() -> None:
-    """In the pool for people's process, before granian starts: below the telephony pool,
-    and off the core kept for it (``TELEPHONY_OWN_CORE``)."""
+    """In the pool for people's process, before granian starts: below the telephony pool."""
     os.nice(PEOPLE_POOL_NICENESS)
-    cores = people_pool_cores(os.sched_getaffinity(0), own_core=settings.TELEPHONY_OWN_CORE)
-    os.sched_setaffinity(0, cores)
-
-
-def people_pool_cores(cores: set[int], *, own_core: bool) -> set[int]:
-    """The cores the pool for people may run on: all but the lowest numbered, which is the
-    telephony pool's alone, when there are two or more and ``own_core`` is asked for."""
-    if own_core and len(cores) > 1:
-        return cores - {min(cores)}
-    return set(cores)
