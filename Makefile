@@ -89,6 +89,7 @@ bench: install
 	$(BIN)/python -m bench.declare_flood --write-docs
 	$(BIN)/python -m bench.reports_bench --write-docs
 	$(BIN)/python -m bench.public_bench --write-docs
+	$(BIN)/python -m bench.worker_bench --write-docs
 	$(BIN)/python -m bench.fleet_faults --write-docs
 
 lint: install

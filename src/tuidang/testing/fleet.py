@@ -443,6 +443,7 @@ class Caller:
     sids: list[str] = field(default_factory=list)
     done: bool = False
     redial_at: float = 0.0  # after an application error, when the caller rings again
+    ended_at: float = 0.0  # seconds into the night when the caller was done
 
 
 @dataclass
@@ -462,6 +463,21 @@ class Readiness:
     dependency: str
     down: dict[str, int] = field(default_factory=dict)  # server: /readyz while it was down
     up: dict[str, int] = field(default_factory=dict)  # and once it was back
+
+
+@dataclass
+class FaultWindow:
+    """A fault, from its onset until the fleet was whole again, and the callers whose
+    calls were under way at some moment of it."""
+
+    fault: str
+    began: float  # seconds into the night
+    ended: float
+    calls_placed: int = 0  # callers (genuine and hired) ringing during the window
+    genuine: int = 0
+    reached_volunteer: int = 0
+    left_voicemail: int = 0
+    lost: int = 0
 
 
 @dataclass
@@ -485,6 +501,7 @@ class Report:
     readiness: list[Readiness] = field(default_factory=list)
     worker_killed_mid_task: bool = False
     faults: list[str] = field(default_factory=list)
+    fault_windows: list[FaultWindow] = field(default_factory=list)
     calls_arriving_until: float = 0.0  # seconds into the night of the last first ring
     readyz_at_end: dict[str, list[str]] = field(default_factory=dict)  # failing checks
     seconds: float = 0.0
@@ -560,6 +577,8 @@ class Night:
             if not call.ended and self.now() > caller.at + caller.talk_seconds:
                 self._attempt(lambda: self.network.hang_up(call.sid))
             caller.done = call.ended or self.now() > caller.at + caller.talk_seconds + 5
+            if caller.done:
+                caller.ended_at = self.now()
             return
         if call.ended:
             if call.status == SimCall.Status.FAILED and len(caller.sids) < 6:
@@ -573,6 +592,7 @@ class Night:
                     self._dial(caller)
             else:
                 caller.done = True
+                caller.ended_at = self.now()
             return
         if waiting.get("kind") == "gather" and not call.digits:
             self._attempt(lambda: self.network.press(call.sid, "1"))  # Mandarin
@@ -721,7 +741,11 @@ def faults(night: Night) -> None:
     def note(text: str) -> None:
         report.faults.append(f"{night.now():.0f} s: {text}")
 
+    def window(fault: str, began: float) -> None:
+        report.fault_windows.append(FaultWindow(fault, round(began, 1), round(night.now(), 1)))
+
     at(0.1)
+    began = night.now()
     redis = Readiness("redis")
     fleet.redis.stop()
     note("Redis stopped")
@@ -729,10 +753,12 @@ def faults(night: Night) -> None:
     fleet.redis.start()
     note("Redis started again")
     _observe(fleet, redis.up, lambda status: status == 200)
+    window("Redis stopped and started again", began)
     report.readiness.append(redis)
     night.verify_log()
 
     at(0.25)
+    began = night.now()
     postgres = Readiness("postgresql")
     fleet.postgres.stop()
     note("PostgreSQL stopped (pg_ctl stop -m fast)")
@@ -740,11 +766,13 @@ def faults(night: Night) -> None:
     fleet.postgres.start()
     note("PostgreSQL started again")
     _observe(fleet, postgres.up, lambda status: status == 200)
+    window("PostgreSQL stopped and started again", began)
     report.readiness.append(postgres)
     night.verify_log()
 
     at(0.4)
     victim = fleet.servers[0]
+    victim_began = night.now()
     victim.kill()
     note(f"{victim.name} killed (SIGKILL)")
     at(0.5)
@@ -753,12 +781,22 @@ def faults(night: Night) -> None:
 
     at(0.55)
     worker = fleet.workers[0]
+    worker_began = night.now()
     report.worker_killed_mid_task = _kill_mid_task(fleet, worker)
     note(f"{worker.name} killed (SIGKILL), mid-task: {report.worker_killed_mid_task}")
     night.verify_log()
 
     wait_for(victim.name, partial(_answers, victim.port, 200), 120)
     note(f"{victim.name} ready again")
+    window(f"{victim.name} killed (SIGKILL) until ready again", victim_began)
+    # The killed worker is not started again: one worker carries the rest of the night.
+    report.fault_windows.append(
+        FaultWindow(
+            f"{worker.name} killed mid-task, one worker from then on",
+            round(worker_began, 1),
+            round(max(night.seconds, night.now()), 1),
+        )
+    )
     night.verify_log()
 
 
@@ -822,18 +860,23 @@ def settle_and_check(night: Night) -> None:
     for volunteer in busy:
         report.stuck_volunteers.append(f"{volunteer.user.username}: {volunteer.presence}")
 
+    fates: dict[int, str] = {}  # each genuine caller's, by id(caller)
     for position, caller in enumerate(c for c in night.callers if c.genuine):
         calls = Call.objects.filter(provider_sid__in=caller.sids)
         if calls.filter(volunteer__isnull=False).exists():
             report.reached_volunteer += 1
+            fates[id(caller)] = "reached_volunteer"
             continue
         voicemail = Voicemail.objects.filter(call__in=calls).first()
         if voicemail is None:
             report.lost.append(f"genuine caller {position}: {len(caller.sids)} calls")
+            fates[id(caller)] = "lost"
             continue
         report.left_voicemail += 1
+        fates[id(caller)] = "left_voicemail"
         if not all(_playable(voicemail, night.fleet.root / node) for node in _nodes(night)):
             report.voicemails_not_playable.append(f"genuine caller {position}")
+    _count_fault_windows(night, fates)
 
     present = set(
         str(public_id)
@@ -843,6 +886,23 @@ def settle_and_check(night: Night) -> None:
     )
     report.declarations_acknowledged = len(night.acknowledged)
     report.declarations_missing = len(set(night.acknowledged) - present)
+
+
+def _count_fault_windows(night: Night, fates: dict[int, str]) -> None:
+    """For each fault, the callers whose calls were under way at some moment of it (from
+    their first ring until they were done), and what became of the genuine ones."""
+    for window in night.report.fault_windows:
+        for caller in night.callers:
+            if not caller.sids:
+                continue
+            ended = caller.ended_at or night.now()
+            if caller.at > window.ended or ended < window.began:
+                continue
+            window.calls_placed += 1
+            if caller.genuine:
+                window.genuine += 1
+                fate = fates.get(id(caller), "lost")
+                setattr(window, fate, getattr(window, fate) + 1)
 
 
 def _nodes(night: Night) -> list[str]:

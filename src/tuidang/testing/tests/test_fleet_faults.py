@@ -62,6 +62,15 @@ def test_every_genuine_caller_reached_a_volunteer_or_left_a_voicemail_every_node
     assert night["voicemails_not_playable"] == []
 
 
+def test_no_genuine_caller_was_lost_during_any_fault(night: dict[str, Any]) -> None:
+    windows = night["fault_windows"]
+    assert len(windows) == 4
+    for window in windows:
+        assert window["began"] <= window["ended"]
+        assert window["lost"] == 0
+        assert window["reached_volunteer"] + window["left_voicemail"] == window["genuine"]
+
+
 def test_no_call_offer_or_volunteer_is_left_in_a_state_that_should_have_moved_on(
     night: dict[str, Any],
 ) -> None:
