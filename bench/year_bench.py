@@ -372,7 +372,14 @@ def measure_other_steps(
             for n, sid in asking if sid in in_menu])  # fmt: skip
         drive([("/telephony/twilio/status", dict(params_for(n, sid, CallStatus="completed",
                 CallDuration="5", SequenceNumber="1"), To=ASKING_LINE)) for n, sid in asking])  # fmt: skip
-        # A volunteer's side: as many calls as volunteers ready, each offered to one.
+        # A volunteer's side: as many calls as volunteers ready, each offered to one. The
+        # callers the rounds before left waiting hang up first: routing offers the longest
+        # waiting, and those would take every volunteer before the new calls.
+        now = (
+            datetime.now(UTC) if not url.startswith("sqlite") else datetime.now(UTC).isoformat(" ")
+        )
+        sql(url, "UPDATE calls_call SET state = 'abandoned', ended_at = %s "
+                 "WHERE state IN ('queued', 'offered')", (now,))  # fmt: skip
         takers_available(url)
         offered_calls = new_calls(TAKERS, first + 2_000)
         numbers = dict((sid, n) for n, sid in offered_calls)
