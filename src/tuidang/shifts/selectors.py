@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple, Protocol, TypeVar
 
 from django.core.cache import cache
 from django.db.models import Count, QuerySet
@@ -14,6 +15,16 @@ from tuidang.volunteers.models import Volunteer
 # A shift lasts at most a day and a DST hour: slots_between reads starts from that far back.
 MAX_SHIFT = timedelta(hours=25)
 HOUR = timedelta(hours=1)
+
+
+class _Span(Protocol):
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+
+
+_Timed = TypeVar("_Timed", bound=_Span)
 FALLBACK_CACHE_SECONDS = 300
 
 
@@ -80,13 +91,14 @@ def slots_between(
 
 
 def covering_hours(
-    slots: Sequence[Slot], start: datetime, end: datetime
-) -> Iterator[tuple[datetime, tuple[Slot, ...]]]:
+    slots: Sequence[_Timed], start: datetime, end: datetime
+) -> Iterator[tuple[datetime, tuple[_Timed, ...]]]:
     """Each hour from ``start`` (on the hour) to ``end``, with the slots that overlap it.
-    ``slots`` are one queue's, soonest first, as ``slots_between`` gives them."""
+    ``slots`` are one queue's (anything with ``starts_at`` and ``ends_at``), soonest first,
+    as ``slots_between`` gives them."""
     upcoming = iter(slots)
     following = next(upcoming, None)
-    active: list[Slot] = []
+    active: list[_Timed] = []
     at = start
     while at < end:
         while following is not None and following.starts_at < at + HOUR:
@@ -103,17 +115,43 @@ def short_of_minimum(covering: Sequence[Slot]) -> bool:
     return not covering or heads < sum(slot.shift.min_heads for slot in covering)
 
 
+class _Cover(NamedTuple):
+    starts_at: datetime
+    ends_at: datetime
+    heads: int
+    min_heads: int
+
+
 def next_gaps(languages: list[str], now: datetime, days: int) -> dict[str, datetime | None]:
     """Per language, the start of the first hour from this one, ``days`` ahead at most,
-    that is a gap (as on the coverage page); None if there is none."""
+    that is a gap (as on the coverage page); None if there is none. Read as plain rows:
+    the wallboard asks every second."""
     start = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     end = start + timedelta(days=days)
-    slots = slots_between(start, end, languages)
+    rows = (
+        Slot.objects.filter(
+            starts_at__lt=end,
+            ends_at__gt=start,
+            cancelled=False,
+            starts_at__gte=start - MAX_SHIFT,
+            language__in=languages,
+        )
+        .annotate(heads=Count("assignments"))
+        .order_by("starts_at", "pk")
+        .values_list("language", "starts_at", "ends_at", "heads", "shift__min_heads")
+    )
+    covers: dict[str, list[_Cover]] = {language: [] for language in languages}
+    for language, *cover in rows:
+        covers[language].append(_Cover(*cover))
     gaps: dict[str, datetime | None] = {}
     for language in languages:
-        own = [slot for slot in slots if slot.language == language]
         gaps[language] = next(
-            (at for at, covering in covering_hours(own, start, end) if short_of_minimum(covering)),
+            (
+                at
+                for at, covering in covering_hours(covers[language], start, end)
+                if not covering
+                or sum(c.heads for c in covering) < sum(c.min_heads for c in covering)
+            ),
             None,
         )
     return gaps

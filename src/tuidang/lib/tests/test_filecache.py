@@ -33,7 +33,8 @@ def test_a_request_ending_does_not_close_the_cache_for_the_next(
         return made
 
     monkeypatch.setattr(sqlite3, "connect", counted)
-    DjangoCache.close(caches["default"])  # diskcache's own close: from here each file is opened anew
+    # diskcache's own close: from here each file is opened anew.
+    DjangoCache.close(caches["default"])
     for n in range(20):
         cache.set(f"key-{n}", n)
         assert client.get("/healthz").status_code == 200  # Django closes caches after it
