@@ -41,6 +41,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def solved_work(challenge: dict[str, Any]) -> str:
+    """The form's ``work`` field as the page's script fills it: the challenge solved."""
+    solution = solve_challenge(
+        challenge["challenge"], salt=challenge["salt"], max_number=challenge["maxNumber"]
+    )
+    assert solution is not None
+    return str(
+        Payload(
+            "SHA-256",
+            challenge["challenge"],
+            solution.number,
+            challenge["salt"],
+            challenge["signature"],
+        ).to_base64()
+    )
+
+
 def post_form(base: str, address: str, alias: str) -> tuple[int, float]:
     """Fetch a form, solve its proof of work, post it; (status, seconds for the post)."""
     import json
@@ -52,18 +69,7 @@ def post_form(base: str, address: str, alias: str) -> tuple[int, float]:
     challenge_text = CHALLENGE.search(page.text)
     if token is None or challenge_text is None:
         raise RuntimeError(f"no form in the page ({page.status_code})")
-    challenge = json.loads(challenge_text.group(1))
-    solution = solve_challenge(
-        challenge["challenge"], salt=challenge["salt"], max_number=challenge["maxNumber"]
-    )
-    assert solution is not None
-    work = Payload(
-        "SHA-256",
-        challenge["challenge"],
-        solution.number,
-        challenge["salt"],
-        challenge["signature"],
-    ).to_base64()
+    work = solved_work(json.loads(challenge_text.group(1)))
     data = {
         "csrfmiddlewaretoken": session.cookies.get("csrftoken", ""),
         "token": token.group(1),
