@@ -253,3 +253,16 @@ def test_a_block_typed_in_comes_back_open_with_its_errors(client: Client) -> Non
     assert 'data-testid="error-p3-relationship"' in page
     # The first block of others is open, the third (typed in) too, the rest closed.
     assert page.count("<details open>") == 2
+
+
+def test_the_provinces_are_listed_in_the_pages_language(client: Client) -> None:
+    """Each language's list is built once and kept: a list in Chinese is never shown to
+    an English reader, nor the other way round."""
+    chinese = client.get(reverse("public:declare"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    english = client.get(reverse("public:declare"), HTTP_ACCEPT_LANGUAGE="en")
+    assert '<option value="CN-GD">广东</option>' in chinese.content.decode()
+    assert '<option value="CN-GD">Guangdong</option>' in english.content.decode()
+    # A province from the list is taken, whichever language the list was built in.
+    response = declare(client, person("you", "阿广", region="CN-GD"))
+    assert response.status_code == 201
+    assert Declaration.objects.get().region == "CN-GD"
