@@ -87,6 +87,7 @@ bench: install
 	$(BIN)/python -m bench.desk_poll_bench --write-docs
 	$(BIN)/python -m bench.statements_bench --write-docs
 	$(BIN)/python -m bench.declare_flood --write-docs
+	$(BIN)/python -m bench.declare_cost --write-docs
 	$(BIN)/python -m bench.reports_bench --write-docs
 	$(BIN)/python -m bench.public_bench --write-docs
 	$(BIN)/python -m bench.worker_bench --write-docs

@@ -13,13 +13,16 @@ from __future__ import annotations
 import secrets
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -34,6 +37,7 @@ from tuidang.screening.web import address_key, challenge_for, web_admit, web_flo
 # The declarant and, in blocks of their own, up to this many people they speak for.
 OTHERS = 6
 _SALT = "tuidang.public.declare"
+_YOU = "you"
 
 
 def _new_token() -> str:
@@ -52,7 +56,7 @@ def _token_age(token: str) -> float | None:
 
 
 def _people(data: Any = None) -> list[PersonForm]:
-    return [PersonForm(data, prefix="you", for_self=True)] + [
+    return [PersonForm(data, prefix=_YOU, for_self=True)] + [
         PersonForm(data, prefix=f"p{i}", for_self=False) for i in range(1, OTHERS + 1)
     ]
 
@@ -154,10 +158,34 @@ def _page(
 ) -> HttpResponse:
     token = form.data.get("token") if form.is_bound else form.initial["token"]
     now = timezone.now()
+    others = [_block(person, legend=_("A family member or friend")) for person in people[1:]]
     context = {
         "form": form,
-        "you": people[0],
-        "others": people[1:],
+        "you": _block(people[0], legend=_("Yourself")),
+        "others": [
+            {"html": html, "open": n == 0 or person.has_content()}
+            for n, (person, html) in enumerate(zip(people[1:], others, strict=True))
+        ],
         "challenge": challenge_for(token=str(token), flood=web_flood(now=now), now=now),
     }
     return render(request, "public/declare.html", context, status=status)
+
+
+def _block(person: PersonForm, *, legend: str) -> str:
+    """A person's block of the page. Nothing typed in it, it is the same on every page in
+    a language: rendered once per process, for a flood's refused forms (and every visit)
+    would otherwise each render seven blocks of fields and their lists of provinces."""
+    if person.is_bound and (person.has_content() or person.errors):
+        return _render_block(person, legend)
+    return _empty_block(get_language() or "", person.prefix or "", legend)
+
+
+@lru_cache(maxsize=64)
+def _empty_block(language: str, prefix: str, legend: str) -> str:
+    # ``language`` is the active one: in the key, so that each language has its own.
+    empty = PersonForm(prefix=prefix, for_self=prefix == _YOU)
+    return _render_block(empty, legend)
+
+
+def _render_block(person: PersonForm, legend: str) -> str:
+    return render_to_string("public/person.html", {"person": person, "legend": legend})

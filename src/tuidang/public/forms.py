@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django import forms
@@ -58,22 +59,31 @@ class ProofBundleForm(forms.Form):
 def province_choices() -> list[tuple[str, object]]:
     """Where a declarant online is most likely from: the mainland's provinces, then Hong
     Kong, Macau and Taiwan (a short list keeps the page light; each person has one)."""
-    chinese = (get_language() or "").startswith("zh")
+    return list(_province_choices(get_language() or ""))
 
-    def named(codes: list[str]) -> list[tuple[str, str]]:
-        return sorted(((code, region_name(code, chinese=chinese)) for code in codes), key=_name)
 
-    return [
+@lru_cache(maxsize=8)
+def _province_choices(language: str) -> tuple[tuple[str, object], ...]:
+    # Sorted by name in ``language`` (the active one): built once per language, not for
+    # each of the seven people of every form posted.
+    chinese = language.startswith("zh")
+
+    def named(codes: list[str]) -> tuple[tuple[str, str], ...]:
+        return tuple(
+            sorted(((code, region_name(code, chinese=chinese)) for code in codes), key=_name)
+        )
+
+    return (
         (UNKNOWN, str(_("Unknown"))),
         (
             str(_("Mainland China")),
-            [
+            (
                 (MAINLAND_UNKNOWN, region_name(MAINLAND_UNKNOWN, chinese=chinese)),
                 *named(list(MAINLAND)),
-            ],
+            ),
         ),
         (str(_("Hong Kong, Macau and Taiwan")), named(["HK", "MO", "TW"])),
-    ]
+    )
 
 
 def _name(pair: tuple[str, str]) -> str:
@@ -99,7 +109,8 @@ class PersonForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    region = forms.ChoiceField(label=_("Province"), choices=[], required=False)
+    # A callable: listed only when the block is shown or a province was chosen in it.
+    region = forms.ChoiceField(label=_("Province"), choices=province_choices, required=False)
     statement = forms.CharField(
         label=_("Statement (optional)"),
         max_length=MAX_STATEMENT,
@@ -115,9 +126,6 @@ class PersonForm(forms.Form):
     def __init__(self, *args: Any, for_self: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.for_self = for_self
-        region = self.fields["region"]
-        assert isinstance(region, forms.ChoiceField)
-        region.choices = province_choices()
         if for_self:
             del self.fields["relationship"]
         else:

@@ -3,8 +3,8 @@ tighten by themselves when a flood starts, and the proof of work the form asks f
 
 An address is never kept: only its HMAC under WEB_ADDRESS_PEPPER (``address_key``), in
 counters that live as long as their window (an hour). In Redis when REDIS_URL is set
-(one INCR per window, expiring with it), otherwise in the ``WebHit`` table, whose old
-windows each count deletes. Several app servers share either.
+(one INCR per window, expiring with it), otherwise in the ``WebHit`` table (one upsert a
+count), whose old windows each new window deletes. Several app servers share either.
 
 Flood mode: more than ONLINE_FLOOD_PER_MINUTE forms posted in the current minute or the
 last. Then each address may post ONLINE_PER_ADDRESS_HOUR_IN_FLOOD forms an hour instead
@@ -23,8 +23,7 @@ from typing import Protocol
 
 from altcha.v1 import ChallengeOptions, Payload, create_challenge, verify_solution
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connections, router
 
 from tuidang.screening.models import WebHit
 
@@ -74,16 +73,24 @@ class TableCounter:
     """The embedded counter: one row per key and window, added to atomically."""
 
     def add(self, key: str, window: int, seconds: int) -> int:
-        with transaction.atomic():
-            hit, created = WebHit.objects.get_or_create(
-                key=key, window=window, defaults={"count": 1}
-            )
-            if not created:
-                WebHit.objects.filter(pk=hit.pk).update(count=F("count") + 1)
-                hit.refresh_from_db(fields=["count"])
-            # Nothing is kept longer than the longest window needs it.
+        # One statement, whoever else counts at the same moment: a flood's every post is
+        # counted, so its cost is the refusal's (on SQLite, one write under the lock).
+        connection = connections[router.db_for_write(WebHit)]
+        table = connection.ops.quote_name(WebHit._meta.db_table)
+        columns = [connection.ops.quote_name(name) for name in ("key", "window", "count")]
+        key_, window_, count = columns
+        sql = (  # Names from the model's metadata, quoted; values are parameters.
+            f"INSERT INTO {table} ({key_}, {window_}, {count}) VALUES (%s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT ({key_}, {window_}) DO UPDATE SET {count} = {table}.{count} + 1 "
+            f"RETURNING {count}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [key, window])
+            (counted,) = cursor.fetchone()
+        if counted == 1:
+            # A new window: nothing is kept longer than the longest window needs it.
             WebHit.objects.filter(window__lt=window - HOUR).delete()
-        return hit.count
+        return int(counted)
 
     def get(self, key: str, window: int) -> int:
         hit = WebHit.objects.filter(key=key, window=window).first()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.forms import Select
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -209,3 +211,58 @@ def test_a_form_without_its_token_gets_a_new_one_and_keeps_the_text(client: Clie
     resent = declare(client, person("you", "明心"), hidden=form_fields(client) | {"token": token})
     # The new token is good: only the proof of work (for another token) is refused now.
     assert 'data-testid="error-token"' not in resent.content.decode()
+
+
+def test_a_refused_form_renders_anew_only_the_blocks_typed_in(
+    client: Client, settings: Settings
+) -> None:
+    """A flood's refused forms are many: the blocks left empty come from the page kept
+    in memory, so that a refusal costs about what a declaration does."""
+    settings.ONLINE_PER_ADDRESS_HOUR = 1
+    assert declare(client, person("you", "一")).status_code == 201
+    hidden = form_fields(client)
+    with patch.object(Select, "render", autospec=True, side_effect=Select.render) as rendered:
+        refused = declare(client, person("you", "二", statement="留下的话"), hidden=hidden)
+    assert refused.status_code == 429
+    # The declarant's province, and no other list of provinces or relationships.
+    assert [call.kwargs["name"] for call in rendered.call_args_list] == ["you-region"]
+    page = refused.content.decode()
+    assert "留下的话" in page
+    assert page.count('<fieldset class="person"') == 7
+    assert 'name="p6-relationship"' in page
+
+
+def test_the_empty_blocks_kept_in_memory_speak_the_pages_language(client: Client) -> None:
+    english = client.get(reverse("public:declare")).content.decode()
+    chinese = client.get(reverse("public:declare"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    english_again = client.get(reverse("public:declare")).content.decode()
+    assert "A family member or friend" in english
+    assert "家人或朋友" in chinese.content.decode()
+    assert "A family member or friend" not in chinese.content.decode()
+    assert "家人或朋友" not in english_again
+    assert english_again.count('<fieldset class="person"') == 7
+
+
+def test_a_block_typed_in_comes_back_open_with_its_errors(client: Client) -> None:
+    refused = declare(
+        client, person("you", "本人"), {"p3-alias": "表弟", "p3-organizations": ["party"]}
+    )
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert 'value="表弟"' in page
+    assert 'data-testid="error-p3-relationship"' in page
+    # The first block of others is open, the third (typed in) too, the rest closed.
+    assert page.count("<details open>") == 2
+
+
+def test_the_provinces_are_listed_in_the_pages_language(client: Client) -> None:
+    """Each language's list is built once and kept: a list in Chinese is never shown to
+    an English reader, nor the other way round."""
+    chinese = client.get(reverse("public:declare"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    english = client.get(reverse("public:declare"), HTTP_ACCEPT_LANGUAGE="en")
+    assert '<option value="CN-GD">广东</option>' in chinese.content.decode()
+    assert '<option value="CN-GD">Guangdong</option>' in english.content.decode()
+    # A province from the list is taken, whichever language the list was built in.
+    response = declare(client, person("you", "阿广", region="CN-GD"))
+    assert response.status_code == 201
+    assert Declaration.objects.get().region == "CN-GD"
