@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 T = TypeVar("T")
 
@@ -41,3 +44,10 @@ def held(key: str, build: Callable[[], T], seconds: float = HOLD_SECONDS) -> T:
 def forget() -> None:
     """Forget everything held: what changed is read afresh by this process's next request."""
     _held.clear()
+
+
+@receiver(setting_changed)
+def _forget_on_setting_changed(**kwargs: Any) -> None:
+    """A setting changed while the process runs (only tests change them): what was held
+    was made under the old one."""
+    forget()

@@ -6,10 +6,12 @@ figures is computed once per *generation*, kept in Django's cache (Redis when
 generation, and served from there:
 - the statistics' generation (``declarations.services.statistics_generation``) moves
   when a publication or an import commits;
-- the hotline numbers' (``calls.selectors.generation``) when a coordinator edits one.
+- the hotline numbers' (``calls.selectors.generation``) when a coordinator edits one;
+- the witnessing's (``tlog.services.witnessing_generation``) when a checkpoint is signed
+  or a witness cosigns one.
 A new generation is a new key: nothing is ever invalidated by hand, and the entries of
 old generations expire. Pages also expire after ``PAGE_SECONDS``, for what changes with
-no publication (the witnesses' cosignatures, the day's turn at midnight). In front of the
+no publication (the day's turn at midnight). In front of the
 shared cache each process holds what it served for a second (``lib/memo.py``): a new
 publication reaches every process within a second, and a reader's request asks nothing of
 the cache or the database in between.
@@ -45,6 +47,7 @@ from django.utils.translation import get_language
 from tuidang.calls.selectors import generation as numbers_generation
 from tuidang.declarations.services import statistics_generation
 from tuidang.lib import memo
+from tuidang.tlog.services import witnessing_generation
 
 PAGE_SECONDS = 60
 # How long a browser or a proxy may reuse a data file before asking again (with its ETag).
@@ -62,7 +65,13 @@ def generation() -> str:
     # The replica read from (``READ_REPLICA``) is part of it: a page read from a replica
     # that lags is never served as one read from the primary, nor the other way round.
     replica = getattr(settings, "READ_REPLICA", "")
-    return f"{statistics_generation()}.{numbers_generation()}.{replica}"
+    # The witnesses a server is configured with, and the quorum, are part of it too: two
+    # servers configured apart (a change rolled out one at a time) never share a page.
+    witnesses = hashlib.sha256(
+        f"{settings.TLOG_WITNESSES}|{settings.TLOG_WITNESS_QUORUM}".encode()
+    ).hexdigest()[:12]
+    witnessed = f"{witnessing_generation()}.{witnesses}"
+    return f"{statistics_generation()}.{numbers_generation()}.{witnessed}.{replica}"
 
 
 def cached(name: str, build: Callable[[], T], *, per_language: bool = True) -> T:

@@ -11,15 +11,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from hashlib import sha256 as _sha256
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections, models, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
+from tuidang.lib import memo
 from tuidang.lib.bulk import bulk_insert, db_value
 from tuidang.tlog import merkle
 from tuidang.tlog.models import FullTile, LogEntry, SignedCheckpoint, TileNode, TreeHead
@@ -211,9 +214,26 @@ def log_checkpoint_sign() -> SignedCheckpoint | None:
         defaults={"root": tree_root, "note": signer().sign(body), "frontier": b"".join(frontier)},
     )
     logger.info("Signed checkpoint at size %s", head.size)
+    if created:
+        transaction.on_commit(witnessing_changed)
     if created and settings.TLOG_WITNESSES:
         transaction.on_commit(_cosignatures_soon)
     return checkpoint
+
+
+# Moves when a checkpoint is signed or a witness cosigns one: the public pages that say
+# what is witnessed are kept under it (public/cache.py).
+WITNESSING_GENERATION = "tlog:witnessing-generation"
+
+
+def witnessing_generation() -> str:
+    """The current one; a new random one when the cache lost it."""
+    return str(cache.get_or_set(WITNESSING_GENERATION, secrets.token_hex, timeout=None))
+
+
+def witnessing_changed() -> None:
+    cache.set(WITNESSING_GENERATION, secrets.token_hex(), timeout=None)
+    memo.forget()  # this process's kept pages; the others' within memo.HOLD_SECONDS
 
 
 def _reading(model: type[models.Model]) -> BaseDatabaseWrapper:

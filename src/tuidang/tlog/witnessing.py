@@ -29,7 +29,7 @@ from tuidang.tlog.cosignature import Cosignature as CosignatureLine
 from tuidang.tlog.cosignature import WitnessKey, split_note
 from tuidang.tlog.models import Cosignature, SignedCheckpoint, WitnessState
 from tuidang.tlog.note import NoteError
-from tuidang.tlog.services import tree_hashes
+from tuidang.tlog.services import tree_hashes, witnessing_changed
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +176,8 @@ def _keep(
                 )
         except IntegrityError:
             pass  # stored by a worker that asked at the same time
+        else:
+            transaction.on_commit(witnessing_changed)
         now = timezone.now()
         WitnessState.objects.filter(pk=state.pk, size__lte=checkpoint.size).update(
             size=checkpoint.size, cosigned_at=now
