@@ -57,8 +57,12 @@ T = TypeVar("T")
 
 # Stands in a kept page for the reader's CSRF token (letters only: nothing escapes it).
 CSRF_PLACEHOLDER = "csrftokenofthereaderkeptpage"
-# As Django's GZipMiddleware reads Accept-Encoding.
-ACCEPTS_GZIP = re.compile(r"\bgzip\b")
+# "gzip" in Accept-Encoding, unless with a weight of zero ("gzip;q=0": not acceptable).
+ACCEPTS_GZIP = re.compile(r"\bgzip\b(?!\s*;\s*q\s*=\s*0(?:\.0{0,3})?\s*(?:,|$))", re.IGNORECASE)
+
+
+def accepts_gzip(request: HttpRequest) -> bool:
+    return bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
 
 
 def generation() -> str:
@@ -103,7 +107,7 @@ class Encoded:
 
     def response(self, request: HttpRequest, content_type: str, etag: str = "") -> HttpResponse:
         """The bytes the reader accepts, gzipped if they may be (``Vary`` says so)."""
-        zipped = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+        zipped = accepts_gzip(request)
         response = HttpResponse(self.gzipped if zipped else self.body, content_type=content_type)
         if zipped:
             response["Content-Encoding"] = "gzip"
@@ -158,7 +162,7 @@ def data_response(
     """A file of the open data from the cache, or 304 when the client has it already.
     Its gzipped bytes are another representation of it, with an ETag of their own."""
     data = cached(name, build, per_language=False)
-    zipped = bool(ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")))
+    zipped = accepts_gzip(request)
     etag = f'{data.etag[:-1]}-gzip"' if zipped else data.etag
     response: HttpResponseBase | None = get_conditional_response(request, etag=etag)
     if response is None:

@@ -38,6 +38,22 @@ def test_a_browser_that_accepts_gzip_gets_the_page_gzipped() -> None:
     assert "Accept-Encoding" in zipped["Vary"] and "Accept-Encoding" in plain["Vary"]
 
 
+@pytest.mark.parametrize(
+    ("accepted", "zipped"),
+    [
+        ("gzip", True),
+        ("br, GZIP;q=0.5", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.0, br", False),
+        ("identity", False),
+        ("", False),
+    ],
+)
+def test_gzip_only_where_the_reader_accepts_it(accepted: str, zipped: bool) -> None:
+    page = Client().get(reverse("public:home"), headers={"accept-encoding": accepted})
+    assert (page.get("Content-Encoding") == "gzip") is zipped
+
+
 def test_the_language_is_chosen_with_a_link_back_to_the_same_page() -> None:
     reader = Client()
     home = reader.get(reverse("public:home")).text
