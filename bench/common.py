@@ -39,6 +39,15 @@ def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
     return env
 
 
+def fresh_sqlite(work: Path) -> str:
+    """The URL of an empty SQLite file under ``work``: any left by an earlier run is gone."""
+    work.mkdir(parents=True, exist_ok=True)
+    database = work / "bench.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{database}"
+
+
 def prepare_database(database_url: str, env: dict[str, str]) -> None:
     if database_url.startswith("postgres"):
         import psycopg

@@ -35,7 +35,6 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from bench.common import (
@@ -43,6 +42,7 @@ from bench.common import (
     PG_URL,
     PYTHON,
     ROOT,
+    fresh_sqlite,
     machine,
     prepare_database,
     server_env,
@@ -276,13 +276,7 @@ def main() -> None:
             update_docs("declare-cost", report)
         return
     WORK.mkdir(parents=True, exist_ok=True)
-    if args.vendor == "postgres":
-        url = PG_URL
-    else:
-        database = WORK / "bench.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{database}"
+    url = PG_URL if args.vendor == "postgres" else fresh_sqlite(WORK)
     env = server_env(url, WORK)
     # Calm weather: the flood threshold out of reach; counters in the database.
     env.update(ONLINE_FLOOD_PER_MINUTE="1000000", REDIS_URL="")

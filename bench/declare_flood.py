@@ -31,13 +31,21 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import requests
-from altcha.v1 import Payload, solve_challenge
 
-from bench.common import HOST, PYTHON, ROOT, machine, prepare_database, server_env, update_docs
+from bench.common import (
+    HOST,
+    PYTHON,
+    ROOT,
+    fresh_sqlite,
+    machine,
+    prepare_database,
+    server_env,
+    update_docs,
+)
+from tuidang.testing.declaring import solved_work
 
 WORK = ROOT / "var" / "bench-declare-flood"
 BOTS = 20
@@ -51,23 +59,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
-
-
-def solved_work(challenge: dict[str, Any]) -> str:
-    """The form's ``work`` field as the page's script fills it: the challenge solved."""
-    solution = solve_challenge(
-        challenge["challenge"], salt=challenge["salt"], max_number=challenge["maxNumber"]
-    )
-    assert solution is not None
-    return str(
-        Payload(
-            "SHA-256",
-            challenge["challenge"],
-            solution.number,
-            challenge["salt"],
-            challenge["signature"],
-        ).to_base64()
-    )
 
 
 def fetch_form(base: str, address: str) -> tuple[dict[str, str], dict[str, str], float]:
@@ -228,18 +219,15 @@ def main() -> None:
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     rates = [int(rate) for rate in args.rates.split(",")]
-    WORK.mkdir(parents=True, exist_ok=True)
-    database = WORK / "bench.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    env = server_env(f"sqlite:///{database}", WORK)
+    url = fresh_sqlite(WORK)
+    env = server_env(url, WORK)
     # The bench plays the proxy; a light proof of work, so that the real declarants'
     # solving on this machine takes little of the server's processor (a browser solves
     # on its own). Counters in the database, as on a single server without Redis.
     env.update(
         TRUSTED_PROXY_COUNT="1", ONLINE_WORK="2000", ONLINE_WORK_IN_FLOOD="4000", REDIS_URL=""
     )
-    prepare_database(f"sqlite:///{database}", env)
+    prepare_database(url, env)
     port = free_port()
     base = f"http://{HOST}:{port}"
     server = subprocess.Popen(

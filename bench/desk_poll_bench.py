@@ -18,7 +18,6 @@ import shutil
 import statistics
 import subprocess
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -28,6 +27,7 @@ from bench.common import (
     PORT,
     PYTHON,
     ROOT,
+    fresh_sqlite,
     machine,
     prepare_database,
     server_env,
@@ -153,12 +153,9 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    WORK.mkdir(parents=True, exist_ok=True)
-    database = WORK / "bench.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{database}{suffix}").unlink(missing_ok=True)
-    env = server_env(f"sqlite:///{database}", WORK)
-    prepare_database(f"sqlite:///{database}", env)
+    url = fresh_sqlite(WORK)
+    env = server_env(url, WORK)
+    prepare_database(url, env)
     cookie = volunteer_session(env)
     workers, threads = serving_defaults()
     server = start_server(env, workers, threads)

@@ -22,10 +22,17 @@ import statistics
 import time
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from bench.common import PG_URL, ROOT, machine, prepare_database, server_env, update_docs
+from bench.common import (
+    PG_URL,
+    ROOT,
+    fresh_sqlite,
+    machine,
+    prepare_database,
+    server_env,
+    update_docs,
+)
 
 WORK = ROOT / "var" / "bench-statements"
 PHRASES = [
@@ -173,13 +180,7 @@ def main() -> None:
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
-    if args.postgres:
-        url = PG_URL
-    else:
-        database = WORK / "bench.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{database}"
+    url = PG_URL if args.postgres else fresh_sqlite(WORK)
     env = server_env(url, WORK)
     prepare_database(url, env)
     os.environ.update(env)

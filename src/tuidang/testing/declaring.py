@@ -44,22 +44,24 @@ def form_fields(client: Client, *, solve: bool = True, address: str = ADDRESS) -
     page = client.get(reverse("public:declare"), REMOTE_ADDR=address)
     token = page.context["form"].initial["token"]
     challenge = page.context["challenge"]
-    work = ""
-    if solve:
-        solution = solve_challenge(
-            challenge["challenge"],
-            salt=challenge["salt"],
-            max_number=challenge["maxNumber"],
-        )
-        assert solution is not None
-        work = Payload(
+    return {"token": token, "work": solved_work(challenge) if solve else ""}
+
+
+def solved_work(challenge: dict[str, Any]) -> str:
+    """The form's ``work`` field as the page's script fills it: the challenge solved."""
+    solution = solve_challenge(
+        challenge["challenge"], salt=challenge["salt"], max_number=challenge["maxNumber"]
+    )
+    assert solution is not None
+    return str(
+        Payload(
             "SHA-256",
             challenge["challenge"],
             solution.number,
             challenge["salt"],
             challenge["signature"],
         ).to_base64()
-    return {"token": token, "work": work}
+    )
 
 
 def declare(
