@@ -291,6 +291,11 @@ LOGIN_DEVICE_COOKIE_DAYS = env_int("LOGIN_DEVICE_COOKIE_DAYS", 90)
 # Where the budget is counted on SQLite without Redis: a file of its own, never the
 # database, whose one writer the webhooks need.
 LOGIN_BUDGET_FILE = VAR_DIR / "login-budget"
+# A login refused for now (over the budget, or locked out) is answered after this wait,
+# on one of LOGIN_TARPIT_SLOTS threads per process of the pool for people kept for
+# waiting: a flood's client gets one guess per wait (accounts/tarpit.py).
+LOGIN_TARPIT_MS = env_int("LOGIN_TARPIT_MS", 1000)
+LOGIN_TARPIT_SLOTS = env_int("LOGIN_TARPIT_SLOTS", 8)
 # How many proxies append to X-Forwarded-For in front of the app (one TLS proxy, when
 # BEHIND_TLS_PROXY is set). The client's address is read from that header only then.
 TRUSTED_PROXY_COUNT = env_int(
@@ -537,6 +542,10 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
 TELEPHONY_POOL_PATHS = ["/telephony/"]
 # The paths this process answers, all others 404; `serve` sets it for the telephony pool.
 SERVE_ONLY_PATHS = env_list("SERVE_ONLY_PATHS", [])
+# The threads of this process let into the application at once, the others kept for
+# refused logins to wait on (accounts/tarpit.py); `serve` sets it for the pool for people.
+# 0: every thread works, and refused logins are answered at once.
+SERVE_WORKING_THREADS = env_int("SERVE_WORKING_THREADS", 0)
 OFFER_TIMEOUT_SECONDS = env_int("OFFER_TIMEOUT_SECONDS", 20)
 # Workers look this often for calls, offers and volunteers whose status callback never
 # came, and settle those that have been open at least RECONCILE_AFTER_SECONDS by asking

@@ -9,11 +9,13 @@ from tuidang.config.env import private_files
 private_files()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tuidang.config.settings")
 # Every desk polls once a second: one whose state did not change is answered before
-# Django's request handling (desk/poll.py).
+# Django's request handling (desk/poll.py). In the pool for people, a refused login
+# waits on a thread kept for waiting before it is answered (accounts/tarpit.py).
 django_application = get_wsgi_application()
-from tuidang.desk.poll import wsgi_shortcut  # noqa: E402 - after the apps are loaded
+from tuidang.accounts.tarpit import login_tarpit  # noqa: E402 - after the apps are loaded
+from tuidang.desk.poll import wsgi_shortcut  # noqa: E402
 
-application = wsgi_shortcut(django_application)
+application = login_tarpit(wsgi_shortcut(django_application))
 
 # Everything loaded now (Django, the apps, their libraries, and the URLs with every view,
 # which the first request would otherwise import) lives as long as the process. Frozen,

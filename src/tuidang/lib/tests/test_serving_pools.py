@@ -264,6 +264,64 @@ def test_during_a_login_flood_on_two_processes_calls_are_answered_and_the_budget
     assert max(windows) <= BUDGET
 
 
+def _refused_login(
+    people: str, token: str, cookies: requests.cookies.RequestsCookieJar, n: int
+) -> tuple[int, float]:
+    started = time.monotonic()
+    status = requests.post(
+        f"{people}/accounts/login/",
+        data={"csrfmiddlewaretoken": token, "login": f"guess{n}", "password": "x"},
+        cookies=cookies,
+        headers={"X-Forwarded-For": f"10.9.0.{n + 1}", "Referer": people + "/"},
+        allow_redirects=False,
+        timeout=60,
+    ).status_code
+    return status, time.monotonic() - started
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refused_logins_wait_on_threads_of_their_own_while_pages_and_calls_are_answered(
+    tmp_path: Path,
+) -> None:
+    """A login refused over the budget is answered only after the tarpit's wait, on one of
+    the threads kept for waiting: the pool's working threads still serve pages, and a
+    refusal finding every waiting place taken is answered at once (accounts/tarpit.py)."""
+    HotlineNumber.objects.create(e164=LINE, name="Pools line", how_heard=HowHeard.BANKNOTES)
+    wait, places = 3.0, 4
+    with (
+        _serve(
+            tmp_path,
+            people_workers=1,
+            people_threads=PEOPLE_THREADS,
+            LOGIN_HASHES_PER_SECOND="0",  # every login without a device cookie is refused
+            LOGIN_TARPIT_MS=str(int(wait * 1000)),
+            LOGIN_TARPIT_SLOTS=str(places),
+            TRUSTED_PROXY_COUNT="1",
+            REDIS_URL="",
+        ) as (people, telephony, _),
+        ThreadPoolExecutor(max_workers=places + 1) as pool,
+    ):
+        form = requests.get(f"{people}/accounts/login/", timeout=60)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+        assert token is not None
+        refusals = [
+            pool.submit(_refused_login, people, token.group(1), form.cookies, n)
+            for n in range(places + 1)
+        ]
+        time.sleep(1.0)  # each refused by a working thread, and waiting
+        page, call = _request(people + "/"), _incoming_call(telephony)
+        waiting = [not refusal.done() for refusal in refusals]
+        answers = [refusal.result() for refusal in refusals]
+
+    assert page[0] == 200
+    assert call[0] == 200 and "<Gather" in call[1]
+    # The page and the call were answered while the refusals waited.
+    assert waiting.count(True) == places
+    assert [status for status, _ in answers] == [429] * (places + 1)
+    # Every waiting place taken: one refusal was answered at once, the others waited.
+    assert sorted(seconds >= wait for _, seconds in answers) == [False] + [True] * places
+
+
 def test_the_two_pools_cannot_share_a_port() -> None:
     with pytest.raises(CommandError, match="port of their own"):
         call_command("serve", "--no-worker", "--port", "9123", "--telephony-port", "9123")

@@ -136,13 +136,19 @@ class Command(BaseCommand):
                 os.environ, SERVE_ONLY_PATHS=",".join(settings.TELEPHONY_POOL_PATHS)
             )
             servers = [subprocess.Popen(telephony, env=only_telephony)]  # noqa: S603
+            # Beside its working threads, the pool for people keeps threads for refused
+            # logins to wait on (accounts/tarpit.py), which only those wait on.
+            people_threads = options["threads"] or threads
             people = server_command(
                 bind_host=host,
                 port=port,
                 workers=options["workers"] or workers,
-                threads=options["threads"] or threads,
+                threads=people_threads + settings.LOGIN_TARPIT_SLOTS,
             )
-            servers.append(subprocess.Popen(people, preexec_fn=_lower_priority))  # noqa: S603
+            working = dict(os.environ, SERVE_WORKING_THREADS=str(people_threads))
+            servers.append(
+                subprocess.Popen(people, env=working, preexec_fn=_lower_priority)  # noqa: S603
+            )
             children.extend(servers)
             # Until either pool stops: the other is then stopped too, and serve exits.
             while all(server.poll() is None for server in servers):
