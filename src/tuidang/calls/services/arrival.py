@@ -23,9 +23,9 @@ from tuidang.calls.services._shared import UnknownCall, set_presence, withdraw_p
 from tuidang.calls.services.listening import listen_ins_call_ended
 from tuidang.calls.services.queue import enqueue_call, route_on_commit
 from tuidang.calls.services.transfers import transfer_call_ended
-from tuidang.lib.inserts import insert
 from tuidang.lib.logcontext import log_context_bind
 from tuidang.lib.phone import identify_caller
+from tuidang.lib.prepared import insert
 from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
                     state = Call.State.SCREENED
                 else:
                     state = Call.State.QUEUED if queued else Call.State.IVR
-                # The one INSERT of a new call, prepared once (lib/inserts.py).
+                # The one INSERT of a new call, prepared once (lib/prepared.py).
                 call = insert(
                     Call(
                         provider_sid=provider_sid,
