@@ -8,7 +8,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from tuidang.calls import tasks
+from tuidang.calls import statements, tasks
 from tuidang.calls.models import Call, Offer
 from tuidang.volunteers.models import Volunteer
 
@@ -36,7 +36,7 @@ def withdraw_pending_offers(call: Call) -> None:
     The volunteers are freed once their phones have stopped ringing (see
     ``offer_withdrawn``), so no phone ever rings with two calls at once.
     """
-    for offer in call.offers.select_for_update().filter(state=Offer.State.PENDING):
+    for offer in statements.pending_offers_locked(call):
         offer.state = Offer.State.CANCELED
         offer.save(update_fields=["state"])
         transaction.on_commit(functools.partial(tasks.withdraw_offer.enqueue, offer_id=offer.pk))

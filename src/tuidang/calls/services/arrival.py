@@ -8,7 +8,7 @@ import logging
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from tuidang.calls import selectors
+from tuidang.calls import selectors, statements
 from tuidang.calls.case_codes import new_case_code
 from tuidang.calls.metrics import count_call_ended, count_screening_decision
 from tuidang.calls.models import Call
@@ -119,7 +119,7 @@ def call_status(
 ) -> Call | None:
     """A status callback for the caller's leg (``outcome`` None: a status the provider
     added that the domain does not know). Old and repeated callbacks change nothing."""
-    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    call = statements.call_by_sid(provider_sid, lock=True)
     if call is None:
         return None
     if sequence is not None:

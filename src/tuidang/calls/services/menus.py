@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from tuidang.calls import prompts, selectors
+from tuidang.calls import prompts, selectors, statements
 from tuidang.calls.models import Call, HowHeard
 from tuidang.calls.services._shared import UnknownCall
 from tuidang.calls.services.queue import enqueue_call
@@ -25,7 +25,7 @@ class MenuResult:
 @transaction.atomic
 def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
     """The caller pressed ``digits`` in the language menu (empty when they pressed nothing)."""
-    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    call = statements.call_by_sid(provider_sid, lock=True)
     if call is None:
         raise UnknownCall(provider_sid)
     selectors.with_number(call)
@@ -51,7 +51,7 @@ def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
 @transaction.atomic
 def call_choose_how_heard(*, provider_sid: str, digits: str) -> Call:
     """The caller's answer to "how did you hear of this number"; no answer is fine."""
-    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    call = statements.call_by_sid(provider_sid, lock=True)
     if call is None:
         raise UnknownCall(provider_sid)
     if call.state != Call.State.IVR or not call.language:

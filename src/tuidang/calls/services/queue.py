@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from tuidang.calls import routing, selectors, tasks
+from tuidang.calls import routing, selectors, statements, tasks
 from tuidang.calls.models import Call, Offer, QueueConfig
 from tuidang.calls.services._shared import UnknownCall
 from tuidang.volunteers.models import Presence
@@ -112,11 +112,7 @@ class QueueStatus:
 
 def _estimated_minutes(language: str, ahead: int) -> int | None:
     since = timezone.now() - timedelta(hours=1)
-    recent = list(
-        Call.objects.filter(
-            language=language, connected_at__gte=since, queued_at__isnull=False
-        ).values_list("queued_at", "connected_at")[:50]
-    )
+    recent = statements.recent_waits(language, since)
     waits = [(c - q).total_seconds() for q, c in recent if q is not None and c is not None]
     if not waits:
         return None
@@ -132,13 +128,13 @@ def call_heard(call: Call, now: datetime | None = None) -> None:
     """A webhook showed ``call``'s leg alive: the reconciler need not ask the provider."""
     now = now or timezone.now()
     if call.heard_at is None or now - call.heard_at >= timedelta(seconds=HEARD_EVERY_SECONDS):
-        Call.objects.filter(pk=call.pk).update(heard_at=now)
+        statements.call_heard_at(call.pk, now)
         call.heard_at = now
 
 
 def call_wait(*, provider_sid: str) -> QueueStatus:
     """The caller is on hold. Routing runs again so no waiting call is ever forgotten."""
-    call = Call.objects.filter(provider_sid=provider_sid).first()
+    call = statements.call_by_sid(provider_sid)
     if call is None:
         raise UnknownCall(provider_sid)
     call_heard(call)
@@ -148,11 +144,7 @@ def call_wait(*, provider_sid: str) -> QueueStatus:
     on_duty, ready = routing.duty(_languages(config), timezone.now())
     if call.waiting and ready and _route_locked(language=call.language, config=config):
         call.refresh_from_db(fields=["state"])
-    ahead = Call.objects.filter(
-        language=call.language,
-        state__in=[Call.State.QUEUED, Call.State.OFFERED],
-        queued_at__lt=call.queued_at or timezone.now(),
-    ).count()
+    ahead = statements.callers_ahead(call.language, call.queued_at or timezone.now())
     waited = (timezone.now() - (call.queued_at or timezone.now())).total_seconds()
     return QueueStatus(
         call=call,
