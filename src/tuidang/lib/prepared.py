@@ -31,7 +31,8 @@ from typing import Any, Generic, TypeVar, cast
 
 from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models.expressions import Expression
+from django.db.models.expressions import DatabaseDefault, Expression
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import Query
 from django.db.models.sql.compiler import SQLCompiler
@@ -74,8 +75,14 @@ def insert(instance: M, *, using: str = "default") -> M:
         instance.save(force_insert=True, using=using)
         return instance
     sql, fields = _statement(model, using)
+    values = [field.pre_save(instance, add=True) for field in fields]
+    if any(isinstance(value, DatabaseDefault) for value in values):
+        # A column left to its database default: the ORM's INSERT says so in its SQL.
+        instance.save(force_insert=True, using=using)
+        return instance
     params = [
-        field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(fields, values, strict=True)
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -115,8 +122,11 @@ class _Compiled:
     params: tuple[Any, ...]
     converters: dict[int, tuple[list[Any], Any]]
     compiler: SQLCompiler
-    # For a query of model instances: the attribute each leading column fills.
+    # For a query of model instances, as Django's ModelIterable reads them: the columns of
+    # the model's own fields, the attribute each fills, and the select_related() models.
+    columns: slice
     attnames: tuple[str, ...]
+    related: tuple[Any, ...]
 
 
 class Prepared(Generic[M]):
@@ -141,17 +151,19 @@ class Prepared(Generic[M]):
         # An UPDATE reads no rows: nothing to convert.
         selected = compiler.select[: compiler.col_count] if compiler.select else []
         converters = compiler.get_converters([column for column, _sql, _alias in selected])
-        attnames: tuple[str, ...] = ()
+        columns, attnames, related = slice(0), (), ()
         info = compiler.klass_info
         if (
             info is not None
             and isinstance(built, models.QuerySet)
             and (built._iterable_class is models.query.ModelIterable)
         ):
-            if info.get("related_klass_infos"):
-                raise ValueError("a prepared query reads one model (no select_related)")
-            attnames = tuple(compiler.select[i][0].target.attname for i in info["select_fields"])
-        found = _Compiled(sql, tuple(params), converters, compiler, attnames)
+            if compiler.annotation_col_map or getattr(built, "_known_related_objects", None):
+                raise ValueError("a prepared query reads models and their fields only")
+            columns = slice(info["select_fields"][0], info["select_fields"][-1] + 1)
+            attnames = tuple(column.target.attname for column, _s, _a in compiler.select[columns])
+            related = tuple(get_related_populators(info, compiler.select, using))
+        found = _Compiled(sql, tuple(params), converters, compiler, columns, attnames, related)
         # Two threads compiling at once store the same statement: either one does.
         self._compiled[using] = found
         return found
@@ -183,11 +195,13 @@ class Prepared(Generic[M]):
         """The rows as the model's instances, as iterating the queryset gives them."""
         compiled = self._compile(using)
         model = cast("type[M]", compiled.compiler.query.model)
-        count = len(compiled.attnames)
-        return [
-            model.from_db(using, compiled.attnames, row[:count])
-            for row in self.rows(using=using, **values)
-        ]
+        found = []
+        for row in self.rows(using=using, **values):
+            instance = model.from_db(using, compiled.attnames, row[compiled.columns])
+            for populator in compiled.related:
+                populator.populate(row, instance)
+            found.append(instance)
+        return found
 
     def first(self, *, using: str = "default", **values: Any) -> M | None:
         """The first instance, or None (the query says its order and its limit)."""

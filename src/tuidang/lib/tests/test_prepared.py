@@ -9,9 +9,9 @@ from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tuidang.calls.models import Call, HotlineNumber
+from tuidang.calls.models import Call, HotlineNumber, Offer, Voicemail
 from tuidang.lib.prepared import Prepared, PreparedCount, Slot, insert, update_query
-from tuidang.testing.personas import HotlineNumbers
+from tuidang.testing.personas import HotlineNumbers, make_volunteer
 
 
 def _call(number: HotlineNumber, sid: str, code: str) -> Call:
@@ -173,3 +173,27 @@ def test_a_prepared_count_is_the_orms_and_is_not_counted_as_run_when_built(
     with transaction.atomic():
         assert count.row(sid="CA1") == (1,)
     assert not transaction.get_connection().needs_rollback
+
+
+def test_a_prepared_query_reads_the_related_model_it_selects(numbers: HotlineNumbers) -> None:
+    volunteer = make_volunteer("mei", ["cmn"])
+    call = insert(_call(numbers["banknotes"], "CA1", "100000001"))
+    offer = Offer.objects.create(call=call, volunteer=volunteer)
+    token = Slot("token", cast(models.Field[Any, Any], Offer._meta.get_field("token")))
+    query = Prepared(lambda: Offer.objects.filter(token=token).select_related("volunteer"))
+    ours = query.first(token=offer.token)
+    theirs = Offer.objects.select_related("volunteer").get(token=offer.token)
+    assert ours is not None
+    assert model_to_dict(ours) == model_to_dict(theirs)
+    with CaptureQueriesContext(connection) as queries:
+        assert model_to_dict(ours.volunteer) == model_to_dict(theirs.volunteer)
+    assert not queries.captured_queries  # read with the offer
+
+
+def test_a_column_left_to_its_database_default_is_inserted_by_the_orm(
+    numbers: HotlineNumbers,
+) -> None:
+    call = insert(_call(numbers["banknotes"], "CA1", "100000001"))
+    # callback_leg_sid has a db_default, which only the ORM's INSERT can ask for.
+    voicemail = insert(Voicemail(call=call, recording_sid="RE1", duration_seconds=3))
+    assert Voicemail.objects.get(pk=voicemail.pk).callback_leg_sid == ""
