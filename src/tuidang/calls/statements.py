@@ -9,14 +9,16 @@ queryset it stands for would have returned.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.db import models
+from django.db.models.query import MAX_GET_RESULTS
 
 from tuidang.calls.models import Call, Offer
 from tuidang.lib.prepared import Prepared, PreparedCount, Slot, update_query
 
 _call = Call._meta
+T = TypeVar("T")
 
 
 def _slot(name: str, field: str) -> Slot:
@@ -25,6 +27,11 @@ def _slot(name: str, field: str) -> Slot:
 
 _BY_SID = Prepared(
     lambda: Call.objects.filter(provider_sid=_slot("sid", "provider_sid")).order_by("pk")[:1]
+)
+_BY_SID_IN_STATE = Prepared(
+    lambda: Call.objects.filter(
+        provider_sid=_slot("sid", "provider_sid"), state=_slot("state", "state")
+    ).order_by("pk")[:1]
 )
 _BY_SID_LOCKED = Prepared(
     lambda: (
@@ -35,8 +42,12 @@ _BY_SID_LOCKED = Prepared(
 )
 
 
-def call_by_sid(provider_sid: str, *, lock: bool = False) -> Call | None:
-    """``Call.objects[.select_for_update()].filter(provider_sid=…).first()``."""
+def call_by_sid(provider_sid: str, *, lock: bool = False, state: str = "") -> Call | None:
+    """``Call.objects[.select_for_update()].filter(provider_sid=…[, state=…]).first()``."""
+    if state:
+        if lock:
+            raise ValueError("no locked read by state is prepared")
+        return _BY_SID_IN_STATE.first(sid=provider_sid, state=state)
     return (_BY_SID_LOCKED if lock else _BY_SID).first(sid=provider_sid)
 
 
@@ -99,3 +110,86 @@ def recent_waits(language: str, since: datetime) -> list[tuple[datetime | None, 
         (queued, connected)
         for queued, connected in _RECENT_WAITS.rows(language=language, since=since)
     ]
+
+
+# --- An offer and its call, locked (services/offers.py, ``_lock_offer``) ----------------
+
+
+def _offer_slot(name: str, field: str) -> Slot:
+    return Slot(name, cast(models.Field[Any, Any], Offer._meta.get_field(field)))
+
+
+def _offers_by_token() -> models.QuerySet[Offer]:
+    return Offer.objects.filter(token=_offer_slot("token", "token"))
+
+
+def _offers_by_leg() -> models.QuerySet[Offer]:
+    # The bridge names the volunteer's leg of the offer they accepted.
+    return Offer.objects.filter(
+        leg_sid=_offer_slot("leg_sid", "leg_sid"), state=Offer.State.ACCEPTED
+    )
+
+
+# As ``.get()`` reads: at most MAX_GET_RESULTS rows, to tell one from several.
+_OFFER_CALL_BY_TOKEN = Prepared(
+    lambda: _offers_by_token().values_list("call_id", flat=True)[:MAX_GET_RESULTS]
+)
+_OFFER_CALL_BY_LEG = Prepared(
+    lambda: _offers_by_leg().values_list("call_id", flat=True)[:MAX_GET_RESULTS]
+)
+# The volunteer read with the offer, not locked: it is locked after the offers, where changed.
+_OFFER_LOCKED_BY_TOKEN = Prepared(
+    lambda: (
+        _offers_by_token()
+        .select_for_update(of=("self",))
+        .select_related("volunteer")[:MAX_GET_RESULTS]
+    )
+)
+_OFFER_LOCKED_BY_LEG = Prepared(
+    lambda: (
+        _offers_by_leg()
+        .select_for_update(of=("self",))
+        .select_related("volunteer")[:MAX_GET_RESULTS]
+    )
+)
+
+
+def _one(found: list[T]) -> T:
+    """As ``.get()``: the one row, else Offer.DoesNotExist or MultipleObjectsReturned."""
+    if not found:
+        raise Offer.DoesNotExist("Offer matching query does not exist.")
+    if len(found) > 1:
+        raise Offer.MultipleObjectsReturned(
+            f"get() returned more than one Offer -- it returned {len(found)}!"
+        )
+    return found[0]
+
+
+def offer_call_id(*, token: object = None, leg_sid: str = "") -> int:
+    """The call of the offer named by its token, or else by its accepted leg
+    (``.values_list("call_id", flat=True).get()``)."""
+    if token is not None:
+        return int(_one(_OFFER_CALL_BY_TOKEN.rows(token=token))[0])
+    return int(_one(_OFFER_CALL_BY_LEG.rows(leg_sid=leg_sid))[0])
+
+
+def offer_locked(*, token: object = None, leg_sid: str = "") -> Offer:
+    """The offer, locked, with its volunteer (not locked)."""
+    if token is not None:
+        return _one(_OFFER_LOCKED_BY_TOKEN.instances(token=token))
+    return _one(_OFFER_LOCKED_BY_LEG.instances(leg_sid=leg_sid))
+
+
+def _calls_locked(count: int) -> Prepared[Call]:
+    slots = [_slot(f"pk{n}", "id") for n in range(count)]
+    return Prepared(lambda: Call.objects.select_for_update().filter(pk__in=slots).order_by("pk"))
+
+
+_CALLS_LOCKED = {count: _calls_locked(count) for count in (1, 2)}
+
+
+def calls_locked(ids: set[int]) -> list[Call]:
+    """One call or two, locked in the lock order (by primary key)."""
+    ordered = sorted(ids)
+    values: dict[str, Any] = {f"pk{n}": pk for n, pk in enumerate(ordered)}
+    return _CALLS_LOCKED[len(ordered)].instances(**values)

@@ -56,7 +56,8 @@ def call_choose_how_heard(*, provider_sid: str, digits: str) -> Call:
         raise UnknownCall(provider_sid)
     if call.state != Call.State.IVR or not call.language:
         return call  # retried, or a request out of order
+    selectors.with_number(call)  # the greeting names it
     call.how_heard = prompts.HOW_HEARD.get(digits, call.how_heard)
-    call.save(update_fields=["how_heard"])
-    enqueue_call(call)
+    # One UPDATE: the answer, and the call joins the queue.
+    enqueue_call(call, also=["how_heard"])
     return call

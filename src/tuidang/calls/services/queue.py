@@ -24,10 +24,11 @@ def route_on_commit(language: str) -> None:
     transaction.on_commit(lambda: call_route(language=language))
 
 
-def enqueue_call(call: Call) -> None:
+def enqueue_call(call: Call, *, also: list[str] | None = None) -> None:
+    """The call joins its language's queue (saved with the fields named in ``also``)."""
     call.state = Call.State.QUEUED
     call.queued_at = timezone.now()
-    call.save(update_fields=["state", "queued_at", "language", "menu_attempts"])
+    call.save(update_fields=["state", "queued_at", "language", "menu_attempts", *(also or [])])
     route_on_commit(call.language)
 
 
