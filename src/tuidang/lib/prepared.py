@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from django.db import connections, models
+from django.db import DatabaseError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import DatabaseDefault, Expression
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
@@ -90,6 +90,93 @@ def insert(instance: M, *, using: str = "default") -> M:
     instance._state.adding = False
     instance._state.db = using
     return instance
+
+
+@functools.cache
+def _update_statement(
+    model: type[models.Model], names: frozenset[str], using: str
+) -> tuple[str, tuple[models.Field[Any, Any], ...]] | None:
+    """The UPDATE ``save(update_fields=names)`` sends, or None where this one would not
+    be it (a name that is not one of the model's own columns, a field with a placeholder
+    of its own, a model with parents)."""
+    meta = model._meta
+    fields = tuple(
+        field
+        for field in meta.local_concrete_fields
+        if not field.primary_key
+        and not field.generated
+        and (field.name in names or field.attname in names)
+    )
+    if (
+        meta.parents
+        or meta.proxy
+        or meta.select_on_save
+        or len(fields) != len(names)
+        or any(hasattr(field, "get_placeholder") for field in fields)
+    ):
+        return None
+    quote = connections[using].ops.quote_name
+    table = quote(meta.db_table)
+    # The columns in the model's order, the key qualified by its table: the ORM's text.
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = (
+        f"UPDATE {table} SET {assignments}"  # noqa: S608 - names from the model's metadata
+        f" WHERE {table}.{quote(meta.pk.column)} = %s"
+    )
+    return sql, fields
+
+
+def update(instance: models.Model, fields: Sequence[str], *, using: str = "default") -> None:
+    """``instance.save(update_fields=fields)`` for a row already stored, with its UPDATE
+    built once per model and fields: the same statement, the same values (each through
+    its field's ``pre_save`` and ``get_db_prep_save``), the same ``pre_save`` and
+    ``post_save`` signals, and the same DatabaseError when no row was changed. Anything
+    else (a model that overrides ``save``, a value that is an expression) is saved
+    through the ORM."""
+    model = type(instance)
+    names = frozenset(fields)
+    found = (
+        _update_statement(model, names, using)
+        if names
+        and instance.pk is not None
+        and not instance._state.adding
+        and model.save is models.Model.save
+        else None
+    )
+    if found is None or any(
+        hasattr(getattr(instance, field.attname), "resolve_expression") for field in found[1]
+    ):
+        instance.save(update_fields=fields, using=using)
+        return
+    sql, columns = found
+    connection = connections[using]
+    meta = model._meta
+    # In save()'s order: related objects checked, pre_save, the values, the UPDATE, post_save.
+    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    if not meta.auto_created:
+        pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=names)
+    params = [
+        field.get_db_prep_save(field.pre_save(instance, False), connection) for field in columns
+    ]
+    params.append(meta.pk.get_db_prep_value(instance.pk, connection))
+    # As in save(): a failure here, or no row changed, spoils the transaction around it.
+    with transaction.mark_for_rollback_on_error(using=using):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            changed = cursor.rowcount
+        if not changed:
+            raise DatabaseError("Save with update_fields did not affect any rows.")
+    instance._state.db = using
+    instance._state.adding = False
+    if not meta.auto_created:
+        post_save.send(
+            sender=model,
+            instance=instance,
+            created=False,
+            update_fields=names,
+            raw=False,
+            using=using,
+        )
 
 
 # --- Queries compiled once ------------------------------------------------------------

@@ -3,14 +3,14 @@
 from typing import Any, cast
 
 import pytest
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models.signals import post_save
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db.models.signals import post_save, pre_save
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tuidang.calls.models import Call, HotlineNumber, Offer, Voicemail
-from tuidang.lib.prepared import Prepared, PreparedCount, Slot, insert, update_query
+from tuidang.lib.prepared import Prepared, PreparedCount, Slot, insert, update, update_query
 from tuidang.testing.personas import HotlineNumbers, make_volunteer
 
 
@@ -197,3 +197,54 @@ def test_a_column_left_to_its_database_default_is_inserted_by_the_orm(
     # callback_leg_sid has a db_default, which only the ORM's INSERT can ask for.
     voicemail = insert(Voicemail(call=call, recording_sid="RE1", duration_seconds=3))
     assert Voicemail.objects.get(pk=voicemail.pk).callback_leg_sid == ""
+
+
+# --- Updates built once -----------------------------------------------------------------
+
+
+def test_an_update_stores_and_signals_what_save_with_update_fields_does(
+    numbers: HotlineNumbers,
+) -> None:
+    ours = insert(_call(numbers["banknotes"], "CA1", "100000001"))
+    theirs = insert(_call(numbers["banknotes"], "CA2", "100000002"))
+    heard: list[tuple[str, str, object]] = []
+
+    def receiver(signal: str) -> Any:
+        def record(sender: type[Call], instance: Call, **kwargs: Any) -> None:
+            heard.append((signal, instance.provider_sid, kwargs["update_fields"]))
+            assert kwargs.get("created", False) is False and kwargs["raw"] is False
+
+        return record
+
+    before, after = receiver("pre"), receiver("post")
+    pre_save.connect(before, sender=Call)
+    post_save.connect(after, sender=Call)
+    try:
+        for call in (ours, theirs):
+            call.state = Call.State.QUEUED
+            call.queued_at = timezone.now()
+            call.language = "cmn"
+        with CaptureQueriesContext(connection) as queries:
+            update(ours, ["state", "queued_at", "language"])
+        theirs.save(update_fields=["state", "queued_at", "language"])
+    finally:
+        pre_save.disconnect(before, sender=Call)
+        post_save.disconnect(after, sender=Call)
+    fields = frozenset({"state", "queued_at", "language"})
+    assert heard == [(when, sid, fields) for sid in ("CA1", "CA2") for when in ("pre", "post")]
+    assert len(queries.captured_queries) == 1
+    ours_stored, theirs_stored = _stored(ours.pk), _stored(theirs.pk)
+    for row in (ours_stored, theirs_stored):
+        del row["started_at"], row["queued_at"]
+    assert ours_stored == theirs_stored
+    assert Call.objects.get(pk=ours.pk).queued_at == ours.queued_at
+
+
+def test_an_update_of_a_row_gone_fails_as_save_does(numbers: HotlineNumbers) -> None:
+    call = insert(_call(numbers["banknotes"], "CA1", "100000001"))
+    Call.objects.filter(pk=call.pk).delete()
+    with transaction.atomic():
+        with pytest.raises(DatabaseError, match="did not affect any rows"):
+            update(call, ["state"])
+        assert transaction.get_connection().needs_rollback
+        transaction.set_rollback(False)
