@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 from django.db import models
 from django.db.models.query import MAX_GET_RESULTS
 
-from tuidang.calls.models import Call, Offer
+from tuidang.calls.models import Call, Offer, Voicemail
 from tuidang.lib.prepared import Prepared, PreparedCount, Slot, update_query
 
 _call = Call._meta
@@ -193,3 +193,29 @@ def calls_locked(ids: set[int]) -> list[Call]:
     ordered = sorted(ids)
     values: dict[str, Any] = {f"pk{n}": pk for n, pk in enumerate(ordered)}
     return _CALLS_LOCKED[len(ordered)].instances(**values)
+
+
+# --- A message recorded (services/voicemail.py, tasks.store_voicemail) -----------------
+
+
+def _voicemail_slot(name: str, field: str) -> Slot:
+    return Slot(name, cast(models.Field[Any, Any], Voicemail._meta.get_field(field)))
+
+
+# Voicemail's own ordering (newest first) stands, as in ``.first()``.
+_VOICEMAIL_BY_RECORDING = Prepared(
+    lambda: Voicemail.objects.filter(recording_sid=_voicemail_slot("recording", "recording_sid"))[
+        :1
+    ]
+)
+_VOICEMAIL_BY_PK = Prepared(lambda: Voicemail.objects.filter(pk=_voicemail_slot("pk", "id"))[:1])
+
+
+def voicemail_of_recording(recording_sid: str) -> Voicemail | None:
+    """``Voicemail.objects.filter(recording_sid=…).first()``."""
+    return _VOICEMAIL_BY_RECORDING.first(recording=recording_sid)
+
+
+def voicemail_by_pk(voicemail_id: int) -> Voicemail | None:
+    """``Voicemail.objects.filter(pk=…).first()``."""
+    return _VOICEMAIL_BY_PK.first(pk=voicemail_id)

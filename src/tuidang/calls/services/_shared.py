@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tuidang.calls import statements, tasks
 from tuidang.calls.models import Call, Offer
+from tuidang.lib import prepared
 from tuidang.volunteers.models import Volunteer
 
 Token = uuid.UUID | str
@@ -28,7 +29,7 @@ def set_presence(volunteer: Volunteer, presence: str, *, also: list[str] | None 
     """Save the volunteer's new presence (with the fields named in ``also``, in one UPDATE)."""
     volunteer.presence = presence
     volunteer.presence_since = timezone.now()
-    volunteer.save(update_fields=["presence", "presence_since", *(also or [])])
+    prepared.update(volunteer, ["presence", "presence_since", *(also or [])])
 
 
 def withdraw_pending_offers(call: Call) -> None:
@@ -39,5 +40,5 @@ def withdraw_pending_offers(call: Call) -> None:
     """
     for offer in statements.pending_offers_locked(call):
         offer.state = Offer.State.CANCELED
-        offer.save(update_fields=["state"])
+        prepared.update(offer, ["state"])
         transaction.on_commit(functools.partial(tasks.withdraw_offer.enqueue, offer_id=offer.pk))

@@ -23,9 +23,9 @@ from tuidang.calls.services._shared import UnknownCall, set_presence, withdraw_p
 from tuidang.calls.services.listening import listen_ins_call_ended
 from tuidang.calls.services.queue import enqueue_call, route_on_commit
 from tuidang.calls.services.transfers import transfer_call_ended
+from tuidang.lib import prepared
 from tuidang.lib.logcontext import log_context_bind
 from tuidang.lib.phone import identify_caller
-from tuidang.lib.prepared import insert
 from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
                 else:
                     state = Call.State.QUEUED if queued else Call.State.IVR
                 # The one INSERT of a new call, prepared once (lib/prepared.py).
-                call = insert(
+                call = prepared.insert(
                     Call(
                         provider_sid=provider_sid,
                         hotline_number=number,
@@ -148,7 +148,7 @@ def call_status(
             if call.volunteer_id is not None:
                 volunteer = Volunteer.objects.select_for_update().get(pk=call.volunteer_id)
                 set_presence(volunteer, Presence.WRAP_UP)
-    call.save(update_fields=fields)
+    prepared.update(call, fields)
     if call.ended_at is not None:
         call_ended(call=call)
         count_call_ended(call.state)

@@ -10,6 +10,7 @@ from tuidang.calls import prompts, selectors, statements
 from tuidang.calls.models import Call, HowHeard
 from tuidang.calls.services._shared import UnknownCall
 from tuidang.calls.services.queue import enqueue_call
+from tuidang.lib import prepared
 
 # A caller who gives no valid digit hears the menu once more, then gets the default.
 MENU_ATTEMPTS = 2
@@ -35,14 +36,14 @@ def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
     if language is None:
         call.menu_attempts += 1
         if call.menu_attempts < MENU_ATTEMPTS:
-            call.save(update_fields=["menu_attempts"])
+            prepared.update(call, ["menu_attempts"])
             return MenuResult(call=call, retry=True)
         language = prompts.DEFAULT_LANGUAGE.value
     call.language = language
     number = call.hotline_number
     if number.ask_how_heard and call.how_heard == HowHeard.UNKNOWN:
         call.menu_attempts = 0
-        call.save(update_fields=["language", "menu_attempts"])
+        prepared.update(call, ["language", "menu_attempts"])
         return MenuResult(call=call, retry=False, ask_how_heard=True)
     enqueue_call(call)
     return MenuResult(call=call, retry=False)

@@ -17,6 +17,7 @@ from tuidang.calls.services._shared import (
     withdraw_pending_offers,
 )
 from tuidang.calls.services.queue import route_on_commit
+from tuidang.lib import prepared
 from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
     if leg_sid and not offer.leg_sid:
         # The leg can be answered before the task that placed it has stored its sid.
         offer.leg_sid = leg_sid
-        offer.save(update_fields=["leg_sid"])
+        prepared.update(offer, ["leg_sid"])
     if offer.state == Offer.State.ACCEPTED:
         return offer  # the same keypress, retried
     if offer.state != Offer.State.PENDING:
@@ -91,11 +92,11 @@ def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
     offer.responded_at = timezone.now()
     if digits != "1" or call.state != Call.State.OFFERED:
         offer.state = Offer.State.DECLINED
-        offer.save(update_fields=["state", "responded_at"])
+        prepared.update(offer, ["state", "responded_at"])
         _release_offer(offer, call)
         return None
     offer.state = Offer.State.ACCEPTED
-    offer.save(update_fields=["state", "responded_at"])
+    prepared.update(offer, ["state", "responded_at"])
     # In a ring group the first to accept takes the call; the others stop ringing.
     withdraw_pending_offers(call)
     offer.volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
@@ -221,7 +222,7 @@ def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
     call.state = Call.State.CONNECTED
     call.volunteer = offer.volunteer
     call.connected_at = timezone.now()
-    call.save(update_fields=["state", "volunteer", "connected_at"])
+    prepared.update(call, ["state", "volunteer", "connected_at"])
     logger.info("Call %s connected to volunteer %s", call.case_code, offer.volunteer_id)
     return call
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from tuidang.calls import routing, selectors, statements, tasks
 from tuidang.calls.models import Call, Offer, QueueConfig
 from tuidang.calls.services._shared import UnknownCall
+from tuidang.lib import prepared
 from tuidang.volunteers.models import Presence
 
 logger = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def enqueue_call(call: Call, *, also: list[str] | None = None) -> None:
     """The call joins its language's queue (saved with the fields named in ``also``)."""
     call.state = Call.State.QUEUED
     call.queued_at = timezone.now()
-    call.save(update_fields=["state", "queued_at", "language", "menu_attempts", *(also or [])])
+    prepared.update(call, ["state", "queued_at", "language", "menu_attempts", *(also or [])])
     route_on_commit(call.language)
 
 

@@ -17,8 +17,8 @@ from tuidang.calls.models import Call, CallbackOutcome, Offer, Voicemail
 from tuidang.calls.ports import LegOutcome
 from tuidang.calls.services._shared import set_presence, withdraw_pending_offers
 from tuidang.calls.services.queue import route_on_commit
+from tuidang.lib import prepared
 from tuidang.lib.phone import normalise
-from tuidang.lib.prepared import insert
 from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def call_to_voicemail(*, provider_sid: str) -> Call | None:
         return None
     withdraw_pending_offers(call)
     call.state = Call.State.VOICEMAIL
-    call.save(update_fields=["state"])
+    prepared.update(call, ["state"])
     logger.info("Call %s went to voicemail after %ss", call.case_code, call.wait_seconds)
     return call
 
@@ -53,7 +53,7 @@ def voicemail_received(
     call = statements.call_by_sid(provider_sid, state=Call.State.VOICEMAIL)
     if call is None or not recording_id:
         return None
-    voicemail = Voicemail.objects.filter(recording_sid=recording_id).first()
+    voicemail = statements.voicemail_of_recording(recording_id)
     if voicemail is not None:
         return voicemail  # a retried webhook
     voicemail = Voicemail(
@@ -71,7 +71,7 @@ def voicemail_received(
     # transaction, a savepoint keeps a retried webhook's failed INSERT from breaking it.
     try:
         with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
-            insert(voicemail)
+            prepared.insert(voicemail)
     except IntegrityError:  # the same recording, stored by a retry meanwhile
         return Voicemail.objects.get(recording_sid=recording_id)
     voicemail_id = voicemail.pk
