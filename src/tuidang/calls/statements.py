@@ -16,6 +16,7 @@ from django.db.models.query import MAX_GET_RESULTS
 
 from tuidang.calls.models import Call, Offer, Voicemail
 from tuidang.lib.prepared import Prepared, PreparedCount, Slot, update_query
+from tuidang.volunteers.models import Volunteer
 
 _call = Call._meta
 T = TypeVar("T")
@@ -154,13 +155,14 @@ _OFFER_LOCKED_BY_LEG = Prepared(
 )
 
 
-def _one(found: list[T]) -> T:
-    """As ``.get()``: the one row, else Offer.DoesNotExist or MultipleObjectsReturned."""
+def _one(found: list[T], model: type[Offer] | type[Volunteer] = Offer) -> T:
+    """As ``.get()``: the one row, else the model's DoesNotExist or MultipleObjectsReturned."""
+    name = model._meta.object_name
     if not found:
-        raise Offer.DoesNotExist("Offer matching query does not exist.")
+        raise model.DoesNotExist(f"{name} matching query does not exist.")
     if len(found) > 1:
-        raise Offer.MultipleObjectsReturned(
-            f"get() returned more than one Offer -- it returned {len(found)}!"
+        raise model.MultipleObjectsReturned(
+            f"get() returned more than one {name} -- it returned {len(found)}!"
         )
     return found[0]
 
@@ -219,3 +221,17 @@ def voicemail_of_recording(recording_sid: str) -> Voicemail | None:
 def voicemail_by_pk(voicemail_id: int) -> Voicemail | None:
     """``Voicemail.objects.filter(pk=…).first()``."""
     return _VOICEMAIL_BY_PK.first(pk=voicemail_id)
+
+
+# --- A volunteer locked (an offer accepted, a call ended) -------------------------------
+
+_VOLUNTEER_LOCKED = Prepared(
+    lambda: Volunteer.objects.select_for_update().filter(pk=Slot("pk", Volunteer._meta.pk))[
+        :MAX_GET_RESULTS
+    ]
+)
+
+
+def volunteer_locked(volunteer_id: int) -> Volunteer:
+    """``Volunteer.objects.select_for_update().get(pk=…)``."""
+    return _one(_VOLUNTEER_LOCKED.instances(pk=volunteer_id), Volunteer)

@@ -26,7 +26,7 @@ from tuidang.calls.services.transfers import transfer_call_ended
 from tuidang.lib import prepared
 from tuidang.lib.logcontext import log_context_bind
 from tuidang.lib.phone import identify_caller
-from tuidang.volunteers.models import Presence, Volunteer
+from tuidang.volunteers.models import Presence
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def call_status(
             transfer_call_ended(call)
             listen_ins_call_ended(call)
             if call.volunteer_id is not None:
-                volunteer = Volunteer.objects.select_for_update().get(pk=call.volunteer_id)
+                volunteer = statements.volunteer_locked(call.volunteer_id)
                 set_presence(volunteer, Presence.WRAP_UP)
     prepared.update(call, fields)
     if call.ended_at is not None:

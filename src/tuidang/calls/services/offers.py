@@ -99,7 +99,7 @@ def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
     prepared.update(offer, ["state", "responded_at"])
     # In a ring group the first to accept takes the call; the others stop ringing.
     withdraw_pending_offers(call)
-    offer.volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
+    offer.volunteer = statements.volunteer_locked(offer.volunteer_id)
     offer.volunteer.missed_offers = 0
     set_presence(offer.volunteer, Presence.ON_CALL, also=["missed_offers"])
     return offer
