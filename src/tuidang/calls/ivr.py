@@ -413,7 +413,7 @@ def _offer_gone() -> Reply:
 
 def offer_answered(*, token: str) -> Reply:
     """The volunteer picked up an offer: the whisper, so a voicemail never takes a call."""
-    offer = Offer.objects.select_related("call").filter(token=token).first()
+    offer = statements.offer_with_call(token)
     if offer is None or offer.state != Offer.State.PENDING:
         return _offer_gone()
     whisper = speak([prompts.whisper(offer.call.language)] * 2)

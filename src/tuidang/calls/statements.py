@@ -167,6 +167,14 @@ def _one(found: list[T], model: type[Offer] | type[Volunteer] = Offer) -> T:
     return found[0]
 
 
+_OFFER_WITH_CALL = Prepared(lambda: _offers_by_token().select_related("call").order_by("pk")[:1])
+
+
+def offer_with_call(token: object) -> Offer | None:
+    """``Offer.objects.select_related("call").filter(token=…).first()``: the whisper."""
+    return _OFFER_WITH_CALL.first(token=token)
+
+
 def offer_call_id(*, token: object = None, leg_sid: str = "") -> int:
     """The call of the offer named by its token, or else by its accepted leg
     (``.values_list("call_id", flat=True).get()``)."""
