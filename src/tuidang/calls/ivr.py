@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from tuidang.calls import prompts
+from tuidang.calls import prompts, selectors, statements
 from tuidang.calls.case_codes import format_case_code
 from tuidang.calls.models import Call, ListenIn, Offer, Transfer, Voicemail
 from tuidang.calls.ports import LegOutcome, Party
@@ -356,9 +356,10 @@ def hold_key_pressed(*, provider_sid: str, digits: str) -> Reply:
     """A key pressed on hold: 1 leaves the queue for voicemail; anything else stays."""
     if digits == "1":
         return reply(Leave())
-    call = Call.objects.filter(provider_sid=provider_sid).first()
+    call = statements.call_by_sid(provider_sid)
     if call is None:
         return reply()
+    selectors.with_number(call)  # from the cache, as every prompt's number
     return reply(*speak([prompts.say(PromptKind.STAY, call.language, number=call.hotline_number)]))
 
 
@@ -367,7 +368,7 @@ def queue_left(*, provider_sid: str, for_voicemail: bool) -> Reply:
     if for_voicemail:
         call = call_to_voicemail(provider_sid=provider_sid)
         if call is not None:
-            number = call.hotline_number
+            number = selectors.with_number(call).hotline_number
             return reply(
                 *speak([prompts.say(PromptKind.VOICEMAIL, call.language, number=number)]),
                 Record(action=Action(Next.VOICEMAIL), max_seconds=settings.VOICEMAIL_MAX_SECONDS),
@@ -390,7 +391,7 @@ def voicemail_recorded(
     )
     if voicemail is None:
         return _lost_call(provider_sid)
-    return _say_and_hang_up([_goodbye(voicemail.call)])
+    return _say_and_hang_up([_goodbye(selectors.with_number(voicemail.call))])
 
 
 def caller_bridged(*, provider_sid: str, leg_id: str) -> Reply:
@@ -412,7 +413,7 @@ def _offer_gone() -> Reply:
 
 def offer_answered(*, token: str) -> Reply:
     """The volunteer picked up an offer: the whisper, so a voicemail never takes a call."""
-    offer = Offer.objects.select_related("call").filter(token=token).first()
+    offer = statements.offer_with_call(token)
     if offer is None or offer.state != Offer.State.PENDING:
         return _offer_gone()
     whisper = speak([prompts.whisper(offer.call.language)] * 2)
@@ -422,9 +423,10 @@ def offer_answered(*, token: str) -> Reply:
 
 def offer_key_pressed(*, token: str, digits: str, leg_id: str) -> Reply:
     """The volunteer's answer to the whisper: 1 takes the caller at the front of the queue."""
-    if not Offer.objects.filter(token=token).exists():
+    try:
+        accepted = offer_respond(token=token, digits=digits, leg_sid=leg_id)
+    except Offer.DoesNotExist:
         return _offer_gone()
-    accepted = offer_respond(token=token, digits=digits, leg_sid=leg_id)
     if accepted is None:
         return _offer_gone()
     if accepted.call.conference:

@@ -17,13 +17,16 @@ every number come before those on shift for another number only, who rank as off
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from tuidang.calls import selectors
 from tuidang.calls.models import Call, HotlineNumber, QueueConfig, Strategy
+from tuidang.lib.prepared import PreparedCount, Slot
 from tuidang.screening.models import Policy
 from tuidang.shifts.selectors import off_shift_fallback, on_shift
 from tuidang.volunteers.models import Presence, Volunteer, VolunteerLanguage
@@ -33,10 +36,21 @@ ON_DUTY = [Presence.AVAILABLE, Presence.RINGING, Presence.ON_CALL, Presence.WRAP
 
 def ready_q(now: datetime) -> Q:
     """Available, or in wrap-up for longer than the wrap-up time."""
-    wrap_up_over = now - timedelta(seconds=settings.WRAP_UP_SECONDS)
+    return _ready_since(_wrap_up_over(now))
+
+
+def _wrap_up_over(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.WRAP_UP_SECONDS)
+
+
+def _ready_since(wrap_up_over: Any) -> Q:
     return Q(presence=Presence.AVAILABLE) | Q(
         presence=Presence.WRAP_UP, presence_since__lte=wrap_up_over
     )
+
+
+def _wrap_up_slot() -> Slot:
+    return Slot("wrap_up_over", Volunteer._meta.get_field("presence_since"))
 
 
 def speakers(languages: list[str]) -> QuerySet[VolunteerLanguage, int]:
@@ -65,23 +79,43 @@ def eligible(languages: list[str], now: datetime) -> list[Volunteer]:
     return list(ready.order_by("-on_shift", "presence_since", "pk"))
 
 
+@functools.cache
+def _anyone_ready(languages: tuple[str, ...]) -> PreparedCount:
+    # Prepared once per process for each queue's languages (lib/prepared.py): every
+    # call that joins a queue asks it.
+    return PreparedCount(
+        lambda: Volunteer.objects.filter(
+            _ready_since(_wrap_up_slot()), pk__in=speakers(list(languages))
+        ).exists()
+    )
+
+
 def anyone_ready(languages: list[str], now: datetime) -> bool:
     """Whether routing could offer a call of ``languages`` to anyone now: read without a
     lock, so that a hold cycle takes routing's locks (SQLite's one writer) only then."""
-    return Volunteer.objects.filter(ready_q(now), pk__in=speakers(languages)).exists()
+    return _anyone_ready(tuple(languages)).row(wrap_up_over=_wrap_up_over(now)) is not None
 
 
 def on_duty(languages: list[str]) -> bool:
     return Volunteer.objects.filter(presence__in=ON_DUTY, pk__in=speakers(languages)).exists()
 
 
+@functools.cache
+def _duty(languages: tuple[str, ...]) -> PreparedCount:
+    # Prepared once per process for each queue's languages: every hold cycle asks it.
+    return PreparedCount(
+        lambda: Volunteer.objects.filter(
+            presence__in=ON_DUTY, pk__in=speakers(list(languages))
+        ).aggregate(on_duty=Count("pk"), ready=Count("pk", filter=_ready_since(_wrap_up_slot())))
+    )
+
+
 def duty(languages: list[str], now: datetime) -> tuple[bool, bool]:
     """Whether anyone of ``languages`` is on duty, and whether anyone is ready now: both
     in one read without a lock (a hold cycle asks both)."""
-    counts = Volunteer.objects.filter(presence__in=ON_DUTY, pk__in=speakers(languages)).aggregate(
-        on_duty=Count("pk"), ready=Count("pk", filter=ready_q(now))
-    )
-    return bool(counts["on_duty"]), bool(counts["ready"])
+    row = _duty(tuple(languages)).row(wrap_up_over=_wrap_up_over(now))
+    on_duty, ready = row if row is not None else (0, 0)
+    return bool(on_duty), bool(ready)
 
 
 def last_volunteer_of(call: Call) -> int | None:

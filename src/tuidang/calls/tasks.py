@@ -15,7 +15,7 @@ import logging
 from django.conf import settings
 from django_tasks import task
 
-from tuidang.calls import recordings
+from tuidang.calls import recordings, statements
 from tuidang.calls.models import ListenIn, Offer, Transfer, Voicemail
 from tuidang.calls.ports import LegOutcome, Party, VoiceProvider, voice_provider
 from tuidang.volunteers.models import Presence, Volunteer
@@ -186,7 +186,7 @@ def store_voicemail(*, voicemail_id: int) -> None:
     """Fetch a recording into encrypted storage, then delete it at the provider. Twice: a
     stored message is not fetched again; one killed mid-way is fetched again into the same
     file, and a recording already deleted at the provider is not an error."""
-    voicemail = Voicemail.objects.filter(pk=voicemail_id).first()
+    voicemail = statements.voicemail_by_pk(voicemail_id)
     if voicemail is None:
         # Retention deleted the row (only once the provider no longer held the recording).
         logger.info("Voicemail %s is gone; nothing to fetch", voicemail_id)

@@ -8,7 +8,7 @@ import logging
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from tuidang.calls import selectors
+from tuidang.calls import selectors, statements
 from tuidang.calls.case_codes import new_case_code
 from tuidang.calls.metrics import count_call_ended, count_screening_decision
 from tuidang.calls.models import Call
@@ -23,10 +23,10 @@ from tuidang.calls.services._shared import UnknownCall, set_presence, withdraw_p
 from tuidang.calls.services.listening import listen_ins_call_ended
 from tuidang.calls.services.queue import enqueue_call, route_on_commit
 from tuidang.calls.services.transfers import transfer_call_ended
-from tuidang.lib.inserts import insert
+from tuidang.lib import prepared
 from tuidang.lib.logcontext import log_context_bind
 from tuidang.lib.phone import identify_caller
-from tuidang.volunteers.models import Presence, Volunteer
+from tuidang.volunteers.models import Presence
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
                     state = Call.State.SCREENED
                 else:
                     state = Call.State.QUEUED if queued else Call.State.IVR
-                # The one INSERT of a new call, prepared once (lib/inserts.py).
-                call = insert(
+                # The one INSERT of a new call, prepared once (lib/prepared.py).
+                call = prepared.insert(
                     Call(
                         provider_sid=provider_sid,
                         hotline_number=number,
@@ -119,7 +119,7 @@ def call_status(
 ) -> Call | None:
     """A status callback for the caller's leg (``outcome`` None: a status the provider
     added that the domain does not know). Old and repeated callbacks change nothing."""
-    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    call = statements.call_by_sid(provider_sid, lock=True)
     if call is None:
         return None
     if sequence is not None:
@@ -146,9 +146,9 @@ def call_status(
             transfer_call_ended(call)
             listen_ins_call_ended(call)
             if call.volunteer_id is not None:
-                volunteer = Volunteer.objects.select_for_update().get(pk=call.volunteer_id)
+                volunteer = statements.volunteer_locked(call.volunteer_id)
                 set_presence(volunteer, Presence.WRAP_UP)
-    call.save(update_fields=fields)
+    prepared.update(call, fields)
     if call.ended_at is not None:
         call_ended(call=call)
         count_call_ended(call.state)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from tuidang.calls import routing
+from tuidang.calls import routing, statements
 from tuidang.calls.models import Call, Offer
 from tuidang.calls.ports import LegOutcome
 from tuidang.calls.services._shared import (
@@ -18,6 +17,7 @@ from tuidang.calls.services._shared import (
     withdraw_pending_offers,
 )
 from tuidang.calls.services.queue import route_on_commit
+from tuidang.lib import prepared
 from tuidang.volunteers.models import Presence, Volunteer
 
 logger = logging.getLogger(__name__)
@@ -34,26 +34,30 @@ class _OfferMoved(Exception):
 LOCK_OFFER_ATTEMPTS = 20
 
 
-def _lock_offer(offers: QuerySet[Offer], *, also: int | None = None) -> tuple[Offer, Call]:
+def _lock_offer(
+    *, token: Token | None = None, leg_sid: str = "", also: int | None = None
+) -> tuple[Offer, Call]:
     """Lock an offer's call (and the call ``also``, in primary-key order), then the offer:
-    the lock order (see the package). Offer.DoesNotExist when ``offers`` finds none.
+    the lock order (see the package). The offer is named by its token, or else by its
+    accepted leg. Offer.DoesNotExist when there is none. The statements are prepared once
+    per process (calls/statements.py): every offer answered, ended or bridged runs them.
 
     An offer moves to another call only inside call_connect, which holds both calls'
     locks. So once its call is locked and the offer still points at it, it stays there;
     if it moved while we waited, the savepoint lets go of the wrong call and we try again.
     """
     for _attempt in range(LOCK_OFFER_ATTEMPTS):
-        call_id = offers.values_list("call_id", flat=True).get()
+        call_id = statements.offer_call_id(token=token, leg_sid=leg_sid)
         try:
             with transaction.atomic():
                 locked = {
                     call.pk: call
-                    for call in Call.objects.select_for_update()
-                    .filter(pk__in={call_id} if also is None else {call_id, also})
-                    .order_by("pk")
+                    for call in statements.calls_locked(
+                        {call_id} if also is None else {call_id, also}
+                    )
                 }
                 # Not the volunteer's row: it is locked after the offers, where changed.
-                offer = offers.select_for_update(of=("self",)).select_related("volunteer").get()
+                offer = statements.offer_locked(token=token, leg_sid=leg_sid)
                 if offer.call_id != call_id:
                     raise _OfferMoved
                 offer.call = locked[call_id]
@@ -76,11 +80,11 @@ def offer_leg_placed(*, offer_id: int, leg_sid: str) -> bool:
 @transaction.atomic
 def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
     """The volunteer heard the whisper and pressed ``digits``. The accepted offer, or None."""
-    offer, call = _lock_offer(Offer.objects.filter(token=token))
+    offer, call = _lock_offer(token=token)
     if leg_sid and not offer.leg_sid:
         # The leg can be answered before the task that placed it has stored its sid.
         offer.leg_sid = leg_sid
-        offer.save(update_fields=["leg_sid"])
+        prepared.update(offer, ["leg_sid"])
     if offer.state == Offer.State.ACCEPTED:
         return offer  # the same keypress, retried
     if offer.state != Offer.State.PENDING:
@@ -88,17 +92,16 @@ def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
     offer.responded_at = timezone.now()
     if digits != "1" or call.state != Call.State.OFFERED:
         offer.state = Offer.State.DECLINED
-        offer.save(update_fields=["state", "responded_at"])
+        prepared.update(offer, ["state", "responded_at"])
         _release_offer(offer, call)
         return None
     offer.state = Offer.State.ACCEPTED
-    offer.save(update_fields=["state", "responded_at"])
+    prepared.update(offer, ["state", "responded_at"])
     # In a ring group the first to accept takes the call; the others stop ringing.
     withdraw_pending_offers(call)
-    offer.volunteer = Volunteer.objects.select_for_update().get(pk=offer.volunteer_id)
+    offer.volunteer = statements.volunteer_locked(offer.volunteer_id)
     offer.volunteer.missed_offers = 0
-    offer.volunteer.save(update_fields=["missed_offers"])
-    set_presence(offer.volunteer, Presence.ON_CALL)
+    set_presence(offer.volunteer, Presence.ON_CALL, also=["missed_offers"])
     return offer
 
 
@@ -145,7 +148,7 @@ def offer_leg_ended(*, token: Token, outcome: LegOutcome, missed: bool = True) -
     ``missed`` False: the leg was lost on our side (the reconciler found it gone), which
     does not count against the volunteer."""
     try:
-        offer, call = _lock_offer(Offer.objects.filter(token=token))
+        offer, call = _lock_offer(token=token)
     except Offer.DoesNotExist:
         return
     if offer.state != Offer.State.PENDING:
@@ -174,7 +177,7 @@ def offer_dial_ended(*, token: Token) -> None:
     """The volunteer's bridge attempt ended. If it reached no caller (the queue's front
     caller was taken by someone else, or hung up), the offer did not happen after all."""
     try:
-        offer, call = _lock_offer(Offer.objects.filter(token=token))
+        offer, call = _lock_offer(token=token)
     except Offer.DoesNotExist:
         return
     if offer.state != Offer.State.ACCEPTED:
@@ -209,9 +212,7 @@ def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
     if bridged_id is None:
         raise UnknownCall(provider_sid)
     try:
-        offer, call = _lock_offer(
-            Offer.objects.filter(leg_sid=leg_sid, state=Offer.State.ACCEPTED), also=bridged_id
-        )
+        offer, call = _lock_offer(leg_sid=leg_sid, also=bridged_id)
     except Offer.DoesNotExist:
         raise UnknownCall(leg_sid) from None
     if call.state == Call.State.CONNECTED:
@@ -221,7 +222,7 @@ def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
     call.state = Call.State.CONNECTED
     call.volunteer = offer.volunteer
     call.connected_at = timezone.now()
-    call.save(update_fields=["state", "volunteer", "connected_at"])
+    prepared.update(call, ["state", "volunteer", "connected_at"])
     logger.info("Call %s connected to volunteer %s", call.case_code, offer.volunteer_id)
     return call
 

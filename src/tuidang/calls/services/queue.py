@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from tuidang.calls import routing, selectors, tasks
+from tuidang.calls import routing, selectors, statements, tasks
 from tuidang.calls.models import Call, Offer, QueueConfig
 from tuidang.calls.services._shared import UnknownCall
+from tuidang.lib import prepared
 from tuidang.volunteers.models import Presence
 
 logger = logging.getLogger(__name__)
@@ -24,10 +25,11 @@ def route_on_commit(language: str) -> None:
     transaction.on_commit(lambda: call_route(language=language))
 
 
-def enqueue_call(call: Call) -> None:
+def enqueue_call(call: Call, *, also: list[str] | None = None) -> None:
+    """The call joins its language's queue (saved with the fields named in ``also``)."""
     call.state = Call.State.QUEUED
     call.queued_at = timezone.now()
-    call.save(update_fields=["state", "queued_at", "language", "menu_attempts"])
+    prepared.update(call, ["state", "queued_at", "language", "menu_attempts", *(also or [])])
     route_on_commit(call.language)
 
 
@@ -112,11 +114,7 @@ class QueueStatus:
 
 def _estimated_minutes(language: str, ahead: int) -> int | None:
     since = timezone.now() - timedelta(hours=1)
-    recent = list(
-        Call.objects.filter(
-            language=language, connected_at__gte=since, queued_at__isnull=False
-        ).values_list("queued_at", "connected_at")[:50]
-    )
+    recent = statements.recent_waits(language, since)
     waits = [(c - q).total_seconds() for q, c in recent if q is not None and c is not None]
     if not waits:
         return None
@@ -132,13 +130,13 @@ def call_heard(call: Call, now: datetime | None = None) -> None:
     """A webhook showed ``call``'s leg alive: the reconciler need not ask the provider."""
     now = now or timezone.now()
     if call.heard_at is None or now - call.heard_at >= timedelta(seconds=HEARD_EVERY_SECONDS):
-        Call.objects.filter(pk=call.pk).update(heard_at=now)
+        statements.call_heard_at(call.pk, now)
         call.heard_at = now
 
 
 def call_wait(*, provider_sid: str) -> QueueStatus:
     """The caller is on hold. Routing runs again so no waiting call is ever forgotten."""
-    call = Call.objects.filter(provider_sid=provider_sid).first()
+    call = statements.call_by_sid(provider_sid)
     if call is None:
         raise UnknownCall(provider_sid)
     call_heard(call)
@@ -148,11 +146,7 @@ def call_wait(*, provider_sid: str) -> QueueStatus:
     on_duty, ready = routing.duty(_languages(config), timezone.now())
     if call.waiting and ready and _route_locked(language=call.language, config=config):
         call.refresh_from_db(fields=["state"])
-    ahead = Call.objects.filter(
-        language=call.language,
-        state__in=[Call.State.QUEUED, Call.State.OFFERED],
-        queued_at__lt=call.queued_at or timezone.now(),
-    ).count()
+    ahead = statements.callers_ahead(call.language, call.queued_at or timezone.now())
     waited = (timezone.now() - (call.queued_at or timezone.now())).total_seconds()
     return QueueStatus(
         call=call,

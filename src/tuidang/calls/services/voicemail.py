@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tuidang.audit.models import Action
 from tuidang.audit.services import audit_record
-from tuidang.calls import tasks
+from tuidang.calls import statements, tasks
 from tuidang.calls.case_codes import new_case_code
 from tuidang.calls.metrics import count_call_ended
 from tuidang.calls.models import Call, CallbackOutcome, Offer, Voicemail
 from tuidang.calls.ports import LegOutcome
 from tuidang.calls.services._shared import set_presence, withdraw_pending_offers
 from tuidang.calls.services.queue import route_on_commit
+from tuidang.lib import prepared
 from tuidang.lib.phone import normalise
 from tuidang.volunteers.models import Presence, Volunteer
 
@@ -25,7 +27,7 @@ logger = logging.getLogger(__name__)
 @transaction.atomic
 def call_to_voicemail(*, provider_sid: str) -> Call | None:
     """The caller left the queue to leave a message. None if they are no longer waiting."""
-    call = Call.objects.select_for_update().filter(provider_sid=provider_sid).first()
+    call = statements.call_by_sid(provider_sid, lock=True)
     if call is None or call.ended_at is not None:
         return None
     if call.state == Call.State.VOICEMAIL:
@@ -34,7 +36,7 @@ def call_to_voicemail(*, provider_sid: str) -> Call | None:
         return None
     withdraw_pending_offers(call)
     call.state = Call.State.VOICEMAIL
-    call.save(update_fields=["state"])
+    prepared.update(call, ["state"])
     logger.info("Call %s went to voicemail after %ss", call.case_code, call.wait_seconds)
     return call
 
@@ -48,21 +50,32 @@ def voicemail_received(
     caller_from: str = "",
 ) -> Voicemail | None:
     """The provider recorded a message. Fetching it runs as a task, after commit."""
-    call = Call.objects.filter(provider_sid=provider_sid, state=Call.State.VOICEMAIL).first()
+    call = statements.call_by_sid(provider_sid, state=Call.State.VOICEMAIL)
     if call is None or not recording_id:
         return None
-    with transaction.atomic():
-        voicemail, created = Voicemail.objects.get_or_create(
-            recording_sid=recording_id,
-            defaults={"call": call, "provider_url": recording_url, "duration_seconds": duration},
-        )
-        if created and not call.withheld:
-            # Sealed, for calling back only; deleted once the caller is reached.
-            voicemail.callback_number = normalise(caller_from) or ""
-            voicemail.save(update_fields=["callback_number_sealed"])
-        if created:
-            voicemail_id = voicemail.pk
-            transaction.on_commit(lambda: tasks.store_voicemail.enqueue(voicemail_id=voicemail_id))
+    voicemail = statements.voicemail_of_recording(recording_id)
+    if voicemail is not None:
+        return voicemail  # a retried webhook
+    voicemail = Voicemail(
+        call=call,
+        recording_sid=recording_id,
+        provider_url=recording_url,
+        duration_seconds=duration,
+        callback_leg_sid="",  # the column's default: lib/prepared.py's INSERT sends each one
+    )
+    if not call.withheld:
+        # Sealed, for calling back only; deleted once the caller is reached. Sealed before
+        # the INSERT (bound to the new row's public_id), so the row is stored whole at once.
+        voicemail.callback_number = normalise(caller_from) or ""
+    # One INSERT, a transaction of its own (as a new call's, arrival.py); inside someone's
+    # transaction, a savepoint keeps a retried webhook's failed INSERT from breaking it.
+    try:
+        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            prepared.insert(voicemail)
+    except IntegrityError:  # the same recording, stored by a retry meanwhile
+        return Voicemail.objects.get(recording_sid=recording_id)
+    voicemail_id = voicemail.pk
+    transaction.on_commit(lambda: tasks.store_voicemail.enqueue(voicemail_id=voicemail_id))
     return voicemail
 
 

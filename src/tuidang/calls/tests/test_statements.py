@@ -71,3 +71,107 @@ def test_queue_settings_changed_by_a_coordinator_apply_at_the_next_hold_cycle(
     QueueConfig.objects.create(language=Language.MANDARIN, voicemail_after_seconds=0)
     # Offered to leave a message at once, though the settings before were cached.
     assert any(isinstance(step, Gather) for step in ivr.on_hold(provider_sid=sid).steps)
+
+
+def _queued(network: PhoneNetwork, number: str) -> str:
+    caller = network.dial(from_number=number, to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    return caller.sid
+
+
+def test_the_status_callback_of_a_waiting_caller_costs_five_statements(
+    network: PhoneNetwork, numbers: HotlineNumbers, busy_mei: Volunteer
+) -> None:
+    from tuidang.calls.ports import LegOutcome
+    from tuidang.calls.services import call_status
+
+    # Callers who held a while: screening has nothing to write of them when they hang up.
+    first, sid = _queued(network, CALLER), _queued(network, "+8613912345678")
+    call_status(provider_sid=first, outcome=LegOutcome.COMPLETED, sequence=1, duration=40)
+    with CaptureQueriesContext(connection) as captured:
+        call_status(provider_sid=sid, outcome=LegOutcome.COMPLETED, sequence=1, duration=40)
+    assert Call.objects.get(provider_sid=sid).state == Call.State.ABANDONED
+    sql = statements(captured)
+    # BEGIN, the call locked, its pending offers locked, its UPDATE, COMMIT.
+    assert len(sql) <= 5, "\n".join(sql)
+
+
+def test_a_key_pressed_on_hold_to_stay_costs_one_statement(
+    network: PhoneNetwork, numbers: HotlineNumbers, busy_mei: Volunteer
+) -> None:
+    ivr.hold_key_pressed(provider_sid=_queued(network, CALLER), digits="2")  # fills the caches
+    sid = _queued(network, "+8613912345678")
+    with CaptureQueriesContext(connection) as captured:
+        reply = ivr.hold_key_pressed(provider_sid=sid, digits="2")
+    assert reply.steps
+    sql = statements(captured)
+    # The call; its number comes from the cache.
+    assert len(sql) <= 1, "\n".join(sql)
+
+
+def test_the_how_heard_answer_costs_five_statements(
+    numbers: HotlineNumbers, busy_mei: Volunteer
+) -> None:
+    from tuidang.calls.models import HotlineNumber, HowHeard
+
+    HotlineNumber.objects.create(
+        e164="+18005550101", name="Leaflets", how_heard=HowHeard.UNKNOWN, ask_how_heard=True
+    )
+    for n, sid in enumerate(["CA1", "CA2"]):
+        ivr.incoming_call(provider_sid=sid, caller_from=f"+861391234567{n}", dialled="+18005550101")
+        ivr.language_chosen(provider_sid=sid, digits="1")
+    ivr.how_heard_answered(provider_sid="CA1", digits="2")  # fills the caches
+    with CaptureQueriesContext(connection) as captured:
+        reply = ivr.how_heard_answered(provider_sid="CA2", digits="2")
+    assert reply.steps
+    call = Call.objects.get(provider_sid="CA2")
+    assert call.state == Call.State.QUEUED and call.how_heard != HowHeard.UNKNOWN
+    sql = statements(captured)
+    # BEGIN, the call locked, one UPDATE (the answer and the queue), COMMIT, who is ready.
+    assert len(sql) <= 5, "\n".join(sql)
+
+
+def test_leaving_the_queue_for_voicemail_costs_five_statements(
+    network: PhoneNetwork, numbers: HotlineNumbers, busy_mei: Volunteer
+) -> None:
+    ivr.queue_left(provider_sid=_queued(network, CALLER), for_voicemail=True)  # fills the caches
+    sid = _queued(network, "+8613912345678")
+    with CaptureQueriesContext(connection) as captured:
+        reply = ivr.queue_left(provider_sid=sid, for_voicemail=True)
+    assert reply.steps
+    assert Call.objects.get(provider_sid=sid).state == Call.State.VOICEMAIL
+    sql = statements(captured)
+    # BEGIN, the call locked, its pending offers locked, its UPDATE, COMMIT.
+    assert len(sql) <= 5, "\n".join(sql)
+
+
+def test_a_voicemail_recorded_is_one_insert(
+    network: PhoneNetwork, numbers: HotlineNumbers, busy_mei: Volunteer
+) -> None:
+    from unittest import mock
+
+    from tuidang.calls import tasks
+    from tuidang.calls.models import Voicemail
+
+    sids = [_queued(network, CALLER), _queued(network, "+8613912345678")]
+    for sid in sids:
+        ivr.queue_left(provider_sid=sid, for_voicemail=True)
+    url = "https://api.twilio.com/recordings/RE1"
+    with mock.patch.object(tasks, "store_voicemail") as store:
+        ivr.voicemail_recorded(
+            provider_sid=sids[0], recording_id="RE0", recording_url=url, duration=20,
+            caller_from=CALLER,
+        )  # fmt: skip
+        with CaptureQueriesContext(connection) as captured:
+            reply = ivr.voicemail_recorded(
+                provider_sid=sids[1], recording_id="RE1", recording_url=url, duration=20,
+                caller_from="+8613912345678",
+            )  # fmt: skip
+    assert reply.steps and store.enqueue.call_count == 2
+    voicemail = Voicemail.objects.get(recording_sid="RE1")
+    assert voicemail.callback_number == "+8613912345678"
+    sql = statements(captured)
+    # The call, whether the recording is known (a retry), its INSERT with the sealed number;
+    # fetching it is a task (not run here).
+    assert len(sql) <= 3, "\n".join(sql)
+    assert not any(CALLER[1:] in q or "8613912345678" in q for q in sql)  # sealed
