@@ -1,13 +1,14 @@
 """Password hashing that takes a processor only when nothing else on it wants one.
 
 An argon2 hash is a fraction of a second of up to ``parallelism`` threads (8 with
-Django's parameters), each spawned by the thread that asks for the hash and inheriting
-its scheduling. Niceness is too weak for that many: eight threads at niceness 10 weigh
-nearly as much as one webhook thread at 0. So hashes run on a few threads of their own
-per process, in Linux's ``SCHED_IDLE`` class (weight 3, against 1024 for a thread at
-niceness 0): beside any webhook, or beside the pool's own thread that holds SQLite's
-write lock, they wait. The request's thread itself keeps its class and only waits for
-the hash; everything it does before and after, writes included, runs as before.
+Django's parameters, one with ours: below), each spawned by the thread that asks for the
+hash and inheriting its scheduling. Niceness is too weak for many: eight threads at
+niceness 10 weigh nearly as much as one webhook thread at 0. So hashes run on a few
+threads of their own per process, in Linux's ``SCHED_IDLE`` class (weight 3, against
+1024 for a thread at niceness 0): beside any webhook, or beside the pool's own thread
+that holds SQLite's write lock, they wait. The request's thread itself keeps its class
+and only waits for the hash; everything it does before and after, writes included, runs
+as before.
 
 Where ``SCHED_IDLE`` cannot be had (another system, or a policy that refuses it), the
 threads take the highest niceness instead. See docs/security.md, "Login budget".
@@ -76,7 +77,18 @@ def in_hashing_thread(work: Callable[[], T]) -> T:
 
 
 class Argon2PasswordHasher(hashers.Argon2PasswordHasher):
-    """Django's argon2 hasher, its parameters unchanged, hashing on the idle threads."""
+    """Django's argon2 hasher on the idle threads, each hash on one lane.
+
+    Django's memory and time cost are kept; its 8 lanes (``parallelism``) are not. Lanes
+    make a hash finish sooner by taking more cores at once, and cost a guesser nothing
+    more: on a two-core server, eight lanes filled both cores for the length of each hash
+    the budget let through, and a webhook then found no core free of it. One lane leaves
+    the other core to the webhooks (OWASP's recommended argon2id settings also use one).
+    A stored hash keeps the lanes it was made with, and is made again with one at the
+    next successful login (Django's ``must_update``).
+    """
+
+    parallelism = 1
 
     def encode(self, password: str, salt: str) -> str:
         return in_hashing_thread(lambda: super(Argon2PasswordHasher, self).encode(password, salt))

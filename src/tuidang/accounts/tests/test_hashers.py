@@ -102,3 +102,25 @@ def test_a_failing_hash_reaches_the_caller_as_it_would_have() -> None:
 
     with pytest.raises(ValueError, match="bad encoded hash"):
         hashers.in_hashing_thread(broken)
+
+
+@pytest.mark.django_db
+def test_a_hash_takes_one_lane_and_an_older_one_is_made_again_at_the_next_login(
+    mei: Volunteer, settings: Settings
+) -> None:
+    """One core for each hash, at Django's memory and time cost; an account hashed with
+    Django's eight lanes gets one at its next successful login."""
+    settings.PASSWORD_HASHERS = [ARGON2]
+    django = DjangosArgon2()
+    made = django.decode(make_password("a long passphrase"))
+    assert (made["parallelism"], made["memory_cost"], made["time_cost"]) == (
+        1,
+        django.memory_cost,
+        django.time_cost,
+    )
+
+    mei.user.password = django.encode(PASSWORD, django.salt())
+    mei.user.save()
+    assert log_in(Client(), "mei").status_code == 302
+    mei.user.refresh_from_db()
+    assert django.decode(mei.user.password)["parallelism"] == 1
