@@ -287,7 +287,8 @@ def test_refused_logins_wait_on_threads_of_their_own_while_pages_and_calls_are_a
     the threads kept for waiting: the pool's working threads still serve pages, and a
     refusal finding every waiting place taken is answered at once (accounts/tarpit.py)."""
     HotlineNumber.objects.create(e164=LINE, name="Pools line", how_heard=HowHeard.BANKNOTES)
-    wait, places = 3.0, 4
+    # Long beside what a refusal, a page and a call take, even on a loaded machine.
+    wait, places = 6.0, 4
     with (
         _serve(
             tmp_path,
