@@ -283,10 +283,12 @@ AXES_LOCKOUT_CALLABLE = "tuidang.accounts.lockout.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login"]
 # Passwords hashed for logins per second across every app server (accounts/budget.py):
-# past it a login answers 429 at once, without hashing, unless the browser carries the
+# past it a login is refused (429) without hashing, unless the browser carries the
 # account's device cookie, given at a successful login and good for
-# LOGIN_DEVICE_COOKIE_DAYS.
-LOGIN_HASHES_PER_SECOND = env_int("LOGIN_HASHES_PER_SECOND", 2)
+# LOGIN_DEVICE_COOKIE_DAYS. One a second is 3,600 logins an hour, many times a shift change
+# of the whole team; each more a second lets a flood spend another fifth of a core
+# (docs/benchmarks.md, "A failed-login flood beside the night").
+LOGIN_HASHES_PER_SECOND = env_int("LOGIN_HASHES_PER_SECOND", 1)
 LOGIN_DEVICE_COOKIE_DAYS = env_int("LOGIN_DEVICE_COOKIE_DAYS", 90)
 # Where the budget is counted on SQLite without Redis: a file of its own, never the
 # database, whose one writer the webhooks need.
