@@ -8,10 +8,10 @@ spends running them. Here each is built once per process and database and then o
 row; for the incoming-call webhook's nineteen columns that was a third of the time the
 call spends in the database layer. ``insert`` builds the statement once per model and
 database and still converts every value through its field, as the ORM does, so the row
-stored is the same. It sends no ``pre_save`` or ``post_save`` signal, so a model with
-receivers of either is saved through the ORM instead: a receiver added later is never
-silently skipped. So is every model on a database that cannot return the new row's key
-from its INSERT.
+stored is the same, and it sends ``pre_save`` and ``post_save`` as ``save()`` does, in
+its order, so no receiver is skipped. A model that overrides ``save()``, one with parents,
+a column left to its database default and a database that cannot return the new row's
+key from its INSERT are saved through the ORM instead.
 
 ``Prepared`` is a query written with the ORM, with a ``Slot`` for each value that changes
 from one run to the next: the ORM compiles it the first time it runs on a database, and
@@ -65,30 +65,44 @@ def insert(instance: M, *, using: str = "default") -> M:
     Raises IntegrityError as ``save()`` would. Run it in autocommit, or inside a
     transaction that handles a failure (``atomic()`` makes a savepoint)."""
     model = type(instance)
+    meta = model._meta
     connection = connections[using]
-    # RETURNING needs SQLite 3.35 or later; Django itself supports older ones.
+    sql, fields = _statement(model, using)
     if (
-        pre_save.has_listeners(model)
-        or post_save.has_listeners(model)
+        model.save is not models.Model.save
+        or meta.parents
+        # RETURNING needs SQLite 3.35 or later; Django itself supports older ones.
         or not connection.features.can_return_columns_from_insert
+        # A column left to its database default: the ORM's INSERT says so in its SQL.
+        or any(isinstance(getattr(instance, field.attname), DatabaseDefault) for field in fields)
     ):
         instance.save(force_insert=True, using=using)
         return instance
-    sql, fields = _statement(model, using)
+    # In save()'s order: related objects checked, pre_save, the values, the INSERT, post_save.
+    instance._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
+    signals = not meta.auto_created
+    if signals:
+        pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
     values = [field.pre_save(instance, add=True) for field in fields]
-    if any(isinstance(value, DatabaseDefault) for value in values):
-        # A column left to its database default: the ORM's INSERT says so in its SQL.
-        instance.save(force_insert=True, using=using)
-        return instance
     params = [
         field.get_db_prep_save(value, connection)
         for field, value in zip(fields, values, strict=True)
     ]
-    with connection.cursor() as cursor:
+    # As in save(): a failure here spoils the transaction around it.
+    with transaction.mark_for_rollback_on_error(using=using), connection.cursor() as cursor:
         cursor.execute(sql, params)
         (instance.pk,) = cursor.fetchone()
     instance._state.adding = False
     instance._state.db = using
+    if signals:
+        post_save.send(
+            sender=model,
+            instance=instance,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=using,
+        )
     return instance
 
 

@@ -60,21 +60,51 @@ def test_a_duplicate_is_refused_and_the_transaction_goes_on(
     assert sorted(Call.objects.values_list("provider_sid", flat=True)) == ["CA1", "CA3"]
 
 
-def test_a_model_someone_listens_to_is_saved_through_the_orm(
-    numbers: HotlineNumbers,
+def test_receivers_hear_what_save_sends_them_and_the_row_is_one_insert(
+    numbers: HotlineNumbers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    heard = []
+    from django.db.models.sql.compiler import SQLInsertCompiler
 
-    def receiver(sender: type[Call], instance: Call, created: bool, **kwargs: Any) -> None:
-        heard.append((instance.provider_sid, created))
+    compiled: list[str] = []
+    orm_as_sql = SQLInsertCompiler.as_sql
 
-    post_save.connect(receiver, sender=Call)
+    def as_sql(self: SQLInsertCompiler) -> Any:
+        assert self.query.model is not None
+        compiled.append(self.query.model._meta.label)
+        return orm_as_sql(self)
+
+    monkeypatch.setattr(SQLInsertCompiler, "as_sql", as_sql)
+    heard: list[tuple[str, str, dict[str, Any]]] = []
+
+    def receiver(signal: str) -> Any:
+        def record(sender: type[Call], instance: Call, **kwargs: Any) -> None:
+            kwargs.pop("signal")
+            heard.append((signal, instance.provider_sid, kwargs))
+
+        return record
+
+    before, after = receiver("pre"), receiver("post")
+    pre_save.connect(before, sender=Call)
+    post_save.connect(after, sender=Call)
     try:
-        call = insert(_call(numbers["banknotes"], "CA9", "100000009"))
+        with CaptureQueriesContext(connection) as queries:
+            ours = insert(_call(numbers["banknotes"], "CA9", "100000009"))
+        _call(numbers["banknotes"], "CA8", "100000008").save()
     finally:
-        post_save.disconnect(receiver, sender=Call)
-    assert heard == [("CA9", True)]
-    assert Call.objects.get(pk=call.pk).provider_sid == "CA9"
+        pre_save.disconnect(before, sender=Call)
+        post_save.disconnect(after, sender=Call)
+    ours_heard, theirs_heard = heard[:2], heard[2:]
+    assert [(signal, sid) for signal, sid, _kwargs in ours_heard] == [
+        ("pre", "CA9"),
+        ("post", "CA9"),
+    ]
+    assert [kwargs for _s, _sid, kwargs in ours_heard] == [
+        kwargs for _s, _sid, kwargs in theirs_heard
+    ]
+    assert ours_heard[1][2]["created"] is True
+    assert [query["sql"].split()[0] for query in queries.captured_queries] == ["INSERT"]
+    assert compiled == ["calls.Call"]  # the ORM's save() compiles; insert() did not
+    assert Call.objects.get(pk=ours.pk).provider_sid == "CA9"
 
 
 @pytest.mark.django_db(databases=["default", "phone_network"])
