@@ -50,6 +50,8 @@ HEADER = "X-Desk-State"  # the token, in the response and back in the next poll
 TOKEN_MAX_AGE = 60  # seconds
 _SALT = "tuidang.desk.poll"
 _PATH = "/desk/live"
+# Call.State.IVR and Call.State.SCREENED (this module is imported before the models).
+_ON_NO_DESK = frozenset({"ivr", "screened"})
 
 
 def volunteer_key(volunteer_id: int) -> str:
@@ -147,8 +149,16 @@ class DeskPollMiddleware:
         return self.get_response(request)
 
 
-def _call_saved(sender: Any, update_fields: Any = None, created: bool = False, **_: Any) -> None:
-    if created or update_fields is None or {"state", "volunteer"} & set(update_fields):
+def _call_saved(
+    sender: Any, instance: Any, update_fields: Any = None, created: bool = False, **_: Any
+) -> None:
+    # A desk shows the queues and the volunteer's own call: a call that arrives in the
+    # menu, or screened out (most of a flood), shows on none until its state is saved again.
+    if created:
+        shown = instance.state not in _ON_NO_DESK or instance.volunteer_id is not None
+    else:
+        shown = update_fields is None or bool({"state", "volunteer"} & set(update_fields))
+    if shown:
         versions_bump(CALLS)
 
 

@@ -85,6 +85,31 @@ def test_a_caller_who_starts_waiting_shows_in_every_desks_next_poll(
     assert polled(wing_client, new_token)[0] == 204
 
 
+def test_a_caller_still_in_the_menu_changes_no_desk(
+    mei_client: Client, network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
+    token = first_poll(mei_client)
+    caller = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)  # the language menu
+    assert polled(mei_client, token) == (204, "")
+    network.press(caller.sid, "1")  # now waiting: every desk's queues change
+    assert polled(mei_client, token)[0] == 200
+
+
+def test_a_caller_queued_as_the_call_arrives_shows_at_once(
+    mei: Volunteer, wing: Volunteer, network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
+    numbers["banknotes"].language = "cmn"  # a line in one language: no menu
+    numbers["banknotes"].save()
+    go_available(mei)
+    wing_client = Client()  # wing speaks Cantonese: nothing of wing's own changes
+    assert wing_client.login(username="wing", password=PASSWORD)
+    token = first_poll(wing_client)
+    network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)  # offered to mei, waiting
+    status, body = polled(wing_client, token)
+    assert status == 200
+    assert "<td>1</td>" in body
+
+
 def test_another_volunteers_token_is_refused_and_their_own_desk_shown(
     mei_client: Client, wing: Volunteer
 ) -> None:
@@ -156,9 +181,11 @@ def test_a_call_taken_by_the_telephony_pool_shows_on_a_desk_served_by_another_pr
 ) -> None:
     """`tuidang serve` on SQLite without Redis: the webhook that bumps the desks' version
     runs in the telephony pool's process, the desk's poll in the pool for people's. The
-    version must be one both read, or the desk answers 204 while a new caller is there."""
+    version must be one both read, or the desk answers 204 while a new caller waits."""
     from tuidang.lib.tests.test_serving_pools import _incoming_call, _serve
 
+    numbers["banknotes"].language = "cmn"  # a line in one language: callers queue at once
+    numbers["banknotes"].save()
     browser = Client()
     browser.force_login(mei.user)
     cookie = {"Cookie": f"sessionid={browser.cookies['sessionid'].value}"}
