@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tuidang.lib import memo
+
 
 class Policy(models.TextChoices):
     NORMAL = "normal", _("Normal")
@@ -58,7 +60,13 @@ class ScreeningSettings(models.Model):
 
     @classmethod
     def current(cls) -> ScreeningSettings:
-        """Read on every call, so cached for a minute; saving clears it (signals.py)."""
+        """Read on every call, so kept a minute in the shared cache and a second in each
+        process in front of it (lib/memo.py); saving clears both (signals.py). Read only:
+        the process's threads share the one instance."""
+        return memo.held(SETTINGS_CACHE_KEY, cls._shared)
+
+    @classmethod
+    def _shared(cls) -> ScreeningSettings:
         from django.core.cache import cache
 
         found = cache.get(SETTINGS_CACHE_KEY)

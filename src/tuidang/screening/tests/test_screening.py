@@ -266,3 +266,25 @@ def test_screening_is_told_facts_by_caller_key_and_never_sees_a_call() -> None:
     assert not services.screening_challenge_passed(expected="", digits="")
     kinds = list(ScreeningEvent.objects.values_list("kind", flat=True).order_by("pk"))
     assert kinds == ["flagged", "converted"]
+
+
+def test_new_settings_apply_to_the_next_call_here_and_within_a_second_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.core.cache import cache
+
+    from tuidang.lib import memo
+    from tuidang.screening.models import SETTINGS_CACHE_KEY, ScreeningSettings
+
+    now = 1000.0
+    monkeypatch.setattr(memo, "clock", lambda: now)
+    assert ScreeningSettings.current().flood_new_keys != 7
+    saved = ScreeningSettings.objects.create(flood_new_keys=7)  # saved in this process
+    assert ScreeningSettings.current().flood_new_keys == 7
+    # Saved by another process: the shared cache holds the new row, this process the old
+    # one for at most a second, without asking the shared cache meanwhile.
+    saved.flood_new_keys = 9
+    cache.set(SETTINGS_CACHE_KEY, saved, 60)
+    assert ScreeningSettings.current().flood_new_keys == 7
+    now += memo.HOLD_SECONDS
+    assert ScreeningSettings.current().flood_new_keys == 9
