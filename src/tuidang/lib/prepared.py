@@ -95,14 +95,7 @@ def insert(instance: M, *, using: str = "default") -> M:
     instance._state.adding = False
     instance._state.db = using
     if signals:
-        post_save.send(
-            sender=model,
-            instance=instance,
-            created=True,
-            update_fields=None,
-            raw=False,
-            using=using,
-        )
+        _post_save(instance, created=True, update_fields=None, using=using)
     return instance
 
 
@@ -183,14 +176,21 @@ def update(instance: models.Model, fields: Sequence[str], *, using: str = "defau
     instance._state.db = using
     instance._state.adding = False
     if not meta.auto_created:
-        post_save.send(
-            sender=model,
-            instance=instance,
-            created=False,
-            update_fields=names,
-            raw=False,
-            using=using,
-        )
+        _post_save(instance, created=False, update_fields=names, using=using)
+
+
+def _post_save(
+    instance: models.Model, *, created: bool, update_fields: frozenset[str] | None, using: str
+) -> None:
+    """``post_save`` as ``save()`` sends it, once the row is stored."""
+    post_save.send(
+        sender=type(instance),
+        instance=instance,
+        created=created,
+        update_fields=update_fields,
+        raw=False,
+        using=using,
+    )
 
 
 # --- Queries compiled once ------------------------------------------------------------
