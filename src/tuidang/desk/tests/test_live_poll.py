@@ -95,6 +95,13 @@ def test_a_caller_still_in_the_menu_changes_no_desk(
     assert polled(mei_client, token)[0] == 200
 
 
+def test_the_states_no_desk_shows_are_the_calls_own() -> None:
+    from tuidang.calls.models import Call
+
+    # poll.py names them as text: it is imported before the models are.
+    assert {Call.State.IVR, Call.State.SCREENED} == poll._ON_NO_DESK
+
+
 def test_a_caller_queued_as_the_call_arrives_shows_at_once(
     mei: Volunteer, wing: Volunteer, network: PhoneNetwork, numbers: HotlineNumbers
 ) -> None:
