@@ -18,6 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PORT = 8765
 HOST = "127.0.0.1"
+# The telephony webhooks' own pool (`tuidang serve --telephony-port`), where a proxy sends
+# them in production: at full CPU priority, beside no login or page. The pool for people
+# (PORT) runs at a lower one, so a webhook measured there would be measured behind wrk.
+TELEPHONY_PORT = PORT + 1
+TELEPHONY = f"http://{HOST}:{TELEPHONY_PORT}"
 TOKEN = "bench-auth-token-" + "0" * 16
 HOTLINE = "+18005550100"
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/tuidang_bench")
@@ -74,27 +79,33 @@ def prepare_database(database_url: str, env: dict[str, str]) -> None:
 def start_server(
     env: dict[str, str], workers: int | None = None, threads: int | None = None
 ) -> subprocess.Popen[bytes]:
-    """The hotline served by `tuidang serve`, as `make demo` and a deployment run it.
+    """The hotline served by `tuidang serve`, as `make demo` and a deployment run it: the
+    pool for people on PORT and the telephony pool on TELEPHONY_PORT.
 
     No task worker (the benchmarks run tasks in-process) and the access log thrown away
     (it is still written, as in production). Its own session, so stop_server stops
     every process it started."""
     command = [PYTHON, "-m", "tuidang.manage", "serve", "--no-worker",
-               "--host", HOST, "--port", str(PORT)]  # fmt: skip
+               "--host", HOST, "--port", str(PORT),
+               "--telephony-port", str(TELEPHONY_PORT)]  # fmt: skip
+    # Both pools alike: the webhooks' and the one for people.
     if workers:
-        command += ["--workers", str(workers)]
+        command += ["--workers", str(workers), "--telephony-workers", str(workers)]
     if threads:
-        command += ["--threads", str(threads)]
+        command += ["--threads", str(threads), "--telephony-threads", str(threads)]
     server = subprocess.Popen(
         command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    waiting = [PORT, TELEPHONY_PORT]
+    while waiting and time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://{HOST}:{PORT}/", timeout=1)
-            return server
+            urllib.request.urlopen(f"http://{HOST}:{waiting[0]}/healthz", timeout=1)
+            waiting.pop(0)
         except OSError:
             time.sleep(0.2)
+    if not waiting:
+        return server
     stop_server(server)
     raise RuntimeError("the server did not start")
 

@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import (
-    HOST,
     HOTLINE,
-    PORT,
     ROOT,
+    TELEPHONY,
     prepare_database,
     server_env,
     serving_defaults,
@@ -34,11 +33,9 @@ from bench.common import (
     update_docs,
 )
 
-BASE = f"http://{HOST}:{PORT}"
-
 
 def post(path: str, params: dict[str, str]) -> tuple[int, str, float]:
-    return signed_post(BASE + path, params)
+    return signed_post(TELEPHONY + path, params)
 
 
 def call_params(number: str, sid: str, **extra: str) -> dict[str, str]:

@@ -26,11 +26,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.common import (
-    HOST,
     HOTLINE,
     PG_URL,
-    PORT,
     ROOT,
+    TELEPHONY,
     TOKEN,
     prepare_database,
     server_env,
@@ -50,7 +49,7 @@ def write_requests(path: Path, url_path: str, count: int, first_caller: int = 0)
     from twilio.request_validator import RequestValidator
 
     validator = RequestValidator(TOKEN)
-    url = f"http://{HOST}:{PORT}{url_path}"
+    url = f"{TELEPHONY}{url_path}"
     with path.open("w") as handle:
         for index in range(first_caller, first_caller + count):
             caller = f"+86138{index % 100_000_000:08d}"
@@ -71,7 +70,7 @@ def run_wrk(requests_file: Path, connections: int, seconds: int) -> dict[str, fl
     env = dict(os.environ, REQUESTS_FILE=str(requests_file), WRK_THREADS=str(threads))
     output = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
-         "-s", str(ROOT / "bench" / "signed_requests.lua"), f"http://{HOST}:{PORT}/"],
+         "-s", str(ROOT / "bench" / "signed_requests.lua"), f"{TELEPHONY}/"],
         env=env, capture_output=True, text=True, check=True, timeout=seconds + 60,
     ).stdout  # fmt: skip
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))

@@ -48,6 +48,8 @@ from bench.common import (
     PORT,
     PYTHON,
     ROOT,
+    TELEPHONY,
+    TELEPHONY_PORT,
     TOKEN,
     machine,
     server_env,
@@ -219,12 +221,12 @@ def write_signed(path: Path, items: list[tuple[str, dict[str, str]]]) -> None:
     """Requests of different paths and parameters, signed, for signed_requests.lua."""
     with path.open("w") as handle:
         for url_path, params in items:
-            signature = VALIDATOR.compute_signature(f"http://{HOST}:{PORT}{url_path}", params)
+            signature = VALIDATOR.compute_signature(TELEPHONY + url_path, params)
             handle.write(f"{url_path}\t{signature}\t{urlencode(params)}\n")
 
 
 def write_requests(path: Path, url_path: str, calls: list[tuple[str, str]], **extra: str) -> None:
-    url = f"http://{HOST}:{PORT}{url_path}"
+    url = TELEPHONY + url_path
     with path.open("w") as handle:
         for number, sid in calls:
             params = params_for(number, sid, **extra)
@@ -437,7 +439,7 @@ def summarise(
 
 
 def post(path: str, params: dict[str, str]) -> tuple[int, str, float]:
-    return signed_post(BASE + path, params)
+    return signed_post(TELEPHONY + path, params)
 
 
 def hired_call(number: str) -> dict[str, Any]:
@@ -556,11 +558,14 @@ def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
 
 
 def _port_answers() -> bool:
-    try:
-        socket.create_connection((HOST, PORT), timeout=0.5).close()
-    except OSError:
-        return False
-    return True
+    """Whether either pool's port still answers."""
+    for port in (PORT, TELEPHONY_PORT):
+        try:
+            socket.create_connection((HOST, port), timeout=0.5).close()
+        except OSError:
+            continue
+        return True
+    return False
 
 
 def stop_and_wait(server: subprocess.Popen[bytes]) -> None:
