@@ -8,12 +8,14 @@ from django.urls import include, path
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
+    # First: Django tries the patterns in order, and the webhooks are the hot path (the
+    # public pages and the desk before them were some seventy patterns tried per webhook).
+    path("telephony/", include("tuidang.telephony.urls")),
     path("", include("tuidang.public.urls")),
     # The desk's pages: /desk/, /screening/ and /literature/.
     path("", include("tuidang.desk.urls")),
     # The wallboard through a read-only link, for a screen on a wall (no login).
     path("wallboard/", include("tuidang.desk.wall_urls")),
-    path("telephony/", include("tuidang.telephony.urls")),
     path("log/", include("tuidang.tlog.urls")),
     path("accounts/", include("tuidang.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
