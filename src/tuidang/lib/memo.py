@@ -41,6 +41,14 @@ def held(key: str, build: Callable[[], T], seconds: float = HOLD_SECONDS) -> T:
     return value
 
 
+def keep(key: str, value: object, seconds: float = HOLD_SECONDS) -> None:
+    """Hold ``value`` under ``key`` as ``held`` would have: what this process just wrote
+    to the shared cache, so that its next reads need not ask for it."""
+    if len(_held) >= MAX_KEYS:
+        _held.clear()
+    _held[key] = (clock() + seconds, value)
+
+
 def forget() -> None:
     """Forget everything held: what changed is read afresh by this process's next request."""
     _held.clear()

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.db import transaction
 
+from tuidang.lib import memo
 from tuidang.screening.models import FLOOD_CACHE_KEY, FloodState, ScreeningEvent, ScreeningSettings
 
 logger = logging.getLogger(__name__)
@@ -46,14 +47,16 @@ def flood_active(*, now: datetime, config: ScreeningSettings, count: FloodCounte
     flagged callers among them is high; off (with hysteresis) when either falls away.
     ``count`` is called only when a re-evaluation is due, after this transaction commits.
     """
-    cached = cache.get(FLOOD_CACHE_KEY)
+    # Asked on every call: held a second in each process in front of the shared cache
+    # (lib/memo.py). What a recheck in another process decides is seen here within it.
+    cached = memo.held(FLOOD_CACHE_KEY, _shared_state)
     if cached is not None and cached[1] > now - FLOOD_RECHECK:
         return bool(cached[0])
     state = FloodState.objects.order_by("pk").first()
     if state is None:
         state = FloodState.objects.create(checked_at=now - FLOOD_RECHECK * 2)
     if state.checked_at > now - FLOOD_RECHECK:
-        cache.set(FLOOD_CACHE_KEY, (state.active, state.checked_at), 60)
+        _share(state.active, state.checked_at)
         return state.active
     # Due for a look. It counts thousands of calls in a flood: done once this call is
     # stored, outside its transaction, so that it never holds up other calls' writes (on
@@ -76,7 +79,17 @@ def _flood_recheck(
         return
     active = _flood_evaluate(state, now=now, config=config, count=count)
     # Other requests of this process (and every process, with Redis) reuse the answer.
-    cache.set(FLOOD_CACHE_KEY, (active, now), 60)
+    _share(active, now)
+
+
+def _shared_state() -> tuple[bool, datetime] | None:
+    """Whether flood mode was on, and when that was last checked, as every process sees it."""
+    return cache.get(FLOOD_CACHE_KEY)  # type: ignore[no-any-return]
+
+
+def _share(active: bool, checked_at: datetime) -> None:
+    cache.set(FLOOD_CACHE_KEY, (active, checked_at), 60)
+    memo.keep(FLOOD_CACHE_KEY, (active, checked_at))
 
 
 def _flood_evaluate(

@@ -288,3 +288,32 @@ def test_new_settings_apply_to_the_next_call_here_and_within_a_second_elsewhere(
     assert ScreeningSettings.current().flood_new_keys == 7
     now += memo.HOLD_SECONDS
     assert ScreeningSettings.current().flood_new_keys == 9
+
+
+def test_flood_mode_switched_by_another_process_is_seen_here_within_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.core.cache import cache
+
+    from tuidang.lib import memo
+    from tuidang.screening.models import FLOOD_CACHE_KEY, ScreeningSettings
+
+    clock = 1000.0
+    monkeypatch.setattr(memo, "clock", lambda: clock)
+    now = timezone.now()
+    config = ScreeningSettings.current()
+
+    def uncounted(*args: object) -> flood.FloodCounts:
+        raise AssertionError("not due for a recheck")
+
+    def active() -> bool:
+        return flood.flood_active(now=now, config=config, count=uncounted)
+
+    cache.set(FLOOD_CACHE_KEY, (False, now), 60)
+    assert not active()
+    # Another process's recheck turns it on: this process, which asked a moment ago, goes
+    # on without asking the shared cache again for at most a second, then sees it.
+    cache.set(FLOOD_CACHE_KEY, (True, now), 60)
+    assert not active()
+    clock += memo.HOLD_SECONDS
+    assert active()
