@@ -121,16 +121,47 @@ class DatabaseOperations(operations.DatabaseOperations):
 
 # Statements that write; Django sends them as they are, without a leading WITH.
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# How Django's SQLite compiler asks a write for its rows back.
+_RETURNING = " RETURNING "
 
 
 class _CursorWrapper(base.SQLiteCursorWrapper):
-    """Queues a write that runs outside a transaction on the database's write lock."""
+    """Queues a write that runs outside a transaction on the database's write lock.
+
+    Such a write commits when SQLite finishes the statement. An ``INSERT … RETURNING``
+    (``create()``, lib/prepared.py) is finished only by reading its rows, so they are read
+    here, in the write's turn, and handed out from memory: read after the turn, the
+    commit (and any checkpoint with it) happened behind the queue's back, holding
+    SQLite's lock while the next writer in the queue slept in the busy handler."""
 
     database: DatabaseWrapper
+    _returned: list[Any] | None = None
 
     def execute(self, query: str, params: Any = None) -> Any:
-        with self.database.write_queued_if_alone(query):
-            return super().execute(query, params)
+        self._returned = None
+        with self.database.write_queued_if_alone(query) as queued:
+            result = super().execute(query, params)
+            if queued and _RETURNING in query:
+                self._returned = super().fetchall()
+            return result
+
+    def fetchone(self) -> Any:
+        if self._returned is None:
+            return super().fetchone()
+        return self._returned.pop(0) if self._returned else None
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        if self._returned is None:
+            return super().fetchmany(self.arraysize if size is None else size)
+        count = self.arraysize if size is None else size
+        rows, self._returned[:count] = self._returned[:count], []
+        return rows
+
+    def fetchall(self) -> list[Any]:
+        if self._returned is None:
+            return super().fetchall()
+        rows, self._returned = self._returned, []
+        return rows
 
     def executemany(self, query: str, param_list: Any) -> Any:
         with self.database.write_queued_if_alone(query):
@@ -158,18 +189,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return float(self.settings_dict.get("OPTIONS", {}).get("timeout", 20))
 
     @contextmanager
-    def write_queued_if_alone(self, query: str) -> Iterator[None]:
-        """Hold the write lock around ``query`` when it writes outside a transaction."""
+    def write_queued_if_alone(self, query: str) -> Iterator[bool]:
+        """Hold the write lock around ``query`` when it writes outside a transaction
+        (and say whether it does)."""
         writes_alone = self.autocommit and not self._holds_write_lock
         lock = None
         if writes_alone and query.lstrip()[:7].upper().startswith(_WRITES):
             lock = self._write_lock()
         if lock is None:
-            yield
+            yield False
             return
         lock.acquire(timeout=self._lock_timeout())
         try:
-            yield
+            yield True
         finally:
             lock.release()
 

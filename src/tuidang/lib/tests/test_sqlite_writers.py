@@ -83,6 +83,35 @@ def test_a_write_outside_a_transaction_waits_its_turn_in_the_queue(
     assert written_at[0] >= released_at
 
 
+def test_an_insert_returning_its_id_has_committed_when_its_turn_ends(
+    tmp_path: Path, django_db_blocker: Any
+) -> None:
+    # create() and the new call's prepared INSERT ask for the new row's id back: SQLite
+    # commits such a write only once its rows are read, which must be in the write's turn.
+    database = str(tmp_path / "returning.sqlite3")
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)")
+    handler = ConnectionHandler({"default": {"ENGINE": "tuidang.lib.sqlite", "NAME": database}})
+    # The next writer in the queue, which would otherwise sleep in SQLite's busy handler.
+    next_writer = sqlite3.connect(database, timeout=0, isolation_level=None)
+    with django_db_blocker.unblock():
+        connection = handler["default"]
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO t (n) VALUES (%s) RETURNING id", [7])
+            # The turn is over: the next writer gets SQLite's lock at once.
+            next_writer.execute("BEGIN IMMEDIATE")
+            next_writer.execute("ROLLBACK")
+            assert cursor.fetchone() == (1,)
+            assert cursor.fetchone() is None
+            cursor.execute("INSERT INTO t (n) VALUES (%s), (%s) RETURNING id", [8, 9])
+            assert cursor.fetchall() == [(2,), (3,)]
+            cursor.execute("SELECT n FROM t ORDER BY id")  # reads are not held back
+            assert cursor.fetchall() == [(7,), (8,), (9,)]
+        connection.close()
+    next_writer.close()
+
+
 def _try_the_lock(database: str, go: Any, result: Any) -> None:
     from tuidang.lib.sqlite.base import _lock_for
 
