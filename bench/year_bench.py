@@ -143,6 +143,10 @@ def sqlite_database(history: str, args: argparse.Namespace) -> str:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         building.rename(kept)
     shutil.copyfile(kept, work)
+    # Written to disk before it is served: a copy still in the page cache would be
+    # written out by the server's first checkpoint, in a request's time.
+    with work.open("rb+") as copy:
+        os.fsync(copy.fileno())
     run_manage(env, "migrate", "-v", "0")  # migrations newer than the kept year
     return url
 
