@@ -52,14 +52,21 @@ def test_writers_in_several_processes_all_get_through(tmp_path: Path) -> None:
     assert seen == list(range(WRITERS * WRITES_EACH))
 
 
+def _database_of_our_backend(path: Path, columns: str) -> tuple[str, ConnectionHandler]:
+    """A database in WAL mode with a table ``t`` of ``columns``, and connections to it
+    through the hotline's SQLite backend (not the test database)."""
+    database = str(path)
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(f"CREATE TABLE t ({columns})")
+    handler = ConnectionHandler({"default": {"ENGINE": "tuidang.lib.sqlite", "NAME": database}})
+    return database, handler
+
+
 def test_a_write_outside_a_transaction_waits_its_turn_in_the_queue(
     tmp_path: Path, django_db_blocker: Any
 ) -> None:
-    database = str(tmp_path / "alone.sqlite3")
-    with sqlite3.connect(database) as connection:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("CREATE TABLE t (n INTEGER)")
-    handler = ConnectionHandler({"default": {"ENGINE": "tuidang.lib.sqlite", "NAME": database}})
+    database, handler = _database_of_our_backend(tmp_path / "alone.sqlite3", "n INTEGER")
     writer_before = _WriteLock(database)  # another process's writer, as far as the file knows
     writer_before.acquire(timeout=5)
     written_at: list[float] = []
@@ -88,11 +95,9 @@ def test_an_insert_returning_its_id_has_committed_when_its_turn_ends(
 ) -> None:
     # create() and the new call's prepared INSERT ask for the new row's id back: SQLite
     # commits such a write only once its rows are read, which must be in the write's turn.
-    database = str(tmp_path / "returning.sqlite3")
-    with sqlite3.connect(database) as connection:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)")
-    handler = ConnectionHandler({"default": {"ENGINE": "tuidang.lib.sqlite", "NAME": database}})
+    database, handler = _database_of_our_backend(
+        tmp_path / "returning.sqlite3", "id INTEGER PRIMARY KEY, n INTEGER"
+    )
     # The next writer in the queue, which would otherwise sleep in SQLite's busy handler.
     next_writer = sqlite3.connect(database, timeout=0, isolation_level=None)
     with django_db_blocker.unblock():
