@@ -35,9 +35,7 @@ def held(key: str, build: Callable[[], T], seconds: float = HOLD_SECONDS) -> T:
     if found is not None and found[0] > now:
         return found[1]  # type: ignore[return-value]
     value = build()
-    if len(_held) >= MAX_KEYS:
-        _held.clear()
-    _held[key] = (now + seconds, value)
+    keep(key, value, seconds)
     return value
 
 
