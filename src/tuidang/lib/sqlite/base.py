@@ -154,7 +154,8 @@ class _CursorWrapper(base.SQLiteCursorWrapper):
         if self._returned is None:
             return super().fetchmany(self.arraysize if size is None else size)
         count = self.arraysize if size is None else size
-        rows, self._returned[:count] = self._returned[:count], []
+        rows = self._returned[:count]
+        del self._returned[:count]
         return rows
 
     def fetchall(self) -> list[Any]:

@@ -110,7 +110,8 @@ def test_an_insert_returning_its_id_has_committed_when_its_turn_ends(
             assert cursor.fetchone() == (1,)
             assert cursor.fetchone() is None
             cursor.execute("INSERT INTO t (n) VALUES (%s), (%s) RETURNING id", [8, 9])
-            assert cursor.fetchall() == [(2,), (3,)]
+            assert cursor.fetchmany(1) == [(2,)]
+            assert cursor.fetchall() == [(3,)]
             cursor.execute("SELECT n FROM t ORDER BY id")  # reads are not held back
             assert cursor.fetchall() == [(7,), (8,), (9,)]
         connection.close()
