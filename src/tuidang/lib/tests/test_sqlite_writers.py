@@ -10,7 +10,7 @@ from typing import Any
 from django.db import OperationalError
 from django.db.utils import ConnectionHandler
 
-from tuidang.lib.sqlite.base import _WriteLock
+from tuidang.lib.sqlite.base import _Checkpointer, _WriteLock
 
 WRITERS = 4
 WRITES_EACH = 50
@@ -156,3 +156,60 @@ def test_a_forked_process_queues_behind_the_parents_write(tmp_path: Path) -> Non
     go.set()
     assert result.get(timeout=10) == "acquired"
     child.join(timeout=30)
+
+
+def _insert_pages(handler: ConnectionHandler, rows: int) -> None:
+    """A write outside a transaction of about ``rows`` / 2 pages, through our backend."""
+    with handler["default"].cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO t (n, s) WITH RECURSIVE c(x) AS "
+            f"(SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows}) "
+            "SELECT x, hex(randomblob(1000)) FROM c"
+        )
+
+
+def test_a_write_leaves_the_checkpoint_to_the_checkpointing_thread(
+    tmp_path: Path, django_db_blocker: Any, monkeypatch: Any
+) -> None:
+    # SQLite itself would copy the log into the database in the commit that takes it past
+    # 1,000 pages, with its fsyncs in that writer's turn and every other writer behind it.
+    monkeypatch.setattr(_Checkpointer, "after_seconds", 1.0)
+    database, handler = _database_of_our_backend(tmp_path / "log.sqlite3", "n INTEGER, s TEXT")
+    size_before = Path(database).stat().st_size
+    with django_db_blocker.unblock():
+        _insert_pages(handler, 3000)  # about 1,500 pages
+        assert Path(f"{database}-wal").stat().st_size > 1_000 * 4096
+        assert Path(database).stat().st_size == size_before
+        deadline = time.monotonic() + 20
+        while Path(database).stat().st_size < 1_000 * 4096 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        handler["default"].close()
+    assert Path(database).stat().st_size > 1_000 * 4096
+
+
+def test_under_writes_that_never_pause_the_log_still_starts_over(
+    tmp_path: Path, django_db_blocker: Any, monkeypatch: Any
+) -> None:
+    # Each checkpoint beside the writers copies what the log held when it began, never all
+    # of it: without a turn of its own now and then, the log would grow as long as they write.
+    monkeypatch.setattr(_Checkpointer, "after_seconds", 0.01)
+    monkeypatch.setattr(_Checkpointer, "restart_frames", 300)
+    database, handler = _database_of_our_backend(tmp_path / "busy.sqlite3", "n INTEGER, s TEXT")
+    writes = 150
+
+    def write() -> None:
+        for _ in range(writes):
+            _insert_pages(handler, 8)  # four pages or so, and the index's
+        handler["default"].close()
+
+    with django_db_blocker.unblock():
+        writers = [threading.Thread(target=write) for _ in range(4)]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join(timeout=60)
+    with sqlite3.connect(database) as reader:
+        (rows,) = reader.execute("SELECT COUNT(*) FROM t").fetchone()
+    assert rows == 4 * writes * 8
+    # Some 3,000 pages were written; the log was started over and kept well below that.
+    assert Path(f"{database}-wal").stat().st_size < 1_500 * 4096
