@@ -77,20 +77,25 @@ class _Checkpointer:
     """One per database file and process: a thread that copies the log into the database
     a moment after this process writes, while the writers go on.
 
-    Such a checkpoint (SQLite's ``PASSIVE``) waits for nobody and stops nobody, but copies
-    only what was in the log when it began. Under writes that never pause, the log is thus
-    never all copied, and SQLite starts it over from its beginning only when it is: past
-    ``restart_frames`` pages, the thread takes a writers' turn (a few milliseconds: nearly
-    all of it was copied already) and checkpoints with ``RESTART``, so that the next writer
-    starts the log over. The thread ends after ``idle_seconds`` without a write."""
+    Such a checkpoint (SQLite's ``PASSIVE``) waits for nobody and stops nobody. But a
+    writer starts the log over from its beginning only when no reader is still reading
+    it, which under steady traffic there always is: the log would grow as long as the
+    traffic lasts. Past ``restart_frames`` pages the thread takes a writers' turn and
+    checkpoints with ``RESTART``, which waits for those readers, so that the next writer
+    starts the log over. That turn costs a few milliseconds to an fsync's worst, so it
+    is rare: under a bench's saturating load, every half minute or so. A log grown that
+    long is cut back to ``journal_size_limit`` when it starts over. The thread ends after
+    ``idle_seconds`` without a write."""
 
     # The writes of this moment go into one checkpoint.
     after_seconds = 0.1
-    # About 40 MB of log, at SQLite's default page of 4 KiB.
-    restart_frames = 10_000
+    # About 400 MB of log, at SQLite's default page of 4 KiB.
+    restart_frames = 100_000
+    # A reader of the log holds it a millisecond: RESTART asks again every fifth of one
+    # (SQLite's busy handler would sleep 1, 2, 5, 10 ms, all in the writers' turn), and
+    # past this gives the turn back and tries after the next writes.
+    restart_wait_seconds = 0.005
     idle_seconds = 60.0
-    # RESTART waits for readers of the log to finish; a long one is waited for next time.
-    restart_busy_ms = 50
 
     def __init__(self, database: str, lock: _WriteLock) -> None:
         self.database = database
@@ -109,9 +114,10 @@ class _Checkpointer:
                 self.thread.start()
 
     def _run(self) -> None:
-        connection = sqlite3.connect(self.database, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(
+            self.database, timeout=0, isolation_level=None, check_same_thread=False
+        )
         try:
-            connection.execute(f"PRAGMA busy_timeout = {self.restart_busy_ms}")
             while True:
                 if not self.wrote.wait(timeout=self.idle_seconds):
                     with self.guard:
@@ -127,17 +133,26 @@ class _Checkpointer:
     def checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
             _busy, log, _copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if log < self.restart_frames:
-                return
-            self.lock.acquire(timeout=20)
-            try:
-                connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
-            finally:
-                self.lock.release()
+            if log >= self.restart_frames:
+                self._restart(connection)
         except (sqlite3.Error, OperationalError):
             # The next write asks again; a log that is not copied costs disk, not data.
             logger.warning("The checkpoint of %s failed", self.database, exc_info=True)
 
+    def _restart(self, connection: sqlite3.Connection) -> None:
+        self.lock.acquire(timeout=20)
+        try:
+            deadline = time.monotonic() + self.restart_wait_seconds
+            while connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()[0]:
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.0002)
+        finally:
+            self.lock.release()
+
+
+# What a log grown long under steady writes is cut back to when it starts over (bytes).
+_LOG_SIZE_LIMIT = 64 * 1024 * 1024
 
 _LOCKS: dict[str, _WriteLock] = {}
 _CHECKPOINTERS: dict[str, _Checkpointer] = {}
@@ -266,6 +281,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if not self.is_in_memory_db():
             # Checkpoints are the checkpointing thread's (_Checkpointer), not a writer's.
             connection.execute("PRAGMA wal_autocheckpoint = 0")
+            connection.execute(f"PRAGMA journal_size_limit = {_LOG_SIZE_LIMIT}")
         return connection
 
     def create_cursor(self, name: str | None = None) -> _CursorWrapper:

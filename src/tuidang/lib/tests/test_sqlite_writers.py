@@ -194,6 +194,7 @@ def test_under_writes_that_never_pause_the_log_still_starts_over(
     # of it: without a turn of its own now and then, the log would grow as long as they write.
     monkeypatch.setattr(_Checkpointer, "after_seconds", 0.01)
     monkeypatch.setattr(_Checkpointer, "restart_frames", 300)
+    monkeypatch.setattr(_Checkpointer, "restart_wait_seconds", 1.0)
     database, handler = _database_of_our_backend(tmp_path / "busy.sqlite3", "n INTEGER, s TEXT")
     writes = 150
 
