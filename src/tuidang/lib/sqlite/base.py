@@ -75,20 +75,25 @@ class _WriteLock:
 
 class _Checkpointer:
     """One per database file and process: a thread that copies the log into the database
-    a moment after this process writes, while the writers go on.
+    while the writers go on, at SQLite's own pace.
 
-    Such a checkpoint (SQLite's ``PASSIVE``) waits for nobody and stops nobody. But a
-    writer starts the log over from its beginning only when no reader is still reading
-    it, which under steady traffic there always is: the log would grow as long as the
-    traffic lasts. Past ``restart_frames`` pages the thread takes a writers' turn and
-    checkpoints with ``RESTART``, which waits for those readers, so that the next writer
-    starts the log over. That turn costs a few milliseconds to an fsync's worst, so it
-    is rare: under a bench's saturating load, every half minute or so. A log grown that
-    long is cut back to ``journal_size_limit`` when it starts over. The thread ends after
-    ``idle_seconds`` without a write."""
+    SQLite checkpoints about every 1,000 pages of log; here, after every
+    ``checkpoint_after_writes`` writes of this process, or ``at_most_seconds`` after
+    fewer. Not more often: each time the log is all copied, the next writer starts it
+    over, and syncs its header in its turn. Such a checkpoint (SQLite's ``PASSIVE``)
+    waits for nobody and stops nobody. But a writer starts the log over only when no
+    reader is still reading it, which under steady traffic there always is: the log
+    would grow as long as the traffic lasts. Past ``restart_frames`` pages the thread
+    takes a writers' turn and checkpoints with ``RESTART``, which waits for those
+    readers, so that the next writer starts the log over. That turn costs a few
+    milliseconds to an fsync's worst, so it is rare: under a bench's saturating load,
+    every half minute or so. A log grown that long is cut back to ``journal_size_limit``
+    when it starts over. The thread ends after ``idle_seconds`` without a write.
+    A process at a lower CPU priority runs none (`_checkpoints_here`)."""
 
-    # The writes of this moment go into one checkpoint.
-    after_seconds = 0.1
+    # A webhook's write is a few pages: about SQLite's 1,000 pages of log.
+    checkpoint_after_writes = 200
+    at_most_seconds = 2.0
     # About 400 MB of log, at SQLite's default page of 4 KiB.
     restart_frames = 100_000
     # A reader of the log holds it a millisecond: RESTART asks again every fifth of one
@@ -100,13 +105,16 @@ class _Checkpointer:
     def __init__(self, database: str, lock: _WriteLock) -> None:
         self.database = database
         self.lock = lock
-        self.wrote = threading.Event()
+        self.enough = threading.Event()
         self.guard = threading.Lock()
+        self.writes = 0
         self.thread: threading.Thread | None = None
 
     def after_write(self) -> None:
-        self.wrote.set()
         with self.guard:
+            self.writes += 1
+            if self.writes >= self.checkpoint_after_writes:
+                self.enough.set()
             if self.thread is None:
                 self.thread = threading.Thread(
                     target=self._run, name="sqlite-checkpoint", daemon=True
@@ -117,16 +125,19 @@ class _Checkpointer:
         connection = sqlite3.connect(
             self.database, timeout=0, isolation_level=None, check_same_thread=False
         )
+        last_write = time.monotonic()
         try:
             while True:
-                if not self.wrote.wait(timeout=self.idle_seconds):
-                    with self.guard:
-                        if not self.wrote.is_set():
-                            self.thread = None
-                            return
-                time.sleep(self.after_seconds)
-                self.wrote.clear()
-                self.checkpoint(connection)
+                self.enough.wait(timeout=self.at_most_seconds)
+                with self.guard:
+                    self.enough.clear()
+                    writes, self.writes = self.writes, 0
+                    if not writes and time.monotonic() - last_write > self.idle_seconds:
+                        self.thread = None
+                        return
+                if writes:
+                    last_write = time.monotonic()
+                    self.checkpoint(connection)
         finally:
             connection.close()
 
@@ -182,6 +193,13 @@ def _lock_for(database: str) -> _WriteLock:
         if database not in _LOCKS:
             _LOCKS[database] = _WriteLock(database)
         return _LOCKS[database]
+
+
+def _checkpoints_here() -> bool:
+    """Whether this process copies the log: not at a lower CPU priority (the pool for
+    people), where a checkpoint's writers' turn would be held at a tenth of a core's
+    share. The telephony pool and the worker, which writes every second, do it."""
+    return os.getpriority(os.PRIO_PROCESS, 0) <= 0
 
 
 def _checkpointer_for(database: str) -> _Checkpointer:
@@ -316,7 +334,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._after_write()
 
     def _after_write(self) -> None:
-        if not self.is_in_memory_db():
+        if not self.is_in_memory_db() and _checkpoints_here():
             _checkpointer_for(str(self.settings_dict["NAME"])).after_write()
 
     def _start_transaction_under_autocommit(self) -> None:
