@@ -245,8 +245,8 @@ def _write_at_lower_priority(database: str, done: Any) -> None:
     handler = ConnectionHandler({"default": {"ENGINE": "tuidang.lib.sqlite", "NAME": database}})
     _insert_pages(handler, 3000)
     time.sleep(1.0)  # the checkpoint it does not run would have run by now
-    handler["default"].close()
     done.put(Path(database).stat().st_size)
+    handler["default"].close()
 
 
 def test_a_process_at_a_lower_priority_leaves_the_checkpoint_to_others(
