@@ -15,7 +15,7 @@ SQLite's lock behind the queue's back, and whoever it met would sleep in the bus
 SQLite copies its log into the database (a checkpoint) in the commit that takes the log
 past 1,000 pages: two fsyncs, 10 to 15 ms, inside that writer's turn, with every other
 writer queued behind it. Here connections do no such checkpoint; a thread of each
-process does it beside the writers, a moment after they write (`_Checkpointer`).
+process does it beside the writers, at SQLite's pace (`_Checkpointer`).
 """
 
 from __future__ import annotations
