@@ -60,14 +60,14 @@ def registry_analyze() -> None:
 @contextlib.contextmanager
 def _bulk_writing() -> Iterator[None]:
     """SQLite settings for this connection while it imports, put back afterwards. Only
-    memory and the timing of checkpoints change, never durability: every batch is
-    committed to the write-ahead log before the next begins, as always."""
+    memory changes, never durability: every batch is committed to the write-ahead log
+    before the next begins, as always. The log is copied back by the backend's thread
+    beside the writers (lib/sqlite), not in the import's turn, as for every writer."""
     if connection.vendor != "sqlite":
         yield
         return
-    # A page cache that holds the indexes' working set (in KiB when negative), and the
-    # log copied back into the database every 64 MiB or so rather than every 4 MiB.
-    wanted = {"cache_size": -256 * 1024, "wal_autocheckpoint": 16_384}
+    # A page cache that holds the indexes' working set (in KiB when negative).
+    wanted = {"cache_size": -256 * 1024}
     saved = {}
     with connection.cursor() as cursor:
         for name, value in wanted.items():
