@@ -11,7 +11,7 @@ import re
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, expect
 
-from tuidang.testing.personas import PASSWORD, totp_code
+from tuidang.testing.personas import PASSWORD, totp_code_to_type
 
 # Debian's package: the browser Playwright downloads for itself cannot be fetched here.
 CHROMIUM = "/usr/bin/chromium"
@@ -54,7 +54,7 @@ def log_in_with_code(page: Page, base: str, username: str = "lin") -> None:
     """A coordinator's or an administrator's login: the password, then the authenticator
     app's code."""
     enter_password(page, base, username)
-    page.get_by_label("Code").fill(totp_code())
+    page.get_by_label("Code").fill(totp_code_to_type())
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(DESK)
 

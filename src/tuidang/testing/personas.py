@@ -55,6 +55,21 @@ def totp_code(secret: str = TOTP_SECRET, at: float | None = None) -> str:
     return str(format_hotp_value(hotp_value(secret, counter)))
 
 
+def totp_code_to_type(seconds: float = 5.0) -> str:
+    """The code a person types from their app: one that stays good for ``seconds`` more.
+
+    The server takes only the current time step's code, and a browser's typing and
+    sending take a moment: a code read in the step's last second would arrive in the
+    next. Near the end of a step, this waits for the next one, as a person would."""
+    from allauth.mfa import app_settings
+
+    period = app_settings.TOTP_PERIOD
+    left = period - time.time() % period
+    if left < seconds:
+        time.sleep(left + 0.05)
+    return totp_code()
+
+
 class Clock:
     """The simulated network's clock, moved by hand."""
 

@@ -24,7 +24,7 @@ from tuidang.testing.browser import (
     place_call,
     take_a_call,
 )
-from tuidang.testing.personas import PASSWORD, HotlineNumbers, totp_code
+from tuidang.testing.personas import PASSWORD, HotlineNumbers, totp_code_to_type
 from tuidang.testing.publication import publish
 from tuidang.volunteers.models import Volunteer
 
@@ -40,7 +40,7 @@ def test_a_coordinator_logs_in_with_the_code_from_their_authenticator_app(
     page = browser.new_context().new_page()
     enter_password(page, live_server.url, "lin")
     expect(page.get_by_role("heading", name="Second factor")).to_be_visible()
-    page.get_by_label("Code").fill(totp_code())
+    page.get_by_label("Code").fill(totp_code_to_type())
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(DESK)
     page.goto(f"{live_server.url}/desk/team/")
