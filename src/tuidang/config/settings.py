@@ -274,7 +274,10 @@ CASE_LOOKUPS_PER_MINUTE = env_int("CASE_LOOKUPS_PER_MINUTE", 20)
 LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Counted in the cache, never in the database (accounts/lockout.py): there is no list of
+# attempts for the admin to show; `tuidang axes_reset_ip` unlocks an address.
 AXES_HANDLER = "tuidang.accounts.lockout.PairAndAddressHandler"
+AXES_ENABLE_ADMIN = False
 AXES_CLIENT_IP_CALLABLE = "tuidang.accounts.lockout.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "tuidang.accounts.lockout.lockout_response"

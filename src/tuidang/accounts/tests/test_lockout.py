@@ -1,9 +1,14 @@
 import logging
+import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
@@ -65,14 +70,72 @@ def test_below_the_address_threshold_other_names_still_log_in(
 def test_the_lockout_ends_after_the_cool_off(
     client: Client, mei: Volunteer, settings: Settings
 ) -> None:
+    # A second of cool-off, so that the test waits it out as the cache's clock sees it.
+    settings.AXES_COOLOFF_TIME = timedelta(seconds=1)
     for _ in range(settings.AXES_FAILURE_LIMIT):
         log_in(client, "mei", password="guess", address=ATTACKER)
     assert log_in(client, "mei", address=ATTACKER).status_code == 429
 
-    AccessAttempt.objects.update(
-        attempt_time=AccessAttempt.objects.get().attempt_time - settings.AXES_COOLOFF_TIME
-    )
+    time.sleep(1.2)
     assert log_in(client, "mei", address=ATTACKER).status_code == 302
+
+
+def test_an_address_lock_ends_after_the_cool_off(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
+    settings.AXES_COOLOFF_TIME = timedelta(seconds=1)
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        log_in(client, f"volunteer{n}", password="guess", address=ATTACKER)
+    assert log_in(client, "mei", address=ATTACKER).status_code == 429
+
+    time.sleep(1.2)
+    assert log_in(client, "mei", address=ATTACKER).status_code == 302
+
+
+def test_an_administrator_unlocks_an_address_and_a_pair(
+    client: Client, mei: Volunteer, wing: Volunteer, settings: Settings
+) -> None:
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 8
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        log_in(client, f"volunteer{n}", password="guess", address=ATTACKER)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, "mei", password="guess", address=MEI_AT_HOME)
+    assert log_in(client, "wing", address=ATTACKER).status_code == 429
+    assert log_in(client, "mei", address=MEI_AT_HOME).status_code == 429
+
+    call_command("axes_reset_ip", ATTACKER)
+    assert log_in(Client(), "wing", address=ATTACKER).status_code == 302
+    assert log_in(Client(), "mei", address=MEI_AT_HOME).status_code == 429  # another lock
+
+    call_command("axes_reset_ip_username", MEI_AT_HOME, "mei")
+    assert log_in(Client(), "mei", address=MEI_AT_HOME).status_code == 302
+
+
+def test_logging_in_to_ones_own_account_does_not_clear_the_address_count(
+    client: Client, wing: Volunteer, settings: Settings
+) -> None:
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT - 1):
+        log_in(client, f"volunteer{n}", password="guess", address=ATTACKER)
+    assert log_in(Client(), "wing", address=ATTACKER).status_code == 302
+    log_in(client, "volunteer99", password="guess", address=ATTACKER)
+    assert log_in(Client(), "wing", address=ATTACKER).status_code == 429
+
+
+def test_a_failed_login_writes_nothing_to_the_database(client: Client, mei: Volunteer) -> None:
+    """On SQLite the webhooks share the database's one writer with the pool for people,
+    which runs at a lower priority: a flood's failures must not queue for it."""
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):
+            assert log_in(client, "mei", password="guess", address=ATTACKER).status_code == 200
+    writes = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")
+    ]
+    assert writes == []
+    assert not AccessAttempt.objects.exists()
 
 
 def test_failed_passwords_reach_neither_the_log_nor_the_database(
@@ -81,8 +144,7 @@ def test_failed_passwords_reach_neither_the_log_nor_the_database(
     secret = "my-real-password-with-a-typo"
     with caplog.at_level(logging.DEBUG):
         log_in(client, "mei", password=secret, address=ATTACKER)
-    attempt = AccessAttempt.objects.get()
-    assert secret not in attempt.post_data
+    assert "New login failure" in caplog.text  # counted
     assert secret not in caplog.text
     assert ATTACKER not in caplog.text  # axes masks the address and username in its log
 
@@ -137,14 +199,3 @@ def test_an_attacker_cannot_dodge_the_lockout_by_forging_the_forwarded_header(
 
 def test_a_malformed_address_is_no_address(settings: Settings) -> None:
     assert address_of(settings, 1, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="nonsense") is None
-
-
-def test_failed_attempts_are_forgotten_after_the_cool_off(
-    client: Client, mei: Volunteer, settings: Settings
-) -> None:
-    log_in(client, "someone", password="guess", address=ATTACKER)
-    AccessAttempt.objects.update(
-        attempt_time=AccessAttempt.objects.get().attempt_time - settings.AXES_COOLOFF_TIME
-    )
-    log_in(client, "mei", address=MEI_AT_HOME)  # any login sweeps the expired ones
-    assert not AccessAttempt.objects.filter(ip_address=ATTACKER).exists()
