@@ -22,6 +22,13 @@ ATTACKER = "203.0.113.66"
 MEI_AT_HOME = "198.51.100.7"
 
 
+def spray(client: Client, names: int) -> None:
+    """Wrong passwords from the attacker's address, one try per name: no (username,
+    address) pair reaches its limit."""
+    for n in range(names):
+        log_in(client, f"volunteer{n}", password="guess", address=ATTACKER)
+
+
 def test_guessing_a_volunteers_password_locks_out_the_guesser_not_the_volunteer(
     client: Client, mei: Volunteer, settings: Settings
 ) -> None:
@@ -50,9 +57,7 @@ def test_an_address_that_tries_many_usernames_is_locked(
     client: Client, mei: Volunteer, wing: Volunteer, settings: Settings
 ) -> None:
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
-    names = [f"volunteer{n}" for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT)]
-    for name in names:  # one try per name: no (username, address) pair reaches its limit
-        log_in(client, name, password="guess", address=ATTACKER)
+    spray(client, settings.LOGIN_ADDRESS_FAILURE_LIMIT)
 
     assert log_in(client, "wing", address=ATTACKER).status_code == 429
     assert log_in(client, "mei", address=MEI_AT_HOME).status_code == 302
@@ -62,8 +67,7 @@ def test_below_the_address_threshold_other_names_still_log_in(
     client: Client, wing: Volunteer, settings: Settings
 ) -> None:
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
-    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT - 1):
-        log_in(client, f"volunteer{n}", password="guess", address=ATTACKER)
+    spray(client, settings.LOGIN_ADDRESS_FAILURE_LIMIT - 1)
     assert log_in(client, "wing", address=ATTACKER).status_code == 302
 
 
@@ -85,8 +89,7 @@ def test_an_address_lock_ends_after_the_cool_off(
 ) -> None:
     settings.AXES_COOLOFF_TIME = timedelta(seconds=1)
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
-    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
-        log_in(client, f"volunteer{n}", password="guess", address=ATTACKER)
+    spray(client, settings.LOGIN_ADDRESS_FAILURE_LIMIT)
     assert log_in(client, "mei", address=ATTACKER).status_code == 429
 
     time.sleep(1.2)
@@ -97,8 +100,7 @@ def test_an_administrator_unlocks_an_address_and_a_pair(
     client: Client, mei: Volunteer, wing: Volunteer, settings: Settings
 ) -> None:
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = 8
-    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
-        log_in(client, f"volunteer{n}", password="guess", address=ATTACKER)
+    spray(client, settings.LOGIN_ADDRESS_FAILURE_LIMIT)
     for _ in range(settings.AXES_FAILURE_LIMIT):
         log_in(client, "mei", password="guess", address=MEI_AT_HOME)
     assert log_in(client, "wing", address=ATTACKER).status_code == 429
@@ -116,8 +118,7 @@ def test_logging_in_to_ones_own_account_does_not_clear_the_address_count(
     client: Client, wing: Volunteer, settings: Settings
 ) -> None:
     settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
-    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT - 1):
-        log_in(client, f"volunteer{n}", password="guess", address=ATTACKER)
+    spray(client, settings.LOGIN_ADDRESS_FAILURE_LIMIT - 1)
     assert log_in(Client(), "wing", address=ATTACKER).status_code == 302
     log_in(client, "volunteer99", password="guess", address=ATTACKER)
     assert log_in(Client(), "wing", address=ATTACKER).status_code == 429
