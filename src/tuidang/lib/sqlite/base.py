@@ -86,19 +86,21 @@ class _Checkpointer:
     would grow as long as the traffic lasts. Past ``restart_frames`` pages the thread
     takes a writers' turn and checkpoints with ``RESTART``, which waits for those
     readers, so that the next writer starts the log over. That turn costs a few
-    milliseconds to an fsync's worst, so it is rare: under a bench's saturating load,
-    every two seconds or so, and on a busy night's line every few minutes. The log starts
-    over before it reaches ``journal_size_limit``, the length SQLite cuts a longer log
-    back to: cutting frees the log's blocks in the next writer's turn, 130 ms for a log of
-    400 MB with every writer waiting. The thread ends after ``idle_seconds`` without a
-    write.
+    milliseconds on a young database and up to 150 ms with a year behind it (the copy's
+    sync writes pages all over a large file), so it is rare: under a bench's saturating
+    load, every eight seconds or so. The log starts over before it reaches
+    ``journal_size_limit``, the length SQLite cuts a longer log back to: cutting frees
+    the log's blocks in the next writer's turn, 130 ms for a log of 400 MB with every
+    writer waiting. The thread ends after ``idle_seconds`` without a write.
     A process at a lower CPU priority runs none (`_checkpoints_here`)."""
 
     # A webhook's write is a few pages: about SQLite's 1,000 pages of log.
     checkpoint_after_writes = 200
     at_most_seconds = 2.0
-    # About 100 MB of log, at SQLite's default page of 4 KiB: below _LOG_SIZE_LIMIT.
-    restart_frames = 25_000
+    # About 400 MB of log, at SQLite's default page of 4 KiB: below _LOG_SIZE_LIMIT.
+    # Every 25,000 pages made the turns four times as many and each half as long, which
+    # with a year behind it cost more (docs/benchmarks.md, the year).
+    restart_frames = 100_000
     # A reader of the log holds it a millisecond: RESTART asks again every fifth of one
     # (SQLite's busy handler would sleep 1, 2, 5, 10 ms, all in the writers' turn), and
     # past this gives the turn back and tries after the next writes.
@@ -167,7 +169,7 @@ class _Checkpointer:
 
 # What a log grown longer than the checkpointing thread lets it (a reader that held it
 # for minutes) is cut back to when it starts over (bytes).
-_LOG_SIZE_LIMIT = 128 * 1024 * 1024
+_LOG_SIZE_LIMIT = 512 * 1024 * 1024
 
 _LOCKS: dict[str, _WriteLock] = {}
 _CHECKPOINTERS: dict[str, _Checkpointer] = {}
