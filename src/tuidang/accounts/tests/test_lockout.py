@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -112,6 +112,16 @@ def test_an_administrator_unlocks_an_address_and_a_pair(
 
     call_command("axes_reset_ip_username", MEI_AT_HOME, "mei")
     assert log_in(Client(), "mei", address=MEI_AT_HOME).status_code == 302
+
+
+def test_resetting_every_lock_at_once_says_what_to_run_instead(
+    client: Client, mei: Volunteer, settings: Settings
+) -> None:
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, "mei", password="guess", address=ATTACKER)
+    with pytest.raises(CommandError, match="axes_reset_ip"):
+        call_command("axes_reset")
+    assert log_in(Client(), "mei", address=ATTACKER).status_code == 429  # still locked
 
 
 def test_logging_in_to_ones_own_account_does_not_clear_the_address_count(
