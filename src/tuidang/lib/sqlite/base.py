@@ -92,7 +92,13 @@ class _Checkpointer:
     ``journal_size_limit``, the length SQLite cuts a longer log back to: cutting frees
     the log's blocks in the next writer's turn, 130 ms for a log of 400 MB with every
     writer waiting. The thread ends after ``idle_seconds`` without a write.
-    A process at a lower CPU priority runs none (`_checkpoints_here`)."""
+    A process at a lower CPU priority runs none (`_checkpoints_here`).
+
+    The thread's connection is open only while it copies, under ``copying``, which a
+    fork of the process waits for (`_hold_checkpoints_for_fork`): SQLite keeps the locks
+    its connections hold in the process's memory, and a child forked while this
+    connection held the write lock would find it held for ever, every write of its own
+    failing with "database is locked" (an import's second process, declarations/imports)."""
 
     # A webhook's write is a few pages: about SQLite's 1,000 pages of log.
     checkpoint_after_writes = 200
@@ -114,6 +120,7 @@ class _Checkpointer:
         self.guard = threading.Lock()
         self.writes = 0
         self.thread: threading.Thread | None = None
+        self.copying = threading.Lock()
 
     def after_write(self) -> None:
         with self.guard:
@@ -127,24 +134,23 @@ class _Checkpointer:
                 self.thread.start()
 
     def _run(self) -> None:
-        connection = sqlite3.connect(
-            self.database, timeout=0, isolation_level=None, check_same_thread=False
-        )
         last_write = time.monotonic()
-        try:
-            while True:
-                self.enough.wait(timeout=self.at_most_seconds)
-                with self.guard:
-                    self.enough.clear()
-                    writes, self.writes = self.writes, 0
-                    if not writes and time.monotonic() - last_write > self.idle_seconds:
-                        self.thread = None
-                        return
-                if writes:
-                    last_write = time.monotonic()
-                    self.checkpoint(connection)
-        finally:
-            connection.close()
+        while True:
+            self.enough.wait(timeout=self.at_most_seconds)
+            with self.guard:
+                self.enough.clear()
+                writes, self.writes = self.writes, 0
+                if not writes and time.monotonic() - last_write > self.idle_seconds:
+                    self.thread = None
+                    return
+            if writes:
+                last_write = time.monotonic()
+                with self.copying:
+                    connection = sqlite3.connect(self.database, timeout=0, isolation_level=None)
+                    try:
+                        self.checkpoint(connection)
+                    finally:
+                        connection.close()
 
     def checkpoint(self, connection: sqlite3.Connection) -> None:
         try:
@@ -174,6 +180,8 @@ _LOG_SIZE_LIMIT = 512 * 1024 * 1024
 _LOCKS: dict[str, _WriteLock] = {}
 _CHECKPOINTERS: dict[str, _Checkpointer] = {}
 _LOCKS_GUARD = threading.Lock()
+# The checkpointing threads held still for a fork (see _Checkpointer), in the parent.
+_HELD_FOR_FORK: list[_Checkpointer] = []
 
 
 def _forget_locks_after_fork() -> None:
@@ -188,10 +196,33 @@ def _forget_locks_after_fork() -> None:
                 os.close(lock.fd)
     _LOCKS.clear()
     _CHECKPOINTERS.clear()
+    _HELD_FOR_FORK.clear()
     _LOCKS_GUARD = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_locks_after_fork)
+# A checkpoint waits at most 20 s for its turn at the writers' queue, then copies.
+_FORK_WAIT_SECONDS = 60.0
+
+
+def _hold_checkpoints_for_fork() -> None:
+    """Let no checkpointing thread have its connection open while the process forks."""
+    for checkpointer in list(_CHECKPOINTERS.values()):
+        if checkpointer.copying.acquire(timeout=_FORK_WAIT_SECONDS):
+            _HELD_FOR_FORK.append(checkpointer)
+        else:
+            logger.warning("Forked while the checkpoint of %s went on", checkpointer.database)
+
+
+def _release_checkpoints_after_fork() -> None:
+    while _HELD_FOR_FORK:
+        _HELD_FOR_FORK.pop().copying.release()
+
+
+os.register_at_fork(
+    before=_hold_checkpoints_for_fork,
+    after_in_parent=_release_checkpoints_after_fork,
+    after_in_child=_forget_locks_after_fork,
+)
 
 
 def _lock_for(database: str) -> _WriteLock:

@@ -159,6 +159,49 @@ def test_a_forked_process_queues_behind_the_parents_write(tmp_path: Path) -> Non
     child.join(timeout=30)
 
 
+def _write_once(database: str, result: Any) -> None:
+    handler = ConnectionHandler(
+        {"default": {"ENGINE": "tuidang.lib.sqlite", "NAME": database, "OPTIONS": {"timeout": 3}}}
+    )
+    try:
+        _insert_pages(handler, 1)
+    except OperationalError as error:
+        result.put(str(error))
+    else:
+        result.put("wrote")
+    handler["default"].close()
+
+
+def test_a_process_forked_during_a_checkpoint_can_write(
+    tmp_path: Path, django_db_blocker: Any, monkeypatch: Any
+) -> None:
+    # SQLite keeps its connections' locks in the process's memory: a child forked while
+    # the checkpointing thread's connection held the write lock (a RESTART, up to 150 ms
+    # with a year behind it) found it held for ever, and an import's second process
+    # failed with "database is locked" (bench/year_bench.py, building the year).
+    copying = threading.Event()
+
+    def long_restart(self: _Checkpointer, connection: sqlite3.Connection) -> None:
+        connection.execute("BEGIN IMMEDIATE")  # SQLite's write lock, as RESTART takes it
+        copying.set()
+        time.sleep(0.5)
+        connection.execute("ROLLBACK")
+
+    monkeypatch.setattr(_Checkpointer, "checkpoint_after_writes", 1)
+    monkeypatch.setattr(_Checkpointer, "checkpoint", long_restart)
+    database, handler = _database_of_our_backend(tmp_path / "fork.sqlite3", "n INTEGER, s TEXT")
+    context = multiprocessing.get_context("fork")
+    result = context.Queue()
+    with django_db_blocker.unblock():
+        _insert_pages(handler, 1)
+        assert copying.wait(timeout=10)
+        child = context.Process(target=_write_once, args=(database, result))
+        child.start()
+        assert result.get(timeout=30) == "wrote"
+        child.join(timeout=30)
+        handler["default"].close()
+
+
 def _insert_pages(handler: ConnectionHandler, rows: int) -> None:
     """A write outside a transaction of about ``rows`` / 2 pages, through our backend."""
     with handler["default"].cursor() as cursor:
