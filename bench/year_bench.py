@@ -134,7 +134,9 @@ def sqlite_database(history: str, args: argparse.Namespace) -> str:
     kept = WORK / f"year-v{generator_version()}-{args.calls}.sqlite3"
     if not kept.exists():
         building = kept.with_suffix(".building")
-        building.unlink(missing_ok=True)
+        # A build cut short leaves its log too, which SQLite would replay into the new file.
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{building}{suffix}").unlink(missing_ok=True)
         build_env = server_env(f"sqlite:///{building}", WORK)
         run_manage(build_env, "migrate", "-v", "0")
         add_hotline(build_env)
