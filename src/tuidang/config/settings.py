@@ -547,6 +547,23 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "").rstrip("/")
 TELEPHONY_POOL_PATHS = ["/telephony/"]
 # The paths this process answers, all others 404; `serve` sets it for the telephony pool.
 SERVE_ONLY_PATHS = env_list("SERVE_ONLY_PATHS", [])
+# The telephony pool answers the provider's webhooks and the load balancer's probes, and
+# nothing a person uses: no session, CSRF token, login, language or page policy to read
+# or set. Its requests skip that middleware: a quarter of a webhook's processor time
+# (docs/benchmarks.md).
+TELEPHONY_MIDDLEWARE = [
+    "tuidang.lib.logcontext.RequestIdMiddleware",
+    "tuidang.lib.middleware.OnlyThesePathsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    # allauth refuses to start without it; it does nothing for a webhook.
+    "allauth.account.middleware.AccountMiddleware",
+]
+if SERVE_ONLY_PATHS:
+    MIDDLEWARE = TELEPHONY_MIDDLEWARE
+    # The admin, the logins and every form answer 404 here (OnlyThesePathsMiddleware);
+    # every webhook checks the provider's signature instead (telephony/twiml/views.py).
+    SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
+    SILENCED_SYSTEM_CHECKS += ["axes.W002", "security.W003"]
 # The threads of this process let into the application at once, the others kept for
 # refused logins to wait on (accounts/tarpit.py); `serve` sets it for the pool for people.
 # 0: every thread works, and refused logins are answered at once.

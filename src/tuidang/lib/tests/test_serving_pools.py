@@ -47,6 +47,15 @@ def _request(url: str, data: dict[str, str] | None = None, **headers: str) -> tu
         return error.code, error.read().decode()
 
 
+def _headers(url: str) -> dict[str, str]:
+    """The headers of ``url``'s answer, whatever its status, by lowercase name."""
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - local
+            return {name.lower(): value for name, value in response.headers.items()}
+    except urllib.error.HTTPError as error:
+        return {name.lower(): value for name, value in error.headers.items()}
+
+
 def _database_url() -> str:
     """The test database, for the served processes to share with this test."""
     database = connection.settings_dict
@@ -184,6 +193,13 @@ def test_the_telephony_pool_answers_nothing_but_the_webhooks_and_comes_first_for
     # Where both want a core, the webhooks' processes come first.
     assert _niceness_of_servers_on(people) == {os.nice(0) + 10}
     assert _niceness_of_servers_on(telephony) == {os.nice(0)}
+    # Nor does it run what serves a person (TELEPHONY_MIDDLEWARE): no page policy, no
+    # CSRF cookie; its answers still carry their request's id.
+    page = _headers(people + "/accounts/login/")
+    webhook = _headers(telephony + "/telephony/twilio/voice")  # unsigned: the view's 403
+    assert "content-security-policy" in page and "set-cookie" in page
+    assert "content-security-policy" not in webhook and "set-cookie" not in webhook
+    assert "x-request-id" in webhook
 
 
 def test_a_process_limited_to_some_paths_refuses_others(settings: Settings) -> None:

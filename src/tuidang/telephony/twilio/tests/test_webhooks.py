@@ -44,9 +44,14 @@ def signed_post(
     )
 
 
-@pytest.fixture(autouse=True)
-def _allow_host(settings: Settings) -> None:
+@pytest.fixture(autouse=True, params=["every pool", "telephony pool"])
+def _served_by(request: pytest.FixtureRequest, settings: Settings) -> None:
+    """Each test twice: as a process serving every path answers, and as the telephony
+    pool of `tuidang serve` does, with its own short middleware (TELEPHONY_MIDDLEWARE)."""
     settings.ALLOWED_HOSTS = [HOST, "testserver"]
+    if request.param == "telephony pool":
+        settings.SERVE_ONLY_PATHS = settings.TELEPHONY_POOL_PATHS
+        settings.MIDDLEWARE = settings.TELEPHONY_MIDDLEWARE
 
 
 def test_an_incoming_call_hears_the_language_menu(client: Client, numbers: HotlineNumbers) -> None:
