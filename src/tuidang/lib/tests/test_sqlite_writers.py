@@ -91,6 +91,39 @@ def test_a_write_outside_a_transaction_waits_its_turn_in_the_queue(
     assert written_at[0] >= released_at
 
 
+def test_a_writer_of_another_process_asks_often_at_first_then_every_millisecond(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # The lock a webhook's write takes is free again within a fraction of a millisecond:
+    # a waiter that slept half of one left it free most of that time. A long turn (a
+    # checkpoint's, an import's batch) is waited for at a millisecond's pace.
+    from tuidang.lib.sqlite import base
+
+    database = str(tmp_path / "poll.sqlite3")
+    other = _WriteLock(database)  # another process's writer, as far as the file knows
+    other.acquire(timeout=1)
+    asked: list[float] = []
+    started = time.monotonic()
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        asked.append(seconds)
+        if time.monotonic() - started > 0.03:
+            other.release()  # a turn of 30 ms
+        real_sleep(seconds)
+
+    monkeypatch.setattr(base.time, "sleep", sleep)
+    writer = _WriteLock(database)
+    writer.acquire(timeout=5)
+    monkeypatch.undo()
+    writer.release()
+    assert asked[0] == _WriteLock.poll_seconds == 0.0001
+    assert asked[-1] == _WriteLock.slow_poll_seconds == 0.001
+    assert asked == sorted(asked)  # fast first, for at most fast_for_seconds
+    assert asked.count(0.0001) <= _WriteLock.fast_for_seconds / 0.0001
+    assert asked.count(0.001) <= 0.03 / 0.001 + 1
+
+
 def test_an_insert_returning_its_id_has_committed_when_its_turn_ends(
     tmp_path: Path, django_db_blocker: Any
 ) -> None:
