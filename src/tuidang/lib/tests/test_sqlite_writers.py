@@ -97,8 +97,6 @@ def test_a_writer_of_another_process_asks_often_at_first_then_every_millisecond(
     # The lock a webhook's write takes is free again within a fraction of a millisecond:
     # a waiter that slept half of one left it free most of that time. A long turn (a
     # checkpoint's, an import's batch) is waited for at a millisecond's pace.
-    from tuidang.lib.sqlite import base
-
     database = str(tmp_path / "poll.sqlite3")
     other = _WriteLock(database)  # another process's writer, as far as the file knows
     other.acquire(timeout=1)
@@ -112,7 +110,7 @@ def test_a_writer_of_another_process_asks_often_at_first_then_every_millisecond(
             other.release()  # a turn of 30 ms
         real_sleep(seconds)
 
-    monkeypatch.setattr(base.time, "sleep", sleep)
+    monkeypatch.setattr(time, "sleep", sleep)
     writer = _WriteLock(database)
     writer.acquire(timeout=5)
     monkeypatch.undo()
