@@ -200,6 +200,7 @@ def test_the_telephony_pool_answers_nothing_but_the_webhooks_and_comes_first_for
     assert "content-security-policy" in page and "set-cookie" in page
     assert "content-security-policy" not in webhook and "set-cookie" not in webhook
     assert "x-request-id" in webhook
+    assert webhook["x-content-type-options"] == "nosniff"  # SecurityMiddleware's headers
 
 
 def test_a_process_limited_to_some_paths_refuses_others(settings: Settings) -> None:
