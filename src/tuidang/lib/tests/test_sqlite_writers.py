@@ -359,3 +359,31 @@ def test_the_log_starts_over_before_sqlite_would_cut_it_back(
             (limit,) = cursor.fetchone()
         handler["default"].close()
     assert _Checkpointer.restart_frames * page_size < limit
+
+
+def test_a_checkpoint_that_finds_the_file_busy_waits_quietly_and_a_broken_one_is_logged(
+    tmp_path: Path, caplog: Any
+) -> None:
+    # Two processes writing (an import's two, the web server's and the worker's) each copy
+    # the log, and one finds the other at it: routine, not a traceback in the log.
+    database = str(tmp_path / "busy.sqlite3")
+    maker = sqlite3.connect(database, isolation_level=None)
+    maker.execute("PRAGMA journal_mode=WAL")
+    maker.execute("CREATE TABLE t (n INTEGER)")
+    maker.close()
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("INSERT INTO t VALUES (1)")  # keeps the file to itself from now on
+    checkpointer = _Checkpointer(database, _WriteLock(database))
+    caplog.set_level("DEBUG", logger="tuidang.lib.sqlite.base")
+    checkpointer.checkpoint(sqlite3.connect(database, timeout=0, isolation_level=None))
+    holder.close()
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("DEBUG", f"The checkpoint of {database} waits for another's")
+    ]
+    caplog.clear()
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_bytes(b"not a database, " * 512)
+    checkpointer = _Checkpointer(str(broken), _WriteLock(str(broken)))
+    checkpointer.checkpoint(sqlite3.connect(broken, timeout=0, isolation_level=None))
+    assert [(r.levelname, r.exc_info is not None) for r in caplog.records] == [("WARNING", True)]
