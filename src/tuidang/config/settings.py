@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every answer is sent in one piece (see its docstring).
+    "tuidang.lib.middleware.ContentLengthMiddleware",
     # Each request's id, for its log lines and its X-Request-ID header.
     "tuidang.lib.logcontext.RequestIdMiddleware",
     # First: the telephony pool answers nothing but the webhooks (SERVE_ONLY_PATHS).
@@ -552,6 +554,7 @@ SERVE_ONLY_PATHS = env_list("SERVE_ONLY_PATHS", [])
 # or set. Its requests skip that middleware: a quarter of a webhook's processor time
 # (docs/benchmarks.md).
 TELEPHONY_MIDDLEWARE = [
+    "tuidang.lib.middleware.ContentLengthMiddleware",
     "tuidang.lib.logcontext.RequestIdMiddleware",
     "tuidang.lib.middleware.OnlyThesePathsMiddleware",
     "django.middleware.security.SecurityMiddleware",

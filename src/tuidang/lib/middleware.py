@@ -59,3 +59,24 @@ class OnlyThesePathsMiddleware:
         if self.only and not request.path.startswith(self.only) and request.path not in PROBES:
             return HttpResponseNotFound(b"Not found\n", content_type="text/plain")
         return self.get_response(request)
+
+
+class ContentLengthMiddleware:
+    """Every answer with a body in hand says how long it is, so the server sends it whole.
+
+    Without a ``Content-Length``, granian sends the body chunked, its last chunk in a
+    write of its own (seen with strace). Under Nagle's algorithm a second small write
+    waits for the client to acknowledge the first, which a client waiting for the end of
+    the answer may delay (Linux: 40 ms or more). Django's CommonMiddleware sets the length
+    too, but the telephony pool does not run it (``TELEPHONY_MIDDLEWARE``). Outermost, so
+    that answers made by other middleware are counted too.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if not response.streaming and "Content-Length" not in response:
+            response["Content-Length"] = str(len(response.content))  # type: ignore[attr-defined]
+        return response

@@ -70,6 +70,11 @@ def header_problems(response: _MonkeyPatchedWSGIResponse, *, personal: bool) -> 
         problems.append(f"Referrer-Policy is {response.headers.get('Referrer-Policy')!r}")
     if personal and "no-store" not in response.headers.get("Cache-Control", ""):
         problems.append(f"Cache-Control is {response.headers.get('Cache-Control')!r}")
+    # Sent whole, not chunked (lib/middleware.py, ContentLengthMiddleware).
+    if not response.streaming and response.headers.get("Content-Length") != str(
+        len(response.content)
+    ):
+        problems.append(f"Content-Length is {response.headers.get('Content-Length')!r}")
     return problems
 
 

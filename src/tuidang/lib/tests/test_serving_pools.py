@@ -203,6 +203,24 @@ def test_the_telephony_pool_answers_nothing_but_the_webhooks_and_comes_first_for
     assert webhook["x-content-type-options"] == "nosniff"  # SecurityMiddleware's headers
 
 
+def test_every_answer_of_both_pools_is_sent_whole_with_its_length(
+    served: tuple[str, str, Path],
+) -> None:
+    # A chunked answer ends with a write of its own, which Nagle's algorithm may hold
+    # until the client acknowledges the first (lib/middleware.py).
+    people, telephony, _ = served
+    for url in [
+        telephony + "/telephony/twilio/voice",  # unsigned: the view's 403
+        telephony + "/accounts/login/",  # the pool's 404
+        telephony + "/healthz",
+        people + "/healthz",
+        people + "/accounts/login/",
+    ]:
+        headers = _headers(url)
+        assert "transfer-encoding" not in headers, url
+        assert int(headers["content-length"]) > 0, url
+
+
 def test_a_process_limited_to_some_paths_refuses_others(settings: Settings) -> None:
     settings.SERVE_ONLY_PATHS = ["/telephony/"]
     client = Client()
