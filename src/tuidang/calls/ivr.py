@@ -400,7 +400,8 @@ def caller_bridged(*, provider_sid: str, leg_id: str) -> Reply:
         call = call_connect(provider_sid=provider_sid, leg_sid=leg_id)
     except UnknownCall:
         return _lost_call(provider_sid)
-    connecting = prompts.say(PromptKind.CONNECTING, call.language, number=call.hotline_number)
+    number = selectors.with_number(call).hotline_number
+    connecting = prompts.say(PromptKind.CONNECTING, call.language, number=number)
     return reply(*speak([connecting]))
 
 

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 from django.utils import timezone
 
 from tuidang.calls.models import Call, Offer
@@ -302,3 +302,44 @@ def test_100_calls_handed_between_10_volunteers_lose_no_caller_and_ring_no_phone
     assert set(most_ringing_at_once.values()) == {1}
     assert not Offer.objects.filter(state=Offer.State.PENDING).exists()
     assert not Volunteer.objects.filter(presence=Presence.RINGING).exists()
+
+
+def test_a_bridge_asked_for_again_is_answered_while_another_writer_holds_the_call(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    """The provider asks again for a bridge it has made: the answer comes from what is
+    stored, without waiting for the writers' turn (on SQLite every writer's, on
+    PostgreSQL the call's row), which a flood may keep busy."""
+    from tuidang.calls.services import call_connect
+
+    go_available(mei)
+    caller = network.dial(from_number="+8613900000001", to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    meis_leg = network.answer(network.calls_for("client:mei").get().sid)
+    network.press(meis_leg.sid, "1")
+    connected = Call.objects.get(provider_sid=caller.sid)
+    assert (connected.state, connected.volunteer) == (Call.State.CONNECTED, mei)
+
+    holding, done = threading.Event(), threading.Event()
+
+    @in_thread
+    def another_writer() -> None:
+        with transaction.atomic():
+            Call.objects.select_for_update().get(pk=connected.pk)
+            holding.set()
+            done.wait(20)
+
+    @in_thread
+    def bridge_again() -> Call:
+        return call_connect(provider_sid=caller.sid, leg_sid=meis_leg.sid)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        writer = pool.submit(another_writer)
+        assert holding.wait(10)
+        again = pool.submit(bridge_again)
+        try:
+            answered = again.result(timeout=5)
+        finally:
+            done.set()
+        writer.result()
+    assert (answered.pk, answered.state) == (connected.pk, Call.State.CONNECTED)
