@@ -69,7 +69,9 @@ class ContentLengthMiddleware:
     waits for the client to acknowledge the first, which a client waiting for the end of
     the answer may delay (Linux: 40 ms or more). Django's CommonMiddleware sets the length
     too, but the telephony pool does not run it (``TELEPHONY_MIDDLEWARE``). Outermost, so
-    that answers made by other middleware are counted too.
+    that answers made by other middleware are counted too. An answer that has no body by
+    definition (1xx, 204 such as a status callback's, 304) must not say a length
+    (RFC 9110, 8.6).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -77,6 +79,7 @@ class ContentLengthMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if not response.streaming and "Content-Length" not in response:
+        bodiless = response.status_code < 200 or response.status_code in (204, 304)
+        if not (response.streaming or bodiless or "Content-Length" in response):
             response["Content-Length"] = str(len(response.content))  # type: ignore[attr-defined]
         return response

@@ -172,16 +172,14 @@ class _Checkpointer:
             _busy, log, _copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if log >= self.restart_frames:
                 self._restart(connection)
-        except sqlite3.OperationalError as error:
+        except (sqlite3.Error, OperationalError) as error:
             # The next write asks again; a log that is not copied costs disk, not data.
-            if error.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+            if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
                 # Another process's checkpoint, or a writer that keeps the file to itself:
                 # routine where two processes write (an import's, the web server's).
                 logger.debug("The checkpoint of %s waits for another's", self.database)
             else:
                 logger.warning("The checkpoint of %s failed", self.database, exc_info=True)
-        except (sqlite3.Error, OperationalError):
-            logger.warning("The checkpoint of %s failed", self.database, exc_info=True)
 
     def _restart(self, connection: sqlite3.Connection) -> None:
         self.lock.acquire(timeout=20)

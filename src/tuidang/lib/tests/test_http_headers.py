@@ -70,11 +70,14 @@ def header_problems(response: _MonkeyPatchedWSGIResponse, *, personal: bool) -> 
         problems.append(f"Referrer-Policy is {response.headers.get('Referrer-Policy')!r}")
     if personal and "no-store" not in response.headers.get("Cache-Control", ""):
         problems.append(f"Cache-Control is {response.headers.get('Cache-Control')!r}")
-    # Sent whole, not chunked (lib/middleware.py, ContentLengthMiddleware).
-    if not response.streaming and response.headers.get("Content-Length") != str(
-        len(response.content)
-    ):
-        problems.append(f"Content-Length is {response.headers.get('Content-Length')!r}")
+    # Sent whole, not chunked (lib/middleware.py, ContentLengthMiddleware); no length where
+    # there is no body by definition.
+    length = response.headers.get("Content-Length")
+    if response.status_code in (204, 304):
+        if length is not None:
+            problems.append(f"Content-Length {length!r} on a {response.status_code}")
+    elif not response.streaming and length != str(len(response.content)):
+        problems.append(f"Content-Length is {length!r}")
     return problems
 
 
@@ -184,3 +187,21 @@ def test_plain_http_sends_no_hsts_and_https_does() -> None:
     with override_settings(**HSTS):
         assert "Strict-Transport-Security" not in Client().get(STATIC_FILES[0]).headers
         assert "Strict-Transport-Security" in Client().get(STATIC_FILES[0], secure=True).headers
+
+
+def test_an_answer_says_its_length_unless_it_has_no_body_by_definition() -> None:
+    from django.http import HttpResponse, StreamingHttpResponse
+    from django.test import RequestFactory
+
+    from tuidang.lib.middleware import ContentLengthMiddleware
+
+    def length(response: HttpResponse | StreamingHttpResponse) -> str | None:
+        answered = ContentLengthMiddleware(lambda request: response)(RequestFactory().post("/"))
+        return answered.headers.get("Content-Length")
+
+    assert length(HttpResponse(b"<Response/>")) == "11"
+    assert length(HttpResponse(b"", status=403)) == "0"
+    # A status callback's answer, a desk's poll with nothing new, a cached page.
+    assert length(HttpResponse(status=204)) is None
+    assert length(HttpResponse(status=304)) is None
+    assert length(StreamingHttpResponse(iter([b"a", b"b"]))) is None
