@@ -1,5 +1,6 @@
 """Writers from several processes queue on the write lock instead of failing or sleeping."""
 
+import contextlib
 import multiprocessing
 import os
 import sqlite3
@@ -57,7 +58,9 @@ def _database_of_our_backend(path: Path, columns: str) -> tuple[str, ConnectionH
     """A database in WAL mode with a table ``t`` of ``columns``, and connections to it
     through the hotline's SQLite backend (not the test database)."""
     database = str(path)
-    with sqlite3.connect(database) as connection:
+    # Closed here, not whenever the collector gets to it: the last connection to close
+    # copies the log into the file, which would then grow under a test's eyes.
+    with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute(f"CREATE TABLE t ({columns})")
     handler = ConnectionHandler({"default": {"ENGINE": "tuidang.lib.sqlite", "NAME": database}})
@@ -248,7 +251,9 @@ def test_a_write_leaves_the_checkpoint_to_the_checkpointing_thread(
 ) -> None:
     # SQLite itself would copy the log into the database in the commit that takes it past
     # 1,000 pages, with its fsyncs in that writer's turn and every other writer behind it.
-    monkeypatch.setattr(_Checkpointer, "at_most_seconds", 1.0)
+    # Long enough that the thread's own round cannot come between the write and the look
+    # at the file, on a loaded machine too.
+    monkeypatch.setattr(_Checkpointer, "at_most_seconds", 5.0)
     database, handler = _database_of_our_backend(tmp_path / "log.sqlite3", "n INTEGER, s TEXT")
     size_before = Path(database).stat().st_size
     with django_db_blocker.unblock():
@@ -376,7 +381,8 @@ def test_a_checkpoint_that_finds_the_file_busy_waits_quietly_and_a_broken_one_is
     holder.execute("INSERT INTO t VALUES (1)")  # keeps the file to itself from now on
     checkpointer = _Checkpointer(database, _WriteLock(database))
     caplog.set_level("DEBUG", logger="tuidang.lib.sqlite.base")
-    checkpointer.checkpoint(sqlite3.connect(database, timeout=0, isolation_level=None))
+    with contextlib.closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as asking:
+        checkpointer.checkpoint(asking)
     holder.close()
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         ("DEBUG", f"The checkpoint of {database} waits for another's")
@@ -385,5 +391,6 @@ def test_a_checkpoint_that_finds_the_file_busy_waits_quietly_and_a_broken_one_is
     broken = tmp_path / "broken.sqlite3"
     broken.write_bytes(b"not a database, " * 512)
     checkpointer = _Checkpointer(str(broken), _WriteLock(str(broken)))
-    checkpointer.checkpoint(sqlite3.connect(broken, timeout=0, isolation_level=None))
+    with contextlib.closing(sqlite3.connect(broken, timeout=0, isolation_level=None)) as asking:
+        checkpointer.checkpoint(asking)
     assert [(r.levelname, r.exc_info is not None) for r in caplog.records] == [("WARNING", True)]
