@@ -342,15 +342,18 @@ class PreparedCount:
         if found is not None:
             return found
         connection = connections[using]
-        # Not logged as a query that ran (it never does): tests count statements.
+        # Neither logged as a query that ran (it never does: tests count statements) nor
+        # shown to the connection's other wrappers, such as a test's that records
+        # statements to explain them (testing/plans.py), which would get it without values.
         logged, connection.force_debug_cursor = connection.force_debug_cursor, False
+        wrappers, connection.execute_wrappers = connection.execute_wrappers, [_capture]
         try:
-            with connection.execute_wrapper(_capture):
-                self.run()
+            self.run()
         except _Captured as captured:
             found = (captured.sql, captured.params)
         finally:
             connection.force_debug_cursor = logged
+            connection.execute_wrappers = wrappers
         if found is None:
             raise ValueError("the prepared count ran no statement")
         self._compiled[using] = found

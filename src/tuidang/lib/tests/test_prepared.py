@@ -205,6 +205,24 @@ def test_a_prepared_count_is_the_orms_and_is_not_counted_as_run_when_built(
     assert not transaction.get_connection().needs_rollback
 
 
+def test_a_count_built_under_a_wrapper_shows_it_only_the_statements_that_run(
+    numbers: HotlineNumbers,
+) -> None:
+    """Building a count captures a statement that never runs: a wrapper that records
+    statements (the query-plan test's) sees only the run, with its values."""
+    insert(_call(numbers["banknotes"], "CA1", "0000001"))
+    count = PreparedCount(lambda: Call.objects.filter(provider_sid=_sid_slot()).count())
+    seen: list[tuple[str, ...]] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        seen.append(tuple(params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert count.row(sid="CA1") == (1,)
+    assert seen == [("CA1",)]
+
+
 def test_a_prepared_query_reads_the_related_model_it_selects(numbers: HotlineNumbers) -> None:
     volunteer = make_volunteer("mei", ["cmn"])
     call = insert(_call(numbers["banknotes"], "CA1", "100000001"))
