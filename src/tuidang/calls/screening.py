@@ -57,23 +57,37 @@ def call_counter() -> CallCounter:
     return get_counter() or DatabaseCounter()
 
 
-def arrival_read(*, caller_key: str, withheld: bool, now: datetime) -> Reading:
-    """What screening knows of an arriving caller; writes nothing to the database (Redis'
-    counter records the call, once). For a caller not seen before: one indexed read."""
+@dataclass(frozen=True)
+class Arrival:
+    """What the database knows of an arriving call: whether a call is stored under the
+    provider's id already (the provider asks again when an answer was slow), and
+    screening's reading of the caller."""
+
+    stored: bool
+    reading: Reading
+
+
+def arrival_read(*, provider_sid: str, caller_key: str, withheld: bool, now: datetime) -> Arrival:
+    """Writes nothing to the database (Redis' counter records a new call, once). For a
+    caller not seen before: one indexed read."""
     config = ScreeningSettings.current()
     flood = flood_active(now=now, config=config, count=flood_counts)
     if withheld:
-        return Reading(config, flood, 0, None)
+        stored = Call.objects.filter(provider_sid=provider_sid).exists()
+        return Arrival(stored, Reading(config, flood, 0, None))
     counter = call_counter()
-    counter.hit(caller_key, now)
     # The hottest path of the webhook: what the database knows in one round trip.
     if isinstance(counter, DatabaseCounter):
-        found = _calls_and_score(caller_key, since=now - timedelta(seconds=HOUR))
+        since: datetime | None = now - timedelta(seconds=HOUR)
+        found = _calls_and_score(provider_sid, caller_key, since=since)
         calls_this_hour = found.calls_since + 1  # the call being received is not stored yet
     else:
-        found = _calls_and_score(caller_key, since=None)
+        found = _calls_and_score(provider_sid, caller_key, since=None)
+        if not found.stored:
+            counter.hit(caller_key, now)
         calls_this_hour = counter.count(caller_key, HOUR, now)
-    return Reading(config, flood, calls_this_hour, found.row, first_call=not found.seen_before)
+    reading = Reading(config, flood, calls_this_hour, found.row, first_call=not found.seen_before)
+    return Arrival(found.stored, reading)
 
 
 def arrival_decide(*, caller_key: str, withheld: bool, now: datetime, reading: Reading) -> Decision:
@@ -84,17 +98,19 @@ def arrival_decide(*, caller_key: str, withheld: bool, now: datetime, reading: R
 
 @dataclass(frozen=True)
 class _Known:
+    stored: bool
     calls_since: int
     seen_before: bool
     row: CallerScore | None
 
 
-def _calls_and_score(caller_key: str, *, since: datetime | None) -> _Known:
-    """How often the key called since ``since`` (when asked), whether it ever called, and
-    its score row, in one query over two indexes."""
+def _calls_and_score(provider_sid: str, caller_key: str, *, since: datetime | None) -> _Known:
+    """Whether a call is stored under ``provider_sid``; how often the key called since
+    ``since`` (when asked), whether it ever called, and its score row: one query over
+    three indexes."""
     quote = connection.ops.quote_name
     calls, scores = quote(Call._meta.db_table), quote(CallerScore._meta.db_table)
-    key, started = quote("caller_key"), quote("started_at")
+    key, started, sid = quote("caller_key"), quote("started_at"), quote("provider_sid")
     fields = ["score", "updated_at", "block_policy", "block_expires_at"]
     columns = ", ".join(f"s.{quote(field)}" for field in fields)
     count, params = "0", list[str | datetime]()
@@ -102,13 +118,15 @@ def _calls_and_score(caller_key: str, *, since: datetime | None) -> _Known:
         count = f"(SELECT COUNT(*) FROM {calls} WHERE {key} = %s AND {started} > %s)"  # noqa: S608
         params = [caller_key, since]
     sql = (
-        f"SELECT {count}, EXISTS (SELECT 1 FROM {calls} WHERE {key} = %s),"  # noqa: S608
-        f" s.{quote('id')}, {columns}"
+        f"SELECT EXISTS (SELECT 1 FROM {calls} WHERE {sid} = %s), {count},"  # noqa: S608
+        f" EXISTS (SELECT 1 FROM {calls} WHERE {key} = %s), s.{quote('id')}, {columns}"
         f" FROM (SELECT 1 AS one) AS o LEFT JOIN {scores} AS s ON s.{key} = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, caller_key, caller_key])
-        calls_since, seen, pk, score, updated_at, block_policy, block_expires_at = cursor.fetchone()
+        cursor.execute(sql, [provider_sid, *params, caller_key, caller_key])
+        stored, calls_since, seen, pk, score, updated_at, block_policy, block_expires_at = (
+            cursor.fetchone()
+        )
     row = None
     if pk is not None:
         row = CallerScore(
@@ -119,7 +137,7 @@ def _calls_and_score(caller_key: str, *, since: datetime | None) -> _Known:
             block_policy=block_policy,
             block_expires_at=_as_datetime(block_expires_at) if block_expires_at else None,
         )
-    return _Known(int(calls_since), bool(seen), row)
+    return _Known(bool(stored), int(calls_since), bool(seen), row)
 
 
 def _as_datetime(value: datetime | str) -> datetime:

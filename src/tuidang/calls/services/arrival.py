@@ -42,7 +42,17 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
         return None
     caller = identify_caller(caller_from, dialled=number.e164)
     now = timezone.now()
-    reading = arrival_read(caller_key=caller.key, withheld=caller.withheld, now=now)
+    arrival = arrival_read(
+        provider_sid=provider_sid, caller_key=caller.key, withheld=caller.withheld, now=now
+    )
+    if arrival.stored:
+        # The provider asks again when an answer was slow to come, which is when the
+        # writers' queue is long: the call is read, not refused by the unique CallSid in a
+        # writer's turn, and the caller is neither screened nor counted twice.
+        stored = statements.call_by_sid(provider_sid)
+        if stored is not None:
+            return stored
+    reading = arrival.reading
     # Most callers give screening nothing to write: their call is then one INSERT, a
     # transaction of its own, with no BEGIN and COMMIT around it (two round trips fewer
     # on PostgreSQL; SQLite's write lock held for that one statement, not for this code).
@@ -84,7 +94,7 @@ def call_receive(*, provider_sid: str, caller_from: str, dialled: str) -> Call |
                 if queued:
                     route_on_commit(call.language)
         except IntegrityError:
-            # A retried webhook (the provider's id is unique), or a case code in use.
+            # A retry that came while the first was being stored, or a case code in use.
             existing = Call.objects.filter(provider_sid=provider_sid).first()
             if existing is not None:
                 return existing

@@ -343,3 +343,42 @@ def test_a_bridge_asked_for_again_is_answered_while_another_writer_holds_the_cal
             done.set()
         writer.result()
     assert (answered.pk, answered.state) == (connected.pk, Call.State.CONNECTED)
+
+
+def test_an_incoming_call_asked_for_again_is_answered_while_another_writer_holds_the_turn(
+    network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
+    """The provider asks again for a call it has announced (its first answer was slow):
+    the answer comes from the call stored, without waiting behind the writers (on SQLite
+    every writer's turn) for an INSERT that the CallSid, unique, would refuse."""
+    from tuidang.calls.services import call_receive
+
+    caller = network.dial(from_number="+8613900000002", to_number=BANKNOTES_LINE)
+    stored = Call.objects.get(provider_sid=caller.sid)
+    holding, done = threading.Event(), threading.Event()
+
+    @in_thread
+    def another_writer() -> None:
+        with transaction.atomic():
+            Call.objects.select_for_update().get(pk=stored.pk)
+            holding.set()
+            done.wait(20)
+
+    @in_thread
+    def announced_again() -> Call | None:
+        return call_receive(
+            provider_sid=caller.sid, caller_from="+8613900000002", dialled=BANKNOTES_LINE
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        writer = pool.submit(another_writer)
+        assert holding.wait(10)
+        again = pool.submit(announced_again)
+        try:
+            answered = again.result(timeout=5)
+        finally:
+            done.set()
+        writer.result()
+    assert answered is not None
+    assert (answered.pk, answered.state) == (stored.pk, Call.State.IVR)
+    assert Call.objects.filter(provider_sid=caller.sid).count() == 1

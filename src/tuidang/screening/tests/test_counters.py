@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from tuidang.calls.models import Call, HotlineNumber
 from tuidang.calls.screening import DatabaseCounter, call_counter
+from tuidang.lib.phone import identify_caller
 from tuidang.screening.counters import HOUR, MINUTE, CallCounter, RedisCounter, get_counter
+from tuidang.testing.personas import BANKNOTES_LINE, CALLER, HotlineNumbers
 
 COUNTERS = ["database"] + (["redis"] if settings.REDIS_URL else [])
 
@@ -50,3 +52,19 @@ def test_the_counter_follows_the_configuration() -> None:
     expected = RedisCounter if settings.REDIS_URL else DatabaseCounter
     assert isinstance(call_counter(), expected)
     assert (get_counter() is not None) == bool(settings.REDIS_URL)
+
+
+def test_a_call_the_provider_announces_twice_is_counted_once(numbers: HotlineNumbers) -> None:
+    """The provider asks again for an incoming call when the answer was slow: the caller
+    has called once, and screening's hourly count says so (Redis' counter included)."""
+    from tuidang.calls.services import call_receive
+
+    counter = call_counter()
+    if isinstance(counter, RedisCounter):
+        counter.redis.delete(counter._key(identify_caller(CALLER, dialled=BANKNOTES_LINE).key))
+    sid = "CA" + "7" * 32
+    first = call_receive(provider_sid=sid, caller_from=CALLER, dialled=BANKNOTES_LINE)
+    again = call_receive(provider_sid=sid, caller_from=CALLER, dialled=BANKNOTES_LINE)
+    assert first is not None and again is not None
+    assert again.pk == first.pk
+    assert counter.count(first.caller_key, HOUR, timezone.now()) == 1
