@@ -208,7 +208,9 @@ def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
     they stop, and the caller left waits to be routed again.
 
     A bridge the provider asks for again is answered from what is stored, without the
-    writers' turn (on SQLite, every writer's): a connected call never waits again.
+    writers' turn (on SQLite, every writer's): a connected call never waits again. Nor
+    does one that came after the call ended (the caller hung up, and its status callback
+    came first) change the call's record: it ended as the status callback said.
     """
     bridged = statements.call_by_sid(provider_sid)
     if bridged is None:
@@ -217,8 +219,10 @@ def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
         accepted_for = statements.offer_call_id(leg_sid=leg_sid)
     except Offer.DoesNotExist:
         raise UnknownCall(leg_sid) from None
-    if bridged.state == Call.State.CONNECTED and accepted_for == bridged.pk:
-        return bridged  # retried
+    if accepted_for == bridged.pk and (
+        bridged.state == Call.State.CONNECTED or bridged.ended_at is not None
+    ):
+        return bridged  # retried, or after the end
     return _connect_locked(bridged.pk, leg_sid)
 
 
@@ -230,6 +234,9 @@ def _connect_locked(bridged_id: int, leg_sid: str) -> Call:
         raise UnknownCall(leg_sid) from None
     if call.state == Call.State.CONNECTED:
         return call  # retried
+    if call.ended_at is not None:
+        logger.warning("Call %s was bridged after it ended", call.case_code)
+        return call
     if offer.call_id != call.pk:
         _swap_offers(taken=call, left=offer.call, offer=offer)
     call.state = Call.State.CONNECTED

@@ -382,3 +382,31 @@ def test_an_incoming_call_asked_for_again_is_answered_while_another_writer_holds
     assert answered is not None
     assert (answered.pk, answered.state) == (stored.pk, Call.State.IVR)
     assert Call.objects.filter(provider_sid=caller.sid).count() == 1
+
+
+def test_a_bridge_asked_for_after_the_call_ended_leaves_its_record_as_it_ended(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    """The caller hung up and its status callback came first; the provider's request for
+    the bridge, asked again, comes after: the call stays ended, with the time it was
+    connected, and its volunteer's desk does not show it on a call again."""
+    from tuidang.calls.services import call_connect
+
+    go_available(mei)
+    caller = network.dial(from_number="+8613900000003", to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    meis_leg = network.answer(network.calls_for("client:mei").get().sid)
+    network.press(meis_leg.sid, "1")
+    network.hang_up(caller.sid)
+    ended = Call.objects.get(provider_sid=caller.sid)
+    assert ended.ended_at is not None and ended.state != Call.State.CONNECTED
+
+    late = call_connect(provider_sid=caller.sid, leg_sid=meis_leg.sid)
+
+    stored = Call.objects.get(pk=ended.pk)
+    assert (late.pk, late.state) == (ended.pk, ended.state)
+    assert (stored.state, stored.connected_at, stored.ended_at) == (
+        ended.state, ended.connected_at, ended.ended_at,
+    )  # fmt: skip
+    mei.refresh_from_db()
+    assert mei.presence != Presence.ON_CALL
