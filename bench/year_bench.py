@@ -261,8 +261,19 @@ STEPS: list[tuple[str, str, dict[str, str], str | None]] = [
 ]  # fmt: skip
 
 
+def measured_round(
+    server: subprocess.Popen[bytes], requests_file: Path, seconds: int
+) -> dict[str, float]:
+    """A round of wrk, and the processor time the server took for it: every process of
+    `tuidang serve` (not wrk's, nor PostgreSQL's own). The machine's drift, which moves
+    requests a second by a quarter from one minute to the next here, moves it less."""
+    before = server_cpu_seconds(server)
+    result = run_wrk(requests_file, CONNECTIONS, seconds)
+    return dict(result, cpu_seconds=server_cpu_seconds(server) - before)
+
+
 def measure_call_path(
-    label: str, history: str, url: str, args: argparse.Namespace
+    label: str, history: str, url: str, args: argparse.Namespace, server: subprocess.Popen[bytes]
 ) -> list[dict[str, Any]]:
     """Each step of a call's life, in alternating rounds with the bare view."""
     # New calls enough for a round at 1,500 requests a second: the incoming call measured
@@ -295,14 +306,14 @@ def measure_call_path(
                 continue
             requests_file = WORK / "requests-step.tsv"
             write_requests(requests_file, path, live, **extra)
-            step = run_wrk(requests_file, CONNECTIONS, seconds)
-            bare = run_wrk(bare_file, CONNECTIONS, seconds)
+            step = measured_round(server, requests_file, seconds)
+            bare = measured_round(server, bare_file, seconds)
             if not warming:
                 rounds.setdefault(name, []).append(step)
                 rounds.setdefault("bare view", []).append(bare)
             calls = live
     rows = summarise(label, history, rounds, ["bare view"] + [step[0] for step in STEPS])
-    others = measure_other_steps(label, history, url, args, bare_file)
+    others = measure_other_steps(label, history, url, args, bare_file, server)
     # One bare-view row: its rounds with the call path's and with the other steps'.
     return rows + [row for row in others if row["endpoint"] != "bare view"]
 
@@ -366,7 +377,12 @@ OTHER_STEPS = ["how-heard", "offer answered", "offer: key pressed", "bridge",
 
 
 def measure_other_steps(
-    label: str, history: str, url: str, args: argparse.Namespace, bare_file: Path
+    label: str,
+    history: str,
+    url: str,
+    args: argparse.Namespace,
+    bare_file: Path,
+    server: subprocess.Popen[bytes],
 ) -> list[dict[str, Any]]:
     """The steps the call path above leaves out, each in alternating rounds with the bare
     view: the how-heard menu; a volunteer's side (the offer answered, its key pressed, the
@@ -385,8 +401,8 @@ def measure_other_steps(
             print(f"{label} {history}: no call ready for {name}", flush=True)
             return
         write_signed(step_file, items)
-        rounds.setdefault(name, []).append(run_wrk(step_file, CONNECTIONS, args.seconds))
-        rounds.setdefault("bare view", []).append(run_wrk(bare_file, CONNECTIONS, args.seconds))
+        rounds.setdefault(name, []).append(measured_round(server, step_file, args.seconds))
+        rounds.setdefault("bare view", []).append(measured_round(server, bare_file, args.seconds))
 
     for index in range(args.rounds):
         first = block + index * 10_000
@@ -451,6 +467,8 @@ def summarise(
             "p50_ms": statistics.median(r["p50_ms"] for r in results),
             "p99_ms": statistics.median(r["p99_ms"] for r in results),
             "errors": int(sum(r["errors"] for r in results)),
+            "cpu_us": sum(r["cpu_seconds"] for r in results)
+            / sum(r["requests"] for r in results) * 1e6,
         }  # fmt: skip
         rows.append(row)
         print(f"{label:10} {history:5} {name:16} {row['rps']:7.0f} req/s  p50 {row['p50_ms']:6.2f}"
@@ -692,7 +710,7 @@ def main() -> None:
             served_env = dict(server_env(url, WORK), TASKS_BACKEND="database")
             server = start_server(served_env, workers, threads)
             try:
-                rows += measure_call_path(label, history, url, args)
+                rows += measure_call_path(label, history, url, args, server)
                 if label == "SQLite" and history == "year":
                     nights = [night("open loop", args), night("closed loop", args)]
                     desks = desk_polling(server_env(url, WORK), server, args.seconds * 2)
@@ -720,23 +738,27 @@ def render(
         f"{args.rounds} rounds of {args.seconds} s per webhook, alternating with the bare view.",
         "",
         "| database | history | webhook | req/s | p50 ms | p99 ms | errors | ÷ bare "
-        "| year ÷ empty (as shares of each run's bare view) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| year ÷ empty (as shares of each run's bare view) | server µs a request "
+        "| year ÷ empty by server time |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     index = {(r["database"], r["history"], r["endpoint"]): r for r in rows}
     for r in rows:
         bare = index.get((r["database"], r["history"], "bare view"))
         empty = index.get((r["database"], "empty", r["endpoint"]))
         to_bare = f"{r['rps'] / bare['rps']:.0%}" if bare and r["endpoint"] != "bare view" else ""
-        to_empty = ""
+        to_empty = by_time = ""
         empty_bare = index.get((r["database"], "empty", "bare view"))
         if empty and bare and empty_bare and r["history"] == "year":
             # Each against its own run's bare view: the two runs meet different loads.
             year_share, empty_share = r["rps"] / bare["rps"], empty["rps"] / empty_bare["rps"]
             to_empty = f"{r['rps'] / empty['rps']:.2f} ({year_share / empty_share:.2f})"
+            # As requests a second are: the empty history's time for one over the year's.
+            by_time = f"{empty['cpu_us'] / r['cpu_us']:.2f}"
         lines.append(
             f"| {r['database']} | {r['history']} | {r['endpoint']} | {r['rps']:.0f} | "
-            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {to_bare} | {to_empty} |"
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {to_bare} | {to_empty} "
+            f"| {r['cpu_us']:.0f} | {by_time} |"
         )
     if nights:
         lines += [
