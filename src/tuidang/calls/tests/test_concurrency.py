@@ -304,6 +304,30 @@ def test_100_calls_handed_between_10_volunteers_lose_no_caller_and_ring_no_phone
     assert not Volunteer.objects.filter(presence=Presence.RINGING).exists()
 
 
+def while_another_writer_holds(call: Call, asked_again: Callable[[], T]) -> T:
+    """``asked_again``'s answer, in a thread of its own, while another holds the writers'
+    turn (on SQLite every writer's, on PostgreSQL the call's row) for longer than the
+    answer may take: the answer must come from what is stored."""
+    holding, done = threading.Event(), threading.Event()
+
+    @in_thread
+    def another_writer() -> None:
+        with transaction.atomic():
+            Call.objects.select_for_update().get(pk=call.pk)
+            holding.set()
+            done.wait(20)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        writer = pool.submit(another_writer)
+        assert holding.wait(10)
+        again = pool.submit(in_thread(asked_again))
+        try:
+            return again.result(timeout=5)
+        finally:
+            done.set()
+            writer.result()
+
+
 def test_a_bridge_asked_for_again_is_answered_while_another_writer_holds_the_call(
     network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
 ) -> None:
@@ -320,28 +344,9 @@ def test_a_bridge_asked_for_again_is_answered_while_another_writer_holds_the_cal
     connected = Call.objects.get(provider_sid=caller.sid)
     assert (connected.state, connected.volunteer) == (Call.State.CONNECTED, mei)
 
-    holding, done = threading.Event(), threading.Event()
-
-    @in_thread
-    def another_writer() -> None:
-        with transaction.atomic():
-            Call.objects.select_for_update().get(pk=connected.pk)
-            holding.set()
-            done.wait(20)
-
-    @in_thread
-    def bridge_again() -> Call:
-        return call_connect(provider_sid=caller.sid, leg_sid=meis_leg.sid)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        writer = pool.submit(another_writer)
-        assert holding.wait(10)
-        again = pool.submit(bridge_again)
-        try:
-            answered = again.result(timeout=5)
-        finally:
-            done.set()
-        writer.result()
+    answered = while_another_writer_holds(
+        connected, lambda: call_connect(provider_sid=caller.sid, leg_sid=meis_leg.sid)
+    )
     assert (answered.pk, answered.state) == (connected.pk, Call.State.CONNECTED)
 
 
@@ -355,30 +360,13 @@ def test_an_incoming_call_asked_for_again_is_answered_while_another_writer_holds
 
     caller = network.dial(from_number="+8613900000002", to_number=BANKNOTES_LINE)
     stored = Call.objects.get(provider_sid=caller.sid)
-    holding, done = threading.Event(), threading.Event()
 
-    @in_thread
-    def another_writer() -> None:
-        with transaction.atomic():
-            Call.objects.select_for_update().get(pk=stored.pk)
-            holding.set()
-            done.wait(20)
-
-    @in_thread
-    def announced_again() -> Call | None:
-        return call_receive(
+    answered = while_another_writer_holds(
+        stored,
+        lambda: call_receive(
             provider_sid=caller.sid, caller_from="+8613900000002", dialled=BANKNOTES_LINE
-        )
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        writer = pool.submit(another_writer)
-        assert holding.wait(10)
-        again = pool.submit(announced_again)
-        try:
-            answered = again.result(timeout=5)
-        finally:
-            done.set()
-        writer.result()
+        ),
+    )
     assert answered is not None
     assert (answered.pk, answered.state) == (stored.pk, Call.State.IVR)
     assert Call.objects.filter(provider_sid=caller.sid).count() == 1
