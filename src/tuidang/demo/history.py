@@ -439,9 +439,9 @@ def _analyze() -> None:
     """Fresh statistics, as after any bulk load, so the planner knows the tables' sizes.
     On PostgreSQL a VACUUM too, as autovacuum would have run over a year: until then the
     first read of each row writes (its hint bits), and an index-only scan reads the
-    table anyway (no visibility map). A year copied before that measured a fifth to a
-    half of one vacuumed (docs/benchmarks.md, the year). VACUUM runs in no transaction: a
-    year filled inside one (the demo's) is analysed only."""
+    table anyway (no visibility map). A year copied before that did about half the
+    requests a second of one vacuumed (docs/benchmarks.md, the year). VACUUM runs in no
+    transaction: a year filled inside one (the demo's) is analysed only."""
     vacuum = connection.vendor == "postgresql" and not connection.in_atomic_block
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)" if vacuum else "ANALYZE")

@@ -219,11 +219,17 @@ def call_connect(*, provider_sid: str, leg_sid: str) -> Call:
         accepted_for = statements.offer_call_id(leg_sid=leg_sid)
     except Offer.DoesNotExist:
         raise UnknownCall(leg_sid) from None
-    if accepted_for == bridged.pk and (
-        bridged.state == Call.State.CONNECTED or bridged.ended_at is not None
-    ):
-        return bridged  # retried, or after the end
+    if accepted_for == bridged.pk:
+        if bridged.state == Call.State.CONNECTED:
+            return bridged  # retried
+        if bridged.ended_at is not None:
+            return _bridged_after_the_end(bridged)
     return _connect_locked(bridged.pk, leg_sid)
+
+
+def _bridged_after_the_end(call: Call) -> Call:
+    logger.warning("Call %s was bridged after it ended", call.case_code)
+    return call
 
 
 @transaction.atomic
@@ -235,8 +241,7 @@ def _connect_locked(bridged_id: int, leg_sid: str) -> Call:
     if call.state == Call.State.CONNECTED:
         return call  # retried
     if call.ended_at is not None:
-        logger.warning("Call %s was bridged after it ended", call.case_code)
-        return call
+        return _bridged_after_the_end(call)
     if offer.call_id != call.pk:
         _swap_offers(taken=call, left=offer.call, offer=offer)
     call.state = Call.State.CONNECTED
