@@ -9,9 +9,11 @@ row; for the incoming-call webhook's nineteen columns that was a third of the ti
 call spends in the database layer. ``insert`` builds the statement once per model and
 database and still converts every value through its field, as the ORM does, so the row
 stored is the same, and it sends ``pre_save`` and ``post_save`` as ``save()`` does, in
-its order, so no receiver is skipped. A model that overrides ``save()``, one with parents,
-a column left to its database default and a database that cannot return the new row's
-key from its INSERT are saved through the ORM instead.
+its order, so no receiver is skipped. A model that overrides ``save()``, one with
+parents, a column left to its database default and a database that cannot return the
+new row's key from its INSERT are saved through the ORM instead. ``update`` saves named
+fields of a stored row the same way, and ``update_while`` only while the row still holds
+what the caller read (a write that needs no lock held from its read to its UPDATE).
 
 ``Prepared`` is a query written with the ORM, with a ``Slot`` for each value that changes
 from one run to the next: the ORM compiles it the first time it runs on a database, and
@@ -25,7 +27,7 @@ None) is one ``Prepared`` per shape.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -101,11 +103,11 @@ def insert(instance: M, *, using: str = "default") -> M:
 
 @functools.cache
 def _update_statement(
-    model: type[models.Model], names: frozenset[str], using: str
-) -> tuple[str, tuple[models.Field[Any, Any], ...]] | None:
-    """The UPDATE ``save(update_fields=names)`` sends, or None where this one would not
-    be it (a name that is not one of the model's own columns, a field with a placeholder
-    of its own, a model with parents)."""
+    model: type[models.Model], names: frozenset[str], still: tuple[str, ...], using: str
+) -> tuple[str, tuple[models.Field[Any, Any], ...], tuple[models.Field[Any, Any], ...]] | None:
+    """The UPDATE ``save(update_fields=names)`` sends, with a condition on each field named
+    in ``still``, or None where this one would not be it (a name that is not one of the
+    model's own columns, a field with a placeholder of its own, a model with parents)."""
     meta = model._meta
     fields = tuple(
         field
@@ -114,23 +116,32 @@ def _update_statement(
         and not field.generated
         and (field.name in names or field.attname in names)
     )
+    compared = tuple(
+        field
+        for name in still
+        if isinstance(field := meta.get_field(name), models.Field)
+        and field.concrete
+        and not field.primary_key
+    )
     if (
         meta.parents
         or meta.proxy
         or meta.select_on_save
         or len(fields) != len(names)
         or any(hasattr(field, "get_placeholder") for field in fields)
+        or len(compared) != len(still)
     ):
         return None
     quote = connections[using].ops.quote_name
     table = quote(meta.db_table)
     # The columns in the model's order, the key qualified by its table: the ORM's text.
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    conditions = "".join(f" AND {table}.{quote(field.column)} = %s" for field in compared)
     sql = (
         f"UPDATE {table} SET {assignments}"  # noqa: S608 - names from the model's metadata
-        f" WHERE {table}.{quote(meta.pk.column)} = %s"
+        f" WHERE {table}.{quote(meta.pk.column)} = %s{conditions}"
     )
-    return sql, fields
+    return sql, fields, compared
 
 
 def update(instance: models.Model, fields: Sequence[str], *, using: str = "default") -> None:
@@ -140,10 +151,39 @@ def update(instance: models.Model, fields: Sequence[str], *, using: str = "defau
     ``post_save`` signals, and the same DatabaseError when no row was changed. Anything
     else (a model that overrides ``save``, a value that is an expression) is saved
     through the ORM."""
+    _update(instance, fields, {}, using, orm=True)
+
+
+def update_while(
+    instance: models.Model,
+    fields: Sequence[str],
+    *,
+    still: Mapping[str, Any],
+    using: str = "default",
+) -> bool:
+    """``update``, only while the row holds the values ``still`` names (as the caller read
+    them): ``filter(pk=…, **still).update(…)`` with ``save()``'s values and signals, in
+    one statement. False, with nothing stored and no ``post_save``, when another writer
+    changed one of them first: the caller reads the row again. For a write that needs no
+    lock held from its read to its UPDATE (on SQLite, the writers' turn is then this one
+    statement). Only for what ``update`` saves without the ORM (TypeError otherwise)."""
+    if not still or any(value is None for value in still.values()):
+        raise TypeError("update_while compares each field named in still with a value")
+    return _update(instance, fields, still, using, orm=False)
+
+
+def _update(
+    instance: models.Model,
+    fields: Sequence[str],
+    still: Mapping[str, Any],
+    using: str,
+    *,
+    orm: bool,
+) -> bool:
     model = type(instance)
     names = frozenset(fields)
     found = (
-        _update_statement(model, names, using)
+        _update_statement(model, names, tuple(sorted(still)), using)
         if names
         and instance.pk is not None
         and not instance._state.adding
@@ -153,9 +193,11 @@ def update(instance: models.Model, fields: Sequence[str], *, using: str = "defau
     if found is None or any(
         hasattr(getattr(instance, field.attname), "resolve_expression") for field in found[1]
     ):
+        if not orm:
+            raise TypeError(f"{model.__name__}({sorted(names)}) is saved by the ORM, not here")
         instance.save(update_fields=fields, using=using)
-        return
-    sql, columns = found
+        return True
+    sql, columns, compared = found
     connection = connections[using]
     meta = model._meta
     # In save()'s order: related objects checked, pre_save, the values, the UPDATE, post_save.
@@ -166,17 +208,23 @@ def update(instance: models.Model, fields: Sequence[str], *, using: str = "defau
         field.get_db_prep_save(field.pre_save(instance, False), connection) for field in columns
     ]
     params.append(meta.pk.get_db_prep_value(instance.pk, connection))
+    params += [
+        field.get_db_prep_value(still[field.name], connection, prepared=False) for field in compared
+    ]
     # As in save(): a failure here, or no row changed, spoils the transaction around it.
     with transaction.mark_for_rollback_on_error(using=using):
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             changed = cursor.rowcount
-        if not changed:
+        if not changed and not still:
             raise DatabaseError("Save with update_fields did not affect any rows.")
+    if not changed:
+        return False
     instance._state.db = using
     instance._state.adding = False
     if not meta.auto_created:
         _post_save(instance, created=False, update_fields=names, using=using)
+    return True
 
 
 def _post_save(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -23,12 +24,36 @@ class MenuResult:
     ask_how_heard: bool = False
 
 
-@transaction.atomic
 def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
-    """The caller pressed ``digits`` in the language menu (empty when they pressed nothing)."""
+    """The caller pressed ``digits`` in the language menu (empty when they pressed nothing).
+
+    The call is read without a lock and the choice saved by one UPDATE that holds only
+    while the call is still in the menu as read (``prepared.update_while``): on SQLite,
+    every writer's turn, this request's is that one statement. A request that finds the
+    call changed since its read (the provider asking again at the same moment, the caller
+    hanging up) decides again with the call locked."""
+    call = statements.call_by_sid(provider_sid)
+    if call is None:
+        raise UnknownCall(provider_sid)
+    still = {"state": Call.State.IVR, "menu_attempts": call.menu_attempts}
+    return _choose_language(call, digits, still) or _choose_language_locked(provider_sid, digits)
+
+
+@transaction.atomic
+def _choose_language_locked(provider_sid: str, digits: str) -> MenuResult:
     call = statements.call_by_sid(provider_sid, lock=True)
     if call is None:
         raise UnknownCall(provider_sid)
+    result = _choose_language(call, digits, still=None)
+    assert result is not None, "a save with the call locked always stores"
+    return result
+
+
+def _choose_language(
+    call: Call, digits: str, still: Mapping[str, object] | None
+) -> MenuResult | None:
+    """The choice, saved with the call locked (``still`` None) or only while the call holds
+    ``still``: None when another request changed it first."""
     selectors.with_number(call)
     if call.state != Call.State.IVR:  # a retried request: the choice is already made
         return MenuResult(call=call, retry=False)
@@ -36,29 +61,53 @@ def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
     if language is None:
         call.menu_attempts += 1
         if call.menu_attempts < MENU_ATTEMPTS:
-            prepared.update(call, ["menu_attempts"])
-            return MenuResult(call=call, retry=True)
+            saved = _save(call, ["menu_attempts"], still)
+            return MenuResult(call=call, retry=True) if saved else None
         language = prompts.DEFAULT_LANGUAGE.value
     call.language = language
     number = call.hotline_number
     if number.ask_how_heard and call.how_heard == HowHeard.UNKNOWN:
         call.menu_attempts = 0
-        prepared.update(call, ["language", "menu_attempts"])
-        return MenuResult(call=call, retry=False, ask_how_heard=True)
-    enqueue_call(call)
-    return MenuResult(call=call, retry=False)
+        saved = _save(call, ["language", "menu_attempts"], still)
+        return MenuResult(call=call, retry=False, ask_how_heard=True) if saved else None
+    return MenuResult(call=call, retry=False) if enqueue_call(call, still=still) else None
+
+
+def _save(call: Call, fields: list[str], still: Mapping[str, object] | None) -> bool:
+    if still is None:
+        prepared.update(call, fields)
+        return True
+    return prepared.update_while(call, fields, still=still)
+
+
+def call_choose_how_heard(*, provider_sid: str, digits: str) -> Call:
+    """The caller's answer to "how did you hear of this number"; no answer is fine.
+
+    Read without a lock and saved only while the call is still in the menu as read, as
+    the language is (``call_choose_language``)."""
+    call = statements.call_by_sid(provider_sid)
+    if call is None:
+        raise UnknownCall(provider_sid)
+    still = {"state": Call.State.IVR, "language": call.language}
+    if _answer_how_heard(call, digits, still):
+        return call
+    return _answer_how_heard_locked(provider_sid, digits)
 
 
 @transaction.atomic
-def call_choose_how_heard(*, provider_sid: str, digits: str) -> Call:
-    """The caller's answer to "how did you hear of this number"; no answer is fine."""
+def _answer_how_heard_locked(provider_sid: str, digits: str) -> Call:
     call = statements.call_by_sid(provider_sid, lock=True)
     if call is None:
         raise UnknownCall(provider_sid)
+    _answer_how_heard(call, digits, still=None)
+    return call
+
+
+def _answer_how_heard(call: Call, digits: str, still: Mapping[str, object] | None) -> bool:
+    """False when another request changed the call since ``still`` was read."""
     if call.state != Call.State.IVR or not call.language:
-        return call  # retried, or a request out of order
+        return True  # retried, or a request out of order: nothing to save
     selectors.with_number(call)  # the greeting names it
     call.how_heard = prompts.HOW_HEARD.get(digits, call.how_heard)
     # One UPDATE: the answer, and the call joins the queue.
-    enqueue_call(call, also=["how_heard"])
-    return call
+    return enqueue_call(call, also=["how_heard"], still=still)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,12 +26,23 @@ def route_on_commit(language: str) -> None:
     transaction.on_commit(lambda: call_route(language=language))
 
 
-def enqueue_call(call: Call, *, also: list[str] | None = None) -> None:
-    """The call joins its language's queue (saved with the fields named in ``also``)."""
+def enqueue_call(
+    call: Call, *, also: list[str] | None = None, still: Mapping[str, object] | None = None
+) -> bool:
+    """The call joins its language's queue (saved with the fields named in ``also``).
+
+    With ``still``, only while its row holds those values as the caller read them
+    (``prepared.update_while``): False, nothing stored and nobody routed, when another
+    request changed the call first."""
     call.state = Call.State.QUEUED
     call.queued_at = timezone.now()
-    prepared.update(call, ["state", "queued_at", "language", "menu_attempts", *(also or [])])
+    fields = ["state", "queued_at", "language", "menu_attempts", *(also or [])]
+    if still is None:
+        prepared.update(call, fields)
+    elif not prepared.update_while(call, fields, still=still):
+        return False
     route_on_commit(call.language)
+    return True
 
 
 def _ring_on_commit(offer: Offer) -> None:

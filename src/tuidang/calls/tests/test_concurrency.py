@@ -398,3 +398,87 @@ def test_a_bridge_asked_for_after_the_call_ended_leaves_its_record_as_it_ended(
     )  # fmt: skip
     mei.refresh_from_db()
     assert mei.presence != Presence.ON_CALL
+
+
+def between_read_and_write(
+    monkeypatch: pytest.MonkeyPatch, sid: str, meanwhile: Callable[[], object]
+) -> None:
+    """Run ``meanwhile`` (another request of the same call) once, right after the next
+    request of call ``sid`` has read the call without a lock, before it writes."""
+    from tuidang.calls import statements
+
+    read = statements.call_by_sid
+    pending = [meanwhile]
+
+    def read_then_let_another_request_in(provider_sid: str, **kwargs: Any) -> Call | None:
+        call = read(provider_sid, **kwargs)
+        if provider_sid == sid and not kwargs.get("lock") and pending:
+            pending.pop()()
+        return call
+
+    monkeypatch.setattr(statements, "call_by_sid", read_then_let_another_request_in)
+
+
+ASKING_LINE = "+18005550101"
+
+
+@pytest.fixture
+def asking_line(numbers: HotlineNumbers) -> str:
+    from tuidang.calls.models import HotlineNumber, HowHeard
+
+    HotlineNumber.objects.create(
+        e164=ASKING_LINE, name="Leaflets", how_heard=HowHeard.UNKNOWN, ask_how_heard=True
+    )
+    return ASKING_LINE
+
+
+@pytest.mark.parametrize("menu", ["language", "how-heard"])
+def test_a_caller_who_hangs_up_while_their_menu_answer_is_saved_stays_ended(
+    network: PhoneNetwork, asking_line: str, monkeypatch: pytest.MonkeyPatch, menu: str
+) -> None:
+    """The caller's key and their hanging up cross: the status callback ends the call
+    between the menu's read of it and its write. The call stays ended and out of the
+    queue, where a write that did not look again would queue a caller who is gone."""
+    from tuidang.calls import ivr
+
+    line = asking_line if menu == "how-heard" else BANKNOTES_LINE
+    caller = network.dial(from_number="+8613900000004", to_number=line)
+    if menu == "how-heard":
+        ivr.language_chosen(provider_sid=caller.sid, digits="1")
+    between_read_and_write(monkeypatch, caller.sid, lambda: network.hang_up(caller.sid))
+
+    if menu == "language":
+        reply = ivr.language_chosen(provider_sid=caller.sid, digits="1")
+    else:
+        reply = ivr.how_heard_answered(provider_sid=caller.sid, digits="2")
+
+    stored = Call.objects.get(provider_sid=caller.sid)
+    assert stored.state == Call.State.DISCONNECTED and stored.ended_at is not None
+    assert stored.queued_at is None
+    assert reply.steps  # answered: the provider, whose caller is gone, ignores it
+
+
+def test_a_language_choice_asked_for_twice_at_once_queues_the_caller_once(
+    network: PhoneNetwork, numbers: HotlineNumbers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider asks again for the language step while its first request is between
+    its read and its write: the caller joins the queue once, at the time the first
+    request to write put them there, and both requests answer with the queue."""
+    from tuidang.calls import ivr
+    from tuidang.calls.ivr import Enqueue
+
+    caller = network.dial(from_number="+8613900000005", to_number=BANKNOTES_LINE)
+    answers, queued_at = [], []
+
+    def the_retry() -> None:
+        answers.append(ivr.language_chosen(provider_sid=caller.sid, digits="1"))
+        queued_at.append(Call.objects.get(provider_sid=caller.sid).queued_at)
+
+    between_read_and_write(monkeypatch, caller.sid, the_retry)
+    late = ivr.language_chosen(provider_sid=caller.sid, digits="1")
+
+    stored = Call.objects.get(provider_sid=caller.sid)
+    assert stored.state == Call.State.QUEUED and stored.language == Language.MANDARIN
+    assert queued_at == [stored.queued_at] and stored.queued_at is not None
+    for reply in (*answers, late):
+        assert any(isinstance(step, Enqueue) for step in reply.steps)

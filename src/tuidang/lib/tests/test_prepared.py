@@ -10,7 +10,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tuidang.calls.models import Call, HotlineNumber, Offer, Voicemail
-from tuidang.lib.prepared import Prepared, PreparedCount, Slot, insert, update, update_query
+from tuidang.lib.prepared import (
+    Prepared,
+    PreparedCount,
+    Slot,
+    insert,
+    update,
+    update_query,
+    update_while,
+)
 from tuidang.testing.personas import HotlineNumbers, make_volunteer
 
 
@@ -296,3 +304,72 @@ def test_an_update_of_a_row_gone_fails_as_save_does(numbers: HotlineNumbers) -> 
             update(call, ["state"])
         assert transaction.get_connection().needs_rollback
         transaction.set_rollback(False)
+
+
+def test_an_update_while_the_row_holds_what_was_read_stores_it_as_update_does(
+    numbers: HotlineNumbers,
+) -> None:
+    call = insert(_call(numbers["banknotes"], "CA1", "100000001"))
+    heard: list[object] = []
+
+    def record(sender: type[Call], instance: Call, **kwargs: Any) -> None:
+        heard.append(kwargs["update_fields"])
+
+    call.state, call.language, call.queued_at = Call.State.QUEUED, "cmn", timezone.now()
+    post_save.connect(record, sender=Call)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            saved = update_while(
+                call, ["state", "language", "queued_at"], still={"state": Call.State.IVR}
+            )
+    finally:
+        post_save.disconnect(record, sender=Call)
+    assert saved
+    assert heard == [frozenset({"state", "language", "queued_at"})]
+    assert len(queries.captured_queries) == 1
+    stored = Call.objects.get(pk=call.pk)
+    assert (stored.state, stored.language, stored.queued_at) == (
+        Call.State.QUEUED,
+        "cmn",
+        call.queued_at,
+    )
+
+
+def test_an_update_while_another_writer_changed_the_row_stores_nothing(
+    numbers: HotlineNumbers,
+) -> None:
+    call = insert(_call(numbers["banknotes"], "CA1", "100000001"))
+    read_attempts = call.menu_attempts
+    # Another request ends the call between this one's read and its write.
+    Call.objects.filter(pk=call.pk).update(state=Call.State.ABANDONED, menu_attempts=1)
+    heard: list[object] = []
+
+    def record(sender: type[Call], instance: Call, **kwargs: Any) -> None:
+        heard.append(kwargs["update_fields"])
+
+    call.state, call.menu_attempts = Call.State.QUEUED, read_attempts + 1
+    post_save.connect(record, sender=Call)
+    try:
+        with transaction.atomic():
+            saved = update_while(
+                call,
+                ["state", "menu_attempts"],
+                still={"state": Call.State.IVR, "menu_attempts": read_attempts},
+            )
+            # Nothing failed: the transaction around it goes on.
+            assert not transaction.get_connection().needs_rollback
+    finally:
+        post_save.disconnect(record, sender=Call)
+    assert not saved and heard == []
+    stored = Call.objects.get(pk=call.pk)
+    assert (stored.state, stored.menu_attempts) == (Call.State.ABANDONED, 1)
+
+
+def test_an_update_while_refuses_what_it_cannot_compare(numbers: HotlineNumbers) -> None:
+    call = insert(_call(numbers["banknotes"], "CA1", "100000001"))
+    with pytest.raises(TypeError):
+        update_while(call, ["state"], still={})
+    with pytest.raises(TypeError):
+        update_while(call, ["state"], still={"queued_at": None})
+    with pytest.raises(TypeError, match="saved by the ORM"):
+        update_while(call, ["state", "not_a_field"], still={"state": Call.State.IVR})
