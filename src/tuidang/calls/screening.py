@@ -177,7 +177,7 @@ def call_challenge_answered(*, call: Call, digits: str) -> bool:
 
 
 def call_ended(*, call: Call) -> None:
-    """Very short calls that reached no one count against the key. Inside a transaction."""
+    """Very short calls that reached no one count against the key."""
     if call.withheld or call.duration_seconds is None:
         return
     if call.state in (Call.State.DISCONNECTED, Call.State.ABANDONED):

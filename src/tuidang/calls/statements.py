@@ -60,6 +60,19 @@ _PENDING_OFFERS_LOCKED = Prepared(
 )
 
 
+_PENDING_OFFER = Prepared(
+    lambda: Offer.objects.filter(
+        call_id=Slot("call", cast(models.Field[Any, Any], Offer._meta.get_field("call"))),
+        state=Offer.State.PENDING,
+    ).values_list("pk", flat=True)[:1]
+)
+
+
+def has_pending_offers(call: Call) -> bool:
+    """``call.offers.filter(state=PENDING).exists()``, without a lock."""
+    return bool(_PENDING_OFFER.rows(call=call.pk))
+
+
 def pending_offers_locked(call: Call) -> list[Offer]:
     """``call.offers.select_for_update().filter(state=PENDING)``."""
     offers = _PENDING_OFFERS_LOCKED.instances(call=call.pk)

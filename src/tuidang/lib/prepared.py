@@ -103,11 +103,16 @@ def insert(instance: M, *, using: str = "default") -> M:
 
 @functools.cache
 def _update_statement(
-    model: type[models.Model], names: frozenset[str], still: tuple[str, ...], using: str
+    model: type[models.Model],
+    names: frozenset[str],
+    still: tuple[str, ...],
+    null: frozenset[str],
+    using: str,
 ) -> tuple[str, tuple[models.Field[Any, Any], ...], tuple[models.Field[Any, Any], ...]] | None:
     """The UPDATE ``save(update_fields=names)`` sends, with a condition on each field named
-    in ``still``, or None where this one would not be it (a name that is not one of the
-    model's own columns, a field with a placeholder of its own, a model with parents)."""
+    in ``still`` (that it is NULL, for those in ``null``), or None where this one would not
+    be it (a name that is not one of the model's own columns, a field with a placeholder
+    of its own, a model with parents)."""
     meta = model._meta
     fields = tuple(
         field
@@ -136,7 +141,10 @@ def _update_statement(
     table = quote(meta.db_table)
     # The columns in the model's order, the key qualified by its table: the ORM's text.
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    conditions = "".join(f" AND {table}.{quote(field.column)} = %s" for field in compared)
+    conditions = "".join(
+        f" AND {table}.{quote(field.column)} {'IS NULL' if field.name in null else '= %s'}"
+        for field in compared
+    )
     sql = (
         f"UPDATE {table} SET {assignments}"  # noqa: S608 - names from the model's metadata
         f" WHERE {table}.{quote(meta.pk.column)} = %s{conditions}"
@@ -162,13 +170,13 @@ def update_while(
     using: str = "default",
 ) -> bool:
     """``update``, only while the row holds the values ``still`` names (as the caller read
-    them): ``filter(pk=…, **still).update(…)`` with ``save()``'s values and signals, in
+    them; None: NULL): ``filter(pk=…, **still).update(…)`` with ``save()``'s values and signals, in
     one statement. False, with nothing stored and no ``post_save``, when another writer
     changed one of them first: the caller reads the row again. For a write that needs no
     lock held from its read to its UPDATE (on SQLite, the writers' turn is then this one
     statement). Only for what ``update`` saves without the ORM (TypeError otherwise)."""
-    if not still or any(value is None for value in still.values()):
-        raise TypeError("update_while compares each field named in still with a value")
+    if not still:
+        raise TypeError("update_while needs a value read to compare the row with")
     return _update(instance, fields, still, using, orm=False)
 
 
@@ -183,7 +191,13 @@ def _update(
     model = type(instance)
     names = frozenset(fields)
     found = (
-        _update_statement(model, names, tuple(sorted(still)), using)
+        _update_statement(
+            model,
+            names,
+            tuple(sorted(still)),
+            frozenset(name for name, value in still.items() if value is None),
+            using,
+        )
         if names
         and instance.pk is not None
         and not instance._state.adding
@@ -209,7 +223,9 @@ def _update(
     ]
     params.append(meta.pk.get_db_prep_value(instance.pk, connection))
     params += [
-        field.get_db_prep_value(still[field.name], connection, prepared=False) for field in compared
+        field.get_db_prep_value(still[field.name], connection, prepared=False)
+        for field in compared
+        if still[field.name] is not None
     ]
     # As in save(): a failure here, or no row changed, spoils the transaction around it.
     with transaction.mark_for_rollback_on_error(using=using):

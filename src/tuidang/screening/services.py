@@ -215,11 +215,13 @@ def screening_short_call(*, caller_key: str, seconds: int) -> None:
     """A call from the key that reached no one (hung up in the menu or the queue) ended
     after ``seconds``: a very short one counts against the key.
 
-    Never for withheld numbers (their key is shared). Inside a transaction.
+    Never for withheld numbers (their key is shared). In a transaction of its own (or a
+    savepoint in the caller's), begun only for a call short enough to count.
     """
     config = ScreeningSettings.current()
     if seconds < config.short_call_seconds:
-        _add_points(caller_key, SHORT_CALL_POINTS, timezone.now(), config)
+        with transaction.atomic():
+            _add_points(caller_key, SHORT_CALL_POINTS, timezone.now(), config)
 
 
 @transaction.atomic

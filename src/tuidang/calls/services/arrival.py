@@ -123,34 +123,98 @@ def call_pass_challenge(*, provider_sid: str, digits: str) -> Call | None:
     return call
 
 
-@transaction.atomic
+# What the caller's leg ending changes, where it changes the call's own row alone: in the
+# menu or the queue (with no offer ringing), screened, or leaving a message.
+_ENDED_ALONE = {
+    Call.State.IVR: Call.State.DISCONNECTED,
+    Call.State.QUEUED: Call.State.ABANDONED,
+    Call.State.SCREENED: Call.State.SCREENED,
+    Call.State.VOICEMAIL: Call.State.VOICEMAIL,
+}
+
+
 def call_status(
     *, provider_sid: str, outcome: LegOutcome | None, sequence: int | None, duration: int | None
 ) -> Call | None:
     """A status callback for the caller's leg (``outcome`` None: a status the provider
-    added that the domain does not know). Old and repeated callbacks change nothing."""
-    call = statements.call_by_sid(provider_sid, lock=True)
+    added that the domain does not know). Old and repeated callbacks change nothing.
+
+    Where the status changes the call's own row alone (a leg still going, or one ending
+    with no volunteer, offer or transfer tied to the call) it is saved by one UPDATE
+    while the call is as read, with no lock held from the read to the write: on SQLite,
+    every writer's turn, this one's is that statement. Anything else, and a call changed
+    by another request since the read, is decided with the call locked."""
+    call = statements.call_by_sid(provider_sid)
     if call is None:
         return None
-    if sequence is not None:
-        if sequence <= call.provider_sequence:
+    if sequence is not None and sequence <= call.provider_sequence:
+        return call  # old or repeated: the locked path would change nothing either
+    ended = outcome is not None and outcome.ended
+    if call.ended_at is None and (not ended or _ends_alone(call)):
+        still = {"state": call.state, "provider_sequence": call.provider_sequence, "ended_at": None}
+        fields = _status_changed(call, outcome, sequence, duration)
+        if ended:
+            call.state = _ENDED_ALONE[Call.State(call.state)]
+        if prepared.update_while(call, fields, still=still):
+            if ended:
+                _call_ended(call)
             return call
+    return _call_status_locked(
+        provider_sid=provider_sid, outcome=outcome, sequence=sequence, duration=duration
+    )
+
+
+def _ends_alone(call: Call) -> bool:
+    """Whether the caller's leg ending changes ``call``'s own row and nothing else."""
+    if call.state == Call.State.QUEUED:
+        return not statements.has_pending_offers(call)
+    return call.state in _ENDED_ALONE
+
+
+def _status_changed(
+    call: Call, outcome: LegOutcome | None, sequence: int | None, duration: int | None
+) -> list[str]:
+    """The status, its sequence and, if the leg ended, its end set on ``call``: the fields
+    set (the state, where it changes, is the caller's to set)."""
+    if sequence is not None:
         call.provider_sequence = sequence
-    if call.ended_at is not None:
-        call.save(update_fields=["provider_sequence"])
-        return call
     call.provider_status = outcome.value if outcome is not None else ""
     fields = ["provider_status", "provider_sequence"]
     if outcome is not None and outcome.ended:
         call.ended_at = timezone.now()
         call.duration_seconds = duration
         fields += ["ended_at", "duration_seconds", "state"]
+    return fields
+
+
+def _call_ended(call: Call) -> None:
+    if call.state == Call.State.ABANDONED:
+        logger.info("Call %s abandoned after %ss in queue", call.case_code, call.wait_seconds)
+    call_ended(call=call)
+    count_call_ended(call.state)
+
+
+@transaction.atomic
+def _call_status_locked(
+    *, provider_sid: str, outcome: LegOutcome | None, sequence: int | None, duration: int | None
+) -> Call | None:
+    call = statements.call_by_sid(provider_sid, lock=True)
+    if call is None:
+        return None
+    if sequence is not None and sequence <= call.provider_sequence:
+        return call
+    if call.ended_at is not None:
+        if sequence is not None:
+            call.provider_sequence = sequence
+        call.save(update_fields=["provider_sequence"])
+        return call
+    fields = _status_changed(call, outcome, sequence, duration)
+    if call.ended_at is not None:
         if call.state == Call.State.IVR:
             call.state = Call.State.DISCONNECTED
         elif call.state in (Call.State.QUEUED, Call.State.OFFERED):
             call.state = Call.State.ABANDONED
             withdraw_pending_offers(call)
-            logger.info("Call %s abandoned after %ss in queue", call.case_code, call.wait_seconds)
         elif call.state == Call.State.CONNECTED:
             call.state = Call.State.COMPLETED
             transfer_call_ended(call)
@@ -160,6 +224,5 @@ def call_status(
                 set_presence(volunteer, Presence.WRAP_UP)
     prepared.update(call, fields)
     if call.ended_at is not None:
-        call_ended(call=call)
-        count_call_ended(call.state)
+        _call_ended(call)
     return call

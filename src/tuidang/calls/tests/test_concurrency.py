@@ -482,3 +482,39 @@ def test_a_language_choice_asked_for_twice_at_once_queues_the_caller_once(
     assert queued_at == [stored.queued_at] and stored.queued_at is not None
     for reply in (*answers, late):
         assert any(isinstance(step, Enqueue) for step in reply.steps)
+
+
+def test_a_waiting_caller_who_hangs_up_as_a_volunteer_is_rung_for_them_frees_the_volunteer(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller's hang-up reads them waiting with no offer ringing; before it writes, a
+    volunteer goes available and is rung for them. The call ends abandoned, and the volunteer's
+    phone is not left ringing for a caller who is gone."""
+    from tuidang.calls.ports import LegOutcome
+    from tuidang.calls.services import call_status
+
+    Volunteer.objects.filter(pk=mei.pk).update(presence=Presence.WRAP_UP)  # on duty, busy
+    caller = network.dial(from_number="+8613900000006", to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    assert Call.objects.get(provider_sid=caller.sid).state == Call.State.QUEUED
+    # The volunteer is rung after the hang-up's last read (whether an offer rings), before
+    # its write.
+    from tuidang.calls import statements
+
+    read_offers = statements.has_pending_offers
+
+    def read_then_ring_mei(call: Call) -> bool:
+        ringing = read_offers(call)
+        go_available(mei)
+        return ringing
+
+    monkeypatch.setattr(statements, "has_pending_offers", read_then_ring_mei)
+
+    call_status(provider_sid=caller.sid, outcome=LegOutcome.COMPLETED, sequence=1, duration=40)
+
+    stored = Call.objects.get(provider_sid=caller.sid)
+    assert stored.state == Call.State.ABANDONED and stored.ended_at is not None
+    offer = Offer.objects.get(call=stored)
+    assert offer.volunteer == mei and offer.state == Offer.State.CANCELED
+    mei.refresh_from_db()
+    assert mei.presence != Presence.RINGING
