@@ -77,9 +77,24 @@ def offer_leg_placed(*, offer_id: int, leg_sid: str) -> bool:
     return offer.state == Offer.State.PENDING
 
 
-@transaction.atomic
 def offer_respond(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
-    """The volunteer heard the whisper and pressed ``digits``. The accepted offer, or None."""
+    """The volunteer heard the whisper and pressed ``digits``. The accepted offer, or None.
+
+    The keypress the provider sends again, for an offer already accepted with its leg, is
+    answered from what is stored, without the writers' turn (on SQLite, every writer's),
+    as a bridge asked for again is (``call_connect``)."""
+    stored = statements.offer_with_call(token)
+    if (
+        stored is not None
+        and stored.state == Offer.State.ACCEPTED
+        and (stored.leg_sid or not leg_sid)
+    ):
+        return stored  # the same keypress, retried
+    return _respond_locked(token=token, digits=digits, leg_sid=leg_sid)
+
+
+@transaction.atomic
+def _respond_locked(*, token: Token, digits: str, leg_sid: str) -> Offer | None:
     offer, call = _lock_offer(token=token)
     if leg_sid and not offer.leg_sid:
         # The leg can be answered before the task that placed it has stored its sid.

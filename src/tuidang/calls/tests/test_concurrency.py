@@ -350,6 +350,32 @@ def test_a_bridge_asked_for_again_is_answered_while_another_writer_holds_the_cal
     assert (answered.pk, answered.state) == (connected.pk, Call.State.CONNECTED)
 
 
+def test_a_keypress_asked_for_again_is_answered_while_another_writer_holds_the_call(
+    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer
+) -> None:
+    """The provider sends again the volunteer's 1 that accepted their offer: the answer
+    (to dial the queue) comes from what is stored, without waiting for the writers'
+    turn."""
+    from tuidang.calls.services import offer_respond
+
+    go_available(mei)
+    caller = network.dial(from_number="+8613900000007", to_number=BANKNOTES_LINE)
+    network.press(caller.sid, "1")
+    meis_leg = network.answer(network.calls_for("client:mei").get().sid)
+    network.press(meis_leg.sid, "1")
+    offer = Offer.objects.get(volunteer=mei)
+    assert offer.state == Offer.State.ACCEPTED
+
+    answered = while_another_writer_holds(
+        offer.call,
+        lambda: offer_respond(token=offer.token, digits="1", leg_sid=meis_leg.sid),
+    )
+    assert answered is not None
+    assert (answered.pk, answered.state, answered.call.language) == (
+        offer.pk, Offer.State.ACCEPTED, Language.MANDARIN,
+    )  # fmt: skip
+
+
 def test_an_incoming_call_asked_for_again_is_answered_while_another_writer_holds_the_turn(
     network: PhoneNetwork, numbers: HotlineNumbers
 ) -> None:
