@@ -24,9 +24,29 @@ from tuidang.volunteers.models import Presence, Volunteer
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
 def call_to_voicemail(*, provider_sid: str) -> Call | None:
-    """The caller left the queue to leave a message. None if they are no longer waiting."""
+    """The caller left the queue to leave a message. None if they are no longer waiting.
+
+    A caller waiting with no offer ringing for them is moved by one UPDATE that holds
+    only while the call is as read, and the provider's request sent again is answered
+    from what is stored: neither holds a lock from its read to its write (on SQLite, the
+    writers' turn). A call rung for, or changed since the read, is moved with it locked."""
+    call = statements.call_by_sid(provider_sid)
+    if call is None or call.ended_at is not None:
+        return None
+    if call.state == Call.State.VOICEMAIL:
+        return call  # retried
+    if call.state == Call.State.QUEUED and not statements.has_pending_offers(call):
+        call.state = Call.State.VOICEMAIL
+        still = {"state": Call.State.QUEUED, "ended_at": None}
+        if prepared.update_while(call, ["state"], still=still):
+            _went_to_voicemail(call)
+            return call
+    return _to_voicemail_locked(provider_sid)
+
+
+@transaction.atomic
+def _to_voicemail_locked(provider_sid: str) -> Call | None:
     call = statements.call_by_sid(provider_sid, lock=True)
     if call is None or call.ended_at is not None:
         return None
@@ -37,8 +57,12 @@ def call_to_voicemail(*, provider_sid: str) -> Call | None:
     withdraw_pending_offers(call)
     call.state = Call.State.VOICEMAIL
     prepared.update(call, ["state"])
-    logger.info("Call %s went to voicemail after %ss", call.case_code, call.wait_seconds)
+    _went_to_voicemail(call)
     return call
+
+
+def _went_to_voicemail(call: Call) -> None:
+    logger.info("Call %s went to voicemail after %ss", call.case_code, call.wait_seconds)
 
 
 def voicemail_received(

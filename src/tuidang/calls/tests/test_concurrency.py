@@ -510,23 +510,26 @@ def test_a_language_choice_asked_for_twice_at_once_queues_the_caller_once(
         assert any(isinstance(step, Enqueue) for step in reply.steps)
 
 
-def test_a_waiting_caller_who_hangs_up_as_a_volunteer_is_rung_for_them_frees_the_volunteer(
-    network: PhoneNetwork, numbers: HotlineNumbers, mei: Volunteer, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("leaves", ["hanging up", "for voicemail"])
+def test_a_waiting_caller_who_leaves_as_a_volunteer_is_rung_for_them_frees_the_volunteer(
+    network: PhoneNetwork,
+    numbers: HotlineNumbers,
+    mei: Volunteer,
+    monkeypatch: pytest.MonkeyPatch,
+    leaves: str,
 ) -> None:
-    """The caller's hang-up reads them waiting with no offer ringing; before it writes, a
-    volunteer goes available and is rung for them. The call ends abandoned, and the volunteer's
-    phone is not left ringing for a caller who is gone."""
+    """The caller leaves the queue (hangs up, or goes to leave a message); the request
+    reads them waiting with no offer ringing, and before it writes, a volunteer goes
+    available and is rung for them. The call leaves the queue as the caller did, and the
+    volunteer's phone is not left ringing for a caller who is not there."""
+    from tuidang.calls import statements
     from tuidang.calls.ports import LegOutcome
-    from tuidang.calls.services import call_status
+    from tuidang.calls.services import call_status, call_to_voicemail
 
     Volunteer.objects.filter(pk=mei.pk).update(presence=Presence.WRAP_UP)  # on duty, busy
     caller = network.dial(from_number="+8613900000006", to_number=BANKNOTES_LINE)
     network.press(caller.sid, "1")
     assert Call.objects.get(provider_sid=caller.sid).state == Call.State.QUEUED
-    # The volunteer is rung after the hang-up's last read (whether an offer rings), before
-    # its write.
-    from tuidang.calls import statements
-
     read_offers = statements.has_pending_offers
 
     def read_then_ring_mei(call: Call) -> bool:
@@ -534,12 +537,20 @@ def test_a_waiting_caller_who_hangs_up_as_a_volunteer_is_rung_for_them_frees_the
         go_available(mei)
         return ringing
 
+    # The volunteer is rung after the request's last read (whether an offer rings),
+    # before its write.
     monkeypatch.setattr(statements, "has_pending_offers", read_then_ring_mei)
 
-    call_status(provider_sid=caller.sid, outcome=LegOutcome.COMPLETED, sequence=1, duration=40)
+    if leaves == "hanging up":
+        call_status(provider_sid=caller.sid, outcome=LegOutcome.COMPLETED, sequence=1, duration=40)
+    else:
+        assert call_to_voicemail(provider_sid=caller.sid) is not None
 
     stored = Call.objects.get(provider_sid=caller.sid)
-    assert stored.state == Call.State.ABANDONED and stored.ended_at is not None
+    if leaves == "hanging up":
+        assert stored.state == Call.State.ABANDONED and stored.ended_at is not None
+    else:
+        assert stored.state == Call.State.VOICEMAIL and stored.ended_at is None
     offer = Offer.objects.get(call=stored)
     assert offer.volunteer == mei and offer.state == Offer.State.CANCELED
     mei.refresh_from_db()
