@@ -474,8 +474,10 @@ def summarise(
             / sum(r["requests"] for r in results) * 1e6,
         }  # fmt: skip
         rows.append(row)
+        each = ", ".join(f"{r['p99_ms']:.1f}" for r in results)
         print(f"{label:10} {history:5} {name:16} {row['rps']:7.0f} req/s  p50 {row['p50_ms']:6.2f}"
-              f"  p99 {row['p99_ms']:6.2f}  errors {row['errors']}", flush=True)  # fmt: skip
+              f"  p99 {row['p99_ms']:6.2f} (rounds: {each})  errors {row['errors']}",
+              flush=True)  # fmt: skip
     return rows
 
 

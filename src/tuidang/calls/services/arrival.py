@@ -142,8 +142,9 @@ def call_status(
     Where the status changes the call's own row alone (a leg still going, or one ending
     with no volunteer, offer or transfer tied to the call) it is saved by one UPDATE
     while the call is as read, with no lock held from the read to the write: on SQLite,
-    every writer's turn, this one's is that statement. Anything else, and a call changed
-    by another request since the read, is decided with the call locked."""
+    where one writer writes at a time, this request's turn is that statement. Anything
+    else, and a call changed by another request since the read, is decided with the call
+    locked."""
     call = statements.call_by_sid(provider_sid)
     if call is None:
         return None

@@ -29,9 +29,9 @@ def call_choose_language(*, provider_sid: str, digits: str) -> MenuResult:
 
     The call is read without a lock and the choice saved by one UPDATE that holds only
     while the call is still in the menu as read (``prepared.update_while``): on SQLite,
-    every writer's turn, this request's is that one statement. A request that finds the
-    call changed since its read (the provider asking again at the same moment, the caller
-    hanging up) decides again with the call locked."""
+    where one writer writes at a time, this request's turn is that statement. A request
+    that finds the call changed since its read (the provider asking again at the same
+    moment, the caller hanging up) decides again with the call locked."""
     call = statements.call_by_sid(provider_sid)
     if call is None:
         raise UnknownCall(provider_sid)
