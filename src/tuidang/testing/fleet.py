@@ -238,10 +238,12 @@ class Node:
             )  # fmt: skip
 
     def kill(self) -> None:
-        """SIGKILL to the node and every process it started: nothing shuts down cleanly."""
+        """SIGKILL to the node and every process it started: nothing shuts down cleanly.
+        `tuidang serve` starts each pool in a process group of its own, killed with it."""
         if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+            for group in [*_child_groups(self.process.pid), self.process.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(group, signal.SIGKILL)
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
@@ -253,6 +255,20 @@ class Node:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.kill()
+
+
+def _child_groups(pid: int) -> set[int]:
+    """The process groups of ``pid``'s children (Linux's /proc)."""
+    groups = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # After the command's closing parenthesis: state, parent, process group.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            groups.add(int(fields[2]))
+    return groups
 
 
 @dataclass

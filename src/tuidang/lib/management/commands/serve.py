@@ -14,6 +14,7 @@ webhook waits for no password hash either. See docs/configuration.md, "Two pools
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -112,14 +113,21 @@ class Command(BaseCommand):
         workers, threads = default_workers_and_threads()
         children: list[subprocess.Popen[bytes]] = []
         uses_queue = settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend")
-        # Stopping `serve` (Ctrl-C, or SIGTERM from a supervisor) stops what it started.
+        # Stopping `serve` (Ctrl-C, SIGTERM from a supervisor, its terminal closed) stops
+        # what it started. Each child runs in a process group of its own, so a signal to
+        # serve's group (Ctrl-C, `kill -- -PID`) reaches serve alone, and each child is
+        # stopped once, by serve: granian, signalled with its workers at once, could see a
+        # worker's exit before its own signal and respawn it instead of stopping.
         signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGHUP, _stop)
         # Where every process started here counts its events for /metrics (lib/metrics.py).
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(_metrics_directory(port)))
         try:
             if uses_queue and not options["no_worker"]:
                 children.append(
-                    subprocess.Popen([sys.executable, "-m", "tuidang.manage", "worker"])
+                    subprocess.Popen(
+                        [sys.executable, "-m", "tuidang.manage", "worker"], process_group=0
+                    )
                 )
             self.stdout.write(
                 f"Serving at http://{host}:{port}/ and the telephony webhooks "
@@ -135,7 +143,7 @@ class Command(BaseCommand):
             only_telephony = dict(
                 os.environ, SERVE_ONLY_PATHS=",".join(settings.TELEPHONY_POOL_PATHS)
             )
-            servers = [subprocess.Popen(telephony, env=only_telephony)]  # noqa: S603
+            servers = [subprocess.Popen(telephony, env=only_telephony, process_group=0)]  # noqa: S603
             # Beside its working threads, the pool for people keeps threads for refused
             # logins to wait on (accounts/tarpit.py), which only those wait on.
             people_threads = options["threads"] or threads
@@ -147,7 +155,9 @@ class Command(BaseCommand):
             )
             working = dict(os.environ, SERVE_WORKING_THREADS=str(people_threads))
             servers.append(
-                subprocess.Popen(people, env=working, preexec_fn=_lower_priority)  # noqa: S603
+                subprocess.Popen(  # noqa: S603
+                    people, env=working, preexec_fn=_lower_priority, process_group=0
+                )
             )
             children.extend(servers)
             # Until either pool stops: the other is then stopped too, and serve exits.
@@ -163,7 +173,10 @@ class Command(BaseCommand):
                 try:
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    child.kill()
+                    # With its own processes (granian's workers): none outlives serve.
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(child.pid, signal.SIGKILL)
+                    child.wait()
 
 
 def _metrics_directory(port: int) -> Path:
