@@ -26,6 +26,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from tuidang.calls import selectors
 from tuidang.calls.models import Call, HotlineNumber, QueueConfig, Strategy
+from tuidang.lib.planner import Rare
 from tuidang.lib.prepared import PreparedCount, Slot
 from tuidang.screening.models import Policy
 from tuidang.shifts.selectors import off_shift_fallback, on_shift
@@ -44,9 +45,16 @@ def _wrap_up_over(now: datetime) -> datetime:
 
 
 def _ready_since(wrap_up_over: Any) -> Q:
-    return Q(presence=Presence.AVAILABLE) | Q(
-        presence=Presence.WRAP_UP, presence_since__lte=wrap_up_over
+    # Both presences named first, so that the database reads them from the presence index
+    # rather than every volunteer for the OR.
+    return Q(_few(Presence.AVAILABLE, Presence.WRAP_UP)) & (
+        Q(presence=Presence.AVAILABLE) | Q(presence_since__lte=wrap_up_over)
     )
+
+
+def _few(*presences: str) -> Rare:
+    """Volunteers in ``presences``: a few of the team at any time (lib/planner.py)."""
+    return Rare(Q(presence__in=presences))
 
 
 def _wrap_up_slot() -> Slot:
@@ -54,9 +62,19 @@ def _wrap_up_slot() -> Slot:
 
 
 def speakers(languages: list[str]) -> QuerySet[VolunteerLanguage, int]:
-    # A subquery rather than a join: PostgreSQL refuses FOR UPDATE with DISTINCT.
     return VolunteerLanguage.objects.filter(language__in=languages).values_list(
         "volunteer_id", flat=True
+    )
+
+
+def speaks(languages: list[str]) -> Exists:
+    """Whether the row's volunteer speaks one of ``languages``: asked of each volunteer the
+    rest of the filter leaves, through the index on volunteer and language. Who is on duty
+    or ready is then read from the presence index, and costs what the volunteers on duty
+    are, not the whole team (hundreds of volunteers, a handful of them on duty at night).
+    A subquery rather than a join: PostgreSQL refuses FOR UPDATE with DISTINCT."""
+    return Exists(
+        VolunteerLanguage.objects.filter(volunteer=OuterRef("pk"), language__in=languages)
     )
 
 
@@ -65,7 +83,7 @@ def eligible(languages: list[str], now: datetime) -> list[Volunteer]:
     for this transaction."""
     ready = (
         Volunteer.objects.select_for_update()
-        .filter(ready_q(now), pk__in=speakers(languages))
+        .filter(ready_q(now), speaks(languages))
         .annotate(
             on_shift=Exists(on_shift(languages, now).filter(volunteer=OuterRef("pk"))),
             # On a shift for one number: whether it is the call's is asked per call.
@@ -85,7 +103,7 @@ def _anyone_ready(languages: tuple[str, ...]) -> PreparedCount:
     # call that joins a queue asks it.
     return PreparedCount(
         lambda: Volunteer.objects.filter(
-            _ready_since(_wrap_up_slot()), pk__in=speakers(list(languages))
+            _ready_since(_wrap_up_slot()), speaks(list(languages))
         ).exists()
     )
 
@@ -97,16 +115,16 @@ def anyone_ready(languages: list[str], now: datetime) -> bool:
 
 
 def on_duty(languages: list[str]) -> bool:
-    return Volunteer.objects.filter(presence__in=ON_DUTY, pk__in=speakers(languages)).exists()
+    return Volunteer.objects.filter(_few(*ON_DUTY), speaks(languages)).exists()
 
 
 @functools.cache
 def _duty(languages: tuple[str, ...]) -> PreparedCount:
     # Prepared once per process for each queue's languages: every hold cycle asks it.
     return PreparedCount(
-        lambda: Volunteer.objects.filter(
-            presence__in=ON_DUTY, pk__in=speakers(list(languages))
-        ).aggregate(on_duty=Count("pk"), ready=Count("pk", filter=_ready_since(_wrap_up_slot())))
+        lambda: Volunteer.objects.filter(_few(*ON_DUTY), speaks(list(languages))).aggregate(
+            on_duty=Count("pk"), ready=Count("pk", filter=_ready_since(_wrap_up_slot()))
+        )
     )
 
 
@@ -156,9 +174,7 @@ def may_ring(call: Call, volunteer_ids: list[int], *, now: datetime) -> bool:
     if not Volunteer.objects.filter(pk__in=volunteer_ids, screener=False).exists():
         return True
     languages = [call.language] + ([config.fallback_language] if overflow else [])
-    free_screeners = Volunteer.objects.filter(
-        ready_q(now), screener=True, pk__in=speakers(languages)
-    )
+    free_screeners = Volunteer.objects.filter(ready_q(now), speaks(languages), screener=True)
     return not free_screeners.exists()
 
 

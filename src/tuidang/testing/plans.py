@@ -28,6 +28,7 @@ from tuidang.declarations.models import Declaration, Revocation
 from tuidang.screening.models import Block, CallerScore, ScreeningEvent
 from tuidang.shifts.models import Assignment, Slot
 from tuidang.tlog.models import LogEntry
+from tuidang.volunteers.models import Volunteer, VolunteerLanguage
 
 GROWING: tuple[type[models.Model], ...] = (
     Call,
@@ -47,8 +48,14 @@ GROWING: tuple[type[models.Model], ...] = (
 )
 
 
-def growing_tables() -> set[str]:
-    return {model._meta.db_table for model in GROWING}
+# The team: it grows with the hotline, not with its calls, and the desk's team page lists
+# it whole. A webhook reads only the volunteers it needs (those on duty, those ready):
+# hundreds of volunteers, a handful of them on duty at night.
+TEAM: tuple[type[models.Model], ...] = (Volunteer, VolunteerLanguage)
+
+
+def growing_tables(*, with_team: bool = False) -> set[str]:
+    return {model._meta.db_table for model in GROWING + (TEAM if with_team else ())}
 
 
 @dataclass(frozen=True)
@@ -159,9 +166,10 @@ def _postgresql_scans(statement: Statement, tables: set[str]) -> list[str]:
     return scans
 
 
-def full_scans(statements: Sequence[Statement]) -> list[str]:
-    """A line for each statement that would read a growing table whole."""
-    tables = growing_tables()
+def full_scans(statements: Sequence[Statement], *, with_team: bool = False) -> list[str]:
+    """A line for each statement that would read a growing table whole (or, ``with_team``,
+    the team's)."""
+    tables = growing_tables(with_team=with_team)
     scans_of = _postgresql_scans if connection.vendor == "postgresql" else _sqlite_scans
     found = []
     seen = set()
