@@ -131,6 +131,54 @@ def update_docs(marker: str, report: str) -> None:
     path.write_text(f"{head}{begin}\n{report}\n{end}{tail}")
 
 
+def stolen_seconds() -> float:
+    """Processor time the host has taken from this machine since it booted, all cores
+    together: on a virtual machine whose host caps its share (a CPU quota), the time its
+    cores were ready to run and stopped (`steal` in /proc/stat). Such a cap stops every
+    process at once, for a tenth of a second at a time here, once the machine asks for
+    more than its share: a saturating round's p99 then measures the host."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
+def _busy(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def host_cap(seconds: float = 6.0) -> dict[str, float]:
+    """How the host treats this machine with every core busy: a busy process per core for
+    ``seconds``, and a thread here that wakes every millisecond. A wake later than 20 ms
+    is a stop of the whole machine (`stolen_seconds`); on a machine the host does not cap,
+    none comes."""
+    import multiprocessing
+
+    workers = [
+        multiprocessing.Process(target=_busy, args=(seconds,)) for _ in range(os.cpu_count() or 1)
+    ]
+    stolen = stolen_seconds()
+    for worker in workers:
+        worker.start()
+    stops: list[float] = []
+    last = time.perf_counter()
+    end = last + seconds
+    while last < end:
+        time.sleep(0.001)
+        now = time.perf_counter()
+        if now - last > 0.02:
+            stops.append(now - last)
+        last = now
+    for worker in workers:
+        worker.join()
+    return {
+        "seconds": seconds,
+        "stops": len(stops),
+        "longest_ms": max(stops, default=0.0) * 1000,
+        "stolen_seconds": stolen_seconds() - stolen,
+    }
+
+
 def machine() -> str:
     """The machine a result was measured on: host, processor, cores, memory, Python."""
     import platform

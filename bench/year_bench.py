@@ -53,11 +53,13 @@ from bench.common import (
     TELEPHONY,
     TELEPHONY_PORT,
     TOKEN,
+    host_cap,
     machine,
     server_env,
     serving_defaults,
     signed_post,
     start_server,
+    stolen_seconds,
     stop_server,
     update_docs,
 )
@@ -68,6 +70,9 @@ WORK = ROOT / "var" / "bench-year"
 MANAGE = [PYTHON, "-m", "tuidang.manage"]
 VALIDATOR = RequestValidator(TOKEN)
 CONNECTIONS = 8
+# A round in which the host took less processor time than this from the machine (one
+# tick of the kernel's clock on each core, 20 ms in all) is one it did not throttle.
+UNTOUCHED_SECONDS = 0.025
 # Genuine callers of a run dial from numbers no year holds.
 GENUINE_BLOCK = 90_000_000
 # A number that asks its callers how they heard of it (the how-heard menu).
@@ -266,10 +271,15 @@ def measured_round(
 ) -> dict[str, float]:
     """A round of wrk, and the processor time the server took for it: every process of
     `tuidang serve` (not wrk's, nor PostgreSQL's own). The machine's drift, which moves
-    requests a second by a quarter from one minute to the next here, moves it less."""
-    before = server_cpu_seconds(server)
+    requests a second by a quarter from one minute to the next here, moves it less.
+    And the processor time the host took from the machine meanwhile (`stolen_seconds`)."""
+    before, stolen = server_cpu_seconds(server), stolen_seconds()
     result = run_wrk(requests_file, CONNECTIONS, seconds)
-    return dict(result, cpu_seconds=server_cpu_seconds(server) - before)
+    return dict(
+        result,
+        cpu_seconds=server_cpu_seconds(server) - before,
+        stolen_seconds=stolen_seconds() - stolen,
+    )
 
 
 def measure_call_path(
@@ -464,6 +474,7 @@ def summarise(
         results = rounds.get(name, [])
         if not results:
             continue
+        untouched = [r["p99_ms"] for r in results if r["stolen_seconds"] < UNTOUCHED_SECONDS]
         row = {
             "database": label, "history": history, "endpoint": name,
             "rps": sum(r["requests"] for r in results) / sum(r["seconds"] for r in results),
@@ -472,9 +483,15 @@ def summarise(
             "errors": int(sum(r["errors"] for r in results)),
             "cpu_us": sum(r["cpu_seconds"] for r in results)
             / sum(r["requests"] for r in results) * 1e6,
+            "stolen_ms": statistics.median(r["stolen_seconds"] for r in results) * 1000,
+            "untouched_p99_ms": statistics.median(untouched) if untouched else None,
+            "untouched_rounds": len(untouched),
+            "rounds": len(results),
         }  # fmt: skip
         rows.append(row)
-        each = ", ".join(f"{r['p99_ms']:.1f}" for r in results)
+        each = ", ".join(
+            f"{r['p99_ms']:.1f} ({r['stolen_seconds'] * 1000:.0f} ms taken)" for r in results
+        )
         print(f"{label:10} {history:5} {name:16} {row['rps']:7.0f} req/s  p50 {row['p50_ms']:6.2f}"
               f"  p99 {row['p99_ms']:6.2f} (rounds: {each})  errors {row['errors']}",
               flush=True)  # fmt: skip
@@ -703,6 +720,8 @@ def main() -> None:
     if not args.skip_postgres:
         databases.append(("PostgreSQL", postgres_database))
     load = os.getloadavg()[0]
+    cap = host_cap()
+    print(f"The host's cap: {cap}", flush=True)
     rows: list[dict[str, Any]] = []
     nights: list[dict[str, Any]] = []
     desks: dict[str, Any] = {}
@@ -721,7 +740,7 @@ def main() -> None:
                     desks = desk_polling(server_env(url, WORK), server, args.seconds * 2)
             finally:
                 stop_and_wait(server)
-    report = render(rows, nights, desks, args, f"{workers} × {threads}", load)
+    report = render(rows, nights, desks, args, f"{workers} × {threads}", load, cap)
     print(report)
     if args.write_docs:
         update_docs("year-bench", report)
@@ -734,18 +753,23 @@ def render(
     args: argparse.Namespace,
     shape: str,
     load: float,
+    cap: dict[str, float],
 ) -> str:
     lines = [
         f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}; load average "
-        f"{load:.1f} at the start (the machine is shared); `tuidang serve` {shape}; "
+        f"{load:.1f} at the start (the machine is shared); the host's cap: with every core "
+        f"busy for {cap['seconds']:.0f} s, the machine was stopped {cap['stops']:.0f} times "
+        f"(the longest {cap['longest_ms']:.0f} ms) and the host took "
+        f"{cap['stolen_seconds']:.2f} s of processor time; `tuidang serve` {shape}; "
         f"the year: {args.calls:,} calls, {args.keys:,} caller keys, "
         f"{args.declarations:,} declarations; wrk at {CONNECTIONS} connections, "
         f"{args.rounds} rounds of {args.seconds} s per webhook, alternating with the bare view.",
         "",
         "| database | history | webhook | req/s | p50 ms | p99 ms | errors | ÷ bare "
         "| year ÷ empty (as shares of each run's bare view) | server µs a request "
-        "| year ÷ empty by server time |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| year ÷ empty by server time | host's take ms a round "
+        "| p99 ms of rounds the host took nothing from |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     index = {(r["database"], r["history"], r["endpoint"]): r for r in rows}
     for r in rows:
@@ -763,7 +787,7 @@ def render(
         lines.append(
             f"| {r['database']} | {r['history']} | {r['endpoint']} | {r['rps']:.0f} | "
             f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | {to_bare} | {to_empty} "
-            f"| {r['cpu_us']:.0f} | {by_time} |"
+            f"| {r['cpu_us']:.0f} | {by_time} | {r['stolen_ms']:.0f} | {_untouched(r)} |"
         )
     if nights:
         lines += [
@@ -796,6 +820,13 @@ def render(
             "of one core.",
         ]
     return "\n".join(lines)
+
+
+def _untouched(row: dict[str, Any]) -> str:
+    """The median p99 of the rounds the host took nothing from, and how many those were."""
+    if row["untouched_p99_ms"] is None:
+        return f"none of {row['rounds']}"
+    return f"{row['untouched_p99_ms']:.2f} ({row['untouched_rounds']} of {row['rounds']})"
 
 
 if __name__ == "__main__":
