@@ -134,8 +134,13 @@ def test_no_step_of_a_call_reads_a_growing_table_whole(
     ):
         assert webhook in labels, f"no statement recorded for {webhook}: {sorted(labels)}"
     # Nor does a webhook read the whole team: who is on duty and who is ready come from
-    # the presence index. The team page lists everyone.
-    webhooks = [statement for statement in recorder.statements if statement.label not in desk]
+    # the presence index. The team page lists everyone. (On PostgreSQL, the small year's
+    # team is too small for its planner to read it through an index: see MIN_PAGES.)
+    webhooks = [
+        statement
+        for statement in recorder.statements
+        if statement.label and statement.label not in desk
+    ]
     desk_polls = [statement for statement in recorder.statements if statement.label in desk]
     scans = full_scans(webhooks, with_team=True) + full_scans(desk_polls)
     assert not scans, "\n".join(scans)
