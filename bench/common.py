@@ -149,9 +149,10 @@ def _busy(seconds: float) -> None:
 
 def host_cap(seconds: float = 6.0) -> dict[str, float]:
     """How the host treats this machine with every core busy: a busy process per core for
-    ``seconds``, and a thread here that wakes every millisecond. A wake later than 20 ms
-    is a stop of the whole machine (`stolen_seconds`); on a machine the host does not cap,
-    none comes."""
+    ``seconds``, and a thread here that wakes every millisecond. The processor time the
+    host took meanwhile (`stolen_seconds`) is the measure; a wake later than 20 ms is a
+    stop, of the whole machine where the host took time, else the thread's wait for a
+    core beside the busy processes (a few milliseconds)."""
     import multiprocessing
 
     workers = [

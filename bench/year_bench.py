@@ -720,8 +720,6 @@ def main() -> None:
     if not args.skip_postgres:
         databases.append(("PostgreSQL", postgres_database))
     load = os.getloadavg()[0]
-    cap = host_cap()
-    print(f"The host's cap: {cap}", flush=True)
     rows: list[dict[str, Any]] = []
     nights: list[dict[str, Any]] = []
     desks: dict[str, Any] = {}
@@ -740,6 +738,10 @@ def main() -> None:
                     desks = desk_polling(server_env(url, WORK), server, args.seconds * 2)
             finally:
                 stop_and_wait(server)
+    # After the rounds: on a host that grants the machine a budget of processor time,
+    # six seconds of every core busy before them would spend it.
+    cap = host_cap()
+    print(f"The host's cap: {cap}", flush=True)
     report = render(rows, nights, desks, args, f"{workers} × {threads}", load, cap)
     print(report)
     if args.write_docs:
@@ -757,8 +759,8 @@ def render(
 ) -> str:
     lines = [
         f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}; load average "
-        f"{load:.1f} at the start (the machine is shared); the host's cap: with every core "
-        f"busy for {cap['seconds']:.0f} s, the machine was stopped {cap['stops']:.0f} times "
+        f"{load:.1f} at the start (the machine is shared); the host's cap, after the rounds: "
+        f"with every core busy for {cap['seconds']:.0f} s, the machine was stopped {cap['stops']:.0f} times "
         f"(the longest {cap['longest_ms']:.0f} ms) and the host took "
         f"{cap['stolen_seconds']:.2f} s of processor time; `tuidang serve` {shape}; "
         f"the year: {args.calls:,} calls, {args.keys:,} caller keys, "
