@@ -66,11 +66,16 @@ test: install browser deploy-tools fleet-tools lint test-sqlite
 	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "DATABASE_URL is not set: the PostgreSQL run is skipped."; fi
 
+## The suite runs in one process per core (pytest-xdist), each file's tests in one of them;
+## `make test TEST_WORKERS=0` runs it in this process alone.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+PYTEST := $(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test-sqlite: install
-	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest
+	env -u DATABASE_URL -u REDIS_URL $(PYTEST)
 
 test-postgres: install
-	$(BIN)/pytest
+	$(PYTEST)
 
 ## Benchmarks against a baseline in the same run; results into docs/benchmarks.md.
 BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/tuidang_bench

@@ -3,12 +3,39 @@
 import os
 from pathlib import Path
 
+
+def _worker_number() -> int | None:
+    """The suite runs in parallel processes (pytest-xdist: gw0, gw1, …); None in a run of
+    one process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker.removeprefix("gw")) if worker.startswith("gw") else None
+
+
+def _worker_redis_url(url: str, worker: int) -> str:
+    """Each worker empties its own Redis database before every test: the one the URL names
+    for the first worker, the ones below it for the others (15, 14, …)."""
+    base, _, database = url.rpartition("/")
+    if not base or not database.isdigit() or int(database) < worker:
+        raise ValueError(f"REDIS_URL must end in a database number of {worker} or more: {url}")
+    return f"{base}/{int(database) - worker}"
+
+
 # Before the settings read them: tests keep their own var/ and run tasks in-process.
 os.environ.setdefault("VAR_DIR", str(Path.cwd() / "var" / "test"))
+# Each worker of a parallel run has a folder of its own under it (its SQLite files, file
+# cache and keys) and a Redis database of its own. Once per worker: the processes a test
+# starts inherit both, and the worker's name, and must not move again.
+_WORKER = _worker_number()
+if _WORKER is not None and os.environ.get("TUIDANG_TEST_WORKER") != f"gw{_WORKER}":
+    os.environ["TUIDANG_TEST_WORKER"] = f"gw{_WORKER}"
+    os.environ["VAR_DIR"] = str(Path(os.environ["VAR_DIR"]) / f"gw{_WORKER}")
+    if os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = _worker_redis_url(os.environ["REDIS_URL"], _WORKER)
 os.environ["TASKS_BACKEND"] = "immediate"
 os.environ.setdefault("TELEPHONY_PROVIDER", "simulated")
 
-from tuidang.config.settings import *  # noqa: F403
+# After the environment above, which the settings read.
+from tuidang.config.settings import *  # noqa: E402, F403
 
 # Fast hashing: the suite creates many users; argon2 is tested on its own.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
