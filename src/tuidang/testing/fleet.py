@@ -52,15 +52,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tuidang.testing.ports import free_port
+
 HOST = "127.0.0.1"
 TWILIO_TOKEN = "fleet-auth-token-" + "0" * 16
 HOTLINE = "+18005550100"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def readyz(port: int) -> int:

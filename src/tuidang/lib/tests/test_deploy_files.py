@@ -12,7 +12,6 @@ import json
 import re
 import secrets
 import shutil
-import socket
 import ssl
 import subprocess
 import time
@@ -34,6 +33,7 @@ from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from tuidang.lib.tests.test_deploy_check import deploy_check
+from tuidang.testing.ports import free_port
 
 DEPLOY = Path(__file__).resolve().parents[4] / "deploy"
 INSTALLED_AT = "/opt/tuidang/bin/tuidang"  # where the systemd units expect the command
@@ -193,13 +193,6 @@ def self_signed(into: Path) -> Path:
         )
     )
     return pem
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def proxy_config(tmp_path: Path, replacements: dict[str, str] | None = None) -> Path:

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -10,13 +9,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tuidang.testing.ports import free_port
+
 CALLER = "+8613812345678"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _get(url: str) -> int:
@@ -30,7 +25,7 @@ def _get(url: str) -> int:
 def test_its_access_log_names_the_path_and_never_the_callers_number_or_an_address(
     tmp_path: Path,
 ) -> None:
-    port, telephony_port = _free_port(), _free_port()
+    port, telephony_port = free_port(), free_port()
     env = dict(os.environ, VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="tuidang.config.settings")
     server = subprocess.Popen(
         [sys.executable, "-m", "tuidang.manage", "serve", "--no-worker",
@@ -80,7 +75,7 @@ def test_it_refuses_to_start_until_a_telephony_provider_is_chosen(tmp_path: Path
     env.pop("TELEPHONY_PROVIDER", None)
     result = subprocess.run(
         [sys.executable, "-m", "tuidang.manage", "serve", "--no-worker",
-         "--port", str(_free_port())],
+         "--port", str(free_port())],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode != 0

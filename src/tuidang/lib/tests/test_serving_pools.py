@@ -29,7 +29,7 @@ from twilio.request_validator import RequestValidator
 from tuidang.accounts.budget import FileBudget
 from tuidang.accounts.models import LoginHashWindow
 from tuidang.calls.models import HotlineNumber, HowHeard
-from tuidang.lib.tests.test_serve import _free_port
+from tuidang.testing.ports import free_port
 
 TOKEN = "pools-auth-token-" + "0" * 16
 LINE = "+18005550177"
@@ -90,7 +90,7 @@ def _serve(
 ) -> Iterator[tuple[str, str, Path]]:
     """`tuidang serve` on this test's database, with a telephony pool of one process and
     one thread; the URLs of both pools, and the folder of held requests."""
-    people_port, telephony_port = _free_port(), _free_port()
+    people_port, telephony_port = free_port(), free_port()
     hold_dir = tmp_path / "hold"
     hold_dir.mkdir()
     env = dict(

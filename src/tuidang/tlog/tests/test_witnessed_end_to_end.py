@@ -8,7 +8,6 @@ alarm."""
 
 import base64
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pytest_django.fixtures import Settings
 from tuidang.telephony.simulator.engine import PhoneNetwork
 from tuidang.testing.desk import connect
 from tuidang.testing.personas import PASSWORD, HotlineNumbers
+from tuidang.testing.ports import free_port
 from tuidang.testing.publication import publish
 from tuidang.tlog import merkle
 from tuidang.tlog.cosignature import valid_cosignatures
@@ -38,12 +38,6 @@ from tuidang.volunteers.models import Volunteer
 from tuidang.witness.keys import load_or_create_key
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "phone_network"])
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class WitnessProcess:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from django.test import override_settings
 
 from tuidang.telephony.simulator.engine import HttpTransport, PhoneNetwork
 from tuidang.telephony.simulator.models import SimCall
 from tuidang.testing.personas import BANKNOTES_LINE, CALLER
-
-
-def _port_nobody_listens_on() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tuidang.testing.ports import free_port
 
 
 @override_settings(SIMULATOR_TRANSPORT="http")
@@ -27,7 +20,7 @@ def test_told_to_the_network_sends_its_webhooks_over_http() -> None:
 def test_a_hotline_that_does_not_answer_is_an_application_error_to_the_caller() -> None:
     network = PhoneNetwork(
         transport=HttpTransport(timeout=5),
-        base_url=f"http://127.0.0.1:{_port_nobody_listens_on()}",
+        base_url=f"http://127.0.0.1:{free_port()}",
     )
     call = network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)
     assert call.status == SimCall.Status.FAILED
