@@ -9,6 +9,8 @@
   recorded is public only once its batch is.
 - ``tuidang.testing.browser``: Debian's Chromium for the browser tests, and what they do
   in it: log in, ring the hotline, answer on the desk.
+- ``tuidang.testing.ports``: a port for a server a test starts, from a block of the
+  worker's own (``free_port``).
 
 ``tuidang.conftest`` turns these into fixtures; a test imports what it uses from here.
 Nothing here runs at import time beyond importing the models it needs.
