@@ -19,17 +19,24 @@ import threading
 from collections.abc import Iterator
 
 HOST = "127.0.0.1"
-# Below Linux's ephemeral ports (32768 and up), which outgoing connections are given.
-FIRST_PORT = 20_000
-BLOCK = 2_000
-BLOCKS = 6
+# Below Linux's ephemeral ports (32768 and up), which outgoing connections are given,
+# shared out evenly among the run's workers.
+PORTS = range(20_000, 32_000)
+
+
+def block_for(worker: int, workers: int) -> range:
+    """The ports of worker ``worker`` (0, 1, …) of ``workers``: none of another's."""
+    size = len(PORTS) // max(workers, 1)
+    first = PORTS.start + worker * size
+    return range(first, first + size)
 
 
 def _block() -> range:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    number = int(worker.removeprefix("gw")) if worker.startswith("gw") else 0
-    first = FIRST_PORT + (number % BLOCKS) * BLOCK
-    return range(first, first + BLOCK)
+    if not worker.startswith("gw"):
+        return PORTS  # a run of one process
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return block_for(int(worker.removeprefix("gw")), workers)
 
 
 def _in_turn() -> Iterator[int]:
@@ -50,7 +57,7 @@ def free_port() -> int:
     with _guard:
         if _turns is None:
             _turns = _in_turn()
-        for _ in range(BLOCK):
+        for _ in range(len(_block())):
             port = next(_turns)
             with socket.socket() as probe:
                 try:
