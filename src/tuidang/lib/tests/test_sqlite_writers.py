@@ -394,3 +394,39 @@ def test_a_checkpoint_that_finds_the_file_busy_waits_quietly_and_a_broken_one_is
     with contextlib.closing(sqlite3.connect(broken, timeout=0, isolation_level=None)) as asking:
         checkpointer.checkpoint(asking)
     assert [(r.levelname, r.exc_info is not None) for r in caplog.records] == [("WARNING", True)]
+
+
+def test_the_pages_a_checkpoint_copies_are_synced_beside_the_writers_not_in_their_turn(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # A reader still on an older state of the log keeps the checkpoint from copying all of
+    # it, as writers adding to it do under steady traffic; SQLite then leaves the database
+    # unsynced, and the RESTART turn would sync every page copied since, writers waiting.
+    database = str(tmp_path / "synced.sqlite3")
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (s TEXT)")
+    writer.execute("INSERT INTO t VALUES (?)", ("x" * 3000,))
+    reader = sqlite3.connect(database, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM t").fetchone()  # holds this state of the log
+    for _ in range(200):
+        writer.execute("INSERT INTO t VALUES (?)", ("x" * 3000,))
+    lock = _WriteLock(database)
+    checkpointer = _Checkpointer(database, lock)
+    synced: list[tuple[str, bool]] = []
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(descriptor: int) -> None:
+        synced.append((os.readlink(f"/proc/self/fd/{descriptor}"), lock.thread_lock.locked()))
+        real_fdatasync(descriptor)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    with contextlib.closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as asking:
+        checkpointer.checkpoint(asking)
+        _busy, log, copied = asking.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    reader.close()
+    writer.close()
+    assert 0 < copied < log  # some of the log copied, not all: SQLite did not sync
+    assert synced == [(database, False)]
