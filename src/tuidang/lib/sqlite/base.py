@@ -139,6 +139,7 @@ class _Checkpointer:
         self.writes = 0
         self.thread: threading.Thread | None = None
         self.copying = threading.Lock()
+        self.descriptor: int | None = None  # of the database, to sync it (_sync_database)
 
     def after_write(self) -> None:
         with self.guard:
@@ -187,12 +188,19 @@ class _Checkpointer:
                 logger.warning("The checkpoint of %s failed", self.database, exc_info=True)
 
     def _sync_database(self) -> None:
-        """Write the pages a checkpoint copied to disk, outside any writer's turn."""
-        descriptor = os.open(self.database, os.O_RDONLY)
-        try:
-            os.fdatasync(descriptor)
-        finally:
-            os.close(descriptor)
+        """Write the pages a checkpoint copied to disk, outside any writer's turn.
+
+        Through a descriptor of the file kept open for the process's life, never closed:
+        a process's POSIX locks on a file all go with the first descriptor of it that it
+        closes, SQLite's own with them. Another process's connection would then take
+        itself for the file's last, and delete the log from under this one's. A file
+        replaced at the same path (a test's database made again) gets a new descriptor;
+        the old one is left open, for the same reason."""
+        if self.descriptor is None or os.fstat(self.descriptor).st_ino != (
+            os.stat(self.database).st_ino
+        ):
+            self.descriptor = os.open(self.database, os.O_RDONLY)
+        os.fdatasync(self.descriptor)
 
     def _restart(self, connection: sqlite3.Connection) -> None:
         self.lock.acquire(timeout=20)

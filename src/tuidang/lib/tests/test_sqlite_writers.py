@@ -4,6 +4,8 @@ import contextlib
 import multiprocessing
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -429,4 +431,35 @@ def test_the_pages_a_checkpoint_copies_are_synced_beside_the_writers_not_in_thei
     reader.close()
     writer.close()
     assert 0 < copied < log  # some of the log copied, not all: SQLite did not sync
-    assert synced == [(database, False)]
+    assert synced == [(os.path.realpath(database), False)]
+
+
+_READ_AND_CLOSE = """
+import sqlite3, sys
+connection = sqlite3.connect(sys.argv[1])
+connection.execute("SELECT COUNT(*) FROM t").fetchone()
+connection.close()
+"""
+
+
+def test_syncing_the_database_keeps_the_locks_sqlite_holds_on_it(tmp_path: Path) -> None:
+    # A process's POSIX locks on a file all go with the first descriptor of it that it
+    # closes. Had the sync closed one, this process's connection would no longer hold the
+    # database: the next connection of another process to close would take itself for the
+    # last one and delete the log and its index from under this one ("disk I/O error").
+    database = str(tmp_path / "held.sqlite3")
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("PRAGMA wal_autocheckpoint=0")
+    holder.execute("CREATE TABLE t (s TEXT)")
+    holder.execute("INSERT INTO t VALUES ('x')")
+    checkpointer = _Checkpointer(database, _WriteLock(database))
+    for _ in range(2):
+        with contextlib.closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as c:
+            checkpointer.checkpoint(c)
+    subprocess.run([sys.executable, "-c", _READ_AND_CLOSE, database], check=True, timeout=30)
+    assert Path(f"{database}-wal").exists()
+    assert Path(f"{database}-shm").exists()
+    holder.execute("INSERT INTO t VALUES ('y')")
+    assert holder.execute("SELECT COUNT(*) FROM t").fetchone() == (2,)
+    holder.close()
