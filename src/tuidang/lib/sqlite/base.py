@@ -229,7 +229,8 @@ def _forget_locks_after_fork() -> None:
     """A forked process inherits the parent's open lock files, and a lock taken through
     one of them would be the parent's own lock, excluding nothing: the child opens its
     own, so the two queue like any two processes. Closing the inherited copies releases
-    nothing the parent holds. Nor has the child the parent's checkpointing threads."""
+    nothing the parent holds. Nor has the child the parent's checkpointing threads; their
+    descriptors of the database stay open in it, as in the parent (`_sync_database`)."""
     global _LOCKS_GUARD
     for lock in _LOCKS.values():
         if lock.fd is not None:
