@@ -368,15 +368,23 @@ def test_the_log_starts_over_before_sqlite_would_cut_it_back(
     assert _Checkpointer.restart_frames * page_size < limit
 
 
+def _wal_database(path: Path, columns: str) -> tuple[str, sqlite3.Connection]:
+    """A database in WAL mode with a table ``t``, and a connection to it that leaves the
+    log as it is (no checkpoint of its own)."""
+    database = str(path)
+    connection = sqlite3.connect(database, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    connection.execute(f"CREATE TABLE t ({columns})")
+    return database, connection
+
+
 def test_a_checkpoint_that_finds_the_file_busy_waits_quietly_and_a_broken_one_is_logged(
     tmp_path: Path, caplog: Any
 ) -> None:
     # Two processes writing (an import's two, the web server's and the worker's) each copy
     # the log, and one finds the other at it: routine, not a traceback in the log.
-    database = str(tmp_path / "busy.sqlite3")
-    maker = sqlite3.connect(database, isolation_level=None)
-    maker.execute("PRAGMA journal_mode=WAL")
-    maker.execute("CREATE TABLE t (n INTEGER)")
+    database, maker = _wal_database(tmp_path / "busy.sqlite3", "n INTEGER")
     maker.close()
     holder = sqlite3.connect(database, isolation_level=None)
     holder.execute("PRAGMA locking_mode=EXCLUSIVE")
@@ -404,11 +412,7 @@ def test_the_pages_a_checkpoint_copies_are_synced_beside_the_writers_not_in_thei
     # A reader still on an older state of the log keeps the checkpoint from copying all of
     # it, as writers adding to it do under steady traffic; SQLite then leaves the database
     # unsynced, and the RESTART turn would sync every page copied since, writers waiting.
-    database = str(tmp_path / "synced.sqlite3")
-    writer = sqlite3.connect(database, isolation_level=None)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("PRAGMA wal_autocheckpoint=0")
-    writer.execute("CREATE TABLE t (s TEXT)")
+    database, writer = _wal_database(tmp_path / "synced.sqlite3", "s TEXT")
     writer.execute("INSERT INTO t VALUES (?)", ("x" * 3000,))
     reader = sqlite3.connect(database, isolation_level=None)
     reader.execute("BEGIN")
@@ -447,11 +451,7 @@ def test_syncing_the_database_keeps_the_locks_sqlite_holds_on_it(tmp_path: Path)
     # closes. Had the sync closed one, this process's connection would no longer hold the
     # database: the next connection of another process to close would take itself for the
     # last one and delete the log and its index from under this one ("disk I/O error").
-    database = str(tmp_path / "held.sqlite3")
-    holder = sqlite3.connect(database, isolation_level=None)
-    holder.execute("PRAGMA journal_mode=WAL")
-    holder.execute("PRAGMA wal_autocheckpoint=0")
-    holder.execute("CREATE TABLE t (s TEXT)")
+    database, holder = _wal_database(tmp_path / "held.sqlite3", "s TEXT")
     holder.execute("INSERT INTO t VALUES ('x')")
     checkpointer = _Checkpointer(database, _WriteLock(database))
     for _ in range(2):
