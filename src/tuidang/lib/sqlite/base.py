@@ -196,8 +196,8 @@ class _Checkpointer:
         itself for the file's last, and delete the log from under this one's. A file
         replaced at the same path (a test's database made again) gets a new descriptor;
         the old one is left open, for the same reason."""
-        if self.descriptor is None or os.fstat(self.descriptor).st_ino != (
-            os.stat(self.database).st_ino
+        if self.descriptor is None or not os.path.samestat(
+            os.fstat(self.descriptor), os.stat(self.database)
         ):
             self.descriptor = os.open(self.database, os.O_RDONLY)
         os.fdatasync(self.descriptor)

@@ -463,3 +463,34 @@ def test_syncing_the_database_keeps_the_locks_sqlite_holds_on_it(tmp_path: Path)
     holder.execute("INSERT INTO t VALUES ('y')")
     assert holder.execute("SELECT COUNT(*) FROM t").fetchone() == (2,)
     holder.close()
+
+
+def test_a_database_made_again_at_the_same_path_is_the_one_synced(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    # A test's database is made again at the same path: the descriptor kept open for the
+    # first file (never closed, for SQLite's locks) must not be the one synced after.
+    path = tmp_path / "again.sqlite3"
+    database, first = _wal_database(path, "s TEXT")
+    first.execute("INSERT INTO t VALUES ('x')")
+    checkpointer = _Checkpointer(database, _WriteLock(database))
+    synced: list[str] = []
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(descriptor: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        real_fdatasync(descriptor)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    with contextlib.closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as c:
+        checkpointer.checkpoint(c)
+    first.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    _database, again = _wal_database(path, "s TEXT")
+    again.execute("INSERT INTO t VALUES ('y')")
+    with contextlib.closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as c:
+        checkpointer.checkpoint(c)
+    again.close()
+    real = os.path.realpath(database)
+    assert synced == [real, real]  # the second a live file, not "… (deleted)"
