@@ -104,15 +104,19 @@ def recording() -> Iterator[Recorder]:
         yield recorder
 
 
-# `"calls_call" U0`, `"calls_call" AS "U0"`, `calls_call AS s`: an alias and its table.
-_ALIAS = re.compile(r'"?(\w+)"?\s+(?:AS\s+)?"?(\w+)"?', re.IGNORECASE)
+# `"calls_call" U0`, `"calls_call" AS "U0"`, `calls_call AS s`: an alias of a table. Sought
+# after each table's name: a pattern run along the whole statement would pair the words
+# out of step (`FROM "calls_call"`, then `U0 WHERE`) and miss the subqueries' aliases.
+_NOT_ALIASES = {"ON", "WHERE", "INNER", "LEFT", "SET", "JOIN", "ORDER", "GROUP", "LIMIT"}
 
 
 def _aliases(sql: str, tables: set[str]) -> dict[str, str]:
     found = {table: table for table in tables}
-    for table, alias in _ALIAS.findall(sql):
-        if table in tables and alias.upper() not in {"ON", "WHERE", "INNER", "LEFT", "SET"}:
-            found[alias] = table
+    for table in tables:
+        pattern = rf'(?<!\w)"?{table}"?\s+(?:AS\s+)?"?(\w+)"?'
+        for alias in re.findall(pattern, sql, re.IGNORECASE):
+            if alias.upper() not in _NOT_ALIASES:
+                found[alias] = table
     return found
 
 

@@ -21,6 +21,8 @@ from django.utils import timezone
 from tuidang.calls.models import Call, HotlineNumber, HowHeard, QueueConfig
 from tuidang.demo.history import HistorySize, history_fill, history_number
 from tuidang.lib.languages import Language
+from tuidang.lib.phone import caller_key
+from tuidang.screening.models import Block, CallerScore, Policy
 from tuidang.telephony.simulator.engine import InProcessTransport, PhoneNetwork, Reply
 from tuidang.testing.personas import (
     BANKNOTES_LINE,
@@ -100,6 +102,14 @@ def _a_night_of_calls(
     clock.advance(10)
     network.press(second.sid, "#")
     network.hang_up(first.sid)  # the conversation ends: status callbacks
+    # A hired caller's key from the year, its score past the reject threshold and its
+    # block expired: blocked again as it calls (the block, and its copy on the score row).
+    hired = caller_key(history_number(0))
+    CallerScore.objects.filter(caller_key=hired).update(
+        score=20, updated_at=timezone.now(), block_policy="", block_expires_at=None
+    )
+    network.dial(from_number=history_number(0), to_number=BANKNOTES_LINE)
+    assert Block.objects.filter(caller_key=hired, policy=Policy.REJECT, reason="score").exists()
     with recorder.labelled("desk/live"):
         client.login(username="mei", password=PASSWORD)
         client.get(reverse("desk:live"), {"call": ""})
@@ -154,6 +164,17 @@ def test_the_guard_sees_a_full_scan_of_the_calls(small_year: None) -> None:
     """The guard itself: a query no index serves is reported."""
     unindexed = Call.objects.filter(duration_seconds=7).values("pk").query
     sql, params = unindexed.sql_with_params()
+    scans = full_scans([Statement("a report", sql, tuple(params))])
+    assert len(scans) == 1
+    assert "calls_call" in scans[0]
+
+
+def test_the_guard_sees_a_full_scan_in_a_subquery(small_year: None) -> None:
+    """A subquery names its table by an alias (`"calls_call" U0`): its scan is reported."""
+    inner = Call.objects.filter(duration_seconds=7).values("pk")
+    query = Call.objects.filter(pk__in=inner[:1]).values("pk").query
+    sql, params = query.sql_with_params()
+    assert " U0 " in sql
     scans = full_scans([Statement("a report", sql, tuple(params))])
     assert len(scans) == 1
     assert "calls_call" in scans[0]
