@@ -15,11 +15,16 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.db.models import Case, IntegerField, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tuidang.lib import prepared
+from tuidang.lib.prepared import Prepared, Slot, update_query
 from tuidang.screening.models import (
     SEVERITY,
     Block,
@@ -172,18 +177,53 @@ def screening_decide(
     return Decision(policy, score)
 
 
+def _slot(model: type[models.Model], name: str, field: str) -> Slot:
+    return Slot(name, cast(models.Field[Any, Any], model._meta.get_field(field)))
+
+
+def _active_blocks() -> models.QuerySet[Block]:
+    """The key's active blocks, the strictest first (the one that expires last of those)."""
+    severity = Case(
+        *(When(policy=policy, then=Value(rank)) for rank, policy in enumerate(SEVERITY)),
+        output_field=IntegerField(),
+    )
+    return Block.objects.filter(
+        caller_key=_slot(Block, "key", "caller_key"),
+        lifted_at__isnull=True,
+        expires_at__gt=_slot(Block, "now", "expires_at"),
+    ).order_by(severity.desc(), "-expires_at")
+
+
+# The strictest active block copied onto the key's score row, found and written by one
+# statement (lib/prepared.py): a hired caller blocked on arrival waits for no more.
+_SYNC_BLOCK: Prepared[CallerScore] = Prepared(
+    lambda: update_query(
+        CallerScore.objects.filter(caller_key=_slot(CallerScore, "key", "caller_key")),
+        block_policy=Coalesce(Subquery(_active_blocks().values("policy")[:1]), Value("")),
+        block_expires_at=Subquery(_active_blocks().values("expires_at")[:1]),
+    )
+)
+_LOCK_SCORE: Prepared[CallerScore] = Prepared(
+    lambda: (
+        CallerScore.objects.select_for_update()
+        .filter(caller_key=_slot(CallerScore, "key", "caller_key"))
+        .values_list("pk")
+    )
+)
+
+
 def _sync_block(caller_key: str, now: datetime) -> None:
-    """Keep the strictest active block on the key's score row, where decisions read it."""
-    strictest: Block | None = None
-    for block in Block.objects.filter(
-        caller_key=caller_key, lifted_at__isnull=True, expires_at__gt=now
-    ):
-        if strictest is None or _stricter(block.policy, strictest.policy) == block.policy:
-            strictest = block
-    row, _created = CallerScore.objects.select_for_update().get_or_create(caller_key=caller_key)
-    row.block_policy = strictest.policy if strictest else ""
-    row.block_expires_at = strictest.expires_at if strictest else None
-    row.save(update_fields=["block_policy", "block_expires_at"])
+    """Keep the strictest active block on the key's score row, where decisions read it.
+
+    Where writers run side by side (PostgreSQL), the row is locked first: the UPDATE then
+    reads the key's blocks after any other transaction that blocked the key meanwhile has
+    committed, and never writes a milder block over a stricter one. SQLite has one writer
+    at a time. A key never scored (a coordinator's block) gets its row here."""
+    if connection.features.has_select_for_update:
+        _LOCK_SCORE.rows(key=caller_key)
+    if not _SYNC_BLOCK.update(key=caller_key, now=now):
+        CallerScore.objects.get_or_create(caller_key=caller_key)
+        _SYNC_BLOCK.update(key=caller_key, now=now)
 
 
 def _block(
@@ -193,14 +233,20 @@ def _block(
         expires = now + timedelta(days=config.reject_block_days)
     else:
         expires = now + timedelta(hours=config.message_block_hours)
-    block = Block.objects.create(
-        caller_key=caller_key, policy=policy, reason=reason, created_at=now, expires_at=expires
+    # Inside the transaction that stores an arriving call, SQLite's writers wait for it:
+    # three statements, each built once (lib/prepared.py).
+    block = prepared.insert(
+        Block(
+            caller_key=caller_key, policy=policy, reason=reason, created_at=now, expires_at=expires
+        )
     )
-    ScreeningEvent.objects.create(
-        kind=ScreeningEvent.Kind.BLOCKED,
-        caller_key=caller_key,
-        detail=f"{policy} until {expires:%Y-%m-%d %H:%M} ({reason})",
-        at=now,
+    prepared.insert(
+        ScreeningEvent(
+            kind=ScreeningEvent.Kind.BLOCKED,
+            caller_key=caller_key,
+            detail=f"{policy} until {expires:%Y-%m-%d %H:%M} ({reason})",
+            at=now,
+        )
     )
     _sync_block(caller_key, now)
     return block

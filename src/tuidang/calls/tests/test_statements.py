@@ -179,3 +179,25 @@ def test_a_voicemail_recorded_is_one_insert(
     # fetching it is a task (not run here).
     assert len(sql) <= 3, "\n".join(sql)
     assert not any(CALLER[1:] in q or "8613912345678" in q for q in sql)  # sealed
+
+
+def test_a_hired_caller_blocked_on_arrival_costs_seven_statements(
+    network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
+    from tuidang.lib.phone import caller_key
+    from tuidang.screening.models import Block
+    from tuidang.testing.screening import HIRED, score
+
+    # Scores enough for the message policy, and no block yet.
+    score(CALLER, 7)
+    network.dial(from_number=CALLER, to_number=BANKNOTES_LINE)  # fills the caches
+    score(HIRED, 7)
+    with CaptureQueriesContext(connection) as captured:
+        reply = ivr.incoming_call(provider_sid="CA2", caller_from=HIRED, dialled=BANKNOTES_LINE)
+    assert reply.steps
+    assert Call.objects.get(provider_sid="CA2").state == Call.State.SCREENED
+    assert Block.objects.get(caller_key=caller_key(HIRED)).policy == "message"
+    sql = statements(captured)
+    # What is known of the caller; then BEGIN, the block, its event, the score row's copy
+    # of it, the call, and COMMIT. PostgreSQL locks the score row before the copy.
+    assert len(sql) <= 7 + connection.features.has_select_for_update, "\n".join(sql)

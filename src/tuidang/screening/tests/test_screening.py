@@ -19,6 +19,7 @@ from tuidang.testing.personas import (
     PASSWORD,
     HotlineNumbers,
     go_available,
+    make_coordinator,
     make_volunteer,
 )
 from tuidang.testing.phone import said
@@ -97,6 +98,37 @@ def test_an_expired_block_no_longer_applies(network: PhoneNetwork, numbers: Hotl
         reason="test",
         expires_at=timezone.now() - timedelta(minutes=1),
     )
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    assert last_call().screening_policy == Policy.NORMAL
+
+
+def test_the_strictest_active_block_is_the_one_every_call_meets(
+    network: PhoneNetwork, numbers: HotlineNumbers
+) -> None:
+    lin = make_coordinator("lin", [Language.MANDARIN])
+    key = caller_key(HIRED)
+    message = services.block_create(
+        caller_key=key, policy=Policy.MESSAGE, hours=48, reason="hired", actor=lin.user
+    )
+    reject = services.block_create(
+        caller_key=key, policy=Policy.REJECT, hours=2, reason="threats", actor=lin.user
+    )
+    # A milder block made after a stricter one does not replace it.
+    services.block_create(
+        caller_key=key, policy=Policy.MESSAGE, hours=1, reason="again", actor=lin.user
+    )
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    assert last_call().screening_policy == Policy.REJECT
+    services.block_lift(block=reject, actor=lin.user)
+    row = CallerScore.objects.get(caller_key=key)
+    # Of the two message blocks left, the one that lasts longer.
+    assert (row.block_policy, row.block_expires_at) == (Policy.MESSAGE, message.expires_at)
+    network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
+    assert last_call().screening_policy == Policy.MESSAGE
+    for block in Block.objects.filter(caller_key=key, lifted_at__isnull=True):
+        services.block_lift(block=block, actor=lin.user)
+    row.refresh_from_db()
+    assert (row.block_policy, row.block_expires_at) == ("", None)
     network.dial(from_number=HIRED, to_number=BANKNOTES_LINE)
     assert last_call().screening_policy == Policy.NORMAL
 
