@@ -179,8 +179,13 @@ class Call(models.Model):
             # many a hired caller made in a year. The desk's caller history reads it too.
             models.Index(fields=["caller_key", "started_at"], name="call_caller_recent_idx"),
             # Each hold cycle estimates the wait from the last hour's connected calls of
-            # the caller's language.
-            models.Index(fields=["language", "connected_at"], name="call_wait_estimate_idx"),
+            # the caller's language. Only calls that reached someone: most never do (in a
+            # flood, nearly none), and an arriving call adds nothing to it.
+            models.Index(
+                fields=["language", "connected_at"],
+                condition=Q(connected_at__isnull=False),
+                name="call_connected_idx",
+            ),
             # Routing, under its locks, rings first the volunteer who last spoke with the
             # caller: the key's latest call that reached someone, not all of its calls.
             models.Index(
@@ -193,8 +198,13 @@ class Call(models.Model):
                 fields=["conference"], condition=~Q(conference=""), name="call_conference_idx"
             ),
             # The desk polls every second for the call in front of the volunteer: their
-            # latest connected call, not the thousands they took over the years.
-            models.Index(fields=["volunteer", "connected_at"], name="call_volunteer_recent_idx"),
+            # latest connected call, not the thousands they took over the years. Calls
+            # that reached no volunteer are not in it.
+            models.Index(
+                fields=["volunteer", "connected_at"],
+                condition=Q(volunteer__isnull=False),
+                name="call_volunteer_taken_idx",
+            ),
         ]
 
     def __str__(self) -> str:
