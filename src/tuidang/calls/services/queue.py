@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tuidang.calls import routing, selectors, statements, tasks
 from tuidang.calls.models import Call, Offer, QueueConfig
 from tuidang.calls.services._shared import UnknownCall
 from tuidang.lib import prepared
+from tuidang.lib.planner import Rare
 from tuidang.volunteers.models import Presence
 
 logger = logging.getLogger(__name__)
@@ -78,7 +80,10 @@ def _languages(config: QueueConfig) -> list[str]:
 def _route_locked(*, language: str, config: QueueConfig) -> list[Offer]:
     calls = list(
         Call.objects.select_for_update()
-        .filter(state=Call.State.QUEUED, language=language)
+        # A handful of the calls stored: told to SQLite's planner, which would otherwise
+        # read the whole table in the lock order rather than sort the few it finds
+        # through the routing index (200 ms with a year of 2,000,000 calls behind it).
+        .filter(Rare(Q(state=Call.State.QUEUED)), language=language)
         .order_by("pk")  # the lock order
     )
     if not calls:
