@@ -119,7 +119,7 @@ _NOT_ALIASES = {"ON", "WHERE", "INNER", "LEFT", "SET", "JOIN", "ORDER", "GROUP",
 def _aliases(sql: str, tables: set[str]) -> dict[str, str]:
     found = {table: table for table in tables}
     for table in tables:
-        pattern = rf'(?<!\w)"?{table}"?\s+(?:AS\s+)?"?(\w+)"?'
+        pattern = rf'(?<!\w)"?{re.escape(table)}"?\s+(?:AS\s+)?"?(\w+)"?'
         for alias in re.findall(pattern, sql, re.IGNORECASE):
             if alias.upper() not in _NOT_ALIASES:
                 found[alias] = table
@@ -141,24 +141,19 @@ def statistics_of_a_year(factor: float) -> Iterator[None]:
     if connection.vendor != "sqlite":
         yield
         return
-    tables = sorted(growing_tables())
+    tables = growing_tables()
     with connection.cursor() as cursor:
-        placeholders = ", ".join(["%s"] * len(tables))
-        cursor.execute(
-            f"SELECT tbl, idx, stat FROM sqlite_stat1 WHERE tbl IN ({placeholders})",  # noqa: S608
-            tables,
-        )
+        cursor.execute("SELECT tbl, idx, stat FROM sqlite_stat1")
         for table, index, stat in cursor.fetchall():
-            (
-                rows,
-                *matches,
-            ) = stat.split()
+            if table not in tables:
+                continue
+            rows, *matches = stat.split()
+            # Each column's rows a value matches; a word after them (`unordered`) kept.
             scaled = [
                 str(round(int(match) * factor))
-                if int(match) >= int(rows) * _FEW_VALUES_SHARE
+                if match.isdigit() and int(match) >= int(rows) * _FEW_VALUES_SHARE
                 else match
                 for match in matches
-                if match.isdigit()
             ]
             year = " ".join([str(round(int(rows) * factor)), *scaled])
             cursor.execute(
