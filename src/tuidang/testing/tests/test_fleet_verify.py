@@ -27,9 +27,13 @@ def _night(tmp_path: Path, answers: list[str]) -> tuple[fleet.Night, list[int]]:
         line = next(runs)
         return subprocess.CompletedProcess(args, 0 if line == VERIFIES else 1, line + "\n", "")
 
-    stub = SimpleNamespace(base_url="http://127.0.0.1:1", root=tmp_path, proxy_port=1)
-    stub.manage = manage
-    night = fleet.Night(stub, genuine=0, hired=0, seconds=1, seed=1)  # type: ignore[arg-type]
+    # Only what a look at the log uses: no phone network, no callers.
+    night = object.__new__(fleet.Night)
+    night.fleet = SimpleNamespace(  # type: ignore[assignment]
+        base_url="http://127.0.0.1:1", proxy_port=1, manage=manage
+    )
+    night.report = fleet.Report(genuine_callers=0, hired_calls=0, calls_placed=0)
+    night.state_file = tmp_path / "verify-log.state"
     return night, [2, 2, 3]
 
 
