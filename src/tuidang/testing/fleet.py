@@ -97,11 +97,7 @@ def _checkpoint_size(port: int) -> int:
 
 def _has_checkpoint(port: int) -> bool:
     """Whether the log served on ``port`` has signed a checkpoint yet."""
-    try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/log/checkpoint", timeout=3) as response:  # nosec B310
-            return int(response.status) == 200
-    except OSError:
-        return False
+    return _checkpoint_size(port) > 0
 
 
 def _answers(port: int, expected: int | Callable[[int], bool]) -> bool:
