@@ -628,6 +628,10 @@ try:
     LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 except ValueError as _exc:
     raise ImproperlyConfigured(str(_exc)) from None
+# `tuidang serve`'s line a request (method, path, status, time). Behind the proxy, which
+# logs the same line (deploy/haproxy/haproxy.cfg), the deployments turn it off: written on
+# the thread that answered, it cost a webhook 6 to 8% of its throughput (docs/benchmarks.md).
+ACCESS_LOG = env_bool("ACCESS_LOG", True)
 
 # Which secrets came from var/secrets/ rather than the environment: `check --deploy`
 # names them (lib/checks.py). Last, after every secret has been read.

@@ -22,11 +22,12 @@ def _get(url: str) -> int:
         return error.code
 
 
-def test_its_access_log_names_the_path_and_never_the_callers_number_or_an_address(
-    tmp_path: Path,
-) -> None:
+def _serve_one_webhook(tmp_path: Path, **settings: str) -> tuple[int | None, str, int]:
+    """`tuidang serve` asked for a webhook as a provider may send it, the caller's number
+    in the query: its answer's status, and what the server printed meanwhile."""
     port, telephony_port = free_port(), free_port()
-    env = dict(os.environ, VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="tuidang.config.settings")
+    env = dict(os.environ, VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="tuidang.config.settings",
+               **settings)  # fmt: skip
     server = subprocess.Popen(
         [sys.executable, "-m", "tuidang.manage", "serve", "--no-worker",
          "--port", str(port), "--workers", "1", "--threads", "1",
@@ -38,21 +39,34 @@ def test_its_access_log_names_the_path_and_never_the_callers_number_or_an_addres
         status = None
         while status is None and time.monotonic() < deadline:
             try:
-                # A webhook as a provider may send it, the caller's number in the query.
                 status = _get(
                     f"http://127.0.0.1:{port}/telephony/twilio/voice?From=%2B8613812345678"
                 )
             except OSError:
                 time.sleep(0.2)
-        assert status == 403  # unsigned
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
     log = output.decode()
+    return status, log.replace(f"127.0.0.1:{telephony_port}", ""), port
+
+
+def test_its_access_log_names_the_path_and_never_the_callers_number_or_an_address(
+    tmp_path: Path,
+) -> None:
+    status, log, port = _serve_one_webhook(tmp_path)
+    assert status == 403  # unsigned
     assert '"GET /telephony/twilio/voice" 403' in log
     assert CALLER.removeprefix("+") not in log
-    listening = log.replace(f"127.0.0.1:{port}", "").replace(f"127.0.0.1:{telephony_port}", "")
-    assert "127.0.0.1" not in listening  # who asked is not kept
+    assert "127.0.0.1" not in log.replace(f"127.0.0.1:{port}", "")  # who asked is not kept
+
+
+def test_behind_the_proxy_it_leaves_the_access_log_to_the_proxy(tmp_path: Path) -> None:
+    """ACCESS_LOG=false, as the deployments set it: HAProxy logs the same line."""
+    status, log, _port = _serve_one_webhook(tmp_path, ACCESS_LOG="false")
+    assert status == 403
+    assert "Serving at" in log  # the server's own lines still come
+    assert '/telephony/twilio/voice"' not in log
 
 
 def test_each_server_process_loads_every_view_and_spares_it_the_full_garbage_passes(

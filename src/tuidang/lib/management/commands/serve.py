@@ -70,8 +70,7 @@ def server_command(*, bind_host: str, port: int, workers: int, threads: int) -> 
         "--blocking-threads", str(threads),
         "--no-ws",
         "--respawn-failed-workers",
-        "--access-log",
-        "--access-log-fmt", ACCESS_LOG_FORMAT,
+        *(["--access-log", "--access-log-fmt", ACCESS_LOG_FORMAT] if settings.ACCESS_LOG else []),
     ]  # fmt: skip
 
 
