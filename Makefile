@@ -84,6 +84,7 @@ bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
 		{ echo "The benchmarks need wrk: apt-get install wrk" >&2; exit 1; }
 	$(BIN)/python -m bench.webhook_bench --write-docs
+	$(BIN)/python -m bench.access_log_bench --write-docs
 	$(BIN)/python -m bench.screening_night --write-docs
 	$(BIN)/python -m bench.login_flood --write-docs
 	$(BIN)/python -m bench.registry_bench --write-docs

@@ -40,6 +40,8 @@ def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
         TELEPHONY_PROVIDER="simulated",
         TASKS_BACKEND="immediate",
         LOG_LEVEL="WARNING",
+        # As the deployments serve, behind a proxy that logs each request (ACCESS_LOG).
+        ACCESS_LOG="false",
     )
     return env
 
@@ -77,17 +79,20 @@ def prepare_database(database_url: str, env: dict[str, str]) -> None:
 
 
 def start_server(
-    env: dict[str, str], workers: int | None = None, threads: int | None = None
+    env: dict[str, str],
+    workers: int | None = None,
+    threads: int | None = None,
+    ports: tuple[int, int] = (PORT, TELEPHONY_PORT),
 ) -> subprocess.Popen[bytes]:
     """The hotline served by `tuidang serve`, as `make demo` and a deployment run it: the
     pool for people on PORT and the telephony pool on TELEPHONY_PORT.
 
-    No task worker (the benchmarks run tasks in-process) and the access log thrown away
-    (it is still written, as in production). Its own session, so stop_server stops
-    every process it started."""
+    No task worker (the benchmarks run tasks in-process), and no access log of its own
+    (`server_env`: behind the proxy, the deployments leave it to the proxy); what it prints
+    is thrown away. Its own session, so stop_server stops every process it started."""
     command = [PYTHON, "-m", "tuidang.manage", "serve", "--no-worker",
-               "--host", HOST, "--port", str(PORT),
-               "--telephony-port", str(TELEPHONY_PORT)]  # fmt: skip
+               "--host", HOST, "--port", str(ports[0]),
+               "--telephony-port", str(ports[1])]  # fmt: skip
     # Both pools alike: the webhooks' and the one for people.
     if workers:
         command += ["--workers", str(workers), "--telephony-workers", str(workers)]
@@ -97,7 +102,7 @@ def start_server(
         command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True
     )
     deadline = time.monotonic() + 60
-    waiting = [PORT, TELEPHONY_PORT]
+    waiting = list(ports)
     while waiting and time.monotonic() < deadline:
         try:
             urllib.request.urlopen(f"http://{HOST}:{waiting[0]}/healthz", timeout=1)

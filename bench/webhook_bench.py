@@ -65,12 +65,14 @@ def write_requests(path: Path, url_path: str, count: int, first_caller: int = 0)
             handle.write(f"{url_path}\t{signature}\t{urlencode(params)}\n")
 
 
-def run_wrk(requests_file: Path, connections: int, seconds: int) -> dict[str, float]:
+def run_wrk(
+    requests_file: Path, connections: int, seconds: int, base: str = TELEPHONY
+) -> dict[str, float]:
     threads = min(2, connections)
     env = dict(os.environ, REQUESTS_FILE=str(requests_file), WRK_THREADS=str(threads))
     output = subprocess.run(
         ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
-         "-s", str(ROOT / "bench" / "signed_requests.lua"), f"{TELEPHONY}/"],
+         "-s", str(ROOT / "bench" / "signed_requests.lua"), f"{base}/"],
         env=env, capture_output=True, text=True, check=True, timeout=seconds + 60,
     ).stdout  # fmt: skip
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))

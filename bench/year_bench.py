@@ -626,9 +626,9 @@ def server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def _port_answers() -> bool:
+def _port_answers(ports: tuple[int, int] = (PORT, TELEPHONY_PORT)) -> bool:
     """Whether either pool's port still answers."""
-    for port in (PORT, TELEPHONY_PORT):
+    for port in ports:
         try:
             socket.create_connection((HOST, port), timeout=0.5).close()
         except OSError:
@@ -637,19 +637,21 @@ def _port_answers() -> bool:
     return False
 
 
-def stop_and_wait(server: subprocess.Popen[bytes]) -> None:
+def stop_and_wait(
+    server: subprocess.Popen[bytes], ports: tuple[int, int] = (PORT, TELEPHONY_PORT)
+) -> None:
     """Stop the server, and wait until nothing answers on its port: a worker left behind
     would answer the next server's requests from the database before."""
     family = _family(server, _stats())
     stop_server(server)
     deadline = time.monotonic() + 10
-    while _port_answers() and time.monotonic() < deadline:
+    while _port_answers(ports) and time.monotonic() < deadline:
         time.sleep(0.2)
     for pid in family - {server.pid}:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while _port_answers():
+    while _port_answers(ports):
         if time.monotonic() > deadline:
             raise RuntimeError("the server's port is still answering")
         time.sleep(0.2)
