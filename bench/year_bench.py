@@ -321,6 +321,7 @@ def measure_call_path(
             if not warming:
                 rounds.setdefault(name, []).append(step)
                 rounds.setdefault("bare view", []).append(bare)
+                rounds.setdefault(paired(name), []).append(bare)
             calls = live
     rows = summarise(label, history, rounds, ["bare view"] + [step[0] for step in STEPS])
     others = measure_other_steps(label, history, url, args, bare_file, server)
@@ -419,6 +420,7 @@ def measure_other_steps(
         if not warming:
             rounds.setdefault(name, []).append(step)
             rounds.setdefault("bare view", []).append(bare)
+            rounds.setdefault(paired(name), []).append(bare)
 
     for index in range(args.rounds + 1):
         warming = index == 0
@@ -472,6 +474,12 @@ def measure_other_steps(
     return summarise(label, history, rounds, ["bare view", *OTHER_STEPS])
 
 
+def paired(name: str) -> str:
+    """Where a step's rounds of the bare view are kept: each the one right after one of
+    the step's own rounds."""
+    return f"{name}, its bare rounds"
+
+
 def summarise(
     label: str, history: str, rounds: dict[str, list[dict[str, float]]], names: list[str]
 ) -> list[dict[str, Any]]:
@@ -480,10 +488,14 @@ def summarise(
         results = rounds.get(name, [])
         if not results:
             continue
+        # The step's requests a second as a share of the bare view's in the rounds right
+        # after its own: the machine's drift over a run's minutes moves both alike.
+        bare = rounds.get(paired(name), [])
+        share = _rate(results) / _rate(bare) if bare else 1.0
         untouched = [r["p99_ms"] for r in results if r["stolen_seconds"] < UNTOUCHED_SECONDS]
         row = {
             "database": label, "history": history, "endpoint": name,
-            "rps": sum(r["requests"] for r in results) / sum(r["seconds"] for r in results),
+            "rps": _rate(results), "share": share,
             "p50_ms": statistics.median(r["p50_ms"] for r in results),
             "p99_ms": statistics.median(r["p99_ms"] for r in results),
             "errors": int(sum(r["errors"] for r in results)),
@@ -502,6 +514,10 @@ def summarise(
               f"  p99 {row['p99_ms']:6.2f} (rounds: {each})  errors {row['errors']}",
               flush=True)  # fmt: skip
     return rows
+
+
+def _rate(results: list[dict[str, float]]) -> float:
+    return sum(r["requests"] for r in results) / sum(r["seconds"] for r in results)
 
 
 # --- The night ----------------------------------------------------------------------
@@ -775,8 +791,8 @@ def render(
         f"{args.declarations:,} declarations; wrk at {CONNECTIONS} connections, "
         f"{args.rounds} rounds of {args.seconds} s per webhook, alternating with the bare view.",
         "",
-        "| database | history | webhook | req/s | p50 ms | p99 ms | errors | ÷ bare "
-        "| year ÷ empty (as shares of each run's bare view) | server µs a request "
+        "| database | history | webhook | req/s | p50 ms | p99 ms | errors | ÷ bare (its rounds) "
+        "| year ÷ empty (as shares of the bare view in its rounds) | server µs a request "
         "| year ÷ empty by server time | host's take ms a round "
         "| p99 ms of rounds the host took nothing from |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -785,13 +801,12 @@ def render(
     for r in rows:
         bare = index.get((r["database"], r["history"], "bare view"))
         empty = index.get((r["database"], "empty", r["endpoint"]))
-        to_bare = f"{r['rps'] / bare['rps']:.0%}" if bare and r["endpoint"] != "bare view" else ""
+        to_bare = f"{r['share']:.0%}" if r["endpoint"] != "bare view" else ""
         to_empty = by_time = ""
-        empty_bare = index.get((r["database"], "empty", "bare view"))
-        if empty and bare and empty_bare and r["history"] == "year":
-            # Each against its own run's bare view: the two runs meet different loads.
-            year_share, empty_share = r["rps"] / bare["rps"], empty["rps"] / empty_bare["rps"]
-            to_empty = f"{r['rps'] / empty['rps']:.2f} ({year_share / empty_share:.2f})"
+        if empty and bare and r["history"] == "year":
+            # Each against the bare view in its own rounds: the two runs, and the minutes
+            # of one run, meet different loads.
+            to_empty = f"{r['rps'] / empty['rps']:.2f} ({r['share'] / empty['share']:.2f})"
             # As requests a second are: the empty history's time for one over the year's.
             by_time = f"{empty['cpu_us'] / r['cpu_us']:.2f}"
         lines.append(
