@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import os
 import random
 import secrets
@@ -732,6 +733,13 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     WORK.mkdir(parents=True, exist_ok=True)
+    # One run at a time: each history is a fresh copy at the same path, and a second run
+    # would replace the copy (and delete its log) under the first one's server.
+    running = (WORK / "run.lock").open("w")
+    try:
+        fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"Another run of the year's bench is using {WORK}: wait for it.") from None
     env = server_env(f"sqlite:///{WORK / 'bench.sqlite3'}", WORK)
     # The generator's numbers and version, read from it (no database is opened here).
     os.environ.update(DJANGO_SETTINGS_MODULE="bench.settings", VAR_DIR=str(WORK))
