@@ -59,8 +59,11 @@ def default_workers_and_threads() -> tuple[int, int]:
 PEOPLE_POOL_NICENESS = 10
 
 
-def server_command(*, bind_host: str, port: int, workers: int, threads: int) -> list[str]:
-    """The web server's command line; ``make bench`` measures exactly this."""
+def server_command(
+    *, bind_host: str, port: int, workers: int, threads: int, access_log: bool
+) -> list[str]:
+    """The web server's command line; ``make bench`` measures exactly this. Without
+    ``access_log`` (``ACCESS_LOG``), no line a request: behind a proxy that logs its own."""
     return [
         sys.executable, "-m", "granian", "tuidang.config.wsgi:application",
         "--interface", "wsgi",
@@ -70,7 +73,7 @@ def server_command(*, bind_host: str, port: int, workers: int, threads: int) -> 
         "--blocking-threads", str(threads),
         "--no-ws",
         "--respawn-failed-workers",
-        *(["--access-log", "--access-log-fmt", ACCESS_LOG_FORMAT] if settings.ACCESS_LOG else []),
+        *(["--access-log", "--access-log-fmt", ACCESS_LOG_FORMAT] if access_log else []),
     ]  # fmt: skip
 
 
@@ -138,6 +141,7 @@ class Command(BaseCommand):
                 port=telephony_port,
                 workers=options["telephony_workers"] or workers,
                 threads=options["telephony_threads"] or threads,
+                access_log=settings.ACCESS_LOG,
             )
             only_telephony = dict(
                 os.environ, SERVE_ONLY_PATHS=",".join(settings.TELEPHONY_POOL_PATHS)
@@ -151,6 +155,7 @@ class Command(BaseCommand):
                 port=port,
                 workers=options["workers"] or workers,
                 threads=people_threads + settings.LOGIN_TARPIT_SLOTS,
+                access_log=settings.ACCESS_LOG,
             )
             working = dict(os.environ, SERVE_WORKING_THREADS=str(people_threads))
             servers.append(
