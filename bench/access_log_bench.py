@@ -39,6 +39,7 @@ from bench.year_bench import (
     CONNECTIONS,
     VALIDATOR,
     params_for,
+    rate,
     server_cpu_seconds,
     stop_and_wait,
 )
@@ -102,7 +103,7 @@ def main() -> None:
 def summary(results: list[dict[str, Any]]) -> dict[str, float]:
     requests = sum(r["requests"] for r in results)
     return {
-        "rps": requests / sum(r["seconds"] for r in results),
+        "rps": rate(results),
         "p50_ms": statistics.median(r["p50_ms"] for r in results),
         "p99_ms": statistics.median(r["p99_ms"] for r in results),
         "cpu_us": sum(r["cpu_seconds"] for r in results) / requests * 1e6,

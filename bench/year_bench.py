@@ -492,11 +492,11 @@ def summarise(
         # The step's requests a second as a share of the bare view's in the rounds right
         # after its own: the machine's drift over a run's minutes moves both alike.
         bare = rounds.get(paired(name), [])
-        share = _rate(results) / _rate(bare) if bare else 1.0
+        share = rate(results) / rate(bare) if bare else 1.0
         untouched = [r["p99_ms"] for r in results if r["stolen_seconds"] < UNTOUCHED_SECONDS]
         row = {
             "database": label, "history": history, "endpoint": name,
-            "rps": _rate(results), "share": share,
+            "rps": rate(results), "share": share,
             "p50_ms": statistics.median(r["p50_ms"] for r in results),
             "p99_ms": statistics.median(r["p99_ms"] for r in results),
             "errors": int(sum(r["errors"] for r in results)),
@@ -517,8 +517,9 @@ def summarise(
     return rows
 
 
-def _rate(results: list[dict[str, float]]) -> float:
-    return sum(r["requests"] for r in results) / sum(r["seconds"] for r in results)
+def rate(results: list[dict[str, Any]]) -> float:
+    """Requests a second over rounds of wrk."""
+    return float(sum(r["requests"] for r in results) / sum(r["seconds"] for r in results))
 
 
 # --- The night ----------------------------------------------------------------------
@@ -807,11 +808,10 @@ def render(
     ]
     index = {(r["database"], r["history"], r["endpoint"]): r for r in rows}
     for r in rows:
-        bare = index.get((r["database"], r["history"], "bare view"))
         empty = index.get((r["database"], "empty", r["endpoint"]))
         to_bare = f"{r['share']:.0%}" if r["endpoint"] != "bare view" else ""
         to_empty = by_time = ""
-        if empty and bare and r["history"] == "year":
+        if empty and r["history"] == "year":
             # Each against the bare view in its own rounds: the two runs, and the minutes
             # of one run, meet different loads.
             to_empty = f"{r['rps'] / empty['rps']:.2f} ({r['share'] / empty['share']:.2f})"
