@@ -46,28 +46,31 @@ def give_second_factor(user: AbstractBaseUser) -> None:
     TOTP.activate(user, TOTP_SECRET)
 
 
-def totp_code(secret: str = TOTP_SECRET, at: float | None = None) -> str:
-    """The code an authenticator app with ``secret`` shows at ``at`` (default: now)."""
+def totp_code(secret: str = TOTP_SECRET, at: float | None = None, *, good_for: float = 2.0) -> str:
+    """The code an authenticator app with ``secret`` shows at ``at``.
+
+    Without ``at``, the code shown now that the server still takes ``good_for`` seconds
+    later. The server takes only the current time step's code, so a code read in a step's
+    last moment and sent would arrive in the next one and be refused; near the end of a
+    step this waits for the next, as a person reading their app would.
+    """
     from allauth.mfa import app_settings
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    counter = int(time.time() if at is None else at) // app_settings.TOTP_PERIOD
+    period = app_settings.TOTP_PERIOD
+    if at is None:
+        left = period - time.time() % period
+        if left < good_for:
+            time.sleep(left + 0.05)
+        at = time.time()
+    counter = int(at) // period
     return str(format_hotp_value(hotp_value(secret, counter)))
 
 
-def totp_code_to_type(seconds: float = 5.0) -> str:
-    """The code a person types from their app: one that stays good for ``seconds`` more.
-
-    The server takes only the current time step's code, and a browser's typing and
-    sending take a moment: a code read in the step's last second would arrive in the
-    next. Near the end of a step, this waits for the next one, as a person would."""
-    from allauth.mfa import app_settings
-
-    period = app_settings.TOTP_PERIOD
-    left = period - time.time() % period
-    if left < seconds:
-        time.sleep(left + 0.05)
-    return totp_code()
+def totp_code_to_type() -> str:
+    """The code a person types from their app into a browser: typing and sending take a
+    moment longer than a test client's post."""
+    return totp_code(good_for=5.0)
 
 
 class Clock:
