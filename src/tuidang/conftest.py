@@ -171,25 +171,34 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def csp_violations(browser: Browser, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every page the test opens is watched for what the Content Security Policy blocked,
-    and any such report fails the test (the page would be missing a piece it counts on)."""
+    and any such report fails the test (the page would be missing a piece it counts on).
+
+    The test's pages are closed when it ends, before its database goes: a page left open
+    goes on polling the live server (the desk, the simulator's call panel), whose answers
+    would then fail on a database the test no longer holds."""
     from tuidang.testing.browser import watch_for_csp_violations
 
     violations: list[str] = []
+    opened: list[BrowserContext | Page] = []
     open_context, open_page = browser.new_context, browser.new_page
 
     def new_context(**options: Any) -> BrowserContext:
         context = open_context(**options)
         watch_for_csp_violations(context, violations)
+        opened.append(context)
         return context
 
     def new_page(**options: Any) -> Page:
         page = open_page(**options)
         watch_for_csp_violations(page, violations)
+        opened.append(page)
         return page
 
     monkeypatch.setattr(browser, "new_context", new_context)
     monkeypatch.setattr(browser, "new_page", new_page)
     yield violations
+    for context_or_page in reversed(opened):
+        context_or_page.close()  # a no-op for one the test closed itself
     assert violations == []
 
 
