@@ -120,7 +120,11 @@ class Call(models.Model):
 
     # Providers retry webhooks: the provider's id makes receiving a call idempotent.
     provider_sid = models.CharField(max_length=64, unique=True)
-    hotline_number = models.ForeignKey(HotlineNumber, on_delete=models.PROTECT, related_name="+")
+    # Not indexed: no query looks for a number's calls, and every arriving call would add
+    # an entry (all under one or two numbers) to an index of every call of the year.
+    hotline_number = models.ForeignKey(
+        HotlineNumber, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     # Denormalised from the number: its how-heard may change later, the attribution must not.
     how_heard = models.CharField(_("how heard"), max_length=16, choices=HowHeard.choices)
     # Indexed with started_at in Meta: a key's recent calls and its repeat calls.

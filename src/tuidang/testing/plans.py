@@ -232,3 +232,43 @@ def full_scans(statements: Sequence[Statement], *, with_team: bool = False) -> l
         for scan in scans_of(statement, tables):
             found.append(f"[{statement.label}] {scan}\n    {statement.sql}")
     return found
+
+
+@dataclass(frozen=True)
+class TableIndex:
+    name: str
+    columns: tuple[str, ...]
+    partial: bool
+    # PostgreSQL's index for LIKE (``varchar_pattern_ops``), which serves only a prefix search.
+    for_prefixes: bool
+
+
+_POSTGRESQL_INDEXES = """
+    SELECT i.relname, array_agg(a.attname ORDER BY k.ord), x.indpred IS NOT NULL,
+           bool_or(o.opcname LIKE '%%pattern_ops')
+    FROM pg_index x
+    JOIN pg_class i ON i.oid = x.indexrelid
+    JOIN pg_class t ON t.oid = x.indrelid
+    CROSS JOIN LATERAL unnest(x.indkey::int2[], x.indclass::oid[])
+        WITH ORDINALITY AS k(attnum, opclass, ord)
+    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+    JOIN pg_opclass o ON o.oid = k.opclass
+    WHERE t.relname = %s AND t.relnamespace = current_schema()::regnamespace
+    GROUP BY i.relname, x.indpred
+"""
+
+
+def table_indexes(table: str) -> list[TableIndex]:
+    """Every index of a table, as the database holds it (the primary key's too)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_POSTGRESQL_INDEXES, [table])
+            return [TableIndex(name, tuple(columns), partial, bool(prefixes))
+                    for name, columns, partial, prefixes in cursor.fetchall()]  # fmt: skip
+        indexes = [TableIndex(f"{table} (rowid)", ("id",), False, False)]
+        cursor.execute(f"PRAGMA index_list({connection.ops.quote_name(table)})")
+        for _seq, name, _unique, _origin, partial in cursor.fetchall():
+            cursor.execute(f"PRAGMA index_info({connection.ops.quote_name(name)})")
+            columns = tuple(column for _rank, _cid, column in cursor.fetchall())
+            indexes.append(TableIndex(name, columns, bool(partial), False))
+        return indexes

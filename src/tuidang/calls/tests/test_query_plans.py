@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tuidang.calls.models import Call, HotlineNumber, HowHeard, QueueConfig
+from tuidang.calls.models import Call, HotlineNumber, HowHeard, Offer, QueueConfig, Voicemail
 from tuidang.demo.history import HistorySize, history_fill, history_number
 from tuidang.lib.languages import Language
 from tuidang.lib.phone import caller_key
@@ -40,6 +40,7 @@ from tuidang.testing.plans import (
     postgresql_pages,
     recording,
     statistics_of_a_year,
+    table_indexes,
 )
 from tuidang.volunteers.models import Volunteer
 
@@ -206,3 +207,27 @@ def test_the_guard_plans_as_the_planner_would_with_a_year_behind_it(small_year: 
         assert bool(scans(plain)) == (connection.vendor == "sqlite")
         assert not scans(marked)
     assert not scans(plain)  # fresh statistics again
+
+
+# What a new call adds a key to: what webhooks, routing, screening and the reports look
+# calls up by. Each more is a B-tree of a year's calls that every arriving call writes to.
+EVERY_CALL_INDEXED_BY = {
+    ("id",),
+    ("provider_sid",),  # every webhook finds its call
+    ("case_code",),  # unique; the desk opens a case by it
+    ("state", "language", "queued_at"),  # routing
+    ("caller_key", "started_at"),  # screening counts a key's calls
+    ("started_at",),  # flood mode's counts, the reports, retention
+}
+
+
+def test_a_new_call_adds_a_key_only_to_the_indexes_something_reads() -> None:
+    indexes = table_indexes(Call._meta.db_table)
+    every_call = {index.columns for index in indexes if not index.partial}
+    assert every_call == EVERY_CALL_INDEXED_BY
+    # Nor, on PostgreSQL, to a second index of an identifier for searches by its start.
+    for model in (Call, Offer, Voicemail, CallerScore, Block):
+        for_prefixes = [
+            index for index in table_indexes(model._meta.db_table) if index.for_prefixes
+        ]
+        assert not for_prefixes, for_prefixes
