@@ -4,7 +4,8 @@ On PostgreSQL, Django gives every unique or indexed ``CharField`` a second index
 ``…_like`` (``varchar_pattern_ops``), so that a ``startswith`` can use an index too. A
 provider's id, a case code or a caller key is looked up whole, never by its start: that
 index serves no query, yet every row inserted adds a key to it, at a random place among a
-year's rows (a new call added to four such indexes where two serve). SQLite makes none.
+year's rows: a new call's provider id and case code went into four indexes where two
+serve. SQLite makes none.
 
 Django creates it again if a later migration alters such a field: the test of the calls'
 indexes (``calls/tests/test_query_plans.py``) would then fail.
